@@ -1,0 +1,173 @@
+// kafkasim: the command line. Exit codes: 0 every expectation held, 1 a violation, 2 invalid
+// scenario or input, 64 usage error, 70 internal error.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "sim/lua/runtime.hpp"
+#include "sim/trace.hpp"
+
+namespace {
+
+using namespace sim;
+using namespace sim::lua;
+
+constexpr const char* kVersion = "0.1.0";
+
+// Writes to a temporary file beside the target and renames it into place when done, so a
+// reader never sees half a file and an interrupted run leaves the old file untouched.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path target)
+      : target_(std::move(target)), temp_(target_.string() + fmt::format(".tmp-{}", ::getpid())) {
+    out_.open(temp_, std::ios::binary | std::ios::trunc);
+  }
+  ~AtomicFile() {
+    if (!committed_) {
+      out_.close();
+      std::error_code ec;
+      std::filesystem::remove(temp_, ec);
+    }
+  }
+  bool ok() const { return out_.good(); }
+  std::ostream& stream() { return out_; }
+  bool commit() {
+    out_.close();
+    if (!out_) return false;
+    std::error_code ec;
+    std::filesystem::rename(temp_, target_, ec);
+    committed_ = !ec;
+    return committed_;
+  }
+
+ private:
+  std::filesystem::path target_, temp_;
+  std::ofstream out_;
+  bool committed_ = false;
+};
+
+struct RunArgs {
+  std::string scenario;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> sets;
+  std::string trace;
+  std::string until;
+  bool paranoid = false;
+  bool quiet = false;
+  bool force = false;
+};
+
+int usage_error(const std::string& msg) {
+  std::cerr << "kafkasim: " << msg << "\n";
+  return kExitUsage;
+}
+
+int cmd_run(const RunArgs& a) {
+  RunOptions opts;
+  opts.path = a.scenario;
+  opts.seed = a.seed;
+  opts.paranoid = a.paranoid;
+  opts.log = a.quiet ? nullptr : &std::cerr;
+  for (const auto& kv : a.sets) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return usage_error(fmt::format("--set {}: write it as name=value", kv));
+    opts.sets.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  if (!a.until.empty()) {
+    auto d = parse_duration(a.until);
+    if (!d) return usage_error(fmt::format("--until {}: not a time (write e.g. 30s or 2m)", a.until));
+    opts.until = *d;
+  }
+  if (!std::filesystem::exists(a.scenario)) return usage_error(fmt::format("{}: no such scenario file", a.scenario));
+
+  std::optional<AtomicFile> trace_file;
+  std::optional<JsonlSink> jsonl;
+  if (!a.trace.empty()) {
+    if (std::filesystem::exists(a.trace) && !a.force) {
+      return usage_error(fmt::format("{} exists; kafkasim does not overwrite files without --force", a.trace));
+    }
+    trace_file.emplace(a.trace);
+    if (!trace_file->ok()) return usage_error(fmt::format("{}: cannot write the trace file", a.trace));
+    jsonl.emplace(trace_file->stream());
+    opts.sinks.push_back(&*jsonl);
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult r = run_scenario(opts);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (trace_file && !trace_file->commit()) std::cerr << "kafkasim: could not write " << a.trace << "\n";
+  if (!r.error.empty()) std::cerr << "error: " << r.error << "\n";
+  if (r.exit_code == kExitUsage) return r.exit_code;
+
+  std::cout << fmt::format("scenario   {}\n", r.scenario.name.empty() ? a.scenario : r.scenario.name);
+  std::cout << fmt::format("seed       {}\n", r.seed);
+  std::cout << fmt::format("simulated  {}\n", format_time(r.end_time));
+  std::cout << fmt::format("events     {} in {:.3f}s wall ({:.0f} events/s)\n", r.events, wall,
+                           wall > 0 ? static_cast<double>(r.events) / wall : 0.0);
+  std::cout << fmt::format("trace      {} events, hash {:016x}\n", r.trace_events, r.trace_hash);
+  if (!a.trace.empty()) std::cout << fmt::format("trace file {}\n", a.trace);
+  std::cout << fmt::format("result     {}\n", r.exit_code == 0 ? "ok" : r.exit_code == 1 ? "VIOLATED" : "error");
+  std::cout << fmt::format("replay     {}\n", r.replay);
+  return r.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kafkasim: a deterministic simulator of Apache Kafka"};
+  app.require_subcommand(0, 1);
+  app.set_help_flag("-h,--help", "Show help");
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "Run a scenario for one seed");
+  run_cmd->add_option("scenario", run.scenario, "Scenario file (.lua)")->required();
+  run_cmd->add_option("--seed", run.seed, "Seed (overrides the scenario's)");
+  run_cmd->add_option("--set", run.sets, "Override a param: name=value (repeatable)");
+  run_cmd->add_option("--trace", run.trace, "Write the trace as JSON lines to FILE");
+  run_cmd->add_option("--until", run.until, "Stop simulated time here (e.g. 30s)");
+  run_cmd->add_flag("--paranoid", run.paranoid, "Check every invariant after every event");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "No note()/log() lines on standard error");
+  run_cmd->add_flag("-f,--force", run.force, "Overwrite an existing trace file");
+
+  auto* version_cmd = app.add_subcommand("version", "Print the version");
+  auto* help_cmd = app.add_subcommand("help", "Show this help");
+
+  app.name("kafkasim");
+  const std::string help_text = app.help();  // before parsing: afterwards help() describes the chosen subcommand
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  if (*version_cmd) {
+    std::cout << "kafkasim " << kVersion << "\n";
+    return kExitOk;
+  }
+  if (*help_cmd) {
+    std::cout << help_text;
+    return kExitOk;
+  }
+  if (*run_cmd) {
+    try {
+      return cmd_run(run);
+    } catch (const std::exception& e) {
+      std::cerr << "kafkasim: internal error: " << e.what() << "\n";
+      return kExitInternal;
+    }
+  }
+  std::cerr << help_text;
+  return kExitUsage;
+}

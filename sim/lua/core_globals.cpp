@@ -1,0 +1,147 @@
+// The globals every scenario has: scenario, param, at, after, every, now, note, log, print.
+#include <algorithm>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "sim/lua/bindings.hpp"
+#include "sim/lua/runtime.hpp"
+
+namespace sim::lua {
+
+namespace {
+
+int l_scenario(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  TableReader r(L, 1, "scenario", {"name", "description", "seed", "duration", "drain", "kafka_version"});
+  ScenarioInfo info;
+  auto name = r.string("name");
+  if (!name || name->empty()) fail("scenario: name is required, e.g. scenario { name = \"acks=1 loses writes\" }");
+  info.name = *name;
+  info.description = r.string("description").value_or("");
+  if (auto seed = r.integer("seed")) {
+    if (*seed < 0) fail("scenario.seed: expected a non-negative whole number");
+    info.seed = static_cast<uint64_t>(*seed);
+  }
+  if (auto d = r.duration("duration")) {
+    if (d->ns <= 0) fail("scenario.duration: must be positive");
+    info.duration = *d;
+  }
+  if (auto d = r.duration("drain")) info.drain = *d;
+  if (auto v = r.string("kafka_version")) {
+    const auto& known = kafka_versions();
+    if (std::find(known.begin(), known.end(), *v) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      fail(fmt::format("scenario.kafka_version: unknown version \"{}\"{}; known: {}", *v, suggestion(*v, known), list));
+    }
+    info.kafka_version = *v;
+  }
+  rt.declare(std::move(info));
+  return 0;
+}
+
+int l_param(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  const std::string name = luaL_checkstring(L, 1);
+  const int type = lua_type(L, 2);
+  if (type != LUA_TNUMBER && type != LUA_TSTRING && type != LUA_TBOOLEAN) {
+    fail(fmt::format("param(\"{}\", default): the default must be a number, a string or a boolean, got {}", name,
+                     describe(L, 2)));
+  }
+  auto set = rt.take_param(name);
+  if (!set) {
+    lua_pushvalue(L, 2);
+    return 1;
+  }
+  if (type == LUA_TSTRING) {
+    lua_pushstring(L, set->c_str());
+  } else if (type == LUA_TBOOLEAN) {
+    if (*set != "true" && *set != "false") throw UsageError(fmt::format("--set {}={}: expected true or false", name, *set));
+    lua_pushboolean(L, *set == "true");
+  } else {
+    if (lua_stringtonumber(L, set->c_str()) == 0) {
+      throw UsageError(fmt::format("--set {}={}: expected a number", name, *set));
+    }
+  }
+  return 1;
+}
+
+int l_at(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  const Duration t = to_duration(L, 1, "at(time, fn): time");
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  rt.schedule(2, Time::zero() + t, std::nullopt, Time::max(), "at");
+  return 0;
+}
+
+int l_after(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  const Duration d = to_duration(L, 1, "after(delay, fn): delay");
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  rt.schedule(2, rt.world().now() + d, std::nullopt, Time::max(), "after");
+  return 0;
+}
+
+int l_every(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  const Duration interval = to_duration(L, 1, "every(interval, fn): interval");
+  if (interval.ns <= 0) fail("every(interval, fn): interval must be positive");
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  Time from = rt.world().now() + interval;
+  Time to = Time::max();
+  if (!lua_isnoneornil(L, 3)) {
+    TableReader r(L, 3, "every options", {"from", "to"});
+    if (auto f = r.duration("from")) from = Time::zero() + *f;
+    if (auto t = r.duration("to")) to = Time::zero() + *t;
+  }
+  if (from <= to) rt.schedule(2, from, interval, to, "every");
+  return 0;
+}
+
+int l_now(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  lua_pushnumber(L, rt.declared() ? rt.world().now().as_millis() : 0.0);
+  return 1;
+}
+
+std::string join_args(lua_State* L) {
+  std::string out;
+  const int n = lua_gettop(L);
+  for (int i = 1; i <= n; ++i) {
+    size_t len = 0;
+    const char* s = luaL_tolstring(L, i, &len);
+    if (i > 1) out += ' ';
+    out.append(s, len);
+    lua_pop(L, 1);
+  }
+  return out;
+}
+
+int l_note(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  const std::string text = join_args(L);
+  rt.world().emit("note", {{"text", Value(text)}});
+  rt.log_line("note: " + text);
+  return 0;
+}
+
+int l_log(lua_State* L) {
+  Runtime::of(L).log_line(join_args(L));
+  return 0;
+}
+
+}  // namespace
+
+void register_core_globals(lua_State* L) {
+  static const luaL_Reg fns[] = {{"scenario", guarded<l_scenario>}, {"param", guarded<l_param>},
+                                 {"at", guarded<l_at>},             {"after", guarded<l_after>},
+                                 {"every", guarded<l_every>},       {"now", guarded<l_now>},
+                                 {"note", guarded<l_note>},         {"log", guarded<l_log>},
+                                 {"print", guarded<l_log>},         {nullptr, nullptr}};
+  lua_pushglobaltable(L);
+  luaL_setfuncs(L, fns, 0);
+  lua_pop(L, 1);
+}
+
+}  // namespace sim::lua

@@ -1,0 +1,35 @@
+#pragma once
+// Handles that scenario code holds (a testbed, later a cluster, a producer, a group): C++
+// objects owned by the runtime, reached from Lua through a userdata holding a pointer.
+#include <lua5.4/lua.hpp>
+
+#include <string>
+
+#include "sim/lua/lua_util.hpp"
+
+namespace sim::lua {
+
+class LuaObject {
+ public:
+  virtual ~LuaObject() = default;
+  // How scenario errors name this kind of handle: "testbed", "cluster"...
+  virtual const char* kind() const = 0;
+};
+
+// Pushes a userdata for obj with the named metatable (created by the binding beforehand).
+void push_object(lua_State* L, LuaObject* obj, const char* metatable);
+
+// The object at idx as T, or a ScenarioError naming what was expected (e.g. a method called
+// with '.' instead of ':').
+template <typename T>
+T& check_object(lua_State* L, int idx, const char* expected) {
+  auto** p = static_cast<LuaObject**>(lua_type(L, idx) == LUA_TUSERDATA ? lua_touserdata(L, idx) : nullptr);
+  T* obj = p && *p ? dynamic_cast<T*>(*p) : nullptr;
+  if (!obj) {
+    fail(std::string("expected ") + expected + " as the first argument, got " + describe(L, idx) +
+         " (call methods with ':', as in c:crash(1))");
+  }
+  return *obj;
+}
+
+}  // namespace sim::lua

@@ -1,0 +1,162 @@
+#include "sim/lua/runtime.hpp"
+
+#include <fmt/format.h>
+
+#include "sim/lua/bindings.hpp"
+
+namespace sim::lua {
+
+const std::vector<std::string>& kafka_versions() {
+  static const std::vector<std::string> v = {"2.8", "3.0", "3.1", "3.2", "3.3", "3.4", "3.5",
+                                             "3.6", "3.7", "3.8", "3.9", "4.0"};
+  return v;
+}
+
+Runtime::Runtime(const RunOptions& options)
+    : options_(options), sandbox_(options.path.parent_path().empty() ? "." : options.path.parent_path(), options.limits) {
+  sandbox_.set_owner(this);
+  for (const auto& [k, v] : options_.sets) {
+    sets_[k] = v;
+    sets_used_[k] = false;
+  }
+  register_globals();
+}
+
+Runtime::~Runtime() = default;
+
+World& Runtime::world() {
+  if (!world_) fail("declare the scenario first: scenario { name = \"...\" } must come before anything else");
+  return *world_;
+}
+
+void Runtime::log_line(const std::string& text) {
+  if (!options_.log) return;
+  const std::string when = world_ ? format_time(world_->now()) : "setup";
+  *options_.log << fmt::format("[{:>9}] {}\n", when, text);
+}
+
+void Runtime::declare(ScenarioInfo info) {
+  if (world_) fail("scenario { ... } is declared twice");
+  info_ = std::move(info);
+  if (options_.seed) info_.seed = *options_.seed;
+  world_ = std::make_unique<World>(info_.seed);
+  world_->set_paranoid(options_.paranoid);
+  for (TraceSink* s : options_.sinks) world_->trace().add_sink(s);
+  sandbox_.set_random(world_->stream("lua:math.random"));
+  world_->emit("scenario", {{"name", Value(info_.name)},
+                            {"seed", Value(info_.seed)},
+                            {"duration", Value(info_.duration)},
+                            {"kafka_version", Value(info_.kafka_version)}});
+}
+
+std::optional<std::string> Runtime::take_param(const std::string& name) {
+  param_names_.push_back(name);
+  auto it = sets_.find(name);
+  if (it == sets_.end()) return std::nullopt;
+  sets_used_[name] = true;
+  return it->second;
+}
+
+void Runtime::schedule(int idx, Time t, std::optional<Duration> repeat, Time until, const char* what) {
+  World& w = world();
+  if (t < w.now()) {
+    fail(fmt::format("{}: {} is in the past (the simulated clock is at {})", what, format_time(t), format_time(w.now())));
+  }
+  lua_pushvalue(L(), idx);
+  const int ref = luaL_ref(L(), LUA_REGISTRYINDEX);
+  const auto id = static_cast<uint32_t>(callbacks_.size());
+  callbacks_.push_back(Callback{ref, repeat, until, what});
+  w.scheduler().at(t, [this, id] { fire(id); });
+}
+
+void Runtime::fire(uint32_t id) {
+  const Callback cb = callbacks_[id];
+  sandbox_.call_ref(cb.ref, cb.what);
+  if (cb.repeat) {
+    const Time next = world_->now() + *cb.repeat;
+    if (next <= cb.until) {
+      world_->scheduler().at(next, [this, id] { fire(id); });
+      return;
+    }
+  }
+  luaL_unref(L(), LUA_REGISTRYINDEX, cb.ref);
+}
+
+void Runtime::register_globals() {
+  register_core_globals(L());
+  register_testbed(L());
+}
+
+namespace {
+std::string quote(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t'\"$\\;&|<>()*?`") == std::string::npos) return s;
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out.push_back(c);
+  }
+  return out + "'";
+}
+}  // namespace
+
+RunResult Runtime::run() {
+  RunResult result;
+  const std::string display = options_.path.string();
+  auto finish = [&] {
+    result.scenario = info_;
+    result.seed = info_.seed;
+    if (world_) {
+      result.end_time = world_->now();
+      result.events = world_->scheduler().events_run();
+      result.trace_events = world_->trace().events();
+      result.trace_hash = world_->trace().hash();
+      world_->trace().finish();
+    }
+    std::string replay = fmt::format("kafkasim run {} --seed {}", quote(display), info_.seed);
+    for (const auto& [k, v] : options_.sets) replay += " --set " + quote(k + "=" + v);
+    if (options_.until) replay += " --until " + format_duration(*options_.until);
+    result.replay = replay;
+  };
+  try {
+    sandbox_.run_file(options_.path, display);
+    if (!world_) {
+      throw ScenarioError(fmt::format("{}: the file never declares its scenario; start it with scenario {{ name = \"...\" }}", display));
+    }
+    for (const auto& [name, used] : sets_used_) {
+      if (!used) {
+        throw UsageError(fmt::format("--set {}: the scenario has no param '{}'{}", name, name,
+                                     suggestion(name, param_names_)));
+      }
+    }
+    const Time end = Time::zero() + (options_.until ? *options_.until : info_.duration);
+    world_->run_until(end);
+  } catch (const ScenarioError& e) {
+    result.exit_code = kExitInvalid;
+    result.error = e.what();
+  } catch (const UsageError& e) {
+    result.exit_code = kExitUsage;
+    result.error = e.what();
+  } catch (const InvariantViolation& e) {
+    result.exit_code = kExitInternal;
+    result.error = e.what();
+  } catch (const std::exception& e) {
+    result.exit_code = kExitInternal;
+    result.error = std::string("internal error: ") + e.what();
+  }
+  finish();
+  return result;
+}
+
+RunResult run_scenario(const RunOptions& options) {
+  try {
+    Runtime rt(options);
+    return rt.run();
+  } catch (const std::exception& e) {
+    RunResult r;
+    r.exit_code = kExitInternal;
+    r.error = std::string("internal error: ") + e.what();
+    return r;
+  }
+}
+
+}  // namespace sim::lua

@@ -1,0 +1,115 @@
+#pragma once
+// Runs one scenario file for one seed: declares the scenario, builds the world, schedules the
+// script's callbacks and runs simulated time to the end. The CLI and the tests both drive it.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/lua/errors.hpp"
+#include "sim/lua/object.hpp"
+#include "sim/lua/sandbox.hpp"
+#include "sim/world.hpp"
+
+namespace sim::lua {
+
+// Kafka releases whose defaults a scenario may ask for.
+const std::vector<std::string>& kafka_versions();
+
+struct ScenarioInfo {
+  std::string name;
+  std::string description;
+  uint64_t seed = 1;
+  Duration duration = Duration::seconds(60);
+  Duration drain = Duration::seconds(0);
+  std::string kafka_version = "3.9";
+};
+
+struct RunOptions {
+  std::filesystem::path path;
+  std::optional<uint64_t> seed;                             // overrides the scenario's seed
+  std::vector<std::pair<std::string, std::string>> sets;    // --set name=value
+  std::optional<Duration> until;                            // stop simulated time here
+  bool paranoid = false;
+  std::ostream* log = nullptr;                              // note()/log() lines; null = quiet
+  std::vector<TraceSink*> sinks;                            // extra trace sinks
+  SandboxLimits limits;
+};
+
+struct RunResult {
+  int exit_code = kExitOk;
+  std::string error;  // set when exit_code is 2, 64 or 70
+  ScenarioInfo scenario;
+  uint64_t seed = 0;
+  Time end_time;
+  uint64_t events = 0;        // scheduler events run
+  uint64_t trace_events = 0;
+  uint64_t trace_hash = 0;
+  std::string replay;         // the command line that replays this run
+};
+
+RunResult run_scenario(const RunOptions& options);
+
+// The state behind the Lua globals during one run. Bindings reach it with Runtime::of(L).
+class Runtime {
+ public:
+  explicit Runtime(const RunOptions& options);
+  ~Runtime();
+
+  static Runtime& of(lua_State* L) { return *static_cast<Runtime*>(Sandbox::owner(L)); }
+
+  // The world exists once scenario { ... } has been declared.
+  World& world();
+  bool declared() const { return world_ != nullptr; }
+  const ScenarioInfo& info() const { return info_; }
+  Sandbox& sandbox() { return sandbox_; }
+  lua_State* L() { return sandbox_.state(); }
+
+  // Takes ownership of a handle's object and pushes its userdata.
+  template <typename T>
+  T& adopt(std::unique_ptr<T> obj, const char* metatable) {
+    T& ref = *obj;
+    objects_.push_back(std::move(obj));
+    push_object(L(), &ref, metatable);
+    return ref;
+  }
+
+  // Schedules the Lua function at stack index idx to run at t (and then every `repeat`
+  // until `until`, when repeat is set).
+  void schedule(int idx, Time t, std::optional<Duration> repeat, Time until, const char* what);
+  void log_line(const std::string& text);
+
+  void declare(ScenarioInfo info);
+  // --set values by name; param() marks the ones it consumed.
+  std::optional<std::string> take_param(const std::string& name);
+  std::vector<std::string>& param_names() { return param_names_; }
+
+  RunResult run();
+
+ private:
+  struct Callback {
+    int ref;
+    std::optional<Duration> repeat;
+    Time until;
+    const char* what;
+  };
+  void fire(uint32_t callback);
+  void register_globals();
+
+  RunOptions options_;
+  Sandbox sandbox_;
+  ScenarioInfo info_;
+  std::unique_ptr<World> world_;
+  std::vector<std::unique_ptr<LuaObject>> objects_;
+  std::vector<Callback> callbacks_;
+  std::map<std::string, std::string> sets_;
+  std::map<std::string, bool> sets_used_;
+  std::vector<std::string> param_names_;
+};
+
+}  // namespace sim::lua

@@ -1,0 +1,69 @@
+#pragma once
+// Nodes are sans-IO state machines. They react to start, message, timer and disconnect, and
+// act only through their Context: send, set or cancel a timer, use their disk, trace, or
+// spend node time. A crash destroys the object; a restart builds a fresh one that recovers
+// from the disk, which is all that survives.
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string_view>
+
+#include "sim/disk.hpp"
+#include "sim/message.hpp"
+#include "sim/random.hpp"
+#include "sim/scheduler.hpp"
+#include "sim/trace.hpp"
+
+namespace sim {
+
+class World;
+class Context;
+
+struct TimerId {
+  uint32_t record = UINT32_MAX;
+  uint32_t generation = 0;
+  bool valid() const { return record != UINT32_MAX; }
+};
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual void on_start(Context& ctx) = 0;
+  virtual void on_message(Context& ctx, NodeId from, const MessagePtr& msg) = 0;
+  virtual void on_timer(Context& ctx, uint64_t tag) = 0;
+  // The connection to peer broke; whatever was in flight on it is lost.
+  virtual void on_disconnect(Context& ctx, NodeId peer) { (void)ctx, (void)peer; }
+  // A clean shutdown was asked for. The node may send final messages and must call
+  // ctx.exit() when done (the default exits at once). The disk is flushed on exit.
+  virtual void on_shutdown(Context& ctx);
+};
+
+using NodeFactory = std::function<std::unique_ptr<Node>()>;
+
+class Context {
+ public:
+  Context(World& world, NodeId self) : world_(world), self_(self) {}
+
+  Time now() const;
+  NodeId self() const { return self_; }
+  std::string_view name() const;
+  std::string_view name_of(NodeId id) const;
+
+  void send(NodeId to, MessagePtr msg);
+  TimerId set_timer(Duration after, uint64_t tag);
+  bool cancel_timer(TimerId& id);  // also clears id
+  Disk& disk();
+  Rng& rng();
+  void trace(std::string_view kind, std::initializer_list<Field> fields);
+  // Spend node time: nothing else reaches this node for d (CPU work, a slow disk).
+  void busy(Duration d);
+  // Finish a clean shutdown.
+  void exit();
+
+ private:
+  World& world_;
+  NodeId self_;
+};
+
+}  // namespace sim

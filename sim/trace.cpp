@@ -1,0 +1,142 @@
+#include "sim/trace.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace sim {
+
+StoredEvent::StoredEvent(const Event& e) : seq(e.seq), time(e.time), node(e.node), kind(e.kind) {
+  fields.reserve(e.fields.size());
+  for (const Field& f : e.fields) {
+    StoredField sf{std::string(f.key), f.value.type(), 0, 0, {}};
+    switch (f.value.type()) {
+      case Value::Type::integer: sf.i = f.value.integer(); break;
+      case Value::Type::real: sf.d = f.value.real(); break;
+      case Value::Type::boolean: sf.i = f.value.boolean() ? 1 : 0; break;
+      case Value::Type::text: sf.s = std::string(f.value.text()); break;
+    }
+    fields.push_back(std::move(sf));
+  }
+}
+
+const StoredEvent::StoredField* StoredEvent::field(std::string_view key) const {
+  for (const auto& f : fields)
+    if (f.key == key) return &f;
+  return nullptr;
+}
+
+int64_t StoredEvent::integer(std::string_view key, int64_t fallback) const {
+  const StoredField* f = field(key);
+  return f ? f->i : fallback;
+}
+
+std::string StoredEvent::text(std::string_view key) const {
+  const StoredField* f = field(key);
+  return f ? f->s : std::string();
+}
+
+void NodeNames::set(NodeId id, std::string name) {
+  if (names_.size() <= id) names_.resize(id + 1);
+  names_[id] = std::move(name);
+}
+
+std::string_view NodeNames::get(NodeId id) const {
+  if (id < names_.size()) return names_[id];
+  return {};
+}
+
+std::vector<const StoredEvent*> MemorySink::of_kind(std::string_view kind) const {
+  std::vector<const StoredEvent*> out;
+  for (const auto& e : events_)
+    if (e.kind == kind) out.push_back(&e);
+  return out;
+}
+
+namespace {
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+}  // namespace
+
+void format_event_json(const Event& e, std::string& out) {
+  out += fmt::format("{{\"seq\":{},\"t\":{},\"node\":", e.seq, e.time.ns);
+  if (e.node == kNoNode) out += "null";
+  else if (e.node_name.empty()) out += fmt::format("{}", e.node);
+  else append_json_string(out, e.node_name);
+  out += ",\"kind\":";
+  append_json_string(out, e.kind);
+  for (const Field& f : e.fields) {
+    out.push_back(',');
+    append_json_string(out, f.key);
+    out.push_back(':');
+    switch (f.value.type()) {
+      case Value::Type::integer: out += fmt::format("{}", f.value.integer()); break;
+      case Value::Type::real:
+        if (std::isfinite(f.value.real())) out += fmt::format("{}", f.value.real());
+        else out += "null";
+        break;
+      case Value::Type::boolean: out += f.value.boolean() ? "true" : "false"; break;
+      case Value::Type::text: append_json_string(out, f.value.text()); break;
+    }
+  }
+  out.push_back('}');
+}
+
+void JsonlSink::write(const Event& e) {
+  line_.clear();
+  format_event_json(e, line_);
+  line_.push_back('\n');
+  out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
+}
+
+void Trace::emit(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
+  const Event e{count_++, t, node, node == kNoNode ? std::string_view() : names_.get(node), kind, fields};
+  hash_.word(static_cast<uint64_t>(t.ns));
+  hash_.word(node);
+  hash_.bytes(kind);
+  for (const Field& f : fields) {
+    hash_.bytes(f.key);
+    hash_.word(static_cast<uint64_t>(f.value.type()));
+    switch (f.value.type()) {
+      case Value::Type::integer: hash_.word(static_cast<uint64_t>(f.value.integer())); break;
+      case Value::Type::real: {
+        uint64_t bits;
+        const double d = f.value.real();
+        std::memcpy(&bits, &d, sizeof bits);
+        hash_.word(bits);
+        break;
+      }
+      case Value::Type::boolean: hash_.word(f.value.boolean() ? 1 : 0); break;
+      case Value::Type::text: hash_.bytes(f.value.text()); break;
+    }
+  }
+  for (TraceSink* s : sinks_) s->write(e);
+}
+
+void Trace::remove_sink(TraceSink* sink) {
+  sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
+}
+
+void Trace::finish() {
+  for (TraceSink* s : sinks_) s->finish();
+}
+
+}  // namespace sim
