@@ -116,6 +116,10 @@ int cmd_run(const RunArgs& a) {
                            wall > 0 ? static_cast<double>(r.events) / wall : 0.0);
   std::cout << fmt::format("trace      {} events, hash {:016x}\n", r.trace_events, r.trace_hash);
   if (!a.trace.empty()) std::cout << fmt::format("trace file {}\n", a.trace);
+  for (const Check& c : r.checks) {
+    std::cout << fmt::format("check      {} {}{}\n", c.held ? "held    " : "VIOLATED", c.name,
+                             c.detail.empty() ? "" : ": " + c.detail);
+  }
   std::cout << fmt::format("result     {}\n", r.exit_code == 0 ? "ok" : r.exit_code == 1 ? "VIOLATED" : "error");
   std::cout << fmt::format("replay     {}\n", r.replay);
   return r.exit_code;

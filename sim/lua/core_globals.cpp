@@ -131,6 +131,22 @@ int l_log(lua_State* L) {
   return 0;
 }
 
+int l_check(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  if (lua_type(L, 1) != LUA_TSTRING) fail("check(name, ok [, detail]): the first argument names the check");
+  const std::string name = lua_tostring(L, 1);
+  if (lua_type(L, 2) != LUA_TBOOLEAN) fail(fmt::format("check(\"{}\", ok): ok must be true or false, got {}", name, describe(L, 2)));
+  std::string detail;
+  if (!lua_isnoneornil(L, 3)) {
+    size_t len = 0;
+    const char* d = luaL_tolstring(L, 3, &len);
+    detail.assign(d, len);
+    lua_pop(L, 1);
+  }
+  rt.check(name, lua_toboolean(L, 2) != 0, detail);
+  return 0;
+}
+
 }  // namespace
 
 void register_core_globals(lua_State* L) {
@@ -138,7 +154,8 @@ void register_core_globals(lua_State* L) {
                                  {"at", guarded<l_at>},             {"after", guarded<l_after>},
                                  {"every", guarded<l_every>},       {"now", guarded<l_now>},
                                  {"note", guarded<l_note>},         {"log", guarded<l_log>},
-                                 {"print", guarded<l_log>},         {nullptr, nullptr}};
+                                 {"print", guarded<l_log>},         {"check", guarded<l_check>},
+                                 {nullptr, nullptr}};
   lua_pushglobaltable(L);
   luaL_setfuncs(L, fns, 0);
   lua_pop(L, 1);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "sim/lua/bindings.hpp"
+#include "sim/lua/cluster.hpp"
 
 namespace sim::lua {
 
@@ -85,6 +86,8 @@ void Runtime::fire(uint32_t id) {
 void Runtime::register_globals() {
   register_core_globals(L());
   register_testbed(L());
+  register_cluster(L());
+  register_kafka_library(L());
 }
 
 namespace {
@@ -130,6 +133,8 @@ RunResult Runtime::run() {
     }
     const Time end = Time::zero() + (options_.until ? *options_.until : info_.duration);
     world_->run_until(end);
+    for (const Check& c : checks_)
+      if (!c.held) result.exit_code = kExitViolation;
   } catch (const ScenarioError& e) {
     result.exit_code = kExitInvalid;
     result.error = e.what();
@@ -143,8 +148,15 @@ RunResult Runtime::run() {
     result.exit_code = kExitInternal;
     result.error = std::string("internal error: ") + e.what();
   }
+  result.checks = checks_;
   finish();
   return result;
+}
+
+void Runtime::check(std::string name, bool held, std::string detail) {
+  world().emit("check", {{"name", Value(name)}, {"held", Value(held)}, {"detail", Value(detail)}});
+  log_line(fmt::format("check {}: {}{}", name, held ? "held" : "VIOLATED", detail.empty() ? "" : " (" + detail + ")"));
+  checks_.push_back(Check{std::move(name), held, std::move(detail), world().now()});
 }
 
 RunResult run_scenario(const RunOptions& options) {

@@ -41,6 +41,14 @@ struct RunOptions {
   SandboxLimits limits;
 };
 
+// The outcome of one check(name, ok, detail) call in the scenario.
+struct Check {
+  std::string name;
+  bool held = true;
+  std::string detail;
+  Time at;
+};
+
 struct RunResult {
   int exit_code = kExitOk;
   std::string error;  // set when exit_code is 2, 64 or 70
@@ -51,6 +59,7 @@ struct RunResult {
   uint64_t trace_events = 0;
   uint64_t trace_hash = 0;
   std::string replay;         // the command line that replays this run
+  std::vector<Check> checks;
 };
 
 RunResult run_scenario(const RunOptions& options);
@@ -90,6 +99,8 @@ class Runtime {
   std::vector<std::string>& param_names() { return param_names_; }
 
   RunResult run();
+  // Records a check's outcome; a violated check makes the run's exit code 1.
+  void check(std::string name, bool held, std::string detail);
 
  private:
   struct Callback {
@@ -110,6 +121,7 @@ class Runtime {
   std::map<std::string, std::string> sets_;
   std::map<std::string, bool> sets_used_;
   std::vector<std::string> param_names_;
+  std::vector<Check> checks_;
 };
 
 }  // namespace sim::lua

@@ -1,0 +1,138 @@
+#pragma once
+// A Kafka broker: hosts partition replicas on its disk, serves Produce, Fetch, Metadata and
+// InitProducerId, replicates as follower by fetching from leaders, manages the ISR as leader
+// through AlterPartition, and follows the controller's metadata log. Implemented over
+// broker.cpp (lifecycle, controller, metadata, roles), broker_leader.cpp (produce, serving
+// fetches, ISR and HW) and broker_follower.cpp (fetchers and truncation).
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker_model/broker/metadata_image.hpp"
+#include "broker_model/broker/replica.hpp"
+#include "broker_model/cluster_layout.hpp"
+#include "broker_model/config/config.hpp"
+#include "sim/node.hpp"
+
+namespace kafka {
+
+TruncationMode truncation_mode_for(const std::string& inter_broker_protocol_version);
+
+class Broker final : public sim::Node {
+ public:
+  Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet config);
+
+  void on_start(sim::Context& ctx) override;
+  void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
+  void on_timer(sim::Context& ctx, uint64_t tag) override;
+  void on_disconnect(sim::Context& ctx, sim::NodeId peer) override;
+  void on_shutdown(sim::Context& ctx) override;
+
+  // Read-only views for scenario queries.
+  BrokerId id() const { return id_; }
+  const Replica* replica(const std::string& topic, int32_t p) const;
+  const MetadataImage& image() const { return image_; }
+
+ private:
+  using Key = std::pair<std::string, int32_t>;
+  enum Timer : uint64_t {
+    kHeartbeat = 1,
+    kIsrCheck = 2,
+    kHwCheckpoint = 3,
+    kFlushCheck = 4,
+    kControllerRetry = 5,
+    kShutdownDeadline = 6,
+  };
+  static constexpr uint64_t kDelayedProduceTag = 1ULL << 40;
+  static constexpr uint64_t kParkedFetchTag = 2ULL << 40;
+  static constexpr uint64_t kFetcherBackoffTag = 3ULL << 40;
+
+  struct DelayedProduce {
+    sim::NodeId from;
+    int32_t correlation_id;
+    sim::TimerId timer;
+    std::vector<ProduceResponse::PartitionResponse> results;
+    std::vector<int64_t> required;  // per result: the offset the HW must pass (-1 = settled)
+  };
+  struct ParkedFetch {
+    sim::NodeId from;
+    std::shared_ptr<const FetchRequest> request;
+    sim::TimerId timer;
+  };
+  struct Fetcher {
+    bool in_flight = false;
+    int32_t correlation_id = 0;
+    bool backing_off = false;
+  };
+
+  // broker.cpp
+  void load_logs(sim::Context& ctx);
+  Replica& replica_for(sim::Context& ctx, const std::string& topic, int32_t p);
+  void register_with_controller(sim::Context& ctx);
+  void send_heartbeat(sim::Context& ctx);
+  void fetch_metadata(sim::Context& ctx);
+  void handle_metadata(sim::Context& ctx, const MetadataFetchResponse& resp);
+  void apply_partition(sim::Context& ctx, const PartitionState& s);
+  void become_leader(sim::Context& ctx, Replica& r, const PartitionState& s);
+  void become_follower(sim::Context& ctx, Replica& r, const PartitionState& s);
+  void handle_metadata_request(sim::Context& ctx, sim::NodeId from, const MetadataRequest& req);
+  void handle_init_producer_id(sim::Context& ctx, sim::NodeId from, const InitProducerIdRequest& req);
+  int64_t min_isr(const std::string& topic) const;
+  bool strict_min_isr() const { return config_.version() >= kV3_7; }
+  void maybe_flush(sim::Context& ctx, Replica& r);
+  void trace_state(sim::Context& ctx, const char* kind, const Replica& r);
+
+  // broker_leader.cpp
+  void handle_produce(sim::Context& ctx, sim::NodeId from, const ProduceRequest& req);
+  void handle_fetch(sim::Context& ctx, sim::NodeId from, const std::shared_ptr<const FetchRequest>& req);
+  void respond_fetch(sim::Context& ctx, sim::NodeId from, const FetchRequest& req);
+  void handle_offsets_for_leader_epoch(sim::Context& ctx, sim::NodeId from, const OffsetsForLeaderEpochRequest& req);
+  void handle_alter_partition_response(sim::Context& ctx, const AlterPartitionResponse& resp);
+  void update_follower(sim::Context& ctx, Replica& r, BrokerId follower, int64_t fetch_offset);
+  bool maybe_increment_hw(sim::Context& ctx, Replica& r);
+  void maybe_expand_isr(sim::Context& ctx, Replica& r, BrokerId follower);
+  void check_isr_shrink(sim::Context& ctx);
+  void propose_isr(sim::Context& ctx, Replica& r, std::vector<BrokerId> isr);
+  void complete_delayed_produces(sim::Context& ctx);
+  void finish_delayed(sim::Context& ctx, uint64_t id, bool timed_out);
+  void wake_parked_fetches(sim::Context& ctx, const Key& key);
+
+  // broker_follower.cpp
+  void start_fetching(sim::Context& ctx, BrokerId leader);
+  void handle_fetch_response(sim::Context& ctx, sim::NodeId from, const FetchResponse& resp);
+  void handle_epoch_response(sim::Context& ctx, const OffsetsForLeaderEpochResponse& resp);
+  void ask_leader_epoch(sim::Context& ctx, Replica& r);
+  void truncate(sim::Context& ctx, Replica& r, int64_t offset, const char* why);
+  void fetcher_failed(sim::Context& ctx, BrokerId leader);
+  void resume_fetcher(sim::Context& ctx, BrokerId leader);
+
+  BrokerId id_;
+  std::string rack_;
+  ClusterLayout layout_;
+  ConfigSet config_;
+  TruncationMode truncation_;
+
+  int64_t broker_epoch_ = -1;
+  bool registered_ = false;
+  bool fenced_ = true;
+  bool registering_ = false;
+  bool metadata_in_flight_ = false;
+  bool shutting_down_ = false;
+  bool previous_clean_shutdown_ = true;
+  MetadataImage image_;
+  std::map<Key, Replica> replicas_;
+  std::map<uint64_t, DelayedProduce> delayed_;
+  std::map<uint64_t, ParkedFetch> parked_;
+  uint64_t next_delayed_ = 0;
+  uint64_t next_parked_ = 0;
+  std::map<BrokerId, Fetcher> fetchers_;
+  int32_t next_correlation_ = 0;
+  sim::FileId clean_marker_ = 0;
+  sim::FileId pid_file_ = 0;
+  int64_t next_producer_id_ = 0;
+};
+
+}  // namespace kafka

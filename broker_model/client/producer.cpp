@@ -1,0 +1,541 @@
+#include "broker_model/client/producer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace kafka {
+
+namespace {
+const char* outcome_kind(Outcome o) {
+  switch (o) {
+    case Outcome::ok: return "op.ok";
+    case Outcome::fail: return "op.fail";
+    case Outcome::info: return "op.info";
+  }
+  return "op.info";
+}
+}  // namespace
+
+Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, ProducerLedger& ledger)
+    : client_id_(std::move(client_id)),
+      layout_(std::move(layout)),
+      config_(std::move(config)),
+      ledger_(ledger),
+      acks_(producer_acks(config_)),
+      idempotent_(config_.boolean("enable.idempotence")) {}
+
+void Producer::on_start(sim::Context& ctx) {
+  ctx.trace("producer.start", {{"client_id", sim::Value(client_id_)},
+                               {"acks", sim::Value(acks_)},
+                               {"idempotence", sim::Value(idempotent_)},
+                               {"max_in_flight", sim::Value(config_.integer("max.in.flight.requests.per.connection"))}});
+  request_metadata(ctx);
+  ctx.set_timer(sim::Duration::millis(config_.integer("metadata.max.age.ms")), kMetadataRefresh);
+}
+
+// ---- metadata ----
+
+void Producer::request_metadata(sim::Context& ctx) {
+  if (metadata_in_flight_) return;
+  const auto brokers = layout_.broker_ids();
+  if (brokers.empty()) return;
+  // Rotate through the bootstrap list (Kafka picks its least loaded node).
+  const BrokerId b = brokers[next_bootstrap_++ % brokers.size()];
+  metadata_node_ = layout_.node_of(b);
+  metadata_in_flight_ = true;
+  auto req = std::make_shared<MetadataRequest>();
+  req->correlation_id = metadata_correlation_ = ++next_correlation_;
+  ctx.send(metadata_node_, req);
+  metadata_timer_ = ctx.set_timer(sim::Duration::millis(config_.integer("request.timeout.ms")), kMetadataTimeout);
+}
+
+void Producer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) {
+  if (!metadata_in_flight_ || resp.correlation_id != metadata_correlation_) return;
+  metadata_in_flight_ = false;
+  ctx.cancel_timer(metadata_timer_);
+  for (const auto& t : resp.topics) {
+    TopicMeta m;
+    m.leaders.assign(t.partitions.size(), kNoLeader);
+    m.leader_epochs.assign(t.partitions.size(), -1);
+    for (const auto& p : t.partitions) {
+      if (p.partition < 0 || static_cast<size_t>(p.partition) >= m.leaders.size()) continue;
+      m.leaders[static_cast<size_t>(p.partition)] = p.error == Error::NONE ? p.leader : kNoLeader;
+      m.leader_epochs[static_cast<size_t>(p.partition)] = p.leader_epoch;
+    }
+    topics_[t.name] = std::move(m);
+  }
+  metadata_ready_ = true;
+  if (idempotent_ && producer_id_ == kNoProducerId && !init_in_flight_) {
+    init_in_flight_ = true;
+    auto req = std::make_shared<InitProducerIdRequest>();
+    req->correlation_id = ++next_correlation_;
+    ctx.send(metadata_node_, req);
+  }
+  drain_blocked(ctx);
+  run_sender(ctx);
+}
+
+BrokerId Producer::leader_of(const Tp& tp) const {
+  auto it = topics_.find(tp.first);
+  if (it == topics_.end() || tp.second < 0 || static_cast<size_t>(tp.second) >= it->second.leaders.size()) return kNoLeader;
+  return it->second.leaders[static_cast<size_t>(tp.second)];
+}
+
+std::vector<int32_t> Producer::available_partitions(const std::string& topic) const {
+  std::vector<int32_t> out;
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) return out;
+  for (size_t p = 0; p < it->second.leaders.size(); ++p)
+    if (it->second.leaders[p] != kNoLeader) out.push_back(static_cast<int32_t>(p));
+  return out;
+}
+
+// ---- the application ----
+
+uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
+  const uint64_t op = ledger_.next_op++;
+  ++ledger_.sent;
+  Record r;
+  r.key = spec.key.value_or("");
+  r.has_key = spec.key.has_value();
+  r.value = std::move(spec.value);
+  r.value_bytes = spec.value_bytes ? spec.value_bytes : static_cast<uint32_t>(r.value.size());
+  r.timestamp_ms = ctx.now().ns / 1'000'000;
+  ctx.trace("op.invoke", {{"process", sim::Value(client_id_)},
+                          {"op", sim::Value(op)},
+                          {"f", sim::Value("send")},
+                          {"topic", sim::Value(spec.topic)},
+                          {"key", sim::Value(r.has_key ? std::string_view(r.key) : std::string_view())},
+                          {"has_key", sim::Value(r.has_key)},
+                          {"value", sim::Value(r.value)}});
+  PendingRecord rec{op, spec.topic, std::move(r), std::move(done), ctx.now()};
+  if (!metadata_ready_ || !topics_.count(spec.topic)) {
+    // KafkaProducer.send blocks (max.block.ms) until the topic's metadata is known.
+    blocked_.emplace_back(spec.topic, std::move(rec));
+    blocked_partition_.push_back(spec.partition);
+    ctx.set_timer(sim::Duration::millis(config_.integer("max.block.ms")), kBlockedTimeout);
+    request_metadata(ctx);
+    return op;
+  }
+  append(ctx, std::move(rec), spec.topic, spec.partition, true);
+  run_sender(ctx);
+  return op;
+}
+
+void Producer::drain_blocked(sim::Context& ctx) {
+  auto blocked = std::move(blocked_);
+  auto partitions = std::move(blocked_partition_);
+  blocked_.clear();
+  blocked_partition_.clear();
+  for (size_t i = 0; i < blocked.size(); ++i) {
+    auto& [topic, rec] = blocked[i];
+    if (!topics_.count(topic)) {
+      if (ctx.now() - rec.enqueued >= sim::Duration::millis(config_.integer("max.block.ms"))) {
+        finish_op(ctx, rec, {rec.op, Outcome::fail, Error::UNKNOWN_TOPIC_OR_PARTITION, -1, -1});
+      } else {
+        blocked_.emplace_back(topic, std::move(rec));
+        blocked_partition_.push_back(partitions[i]);
+      }
+      continue;
+    }
+    append(ctx, std::move(rec), topic, partitions[i], true);
+  }
+}
+
+int32_t Producer::choose_partition(sim::Context& ctx, const std::string& topic, const Record& r,
+                                   std::optional<int32_t> explicit_partition) {
+  const auto n = static_cast<int32_t>(topics_.at(topic).leaders.size());
+  if (explicit_partition) return *explicit_partition;
+  if (r.has_key && !config_.boolean("partitioner.ignore.keys")) return partition_for_key(r.key, n);
+  const auto available = available_partitions(topic);
+  if (config_.version() < kV3_3) return sticky_[topic].partition(topic, n, available, ctx.rng());
+  auto& u = uniform_[topic];
+  if (!u) {
+    u = std::make_unique<BuiltInPartitioner>(topic, static_cast<int32_t>(std::max<int64_t>(1, config_.integer("batch.size"))),
+                                             config_.boolean("partitioner.adaptive.partitioning.enable"));
+  }
+  return u->peek_current_partition(n, available, ctx.rng());
+}
+
+void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& topic, std::optional<int32_t> explicit_partition,
+                      bool) {
+  const auto n = static_cast<int32_t>(topics_.at(topic).leaders.size());
+  if (explicit_partition && (*explicit_partition < 0 || *explicit_partition >= n)) {
+    finish_op(ctx, rec, {rec.op, Outcome::fail, Error::UNKNOWN_TOPIC_OR_PARTITION, *explicit_partition, -1});
+    return;
+  }
+  const bool keyless = !explicit_partition && (!rec.record.has_key || config_.boolean("partitioner.ignore.keys"));
+  int32_t partition = choose_partition(ctx, topic, rec.record, explicit_partition);
+  const uint32_t bytes = record_bytes(rec.record);
+  const auto batch_size = static_cast<uint32_t>(std::max<int64_t>(0, config_.integer("batch.size")));
+  auto fits = [&](int32_t p) {
+    auto& q = queues_[{topic, p}];
+    return !q.empty() && q.back()->attempts == 0 && q.back()->base_sequence == kNoSequence &&
+           q.back()->bytes + bytes <= batch_size;
+  };
+  if (keyless && config_.version() < kV3_3 && !fits(partition)) {
+    // DefaultPartitioner (2.4-3.2): a record that would open a new batch on the sticky
+    // partition moves the sticky partition instead (onNewBatch), then is placed there.
+    auto& q = queues_[{topic, partition}];
+    if (!q.empty()) partition = sticky_[topic].next_partition(topic, partition, n, available_partitions(topic), ctx.rng());
+  }
+  const Tp tp{topic, partition};
+  auto& q = queues_[tp];
+  if (!fits(partition)) {
+    auto b = std::make_shared<Batch>();
+    b->id = next_batch_id_++;
+    b->topic = topic;
+    b->partition = partition;
+    b->created = ctx.now();
+    q.push_back(b);
+  }
+  Batch& b = *q.back();
+  b.bytes += bytes;
+  b.records.push_back(std::move(rec));
+  if (keyless && config_.version() >= kV3_3) {
+    const bool switch_ok = q.size() > 1 || b.bytes >= batch_size;
+    uniform_[topic]->update_partition_info(partition, static_cast<int32_t>(bytes), switch_ok, n,
+                                           available_partitions(topic), ctx.rng());
+  }
+}
+
+// ---- the sender ----
+
+bool Producer::ready(const Batch& b, sim::Time now) const {
+  if (b.attempts > 0) return now >= b.retry_at;
+  return b.bytes >= static_cast<uint32_t>(config_.integer("batch.size")) ||
+         now - b.created >= sim::Duration::millis(config_.integer("linger.ms"));
+}
+
+bool Producer::partition_busy(const Tp& tp) const {
+  auto it = in_flight_per_partition_.find(tp);
+  return it != in_flight_per_partition_.end() && it->second > 0;
+}
+
+void Producer::schedule_wakeup(sim::Context& ctx, sim::Time at) {
+  if (at == sim::Time::max() || at >= wakeup_at_) return;
+  if (wakeup_timer_.valid()) ctx.cancel_timer(wakeup_timer_);
+  wakeup_at_ = at;
+  wakeup_timer_ = ctx.set_timer(std::max(sim::Duration{0}, at - ctx.now()), kSenderWakeup);
+}
+
+void Producer::run_sender(sim::Context& ctx) {
+  expire_batches(ctx);
+  if (idempotent_ && producer_id_ == kNoProducerId) return;  // waits for InitProducerId
+  const sim::Time now = ctx.now();
+  const int64_t max_in_flight = config_.integer("max.in.flight.requests.per.connection");
+  const sim::Duration linger = sim::Duration::millis(config_.integer("linger.ms"));
+  const sim::Duration delivery = sim::Duration::millis(config_.integer("delivery.timeout.ms"));
+  sim::Time next = sim::Time::max();
+  std::map<BrokerId, std::vector<BatchPtr2>> drains;
+  bool need_metadata = false;
+  for (auto& [tp, q] : queues_) {
+    if (q.empty()) continue;
+    next = std::min(next, q.front()->created + delivery);
+    const BrokerId leader = leader_of(tp);
+    if (leader == kNoLeader) {
+      need_metadata = true;
+      continue;
+    }
+    const BatchPtr2& b = q.front();
+    // One batch at a time per partition with max.in.flight=1 (Kafka mutes the partition), and
+    // an idempotent retry waits until the batches before it are resolved.
+    if ((max_in_flight == 1 || (idempotent_ && b->attempts > 0)) && partition_busy(tp)) continue;
+    const bool backing_off = b->attempts > 0 && now < b->retry_at;
+    if (backing_off || (!ready(*b, now) && q.size() == 1)) {
+      next = std::min(next, b->attempts > 0 ? b->retry_at : b->created + linger);
+      continue;
+    }
+    if (in_flight_per_broker_[leader] >= max_in_flight) continue;
+    drains[leader].push_back(b);
+    q.pop_front();
+  }
+  if (need_metadata) request_metadata(ctx);
+
+  for (auto& [leader, batches] : drains) {
+    auto req = std::make_shared<ProduceRequest>();
+    req->correlation_id = ++next_correlation_;
+    req->acks = acks_;
+    req->timeout_ms = static_cast<int32_t>(config_.integer("request.timeout.ms"));
+    for (const BatchPtr2& b : batches) {
+      const Tp tp{b->topic, b->partition};
+      if (idempotent_ && b->base_sequence == kNoSequence) {
+        b->base_sequence = next_sequence_[tp];
+        next_sequence_[tp] += static_cast<int32_t>(b->records.size());
+      }
+      auto wire = std::make_shared<RecordBatch>();
+      auto recs = std::make_shared<std::vector<Record>>();
+      recs->reserve(b->records.size());
+      for (const auto& pr : b->records) recs->push_back(pr.record);
+      wire->records = std::move(recs);
+      wire->producer_id = idempotent_ ? producer_id_ : kNoProducerId;
+      wire->producer_epoch = idempotent_ ? producer_epoch_ : -1;
+      wire->base_sequence = idempotent_ ? b->base_sequence : kNoSequence;
+      req->partitions.push_back({b->topic, b->partition, wire});
+      ++b->attempts;
+    }
+    ctx.send(layout_.node_of(leader), req);
+    if (acks_ == 0) {
+      // Fire and forget: the client counts the record as sent, with no offset.
+      for (const BatchPtr2& b : batches) complete(ctx, b, Outcome::ok, Error::NONE, -1);
+      continue;
+    }
+    InFlight f{leader, batches, {}};
+    f.timer = ctx.set_timer(sim::Duration::millis(config_.integer("request.timeout.ms")), kRequestTimeoutTag + static_cast<uint64_t>(req->correlation_id));
+    for (const BatchPtr2& b : batches) ++in_flight_per_partition_[{b->topic, b->partition}];
+    ++in_flight_per_broker_[leader];
+    in_flight_.emplace(req->correlation_id, std::move(f));
+  }
+  schedule_wakeup(ctx, next);
+}
+
+void Producer::handle_produce_response(sim::Context& ctx, const ProduceResponse& resp) {
+  auto it = in_flight_.find(resp.correlation_id);
+  if (it == in_flight_.end()) return;  // already given up on (timeout or disconnect)
+  InFlight f = std::move(it->second);
+  in_flight_.erase(it);
+  ctx.cancel_timer(f.timer);
+  --in_flight_per_broker_[f.broker];
+  for (const BatchPtr2& b : f.batches) --in_flight_per_partition_[{b->topic, b->partition}];
+  for (const BatchPtr2& b : f.batches) {
+    Error error = Error::NETWORK_EXCEPTION;
+    int64_t base = -1;
+    for (const auto& pr : resp.partitions) {
+      if (pr.topic == b->topic && pr.partition == b->partition) {
+        error = pr.error;
+        base = pr.base_offset;
+      }
+    }
+    if (error == Error::NONE) complete(ctx, b, Outcome::ok, error, base);
+    else if (error == Error::DUPLICATE_SEQUENCE_NUMBER) complete(ctx, b, Outcome::ok, error, -1);
+    else retry_or_complete(ctx, b, error, error == Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND || error == Error::REQUEST_TIMED_OUT);
+  }
+  run_sender(ctx);
+}
+
+void Producer::fail_request(sim::Context& ctx, int32_t correlation_id, Error why) {
+  auto it = in_flight_.find(correlation_id);
+  if (it == in_flight_.end()) return;
+  InFlight f = std::move(it->second);
+  in_flight_.erase(it);
+  ctx.cancel_timer(f.timer);
+  --in_flight_per_broker_[f.broker];
+  for (const BatchPtr2& b : f.batches) --in_flight_per_partition_[{b->topic, b->partition}];
+  // The request may have been written before its connection broke or its response was lost.
+  for (const BatchPtr2& b : f.batches) retry_or_complete(ctx, b, why, true);
+  request_metadata(ctx);
+}
+
+void Producer::retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error error, bool appended_maybe) {
+  b->maybe_applied |= appended_maybe;
+  b->last_error = error;
+  const Tp tp{b->topic, b->partition};
+  bool retriable = is_retriable(error);
+  bool reset_sequences = false;
+  if (idempotent_ && error == Error::OUT_OF_ORDER_SEQUENCE_NUMBER) {
+    // Retriable while an earlier batch of the partition is still unresolved (it will fill the
+    // gap); otherwise the sequence is lost and the producer starts a new id (KIP-360).
+    bool earlier = false;
+    for (const auto& other : queues_[tp]) earlier |= other->base_sequence >= 0 && other->base_sequence < b->base_sequence;
+    for (const auto& [corr, f] : in_flight_)
+      for (const auto& other : f.batches)
+        earlier |= other->topic == b->topic && other->partition == b->partition && other->base_sequence < b->base_sequence;
+    retriable = earlier;
+    reset_sequences = !earlier;
+  }
+  if (idempotent_ && (error == Error::UNKNOWN_PRODUCER_ID || error == Error::INVALID_PRODUCER_EPOCH)) reset_sequences = true;
+  const sim::Time deadline = b->created + sim::Duration::millis(config_.integer("delivery.timeout.ms"));
+  if (retriable && b->attempts <= config_.integer("retries") && ctx.now() < deadline) {
+    reenqueue(ctx, b);
+    ctx.trace("producer.retry", {{"client_id", sim::Value(client_id_)},
+                                 {"topic", sim::Value(b->topic)},
+                                 {"partition", sim::Value(b->partition)},
+                                 {"attempt", sim::Value(b->attempts)},
+                                 {"error", sim::Value(error_name(error))},
+                                 {"base_sequence", sim::Value(b->base_sequence)}});
+    if (needs_metadata_refresh(error)) request_metadata(ctx);
+    return;
+  }
+  complete(ctx, b, b->maybe_applied ? Outcome::info : Outcome::fail, error, -1);
+  if (reset_sequences) {
+    ctx.trace("producer.reset_producer_id", {{"client_id", sim::Value(client_id_)}, {"producer_id", sim::Value(producer_id_)}});
+    producer_id_ = kNoProducerId;
+    producer_epoch_ = -1;
+    next_sequence_.clear();
+    for (auto& [qtp, q] : queues_)
+      for (auto& qb : q) qb->base_sequence = kNoSequence;
+    request_metadata(ctx);
+  }
+}
+
+void Producer::reenqueue(sim::Context& ctx, const BatchPtr2& b) {
+  // Exponential backoff with 20% jitter from 3.7 (KIP-580); a fixed backoff before.
+  const int64_t base = config_.integer("retry.backoff.ms");
+  double backoff = static_cast<double>(base);
+  if (config_.version() >= kV3_7) {
+    backoff = std::min(backoff * std::pow(2.0, std::max(0, b->attempts - 1)),
+                       static_cast<double>(config_.integer("retry.backoff.max.ms")));
+    backoff *= ctx.rng().uniform_real(0.8, 1.2);
+  }
+  b->retry_at = ctx.now() + sim::Duration{static_cast<int64_t>(backoff * 1e6)};
+  auto& q = queues_[{b->topic, b->partition}];
+  if (idempotent_ && b->base_sequence != kNoSequence) {
+    // RecordAccumulator.insertInSequenceOrder.
+    auto pos = std::find_if(q.begin(), q.end(), [&](const BatchPtr2& o) {
+      return o->base_sequence == kNoSequence || o->base_sequence > b->base_sequence;
+    });
+    q.insert(pos, b);
+  } else {
+    q.push_front(b);
+  }
+}
+
+void Producer::complete(sim::Context& ctx, const BatchPtr2& b, Outcome outcome, Error error, int64_t base_offset) {
+  for (size_t i = 0; i < b->records.size(); ++i) {
+    SendResult r{b->records[i].op, outcome, error, b->partition,
+                 base_offset >= 0 ? base_offset + static_cast<int64_t>(i) : -1};
+    finish_op(ctx, b->records[i], r);
+  }
+}
+
+void Producer::expire_batches(sim::Context& ctx) {
+  const sim::Duration delivery = sim::Duration::millis(config_.integer("delivery.timeout.ms"));
+  for (auto& [tp, q] : queues_) {
+    while (!q.empty() && ctx.now() >= q.front()->created + delivery) {
+      BatchPtr2 b = q.front();
+      q.pop_front();
+      complete(ctx, b, b->maybe_applied ? Outcome::info : Outcome::fail, Error::CLIENT_TIMEOUT, -1);
+    }
+  }
+}
+
+void Producer::finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult& result) {
+  ctx.trace(outcome_kind(result.outcome), {{"process", sim::Value(client_id_)},
+                                           {"op", sim::Value(result.op)},
+                                           {"f", sim::Value("send")},
+                                           {"partition", sim::Value(result.partition)},
+                                           {"offset", sim::Value(result.offset)},
+                                           {"error", sim::Value(error_name(result.error))}});
+  switch (result.outcome) {
+    case Outcome::ok: ++ledger_.ok; break;
+    case Outcome::fail: ++ledger_.failed; break;
+    case Outcome::info: ++ledger_.indefinite; break;
+  }
+  if (result.outcome == Outcome::ok) {
+    ledger_.acked.push_back({rec.topic, result.partition, result.offset,
+                             rec.record.has_key ? std::optional<std::string>(rec.record.key) : std::nullopt, rec.record.value});
+  }
+  if (rec.done) rec.done(ctx, result);
+}
+
+// ---- events ----
+
+void Producer::on_message(sim::Context& ctx, sim::NodeId, const sim::MessagePtr& msg) {
+  const sim::Message* m = msg.get();
+  if (auto* pr = dynamic_cast<const ProduceResponse*>(m)) {
+    handle_produce_response(ctx, *pr);
+  } else if (auto* md = dynamic_cast<const MetadataResponse*>(m)) {
+    handle_metadata(ctx, *md);
+  } else if (auto* ip = dynamic_cast<const InitProducerIdResponse*>(m)) {
+    init_in_flight_ = false;
+    if (ip->error != Error::NONE) return;
+    producer_id_ = ip->producer_id;
+    producer_epoch_ = ip->producer_epoch;
+    ctx.trace("producer.init_producer_id", {{"client_id", sim::Value(client_id_)},
+                                            {"producer_id", sim::Value(producer_id_)},
+                                            {"producer_epoch", sim::Value(producer_epoch_)}});
+    run_sender(ctx);
+  }
+}
+
+void Producer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
+  if (peer == metadata_node_ && metadata_in_flight_) {
+    metadata_in_flight_ = false;
+    init_in_flight_ = false;
+    ctx.cancel_timer(metadata_timer_);
+  }
+  if (init_in_flight_ && peer == metadata_node_) init_in_flight_ = false;
+  const BrokerId b = layout_.broker_of(peer);
+  std::vector<int32_t> lost;
+  for (const auto& [corr, f] : in_flight_)
+    if (f.broker == b) lost.push_back(corr);
+  for (int32_t corr : lost) fail_request(ctx, corr, Error::CLIENT_DISCONNECTED);
+  request_metadata(ctx);
+  run_sender(ctx);
+}
+
+void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
+  if (tag >= kLoadThreadTag) {
+    load_send(ctx, static_cast<int32_t>(tag - kLoadThreadTag));
+    return;
+  }
+  if (tag >= kRequestTimeoutTag) {
+    fail_request(ctx, static_cast<int32_t>(tag - kRequestTimeoutTag), Error::CLIENT_TIMEOUT);
+    run_sender(ctx);
+    return;
+  }
+  switch (tag) {
+    case kSenderWakeup:
+      wakeup_at_ = sim::Time::max();
+      wakeup_timer_ = {};
+      run_sender(ctx);
+      break;
+    case kMetadataRefresh:
+      request_metadata(ctx);
+      ctx.set_timer(sim::Duration::millis(config_.integer("metadata.max.age.ms")), kMetadataRefresh);
+      break;
+    case kMetadataTimeout:
+      metadata_in_flight_ = false;
+      init_in_flight_ = false;
+      request_metadata(ctx);
+      break;
+    case kBlockedTimeout:
+      drain_blocked(ctx);
+      break;
+    case kLoadTick:
+      load_send(ctx, -1);
+      break;
+    default: break;
+  }
+}
+
+// ---- the load generator ----
+
+void Producer::start_load(sim::Context& ctx, LoadSpec spec) {
+  load_ = Load{std::move(spec), 0, 0};
+  if (load_->spec.sync) {
+    for (int32_t t = 0; t < load_->spec.threads; ++t) ctx.set_timer(sim::Duration{0}, kLoadThreadTag + static_cast<uint64_t>(t));
+  } else {
+    ctx.set_timer(sim::Duration{0}, kLoadTick);
+  }
+}
+
+void Producer::load_send(sim::Context& ctx, int32_t thread) {
+  if (!load_) return;
+  Load& l = *load_;
+  if (l.spec.count >= 0 && l.issued >= l.spec.count) return;
+  ++l.issued;
+  SendSpec s;
+  s.topic = l.spec.topic;
+  if (!l.spec.keys.empty()) s.key = l.spec.keys[ctx.rng().index(l.spec.keys.size())];
+  s.value = fmt::format("{}-{}", client_id_, ledger_.next_op);
+  s.value_bytes = l.spec.value_size;
+  const sim::Duration gap = sim::Duration{static_cast<int64_t>(1e9 / std::max(l.spec.rate, 1e-9))};
+  if (thread < 0) {
+    send(ctx, std::move(s));
+    ctx.set_timer(gap, kLoadTick);
+    return;
+  }
+  // A synchronous application thread: the next send waits for this one's outcome, and the
+  // threads together keep to the rate.
+  const sim::Time started = ctx.now();
+  const sim::Duration per_thread = gap * l.spec.threads;
+  send(ctx, std::move(s), [thread, started, per_thread](sim::Context& c, const SendResult&) {
+    const sim::Time next = std::max(c.now(), started + per_thread);
+    c.set_timer(next - c.now(), kLoadThreadTag + static_cast<uint64_t>(thread));
+  });
+}
+
+}  // namespace kafka

@@ -1,0 +1,198 @@
+#pragma once
+// The producer client (KafkaProducer with its application): metadata, the partitioner, the
+// record accumulator (batch.size, linger.ms), the sender (max.in.flight.requests.per.connection,
+// request.timeout.ms, retries, retry.backoff.ms, delivery.timeout.ms, acks) and the idempotent
+// producer (InitProducerId, per-partition sequences, ordered re-enqueue). Every record the
+// application sends becomes an operation in the trace: op.invoke, then op.ok / op.fail /
+// op.info (indefinite: it may or may not have been written).
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker_model/client/partitioner.hpp"
+#include "broker_model/cluster_layout.hpp"
+#include "broker_model/config/config.hpp"
+#include "sim/node.hpp"
+
+namespace kafka {
+
+enum class Outcome { ok, fail, info };
+
+struct SendSpec {
+  std::string topic;
+  std::optional<std::string> key;
+  std::string value;
+  uint32_t value_bytes = 0;
+  std::optional<int32_t> partition;
+};
+
+struct SendResult {
+  uint64_t op = 0;
+  Outcome outcome = Outcome::ok;
+  Error error = Error::NONE;
+  int32_t partition = -1;
+  int64_t offset = -1;
+};
+
+// What the application saw, kept outside the client object so scenarios can read it after a
+// crash (p:acked()).
+struct ProducerLedger {
+  struct Acked {
+    std::string topic;  // filled from the batch
+    int32_t partition;
+    int64_t offset;
+    std::optional<std::string> key;
+    std::string value;
+  };
+  std::vector<Acked> acked;
+  uint64_t sent = 0, ok = 0, failed = 0, indefinite = 0;
+  uint64_t next_op = 0;  // operation ids stay unique across restarts
+};
+
+// A load generator run by the application (p:load).
+struct LoadSpec {
+  std::string topic;
+  double rate = 100;  // records per simulated second (all threads together)
+  int64_t count = -1;  // -1: until the scenario ends
+  std::vector<std::string> keys;  // empty: records without keys
+  uint32_t value_size = 100;
+  bool sync = false;
+  int32_t threads = 1;
+};
+
+class Producer final : public sim::Node {
+ public:
+  using Callback = std::function<void(sim::Context&, const SendResult&)>;
+
+  Producer(std::string client_id, ClusterLayout layout, ConfigSet config, ProducerLedger& ledger);
+
+  void on_start(sim::Context& ctx) override;
+  void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
+  void on_timer(sim::Context& ctx, uint64_t tag) override;
+  void on_disconnect(sim::Context& ctx, sim::NodeId peer) override;
+
+  // The application's KafkaProducer.send(); the callback runs when the outcome is known.
+  uint64_t send(sim::Context& ctx, SendSpec spec, Callback done = {});
+  void start_load(sim::Context& ctx, LoadSpec spec);
+
+  const std::string& client_id() const { return client_id_; }
+
+ private:
+  struct PendingRecord {
+    uint64_t op;
+    std::string topic;
+    Record record;
+    Callback done;
+    sim::Time enqueued;
+  };
+  struct Batch {
+    uint64_t id;
+    std::string topic;
+    int32_t partition;
+    std::vector<PendingRecord> records;
+    uint32_t bytes = 61;
+    sim::Time created;
+    sim::Time retry_at;
+    int32_t attempts = 0;
+    int32_t base_sequence = kNoSequence;
+    bool maybe_applied = false;  // some attempt may have reached the log
+    Error last_error = Error::NONE;
+  };
+  using BatchPtr2 = std::shared_ptr<Batch>;
+  using Tp = std::pair<std::string, int32_t>;
+  struct InFlight {
+    BrokerId broker;
+    std::vector<BatchPtr2> batches;
+    sim::TimerId timer;
+  };
+  struct TopicMeta {
+    std::vector<BrokerId> leaders;      // per partition; kNoLeader when unknown
+    std::vector<int32_t> leader_epochs;
+  };
+  struct Load {
+    LoadSpec spec;
+    int64_t issued = 0;
+    int32_t idle_threads = 0;
+  };
+  enum Timer : uint64_t {
+    kSenderWakeup = 1,
+    kMetadataRefresh = 2,
+    kLoadTick = 3,
+    kMetadataTimeout = 4,
+    kBlockedTimeout = 5,
+  };
+  static constexpr uint64_t kRequestTimeoutTag = 1ULL << 40;
+  static constexpr uint64_t kLoadThreadTag = 2ULL << 40;
+
+  // metadata
+  void request_metadata(sim::Context& ctx);
+  void handle_metadata(sim::Context& ctx, const MetadataResponse& resp);
+  BrokerId leader_of(const Tp& tp) const;
+  std::vector<int32_t> available_partitions(const std::string& topic) const;
+  // accumulator
+  void append(sim::Context& ctx, PendingRecord rec, const std::string& topic, std::optional<int32_t> partition,
+              bool keyed);
+  int32_t choose_partition(sim::Context& ctx, const std::string& topic, const Record& r,
+                           std::optional<int32_t> explicit_partition);
+  void drain_blocked(sim::Context& ctx);
+  // sender
+  void run_sender(sim::Context& ctx);
+  void schedule_wakeup(sim::Context& ctx, sim::Time at);
+  bool ready(const Batch& b, sim::Time now) const;
+  void handle_produce_response(sim::Context& ctx, const ProduceResponse& resp);
+  void fail_request(sim::Context& ctx, int32_t correlation_id, Error why);
+  void retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error error, bool appended_maybe);
+  void reenqueue(sim::Context& ctx, const BatchPtr2& b);
+  void complete(sim::Context& ctx, const BatchPtr2& b, Outcome outcome, Error error, int64_t base_offset);
+  void expire_batches(sim::Context& ctx);
+  bool partition_busy(const Tp& tp) const;
+  // application
+  void finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult& result);
+  void load_send(sim::Context& ctx, int32_t thread);
+
+  std::string client_id_;
+  ClusterLayout layout_;
+  ConfigSet config_;
+  ProducerLedger& ledger_;
+  int16_t acks_;
+  bool idempotent_;
+
+  // metadata
+  std::map<std::string, TopicMeta> topics_;
+  bool metadata_ready_ = false;
+  bool metadata_in_flight_ = false;
+  int32_t metadata_correlation_ = 0;
+  sim::NodeId metadata_node_ = sim::kNoNode;
+  size_t next_bootstrap_ = 0;
+  sim::TimerId metadata_timer_;
+
+  // idempotence
+  int64_t producer_id_ = kNoProducerId;
+  int16_t producer_epoch_ = -1;
+  bool init_in_flight_ = false;
+  std::map<Tp, int32_t> next_sequence_;
+
+  // accumulator and sender
+  std::map<Tp, std::deque<BatchPtr2>> queues_;
+  std::vector<std::pair<std::string, PendingRecord>> blocked_;  // waiting for metadata (max.block.ms)
+  std::vector<std::optional<int32_t>> blocked_partition_;
+  std::map<int32_t, InFlight> in_flight_;
+  std::map<BrokerId, int32_t> in_flight_per_broker_;
+  std::map<Tp, int32_t> in_flight_per_partition_;
+  int32_t next_correlation_ = 0;
+  uint64_t next_batch_id_ = 0;
+  sim::Time wakeup_at_ = sim::Time::max();
+  sim::TimerId wakeup_timer_;
+
+  // partitioners for records without keys
+  std::map<std::string, StickyPartitionCache> sticky_;
+  std::map<std::string, std::unique_ptr<BuiltInPartitioner>> uniform_;
+
+  std::optional<Load> load_;
+};
+
+}  // namespace kafka

@@ -1,0 +1,79 @@
+#pragma once
+// Configuration with Kafka's own keys, defaults by Kafka version, and Kafka's validation rules.
+// A ConfigSet holds the effective values of one entity (a broker, a topic, a producer...) and
+// remembers which keys the user set, because Kafka's rules depend on it (an explicitly enabled
+// idempotence conflicting with acks=1 is an error; the default one is quietly turned off).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "broker_model/config/version.hpp"
+
+namespace kafka {
+
+enum class ConfigScope { broker, topic, producer, consumer };
+enum class ConfigType { boolean, integer, string, duration_ms, list };
+
+struct ConfigDef {
+  std::string name;
+  ConfigType type;
+  std::string doc;
+};
+
+// What a scenario gave for a key: text, a number or a boolean.
+using RawValue = std::variant<std::string, double, bool>;
+// A parsed value: integers (also milliseconds), booleans, strings, lists.
+using ConfigValue = std::variant<int64_t, bool, std::string, std::vector<std::string>>;
+
+class ConfigSet {
+ public:
+  ConfigSet() = default;
+  ConfigSet(ConfigScope scope, KafkaVersion version);
+
+  ConfigScope scope() const { return scope_; }
+  KafkaVersion version() const { return version_; }
+
+  // Sets a key from a scenario value; returns an error message (empty when accepted). Unknown
+  // keys are errors; the caller adds "did you mean" from known_keys().
+  std::string set(const std::string& key, const RawValue& value);
+  // Sets a value directly (from model code), marking it explicit.
+  void put(const std::string& key, ConfigValue value);
+  // Replaces a value as Kafka's own post-processing does, leaving it as explicit or default
+  // as it was.
+  void resolve(const std::string& key, ConfigValue value);
+  bool is_explicit(const std::string& key) const { return explicit_.count(key) != 0; }
+  bool has(const std::string& key) const { return values_.count(key) != 0; }
+
+  int64_t integer(const std::string& key) const;
+  bool boolean(const std::string& key) const;
+  const std::string& string(const std::string& key) const;
+  const std::vector<std::string>& list(const std::string& key) const;
+  // For display and kafka.defaults(): every key with its value as text.
+  std::map<std::string, std::string> describe() const;
+
+ private:
+  ConfigScope scope_ = ConfigScope::broker;
+  KafkaVersion version_;
+  std::map<std::string, ConfigValue> values_;
+  std::set<std::string> explicit_;
+};
+
+const std::vector<ConfigDef>& config_defs(ConfigScope scope);
+std::vector<std::string> known_keys(ConfigScope scope);
+// Topic-level keys that a topic may override from the broker's (e.g. min.insync.replicas).
+bool is_topic_override(const std::string& key);
+
+// Kafka's post-processing and validation of producer configs (ProducerConfig and
+// KafkaProducer): resolves acks "all"/-1, idempotence defaults and conflicts, delivery.timeout.
+// Returns an error message for a configuration Kafka rejects, or empty.
+std::string finalize_producer(ConfigSet& producer);
+// The effective acks as Kafka's wire value: -1 (all), 0 or 1.
+int16_t producer_acks(const ConfigSet& producer);
+
+std::string format_value(const ConfigValue& v);
+
+}  // namespace kafka

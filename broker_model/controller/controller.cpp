@@ -1,0 +1,454 @@
+#include "broker_model/controller/controller.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace kafka {
+
+namespace {
+
+struct LoggedRecord final : sim::DiskEntry {
+  MetadataRecord record;
+  explicit LoggedRecord(MetadataRecord r) : record(std::move(r)) {}
+  uint32_t size_bytes() const override { return 64; }
+};
+
+bool contains(const std::vector<BrokerId>& v, BrokerId b) { return std::find(v.begin(), v.end(), b) != v.end(); }
+void erase(std::vector<BrokerId>& v, BrokerId b) { v.erase(std::remove(v.begin(), v.end(), b), v.end()); }
+
+std::string ids(const std::vector<BrokerId>& v) {
+  std::string s;
+  for (BrokerId b : v) s += (s.empty() ? "" : ",") + std::to_string(b);
+  return s;
+}
+
+constexpr sim::Duration kSessionCheckEvery = sim::Duration::millis(250);
+
+}  // namespace
+
+Controller::Controller(ClusterLayout layout, ConfigSet broker_config)
+    : layout_(std::move(layout)), config_(std::move(broker_config)) {}
+
+void Controller::on_start(sim::Context& ctx) {
+  log_file_ = ctx.disk().open("__cluster_metadata/log");
+  for (const auto& e : ctx.disk().read(log_file_)) {
+    log_.push_back(static_cast<const LoggedRecord&>(*e).record);
+    apply(log_.back());
+  }
+  // A controller that starts gives every registered broker a fresh session, as a new KRaft
+  // leader does.
+  for (auto& [id, b] : brokers_) b.last_heartbeat = ctx.now();
+  ctx.trace("controller.start", {{"records", sim::Value(log_.size())}});
+  ctx.set_timer(kSessionCheckEvery, kSessionCheck);
+}
+
+bool Controller::fenced(BrokerId b) const {
+  auto it = brokers_.find(b);
+  return it == brokers_.end() || it->second.fenced;
+}
+
+const PartitionState* Controller::partition(const std::string& topic, int32_t p) const {
+  auto it = partitions_.find({topic, p});
+  return it == partitions_.end() ? nullptr : &it->second;
+}
+
+int32_t Controller::partition_count(const std::string& topic) const {
+  auto it = topics_.find(topic);
+  return it == topics_.end() ? 0 : it->second.partitions;
+}
+
+int64_t Controller::min_isr(const std::string& topic) const {
+  auto it = topics_.find(topic);
+  if (it != topics_.end() && it->second.min_insync_replicas >= 0) return it->second.min_insync_replicas;
+  return config_.integer("min.insync.replicas");
+}
+
+bool Controller::unclean_allowed(const std::string& topic) const {
+  auto it = topics_.find(topic);
+  if (it != topics_.end() && it->second.unclean >= 0) return it->second.unclean == 1;
+  return config_.boolean("unclean.leader.election.enable");
+}
+
+bool Controller::elr_enabled() const { return config_.integer("eligible.leader.replicas.version") >= 1; }
+
+bool Controller::acceptable_leader(BrokerId b) const {
+  auto it = brokers_.find(b);
+  return it != brokers_.end() && !it->second.fenced && !it->second.shutting_down;
+}
+
+// ---- the metadata log ----
+
+void Controller::apply(const MetadataRecord& r) {
+  switch (r.type) {
+    case MetadataRecord::Type::register_broker: {
+      BrokerInfo& b = brokers_[r.broker];
+      b.epoch = r.broker_epoch;
+      b.rack = r.rack;
+      b.fenced = true;
+      b.shutting_down = false;
+      b.registration_offset = static_cast<int64_t>(log_.size());
+      break;
+    }
+    case MetadataRecord::Type::fence_broker: brokers_[r.broker].fenced = true; break;
+    case MetadataRecord::Type::unfence_broker:
+      brokers_[r.broker].fenced = false;
+      break;
+    case MetadataRecord::Type::topic:
+      topics_[r.topic] = TopicInfo{r.partitions, r.min_insync_replicas, r.unclean_leader_election};
+      break;
+    case MetadataRecord::Type::partition:
+      partitions_[{r.partition.topic, r.partition.partition}] = r.partition;
+      break;
+  }
+}
+
+void Controller::append(sim::Context& ctx, MetadataRecord r) {
+  log_.push_back(r);
+  apply(log_.back());
+  // The KRaft metadata log is fsynced before it is acknowledged.
+  ctx.disk().append(log_file_, std::make_shared<LoggedRecord>(std::move(r)));
+  ctx.disk().flush(log_file_);
+  answer_fetches(ctx);
+}
+
+void Controller::record_partition(sim::Context& ctx, const PartitionState& s, const char* reason) {
+  MetadataRecord r;
+  r.type = MetadataRecord::Type::partition;
+  r.partition = s;
+  ctx.trace("controller.partition", {{"topic", sim::Value(s.topic)},
+                                     {"partition", sim::Value(s.partition)},
+                                     {"leader", sim::Value(s.leader)},
+                                     {"leader_epoch", sim::Value(s.leader_epoch)},
+                                     {"partition_epoch", sim::Value(s.partition_epoch)},
+                                     {"isr", sim::Value(ids(s.isr))},
+                                     {"elr", sim::Value(ids(s.elr))},
+                                     {"reason", sim::Value(reason)}});
+  append(ctx, std::move(r));
+}
+
+void Controller::handle_metadata_fetch(sim::Context& ctx, sim::NodeId from, const MetadataFetchRequest& req) {
+  if (req.fetch_offset < static_cast<int64_t>(log_.size())) {
+    auto resp = std::make_shared<MetadataFetchResponse>();
+    resp->base_offset = req.fetch_offset;
+    const size_t end = std::min(log_.size(), static_cast<size_t>(req.fetch_offset) + 2000);
+    resp->records.assign(log_.begin() + req.fetch_offset, log_.begin() + static_cast<int64_t>(end));
+    ctx.send(from, resp);
+    return;
+  }
+  // Long poll: answer when a record arrives or the wait is over.
+  auto it = parked_.find(req.broker_id);
+  if (it != parked_.end()) ctx.cancel_timer(it->second.timer);
+  const sim::TimerId t = ctx.set_timer(sim::Duration::millis(req.max_wait_ms), kFetchTimeoutBase + static_cast<uint64_t>(req.broker_id));
+  parked_[req.broker_id] = ParkedFetch{from, req.fetch_offset, t};
+}
+
+void Controller::answer_fetches(sim::Context& ctx) {
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (it->second.offset < static_cast<int64_t>(log_.size())) {
+      auto resp = std::make_shared<MetadataFetchResponse>();
+      resp->base_offset = it->second.offset;
+      resp->records.assign(log_.begin() + it->second.offset, log_.end());
+      ctx.send(it->second.from, resp);
+      ctx.cancel_timer(it->second.timer);
+      it = parked_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// ---- brokers ----
+
+void Controller::handle_registration(sim::Context& ctx, sim::NodeId from, const BrokerRegistrationRequest& req) {
+  const bool was_unfenced = brokers_.count(req.broker_id) && !brokers_[req.broker_id].fenced;
+  MetadataRecord r;
+  r.type = MetadataRecord::Type::register_broker;
+  r.broker = req.broker_id;
+  r.broker_epoch = static_cast<int64_t>(log_.size());  // KRaft: the offset of the registration record
+  r.rack = req.rack;
+  append(ctx, r);
+  brokers_[req.broker_id].last_heartbeat = ctx.now();
+  // A new incarnation starts fenced: the old one's leaderships and ISR places are given up as
+  // if its session had expired.
+  if (was_unfenced) reconsider_partitions(ctx, req.broker_id, "re-registration");
+  ctx.trace("controller.register", {{"broker", sim::Value(req.broker_id)},
+                                    {"broker_epoch", sim::Value(r.broker_epoch)},
+                                    {"clean_shutdown", sim::Value(req.previous_clean_shutdown)}});
+  if (!req.previous_clean_shutdown && elr_enabled()) {
+    // KIP-966: a replica that may have lost unflushed data is no longer a safe leader.
+    for (auto& [key, s] : partitions_) {
+      if (!contains(s.elr, req.broker_id)) continue;
+      PartitionState next = s;
+      erase(next.elr, req.broker_id);
+      ++next.partition_epoch;
+      record_partition(ctx, next, "unclean-shutdown-leaves-elr");
+    }
+  }
+  auto resp = std::make_shared<BrokerRegistrationResponse>();
+  resp->broker_epoch = r.broker_epoch;
+  ctx.send(from, resp);
+}
+
+void Controller::handle_heartbeat(sim::Context& ctx, sim::NodeId from, const BrokerHeartbeatRequest& req) {
+  auto resp = std::make_shared<BrokerHeartbeatResponse>();
+  auto it = brokers_.find(req.broker_id);
+  if (it == brokers_.end() || it->second.epoch != req.broker_epoch) {
+    resp->error = Error::STALE_BROKER_EPOCH;
+    ctx.send(from, resp);
+    return;
+  }
+  BrokerInfo& b = it->second;
+  b.last_heartbeat = ctx.now();
+  if (req.want_shutdown && !b.shutting_down) {
+    b.shutting_down = true;
+    ctx.trace("controller.controlled_shutdown", {{"broker", sim::Value(req.broker_id)}});
+    reconsider_partitions(ctx, req.broker_id, "controlled-shutdown");
+  } else if (b.fenced && !b.shutting_down && req.current_metadata_offset >= b.registration_offset) {
+    unfence(ctx, req.broker_id);
+  }
+  resp->is_fenced = brokers_[req.broker_id].fenced;
+  if (b.shutting_down) {
+    bool leads = false;
+    for (const auto& [key, s] : partitions_) leads |= s.leader == req.broker_id;
+    resp->should_shutdown = !leads;
+  }
+  ctx.send(from, resp);
+}
+
+void Controller::fence(sim::Context& ctx, BrokerId b, const char* reason) {
+  MetadataRecord r;
+  r.type = MetadataRecord::Type::fence_broker;
+  r.broker = b;
+  r.broker_epoch = brokers_[b].epoch;
+  append(ctx, r);
+  ctx.trace("controller.fence", {{"broker", sim::Value(b)}, {"reason", sim::Value(reason)}});
+  reconsider_partitions(ctx, b, reason);
+}
+
+void Controller::unfence(sim::Context& ctx, BrokerId b) {
+  MetadataRecord r;
+  r.type = MetadataRecord::Type::unfence_broker;
+  r.broker = b;
+  r.broker_epoch = brokers_[b].epoch;
+  append(ctx, r);
+  ctx.trace("controller.unfence", {{"broker", sim::Value(b)}});
+  // Partitions without a leader may now have one.
+  for (auto& [key, s] : partitions_) {
+    if (s.leader == kNoLeader && contains(s.replicas, b)) elect(ctx, s, "broker-unfenced");
+  }
+}
+
+void Controller::reconsider_partitions(sim::Context& ctx, BrokerId b, const char* reason) {
+  std::vector<PartitionState> changes;
+  for (const auto& [key, s] : partitions_) {
+    if (!contains(s.replicas, b)) continue;
+    PartitionState next = s;
+    if (contains(next.isr, b)) {
+      const std::vector<BrokerId> before = next.isr;
+      if (next.isr.size() > 1 || elr_enabled()) erase(next.isr, b);  // KRaft never empties the ISR without ELR
+      if (elr_enabled() && next.isr.size() != before.size()) {
+        if (static_cast<int64_t>(next.isr.size()) < min_isr(next.topic) && !contains(next.elr, b)) next.elr.push_back(b);
+      }
+    }
+    if (next.isr != s.isr || next.elr != s.elr || next.leader == b) changes.push_back(next);
+  }
+  for (PartitionState& next : changes) {
+    if (next.leader == b) {
+      elect(ctx, next, reason);
+    } else {
+      ++next.partition_epoch;
+      record_partition(ctx, next, reason);
+    }
+  }
+}
+
+void Controller::elect(sim::Context& ctx, PartitionState next, const char* reason) {
+  const BrokerId old_leader = next.leader;
+  BrokerId leader = kNoLeader;
+  const char* how = "none";
+  for (BrokerId r : next.replicas) {
+    if (contains(next.isr, r) && acceptable_leader(r)) {
+      leader = r;
+      how = "isr";
+      break;
+    }
+  }
+  if (leader == kNoLeader && elr_enabled()) {
+    for (BrokerId r : next.replicas) {
+      if (contains(next.elr, r) && acceptable_leader(r)) {
+        leader = r;
+        how = "elr";
+        next.isr = {r};
+        erase(next.elr, r);
+        break;
+      }
+    }
+  }
+  if (leader == kNoLeader && unclean_allowed(next.topic)) {
+    for (BrokerId r : next.replicas) {
+      if (acceptable_leader(r)) {
+        leader = r;
+        how = "unclean";
+        next.isr = {r};
+        next.elr.clear();
+        break;
+      }
+    }
+  }
+  if (leader == old_leader && leader != kNoLeader) return;
+  if (leader == kNoLeader && old_leader == kNoLeader) {
+    // Still no leader; record only if the ISR or ELR changed.
+    const PartitionState* cur = partition(next.topic, next.partition);
+    if (cur && cur->isr == next.isr && cur->elr == next.elr) return;
+  }
+  next.leader = leader;
+  if (leader != old_leader) ++next.leader_epoch;
+  ++next.partition_epoch;
+  ctx.trace("controller.elect", {{"topic", sim::Value(next.topic)},
+                                 {"partition", sim::Value(next.partition)},
+                                 {"leader", sim::Value(leader)},
+                                 {"previous", sim::Value(old_leader)},
+                                 {"leader_epoch", sim::Value(next.leader_epoch)},
+                                 {"election", sim::Value(how)},
+                                 {"reason", sim::Value(reason)}});
+  record_partition(ctx, next, reason);
+}
+
+void Controller::handle_alter_partition(sim::Context& ctx, sim::NodeId from, const AlterPartitionRequest& req) {
+  auto resp = std::make_shared<AlterPartitionResponse>();
+  resp->topic = req.topic;
+  resp->partition = req.partition;
+  auto b = brokers_.find(req.broker_id);
+  auto p = partitions_.find({req.topic, req.partition});
+  if (b == brokers_.end() || b->second.epoch != req.broker_epoch) {
+    resp->error = Error::STALE_BROKER_EPOCH;
+  } else if (p == partitions_.end()) {
+    resp->error = Error::UNKNOWN_TOPIC_OR_PARTITION;
+  } else if (p->second.leader != req.broker_id || req.leader_epoch < p->second.leader_epoch) {
+    resp->error = Error::FENCED_LEADER_EPOCH;
+  } else if (req.partition_epoch != p->second.partition_epoch) {
+    resp->error = Error::INVALID_UPDATE_VERSION;
+  } else {
+    for (BrokerId r : req.new_isr) {
+      if (!contains(p->second.replicas, r) || (!contains(p->second.isr, r) && !acceptable_leader(r))) {
+        resp->error = Error::INELIGIBLE_REPLICA;
+      }
+    }
+  }
+  if (resp->error == Error::NONE) {
+    PartitionState next = p->second;
+    const std::vector<BrokerId> old = next.isr;
+    next.isr = req.new_isr;
+    if (elr_enabled()) {
+      const int64_t min = min_isr(next.topic);
+      if (static_cast<int64_t>(next.isr.size()) >= min) {
+        next.elr.clear();
+      } else {
+        for (BrokerId r : old)
+          if (!contains(next.isr, r) && !contains(next.elr, r)) next.elr.push_back(r);
+      }
+      for (BrokerId r : next.isr) erase(next.elr, r);
+    }
+    ++next.partition_epoch;
+    record_partition(ctx, next, next.isr.size() > old.size() ? "isr-expand" : "isr-shrink");
+    resp->state = next;
+  } else if (p != partitions_.end()) {
+    resp->state = p->second;
+  }
+  ctx.send(from, resp);
+}
+
+// ---- topics ----
+
+std::vector<std::vector<BrokerId>> Controller::assign_replicas(sim::Context& ctx, int32_t partitions, int32_t rf) {
+  // Kafka's rack-unaware assignment (AdminUtils / StripedReplicaPlacer's predecessor): a
+  // random start and shift, then replicas placed at growing distances from the first.
+  const std::vector<BrokerId> brokers = layout_.broker_ids();
+  const auto n = static_cast<int32_t>(brokers.size());
+  std::vector<std::vector<BrokerId>> out;
+  const auto start = static_cast<int32_t>(ctx.rng().index(static_cast<size_t>(n)));
+  auto shift = static_cast<int32_t>(ctx.rng().index(static_cast<size_t>(n)));
+  for (int32_t p = 0; p < partitions; ++p) {
+    if (p > 0 && p % n == 0) ++shift;
+    const int32_t first = (p + start) % n;
+    std::vector<BrokerId> replicas = {brokers[static_cast<size_t>(first)]};
+    for (int32_t j = 0; j < rf - 1; ++j) {
+      const int32_t s = 1 + (shift + j) % (n - 1);
+      replicas.push_back(brokers[static_cast<size_t>((first + s) % n)]);
+    }
+    out.push_back(replicas);
+  }
+  return out;
+}
+
+std::string Controller::create_topic(sim::Context& ctx, const TopicSpec& spec) {
+  if (topics_.count(spec.name)) return fmt::format("topic '{}' already exists", spec.name);
+  const auto n = static_cast<int32_t>(layout_.brokers.size());
+  if (spec.partitions < 1) return "partitions must be at least 1";
+  if (spec.replication_factor < 1 || spec.replication_factor > n) {
+    return fmt::format("replication_factor {} needs between 1 and {} brokers (the cluster has {})", spec.replication_factor, n, n);
+  }
+  auto assignment = spec.assignment.empty() ? assign_replicas(ctx, spec.partitions, spec.replication_factor) : spec.assignment;
+  MetadataRecord t;
+  t.type = MetadataRecord::Type::topic;
+  t.topic = spec.name;
+  t.partitions = spec.partitions;
+  t.min_insync_replicas = spec.min_insync_replicas;
+  t.unclean_leader_election = spec.unclean_leader_election;
+  append(ctx, t);
+  ctx.trace("controller.create_topic", {{"topic", sim::Value(spec.name)},
+                                        {"partitions", sim::Value(spec.partitions)},
+                                        {"replication_factor", sim::Value(spec.replication_factor)}});
+  for (int32_t p = 0; p < spec.partitions; ++p) {
+    PartitionState s;
+    s.topic = spec.name;
+    s.partition = p;
+    s.replicas = assignment[static_cast<size_t>(p)];
+    // A new partition's ISR is its live replicas; the leader is the first of them.
+    for (BrokerId r : s.replicas)
+      if (acceptable_leader(r)) s.isr.push_back(r);
+    if (s.isr.empty()) s.isr = s.replicas;
+    s.leader = acceptable_leader(s.isr.front()) ? s.isr.front() : kNoLeader;
+    s.leader_epoch = 0;
+    s.partition_epoch = 0;
+    record_partition(ctx, s, "create-topic");
+  }
+  return {};
+}
+
+// ---- dispatch ----
+
+void Controller::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) {
+  const sim::Message* m = msg.get();
+  if (auto* r = dynamic_cast<const MetadataFetchRequest*>(m)) handle_metadata_fetch(ctx, from, *r);
+  else if (auto* h = dynamic_cast<const BrokerHeartbeatRequest*>(m)) handle_heartbeat(ctx, from, *h);
+  else if (auto* a = dynamic_cast<const AlterPartitionRequest*>(m)) handle_alter_partition(ctx, from, *a);
+  else if (auto* g = dynamic_cast<const BrokerRegistrationRequest*>(m)) handle_registration(ctx, from, *g);
+}
+
+void Controller::on_timer(sim::Context& ctx, uint64_t tag) {
+  if (tag == kSessionCheck) {
+    const sim::Duration session = sim::Duration::millis(config_.integer("broker.session.timeout.ms"));
+    std::vector<BrokerId> expired;
+    for (const auto& [id, b] : brokers_)
+      if (!b.fenced && ctx.now() - b.last_heartbeat > session) expired.push_back(id);
+    for (BrokerId id : expired) fence(ctx, id, "session-timeout");
+    // A broker in controlled shutdown that went quiet is fenced as well.
+    for (auto& [id, b] : brokers_)
+      if (b.shutting_down && !b.fenced && ctx.now() - b.last_heartbeat > session) fence(ctx, id, "session-timeout");
+    ctx.set_timer(kSessionCheckEvery, kSessionCheck);
+    return;
+  }
+  if (tag >= kFetchTimeoutBase) {
+    const auto broker = static_cast<BrokerId>(tag - kFetchTimeoutBase);
+    auto it = parked_.find(broker);
+    if (it == parked_.end()) return;
+    auto resp = std::make_shared<MetadataFetchResponse>();
+    resp->base_offset = it->second.offset;
+    ctx.send(it->second.from, resp);
+    parked_.erase(it);
+  }
+}
+
+}  // namespace kafka

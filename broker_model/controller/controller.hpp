@@ -1,0 +1,101 @@
+#pragma once
+// The controller (KRaft-style, a single node): brokers register and heartbeat; brokers whose
+// heartbeats stop for broker.session.timeout.ms are fenced; partition leaders are elected from
+// the ISR (then the KIP-966 ELR, then, if unclean.leader.election.enable, any live replica);
+// leaders' AlterPartition requests change the ISR. Every change is a record in the metadata
+// log, durable on the controller's disk, which brokers fetch. If the controller is down or
+// cut off, metadata stands still (see docs/fidelity.md); a replicated quorum is a later step.
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker_model/cluster_layout.hpp"
+#include "broker_model/config/config.hpp"
+#include "sim/node.hpp"
+
+namespace kafka {
+
+struct TopicSpec {
+  std::string name;
+  int32_t partitions = 1;
+  int32_t replication_factor = 1;
+  int64_t min_insync_replicas = -1;   // -1: broker default
+  int8_t unclean_leader_election = -1;  // -1: broker default
+  // Explicit assignment (partition -> replicas); empty means Kafka's assignment algorithm.
+  std::vector<std::vector<BrokerId>> assignment;
+};
+
+class Controller final : public sim::Node {
+ public:
+  Controller(ClusterLayout layout, ConfigSet broker_config);
+
+  void on_start(sim::Context& ctx) override;
+  void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
+  void on_timer(sim::Context& ctx, uint64_t tag) override;
+
+  // Admin: create a topic (an admin client's CreateTopics, arriving as an application call).
+  // Returns an error message or empty.
+  std::string create_topic(sim::Context& ctx, const TopicSpec& spec);
+
+  // Read-only views for scenario queries.
+  const PartitionState* partition(const std::string& topic, int32_t p) const;
+  bool topic_exists(const std::string& topic) const { return topics_.count(topic) != 0; }
+  int32_t partition_count(const std::string& topic) const;
+  bool fenced(BrokerId b) const;
+
+ private:
+  struct BrokerInfo {
+    int64_t epoch = -1;
+    std::string rack;
+    bool fenced = true;
+    bool shutting_down = false;
+    int64_t registration_offset = 0;
+    sim::Time last_heartbeat;
+  };
+  struct TopicInfo {
+    int32_t partitions = 0;
+    int64_t min_insync_replicas = -1;
+    int8_t unclean = -1;
+  };
+  struct ParkedFetch {
+    sim::NodeId from;
+    int64_t offset;
+    sim::TimerId timer;
+  };
+  enum Timer : uint64_t { kSessionCheck = 1, kFetchTimeoutBase = 1000 };
+
+  void append(sim::Context& ctx, MetadataRecord r);
+  void apply(const MetadataRecord& r);
+  void answer_fetches(sim::Context& ctx);
+
+  void handle_registration(sim::Context& ctx, sim::NodeId from, const BrokerRegistrationRequest& req);
+  void handle_heartbeat(sim::Context& ctx, sim::NodeId from, const BrokerHeartbeatRequest& req);
+  void handle_alter_partition(sim::Context& ctx, sim::NodeId from, const AlterPartitionRequest& req);
+  void handle_metadata_fetch(sim::Context& ctx, sim::NodeId from, const MetadataFetchRequest& req);
+
+  void fence(sim::Context& ctx, BrokerId b, const char* reason);
+  void unfence(sim::Context& ctx, BrokerId b);
+  // Re-elects leaders and trims ISRs of every partition that involves b after b changed state.
+  void reconsider_partitions(sim::Context& ctx, BrokerId b, const char* reason);
+  // Elects a leader for a partition whose leader is gone; records the change if any.
+  void elect(sim::Context& ctx, PartitionState next, const char* reason);
+  bool acceptable_leader(BrokerId b) const;
+  int64_t min_isr(const std::string& topic) const;
+  bool unclean_allowed(const std::string& topic) const;
+  bool elr_enabled() const;
+  void record_partition(sim::Context& ctx, const PartitionState& s, const char* reason);
+  std::vector<std::vector<BrokerId>> assign_replicas(sim::Context& ctx, int32_t partitions, int32_t rf);
+
+  ClusterLayout layout_;
+  ConfigSet config_;
+  sim::FileId log_file_ = 0;
+  std::vector<MetadataRecord> log_;
+  std::map<BrokerId, BrokerInfo> brokers_;
+  std::map<std::string, TopicInfo> topics_;
+  std::map<std::pair<std::string, int32_t>, PartitionState> partitions_;
+  std::map<BrokerId, ParkedFetch> parked_;
+};
+
+}  // namespace kafka

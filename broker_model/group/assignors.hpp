@@ -1,0 +1,70 @@
+// Kafka's four classic consumer partition assignors (client side, classic group protocol):
+// range, roundrobin, sticky and cooperative-sticky, giving exactly the assignments Kafka's Java
+// classes give for the same input. Rack-aware assignment is not modelled (members have no racks).
+//
+// Kafka sources: clients/.../consumer/RangeAssignor.java, RoundRobinAssignor.java, StickyAssignor.java,
+// CooperativeStickyAssignor.java, internals/AbstractPartitionAssignor.java, internals/AbstractStickyAssignor.java.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kafka {
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+
+  // Topic, then partition number.
+  auto operator<=>(const TopicPartition&) const = default;
+  bool operator==(const TopicPartition&) const = default;
+
+  // "topic-3", as Java's TopicPartition.toString.
+  std::string to_string() const;
+};
+
+// One member's JoinGroup subscription, as the group leader's assignor sees it.
+struct MemberSubscription {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;  // set for static members
+  std::vector<std::string> topics;               // treated as a set
+  // The partitions the member owned in its last generation (sticky: the user data's previous
+  // assignment; cooperative-sticky: the subscription's owned partitions). Ignored by range and roundrobin.
+  std::vector<TopicPartition> owned;
+  int32_t generation = -1;  // -1: unknown (DEFAULT_GENERATION)
+};
+
+// Member id -> assigned partitions, each list sorted by (topic, partition). Every member appears.
+using Assignment = std::map<std::string, std::vector<TopicPartition>>;
+
+// Runs `strategy` ("range", "roundrobin", "sticky" or "cooperative-sticky") for the group.
+//
+// `partitions_per_topic` is the leader's metadata: topic -> partition count. Topics nobody
+// subscribes to, and topics with no partitions, are left out, as the leader's metadata lookup
+// leaves them out; subscribed topics missing from it get no assignment.
+//
+// `members` lists the group in JoinGroup response order, which is the insertion order of the Java
+// HashMap the leader builds: the sticky assignors' tie-breaks depend on that map's iteration order.
+//
+// For "cooperative-sticky" the result leaves out every partition that must first be revoked from
+// its current owner; the follow-up rebalance assigns it.
+//
+// Throws std::invalid_argument for an unknown strategy, duplicate member ids or a negative
+// partition count. Owned partitions beyond a topic's partition count are ignored (Kafka never
+// shrinks a topic).
+Assignment assign(std::string_view strategy, const std::map<std::string, int32_t>& partitions_per_topic,
+                  const std::vector<MemberSubscription>& members);
+
+enum class RebalanceProtocol { eager, cooperative };
+
+// ConsumerPartitionAssignor.supportedProtocols(), in Kafka's order: {eager} for range, roundrobin
+// and sticky; {cooperative, eager} for cooperative-sticky. Throws std::invalid_argument for an
+// unknown strategy.
+std::vector<RebalanceProtocol> supported_protocols(std::string_view strategy);
+
+}  // namespace kafka

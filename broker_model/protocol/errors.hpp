@@ -1,0 +1,54 @@
+#pragma once
+// Kafka's error codes (org.apache.kafka.common.protocol.Errors), by their wire numbers.
+#include <cstdint>
+#include <string_view>
+
+namespace kafka {
+
+enum class Error : int16_t {
+  NONE = 0,
+  OFFSET_OUT_OF_RANGE = 1,
+  CORRUPT_MESSAGE = 2,
+  UNKNOWN_TOPIC_OR_PARTITION = 3,
+  LEADER_NOT_AVAILABLE = 5,
+  NOT_LEADER_OR_FOLLOWER = 6,
+  REQUEST_TIMED_OUT = 7,
+  BROKER_NOT_AVAILABLE = 8,
+  NETWORK_EXCEPTION = 13,
+  COORDINATOR_LOAD_IN_PROGRESS = 14,
+  COORDINATOR_NOT_AVAILABLE = 15,
+  NOT_COORDINATOR = 16,
+  NOT_ENOUGH_REPLICAS = 19,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20,
+  ILLEGAL_GENERATION = 22,
+  INCONSISTENT_GROUP_PROTOCOL = 23,
+  UNKNOWN_MEMBER_ID = 25,
+  INVALID_SESSION_TIMEOUT = 26,
+  REBALANCE_IN_PROGRESS = 27,
+  NOT_CONTROLLER = 41,
+  OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
+  DUPLICATE_SEQUENCE_NUMBER = 46,
+  INVALID_PRODUCER_EPOCH = 47,
+  UNKNOWN_PRODUCER_ID = 59,
+  FENCED_LEADER_EPOCH = 74,
+  UNKNOWN_LEADER_EPOCH = 75,
+  STALE_BROKER_EPOCH = 77,
+  MEMBER_ID_REQUIRED = 79,
+  FENCED_INSTANCE_ID = 82,
+  INVALID_UPDATE_VERSION = 95,
+  INELIGIBLE_REPLICA = 107,
+  // Not a broker error: what the client reports when a request's connection broke or its
+  // response never came (the Java client's NetworkException / TimeoutException).
+  CLIENT_DISCONNECTED = -100,
+  CLIENT_TIMEOUT = -101,
+};
+
+std::string_view error_name(Error e);
+
+// Whether the Java client retries a request that failed with e (RetriableException).
+bool is_retriable(Error e);
+
+// Whether the client must refresh metadata after e (InvalidMetadataException and friends).
+bool needs_metadata_refresh(Error e);
+
+}  // namespace kafka

@@ -1,0 +1,545 @@
+// cluster { ... } and its handles: topics, producers, queries and the fault methods.
+#include "sim/lua/cluster.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "broker_model/broker/broker.hpp"
+#include "broker_model/client/producer.hpp"
+#include "broker_model/controller/controller.hpp"
+#include "sim/lua/bindings.hpp"
+#include "sim/lua/faults.hpp"
+#include "sim/lua/runtime.hpp"
+
+namespace sim::lua {
+
+namespace {
+
+constexpr const char* kClusterMeta = "kafkasim.cluster";
+constexpr const char* kProducerMeta = "kafkasim.producer";
+
+// Reads a table of Kafka config keys into cfg; `extra` keys belong to the caller and are
+// skipped. Keys are visited in sorted order so the first error reported never depends on
+// Lua's hash order.
+void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string& what,
+                 const std::vector<std::string>& extra) {
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE) fail(fmt::format("{}: expected a table of settings, got {}", what, describe(L, idx)));
+  std::vector<std::string> keys;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("{}: keys must be names", what));
+    keys.emplace_back(lua_tostring(L, -1));
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> known = kafka::known_keys(cfg.scope());
+  known.insert(known.end(), extra.begin(), extra.end());
+  for (const std::string& key : keys) {
+    if (std::find(extra.begin(), extra.end(), key) != extra.end()) continue;
+    lua_getfield(L, idx, key.c_str());
+    kafka::RawValue raw;
+    switch (lua_type(L, -1)) {
+      case LUA_TBOOLEAN: raw = lua_toboolean(L, -1) != 0; break;
+      case LUA_TNUMBER: raw = lua_tonumber(L, -1); break;
+      case LUA_TSTRING: raw = std::string(lua_tostring(L, -1)); break;
+      default: fail(fmt::format("{}: {} must be a number, a string or a boolean, got {}", what, key, describe(L, -1)));
+    }
+    lua_pop(L, 1);
+    const std::string error = cfg.set(key, raw);
+    if (!error.empty()) {
+      if (error.rfind("unknown config", 0) == 0) {
+        fail(fmt::format("{}: unknown setting '{}'{}", what, key, suggestion(key, known)));
+      }
+      fail(fmt::format("{}: {}", what, error));
+    }
+  }
+}
+
+class Cluster;
+
+class ProducerHandle final : public LuaObject {
+ public:
+  const char* kind() const override { return "producer"; }
+  Cluster* cluster = nullptr;
+  NodeId node = kNoNode;
+  std::string id;
+  std::unique_ptr<kafka::ProducerLedger> ledger = std::make_unique<kafka::ProducerLedger>();
+};
+
+class Cluster final : public FaultTarget {
+ public:
+  Cluster(World& w, kafka::KafkaVersion v) : world_(w), version(v), broker_config(kafka::ConfigScope::broker, v) {}
+  const char* kind() const override { return "cluster"; }
+  World& world() override { return world_; }
+
+  std::vector<NodeId> nodes() override {
+    std::vector<NodeId> out = {layout.controller};
+    for (const auto& [b, n] : layout.brokers) out.push_back(n);
+    for (const auto* p : producers) out.push_back(p->node);
+    return out;
+  }
+
+  NodeId resolve(lua_State* L, int idx, const std::string& what) override {
+    if (lua_type(L, idx) == LUA_TNUMBER && lua_isinteger(L, idx)) {
+      const lua_Integer b = lua_tointeger(L, idx);
+      const NodeId n = layout.node_of(static_cast<kafka::BrokerId>(b));
+      if (n == kNoNode) fail(fmt::format("{}: there is no broker {} (brokers are {})", what, b, broker_list()));
+      return n;
+    }
+    if (lua_type(L, idx) == LUA_TSTRING) {
+      const std::string name = lua_tostring(L, idx);
+      std::vector<std::string> names;
+      for (NodeId n : nodes()) {
+        if (world_.name(n) == name) return n;
+        names.emplace_back(world_.name(n));
+      }
+      fail(fmt::format("{}: there is no node named '{}'{}", what, name, suggestion(name, names)));
+    }
+    if (lua_type(L, idx) == LUA_TUSERDATA) {
+      auto** p = static_cast<LuaObject**>(lua_touserdata(L, idx));
+      if (auto* ph = p ? dynamic_cast<ProducerHandle*>(*p) : nullptr) return ph->node;
+    }
+    fail(fmt::format("{}: expected a broker id, a node name or a client handle, got {}", what, describe(L, idx)));
+  }
+
+  std::string broker_list() const {
+    std::string s;
+    for (const auto& [b, n] : layout.brokers) s += (s.empty() ? "" : ", ") + std::to_string(b);
+    return s;
+  }
+  kafka::Controller* controller() { return dynamic_cast<kafka::Controller*>(world_.node(layout.controller)); }
+  kafka::Broker* broker(kafka::BrokerId b) {
+    const NodeId n = layout.node_of(b);
+    return n == kNoNode ? nullptr : dynamic_cast<kafka::Broker*>(world_.node(n));
+  }
+  // The partition as the controller sees it, or as a live broker last heard it.
+  const kafka::PartitionState* partition(const std::string& topic, int32_t p) {
+    if (auto* c = controller()) return c->partition(topic, p);
+    for (const auto& [b, n] : layout.brokers)
+      if (auto* br = broker(b))
+        if (const auto* s = br->image().partition(topic, p)) return s;
+    return nullptr;
+  }
+
+  World& world_;
+  kafka::KafkaVersion version;
+  kafka::ConfigSet broker_config;
+  kafka::ClusterLayout layout;
+  std::vector<ProducerHandle*> producers;
+};
+
+Cluster& self(lua_State* L) { return check_object<Cluster>(L, 1, "a cluster"); }
+
+std::string topic_arg(lua_State* L, int idx, const char* what) {
+  if (lua_type(L, idx) != LUA_TSTRING) fail(fmt::format("{}: expected a topic name, got {}", what, describe(L, idx)));
+  return lua_tostring(L, idx);
+}
+
+int32_t partition_arg(lua_State* L, int idx, const char* what) {
+  if (lua_type(L, idx) != LUA_TNUMBER || !lua_isinteger(L, idx)) {
+    fail(fmt::format("{}: expected a partition number, got {}", what, describe(L, idx)));
+  }
+  return static_cast<int32_t>(lua_tointeger(L, idx));
+}
+
+void push_ids(lua_State* L, const std::vector<kafka::BrokerId>& ids) {
+  lua_newtable(L);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    lua_pushinteger(L, ids[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+}
+
+// ---- cluster { ... } ----
+
+int l_cluster(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  World& w = rt.world();
+  TableReader r(L, 1, "cluster", {"brokers", "controllers", "racks", "network", "broker"});
+  const int64_t n = r.integer("brokers").value_or(3);
+  if (n < 1 || n > 100) fail("cluster.brokers: between 1 and 100 brokers");
+  if (r.integer("controllers").value_or(1) != 1) {
+    fail("cluster.controllers: only a single controller is modelled so far (see docs/fidelity.md)");
+  }
+  const auto version = kafka::KafkaVersion::parse(rt.info().kafka_version).value_or(kafka::KafkaVersion{});
+  auto c = std::make_unique<Cluster>(w, version);
+  if (r.has("broker")) {
+    read_config(L, r.push("broker"), c->broker_config, "cluster.broker", {});
+    lua_pop(L, 1);
+  }
+  std::vector<std::string> racks;
+  if (r.has("racks")) {
+    const int idx = r.push("racks");
+    if (lua_type(L, idx) != LUA_TTABLE) fail("cluster.racks: expected a list of rack names, assigned to brokers in turn");
+    for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
+      lua_rawgeti(L, idx, i);
+      if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("cluster.racks[{}]: expected a rack name", i));
+      racks.emplace_back(lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  // Nodes: the controller, then brokers 1..n.
+  c->layout.controller = w.add_node("controller", nullptr, racks.empty() ? "" : racks.front());
+  for (int64_t b = 1; b <= n; ++b) {
+    const std::string rack = racks.empty() ? "" : racks[static_cast<size_t>(b - 1) % racks.size()];
+    c->layout.brokers[static_cast<kafka::BrokerId>(b)] = w.add_node(fmt::format("broker-{}", b), nullptr, rack);
+  }
+  const kafka::ClusterLayout layout = c->layout;
+  const kafka::ConfigSet config = c->broker_config;
+  w.set_factory(layout.controller, [layout, config] { return std::make_unique<kafka::Controller>(layout, config); });
+  for (const auto& [b, node] : layout.brokers) {
+    const std::string rack = w.topology().rack(node);
+    w.set_factory(node, [b = b, rack, layout, config] { return std::make_unique<kafka::Broker>(b, rack, layout, config); });
+  }
+  if (r.has("network")) {
+    configure_network(w, L, r.push("network"), "cluster.network");
+    lua_pop(L, 1);
+  }
+  w.start(layout.controller);
+  for (const auto& [b, node] : layout.brokers) w.start(node);
+  rt.adopt(std::move(c), kClusterMeta);
+  return 1;
+}
+
+int l_topic(lua_State* L) {
+  Cluster& c = self(L);
+  kafka::TopicSpec spec;
+  spec.name = topic_arg(L, 2, "topic(name, options)");
+  if (spec.name.empty() || spec.name.find_first_of(" /\\") != std::string::npos) fail("topic: a topic name has no spaces or slashes");
+  kafka::ConfigSet topic_cfg(kafka::ConfigScope::topic, c.version);
+  if (!lua_isnoneornil(L, 3)) {
+    TableReader r(L, 3, "topic options", {"partitions", "replication_factor", "replicas", "min.insync.replicas",
+                                          "unclean.leader.election.enable", "flush.messages", "flush.ms"});
+    spec.partitions = static_cast<int32_t>(r.integer("partitions").value_or(c.broker_config.integer("num.partitions")));
+    spec.replication_factor =
+        static_cast<int32_t>(r.integer("replication_factor").value_or(c.broker_config.integer("default.replication.factor")));
+    if (r.has("replicas")) {
+      const int idx = r.push("replicas");
+      if (lua_type(L, idx) != LUA_TTABLE) fail("topic.replicas: a list, per partition, of broker lists: { {1,2,3}, {2,3,1} }");
+      for (lua_Integer p = 1; p <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++p) {
+        lua_rawgeti(L, idx, p);
+        std::vector<kafka::BrokerId> replicas;
+        if (lua_type(L, -1) != LUA_TTABLE) fail(fmt::format("topic.replicas[{}]: expected a list of broker ids", p));
+        for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, -1)); ++i) {
+          lua_rawgeti(L, -1, i);
+          const auto b = static_cast<kafka::BrokerId>(lua_tointeger(L, -1));
+          if (c.layout.node_of(b) == kNoNode) fail(fmt::format("topic.replicas[{}]: there is no broker {}", p, b));
+          replicas.push_back(b);
+          lua_pop(L, 1);
+        }
+        spec.assignment.push_back(replicas);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+      if (static_cast<int32_t>(spec.assignment.size()) != spec.partitions) {
+        fail(fmt::format("topic.replicas: {} lists for {} partitions", spec.assignment.size(), spec.partitions));
+      }
+      spec.replication_factor = static_cast<int32_t>(spec.assignment.front().size());
+    }
+    read_config(L, 3, topic_cfg, "topic options", {"partitions", "replication_factor", "replicas"});
+  } else {
+    spec.partitions = static_cast<int32_t>(c.broker_config.integer("num.partitions"));
+    spec.replication_factor = static_cast<int32_t>(c.broker_config.integer("default.replication.factor"));
+  }
+  if (topic_cfg.is_explicit("min.insync.replicas")) spec.min_insync_replicas = topic_cfg.integer("min.insync.replicas");
+  if (topic_cfg.is_explicit("unclean.leader.election.enable")) {
+    spec.unclean_leader_election = topic_cfg.boolean("unclean.leader.election.enable") ? 1 : 0;
+  }
+  const auto brokers = static_cast<int32_t>(c.layout.brokers.size());
+  if (spec.partitions < 1) fail("topic.partitions: at least 1");
+  if (spec.replication_factor < 1 || spec.replication_factor > brokers) {
+    fail(fmt::format("topic.replication_factor: {} is more than the {} brokers of the cluster", spec.replication_factor, brokers));
+  }
+  // CreateTopics reaches the controller as an admin request.
+  const bool sent = c.world().invoke(c.layout.controller, [spec](Node& n, Context& ctx) {
+    const std::string error = static_cast<kafka::Controller&>(n).create_topic(ctx, spec);
+    if (!error.empty()) ctx.trace("admin.error", {{"request", Value("CreateTopics")}, {"error", Value(error)}});
+  });
+  if (!sent) fail("topic: the controller is not running");
+  return 0;
+}
+
+int l_producer(lua_State* L) {
+  Cluster& c = self(L);
+  Runtime& rt = Runtime::of(L);
+  const std::string id = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
+  if (id.empty()) fail("producer(id, config): give the producer a name, e.g. c:producer(\"orders\", { acks = \"all\" })");
+  if (c.world().find(id)) fail(fmt::format("producer: the name '{}' is taken", id));
+  kafka::ConfigSet cfg(kafka::ConfigScope::producer, c.version);
+  if (!lua_isnoneornil(L, 3)) read_config(L, 3, cfg, "producer config", {});
+  if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("producer config: " + error);
+  auto handle = std::make_unique<ProducerHandle>();
+  handle->cluster = &c;
+  handle->id = id;
+  handle->node = c.world().add_node(id, nullptr);
+  kafka::ProducerLedger* ledger = handle->ledger.get();
+  const kafka::ClusterLayout layout = c.layout;
+  c.world().set_factory(handle->node, [id, layout, cfg, ledger] {
+    return std::make_unique<kafka::Producer>(id, layout, cfg, *ledger);
+  });
+  c.world().start(handle->node);
+  c.producers.push_back(handle.get());
+  rt.adopt(std::move(handle), kProducerMeta);
+  return 1;
+}
+
+// ---- queries ----
+
+int l_leader(lua_State* L) {
+  Cluster& c = self(L);
+  const auto* s = c.partition(topic_arg(L, 2, "leader(topic, partition)"), partition_arg(L, 3, "leader(topic, partition)"));
+  if (!s || s->leader == kafka::kNoLeader) lua_pushnil(L);
+  else lua_pushinteger(L, s->leader);
+  return 1;
+}
+
+int l_isr(lua_State* L) {
+  Cluster& c = self(L);
+  const auto* s = c.partition(topic_arg(L, 2, "isr(topic, partition)"), partition_arg(L, 3, "isr(topic, partition)"));
+  push_ids(L, s ? s->isr : std::vector<kafka::BrokerId>{});
+  return 1;
+}
+
+int l_replicas(lua_State* L) {
+  Cluster& c = self(L);
+  const auto* s = c.partition(topic_arg(L, 2, "replicas(topic, partition)"), partition_arg(L, 3, "replicas(topic, partition)"));
+  push_ids(L, s ? s->replicas : std::vector<kafka::BrokerId>{});
+  return 1;
+}
+
+int l_hw(lua_State* L) {
+  Cluster& c = self(L);
+  const std::string topic = topic_arg(L, 2, "hw(topic, partition)");
+  const int32_t p = partition_arg(L, 3, "hw(topic, partition)");
+  const auto* s = c.partition(topic, p);
+  const kafka::Broker* b = s && s->leader != kafka::kNoLeader ? c.broker(s->leader) : nullptr;
+  const kafka::Replica* r = b ? b->replica(topic, p) : nullptr;
+  if (!r) lua_pushnil(L);
+  else lua_pushinteger(L, r->log->high_watermark());
+  return 1;
+}
+
+// The batches of a replica's log as its disk holds them (the page cache included).
+std::vector<kafka::BatchPtr> disk_log(Cluster& c, kafka::BrokerId b, const std::string& topic, int32_t p) {
+  std::vector<kafka::BatchPtr> out;
+  Disk& disk = c.world().disk(c.layout.node_of(b));
+  const std::string file = fmt::format("{}-{}/log", topic, p);
+  if (!disk.exists(file)) return out;
+  const FileId f = disk.open(file);
+  const auto entries = disk.read(f);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i + 1 == entries.size() && disk.last_entry_torn(f)) break;
+    out.push_back(std::static_pointer_cast<const kafka::RecordBatch>(entries[i]));
+  }
+  return out;
+}
+
+int l_leo(lua_State* L) {
+  Cluster& c = self(L);
+  const NodeId node = c.resolve(L, 2, "leo(broker, topic, partition)");
+  const kafka::BrokerId b = c.layout.broker_of(node);
+  if (b == kafka::kNoLeader) fail("leo: the first argument must be a broker");
+  const auto batches = disk_log(c, b, topic_arg(L, 3, "leo(broker, topic, partition)"), partition_arg(L, 4, "leo(broker, topic, partition)"));
+  lua_pushinteger(L, batches.empty() ? 0 : batches.back()->next_offset());
+  return 1;
+}
+
+int l_log(lua_State* L) {
+  Cluster& c = self(L);
+  const NodeId node = c.resolve(L, 2, "log(broker, topic, partition)");
+  const kafka::BrokerId b = c.layout.broker_of(node);
+  if (b == kafka::kNoLeader) fail("log: the first argument must be a broker");
+  const auto batches = disk_log(c, b, topic_arg(L, 3, "log(broker, topic, partition)"), partition_arg(L, 4, "log(broker, topic, partition)"));
+  lua_newtable(L);
+  lua_Integer i = 0;
+  for (const auto& batch : batches) {
+    for (size_t k = 0; k < batch->records->size(); ++k) {
+      const kafka::Record& rec = (*batch->records)[k];
+      lua_newtable(L);
+      lua_pushinteger(L, batch->base_offset + static_cast<int64_t>(k));
+      lua_setfield(L, -2, "offset");
+      if (rec.has_key) {
+        lua_pushlstring(L, rec.key.data(), rec.key.size());
+        lua_setfield(L, -2, "key");
+      }
+      lua_pushlstring(L, rec.value.data(), rec.value.size());
+      lua_setfield(L, -2, "value");
+      lua_pushinteger(L, batch->partition_leader_epoch);
+      lua_setfield(L, -2, "epoch");
+      lua_rawseti(L, -2, ++i);
+    }
+  }
+  return 1;
+}
+
+int l_controller(lua_State* L) {
+  Cluster& c = self(L);
+  lua_pushstring(L, std::string(c.world().name(c.layout.controller)).c_str());
+  return 1;
+}
+
+int l_brokers_down(lua_State* L) {
+  Cluster& c = self(L);
+  std::vector<kafka::BrokerId> down;
+  for (const auto& [b, n] : c.layout.brokers)
+    if (!c.world().alive(n)) down.push_back(b);
+  push_ids(L, down);
+  return 1;
+}
+
+int l_brokers(lua_State* L) {
+  Cluster& c = self(L);
+  push_ids(L, c.layout.broker_ids());
+  return 1;
+}
+
+// ---- producers ----
+
+ProducerHandle& producer(lua_State* L) { return check_object<ProducerHandle>(L, 1, "a producer"); }
+
+int l_send(lua_State* L) {
+  ProducerHandle& p = producer(L);
+  kafka::SendSpec spec;
+  spec.topic = topic_arg(L, 2, "send(topic, record)");
+  bool sync = false;
+  if (!lua_isnoneornil(L, 3)) {
+    TableReader r(L, 3, "send record", {"key", "value", "partition", "sync", "value_size"});
+    spec.key = r.string("key");
+    if (auto v = r.string("value")) spec.value = *v;
+    if (auto part = r.integer("partition")) spec.partition = static_cast<int32_t>(*part);
+    if (auto size = r.integer("value_size")) spec.value_bytes = static_cast<uint32_t>(std::max<int64_t>(0, *size));
+    sync = r.boolean("sync").value_or(false);
+  }
+  if (spec.value.empty()) spec.value = fmt::format("{}-{}", p.id, p.ledger->next_op);
+  (void)sync;  // a Lua callback cannot wait; the record's outcome is in the trace either way
+  if (!p.cluster->world().invoke(p.node, [spec](Node& n, Context& ctx) { static_cast<kafka::Producer&>(n).send(ctx, spec); })) {
+    fail(fmt::format("send: the producer '{}' is not running", p.id));
+  }
+  return 0;
+}
+
+int l_load(lua_State* L) {
+  ProducerHandle& p = producer(L);
+  TableReader r(L, 2, "load", {"topic", "rate", "count", "keys", "value_size", "sync", "threads"});
+  kafka::LoadSpec spec;
+  auto topic = r.string("topic");
+  if (!topic) fail("load: topic is required");
+  spec.topic = *topic;
+  spec.rate = r.number("rate").value_or(100);
+  if (spec.rate <= 0) fail("load.rate: records per simulated second, above 0");
+  spec.count = r.integer("count").value_or(-1);
+  spec.value_size = static_cast<uint32_t>(std::max<int64_t>(0, r.integer("value_size").value_or(100)));
+  spec.sync = r.boolean("sync").value_or(false);
+  spec.threads = static_cast<int32_t>(r.integer("threads").value_or(1));
+  if (spec.threads < 1) fail("load.threads: at least 1");
+  if (r.has("keys")) {
+    const int idx = r.push("keys");
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+      const lua_Integer n = lua_tointeger(L, idx);
+      if (n < 1) fail("load.keys: a number of distinct keys (at least 1) or a list of keys");
+      for (lua_Integer i = 0; i < n; ++i) spec.keys.push_back(fmt::format("k{}", i));
+    } else if (lua_type(L, idx) == LUA_TTABLE) {
+      for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
+        lua_rawgeti(L, idx, i);
+        size_t len = 0;
+        const char* k = luaL_tolstring(L, -1, &len);
+        spec.keys.emplace_back(k, len);
+        lua_pop(L, 2);
+      }
+    } else {
+      fail("load.keys: a number of distinct keys or a list of keys");
+    }
+    lua_pop(L, 1);
+  }
+  if (!p.cluster->world().invoke(p.node, [spec](Node& n, Context& ctx) { static_cast<kafka::Producer&>(n).start_load(ctx, spec); })) {
+    fail(fmt::format("load: the producer '{}' is not running", p.id));
+  }
+  return 0;
+}
+
+int l_acked(lua_State* L) {
+  ProducerHandle& p = producer(L);
+  lua_newtable(L);
+  lua_Integer i = 0;
+  for (const auto& a : p.ledger->acked) {
+    lua_newtable(L);
+    lua_pushstring(L, a.topic.c_str());
+    lua_setfield(L, -2, "topic");
+    lua_pushinteger(L, a.partition);
+    lua_setfield(L, -2, "partition");
+    lua_pushinteger(L, a.offset);
+    lua_setfield(L, -2, "offset");
+    if (a.key) {
+      lua_pushstring(L, a.key->c_str());
+      lua_setfield(L, -2, "key");
+    }
+    lua_pushstring(L, a.value.c_str());
+    lua_setfield(L, -2, "value");
+    lua_rawseti(L, -2, ++i);
+  }
+  return 1;
+}
+
+int l_producer_stats(lua_State* L) {
+  ProducerHandle& p = producer(L);
+  lua_newtable(L);
+  auto set = [&](const char* k, uint64_t v) {
+    lua_pushinteger(L, static_cast<lua_Integer>(v));
+    lua_setfield(L, -2, k);
+  };
+  set("sent", p.ledger->sent);
+  set("ok", p.ledger->ok);
+  set("failed", p.ledger->failed);
+  set("indefinite", p.ledger->indefinite);
+  set("pending", p.ledger->sent - p.ledger->ok - p.ledger->failed - p.ledger->indefinite);
+  return 1;
+}
+
+int l_producer_crash(lua_State* L) {
+  ProducerHandle& p = producer(L);
+  if (!p.cluster->world().crash(p.node)) fail(fmt::format("crash: the producer '{}' is not running", p.id));
+  return 0;
+}
+
+int l_producer_restart(lua_State* L) {
+  ProducerHandle& p = producer(L);
+  if (!p.cluster->world().restart(p.node)) fail(fmt::format("restart: the producer '{}' is running", p.id));
+  return 0;
+}
+
+}  // namespace
+
+void register_cluster(lua_State* L) {
+  luaL_newmetatable(L, kClusterMeta);
+  lua_newtable(L);
+  add_fault_methods(L);
+  static const luaL_Reg methods[] = {
+      {"topic", guarded<l_topic>},       {"producer", guarded<l_producer>},  {"leader", guarded<l_leader>},
+      {"isr", guarded<l_isr>},           {"replicas", guarded<l_replicas>},  {"hw", guarded<l_hw>},
+      {"leo", guarded<l_leo>},           {"log", guarded<l_log>},            {"controller", guarded<l_controller>},
+      {"brokers_down", guarded<l_brokers_down>}, {"brokers", guarded<l_brokers>}, {nullptr, nullptr}};
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, "cluster");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, kProducerMeta);
+  lua_newtable(L);
+  static const luaL_Reg pmethods[] = {{"send", guarded<l_send>},       {"load", guarded<l_load>},
+                                      {"acked", guarded<l_acked>},     {"stats", guarded<l_producer_stats>},
+                                      {"crash", guarded<l_producer_crash>}, {"restart", guarded<l_producer_restart>},
+                                      {nullptr, nullptr}};
+  luaL_setfuncs(L, pmethods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, "producer");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+
+  lua_register(L, "cluster", guarded<l_cluster>);
+}
+
+}  // namespace sim::lua

@@ -1,0 +1,11 @@
+#pragma once
+// cluster { ... }: a Kafka cluster (controller, brokers) and its clients as Lua handles.
+#include <lua5.4/lua.hpp>
+
+namespace sim::lua {
+
+void register_cluster(lua_State* L);
+// The `kafka` table: murmur2, partition_for, defaults.
+void register_kafka_library(lua_State* L);
+
+}  // namespace sim::lua
