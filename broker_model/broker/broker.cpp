@@ -127,9 +127,13 @@ void Broker::fetch_metadata(sim::Context& ctx) {
 void Broker::handle_metadata(sim::Context& ctx, const MetadataFetchResponse& resp) {
   metadata_in_flight_ = false;
   if (resp.base_offset == image_.offset) {
+    // Roles follow the image once the whole batch is applied, as KRaft brokers publish a
+    // caught-up image; a replaying broker never acts on a stale intermediate state.
+    std::set<Key> changed;
     for (const MetadataRecord& rec : resp.records) {
-      if (const PartitionState* s = image_.apply(rec)) apply_partition(ctx, *s);
+      if (const PartitionState* s = image_.apply(rec)) changed.insert({s->topic, s->partition});
     }
+    for (const Key& key : changed) apply_partition(ctx, *image_.partition(key.first, key.second));
     // Caught up with the log since registering: tell the controller now rather than at the
     // next heartbeat, so it can unfence us (BrokerLifecycleManager does the same).
     if (fenced_ && registered_ && !resp.records.empty()) send_heartbeat(ctx);
@@ -302,7 +306,11 @@ void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessageP
     }
   } else if (auto* reg = dynamic_cast<const BrokerRegistrationResponse*>(m)) {
     registering_ = false;
-    if (reg->error != Error::NONE) return;
+    if (reg->error != Error::NONE) {
+      ctx.trace("broker.registration_rejected", {{"broker", sim::Value(id_)}, {"error", sim::Value(error_name(reg->error))}});
+      ctx.set_timer(sim::Duration::millis(config_.integer("broker.heartbeat.interval.ms")), kControllerRetry);
+      return;
+    }
     const bool first = !registered_;
     registered_ = true;
     broker_epoch_ = reg->broker_epoch;

@@ -347,7 +347,11 @@ void Producer::retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error er
   }
   if (idempotent_ && (error == Error::UNKNOWN_PRODUCER_ID || error == Error::INVALID_PRODUCER_EPOCH)) reset_sequences = true;
   const sim::Time deadline = b->created + sim::Duration::millis(config_.integer("delivery.timeout.ms"));
-  if (retriable && b->attempts <= config_.integer("retries") && ctx.now() < deadline) {
+  if (retriable && ctx.now() >= deadline) {
+    expire(ctx, b);
+    return;
+  }
+  if (retriable && b->attempts <= config_.integer("retries")) {
     reenqueue(ctx, b);
     ctx.trace("producer.retry", {{"client_id", sim::Value(client_id_)},
                                  {"topic", sim::Value(b->topic)},
@@ -395,9 +399,13 @@ void Producer::reenqueue(sim::Context& ctx, const BatchPtr2& b) {
 void Producer::complete(sim::Context& ctx, const BatchPtr2& b, Outcome outcome, Error error, int64_t base_offset) {
   for (size_t i = 0; i < b->records.size(); ++i) {
     SendResult r{b->records[i].op, outcome, error, b->partition,
-                 base_offset >= 0 ? base_offset + static_cast<int64_t>(i) : -1};
+                 base_offset >= 0 ? base_offset + static_cast<int64_t>(i) : -1, b->last_error};
     finish_op(ctx, b->records[i], r);
   }
+}
+
+void Producer::expire(sim::Context& ctx, const BatchPtr2& b) {
+  complete(ctx, b, b->maybe_applied ? Outcome::info : Outcome::fail, Error::CLIENT_DELIVERY_TIMEOUT, -1);
 }
 
 void Producer::expire_batches(sim::Context& ctx) {
@@ -406,7 +414,7 @@ void Producer::expire_batches(sim::Context& ctx) {
     while (!q.empty() && ctx.now() >= q.front()->created + delivery) {
       BatchPtr2 b = q.front();
       q.pop_front();
-      complete(ctx, b, b->maybe_applied ? Outcome::info : Outcome::fail, Error::CLIENT_TIMEOUT, -1);
+      expire(ctx, b);
     }
   }
 }
@@ -417,11 +425,16 @@ void Producer::finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult
                                            {"f", sim::Value("send")},
                                            {"partition", sim::Value(result.partition)},
                                            {"offset", sim::Value(result.offset)},
-                                           {"error", sim::Value(error_name(result.error))}});
+                                           {"error", sim::Value(error_name(result.error))},
+                                           {"cause", sim::Value(error_name(result.cause))}});
   switch (result.outcome) {
     case Outcome::ok: ++ledger_.ok; break;
     case Outcome::fail: ++ledger_.failed; break;
     case Outcome::info: ++ledger_.indefinite; break;
+  }
+  if (result.outcome != Outcome::ok) {
+    ++ledger_.errors[std::string(error_name(result.error))];
+    ++ledger_.causes[std::string(error_name(result.cause == Error::NONE ? result.error : result.cause))];
   }
   if (result.outcome == Outcome::ok) {
     ledger_.acked.push_back({rec.topic, result.partition, result.offset,
@@ -457,13 +470,18 @@ void Producer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
     ctx.cancel_timer(metadata_timer_);
   }
   if (init_in_flight_ && peer == metadata_node_) init_in_flight_ = false;
-  const BrokerId b = layout_.broker_of(peer);
-  std::vector<int32_t> lost;
-  for (const auto& [corr, f] : in_flight_)
-    if (f.broker == b) lost.push_back(corr);
-  for (int32_t corr : lost) fail_request(ctx, corr, Error::CLIENT_DISCONNECTED);
+  fail_broker_requests(ctx, layout_.broker_of(peer), Error::CLIENT_DISCONNECTED);
   request_metadata(ctx);
   run_sender(ctx);
+}
+
+void Producer::fail_broker_requests(sim::Context& ctx, BrokerId broker, Error why) {
+  // NetworkClient fails a node's in-flight requests newest first; with re-enqueue at the
+  // front, the oldest batch ends up first again.
+  std::vector<int32_t> lost;
+  for (const auto& [corr, f] : in_flight_)
+    if (f.broker == broker) lost.push_back(corr);
+  for (auto it = lost.rbegin(); it != lost.rend(); ++it) fail_request(ctx, *it, why);
 }
 
 void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
@@ -472,7 +490,10 @@ void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
     return;
   }
   if (tag >= kRequestTimeoutTag) {
-    fail_request(ctx, static_cast<int32_t>(tag - kRequestTimeoutTag), Error::CLIENT_TIMEOUT);
+    // A request timeout closes the connection (NetworkClient.handleTimedOutRequests): every
+    // request in flight to that broker fails with it.
+    auto it = in_flight_.find(static_cast<int32_t>(tag - kRequestTimeoutTag));
+    if (it != in_flight_.end()) fail_broker_requests(ctx, it->second.broker, Error::CLIENT_TIMEOUT);
     run_sender(ctx);
     return;
   }

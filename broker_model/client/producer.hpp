@@ -36,6 +36,7 @@ struct SendResult {
   Error error = Error::NONE;
   int32_t partition = -1;
   int64_t offset = -1;
+  Error cause = Error::NONE;  // the last error from a broker, when the outcome is a timeout
 };
 
 // What the application saw, kept outside the client object so scenarios can read it after a
@@ -50,6 +51,8 @@ struct ProducerLedger {
   };
   std::vector<Acked> acked;
   uint64_t sent = 0, ok = 0, failed = 0, indefinite = 0;
+  std::map<std::string, uint64_t> errors;  // final error of each failed or indefinite record
+  std::map<std::string, uint64_t> causes;  // the last broker error behind each of those
   uint64_t next_op = 0;  // operation ids stay unique across restarts
 };
 
@@ -145,9 +148,11 @@ class Producer final : public sim::Node {
   bool ready(const Batch& b, sim::Time now) const;
   void handle_produce_response(sim::Context& ctx, const ProduceResponse& resp);
   void fail_request(sim::Context& ctx, int32_t correlation_id, Error why);
+  void fail_broker_requests(sim::Context& ctx, BrokerId broker, Error why);
   void retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error error, bool appended_maybe);
   void reenqueue(sim::Context& ctx, const BatchPtr2& b);
   void complete(sim::Context& ctx, const BatchPtr2& b, Outcome outcome, Error error, int64_t base_offset);
+  void expire(sim::Context& ctx, const BatchPtr2& b);
   void expire_batches(sim::Context& ctx);
   bool partition_busy(const Tp& tp) const;
   // application

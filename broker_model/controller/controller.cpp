@@ -161,7 +161,16 @@ void Controller::answer_fetches(sim::Context& ctx) {
 // ---- brokers ----
 
 void Controller::handle_registration(sim::Context& ctx, sim::NodeId from, const BrokerRegistrationRequest& req) {
-  const bool was_unfenced = brokers_.count(req.broker_id) && !brokers_[req.broker_id].fenced;
+  auto existing = brokers_.find(req.broker_id);
+  const sim::Duration session = sim::Duration::millis(config_.integer("broker.session.timeout.ms"));
+  if (existing != brokers_.end() && !existing->second.fenced && ctx.now() - existing->second.last_heartbeat <= session) {
+    // ClusterControlManager: another incarnation still holds a live session; the new one
+    // must wait until that session expires (and is fenced) before it can register.
+    auto resp = std::make_shared<BrokerRegistrationResponse>();
+    resp->error = Error::DUPLICATE_BROKER_REGISTRATION;
+    ctx.send(from, resp);
+    return;
+  }
   MetadataRecord r;
   r.type = MetadataRecord::Type::register_broker;
   r.broker = req.broker_id;
@@ -169,9 +178,6 @@ void Controller::handle_registration(sim::Context& ctx, sim::NodeId from, const 
   r.rack = req.rack;
   append(ctx, r);
   brokers_[req.broker_id].last_heartbeat = ctx.now();
-  // A new incarnation starts fenced: the old one's leaderships and ISR places are given up as
-  // if its session had expired.
-  if (was_unfenced) reconsider_partitions(ctx, req.broker_id, "re-registration");
   ctx.trace("controller.register", {{"broker", sim::Value(req.broker_id)},
                                     {"broker_epoch", sim::Value(r.broker_epoch)},
                                     {"clean_shutdown", sim::Value(req.previous_clean_shutdown)}});
@@ -233,6 +239,7 @@ void Controller::unfence(sim::Context& ctx, BrokerId b) {
   r.broker_epoch = brokers_[b].epoch;
   append(ctx, r);
   ctx.trace("controller.unfence", {{"broker", sim::Value(b)}});
+  create_pending_topics(ctx);
   // Partitions without a leader may now have one.
   for (auto& [key, s] : partitions_) {
     if (s.leader == kNoLeader && contains(s.replicas, b)) elect(ctx, s, "broker-unfenced");
@@ -364,7 +371,9 @@ void Controller::handle_alter_partition(sim::Context& ctx, sim::NodeId from, con
 std::vector<std::vector<BrokerId>> Controller::assign_replicas(sim::Context& ctx, int32_t partitions, int32_t rf) {
   // Kafka's rack-unaware assignment (AdminUtils / StripedReplicaPlacer's predecessor): a
   // random start and shift, then replicas placed at growing distances from the first.
-  const std::vector<BrokerId> brokers = layout_.broker_ids();
+  std::vector<BrokerId> brokers;
+  for (BrokerId b : layout_.broker_ids())
+    if (acceptable_leader(b)) brokers.push_back(b);
   const auto n = static_cast<int32_t>(brokers.size());
   std::vector<std::vector<BrokerId>> out;
   const auto start = static_cast<int32_t>(ctx.rng().index(static_cast<size_t>(n)));
@@ -382,14 +391,41 @@ std::vector<std::vector<BrokerId>> Controller::assign_replicas(sim::Context& ctx
   return out;
 }
 
+bool Controller::can_create(const TopicSpec& spec) const {
+  if (spec.assignment.empty()) {
+    int32_t live = 0;
+    for (const auto& [id, b] : brokers_) live += acceptable_leader(id) ? 1 : 0;
+    return live >= spec.replication_factor;
+  }
+  for (const auto& replicas : spec.assignment)
+    for (BrokerId r : replicas)
+      if (!acceptable_leader(r)) return false;
+  return true;
+}
+
 std::string Controller::create_topic(sim::Context& ctx, const TopicSpec& spec) {
   if (topics_.count(spec.name)) return fmt::format("topic '{}' already exists", spec.name);
+  for (const auto& t : pending_topics_)
+    if (t.name == spec.name) return fmt::format("topic '{}' is already being created", spec.name);
   const auto n = static_cast<int32_t>(layout_.brokers.size());
   if (spec.partitions < 1) return "partitions must be at least 1";
   if (spec.replication_factor < 1 || spec.replication_factor > n) {
     return fmt::format("replication_factor {} needs between 1 and {} brokers (the cluster has {})", spec.replication_factor, n, n);
   }
-  auto assignment = spec.assignment.empty() ? assign_replicas(ctx, spec.partitions, spec.replication_factor) : spec.assignment;
+  if (!can_create(spec)) {
+    ctx.trace("controller.create_topic_waiting", {{"topic", sim::Value(spec.name)},
+                                                  {"reason", sim::Value("INVALID_REPLICATION_FACTOR: not enough live brokers yet")}});
+    pending_topics_.push_back(spec);
+    return {};
+  }
+  create_now(ctx, spec);
+  return {};
+}
+
+void Controller::create_now(sim::Context& ctx, const TopicSpec& spec) {
+  // Replicas are placed over the live brokers, as Kafka's placer does.
+  std::vector<std::vector<BrokerId>> assignment = spec.assignment;
+  if (assignment.empty()) assignment = assign_replicas(ctx, spec.partitions, spec.replication_factor);
   MetadataRecord t;
   t.type = MetadataRecord::Type::topic;
   t.topic = spec.name;
@@ -405,16 +441,21 @@ std::string Controller::create_topic(sim::Context& ctx, const TopicSpec& spec) {
     s.topic = spec.name;
     s.partition = p;
     s.replicas = assignment[static_cast<size_t>(p)];
-    // A new partition's ISR is its live replicas; the leader is the first of them.
-    for (BrokerId r : s.replicas)
-      if (acceptable_leader(r)) s.isr.push_back(r);
-    if (s.isr.empty()) s.isr = s.replicas;
-    s.leader = acceptable_leader(s.isr.front()) ? s.isr.front() : kNoLeader;
+    s.isr = s.replicas;      // every replica is live and (empty) in sync
+    s.leader = s.replicas.front();  // the preferred replica leads
     s.leader_epoch = 0;
     s.partition_epoch = 0;
     record_partition(ctx, s, "create-topic");
   }
-  return {};
+}
+
+void Controller::create_pending_topics(sim::Context& ctx) {
+  auto pending = std::move(pending_topics_);
+  pending_topics_.clear();
+  for (const TopicSpec& spec : pending) {
+    if (can_create(spec)) create_now(ctx, spec);
+    else pending_topics_.push_back(spec);
+  }
 }
 
 // ---- dispatch ----

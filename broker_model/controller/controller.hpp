@@ -36,7 +36,9 @@ class Controller final : public sim::Node {
   void on_timer(sim::Context& ctx, uint64_t tag) override;
 
   // Admin: create a topic (an admin client's CreateTopics, arriving as an application call).
-  // Returns an error message or empty.
+  // Returns an error message or empty. Until enough brokers are registered and unfenced for
+  // the replication factor, the request waits, as an admin client retrying
+  // INVALID_REPLICATION_FACTOR would.
   std::string create_topic(sim::Context& ctx, const TopicSpec& spec);
 
   // Read-only views for scenario queries.
@@ -87,6 +89,9 @@ class Controller final : public sim::Node {
   bool elr_enabled() const;
   void record_partition(sim::Context& ctx, const PartitionState& s, const char* reason);
   std::vector<std::vector<BrokerId>> assign_replicas(sim::Context& ctx, int32_t partitions, int32_t rf);
+  bool can_create(const TopicSpec& spec) const;
+  void create_now(sim::Context& ctx, const TopicSpec& spec);
+  void create_pending_topics(sim::Context& ctx);
 
   ClusterLayout layout_;
   ConfigSet config_;
@@ -96,6 +101,7 @@ class Controller final : public sim::Node {
   std::map<std::string, TopicInfo> topics_;
   std::map<std::pair<std::string, int32_t>, PartitionState> partitions_;
   std::map<BrokerId, ParkedFetch> parked_;
+  std::vector<TopicSpec> pending_topics_;  // volatile, like the admin client's retries
 };
 
 }  // namespace kafka

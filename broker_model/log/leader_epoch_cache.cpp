@@ -15,14 +15,15 @@ bool LeaderEpochCache::assign(int32_t epoch, int64_t start_offset) {
 }
 
 std::pair<int32_t, int64_t> LeaderEpochCache::end_offset_for(int32_t requested, int64_t log_end_offset) const {
-  if (entries_.empty() || requested < entries_.front().epoch) return {-1, -1};
-  for (size_t i = entries_.size(); i-- > 0;) {
-    if (entries_[i].epoch <= requested) {
-      const int64_t end = i + 1 < entries_.size() ? entries_[i + 1].start_offset : log_end_offset;
-      return {entries_[i].epoch, end};
-    }
-  }
-  return {-1, -1};
+  // LeaderEpochFileCache.endOffsetFor.
+  if (requested < 0 || entries_.empty()) return {-1, -1};
+  if (entries_.back().epoch == requested) return {requested, log_end_offset};
+  size_t higher = 0;
+  while (higher < entries_.size() && entries_[higher].epoch <= requested) ++higher;
+  if (higher == entries_.size()) return {-1, -1};  // newer than anything known
+  // Older than every known epoch: the follower should start where this log starts.
+  if (higher == 0) return {requested, entries_.front().start_offset};
+  return {entries_[higher - 1].epoch, entries_[higher].start_offset};
 }
 
 int64_t LeaderEpochCache::end_offset_v0(int32_t requested, int64_t log_end_offset) const {

@@ -27,8 +27,9 @@ class LeaderEpochCache {
   int32_t latest_epoch() const { return entries_.empty() ? -1 : entries_.back().epoch; }
 
   // KIP-279 (OffsetsForLeaderEpoch v1+): the largest epoch <= requested and its end offset
-  // (the start of the next higher epoch, or the log end offset for the latest epoch).
-  // (-1, -1) when the requested epoch is older than every epoch known.
+  // (the start of the next higher epoch, or the log end offset for the latest epoch). For an
+  // epoch older than every known one: (requested, the first known epoch's start); for one
+  // newer than every known one, or an empty cache: (-1, -1).
   std::pair<int32_t, int64_t> end_offset_for(int32_t requested, int64_t log_end_offset) const;
   // KIP-101 as first shipped (v0): only the end offset, taken as the start of the first
   // higher epoch even if this replica never had the requested epoch; -1 when unknown.

@@ -34,9 +34,11 @@ std::string_view error_name(Error e) {
     case Error::MEMBER_ID_REQUIRED: return "MEMBER_ID_REQUIRED";
     case Error::FENCED_INSTANCE_ID: return "FENCED_INSTANCE_ID";
     case Error::INVALID_UPDATE_VERSION: return "INVALID_UPDATE_VERSION";
+    case Error::DUPLICATE_BROKER_REGISTRATION: return "DUPLICATE_BROKER_REGISTRATION";
     case Error::INELIGIBLE_REPLICA: return "INELIGIBLE_REPLICA";
     case Error::CLIENT_DISCONNECTED: return "NETWORK_EXCEPTION (disconnected)";
     case Error::CLIENT_TIMEOUT: return "TIMEOUT (no response)";
+    case Error::CLIENT_DELIVERY_TIMEOUT: return "TIMEOUT (delivery.timeout.ms expired)";
   }
   return "UNKNOWN_SERVER_ERROR";
 }

@@ -36,11 +36,15 @@ enum class Error : int16_t {
   MEMBER_ID_REQUIRED = 79,
   FENCED_INSTANCE_ID = 82,
   INVALID_UPDATE_VERSION = 95,
+  DUPLICATE_BROKER_REGISTRATION = 101,
   INELIGIBLE_REPLICA = 107,
   // Not a broker error: what the client reports when a request's connection broke or its
   // response never came (the Java client's NetworkException / TimeoutException).
   CLIENT_DISCONNECTED = -100,
   CLIENT_TIMEOUT = -101,
+  // delivery.timeout.ms passed before the record's outcome was known (TimeoutException:
+  // "Expiring N record(s) ... since batch creation").
+  CLIENT_DELIVERY_TIMEOUT = -102,
 };
 
 std::string_view error_name(Error e);

@@ -495,6 +495,12 @@ int l_producer_stats(lua_State* L) {
   set("failed", p.ledger->failed);
   set("indefinite", p.ledger->indefinite);
   set("pending", p.ledger->sent - p.ledger->ok - p.ledger->failed - p.ledger->indefinite);
+  lua_newtable(L);
+  for (const auto& [name, n] : p.ledger->errors) set(name.c_str(), n);
+  lua_setfield(L, -2, "errors");
+  lua_newtable(L);
+  for (const auto& [name, n] : p.ledger->causes) set(name.c_str(), n);
+  lua_setfield(L, -2, "causes");
   return 1;
 }
 
