@@ -35,7 +35,11 @@ Broker::Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet co
       rack_(std::move(rack)),
       layout_(std::move(layout)),
       config_(std::move(config)),
-      truncation_(truncation_mode_for(config_.string("inter.broker.protocol.version"))) {}
+      truncation_(truncation_mode_for(config_.string("inter.broker.protocol.version"))),
+      lag_max_(sim::Duration::millis(config_.integer("replica.lag.time.max.ms"))),
+      flush_messages_(config_.integer("flush.messages")),
+      fetch_wait_ms_(static_cast<int32_t>(config_.integer("replica.fetch.wait.max.ms"))),
+      fetch_min_bytes_(static_cast<int32_t>(config_.integer("replica.fetch.min.bytes"))) {}
 
 const Replica* Broker::replica(const std::string& topic, int32_t p) const {
   auto it = replicas_.find({topic, p});
@@ -261,7 +265,7 @@ int64_t Broker::min_isr(const std::string& topic) const {
 }
 
 void Broker::maybe_flush(sim::Context& ctx, Replica& r) {
-  if (r.log->unflushed_messages() >= static_cast<uint64_t>(config_.integer("flush.messages"))) {
+  if (r.log->unflushed_messages() >= static_cast<uint64_t>(flush_messages_)) {
     r.log->flush();
     r.log->set_last_flush_ms(ctx.now().ns / 1'000'000);
   }

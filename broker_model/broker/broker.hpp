@@ -114,6 +114,10 @@ class Broker final : public sim::Node {
   ClusterLayout layout_;
   ConfigSet config_;
   TruncationMode truncation_;
+  // Settings read on every produce and fetch, resolved once from config_.
+  sim::Duration lag_max_;
+  int64_t flush_messages_;
+  int32_t fetch_wait_ms_, fetch_min_bytes_;
 
   int64_t broker_epoch_ = -1;
   bool registered_ = false;

@@ -12,8 +12,8 @@ void Broker::start_fetching(sim::Context& ctx, BrokerId leader) {
   auto req = std::make_shared<FetchRequest>();
   req->replica_id = id_;
   req->broker_epoch = broker_epoch_;
-  req->max_wait_ms = static_cast<int32_t>(config_.integer("replica.fetch.wait.max.ms"));
-  req->min_bytes = static_cast<int32_t>(config_.integer("replica.fetch.min.bytes"));
+  req->max_wait_ms = fetch_wait_ms_;
+  req->min_bytes = fetch_min_bytes_;
   for (const auto& [key, r] : replicas_) {
     if (r.role != Replica::Role::follower || r.leader != leader || r.follower_state != Replica::FollowerState::fetching) continue;
     FetchRequest::PartitionData pd;

@@ -127,7 +127,7 @@ bool Broker::maybe_increment_hw(sim::Context& ctx, Replica& r) {
   // KAFKA-15583 (3.7): the HW stands still while the ISR is below min.insync.replicas.
   if (strict_min_isr() && static_cast<int64_t>(r.isr.size()) < min) return false;
   const int64_t leo = r.log->log_end_offset();
-  const sim::Duration lag = sim::Duration::millis(config_.integer("replica.lag.time.max.ms"));
+  const sim::Duration lag = lag_max_;
   const std::vector<BrokerId> maximal = r.maximal_isr();
   int64_t hw = leo;
   for (const auto& [b, rr] : r.remotes) {
@@ -172,7 +172,7 @@ void Broker::maybe_expand_isr(sim::Context& ctx, Replica& r, BrokerId follower) 
 }
 
 void Broker::check_isr_shrink(sim::Context& ctx) {
-  const sim::Duration lag = sim::Duration::millis(config_.integer("replica.lag.time.max.ms"));
+  const sim::Duration lag = lag_max_;
   for (auto& [key, r] : replicas_) {
     if (r.role != Replica::Role::leader || r.pending_isr) continue;
     const int64_t leo = r.log->log_end_offset();

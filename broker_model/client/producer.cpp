@@ -18,10 +18,25 @@ const char* outcome_kind(Outcome o) {
 }
 }  // namespace
 
+Producer::Settings::Settings(const ConfigSet& c)
+    : batch_size(std::max<int64_t>(0, c.integer("batch.size"))),
+      max_in_flight(c.integer("max.in.flight.requests.per.connection")),
+      retries(c.integer("retries")),
+      retry_backoff_ms(c.integer("retry.backoff.ms")),
+      retry_backoff_max_ms(c.integer("retry.backoff.max.ms")),
+      linger(sim::Duration::millis(c.integer("linger.ms"))),
+      request_timeout(sim::Duration::millis(c.integer("request.timeout.ms"))),
+      delivery_timeout(sim::Duration::millis(c.integer("delivery.timeout.ms"))),
+      max_block(sim::Duration::millis(c.integer("max.block.ms"))),
+      metadata_max_age(sim::Duration::millis(c.integer("metadata.max.age.ms"))),
+      ignore_keys(c.boolean("partitioner.ignore.keys")),
+      adaptive(c.boolean("partitioner.adaptive.partitioning.enable")) {}
+
 Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, ProducerLedger& ledger)
     : client_id_(std::move(client_id)),
       layout_(std::move(layout)),
       config_(std::move(config)),
+      settings_(config_),
       ledger_(ledger),
       acks_(producer_acks(config_)),
       idempotent_(config_.boolean("enable.idempotence")) {}
@@ -30,9 +45,9 @@ void Producer::on_start(sim::Context& ctx) {
   ctx.trace("producer.start", {{"client_id", sim::Value(client_id_)},
                                {"acks", sim::Value(acks_)},
                                {"idempotence", sim::Value(idempotent_)},
-                               {"max_in_flight", sim::Value(config_.integer("max.in.flight.requests.per.connection"))}});
+                               {"max_in_flight", sim::Value(settings_.max_in_flight)}});
   request_metadata(ctx);
-  ctx.set_timer(sim::Duration::millis(config_.integer("metadata.max.age.ms")), kMetadataRefresh);
+  ctx.set_timer(settings_.metadata_max_age, kMetadataRefresh);
 }
 
 // ---- metadata ----
@@ -48,7 +63,7 @@ void Producer::request_metadata(sim::Context& ctx) {
   auto req = std::make_shared<MetadataRequest>();
   req->correlation_id = metadata_correlation_ = ++next_correlation_;
   ctx.send(metadata_node_, req);
-  metadata_timer_ = ctx.set_timer(sim::Duration::millis(config_.integer("request.timeout.ms")), kMetadataTimeout);
+  metadata_timer_ = ctx.set_timer(settings_.request_timeout, kMetadataTimeout);
 }
 
 void Producer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) {
@@ -115,7 +130,7 @@ uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
     // KafkaProducer.send blocks (max.block.ms) until the topic's metadata is known.
     blocked_.emplace_back(spec.topic, std::move(rec));
     blocked_partition_.push_back(spec.partition);
-    ctx.set_timer(sim::Duration::millis(config_.integer("max.block.ms")), kBlockedTimeout);
+    ctx.set_timer(settings_.max_block, kBlockedTimeout);
     request_metadata(ctx);
     return op;
   }
@@ -132,7 +147,7 @@ void Producer::drain_blocked(sim::Context& ctx) {
   for (size_t i = 0; i < blocked.size(); ++i) {
     auto& [topic, rec] = blocked[i];
     if (!topics_.count(topic)) {
-      if (ctx.now() - rec.enqueued >= sim::Duration::millis(config_.integer("max.block.ms"))) {
+      if (ctx.now() - rec.enqueued >= settings_.max_block) {
         finish_op(ctx, rec, {rec.op, Outcome::fail, Error::UNKNOWN_TOPIC_OR_PARTITION, -1, -1});
       } else {
         blocked_.emplace_back(topic, std::move(rec));
@@ -148,13 +163,13 @@ int32_t Producer::choose_partition(sim::Context& ctx, const std::string& topic, 
                                    std::optional<int32_t> explicit_partition) {
   const auto n = static_cast<int32_t>(topics_.at(topic).leaders.size());
   if (explicit_partition) return *explicit_partition;
-  if (r.has_key && !config_.boolean("partitioner.ignore.keys")) return partition_for_key(r.key, n);
+  if (r.has_key && !settings_.ignore_keys) return partition_for_key(r.key, n);
   const auto available = available_partitions(topic);
   if (config_.version() < kV3_3) return sticky_[topic].partition(topic, n, available, ctx.rng());
   auto& u = uniform_[topic];
   if (!u) {
-    u = std::make_unique<BuiltInPartitioner>(topic, static_cast<int32_t>(std::max<int64_t>(1, config_.integer("batch.size"))),
-                                             config_.boolean("partitioner.adaptive.partitioning.enable"));
+    u = std::make_unique<BuiltInPartitioner>(topic, static_cast<int32_t>(std::max<int64_t>(1, settings_.batch_size)),
+                                             settings_.adaptive);
   }
   return u->peek_current_partition(n, available, ctx.rng());
 }
@@ -166,10 +181,10 @@ void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& t
     finish_op(ctx, rec, {rec.op, Outcome::fail, Error::UNKNOWN_TOPIC_OR_PARTITION, *explicit_partition, -1});
     return;
   }
-  const bool keyless = !explicit_partition && (!rec.record.has_key || config_.boolean("partitioner.ignore.keys"));
+  const bool keyless = !explicit_partition && (!rec.record.has_key || settings_.ignore_keys);
   int32_t partition = choose_partition(ctx, topic, rec.record, explicit_partition);
   const uint32_t bytes = record_bytes(rec.record);
-  const auto batch_size = static_cast<uint32_t>(std::max<int64_t>(0, config_.integer("batch.size")));
+  const auto batch_size = static_cast<uint32_t>(settings_.batch_size);
   auto fits = [&](int32_t p) {
     auto& q = queues_[{topic, p}];
     return !q.empty() && q.back()->attempts == 0 && q.back()->base_sequence == kNoSequence &&
@@ -205,8 +220,8 @@ void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& t
 
 bool Producer::ready(const Batch& b, sim::Time now) const {
   if (b.attempts > 0) return now >= b.retry_at;
-  return b.bytes >= static_cast<uint32_t>(config_.integer("batch.size")) ||
-         now - b.created >= sim::Duration::millis(config_.integer("linger.ms"));
+  return b.bytes >= static_cast<uint32_t>(settings_.batch_size) ||
+         now - b.created >= settings_.linger;
 }
 
 bool Producer::partition_busy(const Tp& tp) const {
@@ -225,9 +240,9 @@ void Producer::run_sender(sim::Context& ctx) {
   expire_batches(ctx);
   if (idempotent_ && producer_id_ == kNoProducerId) return;  // waits for InitProducerId
   const sim::Time now = ctx.now();
-  const int64_t max_in_flight = config_.integer("max.in.flight.requests.per.connection");
-  const sim::Duration linger = sim::Duration::millis(config_.integer("linger.ms"));
-  const sim::Duration delivery = sim::Duration::millis(config_.integer("delivery.timeout.ms"));
+  const int64_t max_in_flight = settings_.max_in_flight;
+  const sim::Duration linger = settings_.linger;
+  const sim::Duration delivery = settings_.delivery_timeout;
   sim::Time next = sim::Time::max();
   std::map<BrokerId, std::vector<BatchPtr2>> drains;
   bool need_metadata = false;
@@ -258,7 +273,7 @@ void Producer::run_sender(sim::Context& ctx) {
     auto req = std::make_shared<ProduceRequest>();
     req->correlation_id = ++next_correlation_;
     req->acks = acks_;
-    req->timeout_ms = static_cast<int32_t>(config_.integer("request.timeout.ms"));
+    req->timeout_ms = static_cast<int32_t>(settings_.request_timeout.ns / 1000000);
     for (const BatchPtr2& b : batches) {
       const Tp tp{b->topic, b->partition};
       if (idempotent_ && b->base_sequence == kNoSequence) {
@@ -283,7 +298,7 @@ void Producer::run_sender(sim::Context& ctx) {
       continue;
     }
     InFlight f{leader, batches, {}};
-    f.timer = ctx.set_timer(sim::Duration::millis(config_.integer("request.timeout.ms")), kRequestTimeoutTag + static_cast<uint64_t>(req->correlation_id));
+    f.timer = ctx.set_timer(settings_.request_timeout, kRequestTimeoutTag + static_cast<uint64_t>(req->correlation_id));
     for (const BatchPtr2& b : batches) ++in_flight_per_partition_[{b->topic, b->partition}];
     ++in_flight_per_broker_[leader];
     in_flight_.emplace(req->correlation_id, std::move(f));
@@ -346,12 +361,12 @@ void Producer::retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error er
     reset_sequences = !earlier;
   }
   if (idempotent_ && (error == Error::UNKNOWN_PRODUCER_ID || error == Error::INVALID_PRODUCER_EPOCH)) reset_sequences = true;
-  const sim::Time deadline = b->created + sim::Duration::millis(config_.integer("delivery.timeout.ms"));
+  const sim::Time deadline = b->created + settings_.delivery_timeout;
   if (retriable && ctx.now() >= deadline) {
     expire(ctx, b);
     return;
   }
-  if (retriable && b->attempts <= config_.integer("retries")) {
+  if (retriable && b->attempts <= settings_.retries) {
     reenqueue(ctx, b);
     ctx.trace("producer.retry", {{"client_id", sim::Value(client_id_)},
                                  {"topic", sim::Value(b->topic)},
@@ -376,11 +391,11 @@ void Producer::retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error er
 
 void Producer::reenqueue(sim::Context& ctx, const BatchPtr2& b) {
   // Exponential backoff with 20% jitter from 3.7 (KIP-580); a fixed backoff before.
-  const int64_t base = config_.integer("retry.backoff.ms");
+  const int64_t base = settings_.retry_backoff_ms;
   double backoff = static_cast<double>(base);
   if (config_.version() >= kV3_7) {
     backoff = std::min(backoff * std::pow(2.0, std::max(0, b->attempts - 1)),
-                       static_cast<double>(config_.integer("retry.backoff.max.ms")));
+                       static_cast<double>(settings_.retry_backoff_max_ms));
     backoff *= ctx.rng().uniform_real(0.8, 1.2);
   }
   b->retry_at = ctx.now() + sim::Duration{static_cast<int64_t>(backoff * 1e6)};
@@ -409,7 +424,7 @@ void Producer::expire(sim::Context& ctx, const BatchPtr2& b) {
 }
 
 void Producer::expire_batches(sim::Context& ctx) {
-  const sim::Duration delivery = sim::Duration::millis(config_.integer("delivery.timeout.ms"));
+  const sim::Duration delivery = settings_.delivery_timeout;
   for (auto& [tp, q] : queues_) {
     while (!q.empty() && ctx.now() >= q.front()->created + delivery) {
       BatchPtr2 b = q.front();
@@ -505,7 +520,7 @@ void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
       break;
     case kMetadataRefresh:
       request_metadata(ctx);
-      ctx.set_timer(sim::Duration::millis(config_.integer("metadata.max.age.ms")), kMetadataRefresh);
+      ctx.set_timer(settings_.metadata_max_age, kMetadataRefresh);
       break;
     case kMetadataTimeout:
       metadata_in_flight_ = false;

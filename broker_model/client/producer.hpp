@@ -159,9 +159,18 @@ class Producer final : public sim::Node {
   void finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult& result);
   void load_send(sim::Context& ctx, int32_t thread);
 
+  // The settings the sender reads on every pass, resolved once from config_.
+  struct Settings {
+    int64_t batch_size, max_in_flight, retries, retry_backoff_ms, retry_backoff_max_ms;
+    sim::Duration linger, request_timeout, delivery_timeout, max_block, metadata_max_age;
+    bool ignore_keys, adaptive;
+    explicit Settings(const ConfigSet& c);
+  };
+
   std::string client_id_;
   ClusterLayout layout_;
   ConfigSet config_;
+  Settings settings_;
   ProducerLedger& ledger_;
   int16_t acks_;
   bool idempotent_;

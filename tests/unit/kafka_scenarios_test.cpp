@@ -1,0 +1,67 @@
+// The Kafka failure modes, each in the configuration that shows it and the one that prevents
+// it. A case passes only if the run completes and every named check held; a model change that
+// hides a failure mode, or introduces one where Kafka has none, fails here.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "scenario_helpers.hpp"
+
+using namespace kafkasim_test;
+
+namespace {
+
+struct Case {
+  std::string label;
+  std::string file;
+  std::vector<std::pair<std::string, std::string>> sets;
+  std::vector<std::string> checks;  // must all be present and held
+};
+
+std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.label; }
+
+class KafkaScenario : public ::testing::TestWithParam<Case> {};
+
+TEST_P(KafkaScenario, ChecksHold) {
+  const Case& c = GetParam();
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/" + c.file);
+  o.sets = c.sets;
+  const auto r = sim::lua::run_scenario(o);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  for (const std::string& name : c.checks) {
+    auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const auto& ch) { return ch.name == name; });
+    ASSERT_NE(it, r.checks.end()) << "check '" << name << "' was not made";
+    EXPECT_TRUE(it->held) << name << ": " << it->detail;
+  }
+  for (const auto& ch : r.checks) EXPECT_TRUE(ch.held) << ch.name << ": " << ch.detail;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    FailureModes, KafkaScenario,
+    ::testing::Values(
+        Case{"Quickstart", "quickstart.lua", {}, {"acks=1 lost acknowledged writes", "acks=all lost nothing it acknowledged"}},
+        Case{"Acks1LosesWrites", "acks1_leader_crash.lua", {}, {"acknowledged writes are lost"}},
+        Case{"AcksAllKeepsWrites", "acks1_leader_crash.lua", {{"acks", "all"}}, {"no acknowledged write is lost"}},
+        Case{"AcksAllSurvivesCrashes", "acks_all_survives_crashes.lua", {}, {"no acknowledged write is lost", "the load was acknowledged"}},
+        Case{"IsrBelowMinRefusesWrites", "isr_below_min.lua", {},
+             {"the ISR shrank to the leader alone", "acks=all sends fail with NOT_ENOUGH_REPLICAS",
+              "with retries they time out after NOT_ENOUGH_REPLICAS", "no acknowledged write is lost", "the ISR is whole again"}},
+        Case{"Kip101HwTruncationLoses", "kip101_hw_truncation.lua", {}, {"a committed (acks=all) write is lost", "broker 1 leads"}},
+        Case{"Kip101LeaderEpochsKeep", "kip101_hw_truncation.lua", {{"ibp", "3.9"}}, {"no acknowledged write is lost"}},
+        Case{"Kip279V0Diverges", "kip279_fast_failover.lua", {}, {"the replicas' logs diverge"}},
+        Case{"Kip279V1Agrees", "kip279_fast_failover.lua", {{"ibp", "2.0"}}, {"the replicas' logs agree"}},
+        Case{"Kip279FetchAgrees", "kip279_fast_failover.lua", {{"ibp", "3.9"}}, {"the replicas' logs agree"}},
+        Case{"Kip966LastReplicaLoses", "kip966_last_replica_standing.lua", {}, {"committed writes are lost from every replica"}},
+        Case{"Kip966ElrKeeps", "kip966_last_replica_standing.lua", {{"elr", "1"}}, {"no acknowledged write is lost"}},
+        Case{"RetriesReorderAndDuplicate", "retries_reorder_duplicate.lua", {},
+             {"retries write duplicates", "retries reorder records", "no acknowledged write is lost"}},
+        Case{"IdempotenceKeepsOrder", "retries_reorder_duplicate.lua", {{"idempotence", "true"}},
+             {"no duplicates", "no reordering", "no acknowledged write is lost"}},
+        Case{"UncleanElectionLoses", "unclean_leader_election.lua", {},
+             {"the out-of-sync replica is elected", "committed writes are lost"}},
+        Case{"CleanElectionWaits", "unclean_leader_election.lua", {{"unclean", "false"}},
+             {"no leader until an ISR member returns", "no acknowledged write is lost"}}),
+    [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
+
+}  // namespace
