@@ -139,6 +139,29 @@ uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
   return op;
 }
 
+void Producer::app_send(sim::Context& ctx, SendSpec spec, bool sync, Callback done) {
+  app_queue_.push_back(AppSend{std::move(spec), sync, std::move(done)});
+  app_next(ctx);
+}
+
+void Producer::app_next(sim::Context& ctx) {
+  while (!app_blocked_ && !app_queue_.empty()) {
+    AppSend a = std::move(app_queue_.front());
+    app_queue_.pop_front();
+    if (!a.sync) {
+      send(ctx, std::move(a.spec), std::move(a.done));
+      continue;
+    }
+    app_blocked_ = true;
+    Callback done = std::move(a.done);
+    send(ctx, std::move(a.spec), [this, done](sim::Context& c, const SendResult& r) {
+      if (done) done(c, r);
+      app_blocked_ = false;
+      app_next(c);
+    });
+  }
+}
+
 void Producer::drain_blocked(sim::Context& ctx) {
   auto blocked = std::move(blocked_);
   auto partitions = std::move(blocked_partition_);

@@ -80,6 +80,9 @@ class Producer final : public sim::Node {
 
   // The application's KafkaProducer.send(); the callback runs when the outcome is known.
   uint64_t send(sim::Context& ctx, SendSpec spec, Callback done = {});
+  // A send by the scenario's application thread: with sync it blocks the thread like
+  // send().get(), so the thread's later sends wait for this one's outcome.
+  void app_send(sim::Context& ctx, SendSpec spec, bool sync, Callback done = {});
   void start_load(sim::Context& ctx, LoadSpec spec);
 
   const std::string& client_id() const { return client_id_; }
@@ -207,6 +210,16 @@ class Producer final : public sim::Node {
   std::map<std::string, std::unique_ptr<BuiltInPartitioner>> uniform_;
 
   std::optional<Load> load_;
+
+  // The scenario's application thread (p:send): blocked while a sync send is outstanding.
+  struct AppSend {
+    SendSpec spec;
+    bool sync;
+    Callback done;
+  };
+  std::deque<AppSend> app_queue_;
+  bool app_blocked_ = false;
+  void app_next(sim::Context& ctx);
 };
 
 }  // namespace kafka

@@ -1,6 +1,7 @@
 #include "broker_model/controller/controller.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -239,7 +240,7 @@ void Controller::unfence(sim::Context& ctx, BrokerId b) {
   r.broker_epoch = brokers_[b].epoch;
   append(ctx, r);
   ctx.trace("controller.unfence", {{"broker", sim::Value(b)}});
-  create_pending_topics(ctx);
+  create_pending_topics(ctx, pending_waited_);
   // Partitions without a leader may now have one.
   for (auto& [key, s] : partitions_) {
     if (s.leader == kNoLeader && contains(s.replicas, b)) elect(ctx, s, "broker-unfenced");
@@ -369,12 +370,44 @@ void Controller::handle_alter_partition(sim::Context& ctx, sim::NodeId from, con
 // ---- topics ----
 
 std::vector<std::vector<BrokerId>> Controller::assign_replicas(sim::Context& ctx, int32_t partitions, int32_t rf) {
-  // Kafka's rack-unaware assignment (AdminUtils / StripedReplicaPlacer's predecessor): a
-  // random start and shift, then replicas placed at growing distances from the first.
+  // Kafka's AdminUtils placement: a random start and shift, then replicas at growing
+  // distances from the first. With racks, the broker list alternates racks and a replica
+  // skips a rack (or broker) that already has one while another has none.
+  std::map<std::string, std::vector<BrokerId>> by_rack;
+  bool racks = false;
+  for (BrokerId b : layout_.broker_ids()) {
+    if (!acceptable_leader(b)) continue;
+    const std::string& rack = brokers_.at(b).rack;
+    racks |= !rack.empty();
+    by_rack[rack].push_back(b);
+  }
   std::vector<BrokerId> brokers;
-  for (BrokerId b : layout_.broker_ids())
-    if (acceptable_leader(b)) brokers.push_back(b);
+  std::map<BrokerId, std::string> rack_of;
+  if (racks) {
+    // getRackAlternatedBrokerList: one broker from each rack in turn, racks in name order.
+    std::map<std::string, size_t> next;
+    size_t total = 0;
+    for (const auto& [rack, list] : by_rack) total += list.size();
+    while (brokers.size() < total) {
+      for (const auto& [rack, list] : by_rack) {
+        size_t& i = next[rack];
+        if (i < list.size()) {
+          brokers.push_back(list[i]);
+          rack_of[list[i]] = rack;
+          ++i;
+        }
+      }
+    }
+  } else {
+    for (const auto& [rack, list] : by_rack) brokers.insert(brokers.end(), list.begin(), list.end());
+    std::sort(brokers.begin(), brokers.end());
+  }
   const auto n = static_cast<int32_t>(brokers.size());
+  const auto num_racks = static_cast<int32_t>(racks ? by_rack.size() : 1);
+  auto at = [&](int32_t first, int32_t shift, int32_t k) {
+    const int32_t s = 1 + (shift + k) % (n - 1);
+    return brokers[static_cast<size_t>((first + s) % n)];
+  };
   std::vector<std::vector<BrokerId>> out;
   const auto start = static_cast<int32_t>(ctx.rng().index(static_cast<size_t>(n)));
   auto shift = static_cast<int32_t>(ctx.rng().index(static_cast<size_t>(n)));
@@ -382,20 +415,39 @@ std::vector<std::vector<BrokerId>> Controller::assign_replicas(sim::Context& ctx
     if (p > 0 && p % n == 0) ++shift;
     const int32_t first = (p + start) % n;
     std::vector<BrokerId> replicas = {brokers[static_cast<size_t>(first)]};
-    for (int32_t j = 0; j < rf - 1; ++j) {
-      const int32_t s = 1 + (shift + j) % (n - 1);
-      replicas.push_back(brokers[static_cast<size_t>((first + s) % n)]);
+    if (!racks) {
+      for (int32_t j = 0; j < rf - 1; ++j) replicas.push_back(at(first, shift, j));
+    } else {
+      std::set<std::string> used_racks = {rack_of[replicas.front()]};
+      std::set<BrokerId> used = {replicas.front()};
+      int32_t k = 0;
+      for (int32_t j = 0; j < rf - 1; ++j) {
+        while (true) {
+          const BrokerId b = at(first, shift * num_racks, k++);
+          const bool rack_ok = !used_racks.count(rack_of[b]) || static_cast<int32_t>(used_racks.size()) == num_racks;
+          const bool broker_ok = !used.count(b) || static_cast<int32_t>(used.size()) == n;
+          if (rack_ok && broker_ok) {
+            replicas.push_back(b);
+            used_racks.insert(rack_of[b]);
+            used.insert(b);
+            break;
+          }
+        }
+      }
     }
     out.push_back(replicas);
   }
   return out;
 }
 
-bool Controller::can_create(const TopicSpec& spec) const {
+bool Controller::can_create(const TopicSpec& spec, bool waited) const {
   if (spec.assignment.empty()) {
     int32_t live = 0;
     for (const auto& [id, b] : brokers_) live += acceptable_leader(id) ? 1 : 0;
-    return live >= spec.replication_factor;
+    // At first wait for the whole cluster, so a topic asked for while brokers are still
+    // starting is spread over all of them; after a while, any rf live brokers will do.
+    const auto all = static_cast<int32_t>(layout_.brokers.size());
+    return waited ? live >= spec.replication_factor : live == all;
   }
   for (const auto& replicas : spec.assignment)
     for (BrokerId r : replicas)
@@ -412,9 +464,12 @@ std::string Controller::create_topic(sim::Context& ctx, const TopicSpec& spec) {
   if (spec.replication_factor < 1 || spec.replication_factor > n) {
     return fmt::format("replication_factor {} needs between 1 and {} brokers (the cluster has {})", spec.replication_factor, n, n);
   }
-  if (!can_create(spec)) {
+  if (!can_create(spec, false)) {
     ctx.trace("controller.create_topic_waiting", {{"topic", sim::Value(spec.name)},
                                                   {"reason", sim::Value("INVALID_REPLICATION_FACTOR: not enough live brokers yet")}});
+    if (pending_topics_.empty()) {
+      ctx.set_timer(sim::Duration::millis(config_.integer("broker.session.timeout.ms")), kPendingTopicsDeadline);
+    }
     pending_topics_.push_back(spec);
     return {};
   }
@@ -449,11 +504,11 @@ void Controller::create_now(sim::Context& ctx, const TopicSpec& spec) {
   }
 }
 
-void Controller::create_pending_topics(sim::Context& ctx) {
+void Controller::create_pending_topics(sim::Context& ctx, bool waited) {
   auto pending = std::move(pending_topics_);
   pending_topics_.clear();
   for (const TopicSpec& spec : pending) {
-    if (can_create(spec)) create_now(ctx, spec);
+    if (can_create(spec, waited)) create_now(ctx, spec);
     else pending_topics_.push_back(spec);
   }
 }
@@ -479,6 +534,11 @@ void Controller::on_timer(sim::Context& ctx, uint64_t tag) {
     for (auto& [id, b] : brokers_)
       if (b.shutting_down && !b.fenced && ctx.now() - b.last_heartbeat > session) fence(ctx, id, "session-timeout");
     ctx.set_timer(kSessionCheckEvery, kSessionCheck);
+    return;
+  }
+  if (tag == kPendingTopicsDeadline) {
+    pending_waited_ = true;
+    create_pending_topics(ctx, true);
     return;
   }
   if (tag >= kFetchTimeoutBase) {

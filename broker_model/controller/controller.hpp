@@ -44,6 +44,12 @@ class Controller final : public sim::Node {
   // Read-only views for scenario queries.
   const PartitionState* partition(const std::string& topic, int32_t p) const;
   bool topic_exists(const std::string& topic) const { return topics_.count(topic) != 0; }
+  // Topic name -> partition count.
+  std::map<std::string, int32_t> topics() const {
+    std::map<std::string, int32_t> out;
+    for (const auto& [name, t] : topics_) out[name] = t.partitions;
+    return out;
+  }
   int32_t partition_count(const std::string& topic) const;
   bool fenced(BrokerId b) const;
 
@@ -66,7 +72,7 @@ class Controller final : public sim::Node {
     int64_t offset;
     sim::TimerId timer;
   };
-  enum Timer : uint64_t { kSessionCheck = 1, kFetchTimeoutBase = 1000 };
+  enum Timer : uint64_t { kSessionCheck = 1, kPendingTopicsDeadline = 2, kFetchTimeoutBase = 1000 };
 
   void append(sim::Context& ctx, MetadataRecord r);
   void apply(const MetadataRecord& r);
@@ -89,9 +95,9 @@ class Controller final : public sim::Node {
   bool elr_enabled() const;
   void record_partition(sim::Context& ctx, const PartitionState& s, const char* reason);
   std::vector<std::vector<BrokerId>> assign_replicas(sim::Context& ctx, int32_t partitions, int32_t rf);
-  bool can_create(const TopicSpec& spec) const;
+  bool can_create(const TopicSpec& spec, bool waited) const;
   void create_now(sim::Context& ctx, const TopicSpec& spec);
-  void create_pending_topics(sim::Context& ctx);
+  void create_pending_topics(sim::Context& ctx, bool waited);
 
   ClusterLayout layout_;
   ConfigSet config_;
@@ -102,6 +108,7 @@ class Controller final : public sim::Node {
   std::map<std::pair<std::string, int32_t>, PartitionState> partitions_;
   std::map<BrokerId, ParkedFetch> parked_;
   std::vector<TopicSpec> pending_topics_;  // volatile, like the admin client's retries
+  bool pending_waited_ = false;
 };
 
 }  // namespace kafka

@@ -2,6 +2,8 @@
 #include "sim/lua/cluster.hpp"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -132,6 +134,77 @@ class Cluster final : public FaultTarget {
 
 Cluster& self(lua_State* L) { return check_object<Cluster>(L, 1, "a cluster"); }
 
+// Invariants a --paranoid run checks after every event. They read node state and change nothing.
+void register_invariants(Cluster& c) {
+  World& w = c.world();
+  w.invariants().add("replica HW <= LEO", [&c] {
+    for (const auto& [b, n] : c.layout.brokers) {
+      const kafka::Broker* br = c.broker(b);
+      if (!br) continue;
+      for (const auto& [key, s] : br->image().partitions) {
+        const kafka::Replica* r = br->replica(key.first, key.second);
+        if (r && r->log->high_watermark() > r->log->log_end_offset()) {
+          return fmt::format("broker {} {}-{}: HW {} > LEO {}", b, key.first, key.second, r->log->high_watermark(),
+                             r->log->log_end_offset());
+        }
+      }
+    }
+    return std::string();
+  });
+  auto last_hw = std::make_shared<std::map<std::tuple<kafka::BrokerId, std::string, int32_t, int32_t>, int64_t>>();
+  w.invariants().add("a leader's HW never moves back within its epoch", [&c, last_hw] {
+    for (const auto& [b, n] : c.layout.brokers) {
+      const kafka::Broker* br = c.broker(b);
+      if (!br) continue;
+      for (const auto& [key, s] : br->image().partitions) {
+        const kafka::Replica* r = br->replica(key.first, key.second);
+        if (!r || r->role != kafka::Replica::Role::leader) continue;
+        auto& seen = (*last_hw)[{b, key.first, key.second, r->leader_epoch}];
+        if (r->log->high_watermark() < seen) {
+          return fmt::format("broker {} {}-{} epoch {}: HW {} after {}", b, key.first, key.second, r->leader_epoch,
+                             r->log->high_watermark(), seen);
+        }
+        seen = r->log->high_watermark();
+      }
+    }
+    return std::string();
+  });
+  w.invariants().add("one leader per partition and epoch", [&c] {
+    std::map<std::tuple<std::string, int32_t, int32_t>, kafka::BrokerId> leaders;
+    for (const auto& [b, n] : c.layout.brokers) {
+      const kafka::Broker* br = c.broker(b);
+      if (!br) continue;
+      for (const auto& [key, s] : br->image().partitions) {
+        const kafka::Replica* r = br->replica(key.first, key.second);
+        if (!r || r->role != kafka::Replica::Role::leader) continue;
+        auto [it, fresh] = leaders.emplace(std::make_tuple(key.first, key.second, r->leader_epoch), b);
+        if (!fresh) return fmt::format("{}-{} epoch {}: brokers {} and {} both lead", key.first, key.second, r->leader_epoch, it->second, b);
+      }
+    }
+    return std::string();
+  });
+  auto last_epoch = std::make_shared<std::map<std::pair<std::string, int32_t>, int32_t>>();
+  w.invariants().add("controller registrations are coherent", [&c, last_epoch] {
+    const kafka::Controller* ctl = c.controller();
+    if (!ctl) return std::string();
+    for (const auto& [topic, count] : ctl->topics()) {
+      for (int32_t p = 0; p < count; ++p) {
+        const kafka::PartitionState* s = ctl->partition(topic, p);
+        if (!s) continue;
+        for (kafka::BrokerId r : s->isr)
+          if (std::find(s->replicas.begin(), s->replicas.end(), r) == s->replicas.end())
+            return fmt::format("{}-{}: ISR member {} is not a replica", topic, p, r);
+        if (s->leader != kafka::kNoLeader && std::find(s->isr.begin(), s->isr.end(), s->leader) == s->isr.end())
+          return fmt::format("{}-{}: leader {} is not in the ISR", topic, p, s->leader);
+        int32_t& seen = (*last_epoch)[{topic, p}];
+        if (s->leader_epoch < seen) return fmt::format("{}-{}: leader epoch went from {} to {}", topic, p, seen, s->leader_epoch);
+        seen = s->leader_epoch;
+      }
+    }
+    return std::string();
+  });
+}
+
 std::string topic_arg(lua_State* L, int idx, const char* what) {
   if (lua_type(L, idx) != LUA_TSTRING) fail(fmt::format("{}: expected a topic name, got {}", what, describe(L, idx)));
   return lua_tostring(L, idx);
@@ -200,6 +273,7 @@ int l_cluster(lua_State* L) {
   }
   w.start(layout.controller);
   for (const auto& [b, node] : layout.brokers) w.start(node);
+  register_invariants(*c);
   rt.adopt(std::move(c), kClusterMeta);
   return 1;
 }
@@ -405,17 +479,44 @@ int l_send(lua_State* L) {
   kafka::SendSpec spec;
   spec.topic = topic_arg(L, 2, "send(topic, record)");
   bool sync = false;
+  int callback_ref = LUA_NOREF;
   if (!lua_isnoneornil(L, 3)) {
-    TableReader r(L, 3, "send record", {"key", "value", "partition", "sync", "value_size"});
+    TableReader r(L, 3, "send record", {"key", "value", "partition", "sync", "value_size", "callback"});
     spec.key = r.string("key");
     if (auto v = r.string("value")) spec.value = *v;
     if (auto part = r.integer("partition")) spec.partition = static_cast<int32_t>(*part);
     if (auto size = r.integer("value_size")) spec.value_bytes = static_cast<uint32_t>(std::max<int64_t>(0, *size));
     sync = r.boolean("sync").value_or(false);
+    if (r.has("callback")) {
+      const int idx = r.push("callback");
+      if (lua_type(L, idx) != LUA_TFUNCTION) fail("send record.callback: expected a function(result)");
+      callback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
   }
   if (spec.value.empty()) spec.value = fmt::format("{}-{}", p.id, p.ledger->next_op);
-  (void)sync;  // a Lua callback cannot wait; the record's outcome is in the trace either way
-  if (!p.cluster->world().invoke(p.node, [spec](Node& n, Context& ctx) { static_cast<kafka::Producer&>(n).send(ctx, spec); })) {
+  kafka::Producer::Callback done;
+  if (callback_ref != LUA_NOREF) {
+    // The application's callback, in Lua: called with the record's outcome.
+    Runtime* rt = &Runtime::of(L);
+    done = [rt, callback_ref](Context&, const kafka::SendResult& res) {
+      lua_State* S = rt->L();
+      lua_rawgeti(S, LUA_REGISTRYINDEX, callback_ref);
+      luaL_unref(S, LUA_REGISTRYINDEX, callback_ref);
+      lua_newtable(S);
+      lua_pushstring(S, res.outcome == kafka::Outcome::ok ? "ok" : res.outcome == kafka::Outcome::fail ? "fail" : "info");
+      lua_setfield(S, -2, "outcome");
+      lua_pushinteger(S, res.partition);
+      lua_setfield(S, -2, "partition");
+      lua_pushinteger(S, res.offset);
+      lua_setfield(S, -2, "offset");
+      lua_pushstring(S, std::string(kafka::error_name(res.error)).c_str());
+      lua_setfield(S, -2, "error");
+      rt->sandbox().pcall(1, "send callback");
+    };
+  }
+  if (!p.cluster->world().invoke(p.node, [spec, sync, done](Node& n, Context& ctx) {
+        static_cast<kafka::Producer&>(n).app_send(ctx, spec, sync, done);
+      })) {
     fail(fmt::format("send: the producer '{}' is not running", p.id));
   }
   return 0;

@@ -27,6 +27,7 @@ TEST_P(KafkaScenario, ChecksHold) {
   sim::lua::RunOptions o;
   o.path = source_path("scenarios/" + c.file);
   o.sets = c.sets;
+  o.paranoid = true;  // the model's invariants are checked after every event as well
   const auto r = sim::lua::run_scenario(o);
   ASSERT_EQ(r.exit_code, 0) << r.error;
   for (const std::string& name : c.checks) {

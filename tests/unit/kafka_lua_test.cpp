@@ -1,0 +1,125 @@
+// The Kafka surface of the scenario language, each feature in a small scenario.
+#include <gtest/gtest.h>
+
+#include "scenario_helpers.hpp"
+
+using namespace kafkasim_test;
+
+namespace {
+sim::lua::RunResult run_checks(const std::string& name, const std::string& text,
+                               std::vector<std::pair<std::string, std::string>> sets = {}) {
+  sim::lua::RunOptions o;
+  o.sets = std::move(sets);
+  return run_text(name, text, o);
+}
+
+void expect_all_held(const sim::lua::RunResult& r, size_t count) {
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  ASSERT_EQ(r.checks.size(), count);
+  for (const auto& c : r.checks) EXPECT_TRUE(c.held) << c.name << ": " << c.detail;
+}
+}  // namespace
+
+TEST(KafkaLua, SyncSendsWaitForEachOtherAndCallbacksSeeOutcomes) {
+  auto r = run_checks("sync.lua", R"(
+scenario { name = "sync", duration = "5s" }
+local c = cluster { brokers = 3, network = { latency = "1ms" } }
+c:topic("t", { partitions = 1, replication_factor = 3 })
+local p = c:producer("app", {})
+local seen = {}
+at("1s", function()
+  for i = 1, 3 do
+    p:send("t", { key = "k", value = "v" .. i, sync = true, callback = function(r)
+      seen[#seen + 1] = { i = i, outcome = r.outcome, offset = r.offset, t = now() }
+    end })
+  end
+end)
+at("4s", function()
+  check("all three acknowledged in order", #seen == 3 and seen[1].offset == 0 and seen[2].offset == 1 and seen[3].offset == 2
+        and seen[1].outcome == "ok")
+  check("each waited for the previous", seen[2].t > seen[1].t and seen[3].t > seen[2].t)
+end)
+)");
+  expect_all_held(r, 2);
+}
+
+TEST(KafkaLua, RackAwarePlacementPutsOneReplicaPerRack) {
+  auto r = run_checks("racks.lua", R"(
+scenario { name = "racks", duration = "3s" }
+local c = cluster { brokers = 6, racks = { "a", "b", "c" } }
+c:topic("t", { partitions = 12, replication_factor = 3 })
+at("2s", function()
+  local rack = { "a", "b", "c", "a", "b", "c" }
+  local ok, used = true, {}
+  for p = 0, 11 do
+    local seen = {}
+    for _, b in ipairs(c:replicas("t", p)) do
+      if seen[rack[b]] then ok = false end
+      seen[rack[b]] = true
+      used[b] = true
+    end
+  end
+  check("one replica per rack", ok)
+  local n = 0 for _ in pairs(used) do n = n + 1 end
+  check("every broker holds replicas", n == 6)
+end)
+)");
+  expect_all_held(r, 2);
+}
+
+TEST(KafkaLua, HighWatermarkStandsStillBelowMinIsrFrom37) {
+  const std::string text = R"(
+local v = param("version", "3.7")
+scenario { name = "hw", duration = "40s", kafka_version = v }
+local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["replica.lag.time.max.ms"] = "3s" } }
+c:topic("t", { partitions = 1, replicas = { { 1, 2, 3 } }, ["min.insync.replicas"] = 2 })
+local p = c:producer("app", { acks = "1", ["enable.idempotence"] = false })
+at("1s", function() p:load { topic = "t", rate = 100 } end)
+at("5s", function() c:partition({ 1 }, { 2, 3 }) end)
+local hw
+at("15s", function() hw = c:hw("t", 0) check("isr is the leader alone", #c:isr("t", 0) == 1) end)
+at("25s", function()
+  if v == "3.7" then check("the HW stood still", c:hw("t", 0) == hw, hw .. " -> " .. c:hw("t", 0))
+  else check("the HW moved on", c:hw("t", 0) > hw, hw .. " -> " .. c:hw("t", 0)) end
+end)
+)";
+  expect_all_held(run_checks("hw37.lua", text), 2);
+  expect_all_held(run_checks("hw36.lua", text, {{"version", "3.6"}}), 2);
+}
+
+TEST(KafkaLua, KafkaLibraryFunctions) {
+  auto r = run_checks("lib.lua", R"(
+scenario { name = "lib", duration = "1s" }
+check("murmur2 matches Kafka's UtilsTest", kafka.murmur2("foobar") == -790332482)
+check("partition_for is toPositive(murmur2) % n", kafka.partition_for("abc", 1000) == 107)
+local d28, d40 = kafka.defaults("2.8"), kafka.defaults("4.0")
+check("defaults follow the release", d28.producer.acks == "1" and d40.producer["linger.ms"] == "5"
+      and d28.producer["enable.idempotence"] == "false")
+)");
+  expect_all_held(r, 3);
+}
+
+TEST(KafkaLua, ConfigErrorsNameTheLineAndSuggest) {
+  auto r = run_text("cfg1.lua", "scenario { name = \"c\" }\nlocal c = cluster { brokers = 3 }\n"
+                                "c:producer(\"p\", { ackz = \"all\" })\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("cfg1.lua:3: producer config: unknown setting 'ackz' (did you mean 'acks'?)"), std::string::npos) << r.error;
+  auto r2 = run_text("cfg2.lua", "scenario { name = \"c\" }\nlocal c = cluster { brokers = 3 }\n"
+                                 "c:producer(\"p\", { acks = \"1\", [\"enable.idempotence\"] = true })\n");
+  EXPECT_EQ(r2.exit_code, 2);
+  EXPECT_NE(r2.error.find("cfg2.lua:3: producer config: enable.idempotence=true needs acks=all"), std::string::npos) << r2.error;
+  auto r3 = run_text("cfg3.lua", "scenario { name = \"c\" }\nlocal c = cluster { brokers = 3 }\n"
+                                 "c:topic(\"t\", { partitions = 1, replication_factor = 4 })\n");
+  EXPECT_EQ(r3.exit_code, 2);
+  EXPECT_NE(r3.error.find("cfg3.lua:3: topic.replication_factor: 4 is more than the 3 brokers"), std::string::npos) << r3.error;
+  auto r4 = run_text("cfg4.lua", "scenario { name = \"c\" }\nlocal c = cluster { brokers = 3, broker = { [\"min.insync.replica\"] = 2 } }\n");
+  EXPECT_EQ(r4.exit_code, 2);
+  EXPECT_NE(r4.error.find("did you mean 'min.insync.replicas'"), std::string::npos) << r4.error;
+}
+
+TEST(KafkaLua, AViolatedCheckFailsTheRun) {
+  auto r = run_text("fails.lua", "scenario { name = \"f\", duration = \"1s\" }\ncheck(\"impossible\", 1 == 2, \"one is not two\")\n");
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.checks.size(), 1u);
+  EXPECT_FALSE(r.checks[0].held);
+}
