@@ -60,6 +60,9 @@ class Context {
   void busy(Duration d);
   // Finish a clean shutdown.
   void exit();
+  // Die here, as a kill -9 at this point of the node's code would: after the current callback
+  // returns the node is crashed like World::crash (for faults placed at a program point).
+  void crash();
 
  private:
   World& world_;

@@ -42,6 +42,7 @@ void Context::busy(Duration d) {
   slot.busy_until = std::max(slot.busy_until, world_.now()) + d;
 }
 void Context::exit() { world_.nodes_[self_].exit_requested = true; }
+void Context::crash() { world_.nodes_[self_].crash_requested = true; }
 
 // ---- World ---------------------------------------------------------------------------------
 
@@ -82,7 +83,12 @@ void World::call_node(NodeId id, F&& f) {
   f(*s.node, ctx);
   const Duration disk_time = s.disk.take_busy();
   if (disk_time.ns > 0) s.busy_until = std::max(s.busy_until, now()) + disk_time;
-  if (s.exit_requested) finish_shutdown(id);
+  if (s.crash_requested) {
+    s.crash_requested = false;
+    crash(id);
+  } else if (s.exit_requested) {
+    finish_shutdown(id);
+  }
 }
 
 void World::make_node(NodeId id) {
@@ -92,6 +98,7 @@ void World::make_node(NodeId id) {
   ++s.incarnation;
   s.busy_until = now();
   s.exit_requested = false;
+  s.crash_requested = false;
   call_node(id, [](Node& n, Context& ctx) { n.on_start(ctx); });
 }
 

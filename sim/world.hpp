@@ -123,6 +123,7 @@ class World final : private NetworkHost {
     std::deque<Pending> inbox;  // held while paused or busy, in arrival order
     bool wake_scheduled = false;
     bool exit_requested = false;
+    bool crash_requested = false;
   };
   struct TimerRecord {
     NodeId node = 0;

@@ -89,6 +89,7 @@ void Broker::on_start(sim::Context& ctx) {
   ctx.set_timer(sim::Duration::millis(config_.integer("replica.lag.time.max.ms") / 2), kIsrCheck);
   ctx.set_timer(sim::Duration::millis(config_.integer("replica.high.watermark.checkpoint.interval.ms")), kHwCheckpoint);
   if (config_.integer("flush.ms") < std::numeric_limits<int64_t>::max()) ctx.set_timer(sim::Duration::seconds(1), kFlushCheck);
+  ctx.set_timer(sim::Duration::millis(50), kGroupTick);
 }
 
 void Broker::on_shutdown(sim::Context& ctx) {
@@ -189,6 +190,7 @@ void Broker::become_leader(sim::Context& ctx, Replica& r, const PartitionState& 
   (void)was_leader;
   trace_state(ctx, "replica.leader", r);
   maybe_increment_hw(ctx, r);
+  if (s.topic == kOffsetsTopic) load_groups(ctx, r);
 }
 
 void Broker::become_follower(sim::Context& ctx, Replica& r, const PartitionState& s) {
@@ -202,6 +204,10 @@ void Broker::become_follower(sim::Context& ctx, Replica& r, const PartitionState
   r.remotes.clear();
   trace_state(ctx, "replica.follower", r);
   if (was_leader) complete_delayed_produces(ctx);  // they now fail with NOT_LEADER_OR_FOLLOWER
+  if (was_leader && s.topic == kOffsetsTopic) {
+    complete_group_writes(ctx);
+    unload_groups(ctx, s.partition);
+  }
   if (s.leader == kNoLeader) {
     r.follower_state = Replica::FollowerState::idle;
     return;
@@ -329,10 +335,34 @@ void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessageP
     handle_offsets_for_leader_epoch(ctx, from, *oe);
   } else if (auto* oer = dynamic_cast<const OffsetsForLeaderEpochResponse*>(m)) {
     handle_epoch_response(ctx, *oer);
+  } else if (auto* hb2 = dynamic_cast<const HeartbeatRequest*>(m)) {
+    handle_heartbeat(ctx, from, *hb2);
+  } else if (auto* oc = dynamic_cast<const OffsetCommitRequest*>(m)) {
+    handle_offset_commit(ctx, from, *oc);
+  } else if (auto* jg = dynamic_cast<const JoinGroupRequest*>(m)) {
+    handle_join_group(ctx, from, *jg);
+  } else if (auto* sg = dynamic_cast<const SyncGroupRequest*>(m)) {
+    handle_sync_group(ctx, from, *sg);
+  } else if (auto* fc = dynamic_cast<const FindCoordinatorRequest*>(m)) {
+    handle_find_coordinator(ctx, from, *fc);
+  } else if (auto* of = dynamic_cast<const OffsetFetchRequest*>(m)) {
+    handle_offset_fetch(ctx, from, *of);
+  } else if (auto* lo = dynamic_cast<const ListOffsetsRequest*>(m)) {
+    handle_list_offsets(ctx, from, *lo);
+  } else if (auto* lg = dynamic_cast<const LeaveGroupRequest*>(m)) {
+    handle_leave_group(ctx, from, *lg);
   }
 }
 
 void Broker::on_timer(sim::Context& ctx, uint64_t tag) {
+  if (tag >= kGroupWriteTag) {
+    auto it = group_writes_.find(tag - kGroupWriteTag);
+    if (it == group_writes_.end()) return;
+    GroupWrite w = std::move(it->second);
+    group_writes_.erase(it);
+    w.done(ctx, Error::REQUEST_TIMED_OUT);
+    return;
+  }
   if (tag >= kFetcherBackoffTag) {
     resume_fetcher(ctx, static_cast<BrokerId>(tag - kFetcherBackoffTag));
     return;
@@ -376,6 +406,9 @@ void Broker::on_timer(sim::Context& ctx, uint64_t tag) {
     case kControllerRetry:
       if (!registered_) register_with_controller(ctx);
       else fetch_metadata(ctx);
+      break;
+    case kGroupTick:
+      group_tick(ctx);
       break;
     case kShutdownDeadline:
       ctx.disk().replace(clean_marker_, {std::make_shared<Marker>(1)});

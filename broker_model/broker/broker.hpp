@@ -15,6 +15,8 @@
 #include "broker_model/broker/replica.hpp"
 #include "broker_model/cluster_layout.hpp"
 #include "broker_model/config/config.hpp"
+#include "broker_model/group/group_state.hpp"
+#include "broker_model/protocol/group_messages.hpp"
 #include "sim/node.hpp"
 
 namespace kafka {
@@ -35,6 +37,8 @@ class Broker final : public sim::Node {
   BrokerId id() const { return id_; }
   const Replica* replica(const std::string& topic, int32_t p) const;
   const MetadataImage& image() const { return image_; }
+  // The groups this broker coordinates (it leads their __consumer_offsets partition).
+  const std::map<std::string, Group>& groups() const { return groups_; }
 
  private:
   using Key = std::pair<std::string, int32_t>;
@@ -45,10 +49,13 @@ class Broker final : public sim::Node {
     kFlushCheck = 4,
     kControllerRetry = 5,
     kShutdownDeadline = 6,
+    kGroupTick = 7,
   };
   static constexpr uint64_t kDelayedProduceTag = 1ULL << 40;
   static constexpr uint64_t kParkedFetchTag = 2ULL << 40;
   static constexpr uint64_t kFetcherBackoffTag = 3ULL << 40;
+  static constexpr uint64_t kGroupWriteTag = 4ULL << 40;
+  static constexpr const char* kOffsetsTopic = "__consumer_offsets";
 
   struct DelayedProduce {
     sim::NodeId from;
@@ -60,6 +67,14 @@ class Broker final : public sim::Node {
   struct ParkedFetch {
     sim::NodeId from;
     std::shared_ptr<const FetchRequest> request;
+    sim::TimerId timer;
+  };
+  // A write to __consumer_offsets that completes once the HW passes it (acks=all).
+  using WriteDone = std::function<void(sim::Context&, Error)>;
+  struct GroupWrite {
+    int32_t partition;
+    int64_t required;
+    WriteDone done;
     sim::TimerId timer;
   };
   struct Fetcher {
@@ -98,7 +113,32 @@ class Broker final : public sim::Node {
   void propose_isr(sim::Context& ctx, Replica& r, std::vector<BrokerId> isr);
   void complete_delayed_produces(sim::Context& ctx);
   void finish_delayed(sim::Context& ctx, uint64_t id, bool timed_out);
-  void wake_parked_fetches(sim::Context& ctx, const Key& key);
+  // Answers parked fetches that include key: followers' when data arrives, consumers' also
+  // when the HW moves (new records became visible).
+  void wake_parked_fetches(sim::Context& ctx, const Key& key, bool consumers_only = false);
+
+  // broker_group.cpp: the group coordinator
+  Group* coordinated(sim::Context& ctx, const std::string& group_id, bool create);
+  int32_t offsets_partition_for(const std::string& group_id) const;
+  void handle_find_coordinator(sim::Context& ctx, sim::NodeId from, const FindCoordinatorRequest& req);
+  void handle_join_group(sim::Context& ctx, sim::NodeId from, const JoinGroupRequest& req);
+  void handle_sync_group(sim::Context& ctx, sim::NodeId from, const SyncGroupRequest& req);
+  void handle_heartbeat(sim::Context& ctx, sim::NodeId from, const HeartbeatRequest& req);
+  void handle_leave_group(sim::Context& ctx, sim::NodeId from, const LeaveGroupRequest& req);
+  void handle_offset_commit(sim::Context& ctx, sim::NodeId from, const OffsetCommitRequest& req);
+  void handle_offset_fetch(sim::Context& ctx, sim::NodeId from, const OffsetFetchRequest& req);
+  void handle_list_offsets(sim::Context& ctx, sim::NodeId from, const ListOffsetsRequest& req);
+  void prepare_rebalance(sim::Context& ctx, Group& g, const std::string& reason);
+  void try_complete_join(sim::Context& ctx, Group& g);
+  void complete_join(sim::Context& ctx, Group& g);
+  void remove_member(sim::Context& ctx, Group& g, const std::string& member_id, const std::string& reason);
+  void group_tick(sim::Context& ctx);
+  void write_group_records(sim::Context& ctx, int32_t partition, std::vector<Record> records, WriteDone done);
+  void complete_group_writes(sim::Context& ctx);
+  void load_groups(sim::Context& ctx, Replica& r);
+  void unload_groups(sim::Context& ctx, int32_t partition);
+  void trace_group(sim::Context& ctx, const Group& g, const char* kind, const std::string& reason);
+  void respond_join(sim::Context& ctx, Group& g, GroupMember& m, Error error);
 
   // broker_follower.cpp
   void start_fetching(sim::Context& ctx, BrokerId leader);
@@ -134,6 +174,10 @@ class Broker final : public sim::Node {
   uint64_t next_parked_ = 0;
   std::map<BrokerId, Fetcher> fetchers_;
   int32_t next_correlation_ = 0;
+  std::map<std::string, Group> groups_;
+  std::map<uint64_t, GroupWrite> group_writes_;
+  uint64_t next_group_write_ = 0;
+  uint64_t next_member_id_ = 0;
   sim::FileId clean_marker_ = 0;
   sim::FileId pid_file_ = 0;
   int64_t next_producer_id_ = 0;

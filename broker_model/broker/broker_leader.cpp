@@ -142,6 +142,8 @@ bool Broker::maybe_increment_hw(sim::Context& ctx, Replica& r) {
                            {"hw", sim::Value(r.log->high_watermark())},
                            {"leader_epoch", sim::Value(r.leader_epoch)}});
   complete_delayed_produces(ctx);
+  complete_group_writes(ctx);
+  wake_parked_fetches(ctx, {topic, r.log->partition()}, true);
   return true;
 }
 
@@ -312,9 +314,10 @@ void Broker::respond_fetch(sim::Context& ctx, sim::NodeId from, const FetchReque
   ctx.send(from, resp);
 }
 
-void Broker::wake_parked_fetches(sim::Context& ctx, const Key& key) {
+void Broker::wake_parked_fetches(sim::Context& ctx, const Key& key, bool consumers_only) {
   std::vector<uint64_t> wake;
   for (const auto& [id, p] : parked_) {
+    if (consumers_only && p.request->replica_id >= 0) continue;
     for (const auto& pd : p.request->partitions) {
       if (pd.topic == key.first && pd.partition == key.second) {
         wake.push_back(id);
@@ -351,6 +354,33 @@ void Broker::handle_offsets_for_leader_epoch(sim::Context& ctx, sim::NodeId from
         out.leader_epoch = e;
         out.end_offset = end;
       }
+    }
+    resp->partitions.push_back(out);
+  }
+  ctx.send(from, resp);
+}
+
+}  // namespace kafka
+
+namespace kafka {
+
+void Broker::handle_list_offsets(sim::Context& ctx, sim::NodeId from, const ListOffsetsRequest& req) {
+  auto resp = std::make_shared<ListOffsetsResponse>();
+  resp->correlation_id = req.correlation_id;
+  for (const auto& pd : req.partitions) {
+    ListOffsetsResponse::PartitionData out{pd.tp, Error::NONE, -1, -1};
+    auto it = replicas_.find({pd.tp.topic, pd.tp.partition});
+    if (it == replicas_.end() || it->second.role != Replica::Role::leader) {
+      out.error = Error::NOT_LEADER_OR_FOLLOWER;
+    } else if (pd.current_leader_epoch >= 0 && pd.current_leader_epoch < it->second.leader_epoch) {
+      out.error = Error::FENCED_LEADER_EPOCH;
+    } else if (pd.current_leader_epoch > it->second.leader_epoch) {
+      out.error = Error::UNKNOWN_LEADER_EPOCH;
+    } else {
+      // A read_uncommitted consumer's "latest" is the high watermark.
+      const PartitionLog& log = *it->second.log;
+      out.offset = pd.timestamp == ListOffsetsRequest::kEarliest ? log.log_start_offset() : log.high_watermark();
+      out.leader_epoch = it->second.leader_epoch;
     }
     resp->partitions.push_back(out);
   }

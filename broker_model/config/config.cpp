@@ -109,6 +109,37 @@ const std::vector<Entry>& entries() {
     add(S::producer, "client.id", T::string, always(std::string()), "Name in logs and the trace");
     add(S::producer, "transactional.id", T::string, always(std::string()), "Enables transactions (later)");
     add(S::producer, "transaction.timeout.ms", T::duration_ms, always(int64_t{60000}), "Transaction timeout");
+
+    // ---- consumer ----
+    add(S::consumer, "group.id", T::string, always(std::string()), "The consumer group");
+    add(S::consumer, "group.instance.id", T::string, always(std::string()), "Static membership (KIP-345)");
+    add(S::consumer, "enable.auto.commit", T::boolean, always(true), "Commit positions in poll() every auto.commit.interval.ms");
+    add(S::consumer, "auto.commit.interval.ms", T::duration_ms, always(int64_t{5000}), "How often auto-commit commits");
+    add(S::consumer, "auto.offset.reset", T::string, always(std::string("latest")),
+        "Where to start without a committed offset: earliest, latest or none");
+    add(S::consumer, "session.timeout.ms", T::duration_ms, [](KafkaVersion v) { return ConfigValue(int64_t{v < kV3_0 ? 10000 : 45000}); },
+        "The coordinator removes a member that sends no heartbeat for this long (45 s from 3.0, KIP-735)");
+    add(S::consumer, "heartbeat.interval.ms", T::duration_ms, always(int64_t{3000}), "How often the member heartbeats");
+    add(S::consumer, "max.poll.interval.ms", T::duration_ms, always(int64_t{300000}),
+        "A member that does not poll for this long leaves the group; also the rebalance timeout");
+    add(S::consumer, "max.poll.records", T::integer, always(int64_t{500}), "Records one poll() returns at most");
+    add(S::consumer, "fetch.min.bytes", T::integer, always(int64_t{1}), "Bytes a fetch waits for");
+    add(S::consumer, "fetch.max.wait.ms", T::duration_ms, always(int64_t{500}), "How long a fetch waits at the leader");
+    add(S::consumer, "max.partition.fetch.bytes", T::integer, always(int64_t{1048576}), "Bytes per partition per fetch");
+    add(S::consumer, "partition.assignment.strategy", T::list, [](KafkaVersion v) {
+          return ConfigValue(v < kV3_0 ? std::vector<std::string>{"range"} : std::vector<std::string>{"range", "cooperative-sticky"});
+        }, "Assignors in preference order: range, roundrobin, sticky, cooperative-sticky");
+    add(S::consumer, "isolation.level", T::string, always(std::string("read_uncommitted")), "read_committed arrives with transactions");
+    add(S::consumer, "request.timeout.ms", T::duration_ms, always(int64_t{30000}), "Time to wait for one response");
+    add(S::consumer, "default.api.timeout.ms", T::duration_ms, always(int64_t{60000}), "Time limit of blocking calls such as commitSync");
+    add(S::consumer, "retry.backoff.ms", T::duration_ms, always(int64_t{100}), "Pause before a retry");
+    add(S::consumer, "metadata.max.age.ms", T::duration_ms, always(int64_t{300000}), "Refresh metadata at least this often");
+    add(S::consumer, "client.id", T::string, always(std::string()), "Name in logs and the trace");
+    // broker side of groups
+    add(S::broker, "group.initial.rebalance.delay.ms", T::duration_ms, always(int64_t{3000}),
+        "How long a new group waits for more members before its first rebalance");
+    add(S::broker, "group.min.session.timeout.ms", T::duration_ms, always(int64_t{6000}), "Smallest session timeout a member may ask for");
+    add(S::broker, "group.max.session.timeout.ms", T::duration_ms, always(int64_t{1800000}), "Largest session timeout a member may ask for");
     return e;
   }();
   return all;
@@ -263,6 +294,36 @@ int16_t producer_acks(const ConfigSet& p) {
   if (a == "all" || a == "-1") return -1;
   if (a == "0") return 0;
   return 1;
+}
+
+std::string finalize_consumer(ConfigSet& c) {
+  const std::string& reset = c.string("auto.offset.reset");
+  if (reset != "earliest" && reset != "latest" && reset != "none") {
+    return fmt::format("auto.offset.reset: \"{}\" is not one of earliest, latest, none", reset);
+  }
+  // Java class names are accepted as Kafka users write them.
+  std::vector<std::string> assignors;
+  for (std::string a : c.list("partition.assignment.strategy")) {
+    const size_t dot = a.rfind('.');
+    if (dot != std::string::npos) a = a.substr(dot + 1);
+    if (a == "RangeAssignor") a = "range";
+    else if (a == "RoundRobinAssignor") a = "roundrobin";
+    else if (a == "StickyAssignor") a = "sticky";
+    else if (a == "CooperativeStickyAssignor") a = "cooperative-sticky";
+    assignors.push_back(a);
+  }
+  c.resolve("partition.assignment.strategy", assignors);
+  for (const std::string& a : assignors) {
+    if (a != "range" && a != "roundrobin" && a != "sticky" && a != "cooperative-sticky") {
+      return fmt::format("partition.assignment.strategy: unknown assignor \"{}\" (range, roundrobin, sticky, cooperative-sticky)", a);
+    }
+  }
+  if (c.list("partition.assignment.strategy").empty()) return "partition.assignment.strategy: at least one assignor";
+  if (c.integer("max.poll.records") < 1) return "max.poll.records: at least 1";
+  if (c.integer("heartbeat.interval.ms") >= c.integer("session.timeout.ms")) {
+    return "heartbeat.interval.ms must be lower than session.timeout.ms";
+  }
+  return {};
 }
 
 std::string finalize_producer(ConfigSet& p) {

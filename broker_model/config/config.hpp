@@ -71,6 +71,8 @@ bool is_topic_override(const std::string& key);
 // KafkaProducer): resolves acks "all"/-1, idempotence defaults and conflicts, delivery.timeout.
 // Returns an error message for a configuration Kafka rejects, or empty.
 std::string finalize_producer(ConfigSet& producer);
+// Kafka's validation of consumer configs (auto.offset.reset, assignors, heartbeat vs session).
+std::string finalize_consumer(ConfigSet& consumer);
 // The effective acks as Kafka's wire value: -1 (all), 0 or 1.
 int16_t producer_acks(const ConfigSet& producer);
 

@@ -276,7 +276,7 @@ StickyOutcome assign_constrained(const Group& group, const Claims& claims) {
       at_min.pop_front();
       current.reset();
     } else {
-      throw std::logic_error("sticky assignor: no member left to take " + tp.to_string());
+      throw AssignorFailure(AssignorFailure::Kind::throws, "sticky assignor: no member left to take " + tp.to_string());
     }
     out.lists[m].push_back(tp);
     const auto owner = released.find(tp);
@@ -284,7 +284,7 @@ StickyOutcome assign_constrained(const Group& group, const Claims& claims) {
       out.transferring->insert(tp);
     const auto count = static_cast<int64_t>(out.lists[m].size());
     if (count == min_quota) {
-      if (!current) throw std::logic_error("sticky assignor: member at min quota came from the wrong list");
+      if (!current) throw std::logic_error("sticky assignor: a member at min quota came from the wrong list");
       under_min.erase(*current);
       current.reset();
       at_min.push_back(m);
@@ -293,13 +293,12 @@ StickyOutcome assign_constrained(const Group& group, const Claims& claims) {
     }
   }
 
-  // Kafka's own consistency check (verifyUnfilledMembers).
+  // Kafka's own consistency check (verifyUnfilledMembers), which throws IllegalStateException.
+  const auto fail = [](const char* what) { throw AssignorFailure(AssignorFailure::Kind::throws, what); };
   if (!under_min.empty()) {
-    if (over_min != expected_over_min)
-      throw std::logic_error("sticky assignor: too few members reached max quota");
+    if (over_min != expected_over_min) fail("sticky assignor: too few members reached max quota");
     for (const size_t m : under_min)
-      if (static_cast<int64_t>(out.lists[m].size()) != min_quota)
-        throw std::logic_error("sticky assignor: a member did not reach min quota");
+      if (static_cast<int64_t>(out.lists[m].size()) != min_quota) fail("sticky assignor: a member did not reach min quota");
   }
   return out;
 }
@@ -518,19 +517,31 @@ class GeneralAssignment {
   bool reassign(const std::vector<size_t>& partitions) {
     bool reassigned = false;
     bool modified = false;
+    // A sweep is a function of the state it starts from, so a state seen before means Kafka
+    // would loop forever.
+    std::set<std::vector<size_t>> seen;
     do {
+      if (!seen.insert(fingerprint()).second)
+        throw AssignorFailure(AssignorFailure::Kind::never_returns,
+                              "sticky assignor: partitions move in a cycle, Kafka never returns");
       modified = false;
       for (const size_t p : partitions) {
         if (is_balanced()) break;
         const size_t holder = owner_[p];
         const auto previous = previous_.find(p);
-        // Kafka dereferences the previous owner's assignment here; a member outside the balancing
-        // (one whose assignment cannot change) would make it throw, so such a move is skipped.
-        if (previous != previous_.end() && participating_[previous->second.member] &&
-            count_[holder] > count_[previous->second.member] + 1) {
-          move(p, previous->second.member);
-          reassigned = modified = true;
-          continue;
+        if (previous != previous_.end()) {
+          // Kafka reads the previous owner's assignment, which members outside the balancing
+          // (whose assignment cannot change) no longer have: NullPointerException.
+          const size_t back_to = previous->second.member;
+          if (!participating_[back_to])
+            throw AssignorFailure(AssignorFailure::Kind::throws,
+                                  "sticky assignor: previous owner " + group_.members[back_to].member_id +
+                                      " of " + partition(p).to_string() + " is not balancing (Kafka: NullPointerException)");
+          if (count_[holder] > count_[back_to] + 1) {
+            move(p, back_to);
+            reassigned = modified = true;
+            continue;
+          }
         }
         const size_t t = partition_topic_[p];
         for (const size_t other : potential_[t]) {
@@ -543,6 +554,21 @@ class GeneralAssignment {
       }
     } while (modified);
     return reassigned;
+  }
+
+  // Everything a sweep depends on: owners, net moves, and the iteration order (and table size)
+  // of each HashSet of moved partitions.
+  std::vector<size_t> fingerprint() const {
+    std::vector<size_t> state = owner_;
+    state.push_back(moves_.size());
+    for (const auto& [p, move] : moves_) state.insert(state.end(), {p, move.from, move.to});
+    for (const auto& [t, pairs] : moves_by_topic_) {
+      for (const auto& [pair, set] : pairs) {
+        state.insert(state.end(), {t, pair.first, pair.second, set.capacity(), set.size()});
+        for (const size_t p : set.keys()) state.push_back(p);
+      }
+    }
+    return state;
   }
 
   void move_to_least_loaded(size_t p) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,20 @@ struct MemberSubscription {
 // Member id -> assigned partitions, each list sorted by (topic, partition). Every member appears.
 using Assignment = std::map<std::string, std::vector<TopicPartition>>;
 
+// Kafka's own assignor fails on this input, so the group leader has no assignment to send.
+class AssignorFailure : public std::runtime_error {
+ public:
+  enum class Kind {
+    throws,         // the Java assignor throws: the exception escapes from the leader's poll()
+    never_returns,  // the Java assignor loops forever: the leader's poll() never returns
+  };
+  AssignorFailure(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
 // Runs `strategy` ("range", "roundrobin", "sticky" or "cooperative-sticky") for the group.
 //
 // `partitions_per_topic` is the leader's metadata: topic -> partition count. Topics nobody
@@ -56,7 +71,10 @@ using Assignment = std::map<std::string, std::vector<TopicPartition>>;
 //
 // Throws std::invalid_argument for an unknown strategy, duplicate member ids or a negative
 // partition count. Owned partitions beyond a topic's partition count are ignored (Kafka never
-// shrinks a topic).
+// shrinks a topic). Throws AssignorFailure where Kafka's sticky assignors fail: with unequal
+// subscriptions they throw NullPointerException when a partition's previous owner (a member of an
+// older generation) can no longer take part in balancing, and some inputs make them move one
+// partition back and forth forever.
 Assignment assign(std::string_view strategy, const std::map<std::string, int32_t>& partitions_per_topic,
                   const std::vector<MemberSubscription>& members);
 

@@ -1,5 +1,6 @@
 // cluster { ... } and its handles: topics, producers, queries and the fault methods.
 #include "sim/lua/cluster.hpp"
+#include "sim/lua/cluster_handles.hpp"
 
 #include <algorithm>
 #include <map>
@@ -15,11 +16,6 @@
 #include "sim/lua/runtime.hpp"
 
 namespace sim::lua {
-
-namespace {
-
-constexpr const char* kClusterMeta = "kafkasim.cluster";
-constexpr const char* kProducerMeta = "kafkasim.producer";
 
 // Reads a table of Kafka config keys into cfg; `extra` keys belong to the caller and are
 // skipped. Keys are visited in sorted order so the first error reported never depends on
@@ -46,6 +42,18 @@ void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string
       case LUA_TBOOLEAN: raw = lua_toboolean(L, -1) != 0; break;
       case LUA_TNUMBER: raw = lua_tonumber(L, -1); break;
       case LUA_TSTRING: raw = std::string(lua_tostring(L, -1)); break;
+      case LUA_TTABLE: {
+        // A list value, such as partition.assignment.strategy = { "range", "cooperative-sticky" }.
+        std::string joined;
+        for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, -1)); ++i) {
+          lua_rawgeti(L, -1, i);
+          if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("{}: {}[{}] must be a string", what, key, i));
+          joined += (joined.empty() ? "" : ",") + std::string(lua_tostring(L, -1));
+          lua_pop(L, 1);
+        }
+        raw = joined;
+        break;
+      }
       default: fail(fmt::format("{}: {} must be a number, a string or a boolean, got {}", what, key, describe(L, -1)));
     }
     lua_pop(L, 1);
@@ -59,78 +67,11 @@ void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string
   }
 }
 
-class Cluster;
 
-class ProducerHandle final : public LuaObject {
- public:
-  const char* kind() const override { return "producer"; }
-  Cluster* cluster = nullptr;
-  NodeId node = kNoNode;
-  std::string id;
-  std::unique_ptr<kafka::ProducerLedger> ledger = std::make_unique<kafka::ProducerLedger>();
-};
+namespace {
 
-class Cluster final : public FaultTarget {
- public:
-  Cluster(World& w, kafka::KafkaVersion v) : world_(w), version(v), broker_config(kafka::ConfigScope::broker, v) {}
-  const char* kind() const override { return "cluster"; }
-  World& world() override { return world_; }
-
-  std::vector<NodeId> nodes() override {
-    std::vector<NodeId> out = {layout.controller};
-    for (const auto& [b, n] : layout.brokers) out.push_back(n);
-    for (const auto* p : producers) out.push_back(p->node);
-    return out;
-  }
-
-  NodeId resolve(lua_State* L, int idx, const std::string& what) override {
-    if (lua_type(L, idx) == LUA_TNUMBER && lua_isinteger(L, idx)) {
-      const lua_Integer b = lua_tointeger(L, idx);
-      const NodeId n = layout.node_of(static_cast<kafka::BrokerId>(b));
-      if (n == kNoNode) fail(fmt::format("{}: there is no broker {} (brokers are {})", what, b, broker_list()));
-      return n;
-    }
-    if (lua_type(L, idx) == LUA_TSTRING) {
-      const std::string name = lua_tostring(L, idx);
-      std::vector<std::string> names;
-      for (NodeId n : nodes()) {
-        if (world_.name(n) == name) return n;
-        names.emplace_back(world_.name(n));
-      }
-      fail(fmt::format("{}: there is no node named '{}'{}", what, name, suggestion(name, names)));
-    }
-    if (lua_type(L, idx) == LUA_TUSERDATA) {
-      auto** p = static_cast<LuaObject**>(lua_touserdata(L, idx));
-      if (auto* ph = p ? dynamic_cast<ProducerHandle*>(*p) : nullptr) return ph->node;
-    }
-    fail(fmt::format("{}: expected a broker id, a node name or a client handle, got {}", what, describe(L, idx)));
-  }
-
-  std::string broker_list() const {
-    std::string s;
-    for (const auto& [b, n] : layout.brokers) s += (s.empty() ? "" : ", ") + std::to_string(b);
-    return s;
-  }
-  kafka::Controller* controller() { return dynamic_cast<kafka::Controller*>(world_.node(layout.controller)); }
-  kafka::Broker* broker(kafka::BrokerId b) {
-    const NodeId n = layout.node_of(b);
-    return n == kNoNode ? nullptr : dynamic_cast<kafka::Broker*>(world_.node(n));
-  }
-  // The partition as the controller sees it, or as a live broker last heard it.
-  const kafka::PartitionState* partition(const std::string& topic, int32_t p) {
-    if (auto* c = controller()) return c->partition(topic, p);
-    for (const auto& [b, n] : layout.brokers)
-      if (auto* br = broker(b))
-        if (const auto* s = br->image().partition(topic, p)) return s;
-    return nullptr;
-  }
-
-  World& world_;
-  kafka::KafkaVersion version;
-  kafka::ConfigSet broker_config;
-  kafka::ClusterLayout layout;
-  std::vector<ProducerHandle*> producers;
-};
+constexpr const char* kClusterMeta = "kafkasim.cluster";
+constexpr const char* kProducerMeta = "kafkasim.producer";
 
 Cluster& self(lua_State* L) { return check_object<Cluster>(L, 1, "a cluster"); }
 
@@ -356,6 +297,7 @@ int l_producer(lua_State* L) {
   });
   c.world().start(handle->node);
   c.producers.push_back(handle.get());
+  c.clients.push_back(handle->node);
   rt.adopt(std::move(handle), kProducerMeta);
   return 1;
 }
@@ -627,7 +569,8 @@ void register_cluster(lua_State* L) {
       {"topic", guarded<l_topic>},       {"producer", guarded<l_producer>},  {"leader", guarded<l_leader>},
       {"isr", guarded<l_isr>},           {"replicas", guarded<l_replicas>},  {"hw", guarded<l_hw>},
       {"leo", guarded<l_leo>},           {"log", guarded<l_log>},            {"controller", guarded<l_controller>},
-      {"brokers_down", guarded<l_brokers_down>}, {"brokers", guarded<l_brokers>}, {nullptr, nullptr}};
+      {"brokers_down", guarded<l_brokers_down>}, {"brokers", guarded<l_brokers>}, {"group", cluster_group},
+      {nullptr, nullptr}};
   luaL_setfuncs(L, methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pushstring(L, "cluster");
@@ -646,6 +589,7 @@ void register_cluster(lua_State* L) {
   lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
 
+  register_group_metatables(L);
   lua_register(L, "cluster", guarded<l_cluster>);
 }
 

@@ -5,6 +5,9 @@
 namespace sim::lua {
 
 void register_cluster(lua_State* L);
+// c:group(...) (the cluster method) and the group and member handles.
+int cluster_group(lua_State* L);
+void register_group_metatables(lua_State* L);
 // The `kafka` table: murmur2, partition_for, defaults.
 void register_kafka_library(lua_State* L);
 

@@ -137,6 +137,23 @@ TEST(NodeLifecycle, ATimerCancelledWhileHeldNeverFires) {
   EXPECT_EQ(r.timers[0].first, ms(10));
 }
 
+TEST(NodeLifecycle, ANodeCanCrashAtAPointOfItsOwnCode) {
+  World w(1);
+  Record r;
+  const NodeId n = add_recorder(w, "n", r);
+  w.start(n);
+  bool after = false;
+  w.invoke(n, [&](Node&, Context& ctx) {
+    ctx.set_timer(Duration::millis(5), 1);
+    ctx.crash();
+    after = true;  // the callback finishes; the crash takes effect afterwards
+  });
+  w.run_until(ms(10));
+  EXPECT_TRUE(after);
+  EXPECT_EQ(w.state(n), NodeState::crashed);
+  EXPECT_TRUE(r.timers.empty()) << "the crash cancelled the timer";
+}
+
 TEST(NodeLifecycle, InvokeIsRefusedForADeadNode) {
   World w(1);
   Record r;

@@ -1,0 +1,80 @@
+#pragma once
+// A consumer group as its coordinator keeps it (Kafka's ClassicGroup): members, generation,
+// the chosen assignor and leader, committed offsets, and the pending JoinGroup and SyncGroup
+// requests that a rebalance answers together. States and transitions follow
+// ClassicGroupState: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead.
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker_model/protocol/group_messages.hpp"
+#include "sim/node.hpp"
+
+namespace kafka {
+
+enum class GroupPhase { empty, preparing_rebalance, completing_rebalance, stable, dead };
+std::string_view to_string(GroupPhase p);
+
+struct PendingReply {
+  sim::NodeId from;
+  int32_t correlation_id;
+};
+
+struct GroupMember {
+  std::string id;
+  std::optional<std::string> instance_id;
+  std::string client;
+  int32_t session_timeout_ms = 45000;
+  int32_t rebalance_timeout_ms = 300000;
+  std::vector<std::string> protocols;
+  Subscription subscription;
+  std::vector<TopicPartitionId> assignment;
+  sim::Time last_heartbeat;
+  std::optional<PendingReply> join;  // awaiting the end of the join phase
+  std::optional<PendingReply> sync;  // awaiting the leader's assignment
+};
+
+struct CommittedOffset {
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+};
+
+struct Group {
+  std::string id;
+  int32_t offsets_partition = 0;
+  GroupPhase phase = GroupPhase::empty;
+  int32_t generation = 0;
+  std::string protocol;
+  std::string leader;
+  std::map<std::string, GroupMember> members;  // by member id
+  std::vector<std::string> join_order;         // member ids, first joined first
+  std::set<std::string> pending_member_ids;    // told MEMBER_ID_REQUIRED, not joined yet
+  std::map<TopicPartitionId, CommittedOffset> offsets;
+  bool initial_delay_running = false;
+  sim::Time rebalance_started;
+  sim::Time join_deadline;
+
+  bool all_joined() const {
+    if (!pending_member_ids.empty()) return false;
+    for (const auto& [member_id, m] : members)
+      if (!m.join) return false;
+    return true;
+  }
+  int32_t rebalance_timeout_ms() const {
+    int32_t t = 0;
+    for (const auto& [member_id, m] : members) t = std::max(t, m.rebalance_timeout_ms);
+    return t;
+  }
+};
+
+// How groups are stored in their __consumer_offsets partition: an offset record per commit
+// and a metadata record per generation, so a new coordinator can load them.
+Record offset_record(const std::string& group, const TopicPartitionId& tp, const CommittedOffset& o);
+Record group_record(const Group& g);
+// Applies one record of the offsets log to the groups it names (loading a partition).
+void apply_offsets_record(const Record& r, std::map<std::string, Group>& groups, int32_t partition, sim::Time now);
+
+}  // namespace kafka

@@ -1,0 +1,123 @@
+#pragma once
+// The Lua handles of a Kafka cluster and its clients, shared by the cluster and group bindings.
+#include <lua5.4/lua.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "broker_model/broker/broker.hpp"
+#include "broker_model/client/consumer.hpp"
+#include "broker_model/client/producer.hpp"
+#include "broker_model/controller/controller.hpp"
+#include "sim/lua/faults.hpp"
+
+namespace sim::lua {
+
+// Reads a table of Kafka config keys into cfg; `extra` keys belong to the caller and are
+// skipped. Keys are visited in sorted order so the first error reported never depends on
+// Lua's hash order.
+void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string& what,
+                 const std::vector<std::string>& extra);
+
+class Cluster;
+class GroupHandle;
+
+class GroupHandle final : public LuaObject {
+ public:
+  const char* kind() const override { return "group"; }
+  Cluster* cluster = nullptr;
+  std::string id;
+  kafka::ConfigSet config;
+  kafka::ConsumerApp app;
+  bool static_members = false;
+  std::vector<NodeId> members;  // every member ever started, in order
+  std::vector<bool> retired;    // scaled down
+  std::unique_ptr<kafka::GroupLedger> ledger = std::make_unique<kafka::GroupLedger>();
+};
+
+class MemberHandle final : public LuaObject {
+ public:
+  const char* kind() const override { return "group member"; }
+  GroupHandle* group = nullptr;
+  NodeId node = kNoNode;
+};
+
+class ProducerHandle final : public LuaObject {
+ public:
+  const char* kind() const override { return "producer"; }
+  Cluster* cluster = nullptr;
+  NodeId node = kNoNode;
+  std::string id;
+  std::unique_ptr<kafka::ProducerLedger> ledger = std::make_unique<kafka::ProducerLedger>();
+};
+
+class Cluster final : public FaultTarget {
+ public:
+  Cluster(World& w, kafka::KafkaVersion v) : world_(w), version(v), broker_config(kafka::ConfigScope::broker, v) {}
+  const char* kind() const override { return "cluster"; }
+  World& world() override { return world_; }
+
+  std::vector<NodeId> nodes() override {
+    std::vector<NodeId> out = {layout.controller};
+    for (const auto& [b, n] : layout.brokers) out.push_back(n);
+    out.insert(out.end(), clients.begin(), clients.end());
+    return out;
+  }
+
+  NodeId resolve(lua_State* L, int idx, const std::string& what) override {
+    if (lua_type(L, idx) == LUA_TNUMBER && lua_isinteger(L, idx)) {
+      const lua_Integer b = lua_tointeger(L, idx);
+      const NodeId n = layout.node_of(static_cast<kafka::BrokerId>(b));
+      if (n == kNoNode) fail(fmt::format("{}: there is no broker {} (brokers are {})", what, b, broker_list()));
+      return n;
+    }
+    if (lua_type(L, idx) == LUA_TSTRING) {
+      const std::string name = lua_tostring(L, idx);
+      std::vector<std::string> names;
+      for (NodeId n : nodes()) {
+        if (world_.name(n) == name) return n;
+        names.emplace_back(world_.name(n));
+      }
+      fail(fmt::format("{}: there is no node named '{}'{}", what, name, suggestion(name, names)));
+    }
+    if (lua_type(L, idx) == LUA_TUSERDATA) {
+      auto** p = static_cast<LuaObject**>(lua_touserdata(L, idx));
+      if (auto* ph = p ? dynamic_cast<ProducerHandle*>(*p) : nullptr) return ph->node;
+      if (auto* mh = p ? dynamic_cast<MemberHandle*>(*p) : nullptr) return mh->node;
+    }
+    fail(fmt::format("{}: expected a broker id, a node name or a client handle, got {}", what, describe(L, idx)));
+  }
+
+  std::string broker_list() const {
+    std::string s;
+    for (const auto& [b, n] : layout.brokers) s += (s.empty() ? "" : ", ") + std::to_string(b);
+    return s;
+  }
+  kafka::Controller* controller() { return dynamic_cast<kafka::Controller*>(world_.node(layout.controller)); }
+  kafka::Broker* broker(kafka::BrokerId b) {
+    const NodeId n = layout.node_of(b);
+    return n == kNoNode ? nullptr : dynamic_cast<kafka::Broker*>(world_.node(n));
+  }
+  // The partition as the controller sees it, or as a live broker last heard it.
+  const kafka::PartitionState* partition(const std::string& topic, int32_t p) {
+    if (auto* c = controller()) return c->partition(topic, p);
+    for (const auto& [b, n] : layout.brokers)
+      if (auto* br = broker(b))
+        if (const auto* s = br->image().partition(topic, p)) return s;
+    return nullptr;
+  }
+
+  World& world_;
+  kafka::KafkaVersion version;
+  kafka::ConfigSet broker_config;
+  kafka::ClusterLayout layout;
+  std::vector<ProducerHandle*> producers;
+  std::vector<NodeId> clients;  // producer and consumer nodes
+  bool offsets_topic_requested = false;
+};
+
+
+}  // namespace sim::lua

@@ -1,0 +1,399 @@
+// c:group(...) and its handles: consumer groups of application members, their faults, scaling
+// and queries.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sim/lua/cluster.hpp"
+#include "sim/lua/cluster_handles.hpp"
+#include "sim/lua/runtime.hpp"
+
+namespace sim::lua {
+
+namespace {
+
+constexpr const char* kGroupMeta = "kafkasim.group";
+constexpr const char* kMemberMeta = "kafkasim.member";
+
+GroupHandle& group(lua_State* L) { return check_object<GroupHandle>(L, 1, "a group"); }
+MemberHandle& member(lua_State* L) { return check_object<MemberHandle>(L, 1, "a group member"); }
+
+void ensure_offsets_topic(Cluster& c) {
+  if (c.offsets_topic_requested) return;
+  c.offsets_topic_requested = true;
+  // Kafka creates __consumer_offsets on the first FindCoordinator; here, with the first group.
+  kafka::TopicSpec spec;
+  spec.name = "__consumer_offsets";
+  spec.partitions = static_cast<int32_t>(c.broker_config.integer("offsets.topic.num.partitions"));
+  spec.replication_factor = static_cast<int32_t>(std::min<int64_t>(c.broker_config.integer("offsets.topic.replication.factor"),
+                                                                   static_cast<int64_t>(c.layout.brokers.size())));
+  c.world().invoke(c.layout.controller, [spec](Node& n, Context& ctx) { static_cast<kafka::Controller&>(n).create_topic(ctx, spec); });
+}
+
+void start_member(GroupHandle& g) {
+  World& w = g.cluster->world();
+  const size_t index = g.members.size() + 1;
+  const std::string name = fmt::format("{}-{}", g.id, index);
+  if (w.find(name)) fail(fmt::format("group: the node name '{}' is taken", name));
+  kafka::ConfigSet cfg = g.config;
+  if (g.static_members) cfg.put("group.instance.id", name);
+  const NodeId node = w.add_node(name, nullptr);
+  kafka::GroupLedger* ledger = g.ledger.get();
+  const kafka::ClusterLayout layout = g.cluster->layout;
+  const kafka::ConsumerApp app = g.app;
+  w.set_factory(node, [name, layout, cfg, app, ledger] { return std::make_unique<kafka::Consumer>(name, layout, cfg, app, *ledger); });
+  w.start(node);
+  g.members.push_back(node);
+  g.retired.push_back(false);
+  g.cluster->clients.push_back(node);
+}
+
+int l_group(lua_State* L) {
+  Cluster& c = check_object<Cluster>(L, 1, "a cluster");
+  Runtime& rt = Runtime::of(L);
+  if (lua_type(L, 2) != LUA_TSTRING) fail("group(group_id, options): the first argument is the group.id");
+  auto g = std::make_unique<GroupHandle>();
+  g->cluster = &c;
+  g->id = lua_tostring(L, 2);
+  g->config = kafka::ConfigSet(kafka::ConfigScope::consumer, c.version);
+  int64_t members = 1;
+  std::optional<std::string> commit;
+  const std::vector<std::string> own = {"members", "topics", "commit", "processing_time", "ack_count", "ack_time", "static"};
+  if (!lua_isnoneornil(L, 3)) {
+    // The group's own keys first, then Kafka's consumer configs.
+    lua_getfield(L, 3, "members");
+    if (!lua_isnil(L, -1)) {
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0) fail("group.members: a number of members");
+      members = lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 3, "topics");
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      g->app.topics.emplace_back(lua_tostring(L, -1));
+    } else if (lua_type(L, -1) == LUA_TTABLE) {
+      for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, -1)); ++i) {
+        lua_rawgeti(L, -1, i);
+        if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("group.topics[{}]: expected a topic name", i));
+        g->app.topics.emplace_back(lua_tostring(L, -1));
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 3, "commit");
+    if (lua_type(L, -1) == LUA_TSTRING) commit = lua_tostring(L, -1);
+    else if (!lua_isnil(L, -1)) fail("group.commit: a commit policy name");
+    lua_pop(L, 1);
+    lua_getfield(L, 3, "processing_time");
+    if (!lua_isnil(L, -1)) g->app.processing_time = to_duration_dist(L, -1, "group.processing_time");
+    lua_pop(L, 1);
+    lua_getfield(L, 3, "ack_count");
+    if (!lua_isnil(L, -1)) {
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) fail("group.ack_count: a positive number of records");
+      g->app.ack_count = lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 3, "ack_time");
+    if (!lua_isnil(L, -1)) g->app.ack_time = to_duration(L, -1, "group.ack_time");
+    lua_pop(L, 1);
+    lua_getfield(L, 3, "static");
+    g->static_members = lua_toboolean(L, -1) != 0;
+    lua_pop(L, 1);
+    read_config(L, 3, g->config, "group", own);
+  }
+  if (g->app.topics.empty()) fail("group.topics: name the topics the group subscribes to");
+  g->config.put("group.id", g->id);
+  const std::vector<std::string> policies = {"auto", "after-process", "async", "before-process", "RECORD", "BATCH",
+                                             "TIME", "COUNT", "COUNT_TIME", "MANUAL", "MANUAL_IMMEDIATE"};
+  if (!commit) commit = g->config.boolean("enable.auto.commit") ? "auto" : "after-process";
+  auto policy = kafka::parse_commit_policy(*commit);
+  if (!policy) fail(fmt::format("group.commit: unknown policy \"{}\"{}", *commit, suggestion(*commit, policies)));
+  g->app.policy = *policy;
+  if (*policy == kafka::CommitPolicy::kafka_auto) {
+    if (g->config.is_explicit("enable.auto.commit") && !g->config.boolean("enable.auto.commit")) {
+      fail("group: commit = \"auto\" needs enable.auto.commit = true");
+    }
+    g->config.resolve("enable.auto.commit", true);
+  } else {
+    // Applications that commit themselves (and Spring's container) run without auto-commit;
+    // Spring rejects its manual modes with auto-commit on.
+    if (g->config.is_explicit("enable.auto.commit") && g->config.boolean("enable.auto.commit")) {
+      fail(fmt::format("group: commit = \"{}\" cannot be combined with enable.auto.commit = true", *commit));
+    }
+    g->config.resolve("enable.auto.commit", false);
+  }
+  if (const std::string error = kafka::finalize_consumer(g->config); !error.empty()) fail("group: " + error);
+  ensure_offsets_topic(c);
+  GroupHandle& ref = rt.adopt(std::move(g), kGroupMeta);
+  for (int64_t i = 0; i < members; ++i) start_member(ref);
+  return 1;
+}
+
+// ---- members ----
+
+const kafka::Consumer* consumer(World& w, NodeId n) { return dynamic_cast<const kafka::Consumer*>(w.node(n)); }
+
+int l_member(lua_State* L) {
+  GroupHandle& g = group(L);
+  const lua_Integer i = luaL_checkinteger(L, 2);
+  if (i < 1 || static_cast<size_t>(i) > g.members.size()) {
+    fail(fmt::format("member({}): the group has members 1..{}", i, g.members.size()));
+  }
+  auto m = std::make_unique<MemberHandle>();
+  m->group = &g;
+  m->node = g.members[static_cast<size_t>(i - 1)];
+  Runtime::of(L).adopt(std::move(m), kMemberMeta);
+  return 1;
+}
+
+int l_member_crash(lua_State* L) {
+  MemberHandle& m = member(L);
+  World& w = m.group->cluster->world();
+  if (!w.crash(m.node)) fail(fmt::format("crash: {} is not running", w.name(m.node)));
+  return 0;
+}
+
+int l_member_restart(lua_State* L) {
+  MemberHandle& m = member(L);
+  World& w = m.group->cluster->world();
+  if (!w.restart(m.node)) fail(fmt::format("restart: {} is running", w.name(m.node)));
+  return 0;
+}
+
+int l_member_pause(lua_State* L) {
+  MemberHandle& m = member(L);
+  World& w = m.group->cluster->world();
+  if (!w.pause(m.node)) fail(fmt::format("pause: {} is not running", w.name(m.node)));
+  if (!lua_isnoneornil(L, 2)) {
+    const Duration d = to_duration(L, 2, "pause(duration)");
+    const NodeId node = m.node;
+    const uint32_t inc = w.incarnation(node);
+    w.scheduler().after(d, [&w, node, inc] {
+      if (w.incarnation(node) == inc) w.resume(node);
+    });
+  }
+  return 0;
+}
+
+int l_member_resume(lua_State* L) {
+  MemberHandle& m = member(L);
+  World& w = m.group->cluster->world();
+  if (!w.resume(m.node)) fail(fmt::format("resume: {} is not paused", w.name(m.node)));
+  return 0;
+}
+
+int l_member_slow(lua_State* L) {
+  MemberHandle& m = member(L);
+  const DurationDist d = to_duration_dist(L, 2, "slow(processing_time)");
+  World& w = m.group->cluster->world();
+  if (!w.invoke(m.node, [d](Node& n, Context&) { static_cast<kafka::Consumer&>(n).set_processing_time(d); })) {
+    fail(fmt::format("slow: {} is not running", w.name(m.node)));
+  }
+  return 0;
+}
+
+int l_member_crash_at(lua_State* L) {
+  MemberHandle& m = member(L);
+  const std::string point = luaL_checkstring(L, 2);
+  const std::vector<std::string> points = {"before-process", "after-process", "after-commit"};
+  if (std::find(points.begin(), points.end(), point) == points.end()) {
+    fail(fmt::format("crash_at: unknown point \"{}\"{}; points: before-process, after-process, after-commit", point,
+                     suggestion(point, points)));
+  }
+  World& w = m.group->cluster->world();
+  if (!w.invoke(m.node, [point](Node& n, Context&) { static_cast<kafka::Consumer&>(n).arm_crash(point); })) {
+    fail(fmt::format("crash_at: {} is not running", w.name(m.node)));
+  }
+  return 0;
+}
+
+int l_member_leave(lua_State* L) {
+  MemberHandle& m = member(L);
+  World& w = m.group->cluster->world();
+  if (!w.shutdown(m.node)) fail(fmt::format("leave: {} is not running", w.name(m.node)));
+  return 0;
+}
+
+int l_member_state(lua_State* L) {
+  MemberHandle& m = member(L);
+  lua_pushstring(L, std::string(to_string(m.group->cluster->world().state(m.node))).c_str());
+  return 1;
+}
+
+// ---- group ----
+
+int l_scale(lua_State* L) {
+  GroupHandle& g = group(L);
+  const lua_Integer n = luaL_checkinteger(L, 2);
+  if (n < 0 || n > 1000) fail("scale(n): between 0 and 1000 members");
+  World& w = g.cluster->world();
+  size_t active = 0;
+  for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
+  w.emit("group.scale", {{"group", Value(g.id)}, {"from", Value(active)}, {"to", Value(n)}});
+  while (active < static_cast<size_t>(n)) {
+    start_member(g);
+    ++active;
+  }
+  // An autoscaler removes the newest members first; they close cleanly.
+  for (size_t i = g.members.size(); i-- > 0 && active > static_cast<size_t>(n);) {
+    if (g.retired[i]) continue;
+    g.retired[i] = true;
+    --active;
+    if (w.alive(g.members[i])) w.shutdown(g.members[i]);
+  }
+  return 0;
+}
+
+const kafka::Group* coordinator_state(GroupHandle& g) {
+  for (const auto& [b, node] : g.cluster->layout.brokers) {
+    const kafka::Broker* br = g.cluster->broker(b);
+    if (!br) continue;
+    auto it = br->groups().find(g.id);
+    if (it != br->groups().end()) return &it->second;
+  }
+  return nullptr;
+}
+
+int l_assignment(lua_State* L) {
+  GroupHandle& g = group(L);
+  World& w = g.cluster->world();
+  lua_newtable(L);
+  for (NodeId n : g.members) {
+    const kafka::Consumer* cons = consumer(w, n);
+    if (!cons || !cons->stable()) continue;
+    lua_newtable(L);
+    lua_Integer i = 0;
+    for (const auto& tp : cons->assignment()) {
+      lua_pushstring(L, fmt::format("{}-{}", tp.topic, tp.partition).c_str());
+      lua_rawseti(L, -2, ++i);
+    }
+    lua_setfield(L, -2, std::string(w.name(n)).c_str());
+  }
+  return 1;
+}
+
+int l_committed(lua_State* L) {
+  GroupHandle& g = group(L);
+  const std::string topic = luaL_checkstring(L, 2);
+  const auto p = static_cast<int32_t>(luaL_checkinteger(L, 3));
+  const kafka::Group* state = coordinator_state(g);
+  if (!state) {
+    lua_pushnil(L);
+    return 1;
+  }
+  auto it = state->offsets.find({topic, p});
+  if (it == state->offsets.end()) lua_pushnil(L);
+  else lua_pushinteger(L, it->second.offset);
+  return 1;
+}
+
+int l_generation(lua_State* L) {
+  GroupHandle& g = group(L);
+  const kafka::Group* state = coordinator_state(g);
+  if (!state) lua_pushnil(L);
+  else lua_pushinteger(L, state->generation);
+  return 1;
+}
+
+int l_group_state(lua_State* L) {
+  GroupHandle& g = group(L);
+  const kafka::Group* state = coordinator_state(g);
+  lua_pushstring(L, state ? std::string(kafka::to_string(state->phase)).c_str() : "unknown");
+  return 1;
+}
+
+int l_lag(lua_State* L) {
+  GroupHandle& g = group(L);
+  const kafka::Group* state = coordinator_state(g);
+  lua_newtable(L);
+  for (const std::string& topic : g.app.topics) {
+    const kafka::Controller* ctl = g.cluster->controller();
+    const int32_t n = ctl ? ctl->partition_count(topic) : 0;
+    for (int32_t p = 0; p < n; ++p) {
+      const kafka::PartitionState* s = g.cluster->partition(topic, p);
+      const kafka::Broker* b = s && s->leader != kafka::kNoLeader ? g.cluster->broker(s->leader) : nullptr;
+      const kafka::Replica* r = b ? b->replica(topic, p) : nullptr;
+      if (!r) continue;
+      int64_t committed = 0;
+      if (state) {
+        auto it = state->offsets.find({topic, p});
+        if (it != state->offsets.end()) committed = it->second.offset;
+      }
+      lua_pushinteger(L, std::max<int64_t>(0, r->log->high_watermark() - committed));
+      lua_setfield(L, -2, fmt::format("{}-{}", topic, p).c_str());
+    }
+  }
+  return 1;
+}
+
+int l_processed(lua_State* L) {
+  GroupHandle& g = group(L);
+  lua_newtable(L);
+  lua_Integer i = 0;
+  for (const auto& p : g.ledger->processed) {
+    lua_newtable(L);
+    lua_pushstring(L, p.member.c_str());
+    lua_setfield(L, -2, "member");
+    lua_pushstring(L, p.topic.c_str());
+    lua_setfield(L, -2, "topic");
+    lua_pushinteger(L, p.partition);
+    lua_setfield(L, -2, "partition");
+    lua_pushinteger(L, p.offset);
+    lua_setfield(L, -2, "offset");
+    lua_pushstring(L, p.key.c_str());
+    lua_setfield(L, -2, "key");
+    lua_pushstring(L, p.value.c_str());
+    lua_setfield(L, -2, "value");
+    lua_pushnumber(L, p.time.as_millis());
+    lua_setfield(L, -2, "time");
+    lua_rawseti(L, -2, ++i);
+  }
+  return 1;
+}
+
+int l_group_stats(lua_State* L) {
+  GroupHandle& g = group(L);
+  lua_newtable(L);
+  lua_pushinteger(L, static_cast<lua_Integer>(g.ledger->processed.size()));
+  lua_setfield(L, -2, "processed");
+  lua_pushinteger(L, static_cast<lua_Integer>(g.ledger->rebalances));
+  lua_setfield(L, -2, "assignments");
+  size_t active = 0;
+  for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
+  lua_pushinteger(L, static_cast<lua_Integer>(active));
+  lua_setfield(L, -2, "members");
+  return 1;
+}
+
+}  // namespace
+
+int cluster_group(lua_State* L) { return guarded<l_group>(L); }
+
+void register_group_metatables(lua_State* L) {
+  luaL_newmetatable(L, kGroupMeta);
+  lua_newtable(L);
+  static const luaL_Reg methods[] = {{"member", guarded<l_member>},         {"scale", guarded<l_scale>},
+                                     {"assignment", guarded<l_assignment>}, {"committed", guarded<l_committed>},
+                                     {"generation", guarded<l_generation>}, {"state", guarded<l_group_state>},
+                                     {"lag", guarded<l_lag>},               {"processed", guarded<l_processed>},
+                                     {"stats", guarded<l_group_stats>},     {nullptr, nullptr}};
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, "group");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+
+  luaL_newmetatable(L, kMemberMeta);
+  lua_newtable(L);
+  static const luaL_Reg mmethods[] = {{"crash", guarded<l_member_crash>},   {"restart", guarded<l_member_restart>},
+                                      {"pause", guarded<l_member_pause>},   {"resume", guarded<l_member_resume>},
+                                      {"slow", guarded<l_member_slow>},     {"crash_at", guarded<l_member_crash_at>},
+                                      {"leave", guarded<l_member_leave>},   {"state", guarded<l_member_state>},
+                                      {nullptr, nullptr}};
+  luaL_setfuncs(L, mmethods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, "group member");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+}
+
+}  // namespace sim::lua
