@@ -619,14 +619,32 @@ void Consumer::app_poll(sim::Context& ctx) {
   if (coordinator_ == kNoLeader) {
     find_coordinator(ctx);
     app_state_ = AppState::rebalancing;
+    block(ctx);
     return;
   }
   if (needs_rejoin()) {
-    app_state_ = AppState::rebalancing;
-    if (group_state_ == GroupState::joining || group_state_ == GroupState::syncing) return;
-    prepare_rejoin(ctx);
-    return;
+    // Cooperative (KIP-429): poll() keeps returning records of owned partitions while the
+    // group rebalances. Eager: everything is revoked first and poll() waits for the new
+    // assignment.
+    const bool keep_consuming = cooperative() && generation_ >= 0 && !assignment_.empty();
+    if (group_state_ != GroupState::joining && group_state_ != GroupState::syncing) {
+      if (cooperative()) {
+        rebalance_started_ = ctx.now();
+        send_join(ctx);
+      } else {
+        app_state_ = AppState::rebalancing;
+        block(ctx);
+        prepare_rejoin(ctx);
+        return;
+      }
+    }
+    if (!keep_consuming) {
+      app_state_ = AppState::rebalancing;
+      block(ctx);
+      return;
+    }
   }
+  unblock(ctx);
   if (app_.policy == CommitPolicy::kafka_auto && ctx.now() >= next_auto_commit_) {
     // Auto-commit commits the positions of records returned by earlier polls.
     next_auto_commit_ = ctx.now() + sim::Duration::millis(config_.integer("auto.commit.interval.ms"));
@@ -677,6 +695,18 @@ void Consumer::app_poll(sim::Context& ctx) {
     if (app_state_ == AppState::committing) return;
   }
   app_process_next(ctx);
+}
+
+void Consumer::block(sim::Context& ctx) {
+  // Only a member that holds partitions is paused by a rebalance; a new or idle member waiting
+  // for an assignment is not.
+  if (!blocked_since_ && !assignment_.empty()) blocked_since_ = ctx.now();
+}
+
+void Consumer::unblock(sim::Context& ctx) {
+  if (!blocked_since_) return;
+  ledger_.blocked_ms += (ctx.now() - *blocked_since_).as_millis();
+  blocked_since_.reset();
 }
 
 void Consumer::app_process_next(sim::Context& ctx) {
@@ -731,6 +761,27 @@ void Consumer::app_continue(sim::Context& ctx) {
 void Consumer::commit(sim::Context& ctx, std::vector<OffsetCommitRequest::Offset> offsets, bool sync, const char* why,
                       Then then) {
   if (offsets.empty()) return;
+  if (group_state_ != GroupState::stable || generation_ < 0) {
+    // ConsumerCoordinator.sendOffsetCommitRequest: a consumer outside a stable generation does
+    // not send the commit; it fails at once (RebalanceInProgressException while rejoining,
+    // CommitFailedException when it is no longer a member).
+    const char* error = group_state_ == GroupState::unjoined || generation_ < 0 ? "COMMIT_FAILED (not a member of the active generation)"
+                                                                              : "REBALANCE_IN_PROGRESS (client)";
+    ++ledger_.commit_errors[error];
+    ctx.trace("consumer.commit", {{"member", sim::Value(name_)},
+                                  {"group", sim::Value(group_id_)},
+                                  {"generation", sim::Value(generation_)},
+                                  {"offsets", sim::Value(offsets.size())},
+                                  {"why", sim::Value(why)},
+                                  {"sync", sim::Value(sync)},
+                                  {"error", sim::Value(error)}});
+    rejoin_ = true;
+    if (sync) {
+      app_state_ = AppState::committing;
+      resume(ctx, then);
+    }
+    return;
+  }
   // One commit in flight: an async commit meanwhile is dropped (the next one covers it); a
   // sync one takes over (the earlier response is then ignored).
   if (commit_ && !sync) return;
@@ -777,6 +828,7 @@ void Consumer::handle_commit_response(sim::Context& ctx, const OffsetCommitRespo
                                 {"why", sim::Value(c.why)},
                                 {"sync", sim::Value(c.sync)},
                                 {"error", sim::Value(error_name(resp.error))}});
+  if (resp.error != Error::NONE) ++ledger_.commit_errors[std::string(error_name(resp.error))];
   if (resp.error == Error::NONE) {
     for (const auto& o : c.offsets) committed_[o.tp] = std::max(committed_[o.tp], o.offset);
     acked_since_commit_ = 0;
@@ -880,7 +932,7 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
       if (app_state_ == AppState::idle) app_poll(ctx);
       break;
     case kProcess: {
-      if (batch_.empty()) break;
+      if (batch_.empty() || shutting_down_) break;
       Buffered b = std::move(batch_.front());
       batch_.pop_front();
       processed_[b.tp] = {b.offset + 1, b.epoch};

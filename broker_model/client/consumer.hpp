@@ -56,6 +56,9 @@ struct GroupLedger {
   std::vector<Processed> processed;
   uint64_t next_op = 0;
   uint64_t rebalances = 0;
+  // Time members holding partitions spent stopped inside poll() waiting for a rebalance.
+  double blocked_ms = 0;
+  std::map<std::string, uint64_t> commit_errors;  // failed commits by error
 };
 
 struct ConsumerApp {
@@ -193,6 +196,9 @@ class Consumer final : public sim::Node {
   sim::Time last_poll_;
   sim::Time rebalance_started_;
   bool left_for_poll_timeout_ = false;
+  std::optional<sim::Time> blocked_since_;
+  void block(sim::Context& ctx);
+  void unblock(sim::Context& ctx);
 
   // positions and fetching
   std::map<TopicPartitionId, Position> positions_;

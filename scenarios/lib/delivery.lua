@@ -74,6 +74,34 @@ function M.divergence(c, b1, b2, topic, p)
   return nil
 end
 
+-- How many times the group processed each value.
+function M.processing_counts(g)
+  local counts = {}
+  for _, r in ipairs(g:processed()) do counts[r.value] = (counts[r.value] or 0) + 1 end
+  return counts
+end
+
+-- Values the group processed more than once.
+function M.reprocessed(g)
+  local out = {}
+  for value, n in pairs(M.processing_counts(g)) do
+    if n > 1 then out[#out + 1] = { value = value, times = n } end
+  end
+  return out
+end
+
+-- Acknowledged records of `producers` on `topic` that the group never processed.
+function M.never_processed(g, producers, topic)
+  local counts = M.processing_counts(g)
+  local out = {}
+  for _, pr in ipairs(producers) do
+    for _, a in ipairs(pr:acked()) do
+      if a.topic == topic and not counts[a.value] then out[#out + 1] = a end
+    end
+  end
+  return out
+end
+
 function M.describe(records, n)
   local out = {}
   for i = 1, math.min(#records, n or 5) do

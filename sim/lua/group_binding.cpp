@@ -361,6 +361,14 @@ int l_group_stats(lua_State* L) {
   for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
   lua_pushinteger(L, static_cast<lua_Integer>(active));
   lua_setfield(L, -2, "members");
+  lua_pushnumber(L, g.ledger->blocked_ms);
+  lua_setfield(L, -2, "blocked_ms");
+  lua_newtable(L);
+  for (const auto& [name, n] : g.ledger->commit_errors) {
+    lua_pushinteger(L, static_cast<lua_Integer>(n));
+    lua_setfield(L, -2, name.c_str());
+  }
+  lua_setfield(L, -2, "commit_errors");
   return 1;
 }
 

@@ -18,6 +18,15 @@ int l_murmur2(lua_State* L) {
   return 1;
 }
 
+int l_coordinator_partition(lua_State* L) {
+  size_t len = 0;
+  const char* id = luaL_checklstring(L, 1, &len);
+  const lua_Integer n = luaL_checkinteger(L, 2);
+  if (n < 1 || n > INT32_MAX) fail("kafka.coordinator_partition(group_id, n): n must be a positive number of partitions");
+  lua_pushinteger(L, kafka::coordinator_partition(std::string_view(id, len), static_cast<int32_t>(n)));
+  return 1;
+}
+
 int l_partition_for(lua_State* L) {
   size_t len = 0;
   const char* key = luaL_checklstring(L, 1, &len);
@@ -57,6 +66,7 @@ int l_defaults(lua_State* L) {
 void register_kafka_library(lua_State* L) {
   static const luaL_Reg fns[] = {{"murmur2", guarded<l_murmur2>},
                                  {"partition_for", guarded<l_partition_for>},
+                                 {"coordinator_partition", guarded<l_coordinator_partition>},
                                  {"defaults", guarded<l_defaults>},
                                  {nullptr, nullptr}};
   luaL_newlib(L, fns);
