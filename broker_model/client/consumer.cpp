@@ -9,7 +9,6 @@
 namespace kafka {
 
 namespace {
-constexpr sim::Duration kPollWait = sim::Duration::millis(100);  // the application's poll(timeout)
 
 std::string tps_text(const std::vector<TopicPartitionId>& tps) {
   std::string s;
@@ -87,7 +86,9 @@ void Consumer::on_start(sim::Context& ctx) {
   ctx.set_timer(sim::Duration::millis(config_.integer("heartbeat.interval.ms")), kHeartbeat);
   ctx.set_timer(sim::Duration::millis(config_.integer("metadata.max.age.ms")), kMetadataRefresh);
   ctx.set_timer(sim::Duration{0}, kPollTick);
+  ctx.set_timer(sim::Duration::seconds(1), kLagReport);
 }
+
 
 // ---- metadata ----
 
@@ -557,6 +558,7 @@ void Consumer::handle_fetch(sim::Context& ctx, sim::NodeId from, const FetchResp
       request_metadata(ctx);
       continue;
     }
+    high_watermarks_[tp] = pd.high_watermark;
     auto& buf = buffers_[tp];
     for (const BatchPtr& b : pd.batches) {
       for (size_t i = 0; i < b->records->size(); ++i) {
@@ -667,9 +669,23 @@ void Consumer::app_poll(sim::Context& ctx) {
   }
   if (records.empty()) {
     app_state_ = AppState::idle;
-    ctx.set_timer(kPollWait, kPollTick);
+    if (!poll_deadline_) {
+      // poll(timeout) blocks until records arrive (a fetch response wakes it) or the timeout.
+      poll_deadline_ = ctx.now() + poll_timeout();
+      ctx.set_timer(poll_timeout(), kPollTick);
+      return;
+    }
+    if (ctx.now() < *poll_deadline_) return;
+    // The poll returned nothing. Spring (3.1+): with COUNT, that commits what is pending.
+    poll_deadline_.reset();
+    if (app_.policy == CommitPolicy::count && acked_since_commit_ > 0) {
+      commit(ctx, processed_offsets(true), true, "COUNT", Then::poll);
+      if (app_state_ == AppState::committing) return;
+    }
+    app_poll(ctx);
     return;
   }
+  poll_deadline_.reset();
   poll_op_ = ledger_.next_op++;
   ctx.trace("op.invoke", {{"process", sim::Value(name_)}, {"op", sim::Value(poll_op_)}, {"f", sim::Value("poll")}});
   for (const Buffered& b : records) {
@@ -695,6 +711,19 @@ void Consumer::app_poll(sim::Context& ctx) {
     if (app_state_ == AppState::committing) return;
   }
   app_process_next(ctx);
+}
+
+sim::Duration Consumer::poll_timeout() const {
+  // Spring's container polls with a 5 s timeout (pollTimeout); plain applications here use 1 s.
+  switch (app_.policy) {
+    case CommitPolicy::kafka_auto:
+    case CommitPolicy::after_process:
+    case CommitPolicy::async:
+    case CommitPolicy::before_process:
+      return sim::Duration::seconds(1);
+    default:
+      return sim::Duration::seconds(5);
+  }
 }
 
 void Consumer::block(sim::Context& ctx) {
@@ -728,7 +757,6 @@ void Consumer::maybe_commit_by_policy(sim::Context& ctx, bool before_poll, bool 
     case CommitPolicy::count_time: due = (before_poll || after_record) && (count_due || time_due); break;
     default: break;
   }
-  if (app_.policy == CommitPolicy::count && before_poll && acked_since_commit_ > 0 && batch_.empty()) due = true;
   if (due) commit(ctx, processed_offsets(true), true, to_string(app_.policy).data(), before_poll ? Then::poll : Then::process_next);
 }
 
@@ -993,6 +1021,20 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
       break;
     case kMetadataRetry:
       request_metadata(ctx);
+      break;
+    case kLagReport:
+      // Lag per partition over time: the leader's HW (as last fetched) minus our position.
+      for (const auto& tp : assignment_) {
+        auto p = positions_.find(tp);
+        auto hw = high_watermarks_.find(tp);
+        if (p == positions_.end() || p->second.offset < 0 || hw == high_watermarks_.end()) continue;
+        ctx.trace("consumer.lag", {{"member", sim::Value(name_)},
+                                   {"group", sim::Value(group_id_)},
+                                   {"topic", sim::Value(tp.topic)},
+                                   {"partition", sim::Value(tp.partition)},
+                                   {"lag", sim::Value(std::max<int64_t>(0, hw->second - p->second.offset))}});
+      }
+      ctx.set_timer(sim::Duration::seconds(1), kLagReport);
       break;
     case kMetadataRefresh:
       request_metadata(ctx);

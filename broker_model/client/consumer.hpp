@@ -117,6 +117,7 @@ class Consumer final : public sim::Node {
     kShutdownDeadline = 9,
     kFetchBackoff = 10,
     kMetadataRetry = 11,
+    kLagReport = 12,
   };
 
   // the application loop
@@ -197,12 +198,16 @@ class Consumer final : public sim::Node {
   sim::Time rebalance_started_;
   bool left_for_poll_timeout_ = false;
   std::optional<sim::Time> blocked_since_;
+  // poll(timeout): waiting for records until the deadline; an empty poll returns at it.
+  std::optional<sim::Time> poll_deadline_;
+  sim::Duration poll_timeout() const;
   void block(sim::Context& ctx);
   void unblock(sim::Context& ctx);
 
   // positions and fetching
   std::map<TopicPartitionId, Position> positions_;
   std::map<TopicPartitionId, std::deque<Buffered>> buffers_;
+  std::map<TopicPartitionId, int64_t> high_watermarks_;  // as the last fetch reported them
   std::map<BrokerId, int32_t> fetch_in_flight_;  // broker -> correlation id
   int32_t offset_fetch_correlation_ = 0;
   int32_t next_correlation_ = 0;

@@ -90,9 +90,8 @@ bool member_info_less(const MemberSubscription& a, const MemberSubscription& b) 
 // when two members share a group.instance.id.
 std::vector<size_t> sorted_member_infos(const Group& group) {
   std::vector<size_t> order = group.hash_order;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return member_info_less(group.members[a], group.members[b]);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return member_info_less(group.members[a], group.members[b]); });
   return order;
 }
 
@@ -276,7 +275,8 @@ StickyOutcome assign_constrained(const Group& group, const Claims& claims) {
       at_min.pop_front();
       current.reset();
     } else {
-      throw AssignorFailure(AssignorFailure::Kind::throws, "sticky assignor: no member left to take " + tp.to_string());
+      throw AssignorFailure(AssignorFailure::Kind::throws,
+                            "sticky assignor: no member left to take " + tp.to_string());
     }
     out.lists[m].push_back(tp);
     const auto owner = released.find(tp);
@@ -298,7 +298,8 @@ StickyOutcome assign_constrained(const Group& group, const Claims& claims) {
   if (!under_min.empty()) {
     if (over_min != expected_over_min) fail("sticky assignor: too few members reached max quota");
     for (const size_t m : under_min)
-      if (static_cast<int64_t>(out.lists[m].size()) != min_quota) fail("sticky assignor: a member did not reach min quota");
+      if (static_cast<int64_t>(out.lists[m].size()) != min_quota)
+        fail("sticky assignor: a member did not reach min quota");
   }
   return out;
 }
@@ -536,7 +537,8 @@ class GeneralAssignment {
           if (!participating_[back_to])
             throw AssignorFailure(AssignorFailure::Kind::throws,
                                   "sticky assignor: previous owner " + group_.members[back_to].member_id +
-                                      " of " + partition(p).to_string() + " is not balancing (Kafka: NullPointerException)");
+                                      " of " + partition(p).to_string() +
+                                      " is not balancing (Kafka: NullPointerException)");
           if (count_[holder] > count_[back_to] + 1) {
             move(p, back_to);
             reassigned = modified = true;
@@ -704,10 +706,18 @@ Assignment assign(std::string_view strategy, const std::map<std::string, int32_t
   if (members.empty()) return result;
   Lists lists;
   switch (which) {
-    case Strategy::range: lists = assign_range(group); break;
-    case Strategy::roundrobin: lists = assign_roundrobin(group); break;
-    case Strategy::sticky: lists = assign_sticky(group, false); break;
-    case Strategy::cooperative_sticky: lists = assign_sticky(group, true); break;
+    case Strategy::range:
+      lists = assign_range(group);
+      break;
+    case Strategy::roundrobin:
+      lists = assign_roundrobin(group);
+      break;
+    case Strategy::sticky:
+      lists = assign_sticky(group, false);
+      break;
+    case Strategy::cooperative_sticky:
+      lists = assign_sticky(group, true);
+      break;
   }
   for (size_t m = 0; m < members.size(); ++m) {
     std::sort(lists[m].begin(), lists[m].end());

@@ -3,7 +3,8 @@
 // classes give for the same input. Rack-aware assignment is not modelled (members have no racks).
 //
 // Kafka sources: clients/.../consumer/RangeAssignor.java, RoundRobinAssignor.java, StickyAssignor.java,
-// CooperativeStickyAssignor.java, internals/AbstractPartitionAssignor.java, internals/AbstractStickyAssignor.java.
+// CooperativeStickyAssignor.java, internals/AbstractPartitionAssignor.java,
+// internals/AbstractStickyAssignor.java.
 #pragma once
 
 #include <compare>

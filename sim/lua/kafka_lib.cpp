@@ -3,6 +3,7 @@
 
 #include "broker_model/client/partitioner.hpp"
 #include "broker_model/config/config.hpp"
+#include "broker_model/group/assignors.hpp"
 #include "sim/lua/cluster.hpp"
 #include "sim/lua/lua_util.hpp"
 #include "sim/lua/runtime.hpp"
@@ -36,6 +37,84 @@ int l_partition_for(lua_State* L) {
   return 1;
 }
 
+// kafka.assign(strategy, { topics = { name = partitions }, members = { { id =, instance_id =,
+// topics = {...}, owned = { "t-0" }, generation = } } }) -> { member_id = { "t-0", ... } }
+int l_assign(lua_State* L) {
+  const std::string strategy = luaL_checkstring(L, 1);
+  const std::vector<std::string> strategies = {"range", "roundrobin", "sticky", "cooperative-sticky"};
+  if (std::find(strategies.begin(), strategies.end(), strategy) == strategies.end()) {
+    fail(fmt::format("kafka.assign: unknown strategy \"{}\"{}", strategy, suggestion(strategy, strategies)));
+  }
+  TableReader r(L, 2, "kafka.assign spec", {"topics", "members"});
+  std::map<std::string, int32_t> topics;
+  const int t = r.push("topics");
+  if (lua_type(L, t) != LUA_TTABLE) fail("kafka.assign spec.topics: a table of topic name = partition count");
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING || !lua_isinteger(L, -1)) fail("kafka.assign spec.topics: topic name = partition count");
+    topics[lua_tostring(L, -2)] = static_cast<int32_t>(lua_tointeger(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  std::vector<kafka::MemberSubscription> members;
+  const int m = r.push("members");
+  if (lua_type(L, m) != LUA_TTABLE) fail("kafka.assign spec.members: a list of members");
+  for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, m)); ++i) {
+    lua_rawgeti(L, m, i);
+    const std::string what = fmt::format("kafka.assign spec.members[{}]", i);
+    TableReader mr(L, -1, what, {"id", "instance_id", "topics", "owned", "generation"});
+    kafka::MemberSubscription s;
+    auto id = mr.string("id");
+    if (!id) fail(what + ": id is required");
+    s.member_id = *id;
+    s.group_instance_id = mr.string("instance_id");
+    s.generation = static_cast<int32_t>(mr.integer("generation").value_or(-1));
+    auto strings = [&](const char* key) {
+      std::vector<std::string> out;
+      const int idx = mr.push(key);
+      if (lua_type(L, idx) == LUA_TTABLE) {
+        for (lua_Integer k = 1; k <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++k) {
+          lua_rawgeti(L, idx, k);
+          if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("{}.{}[{}]: expected a string", what, key, k));
+          out.emplace_back(lua_tostring(L, -1));
+          lua_pop(L, 1);
+        }
+      } else if (!lua_isnil(L, idx)) {
+        fail(fmt::format("{}.{}: expected a list", what, key));
+      }
+      lua_pop(L, 1);
+      return out;
+    };
+    s.topics = strings("topics");
+    for (const std::string& tp : strings("owned")) {
+      const size_t dash = tp.rfind('-');
+      if (dash == std::string::npos || dash + 1 == tp.size()) fail(fmt::format("{}.owned: \"{}\" is not \"topic-partition\"", what, tp));
+      s.owned.push_back({tp.substr(0, dash), static_cast<int32_t>(std::stol(tp.substr(dash + 1)))});
+    }
+    members.push_back(std::move(s));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  kafka::Assignment result;
+  try {
+    result = kafka::assign(strategy, topics, members);
+  } catch (const kafka::AssignorFailure& e) {
+    fail(std::string("kafka.assign: Kafka's assignor fails on this input: ") + e.what());
+  } catch (const std::invalid_argument& e) {
+    fail(std::string("kafka.assign: ") + e.what());
+  }
+  lua_newtable(L);
+  for (const auto& [member, tps] : result) {
+    lua_newtable(L);
+    for (size_t k = 0; k < tps.size(); ++k) {
+      lua_pushstring(L, tps[k].to_string().c_str());
+      lua_rawseti(L, -2, static_cast<lua_Integer>(k + 1));
+    }
+    lua_setfield(L, -2, member.c_str());
+  }
+  return 1;
+}
+
 void push_configs(lua_State* L, const kafka::ConfigSet& cfg) {
   lua_newtable(L);
   for (const auto& [k, v] : cfg.describe()) {
@@ -58,6 +137,10 @@ int l_defaults(lua_State* L) {
   kafka::finalize_producer(producer);
   push_configs(L, producer);
   lua_setfield(L, -2, "producer");
+  kafka::ConfigSet consumer(kafka::ConfigScope::consumer, v);
+  kafka::finalize_consumer(consumer);
+  push_configs(L, consumer);
+  lua_setfield(L, -2, "consumer");
   return 1;
 }
 
@@ -68,6 +151,7 @@ void register_kafka_library(lua_State* L) {
                                  {"partition_for", guarded<l_partition_for>},
                                  {"coordinator_partition", guarded<l_coordinator_partition>},
                                  {"defaults", guarded<l_defaults>},
+                                 {"assign", guarded<l_assign>},
                                  {nullptr, nullptr}};
   luaL_newlib(L, fns);
   lua_setglobal(L, "kafka");

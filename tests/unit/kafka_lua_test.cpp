@@ -123,3 +123,24 @@ TEST(KafkaLua, AViolatedCheckFailsTheRun) {
   ASSERT_EQ(r.checks.size(), 1u);
   EXPECT_FALSE(r.checks[0].held);
 }
+
+TEST(KafkaLua, AssignRunsKafkasAssignors) {
+  auto r = run_checks("assign.lua", R"(
+scenario { name = "assign", duration = "1s" }
+local spec = { topics = { t1 = 3, t2 = 3 }, members = {
+  { id = "consumer1", topics = { "t1", "t2" } }, { id = "consumer2", topics = { "t1", "t2" } } } }
+local range = kafka.assign("range", spec)
+check("range splits each topic", table.concat(range.consumer1, ",") == "t1-0,t1-1,t2-0,t2-1"
+      and table.concat(range.consumer2, ",") == "t1-2,t2-2")
+local rr = kafka.assign("roundrobin", spec)
+check("roundrobin alternates", table.concat(rr.consumer1, ",") == "t1-0,t1-2,t2-1"
+      and table.concat(rr.consumer2, ",") == "t1-1,t2-0,t2-2")
+local coop = kafka.assign("cooperative-sticky", { topics = { t = 4 }, members = {
+  { id = "a", topics = { "t" }, owned = { "t-0", "t-1", "t-2", "t-3" }, generation = 1 },
+  { id = "b", topics = { "t" } } } })
+check("cooperative-sticky withholds partitions that must be revoked first", #coop.a == 2 and #coop.b == 0)
+check("the consumer defaults follow the release", kafka.defaults("2.8").consumer["session.timeout.ms"] == "10000"
+      and kafka.defaults("3.9").consumer["session.timeout.ms"] == "45000")
+)");
+  expect_all_held(r, 4);
+}
