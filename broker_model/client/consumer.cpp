@@ -713,6 +713,18 @@ void Consumer::app_poll(sim::Context& ctx) {
   app_process_next(ctx);
 }
 
+bool Consumer::seek(sim::Context& ctx, const TopicPartitionId& tp, int64_t offset) {
+  if (!contains(assignment_, tp)) return false;
+  Position& p = positions_[tp];
+  p.offset = p.fetch_offset = offset;
+  p.leader_epoch = -1;
+  p.resetting = p.validating = p.fetching_committed = false;
+  buffers_.erase(tp);
+  trace(ctx, "consumer.seek", fmt::format("{}-{} to {}", tp.topic, tp.partition, offset));
+  send_fetches(ctx);
+  return true;
+}
+
 sim::Duration Consumer::poll_timeout() const {
   // Spring's container polls with a 5 s timeout (pollTimeout); plain applications here use 1 s.
   switch (app_.policy) {

@@ -83,6 +83,9 @@ class Consumer final : public sim::Node {
   // Application controls.
   void set_processing_time(sim::DurationDist d) { app_.processing_time = d; }
   void arm_crash(std::string point) { app_.crash_at = std::move(point); }
+  // KafkaConsumer.seek: the next records of an assigned partition start at offset. Returns
+  // false when the partition is not assigned to this member.
+  bool seek(sim::Context& ctx, const TopicPartitionId& tp, int64_t offset);
 
   // Read-only views.
   const std::vector<TopicPartitionId>& assignment() const { return assignment_; }

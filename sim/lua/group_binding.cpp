@@ -206,6 +206,22 @@ int l_member_crash_at(lua_State* L) {
   return 0;
 }
 
+int l_member_seek(lua_State* L) {
+  MemberHandle& m = member(L);
+  const kafka::TopicPartitionId tp{luaL_checkstring(L, 2), static_cast<int32_t>(luaL_checkinteger(L, 3))};
+  const int64_t offset = luaL_checkinteger(L, 4);
+  if (offset < 0) fail("seek(topic, partition, offset): offset must not be negative");
+  World& w = m.group->cluster->world();
+  const std::string name(w.name(m.node));
+  const bool sent = w.invoke(m.node, [tp, offset, name](Node& n, Context& ctx) {
+    if (!static_cast<kafka::Consumer&>(n).seek(ctx, tp, offset)) {
+      ctx.trace("consumer.error", {{"member", Value(name)}, {"detail", Value("seek: partition not assigned (IllegalStateException)")}});
+    }
+  });
+  if (!sent) fail(fmt::format("seek: {} is not running", name));
+  return 0;
+}
+
 int l_member_leave(lua_State* L) {
   MemberHandle& m = member(L);
   World& w = m.group->cluster->world();
@@ -396,6 +412,7 @@ void register_group_metatables(lua_State* L) {
                                       {"pause", guarded<l_member_pause>},   {"resume", guarded<l_member_resume>},
                                       {"slow", guarded<l_member_slow>},     {"crash_at", guarded<l_member_crash_at>},
                                       {"leave", guarded<l_member_leave>},   {"state", guarded<l_member_state>},
+                                      {"seek", guarded<l_member_seek>},
                                       {nullptr, nullptr}};
   luaL_setfuncs(L, mmethods, 0);
   lua_setfield(L, -2, "__index");

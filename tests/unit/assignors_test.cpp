@@ -1126,6 +1126,7 @@ TEST_P(AbstractStickyAssignorTest, testLargeAssignmentWithMultipleConsumersLeavi
   }
   Assignment a = run(topics, group);
   verify(topics, group, a);
+  expect_complete(topics, group, a);
 
   for (const auto& m : std::vector<MemberSubscription>(group.members()))
     if (m.member_id != canonical("c", 0, member_count))
@@ -1136,6 +1137,7 @@ TEST_P(AbstractStickyAssignorTest, testLargeAssignmentWithMultipleConsumersLeavi
   a = run(topics, group);
   expect_sticky(before, a);
   verify(topics, group, a);
+  expect_complete(topics, group, a);
 }
 
 TEST_P(AbstractStickyAssignorTest, testNewSubscription) {
@@ -1233,6 +1235,7 @@ TEST_P(AbstractStickyAssignorTest, testReassignmentWithRandomSubscriptionsAndCha
     }
     Assignment a = run(topics, group);
     verify(topics, group, a);
+    expect_complete(topics, group, a);
 
     Group next;
     for (int i = 0; i < member_count; ++i) {
@@ -1244,6 +1247,7 @@ TEST_P(AbstractStickyAssignorTest, testReassignmentWithRandomSubscriptionsAndCha
     a = run(topics, next);
     expect_sticky(next, a);
     verify(topics, next, a);
+    expect_complete(topics, next, a);
     if (HasFailure()) {
       ADD_FAILURE() << "round " << round;
       return;

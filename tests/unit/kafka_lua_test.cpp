@@ -144,3 +144,17 @@ check("the consumer defaults follow the release", kafka.defaults("2.8").consumer
 )");
   expect_all_held(r, 4);
 }
+
+TEST(KafkaLua, SeekReplaysFromAnOffset) {
+  auto r = run_checks("seek.lua", R"(
+scenario { name = "seek", duration = "20s" }
+local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 4 } }
+c:topic("t", { partitions = 1, replication_factor = 3 })
+local p = c:producer("p", {})
+local g = c:group("g", { members = 1, topics = { "t" }, commit = "after-process", ["auto.offset.reset"] = "earliest" })
+at("4s", function() p:load { topic = "t", rate = 100, count = 100 } end)
+at("8s", function() check("all read once", g:stats().processed == 100) g:member(1):seek("t", 0, 50) end)
+at("15s", function() check("the last 50 read again", g:stats().processed == 150, g:stats().processed .. " processed") end)
+)");
+  expect_all_held(r, 2);
+}
