@@ -916,14 +916,18 @@ void Consumer::resume(sim::Context& ctx, Then then) {
   }
 }
 
+void Consumer::send_leave_group(sim::Context& ctx) {
+  if (coordinator_ == kNoLeader || member_id_.empty()) return;
+  auto leave = std::make_shared<LeaveGroupRequest>();
+  leave->correlation_id = ++next_correlation_;
+  leave->group_id = group_id_;
+  leave->member_id = member_id_;
+  ctx.send(coordinator_node(), leave);
+}
+
 void Consumer::leave_and_exit(sim::Context& ctx) {
-  if (!instance_id_ && generation_ >= 0 && coordinator_ != kNoLeader) {
-    auto leave = std::make_shared<LeaveGroupRequest>();
-    leave->correlation_id = ++next_correlation_;
-    leave->group_id = group_id_;
-    leave->member_id = member_id_;
-    ctx.send(coordinator_node(), leave);
-  }
+  // KafkaConsumer.close(): dynamic members leave; static ones keep their place (KIP-345).
+  if (!instance_id_ && generation_ >= 0) send_leave_group(ctx);
   ctx.exit();
 }
 
@@ -1001,12 +1005,8 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
         // The heartbeat thread notices the application stopped polling: a dynamic member
         // leaves the group at once; a static one just goes quiet until its session expires.
         trace(ctx, "consumer.poll_timeout", fmt::format("no poll for {}", sim::format_duration(ctx.now() - last_poll_)));
-        if (!instance_id_ && coordinator_ != kNoLeader) {
-          auto leave = std::make_shared<LeaveGroupRequest>();
-          leave->correlation_id = ++next_correlation_;
-          leave->group_id = group_id_;
-          leave->member_id = member_id_;
-          ctx.send(coordinator_node(), leave);
+        if (!instance_id_) {
+          send_leave_group(ctx);
           reset_membership(ctx, true);
         }
         left_for_poll_timeout_ = true;

@@ -139,6 +139,7 @@ class Consumer final : public sim::Node {
               Then then = Then::nothing);
   void resume(sim::Context& ctx, Then then);
   void leave_and_exit(sim::Context& ctx);
+  void send_leave_group(sim::Context& ctx);
   void send_commit(sim::Context& ctx);
   void handle_commit_response(sim::Context& ctx, const OffsetCommitResponse& resp);
 

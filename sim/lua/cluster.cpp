@@ -375,16 +375,12 @@ int l_log(lua_State* L) {
     for (size_t k = 0; k < batch->records->size(); ++k) {
       const kafka::Record& rec = (*batch->records)[k];
       lua_newtable(L);
-      lua_pushinteger(L, batch->base_offset + static_cast<int64_t>(k));
-      lua_setfield(L, -2, "offset");
+      set_field(L, "offset", static_cast<lua_Integer>(batch->base_offset + static_cast<int64_t>(k)));
       if (rec.has_key) {
-        lua_pushlstring(L, rec.key.data(), rec.key.size());
-        lua_setfield(L, -2, "key");
+        set_field(L, "key", std::string_view(rec.key));
       }
-      lua_pushlstring(L, rec.value.data(), rec.value.size());
-      lua_setfield(L, -2, "value");
-      lua_pushinteger(L, batch->partition_leader_epoch);
-      lua_setfield(L, -2, "epoch");
+      set_field(L, "value", std::string_view(rec.value));
+      set_field(L, "epoch", static_cast<lua_Integer>(batch->partition_leader_epoch));
       lua_rawseti(L, -2, ++i);
     }
   }
@@ -509,18 +505,14 @@ int l_acked(lua_State* L) {
   lua_Integer i = 0;
   for (const auto& a : p.ledger->acked) {
     lua_newtable(L);
-    lua_pushstring(L, a.topic.c_str());
-    lua_setfield(L, -2, "topic");
-    lua_pushinteger(L, a.partition);
-    lua_setfield(L, -2, "partition");
-    lua_pushinteger(L, a.offset);
-    lua_setfield(L, -2, "offset");
+    set_field(L, "topic", std::string_view(a.topic));
+    set_field(L, "partition", static_cast<lua_Integer>(a.partition));
+    set_field(L, "offset", static_cast<lua_Integer>(a.offset));
     if (a.key) {
       lua_pushstring(L, a.key->c_str());
       lua_setfield(L, -2, "key");
     }
-    lua_pushstring(L, a.value.c_str());
-    lua_setfield(L, -2, "value");
+    set_field(L, "value", std::string_view(a.value));
     lua_rawseti(L, -2, ++i);
   }
   return 1;

@@ -347,20 +347,13 @@ int l_processed(lua_State* L) {
   lua_Integer i = 0;
   for (const auto& p : g.ledger->processed) {
     lua_newtable(L);
-    lua_pushstring(L, p.member.c_str());
-    lua_setfield(L, -2, "member");
-    lua_pushstring(L, p.topic.c_str());
-    lua_setfield(L, -2, "topic");
-    lua_pushinteger(L, p.partition);
-    lua_setfield(L, -2, "partition");
-    lua_pushinteger(L, p.offset);
-    lua_setfield(L, -2, "offset");
-    lua_pushstring(L, p.key.c_str());
-    lua_setfield(L, -2, "key");
-    lua_pushstring(L, p.value.c_str());
-    lua_setfield(L, -2, "value");
-    lua_pushnumber(L, p.time.as_millis());
-    lua_setfield(L, -2, "time");
+    set_field(L, "member", std::string_view(p.member));
+    set_field(L, "topic", std::string_view(p.topic));
+    set_field(L, "partition", static_cast<lua_Integer>(p.partition));
+    set_field(L, "offset", static_cast<lua_Integer>(p.offset));
+    set_field(L, "key", std::string_view(p.key));
+    set_field(L, "value", std::string_view(p.value));
+    set_field(L, "time", static_cast<double>(p.time.as_millis()));
     lua_rawseti(L, -2, ++i);
   }
   return 1;
@@ -369,16 +362,12 @@ int l_processed(lua_State* L) {
 int l_group_stats(lua_State* L) {
   GroupHandle& g = group(L);
   lua_newtable(L);
-  lua_pushinteger(L, static_cast<lua_Integer>(g.ledger->processed.size()));
-  lua_setfield(L, -2, "processed");
-  lua_pushinteger(L, static_cast<lua_Integer>(g.ledger->rebalances));
-  lua_setfield(L, -2, "assignments");
+  set_field(L, "processed", static_cast<lua_Integer>(static_cast<lua_Integer>(g.ledger->processed.size())));
+  set_field(L, "assignments", static_cast<lua_Integer>(static_cast<lua_Integer>(g.ledger->rebalances)));
   size_t active = 0;
   for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
-  lua_pushinteger(L, static_cast<lua_Integer>(active));
-  lua_setfield(L, -2, "members");
-  lua_pushnumber(L, g.ledger->blocked_ms);
-  lua_setfield(L, -2, "blocked_ms");
+  set_field(L, "members", static_cast<lua_Integer>(static_cast<lua_Integer>(active)));
+  set_field(L, "blocked_ms", static_cast<double>(g.ledger->blocked_ms));
   lua_newtable(L);
   for (const auto& [name, n] : g.ledger->commit_errors) {
     lua_pushinteger(L, static_cast<lua_Integer>(n));

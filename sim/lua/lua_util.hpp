@@ -55,6 +55,20 @@ class TableReader {
   std::string what_;
 };
 
+// Sets t[key] = value on the table at the top of the stack.
+inline void set_field(lua_State* L, const char* key, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, key);
+}
+inline void set_field(lua_State* L, const char* key, double v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, key);
+}
+inline void set_field(lua_State* L, const char* key, std::string_view v) {
+  lua_pushlstring(L, v.data(), v.size());
+  lua_setfield(L, -2, key);
+}
+
 // Throws a ScenarioError with a formatted message.
 [[noreturn]] void fail(const std::string& message);
 
