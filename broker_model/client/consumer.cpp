@@ -487,6 +487,7 @@ void Consumer::handle_epoch_response(sim::Context& ctx, const OffsetsForLeaderEp
     if (pd.end_offset >= 0 && pd.end_offset < p.offset) {
       // KIP-320: the log was truncated below our position (an unclean election, or the leader
       // lost records we had already read).
+      ++ledger_.truncations;
       trace(ctx, "consumer.truncation_detected",
             fmt::format("{}-{}: position {} is past the leader's end {} of epoch {}", pd.topic, pd.partition, p.offset,
                         pd.end_offset, pd.leader_epoch));

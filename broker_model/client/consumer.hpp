@@ -59,6 +59,7 @@ struct GroupLedger {
   // Time members holding partitions spent stopped inside poll() waiting for a rebalance.
   double blocked_ms = 0;
   std::map<std::string, uint64_t> commit_errors;  // failed commits by error
+  uint64_t truncations = 0;                       // KIP-320 truncations detected
 };
 
 struct ConsumerApp {

@@ -368,6 +368,7 @@ int l_group_stats(lua_State* L) {
   for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
   set_field(L, "members", static_cast<lua_Integer>(static_cast<lua_Integer>(active)));
   set_field(L, "blocked_ms", static_cast<double>(g.ledger->blocked_ms));
+  set_field(L, "truncations", static_cast<lua_Integer>(g.ledger->truncations));
   lua_newtable(L);
   for (const auto& [name, n] : g.ledger->commit_errors) {
     lua_pushinteger(L, static_cast<lua_Integer>(n));

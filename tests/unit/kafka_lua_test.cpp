@@ -158,3 +158,26 @@ at("15s", function() check("the last 50 read again", g:stats().processed == 150,
 )");
   expect_all_held(r, 2);
 }
+
+TEST(KafkaLua, ConsumersDetectTruncationAfterAnUncleanElection) {
+  // KIP-320: broker 3 falls behind and is elected uncleanly; the consumer had read past the new
+  // leader's end and must notice the truncation instead of waiting for offsets that will hold
+  // other records.
+  auto r = run_checks("kip320.lua", R"(
+scenario { name = "kip320", duration = "60s" }
+local c = cluster { brokers = 3, network = { latency = "1ms" },
+  broker = { ["unclean.leader.election.enable"] = true, ["flush.messages"] = 1, ["offsets.topic.num.partitions"] = 4 } }
+c:topic("audit", { partitions = 1, replicas = { { 1, 2, 3 } } })
+local p = c:producer("p", { acks = "all", ["delivery.timeout.ms"] = "15s", ["request.timeout.ms"] = "5s" })
+local g = c:group("readers", { members = 1, topics = { "audit" }, commit = "after-process", ["auto.offset.reset"] = "earliest" })
+at("1s", function() p:load { topic = "audit", rate = 100 } end)
+at("5s", function() c:crash(3) end)
+at("25s", function() c:crash(1) c:crash(2) end)
+at("30s", function() c:restart(3) end)
+at("59s", function()
+  check("broker 3 was elected uncleanly", c:leader("audit", 0) == 3)
+  check("the consumer detected the truncation", g:stats().truncations > 0, g:stats().truncations .. " truncations")
+end)
+)");
+  expect_all_held(r, 2);
+}
