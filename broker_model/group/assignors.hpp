@@ -70,6 +70,9 @@ class AssignorFailure : public std::runtime_error {
 // For "cooperative-sticky" the result leaves out every partition that must first be revoked from
 // its current owner; the follow-up rebalance assigns it.
 //
+// Stateless: Kafka's sticky assignor object also remembers the highest generation it has seen in
+// earlier calls, which matters only if generations went backwards.
+//
 // Throws std::invalid_argument for an unknown strategy, duplicate member ids or a negative
 // partition count. Owned partitions beyond a topic's partition count are ignored (Kafka never
 // shrinks a topic). Throws AssignorFailure where Kafka's sticky assignors fail: with unequal

@@ -1,0 +1,56 @@
+#pragma once
+// A Jepsen-style history of client operations (jepsen.tests.kafka's model): each operation an
+// invocation and a completion (ok, fail or info) by one process, carrying micro-operations:
+// sends of a value to a key, and polls returning, per key, the (offset, value) pairs read.
+// Keys are topic-partitions ("orders-0"); values are unique per key.
+//
+// The checker reads only histories (built from a run's trace, or parsed from a file recorded
+// elsewhere) and the final state; it never reaches into the simulation.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace check {
+
+enum class OpType { invoke, ok, fail, info };
+std::string_view to_string(OpType t);
+
+struct Send {
+  std::string key;
+  std::string value;
+  std::optional<int64_t> offset;  // known on ok completions (and some info ones)
+};
+
+struct Read {
+  int64_t offset;
+  std::string value;
+};
+
+struct Op {
+  int64_t index = 0;       // position in the history
+  int64_t id = 0;          // shared by an operation's invocation and completion
+  std::string process;
+  OpType type = OpType::invoke;
+  std::string f;           // "send", "poll", "txn", "assign", "subscribe"
+  int64_t time_ns = 0;
+  std::vector<Send> sends;                          // in order
+  std::map<std::string, std::vector<Read>> polls;  // key -> reads in order
+  std::vector<std::string> keys;                    // assign / subscribe: the keys
+};
+
+struct History {
+  std::vector<Op> ops;  // invocations and completions interleaved, in time order
+
+  // Completions only (ok, fail, info), in history order; each carries its operation's micro-ops
+  // with what the completion learned (offsets, polled records).
+  std::vector<const Op*> completions() const {
+    std::vector<const Op*> out;
+    for (const Op& op : ops)
+      if (op.type != OpType::invoke) out.push_back(&op);
+    return out;
+  }
+};
+
+}  // namespace check

@@ -1,0 +1,1 @@
+// Placeholder: Jepsen's Kafka checks are being written.
