@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "sim/check/history_json.hpp"
+#include "sim/check/history_sink.hpp"
 #include "sim/lua/runtime.hpp"
 #include "sim/trace.hpp"
 
@@ -60,6 +62,7 @@ struct RunArgs {
   std::optional<uint64_t> seed;
   std::vector<std::string> sets;
   std::string trace;
+  std::string history;
   std::string until;
   bool paranoid = false;
   bool quiet = false;
@@ -89,23 +92,32 @@ int cmd_run(const RunArgs& a) {
   }
   if (!std::filesystem::exists(a.scenario)) return usage_error(fmt::format("{}: no such scenario file", a.scenario));
 
+  for (const std::string* out : {&a.trace, &a.history}) {
+    if (!out->empty() && std::filesystem::exists(*out) && !a.force) {
+      return usage_error(fmt::format("{} exists; kafkasim does not overwrite files without --force", *out));
+    }
+  }
   std::optional<AtomicFile> trace_file;
   std::optional<JsonlSink> jsonl;
   if (!a.trace.empty()) {
-    if (std::filesystem::exists(a.trace) && !a.force) {
-      return usage_error(fmt::format("{} exists; kafkasim does not overwrite files without --force", a.trace));
-    }
     trace_file.emplace(a.trace);
     if (!trace_file->ok()) return usage_error(fmt::format("{}: cannot write the trace file", a.trace));
     jsonl.emplace(trace_file->stream());
     opts.sinks.push_back(&*jsonl);
   }
+  check::HistorySink history;
+  if (!a.history.empty()) opts.sinks.push_back(&history);
 
   const auto start = std::chrono::steady_clock::now();
   const RunResult r = run_scenario(opts);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (trace_file && !trace_file->commit()) std::cerr << "kafkasim: could not write " << a.trace << "\n";
+  if (!a.history.empty()) {
+    AtomicFile file(a.history);
+    check::write_history_jsonl(history.history(), file.stream());
+    if (!file.commit()) std::cerr << "kafkasim: could not write " << a.history << "\n";
+  }
   if (!r.error.empty()) std::cerr << "error: " << r.error << "\n";
   if (r.exit_code == kExitUsage) return r.exit_code;
 
@@ -116,6 +128,7 @@ int cmd_run(const RunArgs& a) {
                            wall > 0 ? static_cast<double>(r.events) / wall : 0.0);
   std::cout << fmt::format("trace      {} events, hash {:016x}\n", r.trace_events, r.trace_hash);
   if (!a.trace.empty()) std::cout << fmt::format("trace file {}\n", a.trace);
+  if (!a.history.empty()) std::cout << fmt::format("history    {} operations in {}\n", history.history().ops.size(), a.history);
   for (const Check& c : r.checks) {
     std::cout << fmt::format("check      {} {}{}\n", c.held ? "held    " : "VIOLATED", c.name,
                              c.detail.empty() ? "" : ": " + c.detail);
@@ -138,10 +151,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed", run.seed, "Seed (overrides the scenario's)");
   run_cmd->add_option("--set", run.sets, "Override a param: name=value (repeatable)");
   run_cmd->add_option("--trace", run.trace, "Write the trace as JSON lines to FILE");
+  run_cmd->add_option("--history", run.history, "Write the client operations as a Jepsen-style history (JSON lines) to FILE");
   run_cmd->add_option("--until", run.until, "Stop simulated time here (e.g. 30s)");
   run_cmd->add_flag("--paranoid", run.paranoid, "Check every invariant after every event");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No note()/log() lines on standard error");
-  run_cmd->add_flag("-f,--force", run.force, "Overwrite an existing trace file");
+  run_cmd->add_flag("-f,--force", run.force, "Overwrite an existing trace or history file");
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
   auto* help_cmd = app.add_subcommand("help", "Show this help");

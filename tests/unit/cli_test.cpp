@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <fstream>
 #include <cstdio>
 #include <sys/wait.h>
 
@@ -76,4 +77,25 @@ TEST(Cli, TraceFileIsWrittenAndNeverOverwrittenWithoutForce) {
   EXPECT_EQ(kafkasim(run + " --force").code, 0);
   for (const auto& e : std::filesystem::directory_iterator(scratch_dir()))
     EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos) << "no temporary file is left behind";
+}
+
+TEST(Cli, HistoryFileHoldsEveryOperation) {
+  const auto history = scratch_dir() / "cli_history.jsonl";
+  std::filesystem::remove(history);
+  auto r = kafkasim("run " + source_path("scenarios/quickstart.lua").string() + " --quiet --until 3s --history " + history.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("history    "), std::string::npos);
+  std::ifstream in(history);
+  std::string line;
+  int invokes = 0, oks = 0;
+  while (std::getline(in, line)) {
+    invokes += line.find("\"type\":\"invoke\"") != std::string::npos;
+    oks += line.find("\"type\":\"ok\"") != std::string::npos;
+    EXPECT_EQ(line.front(), '{');
+  }
+  EXPECT_GT(invokes, 1000);
+  EXPECT_GT(oks, 1000);
+  EXPECT_LE(oks, invokes) << "every completion has an invocation";
+  EXPECT_EQ(kafkasim("run " + source_path("scenarios/quickstart.lua").string() + " --quiet --until 1s --history " + history.string()).code, 64)
+      << "an existing file is not overwritten without --force";
 }

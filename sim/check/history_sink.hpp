@@ -1,0 +1,31 @@
+#pragma once
+// Builds a check::History from a run's trace as it streams: op.invoke / op.ok / op.fail /
+// op.info events of producers (f = "send") and consumers (f = "poll", whose records arrive as
+// op.poll_record events between the invocation and the completion).
+#include <map>
+#include <string>
+#include <utility>
+
+#include "sim/check/history.hpp"
+#include "sim/trace.hpp"
+
+namespace check {
+
+class HistorySink final : public sim::TraceSink {
+ public:
+  void write(const sim::Event& e) override;
+  const History& history() const { return history_; }
+
+ private:
+  struct Pending {
+    int64_t id;
+    std::string topic;
+    std::string value;
+    std::map<std::string, std::vector<Read>> polls;
+  };
+  History history_;
+  std::map<std::pair<std::string, int64_t>, Pending> pending_;  // (process, op) -> invocation
+  int64_t next_id_ = 0;
+};
+
+}  // namespace check
