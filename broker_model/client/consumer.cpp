@@ -177,6 +177,7 @@ bool Consumer::cooperative() const {
 
 void Consumer::reset_membership(sim::Context& ctx, bool forget_member_id) {
   generation_ = -1;
+  last_assignment_.clear();  // a member outside the group has no claim to its old partitions
   if (forget_member_id) member_id_.clear();
   group_state_ = GroupState::unjoined;
   heartbeat_in_flight_ = false;
@@ -234,7 +235,7 @@ void Consumer::send_join(sim::Context& ctx) {
   req->rebalance_timeout_ms = static_cast<int32_t>(config_.integer("max.poll.interval.ms"));
   req->protocols = config_.list("partition.assignment.strategy");
   req->subscription.topics = app_.topics;
-  if (cooperative()) req->subscription.owned = assignment_;
+  req->subscription.owned = cooperative() ? assignment_ : last_assignment_;
   req->subscription.generation = generation_;
   ctx.send(coordinator_node(), req);
 }
@@ -350,6 +351,7 @@ void Consumer::handle_sync(sim::Context& ctx, const SyncGroupResponse& resp) {
     positions_[tp] = Position{};
   }
   std::sort(assignment_.begin(), assignment_.end());
+  last_assignment_ = resp.assignment;
   init_positions(ctx);
   if (app_state_ == AppState::rebalancing) app_poll(ctx);
 }

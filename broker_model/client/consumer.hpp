@@ -197,6 +197,9 @@ class Consumer final : public sim::Node {
   int32_t generation_ = -1;
   std::string protocol_;
   std::vector<TopicPartitionId> assignment_;
+  // The last assignment received: the eager StickyAssignor's user data carries it into the next
+  // rebalance, after the partitions themselves have been revoked.
+  std::vector<TopicPartitionId> last_assignment_;
   int32_t join_correlation_ = 0, sync_correlation_ = 0, heartbeat_correlation_ = 0;
   bool heartbeat_in_flight_ = false;
   sim::Time last_poll_;

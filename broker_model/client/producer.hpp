@@ -84,6 +84,7 @@ class Producer final : public sim::Node {
   // send().get(), so the thread's later sends wait for this one's outcome.
   void app_send(sim::Context& ctx, SendSpec spec, bool sync, Callback done = {});
   void start_load(sim::Context& ctx, LoadSpec spec);
+  void stop_load() { load_.reset(); }
 
   const std::string& client_id() const { return client_id_; }
 

@@ -129,6 +129,12 @@ int cmd_run(const RunArgs& a) {
   std::cout << fmt::format("trace      {} events, hash {:016x}\n", r.trace_events, r.trace_hash);
   if (!a.trace.empty()) std::cout << fmt::format("trace file {}\n", a.trace);
   if (!a.history.empty()) std::cout << fmt::format("history    {} operations in {}\n", history.history().ops.size(), a.history);
+  if (r.anomalies) {
+    std::string found;
+    for (const auto& [name, list] : r.anomalies->anomalies)
+      if (!list.empty()) found += fmt::format("{}{} {}", found.empty() ? "" : ", ", name, list.size());
+    std::cout << fmt::format("anomalies  {}\n", found.empty() ? "none" : found);
+  }
   for (const Check& c : r.checks) {
     std::cout << fmt::format("check      {} {}{}\n", c.held ? "held    " : "VIOLATED", c.name,
                              c.detail.empty() ? "" : ": " + c.detail);

@@ -298,6 +298,8 @@ int l_producer(lua_State* L) {
   c.world().start(handle->node);
   c.producers.push_back(handle.get());
   c.clients.push_back(handle->node);
+  const NodeId node = handle->node;
+  rt.on_drain([node](World& w) { w.invoke(node, [](Node& n, Context&) { static_cast<kafka::Producer&>(n).stop_load(); }); });
   rt.adopt(std::move(handle), kProducerMeta);
   return 1;
 }

@@ -133,6 +133,8 @@ RunResult Runtime::run() {
     }
     const Time end = Time::zero() + (options_.until ? *options_.until : info_.duration);
     world_->run_until(end);
+    if (!options_.until && info_.drain.ns > 0) drain();
+    judge_expectations(result);
     for (const Check& c : checks_)
       if (!c.held) result.exit_code = kExitViolation;
   } catch (const ScenarioError& e) {
@@ -151,6 +153,71 @@ RunResult Runtime::run() {
   result.checks = checks_;
   finish();
   return result;
+}
+
+void Runtime::expect(Expectation e) {
+  if (!history_) {
+    history_ = std::make_unique<check::HistorySink>();
+    world().trace().add_sink(history_.get());
+  }
+  expectations_.push_back(std::move(e));
+}
+
+void Runtime::drain() {
+  // The heal-and-drain phase: faults end, crashed nodes return, producers stop, and consumers
+  // get `drain` to catch up, so that what is still unseen afterwards is lost, not late.
+  World& w = *world_;
+  w.emit("drain.start", {{"drain", Value(info_.drain)}});
+  log_line("drain: faults healed, crashed nodes restarted, producers stopped");
+  w.network().heal();
+  for (NodeId id = 0; id < w.node_count(); ++id) {
+    if (w.state(id) == NodeState::paused) w.resume(id);
+    if (w.state(id) == NodeState::crashed) w.restart(id);
+  }
+  for (auto& f : drainers_) f(w);
+  w.run_until(w.now() + info_.drain);
+  w.emit("drain.end", {});
+}
+
+void Runtime::judge_expectations(RunResult& result) {
+  if (expectations_.empty() || !history_) return;
+  check::CheckOptions opts;
+  opts.sub_via_subscribe = true;  // groups subscribe: rebalances move partitions between members
+  const check::CheckResult found = check::check_history(history_->history(), opts);
+  result.anomalies = found;
+  auto count = [&](const std::string& name) {
+    auto it = found.anomalies.find(name);
+    return it == found.anomalies.end() ? int64_t{0} : static_cast<int64_t>(it->second.size());
+  };
+  auto describe = [&](const std::string& name) {
+    auto it = found.anomalies.find(name);
+    if (it == found.anomalies.end() || it->second.empty()) return std::string();
+    return it->second.front().detail;
+  };
+  for (const Expectation& e : expectations_) {
+    if (!e.anomaly.empty()) {
+      const int64_t n = count(e.anomaly);
+      check(e.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, describe(e.anomaly)) : "not found");
+      continue;
+    }
+    if (e.all_absent || !e.absent.empty()) {
+      std::string present;
+      for (const auto& [name, list] : found.anomalies) {
+        if (list.empty()) continue;
+        const bool listed = e.all_absent || std::find(e.absent.begin(), e.absent.end(), name) != e.absent.end();
+        if (listed) present += fmt::format("{}{} x{} ({})", present.empty() ? "" : "; ", name, list.size(), list.front().detail);
+      }
+      check(e.name, present.empty(), present.empty() ? "none found" : present);
+    }
+    if (e.max_lost >= 0) {
+      const int64_t n = count("lost-write");
+      check(e.name + " lost_acked_writes", n <= e.max_lost, fmt::format("{} lost writes (at most {})", n, e.max_lost));
+    }
+    if (e.max_duplicates >= 0) {
+      const int64_t n = count("duplicate");
+      check(e.name + " max_duplicates", n <= e.max_duplicates, fmt::format("{} duplicates (at most {})", n, e.max_duplicates));
+    }
+  }
 }
 
 void Runtime::check(std::string name, bool held, std::string detail) {

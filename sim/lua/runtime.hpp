@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/check/history_sink.hpp"
+#include "sim/check/jepsen.hpp"
 #include "sim/lua/errors.hpp"
 #include "sim/lua/object.hpp"
 #include "sim/lua/sandbox.hpp"
@@ -60,6 +62,8 @@ struct RunResult {
   uint64_t trace_hash = 0;
   std::string replay;         // the command line that replays this run
   std::vector<Check> checks;
+  // Anomalies in the run's history (when the scenario declared expectations).
+  std::optional<check::CheckResult> anomalies;
 };
 
 RunResult run_scenario(const RunOptions& options);
@@ -102,6 +106,18 @@ class Runtime {
   // Records a check's outcome; a violated check makes the run's exit code 1.
   void check(std::string name, bool held, std::string detail);
 
+  // Expectations, judged against the run's history at the end (after the drain phase).
+  struct Expectation {
+    std::string name;     // as printed: "expect_anomaly lost-write", "expect no_anomalies"
+    std::string anomaly;  // expect_anomaly: this must appear
+    std::vector<std::string> absent;  // no_anomalies: none of these (empty list with all = any)
+    bool all_absent = false;
+    int64_t max_lost = -1, max_duplicates = -1;
+  };
+  void expect(Expectation e);
+  // Things the drain phase stops (producers' load generators).
+  void on_drain(std::function<void(World&)> f) { drainers_.push_back(std::move(f)); }
+
  private:
   struct Callback {
     int ref;
@@ -122,6 +138,11 @@ class Runtime {
   std::map<std::string, bool> sets_used_;
   std::vector<std::string> param_names_;
   std::vector<Check> checks_;
+  std::vector<Expectation> expectations_;
+  std::unique_ptr<check::HistorySink> history_;
+  std::vector<std::function<void(World&)>> drainers_;
+  void drain();
+  void judge_expectations(RunResult& result);
 };
 
 }  // namespace sim::lua

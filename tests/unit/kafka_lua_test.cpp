@@ -181,3 +181,63 @@ end)
 )");
   expect_all_held(r, 2);
 }
+
+TEST(KafkaLua, ExpectationsAreJudgedAgainstTheHistory) {
+  const std::string text = R"(
+local acks = param("acks", "1")
+scenario { name = "expect", duration = "16s", drain = "10s", kafka_version = "3.9" }
+local c = cluster { brokers = 3, network = { latency = "5ms" }, broker = { ["offsets.topic.num.partitions"] = 4 } }
+c:topic("orders", { partitions = 1, replication_factor = 3 })
+local p = c:producer("w", { acks = acks, ["enable.idempotence"] = false })
+local g = c:group("readers", { members = 1, topics = { "orders" }, commit = "after-process", ["auto.offset.reset"] = "earliest" })
+at("2s", function() p:load { topic = "orders", rate = 1000, keys = 5 } end)
+at("6s", function() c:crash(c:leader("orders", 0)) end)
+if acks == "1" then expect_anomaly "lost-write" else expect { no_anomalies = { "lost-write", "unseen" } } end
+)";
+  // acks=1: the crash loses acknowledged writes and the checker finds them.
+  auto lossy = run_checks("expect1.lua", text);
+  ASSERT_EQ(lossy.exit_code, 0) << lossy.error;
+  ASSERT_TRUE(lossy.anomalies.has_value());
+  EXPECT_GT(lossy.anomalies->anomalies.count("lost-write"), 0u);
+  // acks=all: nothing acknowledged is lost, and after the drain the consumer has seen it all.
+  auto safe = run_checks("expect2.lua", text, {{"acks", "all"}});
+  EXPECT_EQ(safe.exit_code, 0) << safe.error;
+  for (const auto& c : safe.checks) EXPECT_TRUE(c.held) << c.name << ": " << c.detail;
+}
+
+TEST(KafkaLua, AnExpectedAnomalyThatDoesNotHappenFailsTheRun) {
+  auto r = run_text("expect3.lua", R"(
+scenario { name = "expect", duration = "8s", kafka_version = "3.9" }
+local c = cluster { brokers = 3, network = { latency = "1ms" } }
+c:topic("t", { partitions = 1, replication_factor = 3 })
+local p = c:producer("w", {})
+at("1s", function() p:load { topic = "t", rate = 100, count = 100 } end)
+expect_anomaly "lost-write"
+)");
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.checks.size(), 1u);
+  EXPECT_FALSE(r.checks[0].held);
+  EXPECT_EQ(r.checks[0].detail, "not found");
+}
+
+TEST(KafkaLua, ExpectKeysNotYetSupportedAreRefusedClearly) {
+  auto r = run_text("expect4.lua", "scenario { name = \"e\" }\nexpect { delivery = \"at-least-once\" }\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("expect4.lua:2: expect.delivery: not supported yet"), std::string::npos) << r.error;
+}
+
+TEST(KafkaLua, TheDrainPhaseHealsAndRestarts) {
+  auto r = run_checks("drain.lua", R"(
+scenario { name = "drain", duration = "10s", drain = "20s", kafka_version = "3.9" }
+local c = cluster { brokers = 3, network = { latency = "1ms" } }
+c:topic("t", { partitions = 1, replication_factor = 3 })
+at("5s", function() c:crash(2) c:partition({ 1 }, { 3 }) end)
+at("9s", function() check("broker 2 is down before the drain", c:state(2) == "crashed") end)
+at("29s", function()
+  check("the drain restarted it", c:state(2) == "running")
+  check("and healed the network", c:reachable(1, 3))
+end)
+)");
+  expect_all_held(r, 3);
+  EXPECT_EQ(r.end_time.ns, 30'000'000'000) << "duration + drain";
+}
