@@ -1,1 +1,609 @@
-// Placeholder: Jepsen's Kafka checks are being written.
+// Jepsen's Kafka anomaly checks (jepsen.tests.kafka): the shared analysis, then one function per
+// anomaly family, named after Jepsen's error keys. Everything iterates ordered containers or
+// history order, so the output is deterministic.
+#include "sim/check/jepsen.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <utility>
+
+namespace check {
+namespace {
+
+using Values = std::vector<std::string>;
+using Anomalies = std::vector<Anomaly>;
+
+// An op's sends per key, in order.
+std::map<std::string, Values> op_writes(const Op& op) {
+  std::map<std::string, Values> out;
+  for (const Send& s : op.sends) out[s.key].push_back(s.value);
+  return out;
+}
+
+// An op's reads per key, in order. Empty read lists say nothing, so they are dropped.
+std::map<std::string, Values> op_reads(const Op& op) {
+  std::map<std::string, Values> out;
+  for (const auto& [k, reads] : op.polls)
+    for (const Read& r : reads) out[k].push_back(r.value);
+  return out;
+}
+
+std::string join(const Values& vs, size_t limit = 16) {
+  std::string out = "[";
+  for (size_t i = 0; i < vs.size() && i < limit; ++i) out += (i ? ", " : "") + vs[i];
+  if (vs.size() > limit) out += fmt::format(", ... ({} in all)", vs.size());
+  return out + "]";
+}
+
+std::string name(const Op& op) {
+  return fmt::format("op {} ({} {} {})", op.index, op.process, op.f, to_string(op.type));
+}
+
+// One key's version order. `log` maps Kafka offsets to the values seen there; the dense index
+// numbers the offsets that hold something, so holes (transaction markers, unseen records) vanish.
+struct KeyOrder {
+  std::map<int64_t, std::set<std::string>> log;
+  std::vector<std::set<std::string>> dense;     // index -> values at that index
+  std::vector<int64_t> offset_of;               // index -> Kafka offset
+  std::map<std::string, int64_t> by_value;      // value -> index of its *last* appearance
+  std::map<std::string, int64_t> first_index;   // value -> index of its first appearance
+
+  // Jepsen's by-index: one value per index (the smallest, where an offset holds several).
+  const std::string& at(int64_t i) const { return *dense[static_cast<size_t>(i)].begin(); }
+};
+
+// Where the next read or send of a key landed relative to the previous one: 1 is perfect.
+// Unknown indices count as 1 (Jepsen can say nothing about them).
+struct Step {
+  int64_t delta = 1;
+  int64_t from = -1;
+  int64_t to = -1;
+};
+
+struct Analysis {
+  std::vector<const Op*> completions;                                   // history order
+  std::map<std::string, std::vector<const Op*>> by_process;             // invocation order
+  std::map<std::string, std::set<std::string>> ok_reads;                // key -> values ok ops read
+  std::map<std::string, std::map<std::string, const Op*>> writer;       // key -> value -> sender
+  std::map<std::string, std::map<std::string, std::vector<const Op*>>> readers;
+  std::map<std::string, KeyOrder> orders;
+
+  // ok, or info with some sent value read by an ok op.
+  bool must_have_committed(const Op& op) const {
+    if (op.type == OpType::ok) return true;
+    if (op.type != OpType::info) return false;
+    for (const Send& s : op.sends) {
+      auto it = ok_reads.find(s.key);
+      if (it != ok_reads.end() && it->second.count(s.value)) return true;
+    }
+    return false;
+  }
+
+  std::optional<int64_t> index_of(const std::string& k, const std::string& v) const {
+    auto o = orders.find(k);
+    if (o == orders.end()) return std::nullopt;
+    auto it = o->second.by_value.find(v);
+    if (it == o->second.by_value.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Step step(const std::string& k, const std::string& v1, const std::string& v2) const {
+    auto i1 = index_of(k, v1);
+    auto i2 = index_of(k, v2);
+    if (!i1 || !i2) return {};
+    return {*i2 - *i1, *i1, *i2};
+  }
+
+  // The values strictly between two indices: what a skip jumped over.
+  Values skipped(const std::string& k, const Step& s) const {
+    Values out;
+    const KeyOrder& o = orders.at(k);
+    for (int64_t i = s.from + 1; i < s.to; ++i) out.push_back(o.at(i));
+    return out;
+  }
+
+  const Op* writer_of(const std::string& k, const std::string& v) const {
+    auto it = writer.find(k);
+    if (it == writer.end()) return nullptr;
+    auto w = it->second.find(v);
+    return w == it->second.end() ? nullptr : w->second;
+  }
+};
+
+Analysis analyze(const History& h) {
+  Analysis a;
+  std::map<int64_t, int64_t> invoked_at;  // id -> index of the invocation
+  for (const Op& op : h.ops) {
+    if (op.type == OpType::invoke) {
+      invoked_at.emplace(op.id, op.index);
+      continue;
+    }
+    a.completions.push_back(&op);
+    for (const Send& s : op.sends) a.writer[s.key][s.value] = &op;
+    for (const auto& [k, vs] : op_reads(op))
+      for (const std::string& v : vs) {
+        a.readers[k][v].push_back(&op);
+        if (op.type == OpType::ok) a.ok_reads[k].insert(v);
+      }
+  }
+
+  // Per-process order: by invocation position (a process may have many ops outstanding).
+  for (const Op* op : a.completions) a.by_process[op->process].push_back(op);
+  auto invoked = [&](const Op* op) {
+    auto it = invoked_at.find(op->id);
+    return std::make_pair(it == invoked_at.end() ? op->index : it->second, op->index);
+  };
+  for (auto& [p, ops] : a.by_process)
+    std::stable_sort(ops.begin(), ops.end(),
+                     [&](const Op* x, const Op* y) { return invoked(x) < invoked(y); });
+
+  // Version orders: every poll (even of fail/info ops: consumers must never return bad data),
+  // and the sends with known offsets of ops that must have committed. Fail sends never count.
+  for (const Op* op : a.completions) {
+    if (a.must_have_committed(*op))
+      for (const Send& s : op->sends)
+        if (s.offset) a.orders[s.key].log[*s.offset].insert(s.value);
+    for (const auto& [k, reads] : op->polls)
+      for (const Read& r : reads) a.orders[k].log[r.offset].insert(r.value);
+  }
+  for (auto& [k, o] : a.orders) {
+    for (const auto& [offset, values] : o.log) {
+      auto i = static_cast<int64_t>(o.dense.size());
+      o.dense.push_back(values);
+      o.offset_of.push_back(offset);
+      for (const std::string& v : values) {
+        o.by_value[v] = i;
+        o.first_index.emplace(v, i);
+      }
+    }
+  }
+  return a;
+}
+
+// inconsistent-offsets: one offset of a key holds two or more values.
+Anomalies inconsistent_offsets(const Analysis& a) {
+  Anomalies out;
+  for (const auto& [k, o] : a.orders)
+    for (size_t i = 0; i < o.dense.size(); ++i) {
+      if (o.dense[i].size() < 2) continue;
+      Values vs(o.dense[i].begin(), o.dense[i].end());
+      std::set<int64_t> ops;
+      for (const std::string& v : vs) {
+        if (const Op* w = a.writer_of(k, v)) ops.insert(w->index);
+        if (auto r = a.readers.find(k); r != a.readers.end())
+          if (auto rv = r->second.find(v); rv != r->second.end())
+            for (const Op* op : rv->second) ops.insert(op->index);
+      }
+      out.push_back({k, fmt::format("offset {} (index {}) holds {} values: {}", o.offset_of[i], i,
+                                    vs.size(), join(vs)),
+                     {ops.begin(), ops.end()}});
+    }
+  return out;
+}
+
+// duplicate: one value at two or more offsets of a key (e.g. a non-idempotent retry).
+Anomalies duplicates(const Analysis& a) {
+  Anomalies out;
+  for (const auto& [k, o] : a.orders) {
+    std::map<std::string, std::vector<int64_t>> offsets;
+    for (const auto& [offset, values] : o.log)
+      for (const std::string& v : values) offsets[v].push_back(offset);
+    for (const auto& [v, offs] : offsets) {
+      if (offs.size() < 2) continue;
+      std::string list;
+      for (int64_t off : offs) list += (list.empty() ? "" : ", ") + std::to_string(off);
+      std::vector<int64_t> ops;
+      if (const Op* w = a.writer_of(k, v)) ops.push_back(w->index);
+      out.push_back({k, fmt::format("value {} appears at {} offsets: {}", v, offs.size(), list), ops});
+    }
+  }
+  return out;
+}
+
+// lost-write: per key, the bound is the highest first-appearance index of any value an ok op
+// read. Every value whose last appearance is at or below the bound should have been read by
+// some ok op; one that was not is lost, if its writer is ok or provably committed. First and
+// last appearances keep this sound when offsets are inconsistent or values duplicated.
+Anomalies lost_writes(const Analysis& a) {
+  Anomalies out;
+  for (const auto& [k, read] : a.ok_reads) {
+    const KeyOrder& o = a.orders.at(k);  // ok reads always carry offsets, so the key is there
+    int64_t bound = -1;
+    std::string bound_value;
+    for (const std::string& v : read) {
+      auto it = o.first_index.find(v);
+      if (it != o.first_index.end() && it->second > bound) {
+        bound = it->second;
+        bound_value = v;
+      }
+    }
+    if (bound < 0) continue;
+    // Evidence: an ok op that read the value at the bound.
+    const Op* max_reader = nullptr;
+    for (const Op* r : a.readers.at(k).at(bound_value))
+      if (r->type == OpType::ok) {
+        max_reader = r;
+        break;
+      }
+    for (int64_t i = 0; i <= bound; ++i)
+      for (const std::string& v : o.dense[static_cast<size_t>(i)]) {
+        if (o.by_value.at(v) != i || read.count(v)) continue;  // judged at its last appearance
+        const Op* w = a.writer_of(k, v);
+        if (!w || !a.must_have_committed(*w)) continue;
+        out.push_back({k,
+                       fmt::format("value {} (offset {}, index {}) sent by {} was never read by an "
+                                   "ok op, though {} read {} at index {}",
+                                   v, o.offset_of[static_cast<size_t>(i)], i, name(*w),
+                                   name(*max_reader), bound_value, bound),
+                       {w->index, max_reader->index}});
+      }
+  }
+  return out;
+}
+
+// unseen: values sent by ok ops that no ok op ever polled (by the end of the history, so loss
+// and delay look alike). Defined semantically, one entry per key.
+Anomalies unseen(const Analysis& a) {
+  std::map<std::string, std::pair<Values, std::set<int64_t>>> per_key;
+  for (const Op* op : a.completions) {
+    if (op->type != OpType::ok) continue;
+    for (const Send& s : op->sends) {
+      auto it = a.ok_reads.find(s.key);
+      if (it != a.ok_reads.end() && it->second.count(s.value)) continue;
+      per_key[s.key].first.push_back(s.value);
+      per_key[s.key].second.insert(op->index);
+    }
+  }
+  Anomalies out;
+  for (const auto& [k, e] : per_key)
+    out.push_back({k,
+                   fmt::format("{} values sent by ok ops were never polled by an ok op: {}",
+                               e.first.size(), join(e.first)),
+                   {e.second.begin(), e.second.end()}});
+  return out;
+}
+
+// G1a (aborted read): an ok poll saw a value whose send failed.
+Anomalies g1a(const Analysis& a) {
+  Anomalies out;
+  for (const Op* op : a.completions) {
+    if (op->type != OpType::ok) continue;
+    for (const auto& [k, vs] : op_reads(*op))
+      for (const std::string& v : vs) {
+        const Op* w = a.writer_of(k, v);
+        if (!w || w->type != OpType::fail) continue;
+        out.push_back({k, fmt::format("{} read {}, sent by failed {}", name(*op), v, name(*w)),
+                       {w->index, op->index}});
+      }
+  }
+  return out;
+}
+
+// precommitted-read: an op polled a value it sent itself; a read_committed consumer must not
+// see a record before the sending transaction commits.
+Anomalies precommitted_reads(const Analysis& a) {
+  Anomalies out;
+  for (const Op* op : a.completions) {
+    auto reads = op_reads(*op);
+    for (const auto& [k, sent] : op_writes(*op)) {
+      auto r = reads.find(k);
+      if (r == reads.end()) continue;
+      std::set<std::string> read(r->second.begin(), r->second.end());
+      Values both;
+      for (const std::string& v : sent)
+        if (read.count(v)) both.push_back(v);
+      if (!both.empty())
+        out.push_back({k, fmt::format("{} read values it sent itself: {}", name(*op), join(both)),
+                       {op->index}});
+    }
+  }
+  return out;
+}
+
+// poll-skip and nonmonotonic-poll: per process, the first value an op reads of a key against the
+// last value the last *ok* op of that process read of it. Fail and info ops are checked but never
+// move the position (the client rewinds after an abort). An ok or info assign/subscribe keeps
+// only its keys.
+void poll_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& nonmonotonic) {
+  for (const auto& [p, ops] : a.by_process) {
+    std::map<std::string, std::pair<const Op*, std::string>> last;  // key -> (ok op, last value)
+    for (const Op* op : ops) {
+      if (op->f == "assign" || op->f == "subscribe") {
+        if (op->type == OpType::fail) continue;
+        std::set<std::string> keep(op->keys.begin(), op->keys.end());
+        std::erase_if(last, [&](const auto& e) { return !keep.count(e.first); });
+        continue;
+      }
+      auto reads = op_reads(*op);
+      for (const auto& [k, vs] : reads) {
+        auto it = last.find(k);
+        if (it == last.end()) continue;
+        const auto& [prev, v] = it->second;
+        Step s = a.step(k, v, vs.front());
+        if (s.delta > 1)
+          skips.push_back({k,
+                           fmt::format("{} read {} after {} read {}: delta {}, skipping {}",
+                                       name(*op), vs.front(), name(*prev), v, s.delta,
+                                       join(a.skipped(k, s))),
+                           {prev->index, op->index}});
+        else if (s.delta < 1)
+          nonmonotonic.push_back({k,
+                                  fmt::format("{} read {} after {} read {}: delta {}", name(*op),
+                                              vs.front(), name(*prev), v, s.delta),
+                                  {prev->index, op->index}});
+      }
+      if (op->type == OpType::ok)
+        for (const auto& [k, vs] : reads) last[k] = {op, vs.back()};
+    }
+  }
+}
+
+// int-poll-skip and int-nonmonotonic-poll: consecutive reads of a key inside one op.
+// (Keys in a rebalance log would be exempt; histories carry none yet.)
+void int_poll_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& nonmonotonic) {
+  for (const Op* op : a.completions)
+    for (const auto& [k, vs] : op_reads(*op))
+      for (size_t i = 1; i < vs.size(); ++i) {
+        Step s = a.step(k, vs[i - 1], vs[i]);
+        if (s.delta > 1)
+          skips.push_back({k,
+                           fmt::format("{} read {} then {}: delta {}, skipping {}", name(*op),
+                                       vs[i - 1], vs[i], s.delta, join(a.skipped(k, s))),
+                           {op->index}});
+        else if (s.delta < 1)
+          nonmonotonic.push_back({k,
+                                  fmt::format("{} read {} then {}: delta {}", name(*op), vs[i - 1],
+                                              vs[i], s.delta),
+                                  {op->index}});
+      }
+}
+
+// int-send-skip and int-nonmonotonic-send: consecutive sends to a key inside one op.
+void int_send_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& nonmonotonic) {
+  for (const Op* op : a.completions)
+    for (const auto& [k, vs] : op_writes(*op))
+      for (size_t i = 1; i < vs.size(); ++i) {
+        Step s = a.step(k, vs[i - 1], vs[i]);
+        if (s.delta > 1)
+          skips.push_back({k,
+                           fmt::format("{} sent {} then {}: delta {}, another record between: {}",
+                                       name(*op), vs[i - 1], vs[i], s.delta,
+                                       join(a.skipped(k, s))),
+                           {op->index}});
+        else if (s.delta < 1)
+          nonmonotonic.push_back({k,
+                                  fmt::format("{} sent {} then {}: delta {}", name(*op), vs[i - 1],
+                                              vs[i], s.delta),
+                                  {op->index}});
+      }
+}
+
+// nonmonotonic-send: per process over ok and info ops, the first send of an op to a key landed at
+// or before the last send of the process's previous op to that key. Reset by assign/subscribe.
+// External skips are not checked (other producers may interleave).
+Anomalies nonmonotonic_sends(const Analysis& a) {
+  Anomalies out;
+  for (const auto& [p, ops] : a.by_process) {
+    std::map<std::string, std::pair<const Op*, std::string>> last;  // key -> (op, last value)
+    for (const Op* op : ops) {
+      if (op->type != OpType::ok && op->type != OpType::info) continue;
+      if (op->f == "assign" || op->f == "subscribe") {
+        std::set<std::string> keep(op->keys.begin(), op->keys.end());
+        std::erase_if(last, [&](const auto& e) { return !keep.count(e.first); });
+        continue;
+      }
+      auto writes = op_writes(*op);
+      for (const auto& [k, vs] : writes) {
+        auto it = last.find(k);
+        if (it == last.end()) continue;
+        const auto& [prev, v] = it->second;
+        Step s = a.step(k, v, vs.front());
+        if (s.delta < 1)
+          out.push_back({k,
+                         fmt::format("{} sent {} (index {}) after {} sent {} (index {})", name(*op),
+                                     vs.front(), s.to, name(*prev), v, s.from),
+                         {prev->index, op->index}});
+      }
+      for (const auto& [k, vs] : writes) last[k] = {op, vs.back()};
+    }
+  }
+  return out;
+}
+
+// ---- G0 and G1c: cycles over ww edges (only with ww-deps) and wr edges ----
+// Nodes are the ok and info completions; failed ops did not happen (reading from one is G1a).
+
+struct Why {
+  std::string ww, wr;  // empty when there is no such edge
+};
+using Graph = std::map<int64_t, std::map<int64_t, Why>>;  // node -> successor -> why
+using Adj = std::map<int64_t, std::vector<int64_t>>;
+
+Graph dependency_graph(const Analysis& a, bool ww_deps) {
+  Graph g;
+  auto node = [](const Op* op) { return op && op->type != OpType::fail; };
+  for (const Op* op : a.completions)
+    if (node(op) && (!op->sends.empty() || !op->polls.empty())) g[op->index];
+  if (ww_deps)  // the writer of the value just before v in the version order -> the writer of v
+    for (const auto& [k, v_writer] : a.writer)
+      for (const auto& [v2, w2] : v_writer) {
+        auto i2 = a.index_of(k, v2);
+        if (!i2 || *i2 == 0) continue;
+        const std::string& v1 = a.orders.at(k).at(*i2 - 1);
+        const Op* w1 = a.writer_of(k, v1);
+        if (!node(w1) || !node(w2) || w1 == w2) continue;
+        std::string& why = g[w1->index][w2->index].ww;
+        if (why.empty()) why = fmt::format("ww {}: {} then {}", k, v1, v2);
+      }
+  // The writer of v -> every other op that read v.
+  for (const auto& [k, v_readers] : a.readers)
+    for (const auto& [v, rs] : v_readers) {
+      const Op* w = a.writer_of(k, v);
+      if (!node(w)) continue;
+      for (const Op* r : rs) {
+        if (!node(r) || r == w) continue;
+        std::string& why = g[w->index][r->index].wr;
+        if (why.empty()) why = fmt::format("wr {}: {}", k, v);
+      }
+    }
+  return g;
+}
+
+Adj adjacency(const Graph& g, bool ww_only) {
+  Adj adj;
+  for (const auto& [u, succ] : g) {
+    auto& out = adj[u];
+    for (const auto& [v, why] : succ)
+      if (!ww_only || !why.ww.empty()) out.push_back(v);
+  }
+  return adj;
+}
+
+// Strongly connected components with two or more nodes (Kosaraju, iterative), each sorted.
+std::vector<std::vector<int64_t>> components(const Adj& adj) {
+  std::vector<int64_t> post;
+  std::set<int64_t> seen;
+  for (const auto& entry : adj) {
+    const int64_t s = entry.first;
+    if (!seen.insert(s).second) continue;
+    std::vector<std::pair<int64_t, size_t>> stack{{s, 0}};
+    while (!stack.empty()) {
+      const int64_t u = stack.back().first;
+      const std::vector<int64_t>& succ = adj.at(u);
+      if (stack.back().second < succ.size()) {
+        const int64_t v = succ[stack.back().second++];
+        if (seen.insert(v).second) stack.emplace_back(v, 0);
+      } else {
+        post.push_back(u);
+        stack.pop_back();
+      }
+    }
+  }
+  Adj rev;
+  for (const auto& [u, succ] : adj) {
+    rev[u];
+    for (int64_t v : succ) rev[v].push_back(u);
+  }
+  std::vector<std::vector<int64_t>> out;
+  std::set<int64_t> done;
+  for (auto it = post.rbegin(); it != post.rend(); ++it) {
+    if (!done.insert(*it).second) continue;
+    std::vector<int64_t> comp, todo{*it};
+    while (!todo.empty()) {
+      int64_t u = todo.back();
+      todo.pop_back();
+      comp.push_back(u);
+      for (int64_t v : rev.at(u))
+        if (done.insert(v).second) todo.push_back(v);
+    }
+    if (comp.size() < 2) continue;
+    std::sort(comp.begin(), comp.end());
+    out.push_back(std::move(comp));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The shortest path from -> to inside one component (breadth first), both ends included.
+std::vector<int64_t> path(const Adj& adj, const std::set<int64_t>& comp, int64_t from, int64_t to) {
+  std::map<int64_t, int64_t> parent{{from, from}};
+  std::vector<int64_t> queue{from};
+  for (size_t q = 0; q < queue.size() && !parent.count(to); ++q)
+    for (int64_t v : adj.at(queue[q]))
+      if (comp.count(v) && parent.emplace(v, queue[q]).second) queue.push_back(v);
+  std::vector<int64_t> out{to};
+  while (out.back() != from) out.push_back(parent.at(out.back()));
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Anomaly render_cycle(const Graph& g, const std::vector<int64_t>& cycle, bool prefer_wr) {
+  std::string detail = fmt::format("op {}", cycle.front());
+  for (size_t i = 1; i < cycle.size(); ++i) {
+    const Why& why = g.at(cycle[i - 1]).at(cycle[i]);
+    const bool wr = (prefer_wr && !why.wr.empty()) || why.ww.empty();
+    const std::string& label = wr ? why.wr : why.ww;
+    detail += fmt::format(" -[{}]-> op {}", label, cycle[i]);
+  }
+  return {"", detail, {cycle.begin(), cycle.end() - 1}};
+}
+
+// G0: a cycle of ww edges alone. G1c: a cycle of ww and wr edges with at least one wr edge.
+// One cycle is reported per strongly connected component.
+void cycles(const Analysis& a, bool ww_deps, Anomalies& g0, Anomalies& g1c) {
+  const Graph g = dependency_graph(a, ww_deps);
+  const Adj ww = adjacency(g, true);
+  for (const auto& comp : components(ww)) {
+    std::set<int64_t> in(comp.begin(), comp.end());
+    const int64_t s = comp.front();
+    int64_t t = s;
+    for (int64_t v : ww.at(s))
+      if (in.count(v)) {
+        t = v;
+        break;
+      }
+    std::vector<int64_t> cycle{s};
+    for (int64_t v : path(ww, in, t, s)) cycle.push_back(v);
+    g0.push_back(render_cycle(g, cycle, false));
+  }
+  const Adj all = adjacency(g, false);
+  for (const auto& comp : components(all)) {
+    std::set<int64_t> in(comp.begin(), comp.end());
+    std::optional<std::pair<int64_t, int64_t>> wr;  // a wr edge inside the component
+    for (int64_t u : comp) {
+      for (const auto& [v, why] : g.at(u))
+        if (!why.wr.empty() && in.count(v)) {
+          wr = {u, v};
+          break;
+        }
+      if (wr) break;
+    }
+    if (!wr) continue;  // only ww edges: that is G0
+    std::vector<int64_t> cycle{wr->first};
+    for (int64_t v : path(all, in, wr->second, wr->first)) cycle.push_back(v);
+    g1c.push_back(render_cycle(g, cycle, true));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> allowed_anomalies(const CheckOptions& options) {
+  std::vector<std::string> out{"G0", "int-send-skip"};
+  if (options.sub_via_subscribe) {
+    out.push_back("nonmonotonic-poll");
+    out.push_back("poll-skip");
+  }
+  if (options.ww_deps) out.push_back("G1c");
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+CheckResult check_history(const History& h, const CheckOptions& options) {
+  const Analysis a = analyze(h);
+  std::map<std::string, Anomalies> found;
+  found["inconsistent-offsets"] = inconsistent_offsets(a);
+  found["duplicate"] = duplicates(a);
+  found["lost-write"] = lost_writes(a);
+  found["unseen"] = unseen(a);
+  found["G1a"] = g1a(a);
+  found["precommitted-read"] = precommitted_reads(a);
+  poll_skip_nonmonotonic(a, found["poll-skip"], found["nonmonotonic-poll"]);
+  int_poll_skip_nonmonotonic(a, found["int-poll-skip"], found["int-nonmonotonic-poll"]);
+  int_send_skip_nonmonotonic(a, found["int-send-skip"], found["int-nonmonotonic-send"]);
+  found["nonmonotonic-send"] = nonmonotonic_sends(a);
+  cycles(a, options.ww_deps, found["G0"], found["G1c"]);
+
+  CheckResult result;
+  const std::vector<std::string> allowed = allowed_anomalies(options);
+  for (auto& [type, list] : found) {
+    if (list.empty()) continue;
+    if (!std::binary_search(allowed.begin(), allowed.end(), type)) result.valid = false;
+    result.anomalies.emplace(type, std::move(list));
+  }
+  return result;
+}
+
+}  // namespace check

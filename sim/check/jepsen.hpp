@@ -1,0 +1,46 @@
+#pragma once
+// Jepsen's Kafka anomaly checks (jepsen.tests.kafka's checker) as pure functions of a History.
+//
+// The analysis every check shares (see jepsen.cpp):
+//  - a version order per key: offset -> values, from every poll (ok, info and fail ops alike:
+//    a read_committed consumer must never return bad data) and from the sends of ops that must
+//    have committed (ok, or info with some sent value read by an ok op); fail sends are ignored;
+//    its dense index drops the offsets nobody saw;
+//  - the writer of each value (the completion that sent it) and the ok reads per key.
+//
+// Operations are paired by Op::id (our processes are not single-threaded); per-process checks
+// order a process's operations by the position of their invocation. Anomaly::ops holds the
+// history indices of the completions involved.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/check/history.hpp"
+
+namespace check {
+
+struct Anomaly {
+  std::string key;           // the topic-partition, or empty
+  std::string detail;        // evidence in words: values, offsets, the ops involved
+  std::vector<int64_t> ops;  // Op::index of the operations involved
+};
+
+struct CheckOptions {
+  bool sub_via_subscribe = false;  // Jepsen's --sub-via subscribe: poll-skip and nonmonotonic-poll become allowed
+  bool ww_deps = false;            // Jepsen's --ww-deps: G1c becomes allowed
+};
+
+struct CheckResult {
+  bool valid = true;  // every anomaly found is in the allowed set
+  std::map<std::string, std::vector<Anomaly>> anomalies;  // Jepsen's names: "lost-write", "duplicate", ...
+};
+
+// Runs every check below and judges validity against allowed_anomalies(options).
+CheckResult check_history(const History& h, const CheckOptions& options = {});
+
+// Jepsen's allowed-error-types for these options (int-send-skip and G0 always; poll-skip and
+// nonmonotonic-poll under subscribe; G1c under ww-deps). Sorted.
+std::vector<std::string> allowed_anomalies(const CheckOptions& options);
+
+}  // namespace check
