@@ -11,8 +11,12 @@ after its session times out, member 2 takes its partitions and resumes from thei
 committed offsets, processing again what member 1 had processed since.]],
   seed = 8,
   duration = "60s",
+  drain = "20s",
   kafka_version = "3.9",
 }
+
+-- Auto-commit promises at-least-once, and a crash shows the "at least".
+expect { group = "billing", delivery = "at-least-once", order = "per-key" }
 
 local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 10 } }
 c:topic("orders", { partitions = 4, replication_factor = 3 })

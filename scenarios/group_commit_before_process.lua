@@ -13,8 +13,11 @@ the rest of member 1's batch is never processed. Run with --set commit=after-pro
 at-least-once pattern instead (nothing missed, some records processed twice).]],
   seed = 9,
   duration = "60s",
+  drain = "20s",
   kafka_version = "3.9",
 }
+
+expect { group = "ledger", delivery = policy == "before-process" and "at-most-once" or "at-least-once" }
 
 local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 10 } }
 c:topic("payments", { partitions = 2, replication_factor = 3 })

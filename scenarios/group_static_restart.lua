@@ -13,8 +13,12 @@ and hands back its assignment. The generation does not change and nothing is pro
 Run with --set static=false to see the rebalances a dynamic member causes.]],
   seed = 12,
   duration = "60s",
+  drain = "20s",
   kafka_version = "3.9",
 }
+
+-- Crashing right after a commit and returning without a rebalance: every record exactly once.
+if static then expect { group = "indexers", delivery = "exactly-once", order = "per-key" } end
 
 local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 10 } }
 c:topic("events", { partitions = 6, replication_factor = 3 })

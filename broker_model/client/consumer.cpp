@@ -986,7 +986,9 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
       ++acked_since_commit_;
       ledger_.processed.push_back({name_, b.tp.topic, b.tp.partition, b.offset, b.record.key, b.record.value, ctx.now()});
       ctx.trace("consumer.processed", {{"member", sim::Value(name_)},
+                                       {"group", sim::Value(group_id_)},
                                        {"op", sim::Value(poll_op_)},
+                                       {"key", sim::Value(b.record.key)},
                                        {"topic", sim::Value(b.tp.topic)},
                                        {"partition", sim::Value(b.tp.partition)},
                                        {"offset", sim::Value(b.offset)},

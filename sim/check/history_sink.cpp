@@ -69,4 +69,12 @@ void HistorySink::write(const sim::Event& e) {
   history_.ops.push_back(std::move(out));
 }
 
+void ProcessedSink::write(const sim::Event& e) {
+  if (e.kind != "consumer.processed") return;
+  const Fields f(e);
+  processed_.push_back(ProcessedRecord{std::string(f.text("group")), std::string(f.text("member")),
+                                       key_of(f.text("topic"), f.integer("partition")), f.integer("offset"),
+                                       std::string(f.text("key")), std::string(f.text("value"))});
+}
+
 }  // namespace check

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "sim/check/delivery.hpp"
 #include "sim/check/history.hpp"
 #include "sim/trace.hpp"
 
@@ -26,6 +27,16 @@ class HistorySink final : public sim::TraceSink {
   History history_;
   std::map<std::pair<std::string, int64_t>, Pending> pending_;  // (process, op) -> invocation
   int64_t next_id_ = 0;
+};
+
+// Collects every record a consumer group processed (consumer.processed events).
+class ProcessedSink final : public sim::TraceSink {
+ public:
+  void write(const sim::Event& e) override;
+  std::vector<ProcessedRecord>& processed() { return processed_; }
+
+ private:
+  std::vector<ProcessedRecord> processed_;
 };
 
 }  // namespace check

@@ -215,6 +215,24 @@ int l_cluster(lua_State* L) {
   w.start(layout.controller);
   for (const auto& [b, node] : layout.brokers) w.start(node);
   register_invariants(*c);
+  Cluster* cluster = c.get();
+  rt.on_final_state([cluster](check::GroundTruth& truth) {
+    // Every record in any replica's final log (the page cache of live brokers included).
+    for (const auto& [b, node] : cluster->layout.brokers) {
+      Disk& disk = cluster->world().disk(node);
+      for (const std::string& file : disk.list()) {
+        const size_t slash = file.find('/');
+        if (slash == std::string::npos || file.substr(slash + 1) != "log") continue;
+        const std::string partition = file.substr(0, slash);
+        const FileId f = disk.open(file);
+        const auto entries = disk.read(f);
+        for (size_t i = 0; i < entries.size(); ++i) {
+          if (i + 1 == entries.size() && disk.last_entry_torn(f)) break;
+          for (const kafka::Record& rec : *static_cast<const kafka::RecordBatch&>(*entries[i]).records) truth.final_logs[partition].insert(rec.value);
+        }
+      }
+    }
+  });
   rt.adopt(std::move(c), kClusterMeta);
   return 1;
 }

@@ -160,14 +160,23 @@ int l_expect_anomaly(lua_State* L) {
 int l_expect(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   TableReader r(L, 1, "expect", {"group", "delivery", "order", "no_anomalies", "lost_acked_writes", "max_duplicates"});
-  for (const char* later : {"delivery", "order", "group"}) {
-    if (r.has(later)) {
-      fail(fmt::format("expect.{}: not supported yet; it arrives with the checker's delivery semantics "
-                       "(use check() with the group's queries meanwhile)", later));
-    }
-  }
   Runtime::Expectation e;
   e.name = "expect";
+  e.group = r.string("group").value_or("");
+  if (auto d = r.string("delivery")) {
+    const std::vector<std::string> known = {"at-most-once", "at-least-once", "exactly-once"};
+    if (std::find(known.begin(), known.end(), *d) == known.end()) {
+      fail(fmt::format("expect.delivery: \"{}\" is not at-most-once, at-least-once or exactly-once{}", *d, suggestion(*d, known)));
+    }
+    e.delivery = *d;
+  }
+  if (auto o = r.string("order")) {
+    const std::vector<std::string> known = {"per-partition", "per-key", "none"};
+    if (std::find(known.begin(), known.end(), *o) == known.end()) {
+      fail(fmt::format("expect.order: \"{}\" is not per-partition, per-key or none{}", *o, suggestion(*o, known)));
+    }
+    e.order = *o;
+  }
   if (r.has("no_anomalies")) {
     const int idx = r.push("no_anomalies");
     if (lua_type(L, idx) == LUA_TBOOLEAN) {

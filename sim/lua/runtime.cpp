@@ -159,6 +159,8 @@ void Runtime::expect(Expectation e) {
   if (!history_) {
     history_ = std::make_unique<check::HistorySink>();
     world().trace().add_sink(history_.get());
+    processed_ = std::make_unique<check::ProcessedSink>();
+    world().trace().add_sink(processed_.get());
   }
   expectations_.push_back(std::move(e));
 }
@@ -194,7 +196,41 @@ void Runtime::judge_expectations(RunResult& result) {
     if (it == found.anomalies.end() || it->second.empty()) return std::string();
     return it->second.front().detail;
   };
+  check::GroundTruth truth;
+  truth.processed = std::move(processed_->processed());
+  for (auto& f : final_state_) f(truth);
   for (const Expectation& e : expectations_) {
+    if (!e.delivery.empty() || !e.order.empty()) {
+      std::vector<std::string> targets;
+      if (!e.group.empty()) targets.push_back(e.group);
+      else for (const auto& [id, topics] : groups_) targets.push_back(id);
+      for (const std::string& gid : targets) {
+        const auto topics = groups_.count(gid) ? groups_.at(gid) : std::set<std::string>{};
+        const check::DeliveryReport d = check::analyze_delivery(history_->history(), truth, gid, topics);
+        auto sample = [](const std::vector<std::string>& v) {
+          std::string s;
+          for (size_t i = 0; i < v.size() && i < 3; ++i) s += (s.empty() ? "" : ", ") + v[i];
+          return v.size() > 3 ? s + ", ..." : s;
+        };
+        const std::string counts = fmt::format("{} acknowledged: {} processed once, {} more than once, {} never ({} lost, {} late)",
+                                               d.acknowledged, d.processed_once, d.processed_more,
+                                               d.lost.size() + d.late.size(), d.lost.size(), d.late.size());
+        if (!e.delivery.empty()) {
+          const bool held = e.delivery == "at-most-once" ? d.at_most_once()
+                          : e.delivery == "at-least-once" ? d.at_least_once()
+                                                          : d.exactly_once();
+          std::string detail = counts;
+          if (!d.lost.empty()) detail += "; lost: " + sample(d.lost);
+          if (!d.late.empty()) detail += "; late: " + sample(d.late);
+          check(fmt::format("expect delivery {} ({})", e.delivery, gid), held, detail);
+        }
+        if (e.order == "per-partition" || e.order == "per-key") {
+          const auto& v = e.order == "per-key" ? d.key_order_violations : d.partition_order_violations;
+          check(fmt::format("expect order {} ({})", e.order, gid), v.empty(),
+                v.empty() ? "first deliveries in order" : fmt::format("{} out of order: {}", v.size(), sample(v)));
+        }
+      }
+    }
     if (!e.anomaly.empty()) {
       const int64_t n = count(e.anomaly);
       check(e.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, describe(e.anomaly)) : "not found");

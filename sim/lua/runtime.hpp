@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -113,10 +114,17 @@ class Runtime {
     std::vector<std::string> absent;  // no_anomalies: none of these (empty list with all = any)
     bool all_absent = false;
     int64_t max_lost = -1, max_duplicates = -1;
+    std::string group;     // delivery and order: this group (empty: every group)
+    std::string delivery;  // "at-most-once", "at-least-once", "exactly-once"
+    std::string order;     // "per-partition", "per-key", "none"
   };
   void expect(Expectation e);
   // Things the drain phase stops (producers' load generators).
   void on_drain(std::function<void(World&)> f) { drainers_.push_back(std::move(f)); }
+  // Consumer groups and the topics they read, for delivery expectations.
+  void register_group(std::string id, std::set<std::string> topics) { groups_[std::move(id)] = std::move(topics); }
+  // Fills the final replica logs into the ground truth at the end of the run.
+  void on_final_state(std::function<void(check::GroundTruth&)> f) { final_state_.push_back(std::move(f)); }
 
  private:
   struct Callback {
@@ -141,6 +149,9 @@ class Runtime {
   std::vector<Expectation> expectations_;
   std::unique_ptr<check::HistorySink> history_;
   std::vector<std::function<void(World&)>> drainers_;
+  std::map<std::string, std::set<std::string>> groups_;
+  std::vector<std::function<void(check::GroundTruth&)>> final_state_;
+  std::unique_ptr<check::ProcessedSink> processed_;
   void drain();
   void judge_expectations(RunResult& result);
 };

@@ -1,0 +1,65 @@
+#include "sim/check/delivery.hpp"
+
+#include <fmt/format.h>
+
+namespace check {
+
+namespace {
+std::string topic_of(const std::string& partition) {
+  const size_t dash = partition.rfind('-');
+  return dash == std::string::npos ? partition : partition.substr(0, dash);
+}
+}  // namespace
+
+DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth, const std::string& group,
+                                const std::set<std::string>& topics) {
+  DeliveryReport r;
+  r.group = group;
+  // Acknowledged records: the sends of ok completions, by value.
+  std::map<std::string, std::string> acked;  // value -> topic-partition
+  for (const Op& op : history.ops) {
+    if (op.type != OpType::ok || op.f != "send") continue;
+    for (const Send& s : op.sends) {
+      if (!topics.empty() && !topics.count(topic_of(s.key))) continue;
+      acked[s.value] = s.key;
+    }
+  }
+  r.acknowledged = static_cast<int64_t>(acked.size());
+
+  std::map<std::string, int64_t> times;
+  // First deliveries, in processing order, for the order checks.
+  std::map<std::string, std::pair<int64_t, std::string>> last_first_by_partition;  // partition -> (offset, value)
+  std::map<std::string, std::pair<int64_t, std::string>> last_first_by_key;        // partition/key -> (offset, value)
+  for (const ProcessedRecord& p : truth.processed) {
+    if (p.group != group) continue;
+    if (++times[p.value] != 1) continue;
+    auto check_order = [&](std::map<std::string, std::pair<int64_t, std::string>>& last, const std::string& slot,
+                           std::vector<std::string>& out) {
+      auto it = last.find(slot);
+      if (it != last.end() && p.offset < it->second.first) {
+        out.push_back(fmt::format("{}@{}:{} first processed after {}@{}:{}", p.value, p.partition, p.offset,
+                                  it->second.second, p.partition, it->second.first));
+      }
+      if (it == last.end() || p.offset > it->second.first) last[slot] = {p.offset, p.value};
+    };
+    check_order(last_first_by_partition, p.partition, r.partition_order_violations);
+    check_order(last_first_by_key, p.partition + "/" + p.key, r.key_order_violations);
+  }
+  for (const auto& [value, partition] : acked) {
+    const auto it = times.find(value);
+    const int64_t n = it == times.end() ? 0 : it->second;
+    if (n == 1) ++r.processed_once;
+    if (n > 1) {
+      ++r.processed_more;
+      r.duplicates += n - 1;
+    }
+    if (n == 0) {
+      const auto log = truth.final_logs.find(partition);
+      const bool in_log = log != truth.final_logs.end() && log->second.count(value);
+      (in_log ? r.late : r.lost).push_back(value + "@" + partition);
+    }
+  }
+  return r;
+}
+
+}  // namespace check

@@ -1,0 +1,57 @@
+#pragma once
+// Checks beyond Jepsen's, from a simulator's ground truth: what each consumer group processed
+// (every processed record, from the trace) and the final replica logs. Pure functions.
+//
+// - Delivery semantics per acknowledged record: how many times the group processed it.
+//   at-most-once: <= 1 each; at-least-once: >= 1 each; exactly-once: = 1 each.
+// - An acknowledged record the group never processed is *lost* when no replica's final log
+//   holds it, *late* when a log does (skipped by a commit or an offset reset, or not reached
+//   before the run ended).
+// - Order: the first deliveries of a partition's records follow their offsets (per-partition),
+//   or those of each record key (per-key).
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/check/history.hpp"
+
+namespace check {
+
+struct ProcessedRecord {
+  std::string group;
+  std::string member;
+  std::string partition;  // topic-partition
+  int64_t offset;
+  std::string key;        // the record's key
+  std::string value;
+};
+
+struct GroundTruth {
+  std::vector<ProcessedRecord> processed;                    // in processing order
+  std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
+};
+
+struct DeliveryReport {
+  std::string group;
+  int64_t acknowledged = 0;        // ok sends to the group's topics
+  int64_t processed_once = 0;
+  int64_t processed_more = 0;      // acknowledged records processed twice or more
+  int64_t duplicates = 0;          // extra processings in all
+  std::vector<std::string> lost;   // never processed and in no log
+  std::vector<std::string> late;   // never processed, but in a log
+  // First deliveries out of order: "value@partition:offset after value@partition:offset".
+  std::vector<std::string> partition_order_violations;
+  std::vector<std::string> key_order_violations;
+
+  bool at_most_once() const { return processed_more == 0; }
+  bool at_least_once() const { return lost.empty() && late.empty(); }
+  bool exactly_once() const { return at_most_once() && at_least_once(); }
+};
+
+// The report for one group, over the acknowledged sends to `topics` (all topics when empty).
+DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth, const std::string& group,
+                                const std::set<std::string>& topics);
+
+}  // namespace check
