@@ -1,5 +1,9 @@
 #include "sim/check/history_json.hpp"
 
+#include <cctype>
+#include <map>
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 namespace check {
@@ -8,6 +12,7 @@ void write_history_jsonl(const History& h, std::ostream& out) {
   for (const Op& op : h.ops) {
     nlohmann::ordered_json j;
     j["index"] = op.index;
+    j["op"] = op.id;  // pairs an invocation with its completion: our processes are not single-threaded
     j["process"] = op.process;
     j["type"] = std::string(to_string(op.type));
     j["f"] = op.f;
@@ -39,5 +44,151 @@ void write_history_jsonl(const History& h, std::ostream& out) {
     out << j.dump() << '\n';
   }
 }
+
+namespace {
+
+std::string as_text(const nlohmann::json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_number_integer()) return std::to_string(j.get<int64_t>());
+  return j.dump();
+}
+
+struct ParseError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+OpType op_type(const std::string& t) {
+  if (t == "invoke") return OpType::invoke;
+  if (t == "ok") return OpType::ok;
+  if (t == "fail") return OpType::fail;
+  if (t == "info") return OpType::info;
+  throw ParseError("type \"" + t + "\" is not invoke, ok, fail or info");
+}
+
+Op parse_op(const nlohmann::json& j, int64_t position) {
+  if (!j.is_object()) throw ParseError("an operation must be a JSON object");
+  Op op;
+  op.index = j.contains("index") && j["index"].is_number_integer() ? j["index"].get<int64_t>() : position;
+  if (!j.contains("process")) throw ParseError("missing \"process\"");
+  op.process = as_text(j["process"]);
+  if (!j.contains("type") || !j["type"].is_string()) throw ParseError("missing \"type\"");
+  op.type = op_type(j["type"].get<std::string>());
+  if (!j.contains("f") || !j["f"].is_string()) throw ParseError("missing \"f\"");
+  op.f = j["f"].get<std::string>();
+  if (j.contains("time") && j["time"].is_number_integer()) op.time_ns = j["time"].get<int64_t>();
+  const nlohmann::json value = j.contains("value") ? j["value"] : nlohmann::json::array();
+  if (op.f == "assign" || op.f == "subscribe") {
+    if (!value.is_array()) throw ParseError("the value of assign/subscribe is a list of keys");
+    for (const auto& k : value) op.keys.push_back(as_text(k));
+    return op;
+  }
+  if (value.is_null()) return op;
+  if (!value.is_array()) throw ParseError("the value is a list of micro-operations");
+  for (const auto& m : value) {
+    if (!m.is_array() || m.empty() || !m[0].is_string()) throw ParseError("a micro-operation is [\"send\", ...] or [\"poll\", ...]");
+    const std::string kind = m[0].get<std::string>();
+    if (kind == "send") {
+      if (m.size() < 3) throw ParseError("a send is [\"send\", key, value] or [\"send\", key, [offset, value]]");
+      Send s;
+      s.key = as_text(m[1]);
+      if (m[2].is_array() && m[2].size() == 2) {
+        if (m[2][0].is_number_integer()) s.offset = m[2][0].get<int64_t>();
+        s.value = as_text(m[2][1]);
+      } else {
+        s.value = as_text(m[2]);
+      }
+      op.sends.push_back(std::move(s));
+    } else if (kind == "poll") {
+      if (m.size() < 2 || m[1].is_null()) continue;
+      if (!m[1].is_object()) throw ParseError("a completed poll is [\"poll\", {key: [[offset, value], ...]}]");
+      for (const auto& [key, reads] : m[1].items()) {
+        auto& out = op.polls[key];
+        for (const auto& r : reads) {
+          if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer()) throw ParseError("a read is [offset, value]");
+          out.push_back({r[0].get<int64_t>(), as_text(r[1])});
+        }
+      }
+    } else {
+      throw ParseError("unknown micro-operation \"" + kind + "\"");
+    }
+  }
+  return op;
+}
+
+}  // namespace
+
+std::optional<History> parse_history(std::string_view text, std::string& error) {
+  std::vector<std::pair<int64_t, nlohmann::json>> items;  // (line, operation)
+  size_t start = 0;
+  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
+  try {
+    if (start < text.size() && text[start] == '[') {
+      const auto all = nlohmann::json::parse(text);
+      int64_t i = 0;
+      for (const auto& j : all) items.emplace_back(++i, j);
+    } else {
+      int64_t line_no = 0;
+      size_t pos = 0;
+      while (pos <= text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        ++line_no;
+        const std::string_view line = text.substr(pos, end - pos);
+        if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
+          try {
+            items.emplace_back(line_no, nlohmann::json::parse(line));
+          } catch (const nlohmann::json::exception& e) {
+            error = "line " + std::to_string(line_no) + ": not JSON (" + e.what() + ")";
+            return std::nullopt;
+          }
+        }
+        pos = end + 1;
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    error = std::string("not a JSON array of operations (") + e.what() + ")";
+    return std::nullopt;
+  }
+  History h;
+  std::map<std::string, int64_t> open;  // process -> id of its outstanding invocation
+  int64_t next_id = 0;
+  for (const auto& [line, j] : items) {
+    try {
+      Op op = parse_op(j, static_cast<int64_t>(h.ops.size()));
+      if (j.contains("op") && j["op"].is_number_integer()) {
+        op.id = j["op"].get<int64_t>();  // kafkasim's own histories say which invocation completes
+        next_id = std::max(next_id, op.id + 1);
+      } else if (op.type == OpType::invoke) {
+        op.id = next_id++;
+        open[op.process] = op.id;
+      } else {
+        auto it = open.find(op.process);
+        if (it == open.end()) throw ParseError("a completion with no invocation by process " + op.process);
+        op.id = it->second;
+        open.erase(it);
+      }
+      op.index = static_cast<int64_t>(h.ops.size());
+      h.ops.push_back(std::move(op));
+    } catch (const ParseError& e) {
+      error = "operation " + std::to_string(line) + ": " + e.what();
+      return std::nullopt;
+    }
+  }
+  return h;
+}
+
+nlohmann::ordered_json result_json(const CheckResult& r) {
+  nlohmann::ordered_json out;
+  out["valid"] = r.valid;
+  out["anomalies"] = nlohmann::ordered_json::object();
+  for (const auto& [name, list] : r.anomalies) {
+    auto arr = nlohmann::ordered_json::array();
+    for (const Anomaly& a : list) arr.push_back({{"key", a.key}, {"detail", a.detail}, {"ops", a.ops}});
+    out["anomalies"][name] = arr;
+  }
+  return out;
+}
+
+void write_result_json(const CheckResult& r, std::ostream& out) { out << result_json(r).dump(2) << '\n'; }
 
 }  // namespace check

@@ -6,15 +6,18 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include "sim/check/history_json.hpp"
 #include "sim/check/history_sink.hpp"
+#include "sim/check/jepsen.hpp"
 #include "sim/lua/runtime.hpp"
 #include "sim/trace.hpp"
 
@@ -63,11 +66,56 @@ struct RunArgs {
   std::vector<std::string> sets;
   std::string trace;
   std::string history;
+  std::string json;
   std::string until;
   bool paranoid = false;
   bool quiet = false;
   bool force = false;
 };
+
+struct CheckArgs {
+  std::string history;
+  std::string sub_via = "assign";
+  bool ww_deps = false;
+  std::string json;
+  bool force = false;
+};
+
+int usage_error(const std::string& msg);
+
+int cmd_check(const CheckArgs& a) {
+  std::ifstream in(a.history, std::ios::binary);
+  if (!in) return usage_error(fmt::format("{}: cannot read the history", a.history));
+  if (!a.json.empty() && std::filesystem::exists(a.json) && !a.force) {
+    return usage_error(fmt::format("{} exists; kafkasim does not overwrite files without --force", a.json));
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string error;
+  const auto history = check::parse_history(buf.str(), error);
+  if (!history) {
+    std::cerr << "error: " << a.history << ": " << error << "\n";
+    return kExitInvalid;
+  }
+  check::CheckOptions opts;
+  opts.sub_via_subscribe = a.sub_via == "subscribe";
+  opts.ww_deps = a.ww_deps;
+  const check::CheckResult r = check::check_history(*history, opts);
+  std::cout << fmt::format("history    {} ({} operations)\n", a.history, history->ops.size());
+  for (const auto& [name, list] : r.anomalies) {
+    const auto allowed = check::allowed_anomalies(opts);
+    const bool ok = std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+    std::cout << fmt::format("anomaly    {} x{}{}: {}\n", name, list.size(), ok ? " (allowed)" : "",
+                             list.empty() ? "" : list.front().detail);
+  }
+  std::cout << fmt::format("valid      {}\n", r.valid ? "true" : "false");
+  if (!a.json.empty()) {
+    AtomicFile out(a.json);
+    check::write_result_json(r, out.stream());
+    if (!out.commit()) std::cerr << "kafkasim: could not write " << a.json << "\n";
+  }
+  return r.valid ? kExitOk : kExitViolation;
+}
 
 int usage_error(const std::string& msg) {
   std::cerr << "kafkasim: " << msg << "\n";
@@ -92,7 +140,7 @@ int cmd_run(const RunArgs& a) {
   }
   if (!std::filesystem::exists(a.scenario)) return usage_error(fmt::format("{}: no such scenario file", a.scenario));
 
-  for (const std::string* out : {&a.trace, &a.history}) {
+  for (const std::string* out : {&a.trace, &a.history, &a.json}) {
     if (!out->empty() && std::filesystem::exists(*out) && !a.force) {
       return usage_error(fmt::format("{} exists; kafkasim does not overwrite files without --force", *out));
     }
@@ -120,6 +168,30 @@ int cmd_run(const RunArgs& a) {
   }
   if (!r.error.empty()) std::cerr << "error: " << r.error << "\n";
   if (r.exit_code == kExitUsage) return r.exit_code;
+  if (!a.json.empty()) {
+    // The run's result for tools: verdicts, anomalies, counts.
+    nlohmann::ordered_json j;
+    j["scenario"] = r.scenario.name;
+    j["seed"] = r.seed;
+    j["exit_code"] = r.exit_code;
+    j["error"] = r.error;
+    j["simulated_ns"] = r.end_time.ns;
+    j["events"] = r.events;
+    j["trace_events"] = r.trace_events;
+    j["trace_hash"] = fmt::format("{:016x}", r.trace_hash);
+    j["replay"] = r.replay;
+    auto checks = nlohmann::ordered_json::array();
+    for (const Check& c : r.checks) checks.push_back({{"name", c.name}, {"held", c.held}, {"detail", c.detail}, {"at_ns", c.at.ns}});
+    j["checks"] = checks;
+    if (r.anomalies) {
+      std::ostringstream buf;
+      check::write_result_json(*r.anomalies, buf);
+      j["anomalies"] = nlohmann::ordered_json::parse(buf.str());
+    }
+    AtomicFile out(a.json);
+    out.stream() << j.dump(2) << "\n";
+    if (!out.commit()) std::cerr << "kafkasim: could not write " << a.json << "\n";
+  }
 
   std::cout << fmt::format("scenario   {}\n", r.scenario.name.empty() ? a.scenario : r.scenario.name);
   std::cout << fmt::format("seed       {}\n", r.seed);
@@ -158,10 +230,20 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--set", run.sets, "Override a param: name=value (repeatable)");
   run_cmd->add_option("--trace", run.trace, "Write the trace as JSON lines to FILE");
   run_cmd->add_option("--history", run.history, "Write the client operations as a Jepsen-style history (JSON lines) to FILE");
+  run_cmd->add_option("--json", run.json, "Write the run's result (checks, anomalies, counts) as JSON to FILE");
   run_cmd->add_option("--until", run.until, "Stop simulated time here (e.g. 30s)");
   run_cmd->add_flag("--paranoid", run.paranoid, "Check every invariant after every event");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No note()/log() lines on standard error");
   run_cmd->add_flag("-f,--force", run.force, "Overwrite an existing trace or history file");
+
+  CheckArgs check_args;
+  auto* check_cmd = app.add_subcommand("check", "Check a history recorded elsewhere (JSON array or JSON lines) with Jepsen's Kafka checks");
+  check_cmd->add_option("history", check_args.history, "History file")->required();
+  check_cmd->add_option("--sub-via", check_args.sub_via, "How consumers got partitions: assign (default) or subscribe")
+      ->check(CLI::IsMember({"assign", "subscribe"}));
+  check_cmd->add_flag("--ww-deps", check_args.ww_deps, "Infer write-write dependencies (G1c becomes allowed)");
+  check_cmd->add_option("--json", check_args.json, "Write the result as JSON to FILE");
+  check_cmd->add_flag("-f,--force", check_args.force, "Overwrite an existing JSON file");
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
   auto* help_cmd = app.add_subcommand("help", "Show this help");
@@ -183,6 +265,14 @@ int main(int argc, char** argv) {
   if (*help_cmd) {
     std::cout << help_text;
     return kExitOk;
+  }
+  if (*check_cmd) {
+    try {
+      return cmd_check(check_args);
+    } catch (const std::exception& e) {
+      std::cerr << "kafkasim: internal error: " << e.what() << "\n";
+      return kExitInternal;
+    }
   }
   if (*run_cmd) {
     try {

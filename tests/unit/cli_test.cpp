@@ -3,6 +3,7 @@
 
 #include <array>
 #include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <sys/wait.h>
 
@@ -98,4 +99,60 @@ TEST(Cli, HistoryFileHoldsEveryOperation) {
   EXPECT_LE(oks, invokes) << "every completion has an invocation";
   EXPECT_EQ(kafkasim("run " + source_path("scenarios/quickstart.lua").string() + " --quiet --until 1s --history " + history.string()).code, 64)
       << "an existing file is not overwritten without --force";
+}
+
+TEST(Cli, CheckReadsHistoriesFromElsewhere) {
+  // Jepsen's shape: integer keys and values, pairing by process.
+  const auto good = write_file("ext_good.json", R"([
+    {"index":0,"process":0,"type":"invoke","f":"send","value":[["send",1,5]]},
+    {"index":1,"process":0,"type":"ok","f":"send","value":[["send",1,[0,5]]]},
+    {"index":2,"process":1,"type":"invoke","f":"poll","value":[["poll"]]},
+    {"index":3,"process":1,"type":"ok","f":"poll","value":[["poll",{"1":[[0,5]]}]]}])");
+  auto ok = kafkasim("check " + good.string());
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("valid      true"), std::string::npos);
+  // Two values at one offset, and a write of process 0 that is read later than a higher one.
+  const auto bad = write_file("ext_bad.jsonl",
+      "{\"process\":0,\"type\":\"invoke\",\"f\":\"send\",\"value\":[[\"send\",1,5]]}\n"
+      "{\"process\":0,\"type\":\"ok\",\"f\":\"send\",\"value\":[[\"send\",1,[0,5]]]}\n"
+      "{\"process\":1,\"type\":\"invoke\",\"f\":\"poll\",\"value\":[[\"poll\"]]}\n"
+      "{\"process\":1,\"type\":\"ok\",\"f\":\"poll\",\"value\":[[\"poll\",{\"1\":[[0,6]]}]]}\n");
+  const auto json = scratch_dir() / "ext_bad_result.json";
+  std::filesystem::remove(json);
+  auto found = kafkasim("check " + bad.string() + " --json " + json.string());
+  EXPECT_EQ(found.code, 1) << found.out;
+  EXPECT_NE(found.out.find("inconsistent-offsets"), std::string::npos) << found.out;
+  std::ifstream in(json);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("\"valid\": false"), std::string::npos) << text.str();
+  // Malformed input: exit 2 with the operation named.
+  const auto broken = write_file("ext_broken.jsonl", "{\"process\":0,\"type\":\"okk\",\"f\":\"send\"}\n");
+  auto err = kafkasim("check " + broken.string());
+  EXPECT_EQ(err.code, 2);
+  EXPECT_NE(err.out.find("operation 1: type \"okk\""), std::string::npos) << err.out;
+}
+
+TEST(Cli, ARunsHistoryChecksTheSameOutsideTheRun) {
+  const auto history = scratch_dir() / "roundtrip.jsonl";
+  std::filesystem::remove(history);
+  auto r = kafkasim("run " + source_path("scenarios/group_commit_before_process.lua").string() + " --quiet --history " + history.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto c = kafkasim("check " + history.string() + " --sub-via subscribe");
+  EXPECT_EQ(c.code, 0) << c.out;
+  EXPECT_NE(c.out.find("valid      true"), std::string::npos) << c.out;
+}
+
+TEST(Cli, RunWritesItsResultAsJson) {
+  const auto json = scratch_dir() / "run_result.json";
+  std::filesystem::remove(json);
+  auto r = kafkasim("run " + source_path("scenarios/group_static_restart.lua").string() + " --quiet --json " + json.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(json);
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const char* field : {"\"scenario\"", "\"seed\": 12", "\"exit_code\": 0", "\"trace_hash\"", "\"checks\"",
+                            "expect delivery exactly-once (indexers)", "\"anomalies\"", "\"valid\": true"}) {
+    EXPECT_NE(text.str().find(field), std::string::npos) << field << " missing in " << text.str().substr(0, 400);
+  }
 }
