@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 namespace check {
@@ -48,8 +49,9 @@ struct KeyOrder {
   std::map<int64_t, std::set<std::string>> log;
   std::vector<std::set<std::string>> dense;     // index -> values at that index
   std::vector<int64_t> offset_of;               // index -> Kafka offset
-  std::map<std::string, int64_t> by_value;      // value -> index of its *last* appearance
-  std::map<std::string, int64_t> first_index;   // value -> index of its first appearance
+  // Looked up only, never iterated, so hash maps keep the output deterministic.
+  std::unordered_map<std::string, int64_t> by_value;     // value -> index of its *last* appearance
+  std::unordered_map<std::string, int64_t> first_index;  // value -> index of its first appearance
 
   // Jepsen's by-index: one value per index (the smallest, where an offset holds several).
   const std::string& at(int64_t i) const { return *dense[static_cast<size_t>(i)].begin(); }
@@ -130,15 +132,19 @@ Analysis analyze(const History& h) {
       }
   }
 
-  // Per-process order: by invocation position (a process may have many ops outstanding).
-  for (const Op* op : a.completions) a.by_process[op->process].push_back(op);
-  auto invoked = [&](const Op* op) {
+  // Per-process order: by invocation position (a process may have many ops outstanding). The
+  // sort key is computed once per op, not in every comparison.
+  std::map<std::string, std::vector<std::pair<std::pair<int64_t, int64_t>, const Op*>>> keyed;
+  for (const Op* op : a.completions) {
     auto it = invoked_at.find(op->id);
-    return std::make_pair(it == invoked_at.end() ? op->index : it->second, op->index);
-  };
-  for (auto& [p, ops] : a.by_process)
-    std::stable_sort(ops.begin(), ops.end(),
-                     [&](const Op* x, const Op* y) { return invoked(x) < invoked(y); });
+    keyed[op->process].push_back({{it == invoked_at.end() ? op->index : it->second, op->index}, op});
+  }
+  for (auto& [p, ops] : keyed) {
+    std::sort(ops.begin(), ops.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    auto& out = a.by_process[p];
+    out.reserve(ops.size());
+    for (const auto& [key, op] : ops) out.push_back(op);
+  }
 
   // Version orders: every poll (even of fail/info ops: consumers must never return bad data),
   // and the sends with known offsets of ops that must have committed. Fail sends never count.
