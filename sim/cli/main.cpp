@@ -18,6 +18,8 @@
 #include "sim/check/history_json.hpp"
 #include "sim/check/history_sink.hpp"
 #include "sim/check/jepsen.hpp"
+#include "sim/cli/sweep_command.hpp"
+#include "sim/cli/test_command.hpp"
 #include "sim/lua/runtime.hpp"
 #include "sim/trace.hpp"
 
@@ -236,6 +238,22 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("-q,--quiet", run.quiet, "No note()/log() lines on standard error");
   run_cmd->add_flag("-f,--force", run.force, "Overwrite an existing trace or history file");
 
+  sim::cli::TestArgs test_args;
+  auto* test_cmd = app.add_subcommand("test", "Run every scenario under the paths as a test suite (each seed; N passed, N failed)");
+  test_cmd->add_option("paths", test_args.paths, "Scenario files or directories")->required();
+  test_cmd->add_option("--seeds", test_args.seeds, "A seed or a range such as 1..100 (default: each scenario's own)");
+  test_cmd->add_option("--junit", test_args.junit, "Write JUnit XML to FILE");
+  test_cmd->add_flag("-f,--force", test_args.force, "Overwrite an existing JUnit file");
+
+  sim::cli::SweepArgs sweep_args;
+  auto* sweep_cmd = app.add_subcommand("sweep", "Run one scenario over a range of seeds in parallel processes");
+  sweep_cmd->add_option("scenario", sweep_args.scenario, "Scenario file (.lua)")->required();
+  sweep_cmd->add_option("--seeds", sweep_args.seeds, "A range such as 1..1000")->required();
+  sweep_cmd->add_option("-j,--jobs", sweep_args.jobs, "Processes at once (default: one per core)");
+  sweep_cmd->add_option("--shard", sweep_args.shard, "K/N: run only this machine's share of the seeds");
+  sweep_cmd->add_flag("--stop-on-first", sweep_args.stop_on_first, "Stop at the first failing seed");
+  sweep_cmd->add_option("--set", sweep_args.sets, "Override a param: name=value (repeatable)");
+
   CheckArgs check_args;
   auto* check_cmd = app.add_subcommand("check", "Check a history recorded elsewhere (JSON array or JSON lines) with Jepsen's Kafka checks");
   check_cmd->add_option("history", check_args.history, "History file")->required();
@@ -265,6 +283,22 @@ int main(int argc, char** argv) {
   if (*help_cmd) {
     std::cout << help_text;
     return kExitOk;
+  }
+  if (*sweep_cmd) {
+    try {
+      return sim::cli::cmd_sweep(sweep_args);
+    } catch (const std::exception& e) {
+      std::cerr << "kafkasim: internal error: " << e.what() << "\n";
+      return kExitInternal;
+    }
+  }
+  if (*test_cmd) {
+    try {
+      return sim::cli::cmd_test(test_args);
+    } catch (const std::exception& e) {
+      std::cerr << "kafkasim: internal error: " << e.what() << "\n";
+      return kExitInternal;
+    }
   }
   if (*check_cmd) {
     try {

@@ -1,11 +1,14 @@
 // The kafkasim binary: exit codes and the run summary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <sstream>
 #include <cstdio>
 #include <sys/wait.h>
+
+#include <fmt/format.h>
 
 #include "scenario_helpers.hpp"
 
@@ -155,4 +158,72 @@ TEST(Cli, RunWritesItsResultAsJson) {
                             "expect delivery exactly-once (indexers)", "\"anomalies\"", "\"valid\": true"}) {
     EXPECT_NE(text.str().find(field), std::string::npos) << field << " missing in " << text.str().substr(0, 400);
   }
+}
+
+TEST(Cli, TestRunsEveryScenarioWithJunitAndAClosingLine) {
+  const auto dir = scratch_dir() / "suite";
+  std::filesystem::remove_all(dir);
+  write_file("suite/good.lua", "scenario { name = \"good\", duration = \"1s\" }\ncheck(\"fine\", true)\n");
+  write_file("suite/bad.lua", "scenario { name = \"bad\", duration = \"1s\" }\ncheck(\"broken\", false, \"it is broken\")\n");
+  write_file("suite/lib/helper.lua", "return {}\n");
+  const auto junit = scratch_dir() / "suite.xml";
+  std::filesystem::remove(junit);
+  auto r = kafkasim("test " + dir.string() + " --seeds 1..2 --junit " + junit.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("2 passed, 2 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAIL  "), std::string::npos);
+  EXPECT_NE(r.out.find("replay: kafkasim run "), std::string::npos);
+  EXPECT_EQ(r.out.find("helper.lua"), std::string::npos) << "lib/ holds modules, not scenarios";
+  std::ifstream in(junit);
+  std::stringstream x;
+  x << in.rdbuf();
+  EXPECT_NE(x.str().find("tests=\"4\" failures=\"2\""), std::string::npos) << x.str();
+  EXPECT_NE(x.str().find("<failure message=\"broken: it is broken\">replay: kafkasim run "), std::string::npos) << x.str();
+  auto gh = kafkasim("test " + (dir / "bad.lua").string() + " 2>&1; true; GITHUB_ACTIONS=true " + std::string(KAFKASIM_BINARY) + " test " + (dir / "bad.lua").string());
+  EXPECT_NE(gh.out.find("::error file="), std::string::npos) << gh.out;
+  EXPECT_EQ(kafkasim("test " + dir.string() + " --seeds 5..2").code, 64);
+}
+
+// Which seeds fail depends only on the seed: the same FAIL lines whatever the parallelism, and
+// shards that partition the range.
+TEST(Cli, SweepRunsSeedsInParallelProcessesAndNamesEveryFailingSeed) {
+  write_file("sweep/dice.lua",
+             "scenario { name = \"dice\", duration = \"1s\" }\n"
+             "check(\"not a one\", math.random(1, 4) ~= 1, \"rolled a one\")\n");
+  const std::string scenario = (scratch_dir() / "sweep/dice.lua").string();
+  auto lines = [](const std::string& out, const std::string& prefix) {
+    std::vector<std::string> found;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(prefix, 0) == 0) found.push_back(line);
+    return found;
+  };
+  auto serial = kafkasim("sweep " + scenario + " --seeds 1..40 -j 1 2>/dev/null");
+  auto parallel = kafkasim("sweep " + scenario + " --seeds 1..40 -j 3 2>/dev/null");
+  const auto failing = lines(serial.out, "FAIL  seed ");
+  ASSERT_GT(failing.size(), 0u) << serial.out;
+  ASSERT_LT(failing.size(), 40u) << serial.out;
+  EXPECT_EQ(serial.code, 1);
+  EXPECT_EQ(failing, lines(parallel.out, "FAIL  seed "));
+  EXPECT_NE(serial.out.find(fmt::format("{} passed, {} failed", 40 - failing.size(), failing.size())), std::string::npos)
+      << serial.out;
+  EXPECT_EQ(lines(serial.out, "      replay: kafkasim run ").size(), failing.size()) << serial.out;
+  EXPECT_NE(serial.out.find("--seed "), std::string::npos);
+
+  // Two shards run disjoint halves whose failures add up to the whole.
+  auto first = kafkasim("sweep " + scenario + " --seeds 1..40 --shard 1/2 2>/dev/null");
+  auto second = kafkasim("sweep " + scenario + " --seeds 1..40 --shard 2/2 2>/dev/null");
+  auto halves = lines(first.out, "FAIL  seed ");
+  for (const auto& l : lines(second.out, "FAIL  seed ")) halves.push_back(l);
+  std::sort(halves.begin(), halves.end());
+  auto whole = failing;
+  std::sort(whole.begin(), whole.end());
+  EXPECT_EQ(halves, whole);
+
+  auto stop = kafkasim("sweep " + scenario + " --seeds 1..40 -j 1 --stop-on-first 2>/dev/null");
+  EXPECT_EQ(lines(stop.out, "FAIL  seed ").size(), 1u) << stop.out;
+  EXPECT_NE(stop.out.find("stopped at the first failure"), std::string::npos) << stop.out;
+
+  EXPECT_EQ(kafkasim("sweep " + scenario + " --seeds 1..4 --shard 3/2").code, 64);
+  EXPECT_EQ(kafkasim("sweep " + scenario + " --seeds x").code, 64);
 }

@@ -1,0 +1,39 @@
+#include "sim/cli/run_outcome.hpp"
+
+#include <fmt/format.h>
+
+namespace sim::cli {
+
+std::optional<std::pair<uint64_t, uint64_t>> parse_seed_range(const std::string& text) {
+  auto number = [](const std::string& s) -> std::optional<uint64_t> {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 18) return std::nullopt;
+    return std::stoull(s);
+  };
+  const size_t dots = text.find("..");
+  if (dots == std::string::npos) {
+    auto n = number(text);
+    if (!n) return std::nullopt;
+    return std::make_pair(*n, *n);
+  }
+  auto a = number(text.substr(0, dots)), b = number(text.substr(dots + 2));
+  if (!a || !b || *a > *b) return std::nullopt;
+  return std::make_pair(*a, *b);
+}
+
+std::string first_failure(const lua::RunResult& r) {
+  if (!r.error.empty()) return r.error;
+  for (const auto& c : r.checks)
+    if (!c.held) return fmt::format("{}: {}", c.name, c.detail);
+  if (r.exit_code != 0) return fmt::format("exit code {}", r.exit_code);
+  return {};
+}
+
+std::vector<std::string> anomaly_kinds(const lua::RunResult& r) {
+  std::vector<std::string> out;
+  if (!r.anomalies) return out;
+  for (const auto& [name, list] : r.anomalies->anomalies)
+    if (!list.empty()) out.push_back(name);  // the map keeps them sorted
+  return out;
+}
+
+}  // namespace sim::cli

@@ -1,0 +1,25 @@
+#pragma once
+// What `test` and `sweep` say about one run: the seed ranges they accept and the one-line reason
+// a run failed.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/lua/runtime.hpp"
+
+namespace sim::cli {
+
+// "3..7" -> {3, 7}; "5" -> {5, 5}; nothing for malformed text.
+std::optional<std::pair<uint64_t, uint64_t>> parse_seed_range(const std::string& text);
+
+// Empty when the run passed; otherwise its error, its first failed check ("name: detail"), or
+// its exit code.
+std::string first_failure(const lua::RunResult& r);
+
+// The anomaly kinds found in the run's history, sorted ("duplicate", "lost-write", ...); empty
+// when the scenario declared no expectations (its history was not checked).
+std::vector<std::string> anomaly_kinds(const lua::RunResult& r);
+
+}  // namespace sim::cli
