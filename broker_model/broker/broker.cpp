@@ -30,12 +30,13 @@ TruncationMode truncation_mode_for(const std::string& ibp) {
   return TruncationMode::fetch_diverging;
 }
 
-Broker::Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet config)
+Broker::Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet config, Bugs bugs)
     : id_(id),
       rack_(std::move(rack)),
       layout_(std::move(layout)),
       config_(std::move(config)),
       truncation_(truncation_mode_for(config_.string("inter.broker.protocol.version"))),
+      bugs_(bugs),
       lag_max_(sim::Duration::millis(config_.integer("replica.lag.time.max.ms"))),
       flush_messages_(config_.integer("flush.messages")),
       fetch_wait_ms_(static_cast<int32_t>(config_.integer("replica.fetch.wait.max.ms"))),

@@ -17,6 +17,7 @@
 #include "broker_model/config/config.hpp"
 #include "broker_model/group/group_state.hpp"
 #include "broker_model/protocol/group_messages.hpp"
+#include "broker_model/broker/bugs.hpp"
 #include "sim/node.hpp"
 
 namespace kafka {
@@ -25,7 +26,7 @@ TruncationMode truncation_mode_for(const std::string& inter_broker_protocol_vers
 
 class Broker final : public sim::Node {
  public:
-  Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet config);
+  Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet config, Bugs bugs = {});
 
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
@@ -154,6 +155,7 @@ class Broker final : public sim::Node {
   ClusterLayout layout_;
   ConfigSet config_;
   TruncationMode truncation_;
+  Bugs bugs_;
   // Settings read on every produce and fetch, resolved once from config_.
   sim::Duration lag_max_;
   int64_t flush_messages_;

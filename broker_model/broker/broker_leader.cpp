@@ -67,7 +67,9 @@ void Broker::handle_produce(sim::Context& ctx, sim::NodeId from, const ProduceRe
     d.required.push_back(res.error == Error::NONE ? required : -1);
   }
   if (req.acks == 0) return;  // no response at all
-  if (req.acks == 1) std::fill(d.required.begin(), d.required.end(), -1);
+  if (req.acks == 1 || (req.acks == -1 && bugs_.acks_all_before_isr)) {
+    std::fill(d.required.begin(), d.required.end(), -1);
+  }
   const uint64_t id = next_delayed_++;
   d.timer = ctx.set_timer(sim::Duration::millis(req.timeout_ms), kDelayedProduceTag + id);
   delayed_.emplace(id, std::move(d));

@@ -50,6 +50,11 @@ struct DeliveryReport {
   bool exactly_once() const { return at_most_once() && at_least_once(); }
 };
 
+// Acknowledged writes that no replica's final log holds ("value@topic-partition", in history
+// order): lost whatever any consumer did. Jepsen's lost-write needs a read past the record to
+// notice; this needs none.
+std::vector<std::string> lost_acknowledged_writes(const History& history, const GroundTruth& truth);
+
 // The report for one group, over the acknowledged sends to `topics` (all topics when empty).
 DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth, const std::string& group,
                                 const std::set<std::string>& topics);

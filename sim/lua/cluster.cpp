@@ -171,7 +171,7 @@ void push_ids(lua_State* L, const std::vector<kafka::BrokerId>& ids) {
 int l_cluster(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   World& w = rt.world();
-  TableReader r(L, 1, "cluster", {"brokers", "controllers", "racks", "network", "broker"});
+  TableReader r(L, 1, "cluster", {"brokers", "controllers", "racks", "network", "broker", "bugs"});
   const int64_t n = r.integer("brokers").value_or(3);
   if (n < 1 || n > 100) fail("cluster.brokers: between 1 and 100 brokers");
   if (r.integer("controllers").value_or(1) != 1) {
@@ -195,6 +195,22 @@ int l_cluster(lua_State* L) {
     }
     lua_pop(L, 1);
   }
+  kafka::Bugs bugs;
+  if (r.has("bugs")) {
+    const int idx = r.push("bugs");
+    if (lua_type(L, idx) != LUA_TTABLE) fail("cluster.bugs: expected a list of bug switch names, such as { \"acks_all_before_isr\" }");
+    for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
+      lua_rawgeti(L, idx, i);
+      const char* name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
+      if (!name || !bugs.enable(name)) {
+        std::string known;
+        for (const auto& k : kafka::Bugs::names()) known += (known.empty() ? "" : ", ") + k;
+        fail(fmt::format("cluster.bugs[{}]: not a bug switch (known: {})", i, known));
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
   // Nodes: the controller, then brokers 1..n.
   c->layout.controller = w.add_node("controller", nullptr, racks.empty() ? "" : racks.front());
   for (int64_t b = 1; b <= n; ++b) {
@@ -206,7 +222,7 @@ int l_cluster(lua_State* L) {
   w.set_factory(layout.controller, [layout, config] { return std::make_unique<kafka::Controller>(layout, config); });
   for (const auto& [b, node] : layout.brokers) {
     const std::string rack = w.topology().rack(node);
-    w.set_factory(node, [b = b, rack, layout, config] { return std::make_unique<kafka::Broker>(b, rack, layout, config); });
+    w.set_factory(node, [b = b, rack, layout, config, bugs] { return std::make_unique<kafka::Broker>(b, rack, layout, config, bugs); });
   }
   if (r.has("network")) {
     configure_network(w, L, r.push("network"), "cluster.network");

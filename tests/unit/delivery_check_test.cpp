@@ -92,3 +92,19 @@ TEST(DeliveryCheck, TopicsLimitTheRecordsConsidered) {
   EXPECT_EQ(r.acknowledged, 1);
   EXPECT_TRUE(r.exactly_once());
 }
+
+TEST(DeliveryCheck, LostAcknowledgedWritesNeedNoConsumer) {
+  History h = acked({{"t-0", "a"}, {"t-0", "b"}, {"t-1", "c"}});
+  Op failed;  // a send that failed was never acknowledged: its absence is no loss
+  failed.index = 100;
+  failed.f = "send";
+  failed.type = OpType::fail;
+  failed.sends.push_back({"t-1", "x", std::nullopt});
+  h.ops.push_back(failed);
+  GroundTruth truth;
+  truth.final_logs["t-0"] = {"a"};
+  EXPECT_EQ(lost_acknowledged_writes(h, truth), (std::vector<std::string>{"b@t-0", "c@t-1"}));
+  truth.final_logs["t-0"].insert("b");
+  truth.final_logs["t-1"] = {"c"};
+  EXPECT_TRUE(lost_acknowledged_writes(h, truth).empty());
+}
