@@ -17,7 +17,7 @@
 #include "broker_model/config/config.hpp"
 #include "broker_model/group/group_state.hpp"
 #include "broker_model/protocol/group_messages.hpp"
-#include "broker_model/broker/bugs.hpp"
+#include "broker_model/config/bugs.hpp"
 #include "sim/node.hpp"
 
 namespace kafka {

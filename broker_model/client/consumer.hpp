@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "broker_model/cluster_layout.hpp"
+#include "broker_model/config/bugs.hpp"
 #include "broker_model/config/config.hpp"
 #include "broker_model/protocol/group_messages.hpp"
 #include "sim/node.hpp"
@@ -73,7 +74,8 @@ struct ConsumerApp {
 
 class Consumer final : public sim::Node {
  public:
-  Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, GroupLedger& ledger);
+  Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, GroupLedger& ledger,
+           Bugs bugs = {});
 
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
@@ -180,6 +182,7 @@ class Consumer final : public sim::Node {
   ConfigSet config_;
   ConsumerApp app_;
   GroupLedger& ledger_;
+  Bugs bugs_;
   std::string group_id_;
   std::optional<std::string> instance_id_;
 

@@ -195,7 +195,7 @@ int l_cluster(lua_State* L) {
     }
     lua_pop(L, 1);
   }
-  kafka::Bugs bugs;
+  kafka::Bugs& bugs = c->bugs;
   if (r.has("bugs")) {
     const int idx = r.push("bugs");
     if (lua_type(L, idx) != LUA_TTABLE) fail("cluster.bugs: expected a list of bug switch names, such as { \"acks_all_before_isr\" }");

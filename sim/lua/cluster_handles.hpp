@@ -113,6 +113,7 @@ class Cluster final : public FaultTarget {
   World& world_;
   kafka::KafkaVersion version;
   kafka::ConfigSet broker_config;
+  kafka::Bugs bugs;  // switched on for every broker and client of the cluster
   kafka::ClusterLayout layout;
   std::vector<ProducerHandle*> producers;
   std::vector<NodeId> clients;  // producer and consumer nodes

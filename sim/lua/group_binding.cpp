@@ -42,7 +42,10 @@ void start_member(GroupHandle& g) {
   kafka::GroupLedger* ledger = g.ledger.get();
   const kafka::ClusterLayout layout = g.cluster->layout;
   const kafka::ConsumerApp app = g.app;
-  w.set_factory(node, [name, layout, cfg, app, ledger] { return std::make_unique<kafka::Consumer>(name, layout, cfg, app, *ledger); });
+  const kafka::Bugs bugs = g.cluster->bugs;
+  w.set_factory(node, [name, layout, cfg, app, ledger, bugs] {
+    return std::make_unique<kafka::Consumer>(name, layout, cfg, app, *ledger, bugs);
+  });
   w.start(node);
   g.members.push_back(node);
   g.retired.push_back(false);

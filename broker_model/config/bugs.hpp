@@ -1,5 +1,5 @@
 #pragma once
-// Bug switches: real classes of replication bug that a scenario can switch on (all off by
+// Bug switches: real classes of bug in brokers and clients that a scenario can switch on (all off by
 // default) to show that the checker catches them. Each names what goes wrong, not a fix.
 #include <optional>
 #include <string>
@@ -12,12 +12,18 @@ struct Bugs {
   // in-sync replicas do: acks=all degrades to acks=1 and a leader crash loses acknowledged writes.
   bool acks_all_before_isr = false;
 
+  // The consumer commits its fetch position, which runs ahead over records fetched but not yet
+  // returned by poll(), instead of the position after the records handed to the application:
+  // a crash then skips the buffered records, and at-least-once fails.
+  bool consumer_commits_fetched = false;
+
   // Sets the switch called `name`; false when no switch has that name.
   bool enable(const std::string& name) {
     if (name == "acks_all_before_isr") return acks_all_before_isr = true;
+    if (name == "consumer_commits_fetched") return consumer_commits_fetched = true;
     return false;
   }
-  static std::vector<std::string> names() { return {"acks_all_before_isr"}; }
+  static std::vector<std::string> names() { return {"acks_all_before_isr", "consumer_commits_fetched"}; }
 };
 
 }  // namespace kafka
