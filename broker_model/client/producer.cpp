@@ -32,12 +32,13 @@ Producer::Settings::Settings(const ConfigSet& c)
       ignore_keys(c.boolean("partitioner.ignore.keys")),
       adaptive(c.boolean("partitioner.adaptive.partitioning.enable")) {}
 
-Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, ProducerLedger& ledger)
+Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, ProducerLedger& ledger, Bugs bugs)
     : client_id_(std::move(client_id)),
       layout_(std::move(layout)),
       config_(std::move(config)),
       settings_(config_),
       ledger_(ledger),
+      bugs_(bugs),
       acks_(producer_acks(config_)),
       idempotent_(config_.boolean("enable.idempotence")) {}
 
@@ -390,6 +391,12 @@ void Producer::retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error er
     return;
   }
   if (retriable && b->attempts <= settings_.retries) {
+    if (idempotent_ && bugs_.producer_resequences_retries && b->base_sequence != kNoSequence) {
+      // The bug: the retry goes out as new records under fresh sequence numbers, so a broker
+      // that appended the first attempt appends it again.
+      b->base_sequence = next_sequence_[tp];
+      next_sequence_[tp] += static_cast<int32_t>(b->records.size());
+    }
     reenqueue(ctx, b);
     ctx.trace("producer.retry", {{"client_id", sim::Value(client_id_)},
                                  {"topic", sim::Value(b->topic)},

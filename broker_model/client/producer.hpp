@@ -15,6 +15,7 @@
 
 #include "broker_model/client/partitioner.hpp"
 #include "broker_model/cluster_layout.hpp"
+#include "broker_model/config/bugs.hpp"
 #include "broker_model/config/config.hpp"
 #include "sim/node.hpp"
 
@@ -71,7 +72,7 @@ class Producer final : public sim::Node {
  public:
   using Callback = std::function<void(sim::Context&, const SendResult&)>;
 
-  Producer(std::string client_id, ClusterLayout layout, ConfigSet config, ProducerLedger& ledger);
+  Producer(std::string client_id, ClusterLayout layout, ConfigSet config, ProducerLedger& ledger, Bugs bugs = {});
 
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
@@ -176,6 +177,7 @@ class Producer final : public sim::Node {
   ConfigSet config_;
   Settings settings_;
   ProducerLedger& ledger_;
+  Bugs bugs_;
   int16_t acks_;
   bool idempotent_;
 

@@ -17,13 +17,21 @@ struct Bugs {
   // a crash then skips the buffered records, and at-least-once fails.
   bool consumer_commits_fetched = false;
 
+  // An idempotent producer gives a batch it retries fresh sequence numbers, as if it were new
+  // records: the broker cannot tell the retry from the first attempt it already appended, and
+  // the log holds the records twice.
+  bool producer_resequences_retries = false;
+
   // Sets the switch called `name`; false when no switch has that name.
   bool enable(const std::string& name) {
     if (name == "acks_all_before_isr") return acks_all_before_isr = true;
     if (name == "consumer_commits_fetched") return consumer_commits_fetched = true;
+    if (name == "producer_resequences_retries") return producer_resequences_retries = true;
     return false;
   }
-  static std::vector<std::string> names() { return {"acks_all_before_isr", "consumer_commits_fetched"}; }
+  static std::vector<std::string> names() {
+    return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries"};
+  }
 };
 
 }  // namespace kafka

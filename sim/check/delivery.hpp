@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sim/check/history.hpp"
+#include "sim/check/replicas.hpp"
 
 namespace check {
 
@@ -31,6 +32,7 @@ struct ProcessedRecord {
 struct GroundTruth {
   std::vector<ProcessedRecord> processed;                    // in processing order
   std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
+  std::map<std::string, std::vector<ReplicaLog>> replicas;  // topic-partition -> each live replica's log and HW
 };
 
 struct DeliveryReport {

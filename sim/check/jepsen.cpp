@@ -576,6 +576,21 @@ void cycles(const Analysis& a, bool ww_deps, Anomalies& g0, Anomalies& g1c) {
 
 }  // namespace
 
+std::string duplicate_value(const Anomaly& a) {
+  static const std::string prefix = "value ", infix = " appears at ";
+  if (a.detail.rfind(prefix, 0) != 0) return {};
+  const size_t end = a.detail.find(infix);
+  return end == std::string::npos ? std::string() : a.detail.substr(prefix.size(), end - prefix.size());
+}
+
+const std::vector<std::string>& known_anomalies() {
+  static const std::vector<std::string> names = {
+      "lost-write", "duplicate", "inconsistent-offsets", "G1a", "precommitted-read", "poll-skip",
+      "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll", "int-send-skip", "int-nonmonotonic-send",
+      "nonmonotonic-send", "unseen", "G0", "G1c", "replica-divergence"};
+  return names;
+}
+
 std::vector<std::string> allowed_anomalies(const CheckOptions& options) {
   std::vector<std::string> out{"G0", "int-send-skip"};
   if (options.sub_via_subscribe) {

@@ -43,4 +43,12 @@ CheckResult check_history(const History& h, const CheckOptions& options = {});
 // nonmonotonic-poll under subscribe; G1c under ww-deps). Sorted.
 std::vector<std::string> allowed_anomalies(const CheckOptions& options);
 
+// The value a "duplicate" anomaly from check_history is about (its detail begins "value V
+// appears at ..."); empty for other anomalies.
+std::string duplicate_value(const Anomaly& a);
+
+// Every anomaly name the checker can report: Jepsen's, then ours from the final state
+// ("replica-divergence", sim/check/replicas.hpp). For validating names users write.
+const std::vector<std::string>& known_anomalies();
+
 }  // namespace check

@@ -242,9 +242,26 @@ int l_cluster(lua_State* L) {
         const std::string partition = file.substr(0, slash);
         const FileId f = disk.open(file);
         const auto entries = disk.read(f);
+        // A live replica's log with its HW, for the replica consistency check.
+        const size_t dash = partition.rfind('-');
+        const kafka::Broker* br = cluster->broker(b);
+        const kafka::Replica* replica =
+            br && dash != std::string::npos ? br->replica(partition.substr(0, dash), std::atoi(partition.c_str() + dash + 1)) : nullptr;
+        check::ReplicaLog* log = nullptr;
+        if (replica) {
+          log = &truth.replicas[partition].emplace_back();
+          log->replica = fmt::format("broker-{}", b);
+          log->high_watermark = replica->log->high_watermark();
+        }
         for (size_t i = 0; i < entries.size(); ++i) {
           if (i + 1 == entries.size() && disk.last_entry_torn(f)) break;
-          for (const kafka::Record& rec : *static_cast<const kafka::RecordBatch&>(*entries[i]).records) truth.final_logs[partition].insert(rec.value);
+          const auto& batch = static_cast<const kafka::RecordBatch&>(*entries[i]);
+          int64_t offset = batch.base_offset;
+          for (const kafka::Record& rec : *batch.records) {
+            truth.final_logs[partition].insert(rec.value);
+            if (log) log->records.emplace_back(offset, rec.value);
+            ++offset;
+          }
         }
       }
     }
@@ -326,8 +343,9 @@ int l_producer(lua_State* L) {
   handle->node = c.world().add_node(id, nullptr);
   kafka::ProducerLedger* ledger = handle->ledger.get();
   const kafka::ClusterLayout layout = c.layout;
-  c.world().set_factory(handle->node, [id, layout, cfg, ledger] {
-    return std::make_unique<kafka::Producer>(id, layout, cfg, *ledger);
+  const kafka::Bugs bugs = c.bugs;
+  c.world().set_factory(handle->node, [id, layout, cfg, ledger, bugs] {
+    return std::make_unique<kafka::Producer>(id, layout, cfg, *ledger, bugs);
   });
   c.world().start(handle->node);
   c.producers.push_back(handle.get());

@@ -147,9 +147,17 @@ int l_check(lua_State* L) {
   return 0;
 }
 
+// A name the checker can report, or a usage error with the nearest known name.
+void check_anomaly_name(const std::string& name, const char* where) {
+  const auto& known = check::known_anomalies();
+  if (std::find(known.begin(), known.end(), name) == known.end())
+    fail(fmt::format("{}: \"{}\" is not an anomaly the checker reports (docs/checker.md){}", where, name, suggestion(name, known)));
+}
+
 int l_expect_anomaly(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   const std::string name = luaL_checkstring(L, 1);
+  check_anomaly_name(name, "expect_anomaly");
   Runtime::Expectation e;
   e.name = "expect_anomaly " + name;
   e.anomaly = name;
@@ -185,6 +193,7 @@ int l_expect(lua_State* L) {
       for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
         lua_rawgeti(L, idx, i);
         if (lua_type(L, -1) != LUA_TSTRING) fail("expect.no_anomalies: a list of anomaly names");
+        check_anomaly_name(lua_tostring(L, -1), "expect.no_anomalies");
         e.absent.emplace_back(lua_tostring(L, -1));
         lua_pop(L, 1);
       }

@@ -185,7 +185,23 @@ void Runtime::judge_expectations(RunResult& result) {
   if (expectations_.empty() || !history_) return;
   check::CheckOptions opts;
   opts.sub_via_subscribe = true;  // groups subscribe: rebalances move partitions between members
-  const check::CheckResult found = check::check_history(history_->history(), opts);
+  check::GroundTruth truth;
+  truth.processed = std::move(processed_->processed());
+  for (auto& f : final_state_) f(truth);
+  check::CheckResult found = check::check_history(history_->history(), opts);
+  // Our own anomaly, from the final state (docs/checker.md).
+  auto divergence = check::replica_divergence(truth.replicas);
+  if (!divergence.empty()) {
+    found.valid = false;
+    found.anomalies["replica-divergence"] = std::move(divergence);
+  }
+  // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
+  std::set<std::string> seen;
+  for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + check::duplicate_value(d));
+  for (auto& d : check::log_duplicates(truth.replicas, seen)) {
+    found.valid = false;
+    found.anomalies["duplicate"].push_back(std::move(d));
+  }
   result.anomalies = found;
   auto count = [&](const std::string& name) {
     auto it = found.anomalies.find(name);
@@ -196,9 +212,6 @@ void Runtime::judge_expectations(RunResult& result) {
     if (it == found.anomalies.end() || it->second.empty()) return std::string();
     return it->second.front().detail;
   };
-  check::GroundTruth truth;
-  truth.processed = std::move(processed_->processed());
-  for (auto& f : final_state_) f(truth);
   for (const Expectation& e : expectations_) {
     if (!e.delivery.empty() || !e.order.empty()) {
       std::vector<std::string> targets;

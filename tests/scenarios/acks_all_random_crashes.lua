@@ -13,7 +13,7 @@ scenario {
 local bugs = {}
 for name in string.gmatch(param("bugs", ""), "[^,]+") do bugs[#bugs + 1] = name end
 
-expect { lost_acked_writes = 0 }
+expect { lost_acked_writes = 0, max_duplicates = 0, no_anomalies = { "replica-divergence" } }
 
 -- flush.messages = 1: every append is on disk before it is acknowledged, so a crash loses no
 -- acknowledged data by itself. Without it, a broker that restarts within the controller's

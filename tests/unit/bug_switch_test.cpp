@@ -69,7 +69,8 @@ TEST_P(BugSwitch, IsCaughtWithin100Seeds) {
 }
 INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                          ::testing::Values(Hunt{"acks_all_before_isr", kBrokerCrashes, "lost_acked_writes"},
-                                           Hunt{"consumer_commits_fetched", kMemberCrashes, "at-least-once"}),
+                                           Hunt{"consumer_commits_fetched", kMemberCrashes, "at-least-once"},
+                                           Hunt{"producer_resequences_retries", kBrokerCrashes, "max_duplicates"}),
                          [](const auto& info) { return std::string(info.param.bug); });
 
 TEST(BugSwitches, AnUnknownSwitchIsAnErrorNamingTheKnownOnes) {

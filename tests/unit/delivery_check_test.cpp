@@ -108,3 +108,48 @@ TEST(DeliveryCheck, LostAcknowledgedWritesNeedNoConsumer) {
   truth.final_logs["t-1"] = {"c"};
   EXPECT_TRUE(lost_acknowledged_writes(h, truth).empty());
 }
+
+TEST(ReplicaDivergence, DifferentRecordsBelowBothHighWatermarks) {
+  std::map<std::string, std::vector<ReplicaLog>> replicas;
+  replicas["t-0"] = {{"broker-1", 3, {{0, "m1"}, {1, "m2"}, {2, "m4"}}},
+                     {"broker-2", 3, {{0, "m1"}, {1, "m3"}, {2, "m4"}}},
+                     {"broker-3", 3, {{0, "m1"}, {1, "m2"}, {2, "m4"}}}};
+  const auto found = replica_divergence(replicas);
+  ASSERT_EQ(found.size(), 2u) << "broker-2 diverges from both others";
+  EXPECT_EQ(found[0].key, "t-0");
+  EXPECT_NE(found[0].detail.find("offset 1: broker-1 has m2, broker-2 has m3"), std::string::npos) << found[0].detail;
+}
+
+TEST(ReplicaDivergence, UncommittedSuffixesAndLaggingReplicasAreNotDivergence) {
+  std::map<std::string, std::vector<ReplicaLog>> replicas;
+  // broker-2 has an uncommitted record at offset 2 that the leader lacks (above its HW 2), and
+  // broker-3 lags: it holds less, with a lower HW.
+  replicas["t-0"] = {{"broker-1", 2, {{0, "a"}, {1, "b"}, {2, "c"}}},
+                     {"broker-2", 2, {{0, "a"}, {1, "b"}, {2, "x"}}},
+                     {"broker-3", 1, {{0, "a"}}}};
+  EXPECT_TRUE(replica_divergence(replicas).empty());
+  // A record missing below both HWs is divergence too.
+  replicas["t-0"][2] = {"broker-3", 2, {{0, "a"}}};
+  const auto found = replica_divergence(replicas);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_NE(found[0].detail.find("broker-3 has nothing"), std::string::npos) << found[0].detail;
+}
+
+TEST(LogDuplicates, AValueTwiceInAReplicasLogIsADuplicateOnce) {
+  std::map<std::string, std::vector<ReplicaLog>> replicas;
+  replicas["t-0"] = {{"broker-1", 4, {{0, "a"}, {1, "b"}, {2, "a"}, {3, "c"}}},
+                     {"broker-2", 4, {{0, "a"}, {1, "b"}, {2, "a"}, {3, "c"}}}};
+  replicas["t-1"] = {{"broker-1", 2, {{0, "a"}, {1, "b"}}}};  // the same value in another partition is no duplicate
+  auto found = log_duplicates(replicas, {});
+  ASSERT_EQ(found.size(), 1u) << "one anomaly for the partition and value, whatever the replicas";
+  EXPECT_EQ(found[0].key, "t-0");
+  EXPECT_EQ(duplicate_value(found[0]), "a");
+  EXPECT_NE(found[0].detail.find("offsets of broker-1's final log: 0, 2"), std::string::npos) << found[0].detail;
+  EXPECT_TRUE(log_duplicates(replicas, {std::string("t-0") + '\x1f' + "a"}).empty()) << "already reported from the history";
+}
+
+TEST(LogDuplicates, InternalTopicsRewriteValuesOnPurpose) {
+  std::map<std::string, std::vector<ReplicaLog>> replicas;
+  replicas["__consumer_offsets-0"] = {{"broker-1", 2, {{0, "g/t-0=5"}, {1, "g/t-0=5"}}}};
+  EXPECT_TRUE(log_duplicates(replicas, {}).empty());
+}

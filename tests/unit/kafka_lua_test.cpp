@@ -279,3 +279,13 @@ end)
   expect_all_held(r, 3);
   EXPECT_EQ(r.end_time.ns, 30'000'000'000) << "duration + drain";
 }
+
+TEST(KafkaLua, AnomalyNamesAreCheckedWithASuggestion) {
+  auto r = kafkasim_test::run_text("typo_anomaly.lua", "scenario { name = \"t\", duration = \"1s\" }\nexpect_anomaly \"lost-writes\"\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("typo_anomaly.lua:2"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("lost-write"), std::string::npos) << r.error;
+  r = kafkasim_test::run_text("typo_absent.lua", "scenario { name = \"t\", duration = \"1s\" }\nexpect { no_anomalies = { \"G2\" } }\n");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("not an anomaly the checker reports"), std::string::npos) << r.error;
+}

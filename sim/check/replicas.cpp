@@ -1,0 +1,75 @@
+#include "sim/check/replicas.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace check {
+
+namespace {
+
+// The value at `offset`, or null when the replica holds no record there.
+const std::string* at(const ReplicaLog& r, int64_t offset) {
+  auto it = std::lower_bound(r.records.begin(), r.records.end(), offset,
+                             [](const std::pair<int64_t, std::string>& rec, int64_t o) { return rec.first < o; });
+  return it != r.records.end() && it->first == offset ? &it->second : nullptr;
+}
+
+std::string show(const std::string* v) { return v ? *v : "nothing"; }
+
+}  // namespace
+
+std::vector<Anomaly> replica_divergence(const std::map<std::string, std::vector<ReplicaLog>>& replicas) {
+  std::vector<Anomaly> out;
+  for (const auto& [partition, logs] : replicas) {
+    for (size_t i = 0; i < logs.size(); ++i) {
+      for (size_t j = i + 1; j < logs.size(); ++j) {
+        const ReplicaLog& a = logs[i];
+        const ReplicaLog& b = logs[j];
+        const int64_t below = std::min(a.high_watermark, b.high_watermark);
+        // Offsets either replica holds below both HWs, in order: the first that differs.
+        std::vector<int64_t> offsets;
+        for (const auto* r : {&a, &b})
+          for (const auto& [o, v] : r->records)
+            if (o < below) offsets.push_back(o);
+        std::sort(offsets.begin(), offsets.end());
+        offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
+        for (int64_t o : offsets) {
+          const std::string* va = at(a, o);
+          const std::string* vb = at(b, o);
+          if (va && vb && *va == *vb) continue;
+          out.push_back(Anomaly{partition,
+                                fmt::format("{} offset {}: {} has {}, {} has {}, below both high watermarks ({} {}, {} {})",
+                                            partition, o, a.replica, show(va), b.replica, show(vb), a.replica,
+                                            a.high_watermark, b.replica, b.high_watermark),
+                                {}});
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Anomaly> log_duplicates(const std::map<std::string, std::vector<ReplicaLog>>& replicas,
+                                    const std::set<std::string>& already) {
+  std::vector<Anomaly> out;
+  for (const auto& [partition, logs] : replicas) {
+    // Internal topics (__consumer_offsets) rewrite the same values on purpose.
+    if (partition.rfind("__", 0) == 0) continue;
+    std::set<std::string> reported;
+    for (const ReplicaLog& r : logs) {
+      std::map<std::string, std::vector<int64_t>> offsets;
+      for (const auto& [o, v] : r.records) offsets[v].push_back(o);
+      for (const auto& [v, offs] : offsets) {
+        if (offs.size() < 2 || already.count(partition + '\x1f' + v) || !reported.insert(v).second) continue;
+        std::string list;
+        for (int64_t o : offs) list += (list.empty() ? "" : ", ") + std::to_string(o);
+        out.push_back(Anomaly{partition, fmt::format("value {} appears at {} offsets of {}'s final log: {}", v, offs.size(), r.replica, list), {}});
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace check
