@@ -18,6 +18,7 @@
 #include "sim/check/history_json.hpp"
 #include "sim/check/history_sink.hpp"
 #include "sim/check/jepsen.hpp"
+#include "sim/cli/atomic_file.hpp"
 #include "sim/cli/sweep_command.hpp"
 #include "sim/cli/test_command.hpp"
 #include "sim/lua/runtime.hpp"
@@ -27,40 +28,9 @@ namespace {
 
 using namespace sim;
 using namespace sim::lua;
+using sim::cli::AtomicFile;
 
 constexpr const char* kVersion = "0.1.0";
-
-// Writes to a temporary file beside the target and renames it into place when done, so a
-// reader never sees half a file and an interrupted run leaves the old file untouched.
-class AtomicFile {
- public:
-  explicit AtomicFile(std::filesystem::path target)
-      : target_(std::move(target)), temp_(target_.string() + fmt::format(".tmp-{}", ::getpid())) {
-    out_.open(temp_, std::ios::binary | std::ios::trunc);
-  }
-  ~AtomicFile() {
-    if (!committed_) {
-      out_.close();
-      std::error_code ec;
-      std::filesystem::remove(temp_, ec);
-    }
-  }
-  bool ok() const { return out_.good(); }
-  std::ostream& stream() { return out_; }
-  bool commit() {
-    out_.close();
-    if (!out_) return false;
-    std::error_code ec;
-    std::filesystem::rename(temp_, target_, ec);
-    committed_ = !ec;
-    return committed_;
-  }
-
- private:
-  std::filesystem::path target_, temp_;
-  std::ofstream out_;
-  bool committed_ = false;
-};
 
 struct RunArgs {
   std::string scenario;
@@ -284,38 +254,19 @@ int main(int argc, char** argv) {
     std::cout << help_text;
     return kExitOk;
   }
-  if (*sweep_cmd) {
+  // A command that throws is a bug in kafkasim: say so, with exit code 70.
+  auto guarded = [](auto&& command) {
     try {
-      return sim::cli::cmd_sweep(sweep_args);
+      return command();
     } catch (const std::exception& e) {
       std::cerr << "kafkasim: internal error: " << e.what() << "\n";
-      return kExitInternal;
+      return static_cast<int>(kExitInternal);
     }
-  }
-  if (*test_cmd) {
-    try {
-      return sim::cli::cmd_test(test_args);
-    } catch (const std::exception& e) {
-      std::cerr << "kafkasim: internal error: " << e.what() << "\n";
-      return kExitInternal;
-    }
-  }
-  if (*check_cmd) {
-    try {
-      return cmd_check(check_args);
-    } catch (const std::exception& e) {
-      std::cerr << "kafkasim: internal error: " << e.what() << "\n";
-      return kExitInternal;
-    }
-  }
-  if (*run_cmd) {
-    try {
-      return cmd_run(run);
-    } catch (const std::exception& e) {
-      std::cerr << "kafkasim: internal error: " << e.what() << "\n";
-      return kExitInternal;
-    }
-  }
+  };
+  if (*sweep_cmd) return guarded([&] { return sim::cli::cmd_sweep(sweep_args); });
+  if (*test_cmd) return guarded([&] { return sim::cli::cmd_test(test_args); });
+  if (*check_cmd) return guarded([&] { return cmd_check(check_args); });
+  if (*run_cmd) return guarded([&] { return cmd_run(run); });
   std::cerr << help_text;
   return kExitUsage;
 }

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/cli/atomic_file.hpp"
 #include "sim/cli/run_outcome.hpp"
 #include "sim/lua/runtime.hpp"
 
@@ -133,14 +134,9 @@ int cmd_test(const TestArgs& args) {
       x << "</testcase>\n";
     }
     x << "</testsuite></testsuites>\n";
-    const std::string tmp = args.junit + ".tmp";
-    {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      f << x.str();
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, args.junit, ec);
-    if (ec) std::cerr << "kafkasim: could not write " << args.junit << "\n";
+    AtomicFile file(args.junit);
+    file.stream() << x.str();
+    if (!file.commit()) std::cerr << "kafkasim: could not write " << args.junit << "\n";
   }
   std::cout << fmt::format("{} passed, {} failed\n", outcomes.size() - static_cast<size_t>(failed), failed);
   return failed == 0 ? lua::kExitOk : lua::kExitViolation;
