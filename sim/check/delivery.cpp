@@ -29,13 +29,18 @@ DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth
   r.group = group;
   // Acknowledged records: the sends of ok completions, by value.
   std::map<std::string, std::string> acked;  // value -> topic-partition
+  std::map<std::string, int64_t> acked_offset;  // value -> its offset, when the ack named one
   for (const Op& op : history.ops) {
     if (op.type != OpType::ok || op.f != "send") continue;
     for (const Send& s : op.sends) {
       if (!topics.empty() && !topics.count(topic_of(s.key))) continue;
       acked[s.value] = s.key;
+      if (s.offset) acked_offset[s.value] = *s.offset;
     }
   }
+  std::map<std::string, int64_t> furthest;  // partition -> the highest offset the group processed
+  for (const ProcessedRecord& p : truth.processed)
+    if (p.group == group) furthest[p.partition] = std::max(furthest.count(p.partition) ? furthest[p.partition] : -1, p.offset);
   r.acknowledged = static_cast<int64_t>(acked.size());
 
   std::map<std::string, int64_t> times;
@@ -69,6 +74,12 @@ DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth
       const auto log = truth.final_logs.find(partition);
       const bool in_log = log != truth.final_logs.end() && log->second.count(value);
       (in_log ? r.late : r.lost).push_back(value + "@" + partition);
+      if (in_log) {
+        const auto off = acked_offset.find(value);
+        const auto far = furthest.find(partition);
+        const bool passed = off != acked_offset.end() && far != furthest.end() && far->second > off->second;
+        if (!passed) r.unreached.push_back(value + "@" + partition);
+      }
     }
   }
   return r;

@@ -5,8 +5,8 @@
 // - Delivery semantics per acknowledged record: how many times the group processed it.
 //   at-most-once: <= 1 each; at-least-once: >= 1 each; exactly-once: = 1 each.
 // - An acknowledged record the group never processed is *lost* when no replica's final log
-//   holds it, *late* when a log does (skipped by a commit or an offset reset, or not reached
-//   before the run ended).
+//   holds it, *late* when a log does: skipped (by a commit or an offset reset) when the group
+//   processed a later offset of its partition, *unreached* (a liveness failure) when not.
 // - Order: the first deliveries of a partition's records follow their offsets (per-partition),
 //   or those of each record key (per-key).
 #include <cstdint>
@@ -43,6 +43,9 @@ struct DeliveryReport {
   int64_t duplicates = 0;          // extra processings in all
   std::vector<std::string> lost;   // never processed and in no log
   std::vector<std::string> late;   // never processed, but in a log
+  // The late records past the furthest offset the group processed in their partition: the
+  // group never got there (a liveness failure: it stalled) rather than skipping them.
+  std::vector<std::string> unreached;
   // First deliveries out of order: "value@partition:offset after value@partition:offset".
   std::vector<std::string> partition_order_violations;
   std::vector<std::string> key_order_violations;

@@ -225,9 +225,11 @@ void Runtime::judge_expectations(RunResult& result) {
           for (size_t i = 0; i < v.size() && i < 3; ++i) s += (s.empty() ? "" : ", ") + v[i];
           return v.size() > 3 ? s + ", ..." : s;
         };
-        const std::string counts = fmt::format("{} acknowledged: {} processed once, {} more than once, {} never ({} lost, {} late)",
-                                               d.acknowledged, d.processed_once, d.processed_more,
-                                               d.lost.size() + d.late.size(), d.lost.size(), d.late.size());
+        std::string counts = fmt::format("{} acknowledged: {} processed once, {} more than once, {} never ({} lost, {} late)",
+                                         d.acknowledged, d.processed_once, d.processed_more,
+                                         d.lost.size() + d.late.size(), d.lost.size(), d.late.size());
+        if (!d.unreached.empty())
+          counts += fmt::format("; {} of the late never reached: the group stalled before them (a liveness failure)", d.unreached.size());
         if (!e.delivery.empty()) {
           const bool held = e.delivery == "at-most-once" ? d.at_most_once()
                           : e.delivery == "at-least-once" ? d.at_least_once()

@@ -71,7 +71,7 @@ INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                          ::testing::Values(Hunt{"acks_all_before_isr", kBrokerCrashes, "lost_acked_writes"},
                                            Hunt{"consumer_commits_fetched", kMemberCrashes, "at-least-once"},
                                            Hunt{"producer_resequences_retries", kBrokerCrashes, "max_duplicates"}),
-                         [](const auto& info) { return std::string(info.param.bug); });
+                         [](const auto& test) { return std::string(test.param.bug); });
 
 TEST(BugSwitches, AnUnknownSwitchIsAnErrorNamingTheKnownOnes) {
   const auto r = run_seed(kBrokerCrashes, 1, "acks_all_before_isr,no_such_bug");

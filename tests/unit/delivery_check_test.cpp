@@ -153,3 +153,15 @@ TEST(LogDuplicates, InternalTopicsRewriteValuesOnPurpose) {
   replicas["__consumer_offsets-0"] = {{"broker-1", 2, {{0, "g/t-0=5"}, {1, "g/t-0=5"}}}};
   EXPECT_TRUE(log_duplicates(replicas, {}).empty());
 }
+
+TEST(DeliveryCheck, LateRecordsTheGroupNeverReachedAreALivenessFailure) {
+  History h = acked({{"t-0", "a"}, {"t-0", "b"}, {"t-0", "c"}, {"t-0", "d"}});
+  for (auto& op : h.ops)  // the acks name offsets 0..3
+    if (op.type == OpType::ok) op.sends[0].offset = (op.index - 1) / 2;
+  GroundTruth truth;
+  truth.final_logs["t-0"] = {"a", "b", "c", "d"};
+  truth.processed = {processed("t-0", 0, "a"), processed("t-0", 2, "c")};
+  const DeliveryReport r = analyze_delivery(h, truth, "g", {});
+  EXPECT_EQ(r.late, (std::vector<std::string>{"b@t-0", "d@t-0"}));
+  EXPECT_EQ(r.unreached, (std::vector<std::string>{"d@t-0"})) << "b was skipped (c, later, was processed); d was never reached";
+}
