@@ -3,6 +3,8 @@
 // seeds are clean.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <ostream>
 #include <tuple>
 
 #include "scenario_helpers.hpp"
@@ -44,13 +46,21 @@ TEST_P(CleanModel, HoldsOnEverySeed) {
   }
 }
 INSTANTIATE_TEST_SUITE_P(Seeds1To100, CleanModel,
-                         ::testing::Combine(::testing::Values(kBrokerCrashes, kMemberCrashes), ::testing::Range(0, 4)));
+                         ::testing::Combine(::testing::Values(kBrokerCrashes, kMemberCrashes), ::testing::Range(0, 4)),
+                         [](const auto& test) {  // e.g. acks_all_random_crashes_seeds_26_to_50
+                           const int shard = std::get<1>(test.param);
+                           return std::filesystem::path(std::get<0>(test.param)).stem().string() + "_seeds_" +
+                                  std::to_string(shard * 25 + 1) + "_to_" + std::to_string(shard * 25 + 25);
+                         });
 
 struct Hunt {
   const char* bug;
   const char* scenario;
   const char* caught_by;  // part of the name of the check that must fail
 };
+
+// How gtest prints a Hunt in test listings.
+void PrintTo(const Hunt& h, std::ostream* os) { *os << h.bug << " in " << h.scenario; }
 
 class BugSwitch : public ::testing::TestWithParam<Hunt> {};
 
