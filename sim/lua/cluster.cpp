@@ -608,32 +608,19 @@ int l_producer_restart(lua_State* L) {
 }  // namespace
 
 void register_cluster(lua_State* L) {
-  luaL_newmetatable(L, kClusterMeta);
-  lua_newtable(L);
-  add_fault_methods(L);
   static const luaL_Reg methods[] = {
       {"topic", guarded<l_topic>},       {"producer", guarded<l_producer>},  {"leader", guarded<l_leader>},
       {"isr", guarded<l_isr>},           {"replicas", guarded<l_replicas>},  {"hw", guarded<l_hw>},
       {"leo", guarded<l_leo>},           {"log", guarded<l_log>},            {"controller", guarded<l_controller>},
       {"brokers_down", guarded<l_brokers_down>}, {"brokers", guarded<l_brokers>}, {"group", cluster_group},
       {nullptr, nullptr}};
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, "cluster");
-  lua_setfield(L, -2, "__name");
-  lua_pop(L, 1);
+  register_handle(L, kClusterMeta, "cluster", methods, /*with_faults=*/true);
 
-  luaL_newmetatable(L, kProducerMeta);
-  lua_newtable(L);
   static const luaL_Reg pmethods[] = {{"send", guarded<l_send>},       {"load", guarded<l_load>},
                                       {"acked", guarded<l_acked>},     {"stats", guarded<l_producer_stats>},
                                       {"crash", guarded<l_producer_crash>}, {"restart", guarded<l_producer_restart>},
                                       {nullptr, nullptr}};
-  luaL_setfuncs(L, pmethods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, "producer");
-  lua_setfield(L, -2, "__name");
-  lua_pop(L, 1);
+  register_handle(L, kProducerMeta, "producer", pmethods);
 
   register_group_metatables(L);
   lua_register(L, "cluster", guarded<l_cluster>);

@@ -388,32 +388,20 @@ int l_group_stats(lua_State* L) {
 int cluster_group(lua_State* L) { return guarded<l_group>(L); }
 
 void register_group_metatables(lua_State* L) {
-  luaL_newmetatable(L, kGroupMeta);
-  lua_newtable(L);
   static const luaL_Reg methods[] = {{"member", guarded<l_member>},         {"scale", guarded<l_scale>},
                                      {"assignment", guarded<l_assignment>}, {"committed", guarded<l_committed>},
                                      {"generation", guarded<l_generation>}, {"state", guarded<l_group_state>},
                                      {"lag", guarded<l_lag>},               {"processed", guarded<l_processed>},
                                      {"stats", guarded<l_group_stats>},     {nullptr, nullptr}};
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, "group");
-  lua_setfield(L, -2, "__name");
-  lua_pop(L, 1);
+  register_handle(L, kGroupMeta, "group", methods);
 
-  luaL_newmetatable(L, kMemberMeta);
-  lua_newtable(L);
   static const luaL_Reg mmethods[] = {{"crash", guarded<l_member_crash>},   {"restart", guarded<l_member_restart>},
                                       {"pause", guarded<l_member_pause>},   {"resume", guarded<l_member_resume>},
                                       {"slow", guarded<l_member_slow>},     {"crash_at", guarded<l_member_crash_at>},
                                       {"leave", guarded<l_member_leave>},   {"state", guarded<l_member_state>},
                                       {"seek", guarded<l_member_seek>},
                                       {nullptr, nullptr}};
-  luaL_setfuncs(L, mmethods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, "group member");
-  lua_setfield(L, -2, "__name");
-  lua_pop(L, 1);
+  register_handle(L, kMemberMeta, "group member", mmethods);
 }
 
 }  // namespace sim::lua

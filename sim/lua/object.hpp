@@ -19,6 +19,11 @@ class LuaObject {
 // Pushes a userdata for obj with the named metatable (created by the binding beforehand).
 void push_object(lua_State* L, LuaObject* obj, const char* metatable);
 
+// Creates the metatable of a kind of handle: `methods` (null-terminated) as its __index, after
+// the fault methods (crash, partition, ...) when `with_faults`, and `kind` as its __name.
+void register_handle(lua_State* L, const char* metatable, const char* kind, const luaL_Reg* methods,
+                     bool with_faults = false);
+
 // The object at idx as T, or a ScenarioError naming what was expected (e.g. a method called
 // with '.' instead of ':').
 template <typename T>

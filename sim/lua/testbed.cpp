@@ -147,15 +147,8 @@ int l_nodes(lua_State* L) {
 }  // namespace
 
 void register_testbed(lua_State* L) {
-  luaL_newmetatable(L, kMeta);
-  lua_newtable(L);
-  add_fault_methods(L);
   static const luaL_Reg own[] = {{"stats", guarded<l_stats>}, {"nodes", guarded<l_nodes>}, {nullptr, nullptr}};
-  luaL_setfuncs(L, own, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, "testbed");
-  lua_setfield(L, -2, "__name");
-  lua_pop(L, 1);
+  register_handle(L, kMeta, "testbed", own, /*with_faults=*/true);
   lua_register(L, "testbed", guarded<l_testbed>);
 }
 
