@@ -213,6 +213,11 @@ void Broker::become_follower(sim::Context& ctx, Replica& r, const PartitionState
     r.follower_state = Replica::FollowerState::idle;
     return;
   }
+  if (bugs_.follower_skips_truncation) {
+    r.follower_state = Replica::FollowerState::fetching;
+    start_fetching(ctx, s.leader);
+    return;
+  }
   switch (truncation_) {
     case TruncationMode::high_watermark:
       // Before KIP-101 a new follower cut its log back to its own high watermark.

@@ -21,7 +21,8 @@ void Broker::start_fetching(sim::Context& ctx, BrokerId leader) {
     pd.partition = key.second;
     pd.fetch_offset = r.log->log_end_offset();
     pd.current_leader_epoch = r.leader_epoch;
-    if (truncation_ == TruncationMode::fetch_diverging) pd.last_fetched_epoch = r.log->latest_epoch();
+    // Without the last fetched epoch the leader cannot name a divergence (the bug switch).
+    if (truncation_ == TruncationMode::fetch_diverging && !bugs_.follower_skips_truncation) pd.last_fetched_epoch = r.log->latest_epoch();
     req->partitions.push_back(pd);
   }
   if (req->partitions.empty()) return;

@@ -111,6 +111,11 @@ void Consumer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) 
     parts.assign(t.partitions.size(), {kNoLeader, -1});
     for (const auto& p : t.partitions) {
       if (p.partition < 0 || static_cast<size_t>(p.partition) >= parts.size()) continue;
+      if (static_cast<size_t>(p.partition) < old.size() &&
+          stale_leader_epoch(old[static_cast<size_t>(p.partition)].second, p.leader_epoch)) {
+        parts[static_cast<size_t>(p.partition)] = old[static_cast<size_t>(p.partition)];
+        continue;
+      }
       parts[static_cast<size_t>(p.partition)] = {p.error == Error::NONE ? p.leader : kNoLeader, p.leader_epoch};
       // KIP-320: a new leader epoch means the position must be checked for truncation.
       const TopicPartitionId tp{t.name, p.partition};

@@ -75,10 +75,18 @@ void Producer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) 
     TopicMeta m;
     m.leaders.assign(t.partitions.size(), kNoLeader);
     m.leader_epochs.assign(t.partitions.size(), -1);
+    const auto known = topics_.find(t.name);
     for (const auto& p : t.partitions) {
       if (p.partition < 0 || static_cast<size_t>(p.partition) >= m.leaders.size()) continue;
-      m.leaders[static_cast<size_t>(p.partition)] = p.error == Error::NONE ? p.leader : kNoLeader;
-      m.leader_epochs[static_cast<size_t>(p.partition)] = p.leader_epoch;
+      const auto i = static_cast<size_t>(p.partition);
+      if (known != topics_.end() && i < known->second.leaders.size() &&
+          stale_leader_epoch(known->second.leader_epochs[i], p.leader_epoch)) {
+        m.leaders[i] = known->second.leaders[i];
+        m.leader_epochs[i] = known->second.leader_epochs[i];
+        continue;
+      }
+      m.leaders[i] = p.error == Error::NONE ? p.leader : kNoLeader;
+      m.leader_epochs[i] = p.leader_epoch;
     }
     topics_[t.name] = std::move(m);
   }

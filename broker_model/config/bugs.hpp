@@ -22,15 +22,23 @@ struct Bugs {
   // the log holds the records twice.
   bool producer_resequences_retries = false;
 
+  // A follower of a new leader keeps its own log as it is and fetches from its end, skipping the
+  // truncation (to its high watermark, by OffsetsForLeaderEpoch, or at the diverging epoch a
+  // fetch names) that removes the records the new leader never had: replicas then disagree
+  // below the high watermark, as before KIP-101. A follower whose log is longer than the
+  // leader's still truncates on OFFSET_OUT_OF_RANGE.
+  bool follower_skips_truncation = false;
+
   // Sets the switch called `name`; false when no switch has that name.
   bool enable(const std::string& name) {
     if (name == "acks_all_before_isr") return acks_all_before_isr = true;
     if (name == "consumer_commits_fetched") return consumer_commits_fetched = true;
     if (name == "producer_resequences_retries") return producer_resequences_retries = true;
+    if (name == "follower_skips_truncation") return follower_skips_truncation = true;
     return false;
   }
   static std::vector<std::string> names() {
-    return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries"};
+    return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries", "follower_skips_truncation"};
   }
 };
 

@@ -56,6 +56,11 @@ struct MetadataResponse final : sim::Message {
   uint32_t size_bytes() const override { return 64 + 48 * static_cast<uint32_t>(topics.size()); }
 };
 
+// Kafka's clients keep the last leader epoch they saw per partition and ignore metadata with an
+// older one (org.apache.kafka.clients.Metadata, KIP-320): a broker that lost leadership and has
+// not caught up yet answers with a stale leader, which would send requests to a zombie.
+inline bool stale_leader_epoch(int32_t seen, int32_t received) { return seen >= 0 && received >= 0 && received < seen; }
+
 struct ProduceRequest final : sim::Message {
   int32_t correlation_id = 0;
   int16_t acks = -1;
