@@ -11,13 +11,14 @@ std::string topic_of(const std::string& partition) {
 }
 }  // namespace
 
-std::vector<std::string> lost_acknowledged_writes(const History& history, const GroundTruth& truth) {
-  std::vector<std::string> lost;
+std::vector<LostWrite> lost_acknowledged_writes(const History& history, const GroundTruth& truth) {
+  std::vector<LostWrite> lost;
   for (const Op& op : history.ops) {
     if (op.type != OpType::ok || op.f != "send") continue;
     for (const Send& s : op.sends) {
       const auto log = truth.final_logs.find(s.key);
-      if (log == truth.final_logs.end() || !log->second.count(s.value)) lost.push_back(s.value + "@" + s.key);
+      if (log == truth.final_logs.end() || !log->second.count(s.value))
+        lost.push_back(LostWrite{s.value, s.key, s.offset, op.time_ns, op.process});
     }
   }
   return lost;

@@ -11,6 +11,7 @@
 //   or those of each record key (per-key).
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -55,10 +56,18 @@ struct DeliveryReport {
   bool exactly_once() const { return at_most_once() && at_least_once(); }
 };
 
-// Acknowledged writes that no replica's final log holds ("value@topic-partition", in history
-// order): lost whatever any consumer did. Jepsen's lost-write needs a read past the record to
-// notice; this needs none.
-std::vector<std::string> lost_acknowledged_writes(const History& history, const GroundTruth& truth);
+struct LostWrite {
+  std::string value;
+  std::string partition;
+  std::optional<int64_t> offset;  // as the acknowledgement named it
+  int64_t acked_ns = 0;
+  std::string process;
+  std::string label() const { return value + "@" + partition; }
+};
+
+// Acknowledged writes that no replica's final log holds, in history order: lost whatever any
+// consumer did. Jepsen's lost-write needs a read past the record to notice; this needs none.
+std::vector<LostWrite> lost_acknowledged_writes(const History& history, const GroundTruth& truth);
 
 // The report for one group, over the acknowledged sends to `topics` (all topics when empty).
 DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth, const std::string& group,

@@ -183,7 +183,11 @@ nlohmann::ordered_json result_json(const CheckResult& r) {
   out["anomalies"] = nlohmann::ordered_json::object();
   for (const auto& [name, list] : r.anomalies) {
     auto arr = nlohmann::ordered_json::array();
-    for (const Anomaly& a : list) arr.push_back({{"key", a.key}, {"detail", a.detail}, {"ops", a.ops}});
+    for (const Anomaly& a : list) {
+      nlohmann::ordered_json item = {{"key", a.key}, {"detail", a.detail}, {"ops", a.ops}};
+      if (!a.explanation.empty()) item["explanation"] = a.explanation;
+      arr.push_back(std::move(item));
+    }
     out["anomalies"][name] = arr;
   }
   return out;

@@ -1,37 +1,18 @@
 #include "sim/check/history_sink.hpp"
 
+#include "sim/check/event_fields.hpp"
+
 namespace check {
-
-namespace {
-struct Fields {
-  explicit Fields(const sim::Event& e) : e_(e) {}
-  std::string_view text(std::string_view key) const {
-    for (const auto& f : e_.fields)
-      if (f.key == key && f.value.type() == sim::Value::Type::text) return f.value.text();
-    return {};
-  }
-  int64_t integer(std::string_view key, int64_t fallback = -1) const {
-    for (const auto& f : e_.fields)
-      if (f.key == key && f.value.type() == sim::Value::Type::integer) return f.value.integer();
-    return fallback;
-  }
-
- private:
-  const sim::Event& e_;
-};
-
-std::string key_of(std::string_view topic, int64_t partition) { return std::string(topic) + "-" + std::to_string(partition); }
-}  // namespace
 
 void HistorySink::write(const sim::Event& e) {
   if (e.kind.size() < 3 || e.kind.compare(0, 3, "op.") != 0) return;
-  const Fields f(e);
+  const EventFields f(e);
   const std::string process(f.text("process"));
   const int64_t op = f.integer("op");
   if (e.kind == "op.poll_record") {
     auto it = pending_.find({process, op});
     if (it == pending_.end()) return;
-    it->second.polls[key_of(f.text("topic"), f.integer("partition"))].push_back({f.integer("offset"), std::string(f.text("value"))});
+    it->second.polls[partition_key(f.text("topic"), f.integer("partition"))].push_back({f.integer("offset"), std::string(f.text("value"))});
     return;
   }
   Op out;
@@ -59,7 +40,7 @@ void HistorySink::write(const sim::Event& e) {
     const int64_t partition = f.integer("partition");
     const int64_t offset = f.integer("offset");
     Send s;
-    s.key = partition >= 0 ? key_of(p.topic, partition) : p.topic;
+    s.key = partition >= 0 ? partition_key(p.topic, partition) : p.topic;
     s.value = p.value;
     if (offset >= 0) s.offset = offset;
     out.sends.push_back(std::move(s));
@@ -71,9 +52,9 @@ void HistorySink::write(const sim::Event& e) {
 
 void ProcessedSink::write(const sim::Event& e) {
   if (e.kind != "consumer.processed") return;
-  const Fields f(e);
+  const EventFields f(e);
   processed_.push_back(ProcessedRecord{std::string(f.text("group")), std::string(f.text("member")),
-                                       key_of(f.text("topic"), f.integer("partition")), f.integer("offset"),
+                                       partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"),
                                        std::string(f.text("key")), std::string(f.text("value"))});
 }
 

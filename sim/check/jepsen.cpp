@@ -203,7 +203,7 @@ Anomalies duplicates(const Analysis& a) {
       for (int64_t off : offs) list += (list.empty() ? "" : ", ") + std::to_string(off);
       std::vector<int64_t> ops;
       if (const Op* w = a.writer_of(k, v)) ops.push_back(w->index);
-      out.push_back({k, fmt::format("value {} appears at {} offsets: {}", v, offs.size(), list), ops});
+      out.push_back({k, fmt::format("value {} appears at {} offsets: {}", v, offs.size(), list), ops, {}, v});
     }
   }
   return out;
@@ -244,7 +244,9 @@ Anomalies lost_writes(const Analysis& a) {
                                    "ok op, though {} read {} at index {}",
                                    v, o.offset_of[static_cast<size_t>(i)], i, name(*w),
                                    name(*max_reader), bound_value, bound),
-                       {w->index, max_reader->index}});
+                       {w->index, max_reader->index},
+                       {},
+                       v});
       }
   }
   return out;
@@ -576,18 +578,11 @@ void cycles(const Analysis& a, bool ww_deps, Anomalies& g0, Anomalies& g1c) {
 
 }  // namespace
 
-std::string duplicate_value(const Anomaly& a) {
-  static const std::string prefix = "value ", infix = " appears at ";
-  if (a.detail.rfind(prefix, 0) != 0) return {};
-  const size_t end = a.detail.find(infix);
-  return end == std::string::npos ? std::string() : a.detail.substr(prefix.size(), end - prefix.size());
-}
-
 const std::vector<std::string>& known_anomalies() {
   static const std::vector<std::string> names = {
       "lost-write", "duplicate", "inconsistent-offsets", "G1a", "precommitted-read", "poll-skip",
       "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll", "int-send-skip", "int-nonmonotonic-send",
-      "nonmonotonic-send", "unseen", "G0", "G1c", "replica-divergence"};
+      "nonmonotonic-send", "unseen", "G0", "G1c", "replica-divergence", "hw-regression"};
   return names;
 }
 

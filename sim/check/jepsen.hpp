@@ -24,6 +24,8 @@ struct Anomaly {
   std::string key;           // the topic-partition, or empty
   std::string detail;        // evidence in words: values, offsets, the ops involved
   std::vector<int64_t> ops;  // Op::index of the operations involved
+  std::string explanation = {};  // how it came about, in plain language, when the trace tells (explain.hpp)
+  std::string value = {};        // the record value it is about (duplicate, lost-write), or empty
 };
 
 struct CheckOptions {
@@ -43,12 +45,9 @@ CheckResult check_history(const History& h, const CheckOptions& options = {});
 // nonmonotonic-poll under subscribe; G1c under ww-deps). Sorted.
 std::vector<std::string> allowed_anomalies(const CheckOptions& options);
 
-// The value a "duplicate" anomaly from check_history is about (its detail begins "value V
-// appears at ..."); empty for other anomalies.
-std::string duplicate_value(const Anomaly& a);
-
-// Every anomaly name the checker can report: Jepsen's, then ours from the final state
-// ("replica-divergence", sim/check/replicas.hpp). For validating names users write.
+// Every anomaly name the checker can report: Jepsen's, then ours from the final state and the
+// trace ("replica-divergence", "hw-regression": sim/check/replicas.hpp). For validating names
+// users write.
 const std::vector<std::string>& known_anomalies();
 
 }  // namespace check

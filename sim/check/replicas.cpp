@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/check/explain.hpp"
+
 namespace check {
 
 namespace {
@@ -19,7 +21,8 @@ std::string show(const std::string* v) { return v ? *v : "nothing"; }
 
 }  // namespace
 
-std::vector<Anomaly> replica_divergence(const std::map<std::string, std::vector<ReplicaLog>>& replicas) {
+std::vector<Anomaly> replica_divergence(const std::map<std::string, std::vector<ReplicaLog>>& replicas,
+                                        const Timeline* timeline) {
   std::vector<Anomaly> out;
   for (const auto& [partition, logs] : replicas) {
     for (size_t i = 0; i < logs.size(); ++i) {
@@ -42,10 +45,41 @@ std::vector<Anomaly> replica_divergence(const std::map<std::string, std::vector<
                                 fmt::format("{} offset {}: {} has {}, {} has {}, below both high watermarks ({} {}, {} {})",
                                             partition, o, a.replica, show(va), b.replica, show(vb), a.replica,
                                             a.high_watermark, b.replica, b.high_watermark),
-                                {}});
+                                {},
+                                timeline ? explain_divergence(*timeline, partition, o, a.replica, b.replica) : std::string()});
           break;
         }
       }
+    }
+  }
+  return out;
+}
+
+std::vector<Anomaly> hw_regressions(const Timeline& timeline) {
+  std::vector<Anomaly> out;
+  for (const auto& [partition, events] : timeline.partitions) {
+    struct Seen {
+      int32_t epoch = -1;
+      int64_t hw = -1;
+      bool reported = false;
+    };
+    std::map<std::string, Seen> seen;  // replica -> its last HW in its current epoch
+    for (const ReplicaEvent& e : events) {
+      if (e.kind == ReplicaEvent::Kind::recovered) {
+        seen.erase(e.node);
+        continue;
+      }
+      if (e.kind != ReplicaEvent::Kind::high_watermark) continue;
+      Seen& s = seen[e.node];
+      if (e.leader_epoch != s.epoch) s = Seen{e.leader_epoch, e.to, false};
+      if (e.to < s.hw && !s.reported) {
+        s.reported = true;
+        out.push_back(Anomaly{partition,
+                              fmt::format("{}: {}'s high watermark went back from {} to {} at {} within leader epoch {}",
+                                          partition, e.node, s.hw, e.to, format_time(e.time_ns), e.leader_epoch),
+                              {}});
+      }
+      s.hw = std::max(s.hw, e.to);
     }
   }
   return out;
@@ -65,7 +99,7 @@ std::vector<Anomaly> log_duplicates(const std::map<std::string, std::vector<Repl
         if (offs.size() < 2 || already.count(partition + '\x1f' + v) || !reported.insert(v).second) continue;
         std::string list;
         for (int64_t o : offs) list += (list.empty() ? "" : ", ") + std::to_string(o);
-        out.push_back(Anomaly{partition, fmt::format("value {} appears at {} offsets of {}'s final log: {}", v, offs.size(), r.replica, list), {}});
+        out.push_back(Anomaly{partition, fmt::format("value {} appears at {} offsets of {}'s final log: {}", v, offs.size(), r.replica, list), {}, {}, v});
       }
     }
   }

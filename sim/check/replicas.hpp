@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sim/check/jepsen.hpp"
+#include "sim/check/timeline.hpp"
 
 namespace check {
 
@@ -21,8 +22,15 @@ struct ReplicaLog {
 };
 
 // partition -> its replicas' final logs. One anomaly per diverging pair of replicas, naming the
-// first offset where they differ.
-std::vector<Anomaly> replica_divergence(const std::map<std::string, std::vector<ReplicaLog>>& replicas);
+// first offset where they differ; explained from `timeline` when given.
+std::vector<Anomaly> replica_divergence(const std::map<std::string, std::vector<ReplicaLog>>& replicas,
+                                        const Timeline* timeline = nullptr);
+
+// The high watermark never moves back within a leader epoch: a replica that exposed offsets as
+// committed must not take that back while the same leader leads. One "hw-regression" anomaly per
+// replica and epoch where it did. A restart (log recovery) starts a replica afresh: its HW comes
+// back from its checkpoint.
+std::vector<Anomaly> hw_regressions(const Timeline& timeline);
 
 // Jepsen's "duplicate" (a value at more than one offset of a partition) seen in the replicas'
 // final logs, where no consumer needs to read it: one anomaly per partition and value, naming

@@ -26,6 +26,27 @@
 
 namespace {
 
+// `text` in lines of at most `width` columns (longer words stay whole), continuation lines
+// indented by `indent`; ends with a newline.
+std::string wrap(const std::string& text, size_t width, size_t indent) {
+  std::string out, line;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = text.find(' ', i + 1);
+    if (j == std::string::npos) j = text.size();
+    const std::string word = text.substr(i, j - i);  // with its leading space, but the first
+    if (line.size() + word.size() > width && line.find_first_not_of(' ') != std::string::npos) {
+      out += line + "\n";
+      line = std::string(indent, ' ') + word.substr(word.find_first_not_of(' '));
+    } else {
+      line += word;
+    }
+    i = j;
+  }
+  return out + line + "\n";
+}
+
+
 using namespace sim;
 using namespace sim::lua;
 using sim::cli::AtomicFile;
@@ -153,7 +174,11 @@ int cmd_run(const RunArgs& a) {
     j["trace_hash"] = fmt::format("{:016x}", r.trace_hash);
     j["replay"] = r.replay;
     auto checks = nlohmann::ordered_json::array();
-    for (const Check& c : r.checks) checks.push_back({{"name", c.name}, {"held", c.held}, {"detail", c.detail}, {"at_ns", c.at.ns}});
+    for (const Check& c : r.checks) {
+      nlohmann::ordered_json item = {{"name", c.name}, {"held", c.held}, {"detail", c.detail}, {"at_ns", c.at.ns}};
+      if (!c.explanation.empty()) item["explanation"] = c.explanation;
+      checks.push_back(std::move(item));
+    }
     j["checks"] = checks;
     if (r.anomalies) {
       std::ostringstream buf;
@@ -182,6 +207,7 @@ int cmd_run(const RunArgs& a) {
   for (const Check& c : r.checks) {
     std::cout << fmt::format("check      {} {}{}\n", c.held ? "held    " : "VIOLATED", c.name,
                              c.detail.empty() ? "" : ": " + c.detail);
+    if (!c.explanation.empty()) std::cout << wrap("           why: " + c.explanation, 100, 16);
   }
   std::cout << fmt::format("result     {}\n", r.exit_code == 0 ? "ok" : r.exit_code == 1 ? "VIOLATED" : "error");
   std::cout << fmt::format("replay     {}\n", r.replay);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/check/explain.hpp"
 #include "sim/lua/bindings.hpp"
 #include "sim/lua/cluster.hpp"
 
@@ -161,6 +162,8 @@ void Runtime::expect(Expectation e) {
     world().trace().add_sink(history_.get());
     processed_ = std::make_unique<check::ProcessedSink>();
     world().trace().add_sink(processed_.get());
+    timeline_ = std::make_unique<check::TimelineSink>();
+    world().trace().add_sink(timeline_.get());
   }
   expectations_.push_back(std::move(e));
 }
@@ -190,18 +193,24 @@ void Runtime::judge_expectations(RunResult& result) {
   for (auto& f : final_state_) f(truth);
   check::CheckResult found = check::check_history(history_->history(), opts);
   // Our own anomaly, from the final state (docs/checker.md).
-  auto divergence = check::replica_divergence(truth.replicas);
+  auto divergence = check::replica_divergence(truth.replicas, &timeline_->timeline());
   if (!divergence.empty()) {
     found.valid = false;
     found.anomalies["replica-divergence"] = std::move(divergence);
   }
+  auto regressions = check::hw_regressions(timeline_->timeline());
+  if (!regressions.empty()) {
+    found.valid = false;
+    found.anomalies["hw-regression"] = std::move(regressions);
+  }
   // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
   std::set<std::string> seen;
-  for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + check::duplicate_value(d));
+  for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);
   for (auto& d : check::log_duplicates(truth.replicas, seen)) {
     found.valid = false;
     found.anomalies["duplicate"].push_back(std::move(d));
   }
+  explain_lost_writes(found, truth);
   result.anomalies = found;
   auto count = [&](const std::string& name) {
     auto it = found.anomalies.find(name);
@@ -211,6 +220,15 @@ void Runtime::judge_expectations(RunResult& result) {
     auto it = found.anomalies.find(name);
     if (it == found.anomalies.end() || it->second.empty()) return std::string();
     return it->second.front().detail;
+  };
+  // The first explained anomaly of those named (all when empty), for a check's explanation.
+  auto explain = [&](const std::vector<std::string>& names) {
+    for (const auto& [name, list] : found.anomalies) {
+      if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
+      for (const auto& a : list)
+        if (!a.explanation.empty()) return a.explanation;
+    }
+    return std::string();
   };
   for (const Expectation& e : expectations_) {
     if (!e.delivery.empty() || !e.order.empty()) {
@@ -248,7 +266,8 @@ void Runtime::judge_expectations(RunResult& result) {
     }
     if (!e.anomaly.empty()) {
       const int64_t n = count(e.anomaly);
-      check(e.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, describe(e.anomaly)) : "not found");
+      check(e.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, describe(e.anomaly)) : "not found",
+            explain({e.anomaly}));
       continue;
     }
     if (e.all_absent || !e.absent.empty()) {
@@ -258,7 +277,8 @@ void Runtime::judge_expectations(RunResult& result) {
         const bool listed = e.all_absent || std::find(e.absent.begin(), e.absent.end(), name) != e.absent.end();
         if (listed) present += fmt::format("{}{} x{} ({})", present.empty() ? "" : "; ", name, list.size(), list.front().detail);
       }
-      check(e.name, present.empty(), present.empty() ? "none found" : present);
+      check(e.name, present.empty(), present.empty() ? "none found" : present,
+            present.empty() ? std::string() : explain(e.all_absent ? std::vector<std::string>{} : e.absent));
     }
     if (e.max_lost >= 0) {
       // Ground truth: acknowledged and in no replica's log. Jepsen's lost-write (a read went past
@@ -266,10 +286,15 @@ void Runtime::judge_expectations(RunResult& result) {
       const auto lost = check::lost_acknowledged_writes(history_->history(), truth);
       const int64_t n = static_cast<int64_t>(lost.size());
       std::string detail = fmt::format("{} acknowledged writes in no replica's log (at most {})", n, e.max_lost);
-      for (size_t i = 0; i < lost.size() && i < 3; ++i) detail += (i == 0 ? ": " : ", ") + lost[i];
+      for (size_t i = 0; i < lost.size() && i < 3; ++i) detail += (i == 0 ? ": " : ", ") + lost[i].label();
       if (lost.size() > 3) detail += ", ...";
       if (count("lost-write") > 0) detail += fmt::format("; Jepsen lost-write: {}", count("lost-write"));
-      check(e.name + " lost_acked_writes", n <= e.max_lost, detail);
+      std::string why;
+      if (n > e.max_lost) {
+        const check::LostWrite& w = lost.front();
+        why = check::explain_lost_write(timeline_->timeline(), w.partition, w.value, w.offset, w.acked_ns, w.process);
+      }
+      check(e.name + " lost_acked_writes", n <= e.max_lost, detail, why);
     }
     if (e.max_duplicates >= 0) {
       const int64_t n = count("duplicate");
@@ -278,10 +303,26 @@ void Runtime::judge_expectations(RunResult& result) {
   }
 }
 
-void Runtime::check(std::string name, bool held, std::string detail) {
+void Runtime::explain_lost_writes(check::CheckResult& found, const check::GroundTruth& truth) const {
+  // Jepsen's lost-write only says a later offset was read; when no replica's log holds the
+  // value either, the trace can tell how it was lost.
+  auto it = found.anomalies.find("lost-write");
+  if (it == found.anomalies.end()) return;
+  const auto& ops = history_->history().ops;
+  for (check::Anomaly& a : it->second) {
+    const auto log = truth.final_logs.find(a.key);
+    if (a.ops.empty() || (log != truth.final_logs.end() && log->second.count(a.value))) continue;
+    const check::Op& writer = ops.at(static_cast<size_t>(a.ops.front()));
+    for (const check::Send& s : writer.sends)
+      if (s.value == a.value)
+        a.explanation = check::explain_lost_write(timeline_->timeline(), a.key, a.value, s.offset, writer.time_ns, writer.process);
+  }
+}
+
+void Runtime::check(std::string name, bool held, std::string detail, std::string explanation) {
   world().emit("check", {{"name", Value(name)}, {"held", Value(held)}, {"detail", Value(detail)}});
   log_line(fmt::format("check {}: {}{}", name, held ? "held" : "VIOLATED", detail.empty() ? "" : " (" + detail + ")"));
-  checks_.push_back(Check{std::move(name), held, std::move(detail), world().now()});
+  checks_.push_back(Check{std::move(name), held, std::move(detail), world().now(), std::move(explanation)});
 }
 
 RunResult run_scenario(const RunOptions& options) {

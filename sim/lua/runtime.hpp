@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/check/history_sink.hpp"
+#include "sim/check/timeline.hpp"
 #include "sim/check/jepsen.hpp"
 #include "sim/lua/errors.hpp"
 #include "sim/lua/object.hpp"
@@ -50,6 +51,7 @@ struct Check {
   bool held = true;
   std::string detail;
   Time at;
+  std::string explanation;  // how a violation came about, in plain language (sim/check/explain.hpp)
 };
 
 struct RunResult {
@@ -105,7 +107,8 @@ class Runtime {
 
   RunResult run();
   // Records a check's outcome; a violated check makes the run's exit code 1.
-  void check(std::string name, bool held, std::string detail);
+  void check(std::string name, bool held, std::string detail, std::string explanation = {});
+  void explain_lost_writes(check::CheckResult& found, const check::GroundTruth& truth) const;
 
   // Expectations, judged against the run's history at the end (after the drain phase).
   struct Expectation {
@@ -152,6 +155,7 @@ class Runtime {
   std::map<std::string, std::set<std::string>> groups_;
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;
   std::unique_ptr<check::ProcessedSink> processed_;
+  std::unique_ptr<check::TimelineSink> timeline_;  // what the cluster did, for explanations
   void drain();
   void judge_expectations(RunResult& result);
 };

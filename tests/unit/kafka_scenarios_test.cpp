@@ -42,8 +42,9 @@ INSTANTIATE_TEST_SUITE_P(
     FailureModes, KafkaScenario,
     ::testing::Values(
         Case{"Quickstart", "quickstart.lua", {}, {"acks=1 lost acknowledged writes", "acks=all lost nothing it acknowledged"}},
-        Case{"Acks1LosesWrites", "acks1_leader_crash.lua", {}, {"acknowledged writes are lost"}},
-        Case{"AcksAllKeepsWrites", "acks1_leader_crash.lua", {{"acks", "all"}}, {"no acknowledged write is lost"}},
+        Case{"Acks1LosesWrites", "acks1_leader_crash.lua", {}, {"acknowledged writes are lost", "expect_anomaly lost-write"}},
+        Case{"AcksAllKeepsWrites", "acks1_leader_crash.lua", {{"acks", "all"}},
+             {"no acknowledged write is lost", "expect no_anomalies", "expect no_anomalies lost_acked_writes"}},
         Case{"AcksAllSurvivesCrashes", "acks_all_survives_crashes.lua", {}, {"no acknowledged write is lost", "the load was acknowledged"}},
         Case{"IsrBelowMinRefusesWrites", "isr_below_min.lua", {},
              {"the ISR shrank to the leader alone", "acks=all sends fail with NOT_ENOUGH_REPLICAS",
@@ -82,5 +83,34 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"OffsetResetLatestMisses", "group_offset_reset.lua", {},
              {"latest misses the records produced before it joined", "earliest processes every record"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
+
+// The teaching text under a verdict: how the acks=1 write was lost, event by event.
+TEST(KafkaScenarioExplanation, Acks1LossTellsTheCrashTheElectionAndTheLostFlush) {
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/acks1_leader_crash.lua");
+  const auto r = sim::lua::run_scenario(o);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  auto it = std::find_if(r.checks.begin(), r.checks.end(), [](const auto& ch) { return ch.name == "expect_anomaly lost-write"; });
+  ASSERT_NE(it, r.checks.end());
+  for (const char* fact : {"leader in epoch 0", "crashed at 6.000s", "elected broker-", "leader in epoch 1",
+                           "it did not have offset", "restarted at 25.000s", "No replica's log holds"}) {
+    EXPECT_NE(it->explanation.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << it->explanation;
+  }
+}
+
+TEST(KafkaScenarioExplanation, Kip279DivergenceTellsTheEpochQuestionAndItsAnswer) {
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/kip279_fast_failover.lua");
+  const auto r = sim::lua::run_scenario(o);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  auto it = std::find_if(r.checks.begin(), r.checks.end(), [](const auto& ch) { return ch.name == "expect_anomaly replica-divergence"; });
+  ASSERT_NE(it, r.checks.end());
+  for (const char* fact : {"broker-1 holds the record it appended as leader in epoch 0",
+                           "broker-2 holds the record it appended as leader in epoch 1",
+                           "broker-2 became a follower in epoch 2", "it asked where epoch 1 ends and was told offset 2",
+                           "never truncated below offset 1"}) {
+    EXPECT_NE(it->explanation.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << it->explanation;
+  }
+}
 
 }  // namespace

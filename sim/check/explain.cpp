@@ -1,0 +1,240 @@
+#include "sim/check/explain.hpp"
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace check {
+
+namespace {
+
+using K = ReplicaEvent::Kind;
+
+const std::vector<ReplicaEvent>* events_of(const Timeline& t, const std::string& partition) {
+  auto it = t.partitions.find(partition);
+  return it == t.partitions.end() ? nullptr : &it->second;
+}
+
+bool covers(const ReplicaEvent& e, int64_t offset) { return e.from <= offset && offset < e.to; }
+
+// The last append (by a leader, or by a follower when `followers`) of `node` covering `offset`
+// at or before `until`.
+const ReplicaEvent* last_append(const std::vector<ReplicaEvent>& events, const std::string& node, int64_t offset,
+                                int64_t until, bool followers) {
+  const ReplicaEvent* found = nullptr;
+  for (const ReplicaEvent& e : events) {
+    if (e.time_ns > until) break;
+    const bool kind = e.kind == K::leader_append || (followers && e.kind == K::follower_append);
+    if (kind && (node.empty() || e.node == node) && covers(e, offset)) found = &e;
+  }
+  return found;
+}
+
+// The leader's append of `offset` in `epoch`: who wrote the record a follower copied.
+const ReplicaEvent* leader_append_in(const std::vector<ReplicaEvent>& events, int32_t epoch, int64_t offset) {
+  const ReplicaEvent* found = nullptr;
+  for (const ReplicaEvent& e : events)
+    if (e.kind == K::leader_append && e.leader_epoch == epoch && covers(e, offset)) found = &e;
+  return found;
+}
+
+// The first crash, pause or isolation of `node` (or a network partition) at or after `from`.
+const NodeEvent* first_fault(const Timeline& t, const std::string& node, int64_t from) {
+  for (const NodeEvent& n : t.nodes) {
+    if (n.time_ns < from) continue;
+    const bool mine = n.node == node && (n.kind == NodeEvent::Kind::crashed || n.kind == NodeEvent::Kind::paused ||
+                                         n.kind == NodeEvent::Kind::isolated);
+    if (mine || n.kind == NodeEvent::Kind::partitioned) return &n;
+  }
+  return nullptr;
+}
+
+std::string describe_fault(const NodeEvent& n, const std::string& node) {
+  switch (n.kind) {
+    case NodeEvent::Kind::crashed: return fmt::format("{} crashed at {}", node, format_time(n.time_ns));
+    case NodeEvent::Kind::paused: return fmt::format("{} was paused at {}", node, format_time(n.time_ns));
+    case NodeEvent::Kind::isolated: return fmt::format("{} was cut off from every other node at {}", node, format_time(n.time_ns));
+    case NodeEvent::Kind::partitioned: return fmt::format("the network was partitioned ({}) at {}", n.detail, format_time(n.time_ns));
+    default: return fmt::format("{} changed at {}", node, format_time(n.time_ns));
+  }
+}
+
+// Each other replica's log end offset at `when`, from its appends and role changes.
+std::string follower_ends(const std::vector<ReplicaEvent>& events, const std::string& leader, int64_t when) {
+  std::map<std::string, int64_t> leo;
+  for (const ReplicaEvent& e : events) {
+    if (e.time_ns > when) break;
+    if (e.node.empty() || e.node == leader) continue;
+    switch (e.kind) {
+      case K::follower_append:
+      case K::leader_append:
+      case K::became_follower:
+      case K::became_leader:
+      case K::truncated:
+      case K::recovered: leo[e.node] = e.to; break;
+      default: break;
+    }
+  }
+  std::string out;
+  for (const auto& [node, end] : leo) out += fmt::format("{}{}'s log end offset was {}", out.empty() ? "" : ", ", node, end);
+  return out;
+}
+
+std::string truncations(const std::vector<ReplicaEvent>& events, const std::string& node, int64_t offset, int64_t from) {
+  std::string out;
+  int shown = 0;
+  for (const ReplicaEvent& e : events) {
+    if (e.time_ns < from || e.kind != K::truncated || e.to > offset || (!node.empty() && e.node != node)) continue;
+    if (++shown > 3) {
+      out += "; ...";
+      break;
+    }
+    out += fmt::format("{}{} truncated its log from {} to {} at {} ({})", out.empty() ? "" : "; ", e.node, e.from, e.to,
+                       format_time(e.time_ns), e.detail);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_time(int64_t ns) {
+  if (ns % 1'000'000 == 0) return fmt::format("{:.3f}s", static_cast<double>(ns) / 1e9);
+  return fmt::format("{:.6f}s", static_cast<double>(ns) / 1e9);
+}
+
+std::string explain_lost_write(const Timeline& timeline, const std::string& partition, const std::string& value,
+                               std::optional<int64_t> offset, int64_t acked_ns, const std::string& process) {
+  const auto* events = events_of(timeline, partition);
+  if (!events || !offset) {
+    return fmt::format("{} was acknowledged to {} at {}{}; the trace holds no record of where it was written.", value,
+                       process, format_time(acked_ns), offset ? fmt::format(" at offset {} of {}", *offset, partition) : "");
+  }
+  const int64_t o = *offset;
+  const ReplicaEvent* append = last_append(*events, "", o, acked_ns, false);
+  if (!append) {
+    return fmt::format("{} was acknowledged to {} at {} at offset {} of {}, but no leader's append of that offset is in the trace.",
+                       value, process, format_time(acked_ns), o, partition);
+  }
+  std::vector<std::string> parts;
+  parts.push_back(fmt::format("{} was appended at offset {} of {} by {}, leader in epoch {}, at {}, and acknowledged to {} at {}.",
+                              value, o, partition, append->node, append->leader_epoch, format_time(append->time_ns), process,
+                              format_time(acked_ns)));
+  int64_t after = append->time_ns;
+  if (const NodeEvent* fault = first_fault(timeline, append->node, append->time_ns)) {
+    std::string s = describe_fault(*fault, append->node);
+    const std::string ends = follower_ends(*events, append->node, fault->time_ns);
+    parts.push_back(s + (ends.empty() ? "." : "; by then " + ends + "."));
+    after = fault->time_ns;
+  }
+  for (const ReplicaEvent& e : *events) {
+    if (e.time_ns < after || e.kind != K::elected || e.leader_epoch <= append->leader_epoch) continue;
+    if (e.node.empty()) {
+      parts.push_back(fmt::format("At {} the controller found no eligible leader for epoch {} ({}).", format_time(e.time_ns),
+                                  e.leader_epoch, e.detail));
+      continue;
+    }
+    std::string s = fmt::format("The controller elected {} leader in epoch {} at {} ({})", e.node, e.leader_epoch,
+                                format_time(e.time_ns), e.detail);
+    for (const ReplicaEvent& l : *events) {
+      if (l.kind != K::became_leader || l.node != e.node || l.leader_epoch != e.leader_epoch) continue;
+      s += l.to <= o ? fmt::format("; its log end offset was {}: it did not have offset {}", l.to, o)
+                     : fmt::format("; its log end offset was {}: it had offset {}", l.to, o);
+      break;
+    }
+    parts.push_back(s + ".");
+    break;
+  }
+  for (const ReplicaEvent& e : *events) {
+    if (e.kind != K::recovered || e.node != append->node || e.time_ns < after || e.to > o) continue;
+    parts.push_back(fmt::format("{} restarted at {} with its log recovered from disk to end at offset {}: the crash lost what "
+                                "it had not flushed, offset {} among it.",
+                                e.node, format_time(e.time_ns), e.to, o));
+    break;
+  }
+  const std::string cut = truncations(*events, "", o, append->time_ns);
+  if (!cut.empty()) parts.push_back(fmt::format("Then {}.", cut));
+  parts.push_back(fmt::format("No replica's log holds {} now.", value));
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+std::string explain_divergence(const Timeline& timeline, const std::string& partition, int64_t offset,
+                               const std::string& replica_a, const std::string& replica_b) {
+  const auto* events = events_of(timeline, partition);
+  if (!events) return fmt::format("The trace holds no replication events of {}.", partition);
+  struct Origin {
+    std::string replica;
+    const ReplicaEvent* copy = nullptr;    // the replica's own append of the offset
+    const ReplicaEvent* writer = nullptr;  // the leader's append it came from
+  };
+  std::vector<Origin> origins;
+  for (const std::string& r : {replica_a, replica_b}) {
+    Origin g{r, last_append(*events, r, offset, INT64_MAX, true), nullptr};
+    if (g.copy) g.writer = g.copy->kind == K::leader_append ? g.copy : leader_append_in(*events, g.copy->leader_epoch, offset);
+    origins.push_back(g);
+  }
+  std::vector<std::string> parts;
+  for (const Origin& g : origins) {
+    if (!g.writer) {
+      parts.push_back(fmt::format("{} holds a record at offset {} whose append is not in the trace.", g.replica, offset));
+      continue;
+    }
+    parts.push_back(fmt::format("{} holds the record {} appended as leader in epoch {} at {}.", g.replica,
+                                g.writer->node == g.replica ? "it" : g.writer->node, g.writer->leader_epoch,
+                                format_time(g.writer->time_ns)));
+  }
+  if (origins[0].writer && origins[1].writer) {
+    // The replica that should have truncated: the one that is not the partition's last leader
+    // (its log is what the others must match), else the one holding the older epoch's record.
+    std::string last_leader;
+    for (const ReplicaEvent& e : *events)
+      if (e.kind == K::became_leader) last_leader = e.node;
+    bool a_stale = origins[0].writer->leader_epoch < origins[1].writer->leader_epoch;
+    if (last_leader == origins[0].replica) a_stale = false;
+    if (last_leader == origins[1].replica) a_stale = true;
+    const Origin& stale = a_stale ? origins[0] : origins[1];
+    // Its last turn as a follower after it wrote the record: where it should have truncated.
+    const ReplicaEvent* follow = nullptr;
+    for (const ReplicaEvent& e : *events)
+      if (e.kind == K::became_follower && e.node == stale.replica && e.time_ns >= stale.copy->time_ns) follow = &e;
+    std::string s;
+    if (follow) {
+      int64_t epoch_start = -1;
+      std::string leader;
+      for (const ReplicaEvent& e : *events)
+        if (e.kind == K::became_leader && e.leader_epoch == follow->leader_epoch) {
+          epoch_start = e.to;
+          leader = e.node;
+        }
+      s = fmt::format("{} became a follower in epoch {} at {} with its log ending at offset {}", stale.replica,
+                      follow->leader_epoch, format_time(follow->time_ns), follow->to);
+      if (epoch_start >= 0) s += fmt::format(" ({} began epoch {} at offset {})", leader, follow->leader_epoch, epoch_start);
+      for (const ReplicaEvent& e : *events) {
+        if (e.kind != K::epoch_answer || e.node != stale.replica || e.time_ns < follow->time_ns) continue;
+        s += e.from >= 0 && e.leader_epoch < 0
+                 ? fmt::format("; it asked where epoch {} ends and was told offset {} (an answer that names no epoch), so it truncated to {}",
+                               e.from, e.to, e.detail)
+             : e.from >= 0 ? fmt::format("; it asked where epoch {} ends and was told epoch {} ends at offset {}, so it truncated to {}",
+                                         e.from, e.leader_epoch, e.to, e.detail)
+                         : fmt::format("; a fetch told it epoch {} ends at offset {}, so it truncated to {}", e.leader_epoch,
+                                       e.to, e.detail);
+      }
+    } else {
+      s = fmt::format("{} never became a follower after writing its record", stale.replica);
+    }
+    const std::string cut = truncations(*events, stale.replica, INT64_MAX, stale.copy->time_ns);
+    s += cut.empty() ? fmt::format(". It never truncated below offset {}: the record of epoch {} stayed.", offset,
+                                   stale.writer->leader_epoch)
+                     : fmt::format(". Its truncations ({}) did not reach offset {}: the record of epoch {} stayed.", cut,
+                                   offset, stale.writer->leader_epoch);
+    parts.push_back(s);
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+}  // namespace check

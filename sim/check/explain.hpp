@@ -1,0 +1,29 @@
+#pragma once
+// Plain-language explanations of anomalies, built from the Timeline (sim/check/timeline.hpp):
+// which events, on which nodes, at which times led to them. These sentences are what a learner
+// reads under a violated check; each names only what the trace shows.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sim/check/timeline.hpp"
+
+namespace check {
+
+// "2.249s": a trace time for people.
+std::string format_time(int64_t ns);
+
+// How an acknowledged record came to be in no replica's log: the leader that appended and
+// acknowledged it (with its epoch and the offset), how far each follower had replicated when
+// that leader crashed, was paused or was cut off, which replica became leader next and at what
+// log end offset, and the truncations that removed the offset.
+std::string explain_lost_write(const Timeline& timeline, const std::string& partition, const std::string& value,
+                               std::optional<int64_t> offset, int64_t acked_ns, const std::string& process);
+
+// How two replicas came to hold different records at `offset` below their high watermarks:
+// the leaders that appended each one (node, epoch, time), and what the replica that kept the
+// older record did when it followed the newer leader (its log end offset, its truncations).
+std::string explain_divergence(const Timeline& timeline, const std::string& partition, int64_t offset,
+                               const std::string& replica_a, const std::string& replica_b);
+
+}  // namespace check

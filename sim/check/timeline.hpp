@@ -1,0 +1,61 @@
+#pragma once
+// What the cluster did, partition by partition, from a run's trace: leader appends, follower
+// progress, high watermarks, leadership changes, elections and truncations, beside the node
+// faults (crashes, restarts, pauses, isolations). The checks that need to know which node did
+// what when (high watermark regressions, the explanations of anomalies) read this, never the
+// simulation.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/trace.hpp"
+
+namespace check {
+
+struct ReplicaEvent {
+  enum class Kind : uint8_t {
+    leader_append,    // from = base offset, to = the leader's log end offset after it
+    follower_append,  // the same, on a follower
+    high_watermark,   // to = the replica's new high watermark
+    became_leader,    // to = its log end offset then
+    became_follower,  // to = its log end offset then
+    truncated,        // from = log end offset before, to = after; detail = why
+    elected,          // by the controller: node = the new leader; detail = "isr"/"unclean", why
+    recovered,        // a restarted broker's log: to = its log end offset
+    epoch_answer,     // a follower learned where an epoch ends (OffsetsForLeaderEpoch, or a fetch's
+                      // diverging epoch): leader_epoch = the epoch answered, from = the epoch asked
+                      // (-1 for a fetch), to = its end offset; detail = what the follower truncated to
+  };
+  Kind kind;
+  int32_t leader_epoch = -1;
+  int64_t time_ns = 0;
+  std::string node;
+  int64_t from = -1;
+  int64_t to = -1;
+  std::string detail;
+};
+
+struct NodeEvent {
+  enum class Kind : uint8_t { crashed, restarted, paused, resumed, isolated, partitioned, healed };
+  Kind kind;
+  int64_t time_ns = 0;
+  std::string node;    // empty for partitioned / healed
+  std::string detail;  // partitioned: the groups
+};
+
+struct Timeline {
+  std::map<std::string, std::vector<ReplicaEvent>> partitions;  // "t-0" -> its events, in time order
+  std::vector<NodeEvent> nodes;                                  // in time order
+};
+
+class TimelineSink final : public sim::TraceSink {
+ public:
+  void write(const sim::Event& e) override;
+  Timeline& timeline() { return timeline_; }
+
+ private:
+  Timeline timeline_;
+};
+
+}  // namespace check

@@ -1,0 +1,125 @@
+// The timeline from trace events, the high-watermark check, and the explanations built from it,
+// on hand-made events: the KIP-101 style loss of an acks=1 write and a follower that kept a
+// record the new leader never had.
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+
+#include "sim/check/explain.hpp"
+#include "sim/check/replicas.hpp"
+#include "sim/check/timeline.hpp"
+
+using namespace check;
+
+namespace {
+
+constexpr int64_t ms = 1'000'000;
+
+// Feeds one trace event to the sink.
+void emit(TimelineSink& sink, int64_t t_ms, std::string_view node, std::string_view kind,
+          std::initializer_list<sim::Field> fields) {
+  std::vector<sim::Field> fs(fields);
+  sink.write(sim::Event{0, sim::Time{t_ms * ms}, 0, node, kind, fs});
+}
+
+using sim::Value;
+
+// Broker 1 leads t-0 in epoch 0 and acknowledges offsets 0..2 (acks=1) while broker 2 has
+// fetched offsets 0..1; broker 1 crashes, broker 2 leads epoch 1 from offset 2, and broker 1
+// returns and truncates to 2.
+Timeline acks1_loss() {
+  TimelineSink s;
+  emit(s, 10, "broker-1", "replica.leader", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader_epoch", Value(0)}, {"leo", Value(0)}});
+  emit(s, 11, "broker-2", "replica.follower", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader_epoch", Value(0)}, {"leo", Value(0)}});
+  emit(s, 100, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                          {"base_offset", Value(0)}, {"leader_epoch", Value(0)}, {"leo", Value(2)}});
+  emit(s, 105, "broker-2", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("follower")},
+                                          {"base_offset", Value(0)}, {"leader_epoch", Value(0)}, {"leo", Value(2)}});
+  emit(s, 106, "broker-1", "replica.hw", {{"topic", Value("t")}, {"partition", Value(0)}, {"hw", Value(2)}, {"leader_epoch", Value(0)}});
+  emit(s, 200, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                          {"base_offset", Value(2)}, {"leader_epoch", Value(0)}, {"leo", Value(3)}});
+  emit(s, 201, "", "node.crash", {{"node", Value("broker-1")}});
+  emit(s, 2000, "controller", "controller.elect", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader", Value(2)},
+                                                   {"leader_epoch", Value(1)}, {"election", Value("isr")}, {"reason", Value("session-timeout")}});
+  emit(s, 2001, "broker-2", "replica.leader", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader_epoch", Value(1)}, {"leo", Value(2)}});
+  emit(s, 3000, "", "node.restart", {{"node", Value("broker-1")}});
+  emit(s, 3000, "broker-1", "log.recover", {{"topic", Value("t")}, {"partition", Value(0)}, {"leo", Value(3)}});
+  emit(s, 3010, "broker-1", "replica.follower", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader_epoch", Value(1)}, {"leo", Value(3)}});
+  emit(s, 3020, "broker-1", "log.truncate", {{"topic", Value("t")}, {"partition", Value(0)}, {"from_leo", Value(3)}, {"to", Value(2)},
+                                             {"leader_epoch", Value(1)}, {"reason", Value("diverging-epoch")}});
+  return s.timeline();
+}
+
+}  // namespace
+
+TEST(Timeline, KeepsReplicationEventsPerPartitionAndNodeFaults) {
+  const Timeline t = acks1_loss();
+  ASSERT_EQ(t.partitions.count("t-0"), 1u);
+  EXPECT_EQ(t.partitions.at("t-0").size(), 11u);
+  ASSERT_EQ(t.nodes.size(), 2u);
+  EXPECT_EQ(t.nodes[0].kind, NodeEvent::Kind::crashed);
+  EXPECT_EQ(t.nodes[0].node, "broker-1");
+  const ReplicaEvent& elected = t.partitions.at("t-0")[6];
+  EXPECT_EQ(elected.kind, ReplicaEvent::Kind::elected);
+  EXPECT_EQ(elected.node, "broker-2");
+  EXPECT_EQ(elected.leader_epoch, 1);
+}
+
+TEST(ExplainLostWrite, TellsTheAppendTheCrashTheElectionAndTheTruncation) {
+  const std::string why = explain_lost_write(acks1_loss(), "t-0", "v2", int64_t{2}, 205 * ms, "writer");
+  for (const char* fact : {"v2 was appended at offset 2 of t-0 by broker-1, leader in epoch 0, at 0.200s",
+                           "acknowledged to writer at 0.205s", "broker-1 crashed at 0.201s",
+                           "broker-2's log end offset was 2", "elected broker-2 leader in epoch 1 at 2.000s",
+                           "its log end offset was 2: it did not have offset 2",
+                           "broker-1 truncated its log from 3 to 2 at 3.020s (diverging-epoch)",
+                           "No replica's log holds v2"}) {
+    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
+  }
+}
+
+TEST(ExplainLostWrite, SaysWhenTheTraceDoesNotKnowTheOffset) {
+  const std::string why = explain_lost_write(acks1_loss(), "t-0", "v9", std::nullopt, 205 * ms, "writer");
+  EXPECT_NE(why.find("no record of where it was written"), std::string::npos) << why;
+}
+
+TEST(ExplainDivergence, NamesBothWritersAndTheMissingTruncation) {
+  // As above, but broker 1 returns without truncating while broker 2 wrote w at offset 2.
+  TimelineSink s;
+  emit(s, 10, "broker-1", "replica.leader", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader_epoch", Value(0)}, {"leo", Value(0)}});
+  emit(s, 200, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                          {"base_offset", Value(2)}, {"leader_epoch", Value(0)}, {"leo", Value(3)}});
+  emit(s, 2001, "broker-2", "replica.leader", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader_epoch", Value(1)}, {"leo", Value(2)}});
+  emit(s, 2100, "broker-2", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                          {"base_offset", Value(2)}, {"leader_epoch", Value(1)}, {"leo", Value(4)}});
+  emit(s, 3010, "broker-1", "replica.follower", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader_epoch", Value(1)}, {"leo", Value(3)}});
+  emit(s, 3020, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("follower")},
+                                          {"base_offset", Value(3)}, {"leader_epoch", Value(1)}, {"leo", Value(4)}});
+  const std::string why = explain_divergence(s.timeline(), "t-0", 2, "broker-1", "broker-2");
+  for (const char* fact : {"broker-1 holds the record it appended as leader in epoch 0 at 0.200s",
+                           "broker-2 holds the record it appended as leader in epoch 1 at 2.100s",
+                           "broker-1 became a follower in epoch 1 at 3.010s with its log ending at offset 3",
+                           "broker-2 began epoch 1 at offset 2", "never truncated below offset 2"}) {
+    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
+  }
+}
+
+TEST(HwRegression, TheHighWatermarkMovingBackWithinAnEpochIsReported) {
+  TimelineSink s;
+  auto hw = [&](int64_t t, const char* node, int64_t value, int64_t epoch) {
+    emit(s, t, node, "replica.hw", {{"topic", Value("t")}, {"partition", Value(0)}, {"hw", Value(value)}, {"leader_epoch", Value(epoch)}});
+  };
+  hw(1, "broker-1", 5, 0);
+  hw(2, "broker-1", 9, 0);
+  hw(3, "broker-2", 7, 0);
+  EXPECT_TRUE(hw_regressions(s.timeline()).empty());
+  hw(4, "broker-2", 3, 1);  // a new epoch may start lower (a new leader's HW catches up)
+  EXPECT_TRUE(hw_regressions(s.timeline()).empty());
+  emit(s, 5, "broker-1", "log.recover", {{"topic", Value("t")}, {"partition", Value(0)}, {"leo", Value(9)}});
+  hw(6, "broker-1", 4, 0);  // a restarted replica starts from its checkpoint
+  EXPECT_TRUE(hw_regressions(s.timeline()).empty());
+  hw(7, "broker-1", 2, 0);
+  hw(8, "broker-1", 1, 0);
+  const auto found = hw_regressions(s.timeline());
+  ASSERT_EQ(found.size(), 1u) << "once per replica and epoch";
+  EXPECT_NE(found[0].detail.find("broker-1's high watermark went back from 4 to 2"), std::string::npos) << found[0].detail;
+}
