@@ -14,6 +14,10 @@ going. The check compares the total time applications spent blocked in rebalance
   kafka_version = "3.9",
 }
 
+-- Rebalances must not cost records: every record is processed, and no commit passes one that
+-- was not (a member polling twice around a commit refused mid-rebalance once did exactly that).
+expect { delivery = "at-least-once", no_anomalies = { "commit-past-unprocessed" } }
+
 local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 10 } }
 c:topic("metrics", { partitions = 4, replication_factor = 3 })
 local p = c:producer("agents", {})

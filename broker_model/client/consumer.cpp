@@ -78,6 +78,16 @@ void Consumer::trace(sim::Context& ctx, const char* kind, const std::string& det
                    {"detail", sim::Value(detail)}});
 }
 
+void Consumer::trace_position(sim::Context& ctx, const char* kind, const TopicPartitionId& tp, int64_t offset,
+                              const std::string& detail) {
+  ctx.trace(kind, {{"member", sim::Value(name_)},
+                   {"group", sim::Value(group_id_)},
+                   {"topic", sim::Value(tp.topic)},
+                   {"partition", sim::Value(tp.partition)},
+                   {"offset", sim::Value(offset)},
+                   {"detail", sim::Value(detail)}});
+}
+
 void Consumer::on_start(sim::Context& ctx) {
   last_poll_ = ctx.now();
   last_commit_ = ctx.now();
@@ -467,8 +477,9 @@ void Consumer::handle_list_offsets(sim::Context& ctx, const ListOffsetsResponse&
     }
     it->second.offset = it->second.fetch_offset = pd.offset;
     it->second.leader_epoch = pd.leader_epoch;
-    trace(ctx, "consumer.reset", fmt::format("{}-{} to {} (auto.offset.reset={})", pd.tp.topic, pd.tp.partition, pd.offset,
-                                             config_.string("auto.offset.reset")));
+    trace_position(ctx, "consumer.reset", pd.tp, pd.offset,
+                   fmt::format("{}-{} to {} (auto.offset.reset={})", pd.tp.topic, pd.tp.partition, pd.offset,
+                               config_.string("auto.offset.reset")));
   }
   send_fetches(ctx);
 }
@@ -735,7 +746,7 @@ bool Consumer::seek(sim::Context& ctx, const TopicPartitionId& tp, int64_t offse
   p.leader_epoch = -1;
   p.resetting = p.validating = p.fetching_committed = false;
   buffers_.erase(tp);
-  trace(ctx, "consumer.seek", fmt::format("{}-{} to {}", tp.topic, tp.partition, offset));
+  trace_position(ctx, "consumer.seek", tp, offset, fmt::format("{}-{} to {}", tp.topic, tp.partition, offset));
   send_fetches(ctx);
   return true;
 }
@@ -831,10 +842,9 @@ void Consumer::commit(sim::Context& ctx, std::vector<OffsetCommitRequest::Offset
                                   {"sync", sim::Value(sync)},
                                   {"error", sim::Value(error)}});
     rejoin_ = true;
-    if (sync) {
-      app_state_ = AppState::committing;
-      resume(ctx, then);
-    }
+    // commitSync throws at once: the caller goes on as after any completed commit. (Resuming
+    // `then` from here as well would run the application's next step twice: two polls, and the
+    // records of the first never processed.)
     return;
   }
   // One commit in flight: an async commit meanwhile is dropped (the next one covers it); a

@@ -176,6 +176,9 @@ class Consumer final : public sim::Node {
   sim::NodeId coordinator_node() const { return layout_.node_of(coordinator_); }
 
   void trace(sim::Context& ctx, const char* kind, const std::string& detail);
+  // A position moved by something other than processing (a reset or a seek), with the offset as a
+  // field: the checker excuses the records it jumped over (sim/check/commits.hpp).
+  void trace_position(sim::Context& ctx, const char* kind, const TopicPartitionId& tp, int64_t offset, const std::string& detail);
 
   std::string name_;
   ClusterLayout layout_;

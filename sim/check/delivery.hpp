@@ -28,10 +28,33 @@ struct ProcessedRecord {
   int64_t offset;
   std::string key;        // the record's key
   std::string value;
+  int64_t time_ns = 0;    // when the application finished processing it
+};
+
+// An offset commit a group member completed, successfully or not.
+struct CommitRecord {
+  std::string group;
+  std::string member;
+  int64_t time_ns = 0;                                  // when the response arrived
+  std::vector<std::pair<std::string, int64_t>> offsets;  // (topic-partition, next offset to consume)
+  std::string why;                                      // the policy or event that committed ("auto", "revoke", ...)
+  bool ok = false;
+};
+
+// A consumer position moved by a reset (auto.offset.reset) or a seek rather than by processing:
+// the records it jumped over were skipped on purpose, not by a commit.
+struct PositionJump {
+  std::string group;
+  std::string member;
+  std::string partition;
+  int64_t offset = 0;   // the new position
+  int64_t time_ns = 0;
 };
 
 struct GroundTruth {
   std::vector<ProcessedRecord> processed;                    // in processing order
+  std::vector<CommitRecord> commits;                         // in completion order
+  std::vector<PositionJump> jumps;                           // resets and seeks, in time order
   std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
   std::map<std::string, std::vector<ReplicaLog>> replicas;  // topic-partition -> each live replica's log and HW
 };

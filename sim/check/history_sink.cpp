@@ -1,5 +1,7 @@
 #include "sim/check/history_sink.hpp"
 
+#include <charconv>
+
 #include "sim/check/event_fields.hpp"
 
 namespace check {
@@ -50,12 +52,40 @@ void HistorySink::write(const sim::Event& e) {
   history_.ops.push_back(std::move(out));
 }
 
-void ProcessedSink::write(const sim::Event& e) {
-  if (e.kind != "consumer.processed") return;
+void GroupSink::write(const sim::Event& e) {
+  if (e.kind == "consumer.processed") {
+    const EventFields f(e);
+    processed_.push_back(ProcessedRecord{std::string(f.text("group")), std::string(f.text("member")),
+                                         partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"),
+                                         std::string(f.text("key")), std::string(f.text("value")), e.time.ns});
+    return;
+  }
+  if (e.kind == "consumer.reset" || e.kind == "consumer.seek") {
+    const EventFields f(e);
+    jumps_.push_back(PositionJump{std::string(f.text("group")), std::string(f.text("member")),
+                                  partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"), e.time.ns});
+    return;
+  }
+  if (e.kind != "consumer.commit") return;
   const EventFields f(e);
-  processed_.push_back(ProcessedRecord{std::string(f.text("group")), std::string(f.text("member")),
-                                       partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"),
-                                       std::string(f.text("key")), std::string(f.text("value"))});
+  CommitRecord c{std::string(f.text("group")), std::string(f.text("member")), e.time.ns, {}, std::string(f.text("why")),
+                 f.text("error") == "NONE"};
+  // "orders-0:57,orders-1:33" (topic names have no ':' in Kafka). A commit that failed before it
+  // was sent carries only a count, no list.
+  const std::string_view list = f.text("offsets");
+  size_t i = 0;
+  while (i < list.size()) {
+    size_t end = list.find(',', i);
+    if (end == std::string_view::npos) end = list.size();
+    const std::string_view item = list.substr(i, end - i);
+    const size_t colon = item.rfind(':');
+    int64_t offset = -1;
+    if (colon != std::string_view::npos &&
+        std::from_chars(item.data() + colon + 1, item.data() + item.size(), offset).ec == std::errc())
+      c.offsets.emplace_back(std::string(item.substr(0, colon)), offset);
+    i = end + 1;
+  }
+  commits_.push_back(std::move(c));
 }
 
 }  // namespace check

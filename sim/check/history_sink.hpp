@@ -29,14 +29,19 @@ class HistorySink final : public sim::TraceSink {
   int64_t next_id_ = 0;
 };
 
-// Collects every record a consumer group processed (consumer.processed events).
-class ProcessedSink final : public sim::TraceSink {
+// Collects what consumer groups did: every record processed (consumer.processed events), every
+// offset commit completed (consumer.commit), every reset or seek of a position.
+class GroupSink final : public sim::TraceSink {
  public:
   void write(const sim::Event& e) override;
   std::vector<ProcessedRecord>& processed() { return processed_; }
+  std::vector<CommitRecord>& commits() { return commits_; }
+  std::vector<PositionJump>& jumps() { return jumps_; }
 
  private:
   std::vector<ProcessedRecord> processed_;
+  std::vector<CommitRecord> commits_;
+  std::vector<PositionJump> jumps_;
 };
 
 }  // namespace check

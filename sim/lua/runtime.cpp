@@ -2,11 +2,18 @@
 
 #include <fmt/format.h>
 
+#include "sim/check/commits.hpp"
 #include "sim/check/explain.hpp"
 #include "sim/lua/bindings.hpp"
 #include "sim/lua/cluster.hpp"
 
 namespace sim::lua {
+
+// The drain a scenario with expectations gets when it names none: long enough for the records
+// in flight when the load stops to be acknowledged and replicated, and for consumers to catch
+// up with them. Scenarios whose members crash near the end set their own (rejoining waits for
+// the session timeout).
+constexpr Duration kDefaultDrain = Duration::seconds(10);
 
 const std::vector<std::string>& kafka_versions() {
   static const std::vector<std::string> v = {"2.8", "3.0", "3.1", "3.2", "3.3", "3.4", "3.5",
@@ -134,7 +141,8 @@ RunResult Runtime::run() {
     }
     const Time end = Time::zero() + (options_.until ? *options_.until : info_.duration);
     world_->run_until(end);
-    if (!options_.until && info_.drain.ns > 0) drain();
+    if (!info_.drain) info_.drain = expectations_.empty() ? Duration::seconds(0) : kDefaultDrain;
+    if (!options_.until && info_.drain->ns > 0) drain();
     judge_expectations(result);
     for (const Check& c : checks_)
       if (!c.held) result.exit_code = kExitViolation;
@@ -160,8 +168,8 @@ void Runtime::expect(Expectation e) {
   if (!history_) {
     history_ = std::make_unique<check::HistorySink>();
     world().trace().add_sink(history_.get());
-    processed_ = std::make_unique<check::ProcessedSink>();
-    world().trace().add_sink(processed_.get());
+    groups_seen_ = std::make_unique<check::GroupSink>();
+    world().trace().add_sink(groups_seen_.get());
     timeline_ = std::make_unique<check::TimelineSink>();
     world().trace().add_sink(timeline_.get());
   }
@@ -172,7 +180,7 @@ void Runtime::drain() {
   // The heal-and-drain phase: faults end, crashed nodes return, producers stop, and consumers
   // get `drain` to catch up, so that what is still unseen afterwards is lost, not late.
   World& w = *world_;
-  w.emit("drain.start", {{"drain", Value(info_.drain)}});
+  w.emit("drain.start", {{"drain", Value(*info_.drain)}});
   log_line("drain: faults healed, crashed nodes restarted, producers stopped");
   w.network().heal();
   for (NodeId id = 0; id < w.node_count(); ++id) {
@@ -180,7 +188,7 @@ void Runtime::drain() {
     if (w.state(id) == NodeState::crashed) w.restart(id);
   }
   for (auto& f : drainers_) f(w);
-  w.run_until(w.now() + info_.drain);
+  w.run_until(w.now() + *info_.drain);
   w.emit("drain.end", {});
 }
 
@@ -189,7 +197,9 @@ void Runtime::judge_expectations(RunResult& result) {
   check::CheckOptions opts;
   opts.sub_via_subscribe = true;  // groups subscribe: rebalances move partitions between members
   check::GroundTruth truth;
-  truth.processed = std::move(processed_->processed());
+  truth.processed = std::move(groups_seen_->processed());
+  truth.commits = std::move(groups_seen_->commits());
+  truth.jumps = std::move(groups_seen_->jumps());
   for (auto& f : final_state_) f(truth);
   check::CheckResult found = check::check_history(history_->history(), opts);
   // Our own anomaly, from the final state (docs/checker.md).
@@ -197,6 +207,13 @@ void Runtime::judge_expectations(RunResult& result) {
   if (!divergence.empty()) {
     found.valid = false;
     found.anomalies["replica-divergence"] = std::move(divergence);
+  }
+  for (const std::string& gid : commit_checked_groups_) {
+    auto premature = check::commits_past_unprocessed(history_->history(), truth, gid);
+    if (premature.empty()) continue;
+    found.valid = false;
+    auto& list = found.anomalies["commit-past-unprocessed"];
+    list.insert(list.end(), premature.begin(), premature.end());
   }
   auto regressions = check::hw_regressions(timeline_->timeline());
   if (!regressions.empty()) {

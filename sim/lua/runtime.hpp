@@ -30,7 +30,9 @@ struct ScenarioInfo {
   std::string description;
   uint64_t seed = 1;
   Duration duration = Duration::seconds(60);
-  Duration drain = Duration::seconds(0);
+  // The heal-and-drain phase after `duration`; unset: 10 s when the scenario declares
+  // expectations (they are judged after it), none otherwise.
+  std::optional<Duration> drain;
   std::string kafka_version = "3.9";
 };
 
@@ -125,7 +127,12 @@ class Runtime {
   // Things the drain phase stops (producers' load generators).
   void on_drain(std::function<void(World&)> f) { drainers_.push_back(std::move(f)); }
   // Consumer groups and the topics they read, for delivery expectations.
-  void register_group(std::string id, std::set<std::string> topics) { groups_[std::move(id)] = std::move(topics); }
+  // A consumer group and its topics; `commits_after_processing` when its commit policy promises
+  // at-least-once (every policy but before-process), so that its commits are checked.
+  void register_group(std::string id, std::set<std::string> topics, bool commits_after_processing) {
+    if (commits_after_processing) commit_checked_groups_.insert(id);
+    groups_[std::move(id)] = std::move(topics);
+  }
   // Fills the final replica logs into the ground truth at the end of the run.
   void on_final_state(std::function<void(check::GroundTruth&)> f) { final_state_.push_back(std::move(f)); }
 
@@ -153,8 +160,9 @@ class Runtime {
   std::unique_ptr<check::HistorySink> history_;
   std::vector<std::function<void(World&)>> drainers_;
   std::map<std::string, std::set<std::string>> groups_;
+  std::set<std::string> commit_checked_groups_;
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;
-  std::unique_ptr<check::ProcessedSink> processed_;
+  std::unique_ptr<check::GroupSink> groups_seen_;
   std::unique_ptr<check::TimelineSink> timeline_;  // what the cluster did, for explanations
   void drain();
   void judge_expectations(RunResult& result);

@@ -1,7 +1,9 @@
 // The ground-truth delivery checks on hand-made inputs.
 #include <gtest/gtest.h>
 
+#include "sim/check/commits.hpp"
 #include "sim/check/delivery.hpp"
+#include "sim/check/history_sink.hpp"
 
 using namespace check;
 
@@ -166,4 +168,95 @@ TEST(DeliveryCheck, LateRecordsTheGroupNeverReachedAreALivenessFailure) {
   const DeliveryReport r = analyze_delivery(h, truth, "g", {});
   EXPECT_EQ(r.late, (std::vector<std::string>{"b@t-0", "d@t-0"}));
   EXPECT_EQ(r.unreached, (std::vector<std::string>{"d@t-0"})) << "b was skipped (c, later, was processed); d was never reached";
+}
+
+namespace {
+constexpr int64_t kMs = 1'000'000;
+
+// Records a..d at offsets 0..3 of t-0, sent at 1..4 ms, on one replica with HW 4.
+GroundTruth four_records() {
+  GroundTruth truth;
+  truth.replicas["t-0"] = {{"broker-1", 4, {{0, "a"}, {1, "b"}, {2, "c"}, {3, "d"}}}};
+  return truth;
+}
+History sent_at_ms(const std::vector<std::string>& values) {
+  History h = acked({});
+  int64_t t = 1;
+  for (const std::string& v : values) {
+    Op invoke;
+    invoke.index = static_cast<int64_t>(h.ops.size());
+    invoke.f = "send";
+    invoke.type = OpType::invoke;
+    invoke.time_ns = t++ * kMs;
+    invoke.sends.push_back({"t", v, std::nullopt});
+    h.ops.push_back(invoke);
+  }
+  return h;
+}
+ProcessedRecord processed_at(int64_t offset, const std::string& value, int64_t ms) {
+  ProcessedRecord p = processed("t-0", offset, value);
+  p.time_ns = ms * kMs;
+  return p;
+}
+CommitRecord commit_at(int64_t offset, int64_t ms, bool ok = true) {
+  return CommitRecord{"g", "g-1", ms * kMs, {{"t-0", offset}}, "auto", ok};
+}
+}  // namespace
+
+TEST(CommitsPastUnprocessed, ACommitCoveringOnlyProcessedRecordsIsFine) {
+  const History h = sent_at_ms({"a", "b", "c", "d"});
+  GroundTruth truth = four_records();
+  truth.processed = {processed_at(0, "a", 10), processed_at(1, "b", 11), processed_at(2, "c", 30)};
+  truth.commits = {commit_at(2, 20), commit_at(3, 31)};
+  EXPECT_TRUE(commits_past_unprocessed(h, truth, "g").empty());
+}
+
+TEST(CommitsPastUnprocessed, ACommitPastARecordProcessedLaterOrNeverIsReportedWithItsWitness) {
+  const History h = sent_at_ms({"a", "b", "c", "d"});
+  GroundTruth truth = four_records();
+  truth.processed = {processed_at(0, "a", 10), processed_at(2, "c", 12), processed_at(1, "b", 40)};
+  truth.commits = {commit_at(3, 20), commit_at(4, 50), commit_at(4, 60, false)};
+  const auto found = commits_past_unprocessed(h, truth, "g");
+  ASSERT_EQ(found.size(), 2u) << "the failed commit does not count";
+  EXPECT_NE(found[0].detail.find("g-1 committed t-0 offset 3 at 0.020s (auto) while b at offset 1 was not processed until 0.040s"),
+            std::string::npos) << found[0].detail;
+  EXPECT_NE(found[1].detail.find("d at offset 3 was never processed"), std::string::npos) << found[1].detail;
+  EXPECT_EQ(found[1].value, "d");
+  EXPECT_TRUE(commits_past_unprocessed(h, truth, "other-group").empty());
+}
+
+TEST(CommitsPastUnprocessed, RecordsWrittenAfterTheCommitOrJumpedOverByAResetAreExcused) {
+  const History h = sent_at_ms({"a", "b", "c", "d"});
+  GroundTruth truth = four_records();
+  truth.processed = {processed_at(3, "d", 10)};
+  truth.commits = {commit_at(4, 20)};
+  truth.jumps = {PositionJump{"g", "g-1", "t-0", 3, 5 * kMs}};  // auto.offset.reset=latest at offset 3
+  EXPECT_TRUE(commits_past_unprocessed(h, truth, "g").empty());
+  truth.jumps.clear();
+  EXPECT_EQ(commits_past_unprocessed(h, truth, "g").size(), 1u) << "without the reset, a..c were skipped by the commit";
+  const History late = sent_at_ms({"x", "y", "z", "w", "a", "b", "c"});  // a..c sent at 5..7 ms: after a 4 ms commit
+  truth.commits = {commit_at(4, 4)};
+  truth.processed = {processed_at(3, "d", 3)};
+  EXPECT_TRUE(commits_past_unprocessed(late, truth, "g").empty());
+}
+
+TEST(GroupSink, ReadsCommitsWithTheirOffsetsAndResets) {
+  GroupSink sink;
+  std::vector<sim::Field> commit{{"member", sim::Value("g-1")}, {"group", sim::Value("g")}, {"offsets", sim::Value("orders-0:57,my-topic-12:3")},
+                                 {"why", sim::Value("auto")}, {"error", sim::Value("NONE")}};
+  sink.write(sim::Event{0, sim::Time{7}, 0, "g-1", "consumer.commit", commit});
+  std::vector<sim::Field> failed{{"member", sim::Value("g-1")}, {"group", sim::Value("g")}, {"offsets", sim::Value(int64_t{2})},
+                                 {"why", sim::Value("auto")}, {"error", sim::Value("REBALANCE_IN_PROGRESS (client)")}};
+  sink.write(sim::Event{1, sim::Time{8}, 0, "g-1", "consumer.commit", failed});
+  std::vector<sim::Field> reset{{"member", sim::Value("g-1")}, {"group", sim::Value("g")}, {"topic", sim::Value("orders")},
+                                {"partition", sim::Value(int64_t{0})}, {"offset", sim::Value(int64_t{40})}};
+  sink.write(sim::Event{2, sim::Time{9}, 0, "g-1", "consumer.reset", reset});
+  ASSERT_EQ(sink.commits().size(), 2u);
+  EXPECT_TRUE(sink.commits()[0].ok);
+  EXPECT_EQ(sink.commits()[0].offsets, (std::vector<std::pair<std::string, int64_t>>{{"orders-0", 57}, {"my-topic-12", 3}}));
+  EXPECT_FALSE(sink.commits()[1].ok);
+  EXPECT_TRUE(sink.commits()[1].offsets.empty());
+  ASSERT_EQ(sink.jumps().size(), 1u);
+  EXPECT_EQ(sink.jumps()[0].partition, "orders-0");
+  EXPECT_EQ(sink.jumps()[0].offset, 40);
 }
