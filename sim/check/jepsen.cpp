@@ -14,19 +14,24 @@
 namespace check {
 namespace {
 
-using Values = std::vector<std::string>;
+// Values and keys are views of the history's strings, which outlive the analysis: no copies.
+using Values = std::vector<std::string_view>;
 using Anomalies = std::vector<Anomaly>;
 
+Anomaly anomaly(std::string_view key, std::string detail, std::vector<int64_t> ops, std::string_view value = {}) {
+  return Anomaly{std::string(key), std::move(detail), std::move(ops), {}, std::string(value)};
+}
+
 // An op's sends per key, in order.
-std::map<std::string, Values> op_writes(const Op& op) {
-  std::map<std::string, Values> out;
+std::map<std::string_view, Values> op_writes(const Op& op) {
+  std::map<std::string_view, Values> out;
   for (const Send& s : op.sends) out[s.key].push_back(s.value);
   return out;
 }
 
 // An op's reads per key, in order. Empty read lists say nothing, so they are dropped.
-std::map<std::string, Values> op_reads(const Op& op) {
-  std::map<std::string, Values> out;
+std::map<std::string_view, Values> op_reads(const Op& op) {
+  std::map<std::string_view, Values> out;
   for (const auto& [k, reads] : op.polls)
     for (const Read& r : reads) out[k].push_back(r.value);
   return out;
@@ -34,7 +39,10 @@ std::map<std::string, Values> op_reads(const Op& op) {
 
 std::string join(const Values& vs, size_t limit = 16) {
   std::string out = "[";
-  for (size_t i = 0; i < vs.size() && i < limit; ++i) out += (i ? ", " : "") + vs[i];
+  for (size_t i = 0; i < vs.size() && i < limit; ++i) {
+    if (i) out += ", ";
+    out += vs[i];
+  }
   if (vs.size() > limit) out += fmt::format(", ... ({} in all)", vs.size());
   return out + "]";
 }
@@ -46,15 +54,15 @@ std::string name(const Op& op) {
 // One key's version order. `log` maps Kafka offsets to the values seen there; the dense index
 // numbers the offsets that hold something, so holes (transaction markers, unseen records) vanish.
 struct KeyOrder {
-  std::map<int64_t, std::set<std::string>> log;
-  std::vector<std::set<std::string>> dense;     // index -> values at that index
+  std::map<int64_t, std::set<std::string_view>> log;
+  std::vector<const std::set<std::string_view>*> dense;  // index -> values at that index (in `log`)
   std::vector<int64_t> offset_of;               // index -> Kafka offset
   // Looked up only, never iterated, so hash maps keep the output deterministic.
-  std::unordered_map<std::string, int64_t> by_value;     // value -> index of its *last* appearance
-  std::unordered_map<std::string, int64_t> first_index;  // value -> index of its first appearance
+  std::unordered_map<std::string_view, int64_t> by_value;     // value -> index of its *last* appearance
+  std::unordered_map<std::string_view, int64_t> first_index;  // value -> index of its first appearance
 
   // Jepsen's by-index: one value per index (the smallest, where an offset holds several).
-  const std::string& at(int64_t i) const { return *dense[static_cast<size_t>(i)].begin(); }
+  std::string_view at(int64_t i) const { return *dense[static_cast<size_t>(i)]->begin(); }
 };
 
 // Where the next read or send of a key landed relative to the previous one: 1 is perfect.
@@ -67,11 +75,11 @@ struct Step {
 
 struct Analysis {
   std::vector<const Op*> completions;                                   // history order
-  std::map<std::string, std::vector<const Op*>> by_process;             // invocation order
-  std::map<std::string, std::set<std::string>> ok_reads;                // key -> values ok ops read
-  std::map<std::string, std::map<std::string, const Op*>> writer;       // key -> value -> sender
-  std::map<std::string, std::map<std::string, std::vector<const Op*>>> readers;
-  std::map<std::string, KeyOrder> orders;
+  std::map<std::string_view, std::vector<const Op*>> by_process;             // invocation order
+  std::map<std::string_view, std::set<std::string_view>> ok_reads;                // key -> values ok ops read
+  std::map<std::string_view, std::map<std::string_view, const Op*>> writer;       // key -> value -> sender
+  std::map<std::string_view, std::map<std::string_view, std::vector<const Op*>>> readers;
+  std::map<std::string_view, KeyOrder> orders;
 
   // ok, or info with some sent value read by an ok op.
   bool must_have_committed(const Op& op) const {
@@ -84,7 +92,7 @@ struct Analysis {
     return false;
   }
 
-  std::optional<int64_t> index_of(const std::string& k, const std::string& v) const {
+  std::optional<int64_t> index_of(std::string_view k, std::string_view v) const {
     auto o = orders.find(k);
     if (o == orders.end()) return std::nullopt;
     auto it = o->second.by_value.find(v);
@@ -92,7 +100,7 @@ struct Analysis {
     return it->second;
   }
 
-  Step step(const std::string& k, const std::string& v1, const std::string& v2) const {
+  Step step(std::string_view k, std::string_view v1, std::string_view v2) const {
     auto i1 = index_of(k, v1);
     auto i2 = index_of(k, v2);
     if (!i1 || !i2) return {};
@@ -100,14 +108,14 @@ struct Analysis {
   }
 
   // The values strictly between two indices: what a skip jumped over.
-  Values skipped(const std::string& k, const Step& s) const {
+  Values skipped(std::string_view k, const Step& s) const {
     Values out;
     const KeyOrder& o = orders.at(k);
     for (int64_t i = s.from + 1; i < s.to; ++i) out.push_back(o.at(i));
     return out;
   }
 
-  const Op* writer_of(const std::string& k, const std::string& v) const {
+  const Op* writer_of(std::string_view k, std::string_view v) const {
     auto it = writer.find(k);
     if (it == writer.end()) return nullptr;
     auto w = it->second.find(v);
@@ -126,7 +134,7 @@ Analysis analyze(const History& h) {
     a.completions.push_back(&op);
     for (const Send& s : op.sends) a.writer[s.key][s.value] = &op;
     for (const auto& [k, vs] : op_reads(op))
-      for (const std::string& v : vs) {
+      for (std::string_view v : vs) {
         a.readers[k][v].push_back(&op);
         if (op.type == OpType::ok) a.ok_reads[k].insert(v);
       }
@@ -134,7 +142,7 @@ Analysis analyze(const History& h) {
 
   // Per-process order: by invocation position (a process may have many ops outstanding). The
   // sort key is computed once per op, not in every comparison.
-  std::map<std::string, std::vector<std::pair<std::pair<int64_t, int64_t>, const Op*>>> keyed;
+  std::map<std::string_view, std::vector<std::pair<std::pair<int64_t, int64_t>, const Op*>>> keyed;
   for (const Op* op : a.completions) {
     auto it = invoked_at.find(op->id);
     keyed[op->process].push_back({{it == invoked_at.end() ? op->index : it->second, op->index}, op});
@@ -158,9 +166,9 @@ Analysis analyze(const History& h) {
   for (auto& [k, o] : a.orders) {
     for (const auto& [offset, values] : o.log) {
       auto i = static_cast<int64_t>(o.dense.size());
-      o.dense.push_back(values);
+      o.dense.push_back(&values);
       o.offset_of.push_back(offset);
-      for (const std::string& v : values) {
+      for (std::string_view v : values) {
         o.by_value[v] = i;
         o.first_index.emplace(v, i);
       }
@@ -174,18 +182,18 @@ Anomalies inconsistent_offsets(const Analysis& a) {
   Anomalies out;
   for (const auto& [k, o] : a.orders)
     for (size_t i = 0; i < o.dense.size(); ++i) {
-      if (o.dense[i].size() < 2) continue;
-      Values vs(o.dense[i].begin(), o.dense[i].end());
+      if (o.dense[i]->size() < 2) continue;
+      Values vs(o.dense[i]->begin(), o.dense[i]->end());
       std::set<int64_t> ops;
-      for (const std::string& v : vs) {
+      for (std::string_view v : vs) {
         if (const Op* w = a.writer_of(k, v)) ops.insert(w->index);
         if (auto r = a.readers.find(k); r != a.readers.end())
           if (auto rv = r->second.find(v); rv != r->second.end())
             for (const Op* op : rv->second) ops.insert(op->index);
       }
-      out.push_back({k, fmt::format("offset {} (index {}) holds {} values: {}", o.offset_of[i], i,
+      out.push_back(anomaly(k, fmt::format("offset {} (index {}) holds {} values: {}", o.offset_of[i], i,
                                     vs.size(), join(vs)),
-                     {ops.begin(), ops.end()}});
+                     {ops.begin(), ops.end()}));
     }
   return out;
 }
@@ -194,16 +202,16 @@ Anomalies inconsistent_offsets(const Analysis& a) {
 Anomalies duplicates(const Analysis& a) {
   Anomalies out;
   for (const auto& [k, o] : a.orders) {
-    std::map<std::string, std::vector<int64_t>> offsets;
+    std::map<std::string_view, std::vector<int64_t>> offsets;
     for (const auto& [offset, values] : o.log)
-      for (const std::string& v : values) offsets[v].push_back(offset);
+      for (std::string_view v : values) offsets[v].push_back(offset);
     for (const auto& [v, offs] : offsets) {
       if (offs.size() < 2) continue;
       std::string list;
       for (int64_t off : offs) list += (list.empty() ? "" : ", ") + std::to_string(off);
       std::vector<int64_t> ops;
       if (const Op* w = a.writer_of(k, v)) ops.push_back(w->index);
-      out.push_back({k, fmt::format("value {} appears at {} offsets: {}", v, offs.size(), list), ops, {}, v});
+      out.push_back(anomaly(k, fmt::format("value {} appears at {} offsets: {}", v, offs.size(), list), ops, v));
     }
   }
   return out;
@@ -219,7 +227,7 @@ Anomalies lost_writes(const Analysis& a) {
     const KeyOrder& o = a.orders.at(k);  // ok reads always carry offsets, so the key is there
     int64_t bound = -1;
     std::string bound_value;
-    for (const std::string& v : read) {
+    for (std::string_view v : read) {
       auto it = o.first_index.find(v);
       if (it != o.first_index.end() && it->second > bound) {
         bound = it->second;
@@ -235,18 +243,16 @@ Anomalies lost_writes(const Analysis& a) {
         break;
       }
     for (int64_t i = 0; i <= bound; ++i)
-      for (const std::string& v : o.dense[static_cast<size_t>(i)]) {
+      for (std::string_view v : *o.dense[static_cast<size_t>(i)]) {
         if (o.by_value.at(v) != i || read.count(v)) continue;  // judged at its last appearance
         const Op* w = a.writer_of(k, v);
         if (!w || !a.must_have_committed(*w)) continue;
-        out.push_back({k,
+        out.push_back(anomaly(k,
                        fmt::format("value {} (offset {}, index {}) sent by {} was never read by an "
                                    "ok op, though {} read {} at index {}",
                                    v, o.offset_of[static_cast<size_t>(i)], i, name(*w),
                                    name(*max_reader), bound_value, bound),
-                       {w->index, max_reader->index},
-                       {},
-                       v});
+                       {w->index, max_reader->index}, v));
       }
   }
   return out;
@@ -255,7 +261,7 @@ Anomalies lost_writes(const Analysis& a) {
 // unseen: values sent by ok ops that no ok op ever polled (by the end of the history, so loss
 // and delay look alike). Defined semantically, one entry per key.
 Anomalies unseen(const Analysis& a) {
-  std::map<std::string, std::pair<Values, std::set<int64_t>>> per_key;
+  std::map<std::string_view, std::pair<Values, std::set<int64_t>>> per_key;
   for (const Op* op : a.completions) {
     if (op->type != OpType::ok) continue;
     for (const Send& s : op->sends) {
@@ -267,10 +273,10 @@ Anomalies unseen(const Analysis& a) {
   }
   Anomalies out;
   for (const auto& [k, e] : per_key)
-    out.push_back({k,
+    out.push_back(anomaly(k,
                    fmt::format("{} values sent by ok ops were never polled by an ok op: {}",
                                e.first.size(), join(e.first)),
-                   {e.second.begin(), e.second.end()}});
+                   {e.second.begin(), e.second.end()}));
   return out;
 }
 
@@ -280,11 +286,11 @@ Anomalies g1a(const Analysis& a) {
   for (const Op* op : a.completions) {
     if (op->type != OpType::ok) continue;
     for (const auto& [k, vs] : op_reads(*op))
-      for (const std::string& v : vs) {
+      for (std::string_view v : vs) {
         const Op* w = a.writer_of(k, v);
         if (!w || w->type != OpType::fail) continue;
-        out.push_back({k, fmt::format("{} read {}, sent by failed {}", name(*op), v, name(*w)),
-                       {w->index, op->index}});
+        out.push_back(anomaly(k, fmt::format("{} read {}, sent by failed {}", name(*op), v, name(*w)),
+                       {w->index, op->index}));
       }
   }
   return out;
@@ -299,13 +305,13 @@ Anomalies precommitted_reads(const Analysis& a) {
     for (const auto& [k, sent] : op_writes(*op)) {
       auto r = reads.find(k);
       if (r == reads.end()) continue;
-      std::set<std::string> read(r->second.begin(), r->second.end());
+      std::set<std::string_view> read(r->second.begin(), r->second.end());
       Values both;
-      for (const std::string& v : sent)
+      for (std::string_view v : sent)
         if (read.count(v)) both.push_back(v);
       if (!both.empty())
-        out.push_back({k, fmt::format("{} read values it sent itself: {}", name(*op), join(both)),
-                       {op->index}});
+        out.push_back(anomaly(k, fmt::format("{} read values it sent itself: {}", name(*op), join(both)),
+                       {op->index}));
     }
   }
   return out;
@@ -317,11 +323,11 @@ Anomalies precommitted_reads(const Analysis& a) {
 // only its keys.
 void poll_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& nonmonotonic) {
   for (const auto& [p, ops] : a.by_process) {
-    std::map<std::string, std::pair<const Op*, std::string>> last;  // key -> (ok op, last value)
+    std::map<std::string_view, std::pair<const Op*, std::string_view>> last;  // key -> (ok op, last value)
     for (const Op* op : ops) {
       if (op->f == "assign" || op->f == "subscribe") {
         if (op->type == OpType::fail) continue;
-        std::set<std::string> keep(op->keys.begin(), op->keys.end());
+        std::set<std::string_view> keep(op->keys.begin(), op->keys.end());
         std::erase_if(last, [&](const auto& e) { return !keep.count(e.first); });
         continue;
       }
@@ -332,16 +338,16 @@ void poll_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& nonm
         const auto& [prev, v] = it->second;
         Step s = a.step(k, v, vs.front());
         if (s.delta > 1)
-          skips.push_back({k,
+          skips.push_back(anomaly(k,
                            fmt::format("{} read {} after {} read {}: delta {}, skipping {}",
                                        name(*op), vs.front(), name(*prev), v, s.delta,
                                        join(a.skipped(k, s))),
-                           {prev->index, op->index}});
+                           {prev->index, op->index}));
         else if (s.delta < 1)
-          nonmonotonic.push_back({k,
+          nonmonotonic.push_back(anomaly(k,
                                   fmt::format("{} read {} after {} read {}: delta {}", name(*op),
                                               vs.front(), name(*prev), v, s.delta),
-                                  {prev->index, op->index}});
+                                  {prev->index, op->index}));
       }
       if (op->type == OpType::ok)
         for (const auto& [k, vs] : reads) last[k] = {op, vs.back()};
@@ -357,15 +363,15 @@ void int_poll_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& 
       for (size_t i = 1; i < vs.size(); ++i) {
         Step s = a.step(k, vs[i - 1], vs[i]);
         if (s.delta > 1)
-          skips.push_back({k,
+          skips.push_back(anomaly(k,
                            fmt::format("{} read {} then {}: delta {}, skipping {}", name(*op),
                                        vs[i - 1], vs[i], s.delta, join(a.skipped(k, s))),
-                           {op->index}});
+                           {op->index}));
         else if (s.delta < 1)
-          nonmonotonic.push_back({k,
+          nonmonotonic.push_back(anomaly(k,
                                   fmt::format("{} read {} then {}: delta {}", name(*op), vs[i - 1],
                                               vs[i], s.delta),
-                                  {op->index}});
+                                  {op->index}));
       }
 }
 
@@ -376,16 +382,16 @@ void int_send_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& 
       for (size_t i = 1; i < vs.size(); ++i) {
         Step s = a.step(k, vs[i - 1], vs[i]);
         if (s.delta > 1)
-          skips.push_back({k,
+          skips.push_back(anomaly(k,
                            fmt::format("{} sent {} then {}: delta {}, another record between: {}",
                                        name(*op), vs[i - 1], vs[i], s.delta,
                                        join(a.skipped(k, s))),
-                           {op->index}});
+                           {op->index}));
         else if (s.delta < 1)
-          nonmonotonic.push_back({k,
+          nonmonotonic.push_back(anomaly(k,
                                   fmt::format("{} sent {} then {}: delta {}", name(*op), vs[i - 1],
                                               vs[i], s.delta),
-                                  {op->index}});
+                                  {op->index}));
       }
 }
 
@@ -395,11 +401,11 @@ void int_send_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& 
 Anomalies nonmonotonic_sends(const Analysis& a) {
   Anomalies out;
   for (const auto& [p, ops] : a.by_process) {
-    std::map<std::string, std::pair<const Op*, std::string>> last;  // key -> (op, last value)
+    std::map<std::string_view, std::pair<const Op*, std::string_view>> last;  // key -> (op, last value)
     for (const Op* op : ops) {
       if (op->type != OpType::ok && op->type != OpType::info) continue;
       if (op->f == "assign" || op->f == "subscribe") {
-        std::set<std::string> keep(op->keys.begin(), op->keys.end());
+        std::set<std::string_view> keep(op->keys.begin(), op->keys.end());
         std::erase_if(last, [&](const auto& e) { return !keep.count(e.first); });
         continue;
       }
@@ -410,10 +416,10 @@ Anomalies nonmonotonic_sends(const Analysis& a) {
         const auto& [prev, v] = it->second;
         Step s = a.step(k, v, vs.front());
         if (s.delta < 1)
-          out.push_back({k,
+          out.push_back(anomaly(k,
                          fmt::format("{} sent {} (index {}) after {} sent {} (index {})", name(*op),
                                      vs.front(), s.to, name(*prev), v, s.from),
-                         {prev->index, op->index}});
+                         {prev->index, op->index}));
       }
       for (const auto& [k, vs] : writes) last[k] = {op, vs.back()};
     }
@@ -424,27 +430,42 @@ Anomalies nonmonotonic_sends(const Analysis& a) {
 // ---- G0 and G1c: cycles over ww edges (only with ww-deps) and wr edges ----
 // Nodes are the ok and info completions; failed ops did not happen (reading from one is G1a).
 
+// Why an edge exists, as views of the history's strings; put into words only for the cycles
+// reported (formatting every edge of a large history costs more than finding the cycles).
 struct Why {
-  std::string ww, wr;  // empty when there is no such edge
+  std::string_view ww_key, ww_from, ww_to;  // ww: the value before and the value written (ww_to empty: none)
+  std::string_view wr_key, wr;              // wr: the value read (empty: no wr edge)
+  bool has_ww() const { return !ww_to.empty(); }
+  bool has_wr() const { return !wr.empty(); }
+  std::string ww_label() const { return fmt::format("ww {}: {} then {}", ww_key, ww_from, ww_to); }
+  std::string wr_label() const { return fmt::format("wr {}: {}", wr_key, wr); }
 };
-using Graph = std::map<int64_t, std::map<int64_t, Why>>;  // node -> successor -> why
-using Adj = std::map<int64_t, std::vector<int64_t>>;
+
+// Nodes are op indices (dense); each node's successors sorted by index, one entry per successor.
+struct Graph {
+  std::vector<std::vector<std::pair<int64_t, Why>>> succ;
+  const Why& why(int64_t u, int64_t v) const {
+    const auto& s = succ[static_cast<size_t>(u)];
+    return std::lower_bound(s.begin(), s.end(), v, [](const auto& e, int64_t x) { return e.first < x; })->second;
+  }
+};
+using Adj = std::vector<std::vector<int64_t>>;
 
 Graph dependency_graph(const Analysis& a, bool ww_deps) {
   Graph g;
+  int64_t nodes = 0;
+  for (const Op* op : a.completions) nodes = std::max(nodes, op->index + 1);
+  g.succ.resize(static_cast<size_t>(nodes));
   auto node = [](const Op* op) { return op && op->type != OpType::fail; };
-  for (const Op* op : a.completions)
-    if (node(op) && (!op->sends.empty() || !op->polls.empty())) g[op->index];
   if (ww_deps)  // the writer of the value just before v in the version order -> the writer of v
     for (const auto& [k, v_writer] : a.writer)
       for (const auto& [v2, w2] : v_writer) {
         auto i2 = a.index_of(k, v2);
         if (!i2 || *i2 == 0) continue;
-        const std::string& v1 = a.orders.at(k).at(*i2 - 1);
+        std::string_view v1 = a.orders.at(k).at(*i2 - 1);
         const Op* w1 = a.writer_of(k, v1);
         if (!node(w1) || !node(w2) || w1 == w2) continue;
-        std::string& why = g[w1->index][w2->index].ww;
-        if (why.empty()) why = fmt::format("ww {}: {} then {}", k, v1, v2);
+        g.succ[static_cast<size_t>(w1->index)].push_back({w2->index, Why{k, v1, v2, {}, {}}});
       }
   // The writer of v -> every other op that read v.
   for (const auto& [k, v_readers] : a.readers)
@@ -453,59 +474,87 @@ Graph dependency_graph(const Analysis& a, bool ww_deps) {
       if (!node(w)) continue;
       for (const Op* r : rs) {
         if (!node(r) || r == w) continue;
-        std::string& why = g[w->index][r->index].wr;
-        if (why.empty()) why = fmt::format("wr {}: {}", k, v);
+        g.succ[static_cast<size_t>(w->index)].push_back({r->index, Why{{}, {}, {}, k, v}});
       }
     }
+  // One entry per successor: the first ww reason and the first wr reason, in the order found.
+  for (auto& s : g.succ) {
+    if (s.size() < 2) continue;
+    std::stable_sort(s.begin(), s.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    size_t out = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (out > 0 && s[out - 1].first == s[i].first) {
+        Why& kept = s[out - 1].second;
+        const Why& more = s[i].second;
+        if (!kept.has_ww() && more.has_ww()) {
+          kept.ww_key = more.ww_key;
+          kept.ww_from = more.ww_from;
+          kept.ww_to = more.ww_to;
+        }
+        if (!kept.has_wr() && more.has_wr()) {
+          kept.wr_key = more.wr_key;
+          kept.wr = more.wr;
+        }
+        continue;
+      }
+      s[out++] = s[i];
+    }
+    s.resize(out);
+  }
   return g;
 }
 
 Adj adjacency(const Graph& g, bool ww_only) {
-  Adj adj;
-  for (const auto& [u, succ] : g) {
-    auto& out = adj[u];
-    for (const auto& [v, why] : succ)
-      if (!ww_only || !why.ww.empty()) out.push_back(v);
-  }
+  Adj adj(g.succ.size());
+  for (size_t u = 0; u < g.succ.size(); ++u)
+    for (const auto& [v, why] : g.succ[u])
+      if (!ww_only || why.has_ww()) adj[u].push_back(v);
   return adj;
 }
 
 // Strongly connected components with two or more nodes (Kosaraju, iterative), each sorted.
 std::vector<std::vector<int64_t>> components(const Adj& adj) {
+  const size_t n = adj.size();
   std::vector<int64_t> post;
-  std::set<int64_t> seen;
-  for (const auto& entry : adj) {
-    const int64_t s = entry.first;
-    if (!seen.insert(s).second) continue;
-    std::vector<std::pair<int64_t, size_t>> stack{{s, 0}};
+  post.reserve(n);
+  std::vector<char> seen(n, 0);
+  for (size_t s = 0; s < n; ++s) {
+    if (seen[s] || adj[s].empty()) continue;  // a node without successors is a component of one
+    seen[s] = 1;
+    std::vector<std::pair<int64_t, size_t>> stack{{static_cast<int64_t>(s), 0}};
     while (!stack.empty()) {
       const int64_t u = stack.back().first;
-      const std::vector<int64_t>& succ = adj.at(u);
+      const std::vector<int64_t>& succ = adj[static_cast<size_t>(u)];
       if (stack.back().second < succ.size()) {
         const int64_t v = succ[stack.back().second++];
-        if (seen.insert(v).second) stack.emplace_back(v, 0);
+        if (!seen[static_cast<size_t>(v)]) {
+          seen[static_cast<size_t>(v)] = 1;
+          stack.emplace_back(v, 0);
+        }
       } else {
         post.push_back(u);
         stack.pop_back();
       }
     }
   }
-  Adj rev;
-  for (const auto& [u, succ] : adj) {
-    rev[u];
-    for (int64_t v : succ) rev[v].push_back(u);
-  }
+  Adj rev(n);
+  for (size_t u = 0; u < n; ++u)
+    for (int64_t v : adj[u]) rev[static_cast<size_t>(v)].push_back(static_cast<int64_t>(u));
   std::vector<std::vector<int64_t>> out;
-  std::set<int64_t> done;
+  std::vector<char> done(n, 0);
   for (auto it = post.rbegin(); it != post.rend(); ++it) {
-    if (!done.insert(*it).second) continue;
+    if (done[static_cast<size_t>(*it)]) continue;
+    done[static_cast<size_t>(*it)] = 1;
     std::vector<int64_t> comp, todo{*it};
     while (!todo.empty()) {
       int64_t u = todo.back();
       todo.pop_back();
       comp.push_back(u);
-      for (int64_t v : rev.at(u))
-        if (done.insert(v).second) todo.push_back(v);
+      for (int64_t v : rev[static_cast<size_t>(u)])
+        if (!done[static_cast<size_t>(v)] && seen[static_cast<size_t>(v)]) {
+          done[static_cast<size_t>(v)] = 1;
+          todo.push_back(v);
+        }
     }
     if (comp.size() < 2) continue;
     std::sort(comp.begin(), comp.end());
@@ -520,7 +569,7 @@ std::vector<int64_t> path(const Adj& adj, const std::set<int64_t>& comp, int64_t
   std::map<int64_t, int64_t> parent{{from, from}};
   std::vector<int64_t> queue{from};
   for (size_t q = 0; q < queue.size() && !parent.count(to); ++q)
-    for (int64_t v : adj.at(queue[q]))
+    for (int64_t v : adj[static_cast<size_t>(queue[q])])
       if (comp.count(v) && parent.emplace(v, queue[q]).second) queue.push_back(v);
   std::vector<int64_t> out{to};
   while (out.back() != from) out.push_back(parent.at(out.back()));
@@ -531,12 +580,11 @@ std::vector<int64_t> path(const Adj& adj, const std::set<int64_t>& comp, int64_t
 Anomaly render_cycle(const Graph& g, const std::vector<int64_t>& cycle, bool prefer_wr) {
   std::string detail = fmt::format("op {}", cycle.front());
   for (size_t i = 1; i < cycle.size(); ++i) {
-    const Why& why = g.at(cycle[i - 1]).at(cycle[i]);
-    const bool wr = (prefer_wr && !why.wr.empty()) || why.ww.empty();
-    const std::string& label = wr ? why.wr : why.ww;
-    detail += fmt::format(" -[{}]-> op {}", label, cycle[i]);
+    const Why& why = g.why(cycle[i - 1], cycle[i]);
+    const bool wr = (prefer_wr && why.has_wr()) || !why.has_ww();
+    detail += fmt::format(" -[{}]-> op {}", wr ? why.wr_label() : why.ww_label(), cycle[i]);
   }
-  return {"", detail, {cycle.begin(), cycle.end() - 1}};
+  return anomaly("", detail, {cycle.begin(), cycle.end() - 1});
 }
 
 // G0: a cycle of ww edges alone. G1c: a cycle of ww and wr edges with at least one wr edge.
@@ -548,7 +596,7 @@ void cycles(const Analysis& a, bool ww_deps, Anomalies& g0, Anomalies& g1c) {
     std::set<int64_t> in(comp.begin(), comp.end());
     const int64_t s = comp.front();
     int64_t t = s;
-    for (int64_t v : ww.at(s))
+    for (int64_t v : ww[static_cast<size_t>(s)])
       if (in.count(v)) {
         t = v;
         break;
@@ -562,8 +610,8 @@ void cycles(const Analysis& a, bool ww_deps, Anomalies& g0, Anomalies& g1c) {
     std::set<int64_t> in(comp.begin(), comp.end());
     std::optional<std::pair<int64_t, int64_t>> wr;  // a wr edge inside the component
     for (int64_t u : comp) {
-      for (const auto& [v, why] : g.at(u))
-        if (!why.wr.empty() && in.count(v)) {
+      for (const auto& [v, why] : g.succ[static_cast<size_t>(u)])
+        if (why.has_wr() && in.count(v)) {
           wr = {u, v};
           break;
         }
@@ -599,7 +647,7 @@ std::vector<std::string> allowed_anomalies(const CheckOptions& options) {
 
 CheckResult check_history(const History& h, const CheckOptions& options) {
   const Analysis a = analyze(h);
-  std::map<std::string, Anomalies> found;
+  std::map<std::string_view, Anomalies> found;
   found["inconsistent-offsets"] = inconsistent_offsets(a);
   found["duplicate"] = duplicates(a);
   found["lost-write"] = lost_writes(a);
@@ -617,7 +665,7 @@ CheckResult check_history(const History& h, const CheckOptions& options) {
   for (auto& [type, list] : found) {
     if (list.empty()) continue;
     if (!std::binary_search(allowed.begin(), allowed.end(), type)) result.valid = false;
-    result.anomalies.emplace(type, std::move(list));
+    result.anomalies.emplace(std::string(type), std::move(list));
   }
   return result;
 }
