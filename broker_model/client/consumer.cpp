@@ -78,6 +78,15 @@ void Consumer::trace(sim::Context& ctx, const char* kind, const std::string& det
                    {"detail", sim::Value(detail)}});
 }
 
+void Consumer::trace_partitions(sim::Context& ctx, const char* kind, const std::vector<TopicPartitionId>& partitions,
+                                const char* why) {
+  ctx.trace(kind, {{"member", sim::Value(name_)},
+                   {"group", sim::Value(group_id_)},
+                   {"generation", sim::Value(generation_)},
+                   {"partitions", sim::Value(tps_text(partitions))},
+                   {"detail", sim::Value(fmt::format("{} ({})", tps_text(partitions), why))}});
+}
+
 void Consumer::trace_position(sim::Context& ctx, const char* kind, const TopicPartitionId& tp, int64_t offset,
                               const std::string& detail) {
   ctx.trace(kind, {{"member", sim::Value(name_)},
@@ -135,6 +144,7 @@ void Consumer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) 
       }
     }
   }
+  record_subscribe(ctx);
   // A subscribed topic missing from metadata is asked for again until it appears.
   for (const std::string& t : app_.topics) {
     if (!topics_.count(t) || topics_.at(t).empty()) {
@@ -143,6 +153,23 @@ void Consumer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) 
     }
   }
   send_fetches(ctx);
+}
+
+void Consumer::record_subscribe(sim::Context& ctx) {
+  // Jepsen's subscribe op names keys, so it goes into the history once metadata tells which
+  // partitions the subscribed topics have.
+  if (subscribe_recorded_) return;
+  std::vector<TopicPartitionId> keys;
+  for (const std::string& t : app_.topics) {
+    auto it = topics_.find(t);
+    if (it == topics_.end() || it->second.empty()) return;
+    for (size_t p = 0; p < it->second.size(); ++p) keys.push_back({t, static_cast<int32_t>(p)});
+  }
+  subscribe_recorded_ = true;
+  const int64_t op = ledger_.next_op++;
+  ctx.trace("op.invoke", {{"process", sim::Value(name_)}, {"op", sim::Value(op)}, {"f", sim::Value("subscribe")},
+                          {"keys", sim::Value(tps_text(keys))}});
+  ctx.trace("op.ok", {{"process", sim::Value(name_)}, {"op", sim::Value(op)}, {"f", sim::Value("subscribe")}});
 }
 
 BrokerId Consumer::leader_of(const TopicPartitionId& tp) const {
@@ -203,7 +230,7 @@ void Consumer::reset_membership(sim::Context& ctx, bool forget_member_id) {
 
 void Consumer::revoke(sim::Context& ctx, const std::vector<TopicPartitionId>& partitions, const char* why) {
   if (partitions.empty()) return;
-  trace(ctx, "consumer.revoked", fmt::format("{} ({})", tps_text(partitions), why));
+  trace_partitions(ctx, "consumer.revoked", partitions, why);
   for (const auto& tp : partitions) {
     positions_.erase(tp);
     buffers_.erase(tp);
@@ -217,7 +244,7 @@ void Consumer::revoke(sim::Context& ctx, const std::vector<TopicPartitionId>& pa
 
 void Consumer::lose_partitions(sim::Context& ctx, const char* why) {
   if (assignment_.empty()) return;
-  trace(ctx, "consumer.lost", fmt::format("{} ({})", tps_text(assignment_), why));
+  trace_partitions(ctx, "consumer.lost", assignment_, why);
   positions_.clear();
   buffers_.clear();
   processed_.clear();

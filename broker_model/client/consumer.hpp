@@ -176,6 +176,10 @@ class Consumer final : public sim::Node {
   sim::NodeId coordinator_node() const { return layout_.node_of(coordinator_); }
 
   void trace(sim::Context& ctx, const char* kind, const std::string& detail);
+  // Partitions revoked or lost, as a list field (the history's rebalance log reads it).
+  // The subscribe op in the history, once the subscribed topics' partitions are known.
+  void record_subscribe(sim::Context& ctx);
+  void trace_partitions(sim::Context& ctx, const char* kind, const std::vector<TopicPartitionId>& partitions, const char* why);
   // A position moved by something other than processing (a reset or a seek), with the offset as a
   // field: the checker excuses the records it jumped over (sim/check/commits.hpp).
   void trace_position(sim::Context& ctx, const char* kind, const TopicPartitionId& tp, int64_t offset, const std::string& detail);
@@ -192,6 +196,7 @@ class Consumer final : public sim::Node {
   // metadata
   std::map<std::string, std::vector<std::pair<BrokerId, int32_t>>> topics_;  // (leader, epoch) per partition
   bool metadata_in_flight_ = false;
+  bool subscribe_recorded_ = false;  // the subscribe op is in the history (once the partitions are known)
   size_t next_bootstrap_ = 0;
 
   // the group

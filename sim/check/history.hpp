@@ -28,6 +28,13 @@ struct Read {
   std::string value;
 };
 
+// A rebalance during an operation (Jepsen's :rebalance-log): partitions revoked from or assigned
+// to the consumer. Keys named here are exempt from the internal poll checks of that operation.
+struct Rebalance {
+  std::string type;               // "revoked" or "assigned"
+  std::vector<std::string> keys;
+};
+
 struct Op {
   int64_t index = 0;       // position in the history
   int64_t id = 0;          // shared by an operation's invocation and completion
@@ -38,6 +45,7 @@ struct Op {
   std::vector<Send> sends;                          // in order
   std::map<std::string, std::vector<Read>> polls;  // key -> reads in order
   std::vector<std::string> keys;                    // assign / subscribe: the keys
+  std::vector<Rebalance> rebalance_log;             // completions: rebalances since the process's previous op
 };
 
 struct History {

@@ -40,6 +40,11 @@ void write_history_jsonl(const History& h, std::ostream& out) {
       for (const auto& k : op.keys) value.push_back(k);
     }
     j["value"] = value;
+    if (!op.rebalance_log.empty()) {
+      auto log = nlohmann::json::array();
+      for (const Rebalance& r : op.rebalance_log) log.push_back({{"type", r.type}, {"keys", r.keys}});
+      j["rebalance-log"] = log;
+    }
     j["time"] = op.time_ns;
     out << j.dump() << '\n';
   }
@@ -76,6 +81,17 @@ Op parse_op(const nlohmann::json& j, int64_t position) {
   if (!j.contains("f") || !j["f"].is_string()) throw ParseError("missing \"f\"");
   op.f = j["f"].get<std::string>();
   if (j.contains("time") && j["time"].is_number_integer()) op.time_ns = j["time"].get<int64_t>();
+  if (j.contains("rebalance-log")) {
+    const auto& log = j["rebalance-log"];
+    if (!log.is_array()) throw ParseError("\"rebalance-log\" is a list of {\"type\": \"revoked\"|\"assigned\", \"keys\": [...]}");
+    for (const auto& r : log) {
+      if (!r.is_object() || !r.contains("type") || !r["type"].is_string() || !r.contains("keys") || !r["keys"].is_array())
+        throw ParseError("a rebalance-log entry is {\"type\": \"revoked\"|\"assigned\", \"keys\": [...]}");
+      Rebalance entry{r["type"].get<std::string>(), {}};
+      for (const auto& k : r["keys"]) entry.keys.push_back(as_text(k));
+      op.rebalance_log.push_back(std::move(entry));
+    }
+  }
   const nlohmann::json value = j.contains("value") ? j["value"] : nlohmann::json::array();
   if (op.f == "assign" || op.f == "subscribe") {
     if (!value.is_array()) throw ParseError("the value of assign/subscribe is a list of keys");

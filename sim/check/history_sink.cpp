@@ -6,7 +6,28 @@
 
 namespace check {
 
+namespace {
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < list.size()) {
+    size_t end = list.find(',', i);
+    if (end == std::string_view::npos) end = list.size();
+    if (end > i) out.emplace_back(list.substr(i, end - i));
+    i = end + 1;
+  }
+  return out;
+}
+}  // namespace
+
 void HistorySink::write(const sim::Event& e) {
+  if (e.kind == "consumer.revoked" || e.kind == "consumer.lost" || e.kind == "consumer.assigned") {
+    const EventFields f(e);
+    const bool assigned = e.kind == "consumer.assigned";
+    auto keys = split_list(f.text(assigned ? "added" : "partitions"));
+    if (!keys.empty()) rebalances_[std::string(f.text("member"))].push_back(Rebalance{assigned ? "assigned" : "revoked", std::move(keys)});
+    return;
+  }
   if (e.kind.size() < 3 || e.kind.compare(0, 3, "op.") != 0) return;
   const EventFields f(e);
   const std::string process(f.text("process"));
@@ -25,9 +46,10 @@ void HistorySink::write(const sim::Event& e) {
   if (e.kind == "op.invoke") {
     out.type = OpType::invoke;
     out.id = next_id_++;
-    Pending p{out.id, std::string(f.text("topic")), std::string(f.text("value")), {}};
+    Pending p{out.id, std::string(f.text("topic")), std::string(f.text("value")), {}, split_list(f.text("keys"))};
     // A send's partition (and so its key) is only known when it completes.
     if (out.f == "send") out.sends.push_back(Send{p.topic, p.value, std::nullopt});
+    out.keys = p.keys;
     pending_[{process, op}] = std::move(p);
     history_.ops.push_back(std::move(out));
     return;
@@ -46,8 +68,15 @@ void HistorySink::write(const sim::Event& e) {
     s.value = p.value;
     if (offset >= 0) s.offset = offset;
     out.sends.push_back(std::move(s));
-  } else {
+  } else if (out.f == "poll") {
     out.polls = std::move(p.polls);
+    auto r = rebalances_.find(process);
+    if (r != rebalances_.end()) {
+      out.rebalance_log = std::move(r->second);
+      rebalances_.erase(r);
+    }
+  } else {
+    out.keys = std::move(p.keys);
   }
   history_.ops.push_back(std::move(out));
 }

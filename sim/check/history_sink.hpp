@@ -1,7 +1,10 @@
 #pragma once
 // Builds a check::History from a run's trace as it streams: op.invoke / op.ok / op.fail /
 // op.info events of producers (f = "send") and consumers (f = "poll", whose records arrive as
-// op.poll_record events between the invocation and the completion).
+// op.poll_record events between the invocation and the completion; f = "subscribe" with its
+// keys). A consumer's revoked, lost and newly assigned partitions (consumer.revoked,
+// consumer.lost, consumer.assigned) become the rebalance log of its next poll's completion:
+// polls here take no time, so the log holds the rebalances since the member's previous poll.
 #include <map>
 #include <string>
 #include <utility>
@@ -23,8 +26,10 @@ class HistorySink final : public sim::TraceSink {
     std::string topic;
     std::string value;
     std::map<std::string, std::vector<Read>> polls;
+    std::vector<std::string> keys;
   };
   History history_;
+  std::map<std::string, std::vector<Rebalance>> rebalances_;  // process -> not yet attached to a poll
   std::map<std::pair<std::string, int64_t>, Pending> pending_;  // (process, op) -> invocation
   int64_t next_id_ = 0;
 };

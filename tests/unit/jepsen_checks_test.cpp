@@ -403,6 +403,15 @@ TEST(JepsenIntPoll, SkipAndBackwardsInsideOnePoll) {
   EXPECT_FALSE(r.valid);
 }
 
+TEST(JepsenIntPoll, KeysInTheRebalanceLogAreExempt) {
+  Builder b = three_sent();
+  const int64_t i = b.poll("c", ok, {{"k-0", {{0, "a"}, {2, "c"}}}});
+  b.h.ops[static_cast<size_t>(i)].rebalance_log = {{"revoked", {"k-0"}}, {"assigned", {"k-0"}}};
+  EXPECT_EQ(types(check_history(b.h)), Types{}) << "k-0 moved while the poll ran";
+  b.h.ops[static_cast<size_t>(i)].rebalance_log = {{"assigned", {"k-1"}}};
+  EXPECT_EQ(types(check_history(b.h)), Types{"int-poll-skip"}) << "only the keys named are exempt";
+}
+
 TEST(JepsenIntPoll, SparseOffsetsAreNotSkips) {
   // Offsets 1-4 hold transaction markers or nothing anyone saw: the dense index has no gap.
   Builder b;
