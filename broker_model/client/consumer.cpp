@@ -458,7 +458,8 @@ void Consumer::handle_offset_fetch(sim::Context& ctx, const OffsetFetchResponse&
       p.offset = p.fetch_offset = o.offset;
       p.leader_epoch = o.leader_epoch;
       committed_[o.tp] = o.offset;
-      trace(ctx, "consumer.position", fmt::format("{}-{} at committed offset {}", o.tp.topic, o.tp.partition, o.offset));
+      trace_position(ctx, "consumer.position", o.tp, o.offset,
+                     fmt::format("{}-{} at committed offset {}", o.tp.topic, o.tp.partition, o.offset));
     } else {
       reset.push_back(o.tp);
     }

@@ -180,8 +180,9 @@ class Consumer final : public sim::Node {
   // The subscribe op in the history, once the subscribed topics' partitions are known.
   void record_subscribe(sim::Context& ctx);
   void trace_partitions(sim::Context& ctx, const char* kind, const std::vector<TopicPartitionId>& partitions, const char* why);
-  // A position moved by something other than processing (a reset or a seek), with the offset as a
-  // field: the checker excuses the records it jumped over (sim/check/commits.hpp).
+  // A position set by something other than processing (the committed offset, a reset, a seek),
+  // with the offset as a field: the checker excuses the records a reset or seek jumped over
+  // (sim/check/commits.hpp) and tells where a member resumed (sim/check/explain.hpp).
   void trace_position(sim::Context& ctx, const char* kind, const TopicPartitionId& tp, int64_t offset, const std::string& detail);
 
   std::string name_;

@@ -70,6 +70,7 @@ DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth
     if (n > 1) {
       ++r.processed_more;
       r.duplicates += n - 1;
+      r.reprocessed.emplace_back(partition, value);
     }
     if (n == 0) {
       const auto log = truth.final_logs.find(partition);
@@ -80,6 +81,7 @@ DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth
         const auto far = furthest.find(partition);
         const bool passed = off != acked_offset.end() && far != furthest.end() && far->second > off->second;
         if (!passed) r.unreached.push_back(value + "@" + partition);
+        else r.skipped.emplace_back(partition, value);
       }
     }
   }

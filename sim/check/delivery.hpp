@@ -55,6 +55,7 @@ struct GroundTruth {
   std::vector<ProcessedRecord> processed;                    // in processing order
   std::vector<CommitRecord> commits;                         // in completion order
   std::vector<PositionJump> jumps;                           // resets and seeks, in time order
+  std::vector<PositionJump> resumes;                         // positions taken from committed offsets
   std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
   std::map<std::string, std::vector<ReplicaLog>> replicas;  // topic-partition -> each live replica's log and HW
 };
@@ -70,6 +71,10 @@ struct DeliveryReport {
   // The late records past the furthest offset the group processed in their partition: the
   // group never got there (a liveness failure: it stalled) rather than skipping them.
   std::vector<std::string> unreached;
+  // The same records as (partition, value), for explanations: late ones the group went past
+  // (skipped), and those processed more than once.
+  std::vector<std::pair<std::string, std::string>> skipped;
+  std::vector<std::pair<std::string, std::string>> reprocessed;
   // First deliveries out of order: "value@partition:offset after value@partition:offset".
   std::vector<std::string> partition_order_violations;
   std::vector<std::string> key_order_violations;

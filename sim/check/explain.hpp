@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "sim/check/delivery.hpp"
+#include "sim/check/history.hpp"
 #include "sim/check/timeline.hpp"
 
 namespace check {
@@ -25,5 +27,19 @@ std::string explain_lost_write(const Timeline& timeline, const std::string& part
 // older record did when it followed the newer leader (its log end offset, its truncations).
 std::string explain_divergence(const Timeline& timeline, const std::string& partition, int64_t offset,
                                const std::string& replica_a, const std::string& replica_b);
+
+// Consumer groups (explain_delivery.cpp). Members are the processes named "<group>-<n>".
+
+// How an acknowledged record in the log was never processed by `group`: the poll that returned
+// it, the commit that went past it, the member's crash or lost partition, and where the next
+// owner resumed (a committed offset or a reset past it).
+std::string explain_skipped(const History& history, const GroundTruth& truth, const Timeline& timeline,
+                            const std::string& group, const std::string& partition, const std::string& value);
+
+// How a record came to be processed twice by `group`: the first processing, the group's last
+// commit of the partition before it, what became of that member, and where the next owner
+// resumed.
+std::string explain_reprocessed(const History& history, const GroundTruth& truth, const Timeline& timeline,
+                                 const std::string& group, const std::string& partition, const std::string& value);
 
 }  // namespace check

@@ -89,10 +89,11 @@ void GroupSink::write(const sim::Event& e) {
                                          std::string(f.text("key")), std::string(f.text("value")), e.time.ns});
     return;
   }
-  if (e.kind == "consumer.reset" || e.kind == "consumer.seek") {
+  if (e.kind == "consumer.reset" || e.kind == "consumer.seek" || e.kind == "consumer.position") {
     const EventFields f(e);
-    jumps_.push_back(PositionJump{std::string(f.text("group")), std::string(f.text("member")),
-                                  partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"), e.time.ns});
+    (e.kind == "consumer.position" ? resumes_ : jumps_)
+        .push_back(PositionJump{std::string(f.text("group")), std::string(f.text("member")),
+                                partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"), e.time.ns});
     return;
   }
   if (e.kind != "consumer.commit") return;

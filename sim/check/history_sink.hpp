@@ -42,11 +42,13 @@ class GroupSink final : public sim::TraceSink {
   std::vector<ProcessedRecord>& processed() { return processed_; }
   std::vector<CommitRecord>& commits() { return commits_; }
   std::vector<PositionJump>& jumps() { return jumps_; }
+  std::vector<PositionJump>& resumes() { return resumes_; }
 
  private:
   std::vector<ProcessedRecord> processed_;
   std::vector<CommitRecord> commits_;
   std::vector<PositionJump> jumps_;
+  std::vector<PositionJump> resumes_;
 };
 
 }  // namespace check

@@ -200,6 +200,7 @@ void Runtime::judge_expectations(RunResult& result) {
   truth.processed = std::move(groups_seen_->processed());
   truth.commits = std::move(groups_seen_->commits());
   truth.jumps = std::move(groups_seen_->jumps());
+  truth.resumes = std::move(groups_seen_->resumes());
   for (auto& f : final_state_) f(truth);
   check::CheckResult found = check::check_history(history_->history(), opts);
   // Our own anomaly, from the final state (docs/checker.md).
@@ -272,7 +273,15 @@ void Runtime::judge_expectations(RunResult& result) {
           std::string detail = counts;
           if (!d.lost.empty()) detail += "; lost: " + sample(d.lost);
           if (!d.late.empty()) detail += "; late: " + sample(d.late);
-          check(fmt::format("expect delivery {} ({})", e.delivery, gid), held, detail);
+          // The first skipped record, else the first processed twice: what the verdict is about.
+          std::string why;
+          const auto& tl = timeline_->timeline();
+          if (!d.skipped.empty())
+            why = check::explain_skipped(history_->history(), truth, tl, gid, d.skipped.front().first, d.skipped.front().second);
+          else if (!d.reprocessed.empty())
+            why = check::explain_reprocessed(history_->history(), truth, tl, gid, d.reprocessed.front().first,
+                                             d.reprocessed.front().second);
+          check(fmt::format("expect delivery {} ({})", e.delivery, gid), held, detail, why);
         }
         if (e.order == "per-partition" || e.order == "per-key") {
           const auto& v = e.order == "per-key" ? d.key_order_violations : d.partition_order_violations;

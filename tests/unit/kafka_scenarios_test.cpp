@@ -114,4 +114,30 @@ TEST(KafkaScenarioExplanation, Kip279DivergenceTellsTheEpochQuestionAndItsAnswer
   }
 }
 
+// Runs `file` and returns the explanation under the check called `name`.
+std::string explanation_of(const std::string& file, const std::string& name) {
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/" + file);
+  const auto r = sim::lua::run_scenario(o);
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const auto& ch) { return ch.name == name; });
+  return it == r.checks.end() ? "(no check " + name + ")" : it->explanation;
+}
+
+TEST(KafkaScenarioExplanation, CommitBeforeProcessTellsThePollTheEarlyCommitTheCrashAndTheResume) {
+  const std::string why = explanation_of("group_commit_before_process.lua", "expect delivery at-most-once (ledger)");
+  for (const char* fact : {"was returned by a poll to ledger-1", "(before-process), before processing it",
+                           "ledger-1 crashed at 15.000s", "resumed payments-0 at the committed offset", "No member of ledger processed"}) {
+    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
+  }
+}
+
+TEST(KafkaScenarioExplanation, AutoCommitRedeliveryTellsTheLastCommitTheCrashAndTheReprocessing) {
+  const std::string why = explanation_of("group_autocommit_crash.lua", "expect delivery at-least-once (billing)");
+  for (const char* fact : {"was processed by billing-1", "The group's last commit of", "(auto, by billing-1)",
+                           "billing-1 crashed at 17.500s", "billing-2 resumed", "again at"}) {
+    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
+  }
+}
+
 }  // namespace
