@@ -20,6 +20,10 @@ then one crashes.]],
   kafka_version = "3.9",
 }
 
+-- Jepsen's duplicate: one value at two offsets. The explanation under the verdict names both
+-- appends and the retry between them.
+if tostring(idempotence) == "true" then expect { max_duplicates = 0 } else expect_anomaly "duplicate" end
+
 local c = cluster { brokers = 3, network = { latency = "2ms", jitter = "1ms" } }
 c:topic("events", { partitions = 2, replication_factor = 3, ["min.insync.replicas"] = 2 })
 local p = c:producer("events-api", {

@@ -161,6 +161,49 @@ std::string explain_lost_write(const Timeline& timeline, const std::string& part
   return out;
 }
 
+std::string explain_duplicate(const Timeline& timeline, const std::string& partition, const std::string& value,
+                              const std::vector<int64_t>& offsets) {
+  const auto* events = events_of(timeline, partition);
+  if (!events || offsets.size() < 2) return {};
+  const ReplicaEvent* first = last_append(*events, "", offsets[0], INT64_MAX, false);
+  const ReplicaEvent* second = last_append(*events, "", offsets[1], INT64_MAX, false);
+  if (!first || !second) return {};
+  if (second->time_ns < first->time_ns) std::swap(first, second);
+  auto producer = [](const ReplicaEvent& a) {
+    return a.producer_id < 0 ? std::string("no producer id") : fmt::format("producer id {}, batch sequence {}", a.producer_id, a.sequence);
+  };
+  std::vector<std::string> parts;
+  parts.push_back(fmt::format("{} is at offsets {} and {} of {}", value, offsets[0], offsets[1], partition));
+  parts.push_back(fmt::format("{}, leader in epoch {}, appended it at {} ({}); {}, leader in epoch {}, appended it again at {} ({})",
+                              first->node, first->leader_epoch, format_time(first->time_ns), producer(*first), second->node,
+                              second->leader_epoch, format_time(second->time_ns), producer(*second)));
+  std::string producer_name;
+  for (const ReplicaEvent& e : *events) {
+    if (e.kind != K::producer_retry || e.time_ns < first->time_ns || e.time_ns > second->time_ns) continue;
+    producer_name = e.node;
+    parts.push_back(fmt::format("In between, {} retried a batch of {} (attempt {}) after {} at {}", e.node, partition, e.to,
+                                e.detail, format_time(e.time_ns)));
+    break;
+  }
+  for (const NodeEvent& n : timeline.nodes)
+    if (n.kind == NodeEvent::Kind::producer_id_reset && n.time_ns >= first->time_ns && n.time_ns <= second->time_ns &&
+        (producer_name.empty() || n.node == producer_name)) {
+      parts.push_back(fmt::format("{} reset its producer id at {}", n.node, format_time(n.time_ns)));
+      break;
+    }
+  if (first->producer_id < 0)
+    parts.push_back("Without idempotence the leader cannot tell a retry from new records");
+  else if (first->producer_id != second->producer_id)
+    parts.push_back("The second append came under another producer id, so the leader could not recognise it as a retry");
+  else if (first->sequence != second->sequence)
+    parts.push_back("The retry carried new sequence numbers, so the leader could not recognise it as a retry");
+  else
+    parts.push_back("Both carried the same producer id and sequence: the leader should have recognised the retry");
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p + ".";
+  return out;
+}
+
 std::string explain_divergence(const Timeline& timeline, const std::string& partition, int64_t offset,
                                const std::string& replica_a, const std::string& replica_b) {
   const auto* events = events_of(timeline, partition);

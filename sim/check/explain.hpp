@@ -28,6 +28,12 @@ std::string explain_lost_write(const Timeline& timeline, const std::string& part
 std::string explain_divergence(const Timeline& timeline, const std::string& partition, int64_t offset,
                                const std::string& replica_a, const std::string& replica_b);
 
+// How one value came to be at two offsets of a partition (`offsets`, ascending): both leader
+// appends (node, epoch, time, producer id and batch sequence), the producer's retries and
+// producer id resets between them, and why the leader could not recognise the retry.
+std::string explain_duplicate(const Timeline& timeline, const std::string& partition, const std::string& value,
+                              const std::vector<int64_t>& offsets);
+
 // Consumer groups (explain_delivery.cpp). Members are the processes named "<group>-<n>".
 
 // How an acknowledged record in the log was never processed by `group`: the poll that returned

@@ -30,6 +30,16 @@ void TimelineSink::write(const sim::Event& e) {
     else if (e.kind == "fault.heal") node_event(NodeEvent::Kind::healed);
     return;
   }
+  if (e.kind == "producer.reset_producer_id") {
+    timeline_.nodes.push_back(NodeEvent{NodeEvent::Kind::producer_id_reset, e.time.ns, std::string(e.node_name), {}});
+    return;
+  }
+  if (e.kind == "producer.retry") {
+    ReplicaEvent r{K::producer_retry, -1, e.time.ns, std::string(e.node_name), f.integer("base_sequence"), f.integer("attempt"),
+                   std::string(f.text("error"))};
+    timeline_.partitions[partition_key(f.text("topic"), f.integer("partition"))].push_back(std::move(r));
+    return;
+  }
   const bool replica = starts_with(e.kind, "replica.") || starts_with(e.kind, "log.");
   if (!replica && e.kind != "controller.elect") return;
   const std::string_view topic = f.text("topic");
@@ -41,6 +51,8 @@ void TimelineSink::write(const sim::Event& e) {
     r.kind = f.text("role") == "leader" ? K::leader_append : K::follower_append;
     r.from = f.integer("base_offset");
     r.to = f.integer("leo");
+    r.producer_id = f.integer("producer_id");
+    r.sequence = static_cast<int32_t>(f.integer("base_sequence"));
   } else if (e.kind == "replica.hw") {
     if (internal) return;
     r.kind = K::high_watermark;

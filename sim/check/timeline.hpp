@@ -26,6 +26,8 @@ struct ReplicaEvent {
     epoch_answer,     // a follower learned where an epoch ends (OffsetsForLeaderEpoch, or a fetch's
                       // diverging epoch): leader_epoch = the epoch answered, from = the epoch asked
                       // (-1 for a fetch), to = its end offset; detail = what the follower truncated to
+    producer_retry,   // node = the producer; from = the batch's base sequence, to = the attempt;
+                      // detail = the error that made it retry
   };
   Kind kind;
   int32_t leader_epoch = -1;
@@ -34,10 +36,12 @@ struct ReplicaEvent {
   int64_t from = -1;
   int64_t to = -1;
   std::string detail;
+  int64_t producer_id = -1;  // appends: the batch's producer id (-1: not idempotent) and base sequence
+  int32_t sequence = -1;
 };
 
 struct NodeEvent {
-  enum class Kind : uint8_t { crashed, restarted, paused, resumed, isolated, partitioned, healed };
+  enum class Kind : uint8_t { crashed, restarted, paused, resumed, isolated, partitioned, healed, producer_id_reset };
   Kind kind;
   int64_t time_ns = 0;
   std::string node;    // empty for partitioned / healed

@@ -229,6 +229,7 @@ void Runtime::judge_expectations(RunResult& result) {
     found.anomalies["duplicate"].push_back(std::move(d));
   }
   explain_lost_writes(found, truth);
+  explain_duplicates(found, truth);
   result.anomalies = found;
   auto count = [&](const std::string& name) {
     auto it = found.anomalies.find(name);
@@ -324,7 +325,8 @@ void Runtime::judge_expectations(RunResult& result) {
     }
     if (e.max_duplicates >= 0) {
       const int64_t n = count("duplicate");
-      check(e.name + " max_duplicates", n <= e.max_duplicates, fmt::format("{} duplicates (at most {})", n, e.max_duplicates));
+      check(e.name + " max_duplicates", n <= e.max_duplicates, fmt::format("{} duplicates (at most {})", n, e.max_duplicates),
+            n > e.max_duplicates ? explain({"duplicate"}) : std::string());
     }
   }
 }
@@ -342,6 +344,24 @@ void Runtime::explain_lost_writes(check::CheckResult& found, const check::Ground
     for (const check::Send& s : writer.sends)
       if (s.value == a.value)
         a.explanation = check::explain_lost_write(timeline_->timeline(), a.key, a.value, s.offset, writer.time_ns, writer.process);
+  }
+}
+
+void Runtime::explain_duplicates(check::CheckResult& found, const check::GroundTruth& truth) const {
+  // Where a replica's final log holds the value twice, the trace tells how it got there.
+  auto it = found.anomalies.find("duplicate");
+  if (it == found.anomalies.end()) return;
+  for (check::Anomaly& a : it->second) {
+    const auto logs = truth.replicas.find(a.key);
+    if (logs == truth.replicas.end() || a.value.empty()) continue;
+    for (const check::ReplicaLog& r : logs->second) {
+      std::vector<int64_t> offsets;
+      for (const auto& [offset, value] : r.records)
+        if (value == a.value) offsets.push_back(offset);
+      if (offsets.size() < 2) continue;
+      a.explanation = check::explain_duplicate(timeline_->timeline(), a.key, a.value, offsets);
+      break;
+    }
   }
 }
 

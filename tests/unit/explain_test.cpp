@@ -123,3 +123,27 @@ TEST(HwRegression, TheHighWatermarkMovingBackWithinAnEpochIsReported) {
   ASSERT_EQ(found.size(), 1u) << "once per replica and epoch";
   EXPECT_NE(found[0].detail.find("broker-1's high watermark went back from 4 to 2"), std::string::npos) << found[0].detail;
 }
+
+TEST(ExplainDuplicate, NamesBothAppendsTheRetryAndWhyTheLeaderTookIt) {
+  TimelineSink s;
+  auto append = [](TimelineSink& sink, int64_t t, const char* node, int64_t base, int64_t epoch, int64_t pid, int64_t seq) {
+    emit(sink, t, node, "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")}, {"base_offset", Value(base)},
+                                    {"leader_epoch", Value(epoch)}, {"leo", Value(base + 1)}, {"producer_id", Value(pid)},
+                                    {"base_sequence", Value(seq)}});
+  };
+  append(s, 100, "broker-1", 7, 0, -1, -1);
+  emit(s, 150, "writer", "producer.retry", {{"topic", Value("t")}, {"partition", Value(0)}, {"attempt", Value(1)},
+                                            {"error", Value("NOT_LEADER_OR_FOLLOWER")}, {"base_sequence", Value(-1)}});
+  append(s, 200, "broker-2", 9, 1, -1, -1);
+  const std::string why = explain_duplicate(s.timeline(), "t-0", "v", {7, 9});
+  for (const char* fact : {"v is at offsets 7 and 9 of t-0", "broker-1, leader in epoch 0, appended it at 0.100s (no producer id)",
+                           "broker-2, leader in epoch 1, appended it again at 0.200s",
+                           "writer retried a batch of t-0 (attempt 1) after NOT_LEADER_OR_FOLLOWER at 0.150s",
+                           "Without idempotence the leader cannot tell a retry from new records"}) {
+    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
+  }
+  TimelineSink resequenced;
+  append(resequenced, 100, "broker-1", 7, 0, 42, 7);
+  append(resequenced, 200, "broker-1", 9, 0, 42, 9);
+  EXPECT_NE(explain_duplicate(resequenced.timeline(), "t-0", "v", {7, 9}).find("new sequence numbers"), std::string::npos);
+}

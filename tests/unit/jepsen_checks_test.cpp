@@ -213,6 +213,23 @@ TEST(JepsenLostWrite, OnlyCommittedWritersCount) {
   EXPECT_EQ(count(history(info), "lost-write"), 0u);  // may never have committed
 }
 
+TEST(JepsenLostWrite, OneValueOfAnInfoTransactionReadMakesAllItsValuesEligible) {
+  // An indefinite transaction sent a (k-0) and b (k-1); an ok poll read a, so the transaction
+  // committed and b, below a later ok read on k-1, was lost.
+  Builder b;
+  b.txn("t", info, {S("k-0", "a", 0), S("k-1", "b", 0)}, {});
+  b.send("p", ok, {S("k-1", "c", 1)});
+  b.poll("c", ok, {{"k-0", {{0, "a"}}}, {"k-1", {{1, "c"}}}});
+  CheckResult r = check_history(b.h);
+  ASSERT_EQ(found(r, "lost-write").size(), 1u);
+  EXPECT_NE(found(r, "lost-write")[0].detail.find("value b"), std::string::npos);
+  Builder unread;  // nothing of the transaction was read: it may never have committed
+  unread.txn("t", info, {S("k-0", "a", 0), S("k-1", "b", 0)}, {});
+  unread.send("p", ok, {S("k-1", "c", 1)});
+  unread.poll("c", ok, {{"k-1", {{1, "c"}}}});
+  EXPECT_EQ(count(unread, "lost-write"), 0u);
+}
+
 TEST(JepsenLostWrite, ReadsOfInfoOrFailOpsAreNoEvidenceOfReading) {
   Builder b;
   b.send("p1", ok, {S("k-0", "a", 0)});
