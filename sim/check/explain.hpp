@@ -8,6 +8,7 @@
 
 #include "sim/check/delivery.hpp"
 #include "sim/check/history.hpp"
+#include "sim/check/jepsen.hpp"
 #include "sim/check/timeline.hpp"
 
 namespace check {
@@ -33,6 +34,25 @@ std::string explain_divergence(const Timeline& timeline, const std::string& part
 // producer id resets between them, and why the leader could not recognise the retry.
 std::string explain_duplicate(const Timeline& timeline, const std::string& partition, const std::string& value,
                               const std::vector<int64_t>& offsets);
+
+// How one offset came to hold different values: each leader append there (node, epoch, time)
+// and the truncations between them.
+std::string explain_inconsistent_offset(const Timeline& timeline, const std::string& partition, int64_t offset);
+
+// How a poll returned a value whose send failed: the failure, the leader's append of it anyway,
+// and the read.
+std::string explain_failed_send_read(const History& history, const Timeline& timeline, const std::string& partition,
+                                     const std::string& value, int64_t writer_op, int64_t reader_op);
+
+// Why acknowledged values of a partition were never polled: the first one's append and
+// acknowledgement, and how far the ok polls of the partition got.
+std::string explain_unseen(const History& history, const Timeline& timeline, const std::string& partition,
+                           const std::string& value);
+
+// Gives every anomaly in `found` that the trace can explain its explanation: lost-write (the
+// value in no final log), duplicate (twice in a final log), inconsistent-offsets, G1a, unseen.
+// (replica-divergence is explained where it is found.)
+void explain_anomalies(CheckResult& found, const History& history, const GroundTruth& truth, const Timeline& timeline);
 
 // Consumer groups (explain_delivery.cpp). Members are the processes named "<group>-<n>".
 

@@ -75,6 +75,7 @@ struct Step {
 
 struct Analysis {
   std::vector<const Op*> completions;                                   // history order
+  std::unordered_map<int64_t, int64_t> invoked_at;                      // op id -> index of its invocation
   std::map<std::string_view, std::vector<const Op*>> by_process;             // invocation order
   std::map<std::string_view, std::set<std::string_view>> ok_reads;                // key -> values ok ops read
   std::map<std::string_view, std::map<std::string_view, const Op*>> writer;       // key -> value -> sender
@@ -125,7 +126,7 @@ struct Analysis {
 
 Analysis analyze(const History& h) {
   Analysis a;
-  std::map<int64_t, int64_t> invoked_at;  // id -> index of the invocation
+  auto& invoked_at = a.invoked_at;
   for (const Op& op : h.ops) {
     if (op.type == OpType::invoke) {
       invoked_at.emplace(op.id, op.index);
@@ -191,9 +192,10 @@ Anomalies inconsistent_offsets(const Analysis& a) {
           if (auto rv = r->second.find(v); rv != r->second.end())
             for (const Op* op : rv->second) ops.insert(op->index);
       }
-      out.push_back(anomaly(k, fmt::format("offset {} (index {}) holds {} values: {}", o.offset_of[i], i,
-                                    vs.size(), join(vs)),
-                     {ops.begin(), ops.end()}));
+      Anomaly found = anomaly(k, fmt::format("offset {} (index {}) holds {} values: {}", o.offset_of[i], i, vs.size(), join(vs)),
+                              {ops.begin(), ops.end()});
+      found.offset = o.offset_of[i];
+      out.push_back(std::move(found));
     }
   return out;
 }
@@ -276,7 +278,7 @@ Anomalies unseen(const Analysis& a) {
     out.push_back(anomaly(k,
                    fmt::format("{} values sent by ok ops were never polled by an ok op: {}",
                                e.first.size(), join(e.first)),
-                   {e.second.begin(), e.second.end()}));
+                   {e.second.begin(), e.second.end()}, e.first.front()));
   return out;
 }
 
@@ -290,7 +292,7 @@ Anomalies g1a(const Analysis& a) {
         const Op* w = a.writer_of(k, v);
         if (!w || w->type != OpType::fail) continue;
         out.push_back(anomaly(k, fmt::format("{} read {}, sent by failed {}", name(*op), v, name(*w)),
-                       {w->index, op->index}));
+                       {w->index, op->index}, v));
       }
   }
   return out;
@@ -593,12 +595,109 @@ Anomaly render_cycle(const Graph& g, const std::vector<int64_t>& cycle, bool pre
   return anomaly("", detail, {cycle.begin(), cycle.end() - 1});
 }
 
+// Real-time order, without its quadratic edges: op nodes 0..n-1 and, for each op in order of
+// invocation, a time node. Time nodes form a chain, each leading to the op invoked there; an op
+// leads to the time node of the first op invoked after it completed. So X reaches Y through time
+// nodes exactly when X completed before Y was invoked (Elle's real-time edges, transitively).
+struct RealtimeGraph {
+  Adj adj;          // op nodes first, then time nodes
+  int64_t ops = 0;  // the number of op nodes
+  bool is_time(int64_t node) const { return node >= ops; }
+};
+
+// Whether some dependency edge leads to an op invoked earlier than its source. Every edge real
+// time adds leads forward in invocation order (an op to the ops invoked after it completed), so
+// a cycle that needs real time needs such a backward dependency: without one, there is none.
+bool has_backward_edge(const Analysis& a, const Adj& deps) {
+  std::vector<int64_t> invoked(deps.size(), -1);
+  for (const Op* op : a.completions) {
+    if (static_cast<size_t>(op->index) >= invoked.size()) continue;
+    auto it = a.invoked_at.find(op->id);
+    invoked[static_cast<size_t>(op->index)] = it == a.invoked_at.end() ? op->index : it->second;
+  }
+  for (size_t u = 0; u < deps.size(); ++u)
+    for (int64_t v : deps[u])
+      if (invoked[static_cast<size_t>(v)] < invoked[u]) return true;
+  return false;
+}
+
+RealtimeGraph with_realtime(const Analysis& a, Adj deps) {
+  RealtimeGraph r;
+  r.ops = static_cast<int64_t>(deps.size());
+  // The ops in the graph (those with a dependency edge in or out), by invocation.
+  std::vector<char> in_graph(deps.size(), 0);  // read before `deps` is moved below
+  for (size_t u = 0; u < deps.size(); ++u)
+    for (int64_t v : deps[u]) in_graph[u] = in_graph[static_cast<size_t>(v)] = 1;
+  std::vector<std::pair<int64_t, int64_t>> by_invocation;  // (invocation index, op index)
+  for (const Op* op : a.completions) {
+    if (static_cast<size_t>(op->index) >= in_graph.size() || !in_graph[static_cast<size_t>(op->index)]) continue;
+    auto it = a.invoked_at.find(op->id);
+    by_invocation.emplace_back(it == a.invoked_at.end() ? op->index : it->second, op->index);
+  }
+  std::sort(by_invocation.begin(), by_invocation.end());
+  const auto times = static_cast<int64_t>(by_invocation.size());
+  r.adj = std::move(deps);
+  r.adj.resize(static_cast<size_t>(r.ops) + by_invocation.size());
+  for (int64_t k = 0; k < times; ++k) {
+    auto& t = r.adj[static_cast<size_t>(r.ops + k)];
+    t.push_back(by_invocation[static_cast<size_t>(k)].second);
+    if (k + 1 < times) t.push_back(r.ops + k + 1);
+  }
+  for (const auto& [invoked, op] : by_invocation) {
+    (void)invoked;
+    // The first op invoked after this one completed (its completion's index is `op`).
+    auto next = std::upper_bound(by_invocation.begin(), by_invocation.end(), std::make_pair(op, INT64_MAX));
+    if (next != by_invocation.end()) r.adj[static_cast<size_t>(op)].push_back(r.ops + (next - by_invocation.begin()));
+  }
+  return r;
+}
+
+// One cycle of `comp` (a component of `adj`) through the edge u -> v, as op nodes with the
+// edges between them labelled; runs of time nodes become one "realtime" edge.
+Anomaly render_realtime_cycle(const Graph& g, const RealtimeGraph& r, const std::vector<int64_t>& comp, int64_t u, int64_t v,
+                              bool prefer_wr) {
+  std::set<int64_t> in(comp.begin(), comp.end());
+  std::vector<int64_t> cycle{u};
+  for (int64_t x : path(r.adj, in, v, u)) cycle.push_back(x);
+  // Each node once (the path ends where it began), starting and ending at an op.
+  cycle.pop_back();
+  const auto first_op = std::find_if(cycle.begin(), cycle.end(), [&](int64_t x) { return !r.is_time(x); });
+  std::rotate(cycle.begin(), first_op, cycle.end());
+  cycle.push_back(cycle.front());
+  std::string detail;
+  std::vector<int64_t> ops;
+  bool through_time = false;
+  for (size_t i = 0; i < cycle.size(); ++i) {
+    const int64_t x = cycle[i];
+    if (r.is_time(x)) {
+      through_time = true;
+      continue;
+    }
+    if (detail.empty()) {
+      detail = fmt::format("op {}", x);
+    } else if (through_time) {
+      detail += fmt::format(" -[realtime: completed before it was invoked]-> op {}", x);
+    } else {
+      const Why& why = g.why(cycle[i - 1], x);
+      const bool wr = (prefer_wr && why.has_wr()) || !why.has_ww();
+      detail += fmt::format(" -[{}]-> op {}", wr ? why.wr_label() : why.ww_label(), x);
+    }
+    through_time = false;
+    if (i + 1 < cycle.size()) ops.push_back(x);
+  }
+  return anomaly("", detail, std::move(ops));
+}
+
 // G0: a cycle of ww edges alone. G1c: a cycle of ww and wr edges with at least one wr edge.
-// One cycle is reported per strongly connected component.
-void cycles(const Analysis& a, bool ww_deps, Anomalies& g0, Anomalies& g1c) {
+// Their -realtime variants: such cycles that close only through real-time order (an op that
+// completed before another was invoked). One cycle is reported per strongly connected component.
+void cycles(const Analysis& a, bool ww_deps, Anomalies& g0, Anomalies& g1c, Anomalies& g0_realtime,
+            Anomalies& g1c_realtime) {
   const Graph g = dependency_graph(a, ww_deps);
   const Adj ww = adjacency(g, true);
+  std::set<std::vector<int64_t>> plain;  // components already reported without real time
   for (const auto& comp : components(ww)) {
+    plain.insert(comp);
     std::set<int64_t> in(comp.begin(), comp.end());
     const int64_t s = comp.front();
     int64_t t = s;
@@ -611,22 +710,53 @@ void cycles(const Analysis& a, bool ww_deps, Anomalies& g0, Anomalies& g1c) {
     for (int64_t v : path(ww, in, t, s)) cycle.push_back(v);
     g0.push_back(render_cycle(g, cycle, false));
   }
-  const Adj all = adjacency(g, false);
-  for (const auto& comp : components(all)) {
+  Adj all = adjacency(g, false);
+  // The first wr edge inside a component, if any.
+  auto wr_edge = [&](const std::vector<int64_t>& comp) -> std::optional<std::pair<int64_t, int64_t>> {
     std::set<int64_t> in(comp.begin(), comp.end());
-    std::optional<std::pair<int64_t, int64_t>> wr;  // a wr edge inside the component
     for (int64_t u : comp) {
+      if (u >= static_cast<int64_t>(g.succ.size())) continue;
       for (const auto& [v, why] : g.succ[static_cast<size_t>(u)])
-        if (why.has_wr() && in.count(v)) {
-          wr = {u, v};
-          break;
-        }
-      if (wr) break;
+        if (why.has_wr() && in.count(v)) return std::make_pair(u, v);
     }
+    return std::nullopt;
+  };
+  for (const auto& comp : components(all)) {
+    plain.insert(comp);
+    auto wr = wr_edge(comp);
     if (!wr) continue;  // only ww edges: that is G0
+    std::set<int64_t> in(comp.begin(), comp.end());
     std::vector<int64_t> cycle{wr->first};
     for (int64_t v : path(all, in, wr->second, wr->first)) cycle.push_back(v);
     g1c.push_back(render_cycle(g, cycle, true));
+  }
+  // The same searches with real-time order added; components with no time node, or whose ops
+  // were already a component without it, are the plain anomalies above.
+  auto ops_of = [](const RealtimeGraph& r, const std::vector<int64_t>& comp) {
+    std::vector<int64_t> out;
+    for (int64_t x : comp)
+      if (!r.is_time(x)) out.push_back(x);
+    return out;
+  };
+  if (!has_backward_edge(a, all)) return;  // ww edges are among `all`'s
+  const RealtimeGraph ww_rt = with_realtime(a, ww);
+  for (const auto& comp : components(ww_rt.adj)) {
+    const auto ops = ops_of(ww_rt, comp);
+    if (ops.size() == comp.size() || plain.count(ops)) continue;
+    // Start at a time node's op: the cycle closes through real time there.
+    int64_t t = -1;
+    for (int64_t x : comp)
+      if (ww_rt.is_time(x)) t = x;
+    const int64_t u = ww_rt.adj[static_cast<size_t>(t)].front();  // the op invoked at t
+    g0_realtime.push_back(render_realtime_cycle(g, ww_rt, comp, t, u, false));
+  }
+  const RealtimeGraph all_rt = with_realtime(a, std::move(all));
+  for (const auto& comp : components(all_rt.adj)) {
+    const auto ops = ops_of(all_rt, comp);
+    if (ops.size() == comp.size() || plain.count(ops)) continue;
+    auto wr = wr_edge(ops);
+    if (!wr) continue;
+    g1c_realtime.push_back(render_realtime_cycle(g, all_rt, comp, wr->first, wr->second, true));
   }
 }
 
@@ -636,17 +766,20 @@ const std::vector<std::string>& known_anomalies() {
   static const std::vector<std::string> names = {
       "lost-write", "duplicate", "inconsistent-offsets", "G1a", "precommitted-read", "poll-skip",
       "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll", "int-send-skip", "int-nonmonotonic-send",
-      "nonmonotonic-send", "unseen", "G0", "G1c", "replica-divergence", "hw-regression", "commit-past-unprocessed"};
+      "nonmonotonic-send", "unseen", "G0", "G1c", "G0-realtime", "G1c-realtime", "replica-divergence", "hw-regression", "commit-past-unprocessed"};
   return names;
 }
 
 std::vector<std::string> allowed_anomalies(const CheckOptions& options) {
-  std::vector<std::string> out{"G0", "int-send-skip"};
+  std::vector<std::string> out{"G0", "G0-realtime", "int-send-skip"};
   if (options.sub_via_subscribe) {
     out.push_back("nonmonotonic-poll");
     out.push_back("poll-skip");
   }
-  if (options.ww_deps) out.push_back("G1c");
+  if (options.ww_deps) {
+    out.push_back("G1c");
+    out.push_back("G1c-realtime");
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -664,7 +797,7 @@ CheckResult check_history(const History& h, const CheckOptions& options) {
   int_poll_skip_nonmonotonic(a, found["int-poll-skip"], found["int-nonmonotonic-poll"]);
   int_send_skip_nonmonotonic(a, found["int-send-skip"], found["int-nonmonotonic-send"]);
   found["nonmonotonic-send"] = nonmonotonic_sends(a);
-  cycles(a, options.ww_deps, found["G0"], found["G1c"]);
+  cycles(a, options.ww_deps, found["G0"], found["G1c"], found["G0-realtime"], found["G1c-realtime"]);
 
   CheckResult result;
   const std::vector<std::string> allowed = allowed_anomalies(options);

@@ -25,7 +25,8 @@ struct Anomaly {
   std::string detail;        // evidence in words: values, offsets, the ops involved
   std::vector<int64_t> ops;  // Op::index of the operations involved
   std::string explanation = {};  // how it came about, in plain language, when the trace tells (explain.hpp)
-  std::string value = {};        // the record value it is about (duplicate, lost-write), or empty
+  std::string value = {};        // the record value it is about (duplicate, lost-write, G1a, the first unseen), or empty
+  int64_t offset = -1;           // the offset it is about (inconsistent-offsets), or -1
 };
 
 struct CheckOptions {

@@ -228,8 +228,7 @@ void Runtime::judge_expectations(RunResult& result) {
     found.valid = false;
     found.anomalies["duplicate"].push_back(std::move(d));
   }
-  explain_lost_writes(found, truth);
-  explain_duplicates(found, truth);
+  check::explain_anomalies(found, history_->history(), truth, timeline_->timeline());
   result.anomalies = found;
   auto count = [&](const std::string& name) {
     auto it = found.anomalies.find(name);
@@ -327,40 +326,6 @@ void Runtime::judge_expectations(RunResult& result) {
       const int64_t n = count("duplicate");
       check(e.name + " max_duplicates", n <= e.max_duplicates, fmt::format("{} duplicates (at most {})", n, e.max_duplicates),
             n > e.max_duplicates ? explain({"duplicate"}) : std::string());
-    }
-  }
-}
-
-void Runtime::explain_lost_writes(check::CheckResult& found, const check::GroundTruth& truth) const {
-  // Jepsen's lost-write only says a later offset was read; when no replica's log holds the
-  // value either, the trace can tell how it was lost.
-  auto it = found.anomalies.find("lost-write");
-  if (it == found.anomalies.end()) return;
-  const auto& ops = history_->history().ops;
-  for (check::Anomaly& a : it->second) {
-    const auto log = truth.final_logs.find(a.key);
-    if (a.ops.empty() || (log != truth.final_logs.end() && log->second.count(a.value))) continue;
-    const check::Op& writer = ops.at(static_cast<size_t>(a.ops.front()));
-    for (const check::Send& s : writer.sends)
-      if (s.value == a.value)
-        a.explanation = check::explain_lost_write(timeline_->timeline(), a.key, a.value, s.offset, writer.time_ns, writer.process);
-  }
-}
-
-void Runtime::explain_duplicates(check::CheckResult& found, const check::GroundTruth& truth) const {
-  // Where a replica's final log holds the value twice, the trace tells how it got there.
-  auto it = found.anomalies.find("duplicate");
-  if (it == found.anomalies.end()) return;
-  for (check::Anomaly& a : it->second) {
-    const auto logs = truth.replicas.find(a.key);
-    if (logs == truth.replicas.end() || a.value.empty()) continue;
-    for (const check::ReplicaLog& r : logs->second) {
-      std::vector<int64_t> offsets;
-      for (const auto& [offset, value] : r.records)
-        if (value == a.value) offsets.push_back(offset);
-      if (offsets.size() < 2) continue;
-      a.explanation = check::explain_duplicate(timeline_->timeline(), a.key, a.value, offsets);
-      break;
     }
   }
 }

@@ -110,8 +110,6 @@ class Runtime {
   RunResult run();
   // Records a check's outcome; a violated check makes the run's exit code 1.
   void check(std::string name, bool held, std::string detail, std::string explanation = {});
-  void explain_lost_writes(check::CheckResult& found, const check::GroundTruth& truth) const;
-  void explain_duplicates(check::CheckResult& found, const check::GroundTruth& truth) const;
 
   // Expectations, judged against the run's history at the end (after the drain phase).
   struct Expectation {

@@ -147,3 +147,46 @@ TEST(ExplainDuplicate, NamesBothAppendsTheRetryAndWhyTheLeaderTookIt) {
   append(resequenced, 200, "broker-1", 9, 0, 42, 9);
   EXPECT_NE(explain_duplicate(resequenced.timeline(), "t-0", "v", {7, 9}).find("new sequence numbers"), std::string::npos);
 }
+
+TEST(ExplainAnomalies, InconsistentOffsetsG1aAndUnseenGetTheirStories) {
+  // acks1_loss(): broker-1 appended offsets 0..2 in epoch 0; broker-2 leads epoch 1 from offset 2.
+  TimelineSink s;
+  emit(s, 100, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                          {"base_offset", Value(2)}, {"leader_epoch", Value(0)}, {"leo", Value(3)}});
+  emit(s, 150, "broker-1", "log.truncate", {{"topic", Value("t")}, {"partition", Value(0)}, {"from_leo", Value(3)}, {"to", Value(2)},
+                                            {"reason", Value("diverging-epoch")}});
+  emit(s, 200, "broker-2", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                          {"base_offset", Value(2)}, {"leader_epoch", Value(1)}, {"leo", Value(3)}});
+  const std::string twice = explain_inconsistent_offset(s.timeline(), "t-0", 2);
+  for (const char* fact : {"Offset 2 of t-0 was written more than once", "broker-1, leader in epoch 0, appended a record there at 0.100s",
+                           "broker-1 truncated its log from 3 to 2 at 0.150s (diverging-epoch)",
+                           "broker-2, leader in epoch 1, appended a record there at 0.200s"}) {
+    EXPECT_NE(twice.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << twice;
+  }
+
+  History h;
+  Op send{0, 0, "p", OpType::invoke, "send", 90 * ms, {{"t-0", "v", std::nullopt}}, {}, {}, {}};
+  Op failed = send;
+  failed.index = 1;
+  failed.type = OpType::fail;
+  failed.time_ns = 120 * ms;
+  Op poll{2, 1, "c", OpType::ok, "poll", 300 * ms, {}, {{"t-0", {{2, "v"}}}}, {}, {}};
+  h.ops = {send, failed, poll};
+  const std::string g1a = explain_failed_send_read(h, s.timeline(), "t-0", "v", 1, 2);
+  for (const char* fact : {"p was told its send of v failed at 0.120s", "yet broker-2, leader in epoch 1, appended it at 0.200s at offset 2",
+                           "c read it at 0.300s"}) {
+    EXPECT_NE(g1a.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << g1a;
+  }
+
+  History acked;
+  Op ok = send;
+  ok.index = 1;
+  ok.type = OpType::ok;
+  ok.time_ns = 210 * ms;
+  ok.sends[0].offset = 2;
+  acked.ops = {send, ok};
+  const std::string unseen = explain_unseen(acked, s.timeline(), "t-0", "v");
+  EXPECT_NE(unseen.find("v was acknowledged at 0.210s at offset 2 of t-0 (broker-2, leader in epoch 1, appended it at 0.200s)"),
+            std::string::npos) << unseen;
+  EXPECT_NE(unseen.find("No ok poll ever returned a record of t-0"), std::string::npos) << unseen;
+}

@@ -531,15 +531,57 @@ TEST(JepsenCycles, WwCycleIsG0OnlyWithWwDeps) {
 }
 
 TEST(JepsenCycles, WwAndWrCycleIsG1cWithWwDeps) {
-  // T1's a precedes T2's b on k-0 (ww), and T1 read T2's c (wr).
+  // T1's a precedes T2's b on k-0 (ww), and T1 read T2's c (wr). They overlap in time (else T1
+  // would have read c before T2 began: G1c-realtime, below).
   Builder b;
-  b.txn("p1", ok, {S("k-0", "a", 0)}, {{"k-1", {{0, "c"}}}});
-  b.send("p2", ok, {S("k-0", "b", 1), S("k-1", "c", 0)});
+  const int64_t t1 = b.invoke("p1", "txn");
+  const int64_t t2 = b.invoke("p2", "send");
+  b.complete(t1, ok, {S("k-0", "a", 0)}, {{"k-1", {{0, "c"}}}});
+  b.complete(t2, ok, {S("k-0", "b", 1), S("k-1", "c", 0)});
   b.poll("c", ok, {{"k-0", {{0, "a"}, {1, "b"}}}});
   EXPECT_EQ(types(check_history(b.h)), Types{});
   CheckResult r = check_history(b.h, {.ww_deps = true});
   EXPECT_EQ(types(r), Types{"G1c"});
   EXPECT_TRUE(r.valid);
+}
+
+TEST(JepsenCycles, ReadingAValueBeforeItsSendBeganIsG1cRealtime) {
+  // The poll completed before the send was invoked, yet read its value: the wr edge and real
+  // time make a cycle that neither alone does.
+  Builder b;
+  const int64_t poll = b.poll("c", ok, {{"k-0", {{0, "a"}}}});
+  const int64_t send = b.send("p", ok, {S("k-0", "a", 0)});
+  CheckResult r = check_history(b.h);
+  EXPECT_EQ(types(r), Types{"G1c-realtime"});
+  ASSERT_EQ(found(r, "G1c-realtime").size(), 1u);
+  const Anomaly& cycle = found(r, "G1c-realtime")[0];
+  EXPECT_EQ(cycle.ops, (std::vector<int64_t>{send, poll}));
+  EXPECT_NE(cycle.detail.find("-[wr k-0: a]-> op " + std::to_string(poll)), std::string::npos) << cycle.detail;
+  EXPECT_NE(cycle.detail.find("-[realtime: completed before it was invoked]-> op " + std::to_string(send)), std::string::npos)
+      << cycle.detail;
+  EXPECT_FALSE(r.valid);
+  EXPECT_TRUE(check_history(b.h, {.ww_deps = true}).valid) << "G1c variants are allowed under ww-deps";
+}
+
+TEST(JepsenCycles, ASendOrderedBeforeOneThatCompletedEarlierIsG0Realtime) {
+  // a was acknowledged before b's send began, yet b sits before a in the log.
+  Builder b;
+  b.send("p1", ok, {S("k-0", "a", 1)});
+  b.send("p2", ok, {S("k-0", "b", 0)});
+  b.poll("c", ok, {{"k-0", {{0, "b"}, {1, "a"}}}});
+  EXPECT_EQ(types(check_history(b.h)), Types{}) << "ww edges only with ww-deps";
+  CheckResult r = check_history(b.h, {.ww_deps = true});
+  EXPECT_EQ(types(r), Types{"G0-realtime"});
+  EXPECT_TRUE(r.valid) << "G0 variants are always allowed";
+}
+
+TEST(JepsenCycles, OverlappingOpsMakeNoRealtimeCycle) {
+  // The poll ran while the send was outstanding: reading its value is fine.
+  Builder b;
+  const int64_t send = b.invoke("p", "send");
+  b.poll("c", ok, {{"k-0", {{0, "a"}}}});
+  b.complete(send, ok, {S("k-0", "a", 0)});
+  EXPECT_EQ(types(check_history(b.h, {.ww_deps = true})), Types{});
 }
 
 TEST(JepsenCycles, ChainIsNoCycle) {
@@ -553,10 +595,10 @@ TEST(JepsenCycles, ChainIsNoCycle) {
 // ---- validity ----
 
 TEST(JepsenValid, AllowedSets) {
-  EXPECT_EQ(allowed_anomalies({}), (Types{"G0", "int-send-skip"}));
+  EXPECT_EQ(allowed_anomalies({}), (Types{"G0", "G0-realtime", "int-send-skip"}));
   EXPECT_EQ(allowed_anomalies({.sub_via_subscribe = true}),
-            (Types{"G0", "int-send-skip", "nonmonotonic-poll", "poll-skip"}));
-  EXPECT_EQ(allowed_anomalies({.ww_deps = true}), (Types{"G0", "G1c", "int-send-skip"}));
+            (Types{"G0", "G0-realtime", "int-send-skip", "nonmonotonic-poll", "poll-skip"}));
+  EXPECT_EQ(allowed_anomalies({.ww_deps = true}), (Types{"G0", "G0-realtime", "G1c", "G1c-realtime", "int-send-skip"}));
 }
 
 TEST(JepsenValid, EmptyAndCleanHistories) {

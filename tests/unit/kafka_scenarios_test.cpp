@@ -20,6 +20,12 @@ struct Case {
 
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.label; }
 
+// The check called `name` in a run's result, or null.
+const sim::lua::Check* find_check(const sim::lua::RunResult& r, const std::string& name) {
+  auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const auto& ch) { return ch.name == name; });
+  return it == r.checks.end() ? nullptr : &*it;
+}
+
 class KafkaScenario : public ::testing::TestWithParam<Case> {};
 
 TEST_P(KafkaScenario, ChecksHold) {
@@ -31,9 +37,9 @@ TEST_P(KafkaScenario, ChecksHold) {
   const auto r = sim::lua::run_scenario(o);
   ASSERT_EQ(r.exit_code, 0) << r.error;
   for (const std::string& name : c.checks) {
-    auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const auto& ch) { return ch.name == name; });
-    ASSERT_NE(it, r.checks.end()) << "check '" << name << "' was not made";
-    EXPECT_TRUE(it->held) << name << ": " << it->detail;
+    const auto* check = find_check(r, name);
+    ASSERT_NE(check, nullptr) << "check '" << name << "' was not made";
+    EXPECT_TRUE(check->held) << name << ": " << check->detail;
   }
   for (const auto& ch : r.checks) EXPECT_TRUE(ch.held) << ch.name << ": " << ch.detail;
 }
@@ -85,67 +91,52 @@ INSTANTIATE_TEST_SUITE_P(
              {"latest misses the records produced before it joined", "earliest processes every record"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
 
-// The teaching text under a verdict: how the acks=1 write was lost, event by event.
-TEST(KafkaScenarioExplanation, Acks1LossTellsTheCrashTheElectionAndTheLostFlush) {
+// The teaching text under a verdict: each failure mode's explanation names the events that led
+// to it, from the trace.
+struct Story {
+  std::string label;
+  std::string file;
+  std::string check;               // the verdict whose explanation is read
+  std::vector<std::string> facts;  // each must appear in it
+};
+
+std::ostream& operator<<(std::ostream& os, const Story& s) { return os << s.label; }
+
+class KafkaScenarioExplanation : public ::testing::TestWithParam<Story> {};
+
+TEST_P(KafkaScenarioExplanation, NamesTheEventsThatLedToIt) {
+  const Story& story = GetParam();
   sim::lua::RunOptions o;
-  o.path = source_path("scenarios/acks1_leader_crash.lua");
+  o.path = source_path("scenarios/" + story.file);
   const auto r = sim::lua::run_scenario(o);
   ASSERT_EQ(r.exit_code, 0) << r.error;
-  auto it = std::find_if(r.checks.begin(), r.checks.end(), [](const auto& ch) { return ch.name == "expect_anomaly lost-write"; });
-  ASSERT_NE(it, r.checks.end());
-  for (const char* fact : {"leader in epoch 0", "crashed at 6.000s", "elected broker-", "leader in epoch 1",
-                           "it did not have offset", "restarted at 25.000s", "No replica's log holds"}) {
-    EXPECT_NE(it->explanation.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << it->explanation;
-  }
+  const auto* check = find_check(r, story.check);
+  ASSERT_NE(check, nullptr) << "no check " << story.check;
+  for (const std::string& fact : story.facts)
+    EXPECT_NE(check->explanation.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << check->explanation;
 }
 
-TEST(KafkaScenarioExplanation, Kip279DivergenceTellsTheEpochQuestionAndItsAnswer) {
-  sim::lua::RunOptions o;
-  o.path = source_path("scenarios/kip279_fast_failover.lua");
-  const auto r = sim::lua::run_scenario(o);
-  ASSERT_EQ(r.exit_code, 0) << r.error;
-  auto it = std::find_if(r.checks.begin(), r.checks.end(), [](const auto& ch) { return ch.name == "expect_anomaly replica-divergence"; });
-  ASSERT_NE(it, r.checks.end());
-  for (const char* fact : {"broker-1 holds the record it appended as leader in epoch 0",
-                           "broker-2 holds the record it appended as leader in epoch 1",
-                           "broker-2 became a follower in epoch 2", "it asked where epoch 1 ends and was told offset 2",
-                           "never truncated below offset 1"}) {
-    EXPECT_NE(it->explanation.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << it->explanation;
-  }
-}
-
-// Runs `file` and returns the explanation under the check called `name`.
-std::string explanation_of(const std::string& file, const std::string& name) {
-  sim::lua::RunOptions o;
-  o.path = source_path("scenarios/" + file);
-  const auto r = sim::lua::run_scenario(o);
-  EXPECT_EQ(r.exit_code, 0) << r.error;
-  auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const auto& ch) { return ch.name == name; });
-  return it == r.checks.end() ? "(no check " + name + ")" : it->explanation;
-}
-
-TEST(KafkaScenarioExplanation, CommitBeforeProcessTellsThePollTheEarlyCommitTheCrashAndTheResume) {
-  const std::string why = explanation_of("group_commit_before_process.lua", "expect delivery at-most-once (ledger)");
-  for (const char* fact : {"was returned by a poll to ledger-1", "(before-process), before processing it",
-                           "ledger-1 crashed at 15.000s", "resumed payments-0 at the committed offset", "No member of ledger processed"}) {
-    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
-  }
-}
-
-TEST(KafkaScenarioExplanation, AutoCommitRedeliveryTellsTheLastCommitTheCrashAndTheReprocessing) {
-  const std::string why = explanation_of("group_autocommit_crash.lua", "expect delivery at-least-once (billing)");
-  for (const char* fact : {"was processed by billing-1", "The group's last commit of", "(auto, by billing-1)",
-                           "billing-1 crashed at 17.500s", "billing-2 resumed", "again at"}) {
-    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
-  }
-}
-
-TEST(KafkaScenarioExplanation, RetryDuplicateTellsBothAppendsAndTheRetry) {
-  const std::string why = explanation_of("retries_reorder_duplicate.lua", "expect_anomaly duplicate");
-  for (const char* fact : {"appended it at", "appended it again at", "(no producer id)", "retried a batch of",
-                           "Without idempotence the leader cannot tell a retry from new records"}) {
-    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
-  }
-}
+INSTANTIATE_TEST_SUITE_P(
+    FailureModes, KafkaScenarioExplanation,
+    ::testing::Values(
+        Story{"Acks1LossTellsTheCrashTheElectionAndTheLostFlush", "acks1_leader_crash.lua", "expect_anomaly lost-write",
+              {"leader in epoch 0", "crashed at 6.000s", "elected broker-", "leader in epoch 1", "it did not have offset",
+               "restarted at 25.000s", "No replica's log holds"}},
+        Story{"Kip279DivergenceTellsTheEpochQuestionAndItsAnswer", "kip279_fast_failover.lua", "expect_anomaly replica-divergence",
+              {"broker-1 holds the record it appended as leader in epoch 0", "broker-2 holds the record it appended as leader in epoch 1",
+               "broker-2 became a follower in epoch 2", "it asked where epoch 1 ends and was told offset 2",
+               "never truncated below offset 1"}},
+        Story{"CommitBeforeProcessTellsThePollTheEarlyCommitTheCrashAndTheResume", "group_commit_before_process.lua",
+              "expect delivery at-most-once (ledger)",
+              {"was returned by a poll to ledger-1", "(before-process), before processing it", "ledger-1 crashed at 15.000s",
+               "resumed payments-0 at the committed offset", "No member of ledger processed"}},
+        Story{"AutoCommitRedeliveryTellsTheLastCommitTheCrashAndTheReprocessing", "group_autocommit_crash.lua",
+              "expect delivery at-least-once (billing)",
+              {"was processed by billing-1", "The group's last commit of", "(auto, by billing-1)", "billing-1 crashed at 17.500s",
+               "billing-2 resumed", "again at"}},
+        Story{"RetryDuplicateTellsBothAppendsAndTheRetry", "retries_reorder_duplicate.lua", "expect_anomaly duplicate",
+              {"appended it at", "appended it again at", "(no producer id)", "retried a batch of",
+               "Without idempotence the leader cannot tell a retry from new records"}}),
+    [](const ::testing::TestParamInfo<Story>& param_info) { return param_info.param.label; });
 
 }  // namespace
