@@ -49,8 +49,19 @@ std::string explain_failed_send_read(const History& history, const Timeline& tim
 std::string explain_unseen(const History& history, const Timeline& timeline, const std::string& partition,
                            const std::string& value);
 
+// How one consumer's successive polls of a partition (ops at these history indices) jumped or
+// went back: both polls, and the rebalances, resumes, resets and crashes of the member between.
+std::string explain_poll_step(const History& history, const GroundTruth& truth, const Timeline& timeline,
+                              const std::string& partition, int64_t earlier_op, int64_t later_op);
+
+// How a producer's later send landed at or before its earlier one: both appends, and the
+// producer's retries and the leader changes of the partition between them.
+std::string explain_send_order(const History& history, const Timeline& timeline, const std::string& partition,
+                               int64_t earlier_op, int64_t later_op);
+
 // Gives every anomaly in `found` that the trace can explain its explanation: lost-write (the
-// value in no final log), duplicate (twice in a final log), inconsistent-offsets, G1a, unseen.
+// value in no final log), duplicate (twice in a final log), inconsistent-offsets, G1a, unseen,
+// poll-skip and nonmonotonic-poll, nonmonotonic-send.
 // (replica-divergence is explained where it is found.)
 void explain_anomalies(CheckResult& found, const History& history, const GroundTruth& truth, const Timeline& timeline);
 

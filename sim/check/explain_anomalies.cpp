@@ -1,4 +1,7 @@
 // Explanations for the anomalies of a check result, each from the timeline and ground truth.
+#include <algorithm>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "sim/check/explain.hpp"
@@ -110,6 +113,105 @@ std::string explain_unseen(const History& history, const Timeline& timeline, con
   return sentences(parts);
 }
 
+// How one consumer's successive polls of a partition jumped or went back: both polls, and what
+// happened to the member and the partition in between (rebalances, resumes, resets, crashes).
+std::string explain_poll_step(const History& history, const GroundTruth& truth, const Timeline& timeline,
+                              const std::string& partition, int64_t earlier_op, int64_t later_op) {
+  const Op* before = op_at(history, earlier_op);
+  const Op* after = op_at(history, later_op);
+  if (!before || !after) return {};
+  auto read_at = [&](const Op& op, bool last) -> std::optional<Read> {
+    auto r = op.polls.find(partition);
+    if (r == op.polls.end() || r->second.empty()) return std::nullopt;
+    return last ? r->second.back() : r->second.front();
+  };
+  const auto a = read_at(*before, true);
+  const auto b = read_at(*after, false);
+  if (!a || !b) return {};
+  const std::string& member = after->process;
+  std::vector<std::string> parts;
+  parts.push_back(fmt::format("{}'s poll at {} ended its reads of {} at offset {} ({}); its next poll at {} began at offset {} ({})",
+                              before->process, format_time(before->time_ns), partition, a->offset, a->value,
+                              format_time(after->time_ns), b->offset, b->value));
+  std::vector<std::pair<int64_t, std::string>> between;  // (time, what), told in time order
+  for (const Op& op : history.ops) {
+    if (op.process != member || op.index <= before->index || op.index > after->index) continue;
+    for (const Rebalance& r : op.rebalance_log)
+      if (std::find(r.keys.begin(), r.keys.end(), partition) != r.keys.end())
+        between.emplace_back(op.time_ns, fmt::format("{} {} {} (logged at {})", member, r.type == "revoked" ? "gave up" : "was assigned",
+                                                     partition, format_time(op.time_ns)));
+  }
+  for (const NodeEvent& n : timeline.nodes)
+    if (n.node == member && n.time_ns > before->time_ns && n.time_ns <= after->time_ns &&
+        (n.kind == NodeEvent::Kind::crashed || n.kind == NodeEvent::Kind::restarted))
+      between.emplace_back(n.time_ns, fmt::format("{} {} at {}", member, n.kind == NodeEvent::Kind::crashed ? "crashed" : "restarted",
+                                                  format_time(n.time_ns)));
+  for (const PositionJump& r : truth.resumes)
+    if (r.member == member && r.partition == partition && r.time_ns > before->time_ns && r.time_ns <= after->time_ns)
+      between.emplace_back(r.time_ns, fmt::format("{} resumed {} at the committed offset {} at {}", member, partition, r.offset,
+                                                  format_time(r.time_ns)));
+  for (const PositionJump& j : truth.jumps)
+    if (j.member == member && j.partition == partition && j.time_ns > before->time_ns && j.time_ns <= after->time_ns)
+      between.emplace_back(j.time_ns, fmt::format("{} reset its position in {} to {} at {}", member, partition, j.offset,
+                                                  format_time(j.time_ns)));
+  std::stable_sort(between.begin(), between.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  if (between.empty()) parts.push_back("Nothing the trace records happened to the member or the partition in between");
+  else {
+    std::string s = "In between";
+    for (size_t i = 0; i < between.size() && i < 6; ++i) s += (i == 0 ? ": " : "; ") + between[i].second;
+    parts.push_back(s);
+  }
+  return sentences(parts);
+}
+
+// How a producer's later send landed at or before its earlier one: both appends, and the
+// retries and leader changes of the partition in between.
+std::string explain_send_order(const History& history, const Timeline& timeline, const std::string& partition,
+                               int64_t earlier_op, int64_t later_op) {
+  const Op* before = op_at(history, earlier_op);
+  const Op* after = op_at(history, later_op);
+  if (!before || !after) return {};
+  auto sent = [&](const Op& op, bool last) -> std::optional<Send> {
+    std::optional<Send> out;
+    for (const Send& s : op.sends)
+      if (s.key == partition && s.offset && (!out || last)) out = s;
+    return out;
+  };
+  const auto a = sent(*before, true);
+  const auto b = sent(*after, false);
+  if (!a || !b) return {};
+  std::vector<std::string> parts;
+  auto where = [&](const Send& s) {
+    const ReplicaEvent* e = append_of(timeline, partition, *s.offset);
+    return e ? fmt::format(" ({})", appended(*e)) : std::string();
+  };
+  parts.push_back(fmt::format("{} sent {} and it landed at offset {} of {}{}; its later send of {} landed at offset {}{}",
+                              before->process, a->value, *a->offset, partition, where(*a), b->value, *b->offset, where(*b)));
+  auto it = timeline.partitions.find(partition);
+  // From the first of the two invocations to the last completion.
+  int64_t from = std::min(before->time_ns, after->time_ns);
+  for (const Op& op : history.ops)
+    if (op.type == OpType::invoke && (op.id == before->id || op.id == after->id)) from = std::min(from, op.time_ns);
+  const int64_t to = std::max(before->time_ns, after->time_ns);
+  std::vector<std::string> between;
+  if (it != timeline.partitions.end())
+    for (const ReplicaEvent& e : it->second) {
+      if (e.time_ns < from || e.time_ns > to || between.size() >= 4) continue;
+      if (e.kind == K::producer_retry && e.node == before->process)
+        between.push_back(fmt::format("{} retried a batch (attempt {}) after {} at {}", e.node, e.to, e.detail, format_time(e.time_ns)));
+      else if (e.kind == K::elected && !e.node.empty())
+        between.push_back(fmt::format("{} became leader in epoch {} at {}", e.node, e.leader_epoch, format_time(e.time_ns)));
+    }
+  if (!between.empty()) {
+    std::string s = "In between";
+    for (size_t i = 0; i < between.size(); ++i) s += (i == 0 ? ": " : "; ") + between[i];
+    parts.push_back(s);
+    parts.push_back("A retried batch is sent again after batches that were sent later; only idempotence (sequence "
+                    "numbers) puts them back in order");
+  }
+  return sentences(parts);
+}
+
 void explain_anomalies(CheckResult& found, const History& history, const GroundTruth& truth, const Timeline& timeline) {
   for (auto& [name, list] : found.anomalies) {
     for (Anomaly& a : list) {
@@ -139,6 +241,10 @@ void explain_anomalies(CheckResult& found, const History& history, const GroundT
         a.explanation = explain_failed_send_read(history, timeline, a.key, a.value, a.ops[0], a.ops[1]);
       } else if (name == "unseen" && !a.value.empty()) {
         a.explanation = explain_unseen(history, timeline, a.key, a.value);
+      } else if ((name == "poll-skip" || name == "nonmonotonic-poll") && a.ops.size() == 2) {
+        a.explanation = explain_poll_step(history, truth, timeline, a.key, a.ops[0], a.ops[1]);
+      } else if (name == "nonmonotonic-send" && a.ops.size() == 2) {
+        a.explanation = explain_send_order(history, timeline, a.key, a.ops[0], a.ops[1]);
       }
     }
   }

@@ -190,3 +190,38 @@ TEST(ExplainAnomalies, InconsistentOffsetsG1aAndUnseenGetTheirStories) {
             std::string::npos) << unseen;
   EXPECT_NE(unseen.find("No ok poll ever returned a record of t-0"), std::string::npos) << unseen;
 }
+
+TEST(ExplainAnomalies, APollThatWentBackTellsTheCrashAndTheResume) {
+  History h;
+  Op first{0, 0, "g-1", OpType::ok, "poll", 100 * ms, {}, {{"t-0", {{40, "a"}, {41, "b"}}}}, {}, {}};
+  Op second{1, 1, "g-1", OpType::ok, "poll", 900 * ms, {}, {{"t-0", {{30, "c"}}}}, {}, {{"assigned", {"t-0"}}}};
+  h.ops = {first, second};
+  TimelineSink s;
+  emit(s, 200, "", "node.crash", {{"node", Value("g-1")}});
+  emit(s, 500, "", "node.restart", {{"node", Value("g-1")}});
+  GroundTruth truth;
+  truth.resumes = {PositionJump{"g", "g-1", "t-0", 30, 800 * ms}};
+  const std::string why = explain_poll_step(h, truth, s.timeline(), "t-0", 0, 1);
+  for (const char* fact : {"g-1's poll at 0.100s ended its reads of t-0 at offset 41 (b); its next poll at 0.900s began at offset 30 (c)",
+                           "In between: g-1 crashed at 0.200s; g-1 restarted at 0.500s; g-1 resumed t-0 at the committed offset 30 at 0.800s; "
+                           "g-1 was assigned t-0 (logged at 0.900s)"}) {
+    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
+  }
+}
+
+TEST(ExplainAnomalies, ASendThatLandedBeforeAnEarlierOneTellsTheRetry) {
+  History h;
+  Op invoke_a{0, 0, "p", OpType::invoke, "send", 10 * ms, {{"t", "a", std::nullopt}}, {}, {}, {}};
+  Op invoke_b{1, 1, "p", OpType::invoke, "send", 20 * ms, {{"t", "b", std::nullopt}}, {}, {}, {}};
+  Op ok_a{2, 0, "p", OpType::ok, "send", 300 * ms, {{"t-0", "a", 5}}, {}, {}, {}};
+  Op ok_b{3, 1, "p", OpType::ok, "send", 310 * ms, {{"t-0", "b", 4}}, {}, {}, {}};
+  h.ops = {invoke_a, invoke_b, ok_a, ok_b};
+  TimelineSink s;
+  emit(s, 50, "p", "producer.retry", {{"topic", Value("t")}, {"partition", Value(0)}, {"attempt", Value(1)},
+                                       {"error", Value("NOT_LEADER_OR_FOLLOWER")}});
+  const std::string why = explain_send_order(h, s.timeline(), "t-0", 2, 3);
+  for (const char* fact : {"p sent a and it landed at offset 5 of t-0; its later send of b landed at offset 4",
+                           "p retried a batch (attempt 1) after NOT_LEADER_OR_FOLLOWER at 0.050s", "only idempotence"}) {
+    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
+  }
+}
