@@ -63,6 +63,21 @@ std::vector<Anomaly> commits_past_unprocessed(const History& history, const Grou
       if (j.group == group && j.partition == partition && j.time_ns <= when) furthest = std::max(furthest, j.offset);
     return furthest;
   };
+  // value -> the first poll by a member that returned it (time, member), built on first need.
+  std::map<std::string, std::pair<int64_t, std::string>> first_polled;
+  bool indexed = false;
+  auto polled = [&](const std::string& value) -> const std::pair<int64_t, std::string>* {
+    if (!indexed) {
+      indexed = true;
+      for (const Op& op : history.ops) {
+        if (op.type != OpType::ok || op.f != "poll" || op.process.rfind(group + "-", 0) != 0) continue;
+        for (const auto& [key, reads] : op.polls)
+          for (const Read& r : reads) first_polled.emplace(r.value, std::make_pair(op.time_ns, op.process));
+      }
+    }
+    auto it = first_polled.find(value);
+    return it == first_polled.end() ? nullptr : &it->second;
+  };
   std::vector<Anomaly> out;
   for (const CommitRecord& c : truth.commits) {
     if (c.group != group || !c.ok) continue;
@@ -81,12 +96,18 @@ std::vector<Anomaly> commits_past_unprocessed(const History& history, const Grou
         if (w == written.end() || w->second > c.time_ns) continue;
         const std::string when = r->processed_at[i] == kNever ? "was never processed"
                                                               : "was not processed until " + format_time(r->processed_at[i]);
-        out.push_back(Anomaly{partition,
-                              fmt::format("{} committed {} offset {} at {} ({}) while {} at offset {} {}", c.member, partition,
-                                          committed, format_time(c.time_ns), c.why, *r->values[i], r->offsets[i], when),
-                              {},
-                              {},
-                              *r->values[i]});
+        const std::string& value = *r->values[i];
+        std::string detail = fmt::format("{} committed {} offset {} at {} ({}) while {} at offset {} {}", c.member, partition,
+                                         committed, format_time(c.time_ns), c.why, value, r->offsets[i], when);
+        // Where the record stood at the commit: handed to the application, or only fetched.
+        const auto* p = polled(value);
+        std::string why = p && p->first <= c.time_ns
+                              ? fmt::format("{}. {} had been returned by a poll to {} at {}: the commit came before its processing.",
+                                            detail, value, p->second, format_time(p->first))
+                              : fmt::format("{}. No poll had returned {} by then: the commit covered a record the group had at "
+                                            "most fetched and buffered.",
+                                            detail, value);
+        out.push_back(Anomaly{partition, std::move(detail), {}, std::move(why), value});
         break;
       }
     }

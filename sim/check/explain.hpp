@@ -59,6 +59,11 @@ std::string explain_poll_step(const History& history, const GroundTruth& truth, 
 std::string explain_send_order(const History& history, const Timeline& timeline, const std::string& partition,
                                int64_t earlier_op, int64_t later_op);
 
+// Inside one operation, consecutive reads (or sends) of a partition that skipped offsets or went
+// back: the two records and, for a skip, the appends of the offsets between.
+std::string explain_internal_step(const History& history, const Timeline& timeline, const std::string& partition,
+                                  int64_t op_index, const std::string& value);
+
 // Gives every anomaly in `found` that the trace can explain its explanation: lost-write (the
 // value in no final log), duplicate (twice in a final log), inconsistent-offsets, G1a, unseen,
 // poll-skip and nonmonotonic-poll, nonmonotonic-send.

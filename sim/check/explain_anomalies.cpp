@@ -212,6 +212,50 @@ std::string explain_send_order(const History& history, const Timeline& timeline,
   return sentences(parts);
 }
 
+std::string explain_internal_step(const History& history, const Timeline& timeline, const std::string& partition,
+                                  int64_t op_index, const std::string& value) {
+  const Op* op = op_at(history, op_index);
+  if (!op) return {};
+  std::vector<std::pair<int64_t, std::string>> seq;  // (offset, value) in the op's order
+  if (op->f == "poll" || !op->polls.empty()) {
+    if (auto r = op->polls.find(partition); r != op->polls.end())
+      for (const Read& read : r->second) seq.emplace_back(read.offset, read.value);
+  }
+  if (seq.empty())
+    for (const Send& s : op->sends)
+      if (s.key == partition && s.offset) seq.emplace_back(*s.offset, s.value);
+  const bool sends = !op->sends.empty() && op->polls.empty();
+  for (size_t j = 1; j < seq.size(); ++j) {
+    if (seq[j].second != value) continue;
+    const auto& [o1, v1] = seq[j - 1];
+    const auto& [o2, v2] = seq[j];
+    std::vector<std::string> parts{fmt::format("{}'s {} at {} {} {} at offset {} of {}, then {} at offset {}", op->process,
+                                               sends ? "operation" : "poll", format_time(op->time_ns),
+                                               sends ? "sent" : "returned", v1, o1, partition, v2, o2)};
+    if (o2 <= o1) {
+      parts.push_back(sends ? "The later send landed at or before the earlier one inside one operation"
+                            : "It went back (or repeated) inside one poll: a fetch returned records out of order or twice");
+    } else {
+      std::string between;
+      int shown = 0;
+      auto it = timeline.partitions.find(partition);
+      if (it != timeline.partitions.end())
+        for (const ReplicaEvent& e : it->second)
+          if (e.kind == K::leader_append && e.to > o1 + 1 && e.from < o2 && shown < 3) {
+            between += fmt::format("{}{} (leader in epoch {}) at {}{}", between.empty() ? "" : "; ", e.node, e.leader_epoch,
+                                   format_time(e.time_ns), e.producer_id >= 0 ? fmt::format(", producer id {}", e.producer_id) : "");
+            ++shown;
+          }
+      parts.push_back(fmt::format("Offsets {} to {} lie between{}", o1 + 1, o2 - 1,
+                                  between.empty() ? "" : ", appended by " + between));
+      parts.push_back(sends ? "Another producer's records landed between this operation's sends"
+                            : "The poll went past records the log held between them");
+    }
+    return sentences(parts);
+  }
+  return {};
+}
+
 void explain_anomalies(CheckResult& found, const History& history, const GroundTruth& truth, const Timeline& timeline) {
   for (auto& [name, list] : found.anomalies) {
     for (Anomaly& a : list) {
@@ -245,6 +289,8 @@ void explain_anomalies(CheckResult& found, const History& history, const GroundT
         a.explanation = explain_poll_step(history, truth, timeline, a.key, a.ops[0], a.ops[1]);
       } else if (name == "nonmonotonic-send" && a.ops.size() == 2) {
         a.explanation = explain_send_order(history, timeline, a.key, a.ops[0], a.ops[1]);
+      } else if (name.rfind("int-", 0) == 0 && a.ops.size() == 1 && !a.value.empty()) {
+        a.explanation = explain_internal_step(history, timeline, a.key, a.ops[0], a.value);
       }
     }
   }

@@ -372,12 +372,12 @@ void int_poll_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& 
           skips.push_back(anomaly(k,
                            fmt::format("{} read {} then {}: delta {}, skipping {}", name(*op),
                                        vs[i - 1], vs[i], s.delta, join(a.skipped(k, s))),
-                           {op->index}));
+                           {op->index}, vs[i]));
         else if (s.delta < 1)
           nonmonotonic.push_back(anomaly(k,
                                   fmt::format("{} read {} then {}: delta {}", name(*op), vs[i - 1],
                                               vs[i], s.delta),
-                                  {op->index}));
+                                  {op->index}, vs[i]));
       }
     }
   }
@@ -394,12 +394,12 @@ void int_send_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& 
                            fmt::format("{} sent {} then {}: delta {}, another record between: {}",
                                        name(*op), vs[i - 1], vs[i], s.delta,
                                        join(a.skipped(k, s))),
-                           {op->index}));
+                           {op->index}, vs[i]));
         else if (s.delta < 1)
           nonmonotonic.push_back(anomaly(k,
                                   fmt::format("{} sent {} then {}: delta {}", name(*op), vs[i - 1],
                                               vs[i], s.delta),
-                                  {op->index}));
+                                  {op->index}, vs[i]));
       }
 }
 

@@ -61,9 +61,10 @@ std::vector<Anomaly> hw_regressions(const Timeline& timeline) {
     struct Seen {
       int32_t epoch = -1;
       int64_t hw = -1;
+      int64_t at = 0;  // when it reached `hw`
       bool reported = false;
     };
-    std::map<std::string, Seen> seen;  // replica -> its last HW in its current epoch
+    std::map<std::string, Seen> seen;  // replica -> its highest HW in its current epoch
     for (const ReplicaEvent& e : events) {
       if (e.kind == ReplicaEvent::Kind::recovered) {
         seen.erase(e.node);
@@ -71,15 +72,31 @@ std::vector<Anomaly> hw_regressions(const Timeline& timeline) {
       }
       if (e.kind != ReplicaEvent::Kind::high_watermark) continue;
       Seen& s = seen[e.node];
-      if (e.leader_epoch != s.epoch) s = Seen{e.leader_epoch, e.to, false};
+      if (e.leader_epoch != s.epoch) s = Seen{e.leader_epoch, e.to, e.time_ns, false};
       if (e.to < s.hw && !s.reported) {
         s.reported = true;
-        out.push_back(Anomaly{partition,
-                              fmt::format("{}: {}'s high watermark went back from {} to {} at {} within leader epoch {}",
-                                          partition, e.node, s.hw, e.to, format_time(e.time_ns), e.leader_epoch),
-                              {}});
+        std::string detail = fmt::format("{}: {}'s high watermark went back from {} to {} at {} within leader epoch {}",
+                                         partition, e.node, s.hw, e.to, format_time(e.time_ns), e.leader_epoch);
+        // What the replica did between the two: truncations and role changes.
+        std::string between;
+        for (const ReplicaEvent& x : events) {
+          if (x.node != e.node || x.time_ns < s.at || x.time_ns > e.time_ns) continue;
+          if (x.kind == ReplicaEvent::Kind::truncated)
+            between += fmt::format("; it truncated its log from {} to {} at {} ({})", x.from, x.to, format_time(x.time_ns), x.detail);
+          else if (x.kind == ReplicaEvent::Kind::became_leader || x.kind == ReplicaEvent::Kind::became_follower)
+            between += fmt::format("; it became {} in epoch {} at {}", x.kind == ReplicaEvent::Kind::became_leader ? "leader" : "a follower",
+                                   x.leader_epoch, format_time(x.time_ns));
+        }
+        std::string why = fmt::format("{} had exposed offsets below {} as committed at {}{}. Taking that back within one epoch "
+                                      "lets a consumer have read records the partition then no longer counts as committed.",
+                                      e.node, s.hw, format_time(s.at),
+                                      between.empty() ? ", and nothing in between explains the drop" : between);
+        out.push_back(Anomaly{partition, std::move(detail), {}, std::move(why)});
       }
-      s.hw = std::max(s.hw, e.to);
+      if (e.to > s.hw) {
+        s.hw = e.to;
+        s.at = e.time_ns;
+      }
     }
   }
   return out;

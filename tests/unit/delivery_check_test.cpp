@@ -221,6 +221,7 @@ TEST(CommitsPastUnprocessed, ACommitPastARecordProcessedLaterOrNeverIsReportedWi
   EXPECT_NE(found[0].detail.find("g-1 committed t-0 offset 3 at 0.020s (auto) while b at offset 1 was not processed until 0.040s"),
             std::string::npos) << found[0].detail;
   EXPECT_NE(found[1].detail.find("d at offset 3 was never processed"), std::string::npos) << found[1].detail;
+  EXPECT_NE(found[1].explanation.find("No poll had returned d by then"), std::string::npos) << found[1].explanation;
   EXPECT_EQ(found[1].value, "d");
   EXPECT_TRUE(commits_past_unprocessed(h, truth, "other-group").empty());
 }

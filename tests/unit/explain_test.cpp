@@ -122,6 +122,8 @@ TEST(HwRegression, TheHighWatermarkMovingBackWithinAnEpochIsReported) {
   const auto found = hw_regressions(s.timeline());
   ASSERT_EQ(found.size(), 1u) << "once per replica and epoch";
   EXPECT_NE(found[0].detail.find("broker-1's high watermark went back from 4 to 2"), std::string::npos) << found[0].detail;
+  EXPECT_NE(found[0].explanation.find("broker-1 had exposed offsets below 4 as committed at 0.006s"), std::string::npos)
+      << found[0].explanation;
 }
 
 TEST(ExplainDuplicate, NamesBothAppendsTheRetryAndWhyTheLeaderTookIt) {
@@ -224,4 +226,19 @@ TEST(ExplainAnomalies, ASendThatLandedBeforeAnEarlierOneTellsTheRetry) {
                            "p retried a batch (attempt 1) after NOT_LEADER_OR_FOLLOWER at 0.050s", "only idempotence"}) {
     EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
   }
+}
+
+TEST(ExplainAnomalies, AStepInsideOnePollNamesTheRecordsBetween) {
+  History h;
+  Op poll{0, 0, "c", OpType::ok, "poll", 500 * ms, {}, {{"t-0", {{3, "a"}, {6, "d"}}}}, {}, {}};
+  h.ops = {poll};
+  TimelineSink s;
+  emit(s, 100, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                          {"base_offset", Value(4)}, {"leader_epoch", Value(0)}, {"leo", Value(6)}, {"producer_id", Value(7)}});
+  const std::string why = explain_internal_step(h, s.timeline(), "t-0", 0, "d");
+  for (const char* fact : {"c's poll at 0.500s returned a at offset 3 of t-0, then d at offset 6", "Offsets 4 to 5 lie between",
+                           "appended by broker-1 (leader in epoch 0) at 0.100s, producer id 7", "The poll went past records"}) {
+    EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
+  }
+  EXPECT_TRUE(explain_internal_step(h, s.timeline(), "t-0", 0, "zzz").empty()) << "no such step";
 }
