@@ -316,6 +316,7 @@ void Controller::elect(sim::Context& ctx, PartitionState next, const char* reaso
   ctx.trace("controller.elect", {{"topic", sim::Value(next.topic)},
                                  {"partition", sim::Value(next.partition)},
                                  {"leader", sim::Value(leader)},
+                                 {"leader_node", sim::Value(leader == kNoLeader ? std::string_view() : ctx.name_of(layout_.node_of(leader)))},
                                  {"previous", sim::Value(old_leader)},
                                  {"leader_epoch", sim::Value(next.leader_epoch)},
                                  {"election", sim::Value(how)},

@@ -70,7 +70,7 @@ std::vector<Anomaly> commits_past_unprocessed(const History& history, const Grou
     if (!indexed) {
       indexed = true;
       for (const Op& op : history.ops) {
-        if (op.type != OpType::ok || op.f != "poll" || op.process.rfind(group + "-", 0) != 0) continue;
+        if (op.type != OpType::ok || op.f != "poll" || !in_group(truth, op.process, group)) continue;
         for (const auto& [key, reads] : op.polls)
           for (const Read& r : reads) first_polled.emplace(r.value, std::make_pair(op.time_ns, op.process));
       }

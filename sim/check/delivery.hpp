@@ -56,6 +56,7 @@ struct GroundTruth {
   std::vector<CommitRecord> commits;                         // in completion order
   std::vector<PositionJump> jumps;                           // resets and seeks, in time order
   std::vector<PositionJump> resumes;                         // positions taken from committed offsets
+  std::map<std::string, std::string> member_groups;          // consumer (process name) -> its group
   std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
   std::map<std::string, std::vector<ReplicaLog>> replicas;  // topic-partition -> each live replica's log and HW
 };
@@ -92,6 +93,12 @@ struct LostWrite {
   std::string process;
   std::string label() const { return value + "@" + partition; }
 };
+
+// Whether `process` is a consumer of `group` (per the trace's consumer events).
+inline bool in_group(const GroundTruth& truth, const std::string& process, const std::string& group) {
+  auto it = truth.member_groups.find(process);
+  return it != truth.member_groups.end() && it->second == group;
+}
 
 // Acknowledged writes that no replica's final log holds, in history order: lost whatever any
 // consumer did. Jepsen's lost-write needs a read past the record to notice; this needs none.

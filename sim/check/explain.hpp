@@ -59,10 +59,11 @@ std::string explain_poll_step(const History& history, const GroundTruth& truth, 
 std::string explain_send_order(const History& history, const Timeline& timeline, const std::string& partition,
                                int64_t earlier_op, int64_t later_op);
 
-// Inside one operation, consecutive reads (or sends) of a partition that skipped offsets or went
-// back: the two records and, for a skip, the appends of the offsets between.
+// Inside one operation, consecutive reads (or, with `sends`, sends) of a partition that skipped
+// offsets or went back, the second being `value`: the two records and, for a skip, the appends
+// of the offsets between.
 std::string explain_internal_step(const History& history, const Timeline& timeline, const std::string& partition,
-                                  int64_t op_index, const std::string& value);
+                                  int64_t op_index, const std::string& value, bool sends);
 
 // Gives every anomaly in `found` that the trace can explain its explanation: lost-write (the
 // value in no final log), duplicate (twice in a final log), inconsistent-offsets, G1a, unseen,
@@ -70,7 +71,8 @@ std::string explain_internal_step(const History& history, const Timeline& timeli
 // (replica-divergence is explained where it is found.)
 void explain_anomalies(CheckResult& found, const History& history, const GroundTruth& truth, const Timeline& timeline);
 
-// Consumer groups (explain_delivery.cpp). Members are the processes named "<group>-<n>".
+// Consumer groups (explain_delivery.cpp). A group's members are the consumers the trace names
+// with it (GroundTruth::member_groups).
 
 // How an acknowledged record in the log was never processed by `group`: the poll that returned
 // it, the commit that went past it, the member's crash or lost partition, and where the next

@@ -213,18 +213,16 @@ std::string explain_send_order(const History& history, const Timeline& timeline,
 }
 
 std::string explain_internal_step(const History& history, const Timeline& timeline, const std::string& partition,
-                                  int64_t op_index, const std::string& value) {
+                                  int64_t op_index, const std::string& value, bool sends) {
   const Op* op = op_at(history, op_index);
   if (!op) return {};
   std::vector<std::pair<int64_t, std::string>> seq;  // (offset, value) in the op's order
-  if (op->f == "poll" || !op->polls.empty()) {
-    if (auto r = op->polls.find(partition); r != op->polls.end())
-      for (const Read& read : r->second) seq.emplace_back(read.offset, read.value);
-  }
-  if (seq.empty())
+  if (sends) {
     for (const Send& s : op->sends)
       if (s.key == partition && s.offset) seq.emplace_back(*s.offset, s.value);
-  const bool sends = !op->sends.empty() && op->polls.empty();
+  } else if (auto r = op->polls.find(partition); r != op->polls.end()) {
+    for (const Read& read : r->second) seq.emplace_back(read.offset, read.value);
+  }
   for (size_t j = 1; j < seq.size(); ++j) {
     if (seq[j].second != value) continue;
     const auto& [o1, v1] = seq[j - 1];
@@ -290,7 +288,7 @@ void explain_anomalies(CheckResult& found, const History& history, const GroundT
       } else if (name == "nonmonotonic-send" && a.ops.size() == 2) {
         a.explanation = explain_send_order(history, timeline, a.key, a.ops[0], a.ops[1]);
       } else if (name.rfind("int-", 0) == 0 && a.ops.size() == 1 && !a.value.empty()) {
-        a.explanation = explain_internal_step(history, timeline, a.key, a.ops[0], a.value);
+        a.explanation = explain_internal_step(history, timeline, a.key, a.ops[0], a.value, name.find("send") != std::string::npos);
       }
     }
   }

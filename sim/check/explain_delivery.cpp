@@ -10,10 +10,6 @@ namespace check {
 
 namespace {
 
-bool member_of(const std::string& process, const std::string& group) {
-  return process.size() > group.size() + 1 && process.compare(0, group.size() + 1, group + "-") == 0;
-}
-
 std::optional<int64_t> offset_of(const History& h, const GroundTruth& truth, const std::string& partition,
                                  const std::string& value) {
   for (const Op& op : h.ops)
@@ -67,7 +63,7 @@ std::string explain_skipped(const History& history, const GroundTruth& truth, co
   std::vector<std::string> parts;
   const Op* poll = nullptr;
   for (const Op& op : history.ops) {
-    if (op.type == OpType::invoke || op.f != "poll" || !member_of(op.process, group)) continue;
+    if (op.type == OpType::invoke || op.f != "poll" || !in_group(truth, op.process, group)) continue;
     auto it = op.polls.find(partition);
     if (it == op.polls.end()) continue;
     for (const Read& r : it->second)

@@ -82,40 +82,30 @@ void HistorySink::write(const sim::Event& e) {
 }
 
 void GroupSink::write(const sim::Event& e) {
-  if (e.kind == "consumer.processed") {
-    const EventFields f(e);
-    processed_.push_back(ProcessedRecord{std::string(f.text("group")), std::string(f.text("member")),
-                                         partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"),
-                                         std::string(f.text("key")), std::string(f.text("value")), e.time.ns});
-    return;
-  }
-  if (e.kind == "consumer.reset" || e.kind == "consumer.seek" || e.kind == "consumer.position") {
-    const EventFields f(e);
-    (e.kind == "consumer.position" ? resumes_ : jumps_)
-        .push_back(PositionJump{std::string(f.text("group")), std::string(f.text("member")),
-                                partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"), e.time.ns});
-    return;
-  }
-  if (e.kind != "consumer.commit") return;
+  if (e.kind.substr(0, 9) != "consumer.") return;
   const EventFields f(e);
-  CommitRecord c{std::string(f.text("group")), std::string(f.text("member")), e.time.ns, {}, std::string(f.text("why")),
-                 f.text("error") == "NONE"};
-  // "orders-0:57,orders-1:33" (topic names have no ':' in Kafka). A commit that failed before it
-  // was sent carries only a count, no list.
-  const std::string_view list = f.text("offsets");
-  size_t i = 0;
-  while (i < list.size()) {
-    size_t end = list.find(',', i);
-    if (end == std::string_view::npos) end = list.size();
-    const std::string_view item = list.substr(i, end - i);
-    const size_t colon = item.rfind(':');
-    int64_t offset = -1;
-    if (colon != std::string_view::npos &&
-        std::from_chars(item.data() + colon + 1, item.data() + item.size(), offset).ec == std::errc())
-      c.offsets.emplace_back(std::string(item.substr(0, colon)), offset);
-    i = end + 1;
+  const std::string member(f.text("member"));
+  const std::string group(f.text("group"));
+  if (!member.empty() && !group.empty()) member_groups_.try_emplace(member, group);
+  if (e.kind == "consumer.processed") {
+    processed_.push_back(ProcessedRecord{group, member, partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"),
+                                         std::string(f.text("key")), std::string(f.text("value")), e.time.ns});
+  } else if (e.kind == "consumer.reset" || e.kind == "consumer.seek" || e.kind == "consumer.position") {
+    (e.kind == "consumer.position" ? resumes_ : jumps_)
+        .push_back(PositionJump{group, member, partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"), e.time.ns});
+  } else if (e.kind == "consumer.commit") {
+    CommitRecord c{group, member, e.time.ns, {}, std::string(f.text("why")), f.text("error") == "NONE"};
+    // "orders-0:57,orders-1:33" (topic names have no ':' in Kafka). A commit that failed before it
+    // was sent carries only a count, no list.
+    for (const std::string& item : split_list(f.text("offsets"))) {
+      const size_t colon = item.rfind(':');
+      int64_t offset = -1;
+      if (colon != std::string::npos &&
+          std::from_chars(item.data() + colon + 1, item.data() + item.size(), offset).ec == std::errc())
+        c.offsets.emplace_back(item.substr(0, colon), offset);
+    }
+    commits_.push_back(std::move(c));
   }
-  commits_.push_back(std::move(c));
 }
 
 }  // namespace check

@@ -35,7 +35,8 @@ class HistorySink final : public sim::TraceSink {
 };
 
 // Collects what consumer groups did: every record processed (consumer.processed events), every
-// offset commit completed (consumer.commit), every reset or seek of a position.
+// offset commit completed (consumer.commit), every reset or seek of a position, and which group
+// each consumer belongs to (from any consumer.* event).
 class GroupSink final : public sim::TraceSink {
  public:
   void write(const sim::Event& e) override;
@@ -43,12 +44,14 @@ class GroupSink final : public sim::TraceSink {
   std::vector<CommitRecord>& commits() { return commits_; }
   std::vector<PositionJump>& jumps() { return jumps_; }
   std::vector<PositionJump>& resumes() { return resumes_; }
+  std::map<std::string, std::string>& member_groups() { return member_groups_; }
 
  private:
   std::vector<ProcessedRecord> processed_;
   std::vector<CommitRecord> commits_;
   std::vector<PositionJump> jumps_;
   std::vector<PositionJump> resumes_;
+  std::map<std::string, std::string> member_groups_;
 };
 
 }  // namespace check

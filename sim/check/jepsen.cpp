@@ -319,6 +319,13 @@ Anomalies precommitted_reads(const Analysis& a) {
   return out;
 }
 
+// Jepsen's rule for per-process state: an assign or subscribe keeps only the keys it names.
+template <typename PerKey>
+void keep_assigned(const Op& op, PerKey& last) {
+  std::set<std::string_view> keep(op.keys.begin(), op.keys.end());
+  std::erase_if(last, [&](const auto& e) { return !keep.count(e.first); });
+}
+
 // poll-skip and nonmonotonic-poll: per process, the first value an op reads of a key against the
 // last value the last *ok* op of that process read of it. Fail and info ops are checked but never
 // move the position (the client rewinds after an abort). An ok or info assign/subscribe keeps
@@ -328,9 +335,7 @@ void poll_skip_nonmonotonic(const Analysis& a, Anomalies& skips, Anomalies& nonm
     std::map<std::string_view, std::pair<const Op*, std::string_view>> last;  // key -> (ok op, last value)
     for (const Op* op : ops) {
       if (op->f == "assign" || op->f == "subscribe") {
-        if (op->type == OpType::fail) continue;
-        std::set<std::string_view> keep(op->keys.begin(), op->keys.end());
-        std::erase_if(last, [&](const auto& e) { return !keep.count(e.first); });
+        if (op->type != OpType::fail) keep_assigned(*op, last);
         continue;
       }
       auto reads = op_reads(*op);
@@ -413,8 +418,7 @@ Anomalies nonmonotonic_sends(const Analysis& a) {
     for (const Op* op : ops) {
       if (op->type != OpType::ok && op->type != OpType::info) continue;
       if (op->f == "assign" || op->f == "subscribe") {
-        std::set<std::string_view> keep(op->keys.begin(), op->keys.end());
-        std::erase_if(last, [&](const auto& e) { return !keep.count(e.first); });
+        keep_assigned(*op, last);
         continue;
       }
       auto writes = op_writes(*op);

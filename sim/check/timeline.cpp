@@ -77,9 +77,7 @@ void TimelineSink::write(const sim::Event& e) {
     r.to = f.integer("leo");
   } else if (e.kind == "controller.elect") {
     r.kind = K::elected;
-    // Brokers are nodes "broker-<id>" (sim/lua/cluster.cpp); no leader is -1.
-    const int64_t leader = f.integer("leader");
-    r.node = leader >= 0 ? "broker-" + std::to_string(leader) : std::string();
+    r.node = std::string(f.text("leader_node"));  // empty: no leader
     r.detail = std::string(f.text("election")) + ": " + std::string(f.text("reason"));
   } else {
     return;

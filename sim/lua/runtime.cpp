@@ -201,6 +201,7 @@ void Runtime::judge_expectations(RunResult& result) {
   truth.commits = std::move(groups_seen_->commits());
   truth.jumps = std::move(groups_seen_->jumps());
   truth.resumes = std::move(groups_seen_->resumes());
+  truth.member_groups = std::move(groups_seen_->member_groups());
   for (auto& f : final_state_) f(truth);
   check::CheckResult found = check::check_history(history_->history(), opts);
   // Our own anomaly, from the final state (docs/checker.md).
@@ -209,7 +210,8 @@ void Runtime::judge_expectations(RunResult& result) {
     found.valid = false;
     found.anomalies["replica-divergence"] = std::move(divergence);
   }
-  for (const std::string& gid : commit_checked_groups_) {
+  for (const auto& [gid, group] : groups_) {
+    if (!group.commits_after_processing) continue;
     auto premature = check::commits_past_unprocessed(history_->history(), truth, gid);
     if (premature.empty()) continue;
     found.valid = false;
@@ -254,7 +256,7 @@ void Runtime::judge_expectations(RunResult& result) {
       if (!e.group.empty()) targets.push_back(e.group);
       else for (const auto& [id, topics] : groups_) targets.push_back(id);
       for (const std::string& gid : targets) {
-        const auto topics = groups_.count(gid) ? groups_.at(gid) : std::set<std::string>{};
+        const auto topics = groups_.count(gid) ? groups_.at(gid).topics : std::set<std::string>{};
         const check::DeliveryReport d = check::analyze_delivery(history_->history(), truth, gid, topics);
         auto sample = [](const std::vector<std::string>& v) {
           std::string s;

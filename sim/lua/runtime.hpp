@@ -129,8 +129,7 @@ class Runtime {
   // A consumer group and its topics; `commits_after_processing` when its commit policy promises
   // at-least-once (every policy but before-process), so that its commits are checked.
   void register_group(std::string id, std::set<std::string> topics, bool commits_after_processing) {
-    if (commits_after_processing) commit_checked_groups_.insert(id);
-    groups_[std::move(id)] = std::move(topics);
+    groups_[std::move(id)] = GroupInfo{std::move(topics), commits_after_processing};
   }
   // Fills the final replica logs into the ground truth at the end of the run.
   void on_final_state(std::function<void(check::GroundTruth&)> f) { final_state_.push_back(std::move(f)); }
@@ -158,8 +157,11 @@ class Runtime {
   std::vector<Expectation> expectations_;
   std::unique_ptr<check::HistorySink> history_;
   std::vector<std::function<void(World&)>> drainers_;
-  std::map<std::string, std::set<std::string>> groups_;
-  std::set<std::string> commit_checked_groups_;
+  struct GroupInfo {
+    std::set<std::string> topics;
+    bool commits_after_processing = false;
+  };
+  std::map<std::string, GroupInfo> groups_;
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;
   std::unique_ptr<check::GroupSink> groups_seen_;
   std::unique_ptr<check::TimelineSink> timeline_;  // what the cluster did, for explanations

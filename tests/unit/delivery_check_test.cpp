@@ -257,6 +257,7 @@ TEST(GroupSink, ReadsCommitsWithTheirOffsetsAndResets) {
   EXPECT_EQ(sink.commits()[0].offsets, (std::vector<std::pair<std::string, int64_t>>{{"orders-0", 57}, {"my-topic-12", 3}}));
   EXPECT_FALSE(sink.commits()[1].ok);
   EXPECT_TRUE(sink.commits()[1].offsets.empty());
+  EXPECT_EQ(sink.member_groups(), (std::map<std::string, std::string>{{"g-1", "g"}}));
   ASSERT_EQ(sink.jumps().size(), 1u);
   EXPECT_EQ(sink.jumps()[0].partition, "orders-0");
   EXPECT_EQ(sink.jumps()[0].offset, 40);

@@ -39,7 +39,7 @@ Timeline acks1_loss() {
   emit(s, 200, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
                                           {"base_offset", Value(2)}, {"leader_epoch", Value(0)}, {"leo", Value(3)}});
   emit(s, 201, "", "node.crash", {{"node", Value("broker-1")}});
-  emit(s, 2000, "controller", "controller.elect", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader", Value(2)},
+  emit(s, 2000, "controller", "controller.elect", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader", Value(2)}, {"leader_node", Value("broker-2")},
                                                    {"leader_epoch", Value(1)}, {"election", Value("isr")}, {"reason", Value("session-timeout")}});
   emit(s, 2001, "broker-2", "replica.leader", {{"topic", Value("t")}, {"partition", Value(0)}, {"leader_epoch", Value(1)}, {"leo", Value(2)}});
   emit(s, 3000, "", "node.restart", {{"node", Value("broker-1")}});
@@ -235,10 +235,11 @@ TEST(ExplainAnomalies, AStepInsideOnePollNamesTheRecordsBetween) {
   TimelineSink s;
   emit(s, 100, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
                                           {"base_offset", Value(4)}, {"leader_epoch", Value(0)}, {"leo", Value(6)}, {"producer_id", Value(7)}});
-  const std::string why = explain_internal_step(h, s.timeline(), "t-0", 0, "d");
+  const std::string why = explain_internal_step(h, s.timeline(), "t-0", 0, "d", false);
   for (const char* fact : {"c's poll at 0.500s returned a at offset 3 of t-0, then d at offset 6", "Offsets 4 to 5 lie between",
                            "appended by broker-1 (leader in epoch 0) at 0.100s, producer id 7", "The poll went past records"}) {
     EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
   }
-  EXPECT_TRUE(explain_internal_step(h, s.timeline(), "t-0", 0, "zzz").empty()) << "no such step";
+  EXPECT_TRUE(explain_internal_step(h, s.timeline(), "t-0", 0, "zzz", false).empty()) << "no such step";
+  EXPECT_TRUE(explain_internal_step(h, s.timeline(), "t-0", 0, "d", true).empty()) << "the poll sent nothing";
 }
