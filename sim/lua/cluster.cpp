@@ -266,7 +266,7 @@ int l_cluster(lua_State* L) {
       }
     }
   });
-  rt.adopt(std::move(c), kClusterMeta);
+  rt.adopt(L, std::move(c), kClusterMeta);
   return 1;
 }
 
@@ -352,7 +352,7 @@ int l_producer(lua_State* L) {
   c.clients.push_back(handle->node);
   const NodeId node = handle->node;
   rt.on_drain([node](World& w) { w.invoke(node, [](Node& n, Context&) { static_cast<kafka::Producer&>(n).stop_load(); }); });
-  rt.adopt(std::move(handle), kProducerMeta);
+  rt.adopt(L, std::move(handle), kProducerMeta);
   return 1;
 }
 
@@ -491,19 +491,17 @@ int l_send(lua_State* L) {
     // The application's callback, in Lua: called with the record's outcome.
     Runtime* rt = &Runtime::of(L);
     done = [rt, callback_ref](Context&, const kafka::SendResult& res) {
-      lua_State* S = rt->L();
-      lua_rawgeti(S, LUA_REGISTRYINDEX, callback_ref);
-      luaL_unref(S, LUA_REGISTRYINDEX, callback_ref);
-      lua_newtable(S);
-      lua_pushstring(S, res.outcome == kafka::Outcome::ok ? "ok" : res.outcome == kafka::Outcome::fail ? "fail" : "info");
-      lua_setfield(S, -2, "outcome");
-      lua_pushinteger(S, res.partition);
-      lua_setfield(S, -2, "partition");
-      lua_pushinteger(S, res.offset);
-      lua_setfield(S, -2, "offset");
-      lua_pushstring(S, std::string(kafka::error_name(res.error)).c_str());
-      lua_setfield(S, -2, "error");
-      rt->sandbox().pcall(1, "send callback");
+      rt->sandbox().protected_call("send callback", [&](lua_State* S) {
+        lua_rawgeti(S, LUA_REGISTRYINDEX, callback_ref);
+        luaL_unref(S, LUA_REGISTRYINDEX, callback_ref);
+        lua_newtable(S);
+        set_field(S, "outcome", std::string_view(res.outcome == kafka::Outcome::ok ? "ok"
+                                                 : res.outcome == kafka::Outcome::fail ? "fail" : "info"));
+        set_field(S, "partition", static_cast<lua_Integer>(res.partition));
+        set_field(S, "offset", static_cast<lua_Integer>(res.offset));
+        set_field(S, "error", kafka::error_name(res.error));
+        lua_call(S, 1, 0);
+      });
     };
   }
   if (!p.cluster->world().invoke(p.node, [spec, sync, done](Node& n, Context& ctx) {
@@ -538,7 +536,7 @@ int l_load(lua_State* L) {
       for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
         lua_rawgeti(L, idx, i);
         size_t len = 0;
-        const char* k = luaL_tolstring(L, -1, &len);
+        const char* k = display_tolstring(L, -1, &len);
         spec.keys.emplace_back(k, len);
         lua_pop(L, 2);
       }

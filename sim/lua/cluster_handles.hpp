@@ -84,9 +84,9 @@ class Cluster final : public FaultTarget {
       fail(fmt::format("{}: there is no node named '{}'{}", what, name, suggestion(name, names)));
     }
     if (lua_type(L, idx) == LUA_TUSERDATA) {
-      auto** p = static_cast<LuaObject**>(lua_touserdata(L, idx));
-      if (auto* ph = p ? dynamic_cast<ProducerHandle*>(*p) : nullptr) return ph->node;
-      if (auto* mh = p ? dynamic_cast<MemberHandle*>(*p) : nullptr) return mh->node;
+      auto* box = static_cast<HandleBox*>(lua_touserdata(L, idx));
+      if (auto* ph = box ? dynamic_cast<ProducerHandle*>(box->object) : nullptr) return ph->node;
+      if (auto* mh = box ? dynamic_cast<MemberHandle*>(box->object) : nullptr) return mh->node;
     }
     fail(fmt::format("{}: expected a broker id, a node name or a client handle, got {}", what, describe(L, idx)));
   }

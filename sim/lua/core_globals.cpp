@@ -71,7 +71,7 @@ int l_at(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   const Duration t = to_duration(L, 1, "at(time, fn): time");
   luaL_checktype(L, 2, LUA_TFUNCTION);
-  rt.schedule(2, Time::zero() + t, std::nullopt, Time::max(), "at");
+  rt.schedule(L, 2, Time::zero() + t, std::nullopt, Time::max(), "at");
   return 0;
 }
 
@@ -79,7 +79,7 @@ int l_after(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   const Duration d = to_duration(L, 1, "after(delay, fn): delay");
   luaL_checktype(L, 2, LUA_TFUNCTION);
-  rt.schedule(2, rt.world().now() + d, std::nullopt, Time::max(), "after");
+  rt.schedule(L, 2, rt.world().now() + d, std::nullopt, Time::max(), "after");
   return 0;
 }
 
@@ -95,7 +95,7 @@ int l_every(lua_State* L) {
     if (auto f = r.duration("from")) from = Time::zero() + *f;
     if (auto t = r.duration("to")) to = Time::zero() + *t;
   }
-  if (from <= to) rt.schedule(2, from, interval, to, "every");
+  if (from <= to) rt.schedule(L, 2, from, interval, to, "every");
   return 0;
 }
 
@@ -110,7 +110,7 @@ std::string join_args(lua_State* L) {
   const int n = lua_gettop(L);
   for (int i = 1; i <= n; ++i) {
     size_t len = 0;
-    const char* s = luaL_tolstring(L, i, &len);
+    const char* s = display_tolstring(L, i, &len);
     if (i > 1) out += ' ';
     out.append(s, len);
     lua_pop(L, 1);
@@ -139,7 +139,7 @@ int l_check(lua_State* L) {
   std::string detail;
   if (!lua_isnoneornil(L, 3)) {
     size_t len = 0;
-    const char* d = luaL_tolstring(L, 3, &len);
+    const char* d = display_tolstring(L, 3, &len);
     detail.assign(d, len);
     lua_pop(L, 1);
   }

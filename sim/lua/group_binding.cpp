@@ -129,7 +129,7 @@ int l_group(lua_State* L) {
   ensure_offsets_topic(c);
   rt.register_group(g->id, std::set<std::string>(g->app.topics.begin(), g->app.topics.end()),
                     g->app.policy != kafka::CommitPolicy::before_process);
-  GroupHandle& ref = rt.adopt(std::move(g), kGroupMeta);
+  GroupHandle& ref = rt.adopt(L, std::move(g), kGroupMeta);
   for (int64_t i = 0; i < members; ++i) start_member(ref);
   return 1;
 }
@@ -147,7 +147,7 @@ int l_member(lua_State* L) {
   auto m = std::make_unique<MemberHandle>();
   m->group = &g;
   m->node = g.members[static_cast<size_t>(i - 1)];
-  Runtime::of(L).adopt(std::move(m), kMemberMeta);
+  Runtime::of(L).adopt(L, std::move(m), kMemberMeta);
   return 1;
 }
 

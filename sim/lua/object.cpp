@@ -1,12 +1,14 @@
 #include "sim/lua/object.hpp"
 
 #include "sim/lua/faults.hpp"
+#include "sim/lua/sandbox.hpp"
 
 namespace sim::lua {
 
 void push_object(lua_State* L, LuaObject* obj, const char* metatable) {
-  auto** p = static_cast<LuaObject**>(lua_newuserdatauv(L, sizeof(LuaObject*), 0));
-  *p = obj;
+  auto* box = static_cast<HandleBox*>(lua_newuserdatauv(L, sizeof(HandleBox), 0));
+  box->serial = Sandbox::of(L).heap().last_serial();
+  box->object = obj;
   luaL_setmetatable(L, metatable);
 }
 
@@ -18,6 +20,10 @@ void register_handle(lua_State* L, const char* metatable, const char* kind, cons
   lua_setfield(L, -2, "__index");
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "__name");
+  // getmetatable(handle) answers this instead of the metatable, so that no script can change
+  // a handle's methods or give handles a finalizer.
+  lua_pushstring(L, "a kafkasim handle");
+  lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
 }
 

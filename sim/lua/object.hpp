@@ -3,6 +3,7 @@
 // objects owned by the runtime, reached from Lua through a userdata holding a pointer.
 #include <lua5.4/lua.hpp>
 
+#include <cstdint>
 #include <string>
 
 #include "sim/lua/lua_util.hpp"
@@ -14,6 +15,13 @@ class LuaObject {
   virtual ~LuaObject() = default;
   // How scenario errors name this kind of handle: "testbed", "cluster"...
   virtual const char* kind() const = 0;
+};
+
+// What a handle's userdata holds. The creation number comes first: the sandbox reads it as the
+// handle's identity for iteration order and tostring (sandbox_identity.cpp).
+struct HandleBox {
+  uint64_t serial;
+  LuaObject* object;
 };
 
 // Pushes a userdata for obj with the named metatable (created by the binding beforehand).
@@ -28,8 +36,8 @@ void register_handle(lua_State* L, const char* metatable, const char* kind, cons
 // with '.' instead of ':').
 template <typename T>
 T& check_object(lua_State* L, int idx, const char* expected) {
-  auto** p = static_cast<LuaObject**>(lua_type(L, idx) == LUA_TUSERDATA ? lua_touserdata(L, idx) : nullptr);
-  T* obj = p && *p ? dynamic_cast<T*>(*p) : nullptr;
+  auto* box = static_cast<HandleBox*>(lua_type(L, idx) == LUA_TUSERDATA ? lua_touserdata(L, idx) : nullptr);
+  T* obj = box && box->object ? dynamic_cast<T*>(box->object) : nullptr;
   if (!obj) {
     fail(std::string("expected ") + expected + " as the first argument, got " + describe(L, idx) +
          " (call methods with ':', as in c:crash(1))");

@@ -31,7 +31,8 @@ Runtime::Runtime(const RunOptions& options)
   register_globals();
 }
 
-Runtime::~Runtime() = default;
+// The Lua state goes first: nothing a script holds may outlive the objects it points to.
+Runtime::~Runtime() { sandbox_.close(); }
 
 World& Runtime::world() {
   if (!world_) fail("declare the scenario first: scenario { name = \"...\" } must come before anything else");
@@ -66,13 +67,13 @@ std::optional<std::string> Runtime::take_param(const std::string& name) {
   return it->second;
 }
 
-void Runtime::schedule(int idx, Time t, std::optional<Duration> repeat, Time until, const char* what) {
+void Runtime::schedule(lua_State* L, int idx, Time t, std::optional<Duration> repeat, Time until, const char* what) {
   World& w = world();
   if (t < w.now()) {
     fail(fmt::format("{}: {} is in the past (the simulated clock is at {})", what, format_time(t), format_time(w.now())));
   }
-  lua_pushvalue(L(), idx);
-  const int ref = luaL_ref(L(), LUA_REGISTRYINDEX);
+  lua_pushvalue(L, idx);
+  const int ref = luaL_ref(L, LUA_REGISTRYINDEX);
   const auto id = static_cast<uint32_t>(callbacks_.size());
   callbacks_.push_back(Callback{ref, repeat, until, what});
   w.scheduler().at(t, [this, id] { fire(id); });
@@ -96,6 +97,7 @@ void Runtime::register_globals() {
   register_testbed(L());
   register_cluster(L());
   register_kafka_library(L());
+  sandbox_.seal();
 }
 
 namespace {

@@ -88,18 +88,19 @@ class Runtime {
   Sandbox& sandbox() { return sandbox_; }
   lua_State* L() { return sandbox_.state(); }
 
-  // Takes ownership of a handle's object and pushes its userdata.
+  // Takes ownership of a handle's object and pushes its userdata onto L (the calling thread's
+  // stack: a binding may be called from a coroutine).
   template <typename T>
-  T& adopt(std::unique_ptr<T> obj, const char* metatable) {
+  T& adopt(lua_State* L, std::unique_ptr<T> obj, const char* metatable) {
     T& ref = *obj;
     objects_.push_back(std::move(obj));
-    push_object(L(), &ref, metatable);
+    push_object(L, &ref, metatable);
     return ref;
   }
 
-  // Schedules the Lua function at stack index idx to run at t (and then every `repeat`
+  // Schedules the Lua function at index idx of L's stack to run at t (and then every `repeat`
   // until `until`, when repeat is set).
-  void schedule(int idx, Time t, std::optional<Duration> repeat, Time until, const char* what);
+  void schedule(lua_State* L, int idx, Time t, std::optional<Duration> repeat, Time until, const char* what);
   void log_line(const std::string& text);
 
   void declare(ScenarioInfo info);

@@ -1,6 +1,7 @@
 #include "sim/lua/sandbox.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -10,70 +11,244 @@
 #include <fmt/format.h>
 
 #include "sim/lua/errors.hpp"
+#include "sim/lua/watchdog.hpp"
 
 namespace sim::lua {
 
 namespace {
-Sandbox* self(lua_State* L) { return *static_cast<Sandbox**>(lua_getextraspace(L)); }
 constexpr int kHookEvery = 1000;
+// One unit of the instruction budget per this many bytes allocated.
+constexpr uint64_t kBytesPerWork = 16;
 }  // namespace
 
-struct Sandbox::Alloc {
-  size_t used = 0;
-  size_t limit = 0;
-  bool exceeded = false;
-};
-
-void* Sandbox::allocate(void* ud, void* ptr, size_t osize, size_t nsize) {
-  auto* a = static_cast<Alloc*>(ud);
-  const size_t old = ptr ? osize : 0;
-  if (nsize == 0) {
-    std::free(ptr);
-    a->used -= old;
-    return nullptr;
-  }
-  if (nsize > old && a->used - old + nsize > a->limit) {
-    a->exceeded = true;
-    return nullptr;  // Lua raises a memory error
-  }
-  void* p = std::realloc(ptr, nsize);
-  if (p) a->used = a->used - old + nsize;
-  return p;
-}
-
-void Sandbox::count_hook(lua_State* L, lua_Debug* ar) {
-  Sandbox* sb = self(L);
-  sb->instructions_used_ += kHookEvery;
-  if (sb->instructions_used_ > sb->limits_.instructions) {
-    // Name the line that was running; luaL_where cannot see it from inside a hook.
-    lua_getinfo(L, "Sl", ar);
-    if (ar->currentline > 0) lua_pushfstring(L, "%s:%d: ", ar->short_src, ar->currentline);
-    else lua_pushliteral(L, "");
-    luaL_error(L, "%sinstruction limit exceeded: more than %I Lua instructions in one call (an endless loop?)",
-               lua_tostring(L, -1), static_cast<lua_Integer>(sb->limits_.instructions));
-  }
-}
-
 Sandbox::Sandbox(std::filesystem::path script_dir, SandboxLimits limits)
-    : script_dir_(std::move(script_dir)), limits_(limits), alloc_(std::make_unique<Alloc>()) {
-  alloc_->limit = limits_.memory_bytes;
-  L_ = lua_newstate(&Sandbox::allocate, alloc_.get());
+    : script_dir_(std::move(script_dir)), limits_(limits), heap_(limits.memory_bytes) {
+  L_ = lua_newstate(&LuaHeap::allocate, &heap_);
   if (!L_) throw std::runtime_error("cannot create a Lua state");
   *static_cast<Sandbox**>(lua_getextraspace(L_)) = this;
-  open_libraries();
   lua_sethook(L_, &Sandbox::count_hook, LUA_MASKCOUNT, kHookEvery);
+  protected_call("the sandbox's set-up", [this](lua_State*) { open_libraries(); });
 }
 
-Sandbox::~Sandbox() {
+Sandbox::~Sandbox() { close(); }
+
+void Sandbox::close() {
   if (L_) lua_close(L_);
+  L_ = nullptr;
 }
 
-void mark_usage_error(lua_State* L) { self(L)->usage_error_ = true; }
+void mark_usage_error(lua_State* L) { Sandbox::of(L).usage_error_ = true; }
 
-void Sandbox::set_owner(void* owner) { owner_ = owner; }
-void* Sandbox::owner(lua_State* L) { return self(L)->owner_; }
-uint64_t Sandbox::memory_used() const { return alloc_->used; }
 void Sandbox::set_random(Rng rng) { rng_ = std::make_unique<Rng>(rng); }
+
+// ---- limits ----
+
+std::string Sandbox::where(lua_State* L) {
+  lua_Debug ar;
+  for (int level = 0; lua_getstack(L, level, &ar); ++level) {
+    lua_getinfo(L, "Sl", &ar);
+    if (ar.currentline > 0) return fmt::format("{}:{}: ", ar.short_src, ar.currentline);
+  }
+  return {};
+}
+
+void Sandbox::terminate(lua_State* L, const std::string& what) {
+  if (!terminated_) {
+    terminated_ = true;
+    std::string at = where(L);
+    if (at.empty() && !entry_.empty()) at = entry_ + ": ";
+    termination_ = at + what;
+  }
+  // From now on every Lua instruction of this thread fails at once; other threads fail at their
+  // next hook tick.
+  lua_sethook(L, &Sandbox::count_hook, LUA_MASKCOUNT, 1);
+  rethrow_termination(L);
+}
+
+void Sandbox::rethrow_termination(lua_State* L) {
+  lua_pushlstring(L, termination_.data(), termination_.size());
+  lua_error(L);
+  std::abort();  // lua_error does not return
+}
+
+void Sandbox::charge(lua_State* L, uint64_t work) {
+  work_used_ += work;
+  if (work_used_ > limits_.instructions) {
+    terminate(L, fmt::format("instruction limit exceeded: more than {} Lua instructions (or the same work in string "
+                             "and table functions) in one call from the simulator (an endless loop?)",
+                             limits_.instructions));
+  }
+}
+
+void Sandbox::reserve(lua_State* L, size_t bytes) {
+  if (heap_.would_exceed(bytes)) {
+    terminate(L, fmt::format("memory limit exceeded: this would take the scenario's Lua memory past {} MiB",
+                             limits_.memory_bytes >> 20));
+  }
+  charge(L, bytes / kBytesPerWork);
+}
+
+void Sandbox::count_hook(lua_State* L, lua_Debug*) {
+  Sandbox& sb = of(L);
+  if (sb.terminated_) sb.rethrow_termination(L);
+  if (sb.heap_.over_limit()) {
+    sb.terminate(L, fmt::format("memory limit exceeded: the scenario's Lua code used more than {} MiB",
+                                sb.limits_.memory_bytes >> 20));
+  }
+  if (watchdog::expired()) {
+    sb.terminate(L, fmt::format("CPU time limit exceeded: one call from the simulator into Lua ran for more than {} s "
+                                "of CPU time (work the instruction budget does not see, such as comparing very long "
+                                "strings)",
+                                sb.limits_.cpu_seconds));
+  }
+  sb.charge(L, kHookEvery + sb.heap_.take_allocated() / kBytesPerWork);
+}
+
+// ---- calls from C++ into Lua ----
+
+void Sandbox::enter() {
+  if (depth_++ > 0) return;
+  work_used_ = 0;
+  heap_.take_allocated();
+  watchdog::enter(limits_.cpu_seconds);
+}
+
+void Sandbox::leave() {
+  --depth_;
+  watchdog::leave();
+}
+
+int Sandbox::traceback(lua_State* L) {
+  Sandbox& sb = of(L);
+  std::string msg;
+  if (sb.terminated_) {
+    msg = sb.termination_;
+  } else {
+    if (lua_type(L, 1) == LUA_TSTRING) {
+      size_t len = 0;
+      const char* s = lua_tolstring(L, 1, &len);
+      msg.assign(s, len);
+    } else if (lua_isnoneornil(L, 1)) {
+      msg = "error raised with nil instead of a message";
+    } else if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
+      lua_pop(L, 1);
+      size_t len = 0;
+      const char* s = display_tolstring(L, 1, &len);
+      msg.assign(s, len);
+      lua_pop(L, 1);
+    } else {
+      msg = fmt::format("error raised with a {} value instead of a message", luaL_typename(L, 1));
+    }
+    // Every error names the scenario line: errors raised inside C functions (a type error in
+    // an API call, a yield outside a coroutine, error(x, 0)) carry none of their own.
+    const size_t lua_at = msg.find(".lua:");
+    const bool located = lua_at != std::string::npos && lua_at < msg.find('\n') &&
+                         std::isdigit(static_cast<unsigned char>(msg[lua_at + 5]));
+    if (!located) msg = where(L) + msg;
+  }
+  luaL_traceback(L, L, msg.c_str(), 1);
+  return 1;
+}
+
+namespace {
+// "file:12: msg\nstack traceback:\n\t[C]: in ?\n\tfile:12: in function 'f'" becomes the
+// message plus the Lua frames only, at most five.
+std::string shorten(const std::string& full) {
+  const size_t tb = full.find("\nstack traceback:");
+  if (tb == std::string::npos) return full;
+  std::string out = full.substr(0, tb);
+  std::istringstream lines(full.substr(tb + 18));
+  std::string line;
+  std::vector<std::string> frames;
+  while (std::getline(lines, line)) {
+    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.erase(0, 1);
+    if (line.empty() || line.rfind("[C]", 0) == 0 || line.find("(...tail calls...)") != std::string::npos) continue;
+    frames.push_back(line);
+  }
+  if (frames.size() > 1 || (frames.size() == 1 && frames[0].find("in main chunk") == std::string::npos &&
+                            frames[0].find("in function <") == std::string::npos)) {
+    out += "\n  traceback:";
+    for (size_t i = 0; i < frames.size() && i < 5; ++i) out += "\n    " + frames[i];
+    if (frames.size() > 5) out += fmt::format("\n    ... {} more", frames.size() - 5);
+  }
+  return out;
+}
+}  // namespace
+
+void Sandbox::raise_error(int status, const char* what) {
+  std::string msg;
+  if (terminated_) {
+    msg = termination_;
+  } else if (status == LUA_ERRMEM || heap_.refused()) {
+    // Lua calls no message handler for a memory error, so the line is that of the function
+    // the simulator called.
+    msg = fmt::format("{}: memory limit exceeded: the scenario's Lua code asked for more than {} MiB",
+                      entry_.empty() ? what : entry_.c_str(), limits_.memory_bytes >> 20);
+  } else {
+    const char* s = lua_tostring(L_, -1);
+    msg = shorten(s ? s : "(error object is not a string)");
+  }
+  lua_settop(L_, 0);
+  if (usage_error_ && !terminated_) {
+    usage_error_ = false;
+    throw UsageError(msg);
+  }
+  throw ScenarioError(msg);
+}
+
+void Sandbox::pcall(int nargs, const char* what) {
+  if (terminated_) raise_error(LUA_ERRRUN, what);
+  const int base = lua_gettop(L_) - nargs;  // the function's index
+  if (depth_ == 0) {
+    // Where this call starts, for the errors that cannot name a line of their own.
+    lua_Debug ar;
+    lua_pushvalue(L_, base);
+    lua_getinfo(L_, ">S", &ar);
+    entry_.clear();
+    if (ar.what[0] != 'C') entry_ = ar.linedefined > 0 ? fmt::format("{}:{}", ar.short_src, ar.linedefined) : std::string(ar.short_src);
+  }
+  lua_pushcfunction(L_, &Sandbox::traceback);
+  lua_insert(L_, base);
+  enter();
+  const int status = lua_pcall(L_, nargs, 0, base);
+  leave();
+  if (status != LUA_OK || terminated_) raise_error(status, what);
+  lua_remove(L_, base);
+}
+
+void Sandbox::call_ref(int ref, const char* what) {
+  lua_rawgeti(L_, LUA_REGISTRYINDEX, ref);
+  pcall(0, what);
+}
+
+void Sandbox::protected_call(const char* what, const std::function<void(lua_State*)>& body) {
+  lua_pushcfunction(L_, [](lua_State* L) {
+    const auto* f = static_cast<const std::function<void(lua_State*)>*>(lua_touserdata(L, 1));
+    lua_remove(L, 1);
+    (*f)(L);
+    return 0;
+  });
+  lua_pushlightuserdata(L_, const_cast<std::function<void(lua_State*)>*>(&body));
+  pcall(1, what);
+}
+
+void Sandbox::run_file(const std::filesystem::path& path, const std::string& display_name) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError(fmt::format("{}: cannot read the scenario file", display_name));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string code = buf.str();
+  if (!code.empty() && code[0] == LUA_SIGNATURE[0]) {
+    throw ScenarioError(fmt::format("{}:1: a scenario is Lua source text; this file is precompiled Lua bytecode",
+                                    display_name));
+  }
+  const std::string chunk = "@" + display_name;
+  const int status = luaL_loadbufferx(L_, code.data(), code.size(), chunk.c_str(), "t");
+  if (status != LUA_OK) raise_error(status, display_name.c_str());
+  pcall(0, display_name.c_str());
+}
+
+// ---- the libraries ----
 
 int Sandbox::forbidden_library(lua_State* L) {
   const char* lib = lua_tostring(L, lua_upvalueindex(1));
@@ -104,7 +279,7 @@ bool valid_module_name(const std::string& name) {
 }  // namespace
 
 int Sandbox::sandbox_require(lua_State* L) {
-  Sandbox* sb = self(L);
+  Sandbox& sb = of(L);
   const std::string name = luaL_checkstring(L, 1);
   static const char* const kLibraries[] = {"os", "io", "debug", "package", "ffi", "lfs", "socket"};
   for (const char* lib : kLibraries) {
@@ -119,21 +294,38 @@ int Sandbox::sandbox_require(lua_State* L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "kafkasim.loaded");
   if (lua_getfield(L, -1, name.c_str()) != LUA_TNIL) return 1;
   lua_pop(L, 1);
+  if (std::find(sb.requiring_.begin(), sb.requiring_.end(), name) != sb.requiring_.end()) {
+    std::string chain;
+    for (const auto& m : sb.requiring_) chain += m + " -> ";
+    return luaL_error(L, "require \"%s\": the modules require each other in a loop (%s%s)", name.c_str(), chain.c_str(),
+                      name.c_str());
+  }
 
   std::string rel = name;
   std::replace(rel.begin(), rel.end(), '.', '/');
-  const std::filesystem::path path = sb->script_dir_ / (rel + ".lua");
+  const std::filesystem::path path = sb.script_dir_ / (rel + ".lua");
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!in || std::filesystem::is_directory(path)) {
     return luaL_error(L, "require \"%s\": no file %s (require loads only Lua files beside the scenario)", name.c_str(),
                       path.string().c_str());
   }
   std::stringstream buf;
   buf << in.rdbuf();
   const std::string code = buf.str();
-  const std::string chunk = "@" + path.lexically_normal().string();
+  const std::string display = path.lexically_normal().string();
+  if (!code.empty() && code[0] == LUA_SIGNATURE[0]) {
+    return luaL_error(L, "require \"%s\": %s is precompiled Lua bytecode; modules are Lua source text", name.c_str(),
+                      display.c_str());
+  }
+  const std::string chunk = "@" + display;
   if (luaL_loadbufferx(L, code.data(), code.size(), chunk.c_str(), "t") != LUA_OK) return lua_error(L);
   lua_pushstring(L, name.c_str());
+  // Lua errors are C++ exceptions here (liblua5.4-c++), so the guard also unwinds on error.
+  sb.requiring_.push_back(name);
+  struct Requiring {
+    std::vector<std::string>& stack;
+    ~Requiring() { stack.pop_back(); }
+  } requiring{sb.requiring_};
   lua_call(L, 1, 1);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
@@ -144,80 +336,10 @@ int Sandbox::sandbox_require(lua_State* L) {
   return 1;
 }
 
-namespace {
-int sorted_pairs_next(lua_State* L) {
-  const lua_Integer i = lua_tointeger(L, lua_upvalueindex(3)) + 1;
-  lua_pushinteger(L, i);
-  lua_replace(L, lua_upvalueindex(3));
-  if (lua_rawgeti(L, lua_upvalueindex(2), i) == LUA_TNIL) return 1;
-  lua_pushvalue(L, -1);
-  lua_rawget(L, lua_upvalueindex(1));
-  return 2;
-}
-
-int type_rank(int type) {
-  switch (type) {
-    case LUA_TNUMBER: return 0;
-    case LUA_TSTRING: return 1;
-    case LUA_TBOOLEAN: return 2;
-    default: return 3;
-  }
-}
-}  // namespace
-
-int Sandbox::sorted_pairs(lua_State* L) {
-  luaL_checkany(L, 1);
-  if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 3);
-    return 3;
-  }
-  luaL_checktype(L, 1, LUA_TTABLE);
-  struct Key {
-    int rank;
-    double number;
-    std::string text;
-    int index;
-  };
-  std::vector<Key> keys;
-  lua_newtable(L);  // all keys, in Lua's order
-  const int all = lua_gettop(L);
-  int n = 0;
-  lua_pushnil(L);
-  while (lua_next(L, 1) != 0) {
-    lua_pop(L, 1);
-    const int type = lua_type(L, -1);
-    Key k{type_rank(type), 0, {}, ++n};
-    if (type == LUA_TNUMBER) k.number = lua_tonumber(L, -1);
-    else if (type == LUA_TSTRING) k.text = lua_tostring(L, -1);
-    else if (type == LUA_TBOOLEAN) k.number = lua_toboolean(L, -1);
-    keys.push_back(std::move(k));
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, all, n);
-  }
-  std::stable_sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
-    if (a.rank != b.rank) return a.rank < b.rank;
-    if (a.rank == 0 || a.rank == 2) return a.number < b.number;
-    if (a.rank == 1) return a.text < b.text;
-    return false;
-  });
-  lua_pushvalue(L, 1);     // upvalue 1: the table
-  lua_newtable(L);         // upvalue 2: keys in sorted order
-  for (size_t i = 0; i < keys.size(); ++i) {
-    lua_rawgeti(L, all, keys[i].index);
-    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
-  }
-  lua_pushinteger(L, 0);   // upvalue 3: position
-  lua_pushcclosure(L, sorted_pairs_next, 3);
-  lua_pushvalue(L, 1);
-  lua_pushnil(L);
-  return 3;
-}
-
 int Sandbox::random(lua_State* L) {
-  Sandbox* sb = self(L);
-  if (!sb->rng_) return luaL_error(L, "math.random is available once scenario { ... } has been declared (it draws from the run's seed)");
-  Rng& rng = *sb->rng_;
+  Sandbox& sb = of(L);
+  if (!sb.rng_) return luaL_error(L, "math.random is available once scenario { ... } has been declared (it draws from the run's seed)");
+  Rng& rng = *sb.rng_;
   switch (lua_gettop(L)) {
     case 0: lua_pushnumber(L, rng.uniform_real()); return 1;
     case 1: {
@@ -269,89 +391,13 @@ void Sandbox::open_libraries() {
   lua_pushcclosure(L, forbidden_function, 1);
   lua_setfield(L, -2, "randomseed");
   lua_pop(L, 1);
-  lua_pushcfunction(L, &Sandbox::sorted_pairs);
-  lua_setglobal(L, "pairs");
   lua_pushcfunction(L, &Sandbox::sandbox_require);
   lua_setglobal(L, "require");
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "kafkasim.loaded");
-}
-
-int Sandbox::traceback(lua_State* L) {
-  const char* msg = lua_tostring(L, 1);
-  if (!msg) msg = luaL_tolstring(L, 1, nullptr);
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
-
-namespace {
-// "file:12: msg\nstack traceback:\n\t[C]: in ?\n\tfile:12: in function 'f'" becomes the
-// message plus the Lua frames only, at most five.
-std::string shorten(const std::string& full) {
-  const size_t tb = full.find("\nstack traceback:");
-  if (tb == std::string::npos) return full;
-  std::string out = full.substr(0, tb);
-  std::istringstream lines(full.substr(tb + 18));
-  std::string line;
-  std::vector<std::string> frames;
-  while (std::getline(lines, line)) {
-    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.erase(0, 1);
-    if (line.empty() || line.rfind("[C]", 0) == 0 || line.find("(...tail calls...)") != std::string::npos) continue;
-    frames.push_back(line);
-  }
-  if (frames.size() > 1 || (frames.size() == 1 && frames[0].find("in main chunk") == std::string::npos &&
-                            frames[0].find("in function <") == std::string::npos)) {
-    out += "\n  traceback:";
-    for (size_t i = 0; i < frames.size() && i < 5; ++i) out += "\n    " + frames[i];
-    if (frames.size() > 5) out += fmt::format("\n    ... {} more", frames.size() - 5);
-  }
-  return out;
-}
-}  // namespace
-
-void Sandbox::raise_error(int status, const char* what) {
-  std::string msg;
-  if (status == LUA_ERRMEM || alloc_->exceeded) {
-    alloc_->exceeded = false;
-    msg = fmt::format("{}: memory limit exceeded: the scenario's Lua code used more than {} MiB", what,
-                      limits_.memory_bytes >> 20);
-  } else {
-    const char* s = lua_tostring(L_, -1);
-    msg = shorten(s ? s : "(error object is not a string)");
-  }
-  lua_settop(L_, 0);
-  if (usage_error_) {
-    usage_error_ = false;
-    throw UsageError(msg);
-  }
-  throw ScenarioError(msg);
-}
-
-void Sandbox::pcall(int nargs, const char* what) {
-  const int base = lua_gettop(L_) - nargs;  // the function's index
-  lua_pushcfunction(L_, &Sandbox::traceback);
-  lua_insert(L_, base);
-  instructions_used_ = 0;
-  const int status = lua_pcall(L_, nargs, 0, base);
-  if (status != LUA_OK) raise_error(status, what);
-  lua_remove(L_, base);
-}
-
-void Sandbox::call_ref(int ref, const char* what) {
-  lua_rawgeti(L_, LUA_REGISTRYINDEX, ref);
-  pcall(0, what);
-}
-
-void Sandbox::run_file(const std::filesystem::path& path, const std::string& display_name) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError(fmt::format("{}: cannot read the scenario file", display_name));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string code = buf.str();
-  const std::string chunk = "@" + display_name;
-  const int status = luaL_loadbufferx(L_, code.data(), code.size(), chunk.c_str(), "t");
-  if (status != LUA_OK) raise_error(status, display_name.c_str());
-  pcall(0, display_name.c_str());
+  install_identity(L);
+  install_guards(L);
+  install_patterns(L);
 }
 
 }  // namespace sim::lua

@@ -106,7 +106,7 @@ int l_testbed(lua_State* L) {
     lua_pop(L, 1);
   }
   for (NodeId id : tb->ids_) w.start(id);
-  rt.adopt(std::move(tb), kMeta);
+  rt.adopt(L, std::move(tb), kMeta);
   return 1;
 }
 

@@ -14,23 +14,6 @@
 
 using namespace kafkasim_test;
 
-namespace {
-struct Ran {
-  int code;
-  std::string out;
-};
-
-Ran kafkasim(const std::string& args) {
-  const std::string cmd = std::string(KAFKASIM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-}  // namespace
 
 TEST(Cli, VersionAndHelp) {
   auto v = kafkasim("version");

@@ -3,7 +3,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include "sim/lua/runtime.hpp"
 
@@ -34,6 +37,26 @@ inline sim::lua::RunResult run_text(const std::string& name, const std::string& 
 
 inline std::filesystem::path source_path(const std::string& rel) {
   return std::filesystem::path(KAFKASIM_SOURCE_DIR) / rel;
+}
+
+// What the kafkasim binary printed (standard output and error together) and its exit code;
+// -1 when it died of a signal, 124 when it ran out of `seconds` and was killed.
+struct Ran {
+  int code;
+  std::string out;
+};
+
+inline Ran kafkasim(const std::string& args, int seconds = 120) {
+  const std::string cmd = "timeout -s KILL " + std::to_string(seconds) + " " + std::string(KAFKASIM_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  if (!WIFEXITED(status)) return {-1, out};
+  const int code = WEXITSTATUS(status);
+  return {code == 137 ? 124 : code, out};
 }
 
 }  // namespace kafkasim_test

@@ -1,0 +1,16 @@
+#pragma once
+// The last resort when the process must stop at once, from a signal handler: a message, the
+// removal of temporary output files not yet renamed into place, and _exit. Nothing else runs,
+// so the user's files are never left half-written and no temporary is left behind.
+namespace sim {
+
+// Registers a temporary file to remove on an emergency exit (copies the path; at most 16 at
+// once, further ones are not registered). Returns a slot for unregister_temporary, or -1.
+int register_temporary(const char* path);
+void unregister_temporary(int slot);
+
+// Writes `message` to standard error, removes the registered temporaries and exits with
+// `code`. Async-signal-safe.
+[[noreturn]] void emergency_exit(int code, const char* message);
+
+}  // namespace sim

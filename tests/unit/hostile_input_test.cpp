@@ -1,0 +1,173 @@
+// Input as a hostile user writes it: every promise of the CLI (docs/cli.md) kept. One test per
+// class of broken promise: a crash, a limit bypassed, a hang, a wrong exit code, an error
+// without its line, a lost file, a run that two processes run differently.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "scenario_helpers.hpp"
+
+using namespace kafkasim_test;
+using sim::lua::RunOptions;
+using sim::lua::RunResult;
+
+namespace {
+
+const char* kHeader = "scenario { name = \"hostile\", duration = \"2s\" }\n";
+
+// Runs a scenario body through the CLI; the exit code and everything it printed.
+Ran run_cli(const std::string& name, const std::string& body, const std::string& options = "--quiet", int seconds = 120) {
+  const auto path = write_file("hostile/" + name + ".lua", kHeader + body + "\n");
+  return kafkasim("run " + path.string() + " " + options, seconds);
+}
+
+// The scenario is refused: exit 2, and the message names file:line and says `needle`.
+void expect_refused(const std::string& name, const std::string& body, const std::string& needle, int line = 2) {
+  const Ran r = run_cli(name, body);
+  EXPECT_EQ(r.code, 2) << name << ":\n" << r.out;
+  EXPECT_NE(r.out.find(name + ".lua:" + std::to_string(line) + ": "), std::string::npos) << name << ": no file:line in\n" << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << name << ": expected \"" << needle << "\" in\n" << r.out;
+}
+
+RunResult run_limited(const std::string& name, const std::string& body, sim::lua::SandboxLimits limits) {
+  RunOptions o;
+  o.limits = limits;
+  return run_text("hostile/" + name + ".lua", kHeader + body + "\n", o);
+}
+
+}  // namespace
+
+// ---- 1. Crashes ----
+
+TEST(Hostile1Crashes, FinalizersAreRefusedSoNoneCanReachFreedObjects) {
+  expect_refused("gc_end", "local c = cluster{} setmetatable({}, {__gc = function() c:crash(1) end})", "__gc finalizers are not available");
+  expect_refused("gc_during", "local t = testbed{nodes=2}\nat(\"1s\", function() setmetatable({}, {__gc = function() t:crash(1) end}) end)",
+                 "__gc finalizers are not available", 3);
+  // A handle's metatable cannot be reached to give every later handle a finalizer.
+  expect_refused("gc_handle", "local c = cluster{} getmetatable(c).__gc = function() end", "attempt to index a string value");
+}
+
+// ---- 2. Limits that could be bypassed ----
+
+TEST(Hostile2Limits, CatchingTheInstructionLimitDoesNotContinueTheRun) {
+  sim::lua::SandboxLimits small;
+  small.instructions = 2'000'000;
+  for (const std::string body : {
+           "while true do pcall(function() while true do end end) end",
+           "while true do xpcall(function() while true do end end, function() while true do end end) end",
+           "while true do coroutine.resume(coroutine.create(function() while true do end end)) end",
+           "local co = coroutine.wrap(function() while true do end end)\nwhile true do pcall(co) end",
+           "while true do local ok = pcall(error) end",
+       }) {
+    const RunResult r = run_limited("pcall_loop", body, small);
+    EXPECT_EQ(r.exit_code, 2) << body;
+    EXPECT_NE(r.error.find("instruction limit exceeded"), std::string::npos) << body << "\n" << r.error;
+    EXPECT_NE(r.error.find("pcall_loop.lua:"), std::string::npos) << r.error;
+  }
+}
+
+TEST(Hostile2Limits, LibraryFunctionsThatRunLongAreMetered) {
+  sim::lua::SandboxLimits small;
+  small.instructions = 5'000'000;
+  for (const std::string body : {
+           "local x = (\"a\"):rep(40):find((\"a?\"):rep(40) .. (\"a\"):rep(40))",
+           "local x = (\"a\"):rep(200000):find(\".-.-.-.-b\")",
+           "table.move({}, 1, 1e12, 1)",
+           "local t = {} for i = 1, 1e5 do table.insert(t, 1, i) end",
+           "local s = (\"x\"):rep(1e6) for i = 1, 1e6 do local _ = s .. i end",
+           "local t = {} for i = 1, 1e4 do t[i] = i end for i = 1, 1e6 do local k = next(t, 5000) end",
+       }) {
+    const RunResult r = run_limited("metered", body, small);
+    EXPECT_EQ(r.exit_code, 2) << body;
+    EXPECT_NE(r.error.find("metered.lua:2: instruction limit exceeded"), std::string::npos) << body << "\n" << r.error;
+  }
+  // An empty result returns at once, however many times it is repeated.
+  EXPECT_EQ(run_limited("rep_empty", "assert(string.rep(\"\", math.maxinteger) == \"\")", small).exit_code, 0);
+  const RunResult big = run_limited("rep_big", "local x = string.rep(\"x\", 1e12)", small);
+  EXPECT_EQ(big.exit_code, 2);
+  EXPECT_NE(big.error.find("rep_big.lua:2: memory limit exceeded"), std::string::npos) << big.error;
+}
+
+TEST(Hostile2Limits, MemoryLimitNamesTheLineEvenInACallback) {
+  sim::lua::SandboxLimits small;
+  small.memory_bytes = 64u << 20;
+  const RunResult r = run_limited("mem_cb", "at(\"1s\", function()\n  local t = {}\n  for i = 1, 1e9 do t[i] = {i} end\nend)", small);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("mem_cb.lua:4: memory limit exceeded"), std::string::npos) << r.error;
+}
+
+TEST(Hostile2Limits, TheWatchdogEndsWorkTheBudgetCannotSee) {
+  sim::lua::SandboxLimits limits;
+  limits.cpu_seconds = 1;
+  // Comparing two long equal strings is one instruction.
+  const RunResult r = run_limited("watchdog", "local a = (\"x\"):rep(2e7) local b = (\"x\"):rep(2e7)\nwhile true do local _ = a == b end",
+                                  limits);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("watchdog.lua:3: CPU time limit exceeded"), std::string::npos) << r.error;
+}
+
+// ---- 4. Scheduling from a coroutine ----
+
+TEST(Hostile4Coroutines, BindingsUseTheCallersStack) {
+  const Ran r = run_cli("coroutine", "local fired = false\n"
+                                     "coroutine.wrap(function() after(\"100ms\", function() fired = true end) end)()\n"
+                                     "local t = coroutine.wrap(function() return testbed { nodes = 2 } end)()\n"
+                                     "at(\"1s\", function() check(\"fired\", fired) t:crash(1) end)");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("held     fired"), std::string::npos) << r.out;
+}
+
+// ---- 7. Errors without file:line ----
+
+TEST(Hostile7Errors, EveryErrorNamesTheScenarioLine) {
+  expect_refused("yield", "at(\"1s\", function()\n  coroutine.yield()\nend)", "attempt to yield from outside a coroutine", 3);
+  expect_refused("err_table", "error({})", "error raised with a table value");
+  expect_refused("err_nil", "error(nil)", "error raised with nil");
+  expect_refused("err_level0", "error(\"plain\", 0)", "plain");
+  write_file("hostile/loop_a.lua", "require \"loop_b\"\n");
+  write_file("hostile/loop_b.lua", "require \"loop_a\"\n");
+  const Ran loop = run_cli("require_loop", "require \"loop_a\"");
+  EXPECT_EQ(loop.code, 2) << loop.out;
+  EXPECT_NE(loop.out.find("loop_b.lua:1: require \"loop_a\": the modules require each other in a loop (loop_a -> loop_b -> loop_a)"),
+            std::string::npos)
+      << loop.out;
+  const auto binary = write_file("hostile/binary.lua", std::string("\x1bLua\x54\x00", 6) + "junk");
+  const Ran b = kafkasim("run " + binary.string() + " --quiet");
+  EXPECT_EQ(b.code, 2);
+  EXPECT_NE(b.out.find("binary.lua:1: a scenario is Lua source text"), std::string::npos) << b.out;
+}
+
+// ---- 9. Nondeterminism visible to scripts ----
+
+TEST(Hostile9Determinism, TwoProcessesSeeTheSameOrderAndNames) {
+  // Keys that Lua orders by address (tables, functions, coroutines) and by a per-process hash
+  // seed (strings), and the names tostring and %p give objects.
+  const std::string body =
+      "local t, names = {}, {}\n"
+      "for i = 1, 40 do t[{}] = i; t[function() end] = -i; t[coroutine.create(function() end)] = i * 100; t[\"k\" .. i] = i end\n"
+      "local order = {}\n"
+      "for k, v in pairs(t) do order[#order + 1] = tostring(v) end\n"
+      "local k, n = next(t), 0\n"
+      "while k ~= nil do n = n + 1; order[#order + 1] = type(k); k = next(t, k) end\n"
+      "note(table.concat(order, \",\"), tostring({}), tostring(print), string.format(\"%p %s %10p\", {}, {}, print))\n"
+      "local big = {} for i = 1, 300 do big[i] = (i * 7919) % 13 end\n"
+      "table.sort(big, function(a, b) return a < b end)\n"
+      "note(n, table.concat(big, \"\"))";
+  const Ran a = run_cli("determinism", body, "--seed 3");
+  const Ran b = run_cli("determinism", body, "--seed 3");
+  ASSERT_EQ(a.code, 0) << a.out;
+  std::smatch ma, mb;
+  const std::regex hash("hash ([0-9a-f]+)");
+  ASSERT_TRUE(std::regex_search(a.out, ma, hash));
+  ASSERT_TRUE(std::regex_search(b.out, mb, hash));
+  EXPECT_EQ(ma[1], mb[1]) << a.out << "\n---\n" << b.out;
+  EXPECT_NE(a.out.find("table: #"), std::string::npos) << a.out;
+}
+
+TEST(Hostile9Determinism, WeakTablesAreRefused) {
+  expect_refused("weak", "setmetatable({}, {__mode = \"k\"})", "weak tables (__mode) are not available");
+  expect_refused("weak_later", "local mt = {}\nsetmetatable({}, mt)\nmt.__mode = \"k\"", "weak tables", 4);
+  expect_refused("weak_rawset", "local mt = {}\nsetmetatable({}, mt)\nrawset(mt, \"__mode\", \"v\")", "weak tables", 4);
+}
