@@ -47,10 +47,11 @@ std::optional<Duration> parse_duration(std::string_view text) {
   else if (unit == "h") scale = 3600LL * 1'000'000'000;
   else return std::nullopt;
 
-  if (whole > std::numeric_limits<int64_t>::max() / scale) return std::nullopt;
-  // frac/frac_scale of a unit, rounded to the nearest nanosecond.
+  // frac/frac_scale of a unit, rounded to the nearest nanosecond; the total must fit.
   const i128 frac_ns = (static_cast<i128>(frac) * scale + frac_scale / 2) / frac_scale;
-  return Duration{whole * scale + static_cast<int64_t>(frac_ns)};
+  const i128 total = static_cast<i128>(whole) * scale + frac_ns;
+  if (total > std::numeric_limits<int64_t>::max()) return std::nullopt;
+  return Duration{static_cast<int64_t>(total)};
 }
 
 std::string format_duration(Duration d) {

@@ -14,10 +14,18 @@ struct Duration {
   int64_t ns = 0;
 
   static constexpr Duration nanos(int64_t v) { return {v}; }
-  static constexpr Duration micros(int64_t v) { return {v * 1'000}; }
-  static constexpr Duration millis(int64_t v) { return {v * 1'000'000}; }
-  static constexpr Duration seconds(int64_t v) { return {v * 1'000'000'000}; }
+  // These saturate: a configured Long.MAX_VALUE milliseconds (Kafka's "never") is the longest
+  // duration, not an overflow.
+  static constexpr Duration micros(int64_t v) { return scaled(v, 1'000); }
+  static constexpr Duration millis(int64_t v) { return scaled(v, 1'000'000); }
+  static constexpr Duration seconds(int64_t v) { return scaled(v, 1'000'000'000); }
   static constexpr Duration max() { return {std::numeric_limits<int64_t>::max()}; }
+  static constexpr Duration min() { return {std::numeric_limits<int64_t>::min()}; }
+  static constexpr Duration scaled(int64_t v, int64_t unit) {
+    if (v > std::numeric_limits<int64_t>::max() / unit) return max();
+    if (v < std::numeric_limits<int64_t>::min() / unit) return min();
+    return {v * unit};
+  }
 
   constexpr double as_millis() const { return static_cast<double>(ns) / 1e6; }
   constexpr double as_seconds() const { return static_cast<double>(ns) / 1e9; }

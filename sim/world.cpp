@@ -213,6 +213,8 @@ void World::enqueue(NodeId id, Pending p) {
 }
 
 void World::dispatch(NodeId id, Pending& p) {
+  last_node_ = id;
+  last_timer_tag_ = 0;
   switch (p.kind) {
     case Pending::Kind::message:
       call_node(id, [&](Node& n, Context& ctx) { n.on_message(ctx, p.peer, p.msg); });
@@ -223,6 +225,7 @@ void World::dispatch(NodeId id, Pending& p) {
       TimerRecord& r = timers_[record];
       if (!r.live || r.generation != generation) return;  // cancelled while held
       const uint64_t tag = r.tag;
+      last_timer_tag_ = tag;
       free_timer(record);
       call_node(id, [&](Node& n, Context& ctx) { n.on_timer(ctx, tag); });
       break;
@@ -257,6 +260,8 @@ void World::drain(NodeId id) {
 // ---- timers --------------------------------------------------------------------------------
 
 TimerId World::set_timer(NodeId id, Duration after, uint64_t tag) {
+  // A negative delay (a negative timeout Kafka accepts) is due now, as in Kafka.
+  if (after.ns < 0) after = Duration{0};
   uint32_t record;
   if (!free_timers_.empty()) {
     record = free_timers_.back();
@@ -311,6 +316,19 @@ void World::cancel_timers_of(NodeId id) {
 
 bool World::step(Time limit) {
   if (!sched_.step(limit)) return false;
+  if (now() != stall_time_) {
+    stall_time_ = now();
+    stall_events_ = 0;
+  } else if (++stall_events_ > stall_limit_) {
+    std::string who;
+    if (last_node_ != kNoNode) {
+      who = fmt::format("; the last was handled by {}", nodes_[last_node_].name);
+      if (last_timer_tag_ != 0) who += fmt::format(" (a timer, tag {})", last_timer_tag_);
+    }
+    throw SimulationStalled(fmt::format("the simulation stopped advancing: more than {} events ran at {} without the "
+                                        "clock moving{} (a zero interval or timeout in the configuration?)",
+                                        stall_limit_, format_time(now()), who));
+  }
   if (paranoid_) {
     if (auto v = invariants_.check_all()) {
       throw InvariantViolation(fmt::format("invariant '{}' violated at {}: {}", v->name, format_time(now()), v->detail));

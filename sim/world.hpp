@@ -33,12 +33,22 @@ struct InvariantViolation : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Raised when simulated time stops moving: events keep running at one instant and the run
+// could never reach its end (a zero interval or timeout in the configuration, say).
+struct SimulationStalled : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 struct CrashOptions {
   bool torn_writes = false;
 };
 
 class World final : private NetworkHost {
  public:
+  // How many events may run at one instant before the run is declared stalled. A real burst
+  // at one instant (a rebalance of a thousand members) is far below it.
+  static constexpr uint64_t kStallEvents = 10'000'000;
+
   explicit World(uint64_t seed);
   ~World() override;
   World(const World&) = delete;
@@ -100,6 +110,8 @@ class World final : private NetworkHost {
   }
   bool step(Time limit = Time::max());
   void set_paranoid(bool on) { paranoid_ = on; }
+  // Events allowed at one instant before run_until throws SimulationStalled (tests lower it).
+  void set_stall_limit(uint64_t events) { stall_limit_ = events; }
 
  private:
   friend class Context;
@@ -125,6 +137,8 @@ class World final : private NetworkHost {
     bool exit_requested = false;
     bool crash_requested = false;
   };
+  uint64_t stall_limit_ = kStallEvents;
+
   struct TimerRecord {
     NodeId node = 0;
     uint32_t generation = 0;
@@ -159,6 +173,11 @@ class World final : private NetworkHost {
   Network network_;
   Invariants invariants_;
   bool paranoid_ = false;
+  // The instant the last events ran at, how many ran there, and who handled the last one.
+  Time stall_time_;
+  uint64_t stall_events_ = 0;
+  NodeId last_node_ = kNoNode;
+  uint64_t last_timer_tag_ = 0;
   std::deque<Slot> nodes_;  // deque: disks handed out by reference stay put
   std::vector<TimerRecord> timers_;
   std::vector<uint32_t> free_timers_;

@@ -1,4 +1,5 @@
 #include "broker_model/broker/broker.hpp"
+#include "broker_model/config/periods.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -38,7 +39,6 @@ Broker::Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet co
       truncation_(truncation_mode_for(config_.string("inter.broker.protocol.version"))),
       bugs_(bugs),
       lag_max_(sim::Duration::millis(config_.integer("replica.lag.time.max.ms"))),
-      flush_messages_(config_.integer("flush.messages")),
       fetch_wait_ms_(static_cast<int32_t>(config_.integer("replica.fetch.wait.max.ms"))),
       fetch_min_bytes_(static_cast<int32_t>(config_.integer("replica.fetch.min.bytes"))) {}
 
@@ -87,9 +87,13 @@ void Broker::on_start(sim::Context& ctx) {
   load_logs(ctx);
   ctx.trace("broker.start", {{"broker", sim::Value(id_)}, {"clean_shutdown", sim::Value(previous_clean_shutdown_)}});
   register_with_controller(ctx);
-  ctx.set_timer(sim::Duration::millis(config_.integer("replica.lag.time.max.ms") / 2), kIsrCheck);
-  ctx.set_timer(sim::Duration::millis(config_.integer("replica.high.watermark.checkpoint.interval.ms")), kHwCheckpoint);
-  if (config_.integer("flush.ms") < std::numeric_limits<int64_t>::max()) ctx.set_timer(sim::Duration::seconds(1), kFlushCheck);
+  ctx.set_timer(scheduler_period(config_.integer("replica.lag.time.max.ms") / 2).value_or(sim::Duration{0}), kIsrCheck);
+  ctx.set_timer(scheduler_period(config_.integer("replica.high.watermark.checkpoint.interval.ms")).value_or(sim::Duration{0}),
+                kHwCheckpoint);
+  if (config_.integer("flush.ms") < std::numeric_limits<int64_t>::max()) {
+    flush_check_armed_ = true;
+    ctx.set_timer(sim::Duration::seconds(1), kFlushCheck);
+  }
   ctx.set_timer(sim::Duration::millis(50), kGroupTick);
 }
 
@@ -138,6 +142,10 @@ void Broker::handle_metadata(sim::Context& ctx, const MetadataFetchResponse& res
     std::set<Key> changed;
     for (const MetadataRecord& rec : resp.records) {
       if (const PartitionState* s = image_.apply(rec)) changed.insert({s->topic, s->partition});
+      if (rec.type == MetadataRecord::Type::topic && rec.flush_ms >= 0 && !flush_check_armed_) {
+        flush_check_armed_ = true;  // a topic flushes by time though the broker does not
+        ctx.set_timer(sim::Duration::seconds(1), kFlushCheck);
+      }
     }
     for (const Key& key : changed) apply_partition(ctx, *image_.partition(key.first, key.second));
     // Caught up with the log since registering: tell the controller now rather than at the
@@ -276,8 +284,20 @@ int64_t Broker::min_isr(const std::string& topic) const {
   return v;
 }
 
+int64_t Broker::flush_messages(const std::string& topic) const {
+  auto it = image_.topics.find(topic);
+  if (it != image_.topics.end() && it->second.flush_messages >= 0) return it->second.flush_messages;
+  return config_.integer("flush.messages");
+}
+
+int64_t Broker::flush_ms(const std::string& topic) const {
+  auto it = image_.topics.find(topic);
+  if (it != image_.topics.end() && it->second.flush_ms >= 0) return it->second.flush_ms;
+  return config_.integer("flush.ms");
+}
+
 void Broker::maybe_flush(sim::Context& ctx, Replica& r) {
-  if (r.log->unflushed_messages() >= static_cast<uint64_t>(flush_messages_)) {
+  if (r.log->unflushed_messages() >= static_cast<uint64_t>(flush_messages(r.log->topic()))) {
     r.log->flush();
     r.log->set_last_flush_ms(ctx.now().ns / 1'000'000);
   }
@@ -324,14 +344,14 @@ void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessageP
     registering_ = false;
     if (reg->error != Error::NONE) {
       ctx.trace("broker.registration_rejected", {{"broker", sim::Value(id_)}, {"error", sim::Value(error_name(reg->error))}});
-      ctx.set_timer(sim::Duration::millis(config_.integer("broker.heartbeat.interval.ms")), kControllerRetry);
+      ctx.set_timer(loop_interval(config_.integer("broker.heartbeat.interval.ms")), kControllerRetry);
       return;
     }
     const bool first = !registered_;
     registered_ = true;
     broker_epoch_ = reg->broker_epoch;
     if (first) {
-      ctx.set_timer(sim::Duration::millis(config_.integer("broker.heartbeat.interval.ms")), kHeartbeat);
+      ctx.set_timer(loop_interval(config_.integer("broker.heartbeat.interval.ms")), kHeartbeat);
       fetch_metadata(ctx);
     }
     send_heartbeat(ctx);
@@ -388,20 +408,22 @@ void Broker::on_timer(sim::Context& ctx, uint64_t tag) {
   switch (tag) {
     case kHeartbeat:
       if (registered_) send_heartbeat(ctx);
-      ctx.set_timer(sim::Duration::millis(config_.integer("broker.heartbeat.interval.ms")), kHeartbeat);
+      ctx.set_timer(loop_interval(config_.integer("broker.heartbeat.interval.ms")), kHeartbeat);
       break;
     case kIsrCheck:
       check_isr_shrink(ctx);
-      ctx.set_timer(sim::Duration::millis(config_.integer("replica.lag.time.max.ms") / 2), kIsrCheck);
+      if (auto period = scheduler_period(config_.integer("replica.lag.time.max.ms") / 2)) ctx.set_timer(*period, kIsrCheck);
       break;
     case kHwCheckpoint:
       for (auto& [key, r] : replicas_) r.log->checkpoint_hw();
-      ctx.set_timer(sim::Duration::millis(config_.integer("replica.high.watermark.checkpoint.interval.ms")), kHwCheckpoint);
+      if (auto period = scheduler_period(config_.integer("replica.high.watermark.checkpoint.interval.ms"))) {
+        ctx.set_timer(*period, kHwCheckpoint);
+      }
       break;
     case kFlushCheck: {
       const int64_t now_ms = ctx.now().ns / 1'000'000;
       for (auto& [key, r] : replicas_) {
-        if (r.log->unflushed_messages() > 0 && now_ms - r.log->last_flush_ms() >= config_.integer("flush.ms")) {
+        if (r.log->unflushed_messages() > 0 && now_ms - r.log->last_flush_ms() >= flush_ms(r.log->topic())) {
           r.log->flush();
           r.log->set_last_flush_ms(now_ms);
         }

@@ -97,6 +97,9 @@ class Broker final : public sim::Node {
   void handle_metadata_request(sim::Context& ctx, sim::NodeId from, const MetadataRequest& req);
   void handle_init_producer_id(sim::Context& ctx, sim::NodeId from, const InitProducerIdRequest& req);
   int64_t min_isr(const std::string& topic) const;
+  // flush.messages and flush.ms of a topic: its override, else the broker's.
+  int64_t flush_messages(const std::string& topic) const;
+  int64_t flush_ms(const std::string& topic) const;
   bool strict_min_isr() const { return config_.version() >= kV3_7; }
   void maybe_flush(sim::Context& ctx, Replica& r);
   void trace_state(sim::Context& ctx, const char* kind, const Replica& r);
@@ -158,7 +161,7 @@ class Broker final : public sim::Node {
   Bugs bugs_;
   // Settings read on every produce and fetch, resolved once from config_.
   sim::Duration lag_max_;
-  int64_t flush_messages_;
+  bool flush_check_armed_ = false;
   int32_t fetch_wait_ms_, fetch_min_bytes_;
 
   int64_t broker_epoch_ = -1;

@@ -19,6 +19,8 @@ struct MetadataImage {
     int32_t partitions = 0;
     int64_t min_insync_replicas = -1;
     int8_t unclean = -1;
+    int64_t flush_messages = -1;  // -1: the broker's
+    int64_t flush_ms = -1;
   };
 
   int64_t offset = 0;  // records applied
@@ -36,7 +38,7 @@ struct MetadataImage {
       case MetadataRecord::Type::fence_broker: brokers[r.broker].fenced = true; return nullptr;
       case MetadataRecord::Type::unfence_broker: brokers[r.broker].fenced = false; return nullptr;
       case MetadataRecord::Type::topic:
-        topics[r.topic] = Topic{r.partitions, r.min_insync_replicas, r.unclean_leader_election};
+        topics[r.topic] = Topic{r.partitions, r.min_insync_replicas, r.unclean_leader_election, r.flush_messages, r.flush_ms};
         return nullptr;
       case MetadataRecord::Type::partition: {
         auto& slot = partitions[{r.partition.topic, r.partition.partition}];

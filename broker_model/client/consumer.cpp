@@ -1,4 +1,5 @@
 #include "broker_model/client/consumer.hpp"
+#include "broker_model/config/periods.hpp"
 
 #include <algorithm>
 
@@ -104,8 +105,8 @@ void Consumer::on_start(sim::Context& ctx) {
   trace(ctx, "consumer.start", fmt::format("policy {}, topics {}", to_string(app_.policy), app_.topics.size()));
   request_metadata(ctx);
   find_coordinator(ctx);
-  ctx.set_timer(sim::Duration::millis(config_.integer("heartbeat.interval.ms")), kHeartbeat);
-  ctx.set_timer(sim::Duration::millis(config_.integer("metadata.max.age.ms")), kMetadataRefresh);
+  ctx.set_timer(loop_interval(config_.integer("heartbeat.interval.ms")), kHeartbeat);
+  ctx.set_timer(loop_interval(config_.integer("metadata.max.age.ms")), kMetadataRefresh);
   ctx.set_timer(sim::Duration{0}, kPollTick);
   ctx.set_timer(sim::Duration::seconds(1), kLagReport);
 }
@@ -1077,7 +1078,7 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
         req->generation = generation_;
         ctx.send(coordinator_node(), req);
       }
-      ctx.set_timer(sim::Duration::millis(config_.integer("heartbeat.interval.ms")), kHeartbeat);
+      ctx.set_timer(loop_interval(config_.integer("heartbeat.interval.ms")), kHeartbeat);
       break;
     }
     case kCoordinatorRetry:
@@ -1105,7 +1106,7 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
       break;
     case kMetadataRefresh:
       request_metadata(ctx);
-      ctx.set_timer(sim::Duration::millis(config_.integer("metadata.max.age.ms")), kMetadataRefresh);
+      ctx.set_timer(loop_interval(config_.integer("metadata.max.age.ms")), kMetadataRefresh);
       break;
     case kShutdownDeadline:
       ctx.exit();

@@ -1,4 +1,5 @@
 #include "broker_model/client/producer.hpp"
+#include "broker_model/config/periods.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -28,7 +29,7 @@ Producer::Settings::Settings(const ConfigSet& c)
       request_timeout(sim::Duration::millis(c.integer("request.timeout.ms"))),
       delivery_timeout(sim::Duration::millis(c.integer("delivery.timeout.ms"))),
       max_block(sim::Duration::millis(c.integer("max.block.ms"))),
-      metadata_max_age(sim::Duration::millis(c.integer("metadata.max.age.ms"))),
+      metadata_max_age(loop_interval(c.integer("metadata.max.age.ms"))),
       ignore_keys(c.boolean("partitioner.ignore.keys")),
       adaptive(c.boolean("partitioner.adaptive.partitioning.enable")) {}
 
@@ -124,7 +125,7 @@ uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
   Record r;
   r.key = spec.key.value_or("");
   r.has_key = spec.key.has_value();
-  r.value = std::move(spec.value);
+  r.value = spec.value ? std::move(*spec.value) : fmt::format("{}-{}", client_id_, op);
   r.value_bytes = spec.value_bytes ? spec.value_bytes : static_cast<uint32_t>(r.value.size());
   r.timestamp_ms = ctx.now().ns / 1'000'000;
   ctx.trace("op.invoke", {{"process", sim::Value(client_id_)},
@@ -538,8 +539,8 @@ void Producer::fail_broker_requests(sim::Context& ctx, BrokerId broker, Error wh
 }
 
 void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
-  if (tag >= kLoadThreadTag) {
-    load_send(ctx, static_cast<int32_t>(tag - kLoadThreadTag));
+  if (tag >= kLoadTag) {
+    load_send(ctx, static_cast<size_t>((tag - kLoadTag) >> 20), static_cast<uint32_t>((tag - kLoadTag) & kAsyncThread));
     return;
   }
   if (tag >= kRequestTimeoutTag) {
@@ -561,15 +562,17 @@ void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
       ctx.set_timer(settings_.metadata_max_age, kMetadataRefresh);
       break;
     case kMetadataTimeout:
+      // NetworkClient drops the connection of a request that timed out, and Metadata waits
+      // retry.backoff.ms before its next update (Metadata.failedUpdate).
       metadata_in_flight_ = false;
       init_in_flight_ = false;
+      ctx.set_timer(loop_interval(settings_.retry_backoff_ms), kMetadataRetry);
+      break;
+    case kMetadataRetry:
       request_metadata(ctx);
       break;
     case kBlockedTimeout:
       drain_blocked(ctx);
-      break;
-    case kLoadTick:
-      load_send(ctx, -1);
       break;
     default: break;
   }
@@ -578,37 +581,39 @@ void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
 // ---- the load generator ----
 
 void Producer::start_load(sim::Context& ctx, LoadSpec spec) {
-  load_ = Load{std::move(spec), 0, 0};
-  if (load_->spec.sync) {
-    for (int32_t t = 0; t < load_->spec.threads; ++t) ctx.set_timer(sim::Duration{0}, kLoadThreadTag + static_cast<uint64_t>(t));
+  const uint64_t base = kLoadTag + (static_cast<uint64_t>(loads_.size()) << 20);
+  loads_.push_back(Load{std::move(spec), 0, false});
+  const LoadSpec& l = loads_.back().spec;
+  if (l.sync) {
+    for (int32_t t = 0; t < l.threads; ++t) ctx.set_timer(sim::Duration{0}, base + static_cast<uint64_t>(t));
   } else {
-    ctx.set_timer(sim::Duration{0}, kLoadTick);
+    ctx.set_timer(sim::Duration{0}, base + kAsyncThread);
   }
 }
 
-void Producer::load_send(sim::Context& ctx, int32_t thread) {
-  if (!load_) return;
-  Load& l = *load_;
+void Producer::load_send(sim::Context& ctx, size_t load, uint32_t thread) {
+  if (load >= loads_.size() || loads_[load].stopped) return;
+  Load& l = loads_[load];
   if (l.spec.count >= 0 && l.issued >= l.spec.count) return;
   ++l.issued;
   SendSpec s;
   s.topic = l.spec.topic;
   if (!l.spec.keys.empty()) s.key = l.spec.keys[ctx.rng().index(l.spec.keys.size())];
-  s.value = fmt::format("{}-{}", client_id_, ledger_.next_op);
   s.value_bytes = l.spec.value_size;
-  const sim::Duration gap = sim::Duration{static_cast<int64_t>(1e9 / std::max(l.spec.rate, 1e-9))};
-  if (thread < 0) {
+  const sim::Duration gap = sim::Duration{static_cast<int64_t>(1e9 / l.spec.rate)};
+  const uint64_t tag = kLoadTag + (static_cast<uint64_t>(load) << 20) + thread;
+  if (thread == kAsyncThread) {
     send(ctx, std::move(s));
-    ctx.set_timer(gap, kLoadTick);
+    ctx.set_timer(gap, tag);
     return;
   }
   // A synchronous application thread: the next send waits for this one's outcome, and the
   // threads together keep to the rate.
   const sim::Time started = ctx.now();
   const sim::Duration per_thread = gap * l.spec.threads;
-  send(ctx, std::move(s), [thread, started, per_thread](sim::Context& c, const SendResult&) {
+  send(ctx, std::move(s), [tag, started, per_thread](sim::Context& c, const SendResult&) {
     const sim::Time next = std::max(c.now(), started + per_thread);
-    c.set_timer(next - c.now(), kLoadThreadTag + static_cast<uint64_t>(thread));
+    c.set_timer(next - c.now(), tag);
   });
 }
 

@@ -26,7 +26,9 @@ enum class Outcome { ok, fail, info };
 struct SendSpec {
   std::string topic;
   std::optional<std::string> key;
-  std::string value;
+  // Without one, the record's value is "<client id>-<op>", unique to this send: given when
+  // the producer takes the record, so sends queued behind a blocked one get their own.
+  std::optional<std::string> value;
   uint32_t value_bytes = 0;
   std::optional<int32_t> partition;
 };
@@ -84,8 +86,11 @@ class Producer final : public sim::Node {
   // A send by the scenario's application thread: with sync it blocks the thread like
   // send().get(), so the thread's later sends wait for this one's outcome.
   void app_send(sim::Context& ctx, SendSpec spec, bool sync, Callback done = {});
+  // Starts a load generator; several run side by side, as application threads would.
   void start_load(sim::Context& ctx, LoadSpec spec);
-  void stop_load() { load_.reset(); }
+  void stop_load() {
+    for (Load& l : loads_) l.stopped = true;
+  }
 
   const std::string& client_id() const { return client_id_; }
 
@@ -124,17 +129,19 @@ class Producer final : public sim::Node {
   struct Load {
     LoadSpec spec;
     int64_t issued = 0;
-    int32_t idle_threads = 0;
+    bool stopped = false;
   };
   enum Timer : uint64_t {
     kSenderWakeup = 1,
     kMetadataRefresh = 2,
-    kLoadTick = 3,
     kMetadataTimeout = 4,
     kBlockedTimeout = 5,
+    kMetadataRetry = 6,
   };
   static constexpr uint64_t kRequestTimeoutTag = 1ULL << 40;
-  static constexpr uint64_t kLoadThreadTag = 2ULL << 40;
+  // A load's timers: kLoadTag + (load << 20) + thread; kAsyncThread for a load without threads.
+  static constexpr uint64_t kLoadTag = 2ULL << 40;
+  static constexpr uint64_t kAsyncThread = (1u << 20) - 1;
 
   // metadata
   void request_metadata(sim::Context& ctx);
@@ -162,7 +169,7 @@ class Producer final : public sim::Node {
   bool partition_busy(const Tp& tp) const;
   // application
   void finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult& result);
-  void load_send(sim::Context& ctx, int32_t thread);
+  void load_send(sim::Context& ctx, size_t load, uint32_t thread);
 
   // The settings the sender reads on every pass, resolved once from config_.
   struct Settings {
@@ -212,7 +219,7 @@ class Producer final : public sim::Node {
   std::map<std::string, StickyPartitionCache> sticky_;
   std::map<std::string, std::unique_ptr<BuiltInPartitioner>> uniform_;
 
-  std::optional<Load> load_;
+  std::vector<Load> loads_;
 
   // The scenario's application thread (p:send): blocked while a sync send is outstanding.
   struct AppSend {

@@ -1,5 +1,8 @@
 #include "broker_model/config/config.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -43,103 +46,178 @@ struct Entry {
 const std::vector<Entry>& entries() {
   using S = ConfigScope;
   using T = ConfigType;
+  using J = JavaType;
   static const std::vector<Entry> all = [] {
     std::vector<Entry> e;
-    auto add = [&](S scope, const char* name, T type, std::function<ConfigValue(KafkaVersion)> dflt, const char* doc) {
-      e.push_back(Entry{scope, ConfigDef{name, type, doc}, std::move(dflt)});
-    };
+    auto add = [&](S scope, const char* name, T type, std::function<ConfigValue(KafkaVersion)> dflt, const char* doc,
+                   ConfigRule rule) { e.push_back(Entry{scope, ConfigDef{name, type, doc, std::move(rule)}, std::move(dflt)}); };
     auto always = [](ConfigValue v) { return [v](KafkaVersion) { return v; }; };
+    // A rule under construction: Kafka's type and class, then its validator.
+    struct R {
+      ConfigRule rule;
+      R(JavaType java, const char* source) {
+        rule.java = java;
+        rule.source = source;
+      }
+      R& min(int64_t v) { return rule.at_least = v, *this; }
+      R& max(int64_t v) { return rule.at_most = v, *this; }
+      R& in(std::vector<std::string> v) { return rule.one_of = std::move(v), *this; }
+      R& non_empty() { return rule.non_empty = true, *this; }
+      R& not_applied(const char* why) { return rule.not_applied = why, *this; }
+      operator ConfigRule() const { return rule; }
+    };
+    // Where Kafka defines each key (apache/kafka, 3.9 and trunk before 4.0).
+    constexpr const char* kLog = "LogConfig";
+    constexpr const char* kRepl = "ReplicationConfigs";
+    constexpr const char* kKRaft = "KRaftConfigs";
+    constexpr const char* kGroup = "GroupCoordinatorConfig";
+    constexpr const char* kProd = "ProducerConfig";
+    constexpr const char* kCons = "ConsumerConfig";
+    constexpr const char* kTxns = "transactions are not modelled yet: they arrive with exactly-once (a transactional "
+                                  "producer would otherwise run as a plain idempotent one)";
 
     // ---- broker (and topic overrides) ----
     add(S::broker, "min.insync.replicas", T::integer, always(int64_t{1}),
-        "Replicas that must have a write before acks=all succeeds");
+        "Replicas that must have a write before acks=all succeeds", R(J::int32, kLog).min(1));
     add(S::broker, "unclean.leader.election.enable", T::boolean, always(false),
-        "Elect a replica outside the ISR when no ISR member is alive (may lose committed data)");
+        "Elect a replica outside the ISR when no ISR member is alive (may lose committed data)",
+        R(J::boolean, kRepl));
     add(S::broker, "replica.lag.time.max.ms", T::duration_ms, always(int64_t{30000}),
-        "A follower not caught up for this long leaves the ISR");
+        "A follower not caught up for this long leaves the ISR", R(J::int64, kRepl));
     add(S::broker, "replica.fetch.wait.max.ms", T::duration_ms, always(int64_t{500}),
-        "Longest a follower's fetch waits at the leader for data");
-    add(S::broker, "replica.fetch.min.bytes", T::integer, always(int64_t{1}), "Bytes a follower's fetch waits for");
+        "Longest a follower's fetch waits at the leader for data", R(J::int32, kRepl));
+    add(S::broker, "replica.fetch.min.bytes", T::integer, always(int64_t{1}), "Bytes a follower's fetch waits for",
+        R(J::int32, kRepl));
     add(S::broker, "replica.fetch.backoff.ms", T::duration_ms, always(int64_t{1000}),
-        "Pause after a follower's fetch fails");
+        "Pause after a follower's fetch fails", R(J::int32, kRepl).min(0));
     add(S::broker, "replica.high.watermark.checkpoint.interval.ms", T::duration_ms, always(int64_t{5000}),
-        "How often each broker writes its high watermarks to disk");
+        "How often each broker writes its high watermarks to disk (0 or less: once, at start-up, as Kafka's scheduler "
+        "does)", R(J::int64, kRepl));
     add(S::broker, "flush.messages", T::integer, always(kLongMax),
-        "Force a flush after this many messages (default: never; Kafka relies on replication)");
+        "Force a flush after this many messages (default: never; Kafka relies on replication)",
+        R(J::int64, kLog).min(1));
     add(S::broker, "flush.ms", T::duration_ms, always(kLongMax),
-        "Force a flush when a message has waited this long (default: never)");
+        "Force a flush when a message has waited this long (default: never)",
+        R(J::int64, kLog).min(0));
     add(S::broker, "broker.session.timeout.ms", T::duration_ms, always(int64_t{9000}),
-        "The controller fences a broker whose heartbeats stop for this long");
+        "The controller fences a broker whose heartbeats stop for this long", R(J::int32, kKRaft));
     add(S::broker, "broker.heartbeat.interval.ms", T::duration_ms, always(int64_t{2000}),
-        "How often a broker heartbeats to the controller");
-    add(S::broker, "default.replication.factor", T::integer, always(int64_t{1}), "Replication factor of new topics");
-    add(S::broker, "num.partitions", T::integer, always(int64_t{1}), "Partitions of new topics");
-    add(S::broker, "offsets.topic.replication.factor", T::integer, always(int64_t{3}), "Replication of __consumer_offsets");
-    add(S::broker, "offsets.topic.num.partitions", T::integer, always(int64_t{50}), "Partitions of __consumer_offsets");
+        "How often a broker heartbeats to the controller", R(J::int32, kKRaft));
+    add(S::broker, "default.replication.factor", T::integer, always(int64_t{1}), "Replication factor of new topics",
+        R(J::int32, kRepl));
+    add(S::broker, "num.partitions", T::integer, always(int64_t{1}), "Partitions of new topics",
+        R(J::int32, kLog).min(1));
+    add(S::broker, "auto.create.topics.enable", T::boolean, always(true),
+        "A metadata request for an unknown topic creates it (num.partitions, default.replication.factor)",
+        R(J::boolean, kLog));
+    add(S::broker, "offsets.topic.replication.factor", T::integer, always(int64_t{3}), "Replication of __consumer_offsets",
+        R(J::int16, kGroup).min(1));
+    add(S::broker, "offsets.topic.num.partitions", T::integer, always(int64_t{50}), "Partitions of __consumer_offsets",
+        R(J::int32, kGroup).min(1));
     add(S::broker, "inter.broker.protocol.version", T::string, [](KafkaVersion v) { return ConfigValue(v.to_string()); },
         "Replication protocol: below 0.11 truncates to the high watermark (pre-KIP-101); 0.11-1.1 uses "
-        "OffsetsForLeaderEpoch v0 (KIP-101); 2.0-2.6 adds KIP-279; 2.7+ detects divergence in Fetch");
+        "OffsetsForLeaderEpoch v0 (KIP-101); 2.0-2.6 adds KIP-279; 2.7+ detects divergence in Fetch",
+        R(J::string, "ReplicationConfigs (MetadataVersionValidator)"));
     add(S::broker, "eligible.leader.replicas.version", T::integer, always(int64_t{0}),
-        "1 enables KIP-966 eligible leader replicas (Kafka 4.0+)");
+        "1 enables KIP-966 eligible leader replicas (a feature level in Kafka 4.0+, set with kafka-features)",
+        R(J::int16, "Feature eligible.leader.replicas.version").min(0).max(1));
 
     // ---- producer ----
     add(S::producer, "acks", T::string, [](KafkaVersion v) { return ConfigValue(std::string(v < kV3_0 ? "1" : "all")); },
-        "0: no response; 1: the leader wrote it; all (-1): every ISR member has it");
-    add(S::producer, "retries", T::integer, always(kIntMax), "How often a failed batch is retried");
-    add(S::producer, "retry.backoff.ms", T::duration_ms, always(int64_t{100}), "Pause before a retry");
+        "0: no response; 1: the leader wrote it; all (-1): every ISR member has it",
+        R(J::string, kProd).in({"all", "-1", "0", "1"}));
+    add(S::producer, "retries", T::integer, always(kIntMax), "How often a failed batch is retried",
+        R(J::int32, kProd).min(0).max(kIntMax));
+    add(S::producer, "retry.backoff.ms", T::duration_ms, always(int64_t{100}), "Pause before a retry",
+        R(J::int64, kProd).min(0));
     add(S::producer, "retry.backoff.max.ms", T::duration_ms, always(int64_t{1000}),
-        "Upper bound of the exponential retry backoff (3.7+, KIP-580)");
+        "Upper bound of the exponential retry backoff (3.7+, KIP-580)", R(J::int64, kProd).min(0));
     add(S::producer, "delivery.timeout.ms", T::duration_ms, always(int64_t{120000}),
-        "Time from send() to the final outcome, retries included");
-    add(S::producer, "request.timeout.ms", T::duration_ms, always(int64_t{30000}), "Time to wait for one response");
+        "Time from send() to the final outcome, retries included", R(J::int32, kProd).min(0));
+    add(S::producer, "request.timeout.ms", T::duration_ms, always(int64_t{30000}), "Time to wait for one response",
+        R(J::int32, kProd).min(0));
     add(S::producer, "linger.ms", T::duration_ms, [](KafkaVersion v) { return ConfigValue(int64_t{v >= kV4_0 ? 5 : 0}); },
-        "How long a batch waits for more records (5 ms from 4.0, KIP-1030)");
-    add(S::producer, "batch.size", T::integer, always(int64_t{16384}), "Bytes per batch");
+        "How long a batch waits for more records (5 ms from 4.0, KIP-1030)", R(J::int64, kProd).min(0));
+    add(S::producer, "batch.size", T::integer, always(int64_t{16384}), "Bytes per batch",
+        R(J::int32, kProd).min(0));
     add(S::producer, "max.in.flight.requests.per.connection", T::integer, always(int64_t{5}),
-        "Unanswered requests per broker connection");
+        "Unanswered requests per broker connection", R(J::int32, kProd).min(1));
     add(S::producer, "enable.idempotence", T::boolean, [](KafkaVersion v) { return ConfigValue(v >= kV3_0); },
-        "Producer id, epoch and sequence numbers make retries safe (default true from 3.0)");
-    add(S::producer, "partitioner.ignore.keys", T::boolean, always(false), "Do not hash keys (3.3+)");
+        "Producer id, epoch and sequence numbers make retries safe (default true from 3.0)",
+        R(J::boolean, kProd));
+    add(S::producer, "partitioner.ignore.keys", T::boolean, always(false), "Do not hash keys (3.3+)",
+        R(J::boolean, kProd));
     add(S::producer, "partitioner.adaptive.partitioning.enable", T::boolean, always(true),
-        "Prefer partitions with shorter queues for records without keys (3.3+)");
+        "Prefer partitions with shorter queues for records without keys (3.3+)", R(J::boolean, kProd));
     add(S::producer, "partitioner.availability.timeout.ms", T::duration_ms, always(int64_t{0}),
-        "Avoid partitions whose leader has not accepted produce requests for this long (0: off)");
-    add(S::producer, "metadata.max.age.ms", T::duration_ms, always(int64_t{300000}), "Refresh metadata at least this often");
-    add(S::producer, "max.block.ms", T::duration_ms, always(int64_t{60000}), "How long send() may block");
-    add(S::producer, "client.id", T::string, always(std::string()), "Name in logs and the trace");
-    add(S::producer, "transactional.id", T::string, always(std::string()), "Enables transactions (later)");
-    add(S::producer, "transaction.timeout.ms", T::duration_ms, always(int64_t{60000}), "Transaction timeout");
+        "Avoid partitions whose leader has not accepted produce requests for this long (0: off)",
+        R(J::int64, kProd).min(0).not_applied("kafkasim does not model partition availability yet (only 0, the default, is accepted)"));
+    add(S::producer, "metadata.max.age.ms", T::duration_ms, always(int64_t{300000}), "Refresh metadata at least this often",
+        R(J::int64, kProd).min(0));
+    add(S::producer, "max.block.ms", T::duration_ms, always(int64_t{60000}), "How long send() may block",
+        R(J::int64, kProd).min(0));
+    add(S::producer, "client.id", T::string, always(std::string()), "Name in logs and the trace",
+        R(J::string, kProd).not_applied("a producer's client.id is its name, the first argument of c:producer"));
+    add(S::producer, "transactional.id", T::string, always(std::string()), "Enables transactions",
+        R(J::string, kProd).non_empty().not_applied(kTxns));
+    add(S::producer, "transaction.timeout.ms", T::duration_ms, always(int64_t{60000}), "Transaction timeout",
+        R(J::int32, kProd).not_applied(kTxns));
 
     // ---- consumer ----
-    add(S::consumer, "group.id", T::string, always(std::string()), "The consumer group");
-    add(S::consumer, "group.instance.id", T::string, always(std::string()), "Static membership (KIP-345)");
-    add(S::consumer, "enable.auto.commit", T::boolean, always(true), "Commit positions in poll() every auto.commit.interval.ms");
-    add(S::consumer, "auto.commit.interval.ms", T::duration_ms, always(int64_t{5000}), "How often auto-commit commits");
+    add(S::consumer, "group.id", T::string, always(std::string()), "The consumer group",
+        R(J::string, kCons).not_applied("a group's group.id is the first argument of c:group"));
+    add(S::consumer, "group.instance.id", T::string, always(std::string()), "Static membership (KIP-345)",
+        R(J::string, kCons).non_empty().not_applied("static = true gives each member its own group.instance.id (<group>-<n>); one value for every "
+                        "member of a group would fence all but one"));
+    add(S::consumer, "enable.auto.commit", T::boolean, always(true), "Commit positions in poll() every auto.commit.interval.ms",
+        R(J::boolean, kCons));
+    add(S::consumer, "auto.commit.interval.ms", T::duration_ms, always(int64_t{5000}), "How often auto-commit commits",
+        R(J::int32, kCons).min(0));
     add(S::consumer, "auto.offset.reset", T::string, always(std::string("latest")),
-        "Where to start without a committed offset: earliest, latest or none");
+        "Where to start without a committed offset: earliest, latest or none",
+        R(J::string, kCons).in({"latest", "earliest", "none"}));
     add(S::consumer, "session.timeout.ms", T::duration_ms, [](KafkaVersion v) { return ConfigValue(int64_t{v < kV3_0 ? 10000 : 45000}); },
-        "The coordinator removes a member that sends no heartbeat for this long (45 s from 3.0, KIP-735)");
-    add(S::consumer, "heartbeat.interval.ms", T::duration_ms, always(int64_t{3000}), "How often the member heartbeats");
+        "The coordinator removes a member that sends no heartbeat for this long (45 s from 3.0, KIP-735)",
+        R(J::int32, kCons));
+    add(S::consumer, "heartbeat.interval.ms", T::duration_ms, always(int64_t{3000}), "How often the member heartbeats",
+        R(J::int32, kCons));
     add(S::consumer, "max.poll.interval.ms", T::duration_ms, always(int64_t{300000}),
-        "A member that does not poll for this long leaves the group; also the rebalance timeout");
-    add(S::consumer, "max.poll.records", T::integer, always(int64_t{500}), "Records one poll() returns at most");
-    add(S::consumer, "fetch.min.bytes", T::integer, always(int64_t{1}), "Bytes a fetch waits for");
-    add(S::consumer, "fetch.max.wait.ms", T::duration_ms, always(int64_t{500}), "How long a fetch waits at the leader");
-    add(S::consumer, "max.partition.fetch.bytes", T::integer, always(int64_t{1048576}), "Bytes per partition per fetch");
+        "A member that does not poll for this long leaves the group; also the rebalance timeout",
+        R(J::int32, kCons).min(1));
+    add(S::consumer, "max.poll.records", T::integer, always(int64_t{500}), "Records one poll() returns at most",
+        R(J::int32, kCons).min(1));
+    add(S::consumer, "fetch.min.bytes", T::integer, always(int64_t{1}), "Bytes a fetch waits for",
+        R(J::int32, kCons).min(0));
+    add(S::consumer, "fetch.max.wait.ms", T::duration_ms, always(int64_t{500}), "How long a fetch waits at the leader",
+        R(J::int32, kCons).min(0));
+    add(S::consumer, "max.partition.fetch.bytes", T::integer, always(int64_t{1048576}), "Bytes per partition per fetch",
+        R(J::int32, kCons).min(0));
     add(S::consumer, "partition.assignment.strategy", T::list, [](KafkaVersion v) {
           return ConfigValue(v < kV3_0 ? std::vector<std::string>{"range"} : std::vector<std::string>{"range", "cooperative-sticky"});
-        }, "Assignors in preference order: range, roundrobin, sticky, cooperative-sticky");
-    add(S::consumer, "isolation.level", T::string, always(std::string("read_uncommitted")), "read_committed arrives with transactions");
-    add(S::consumer, "request.timeout.ms", T::duration_ms, always(int64_t{30000}), "Time to wait for one response");
-    add(S::consumer, "default.api.timeout.ms", T::duration_ms, always(int64_t{60000}), "Time limit of blocking calls such as commitSync");
-    add(S::consumer, "retry.backoff.ms", T::duration_ms, always(int64_t{100}), "Pause before a retry");
-    add(S::consumer, "metadata.max.age.ms", T::duration_ms, always(int64_t{300000}), "Refresh metadata at least this often");
-    add(S::consumer, "client.id", T::string, always(std::string()), "Name in logs and the trace");
+        }, "Assignors in preference order: range, roundrobin, sticky, cooperative-sticky", R(J::list, kCons));
+    add(S::consumer, "isolation.level", T::string, always(std::string("read_uncommitted")),
+        "read_committed reads up to the last stable offset (without transactions, the high watermark: both read the same)",
+        R(J::string, kCons).in({"read_committed", "read_uncommitted"}));
+    add(S::consumer, "request.timeout.ms", T::duration_ms, always(int64_t{30000}), "Time to wait for one response",
+        R(J::int32, kCons).min(0));
+    add(S::consumer, "default.api.timeout.ms", T::duration_ms, always(int64_t{60000}),
+        "Time limit of blocking calls such as commitSync", R(J::int32, kCons).min(0));
+    add(S::consumer, "retry.backoff.ms", T::duration_ms, always(int64_t{100}), "Pause before a retry",
+        R(J::int64, kCons).min(0));
+    add(S::consumer, "metadata.max.age.ms", T::duration_ms, always(int64_t{300000}), "Refresh metadata at least this often",
+        R(J::int64, kCons).min(0));
+    add(S::consumer, "client.id", T::string, always(std::string()), "Name in logs and the trace",
+        R(J::string, kCons).not_applied("each member's client.id is its node name (<group>-<n>)"));
+    add(S::consumer, "allow.auto.create.topics", T::boolean, always(true),
+        "Subscribing to an unknown topic creates it (when the broker's auto.create.topics.enable allows)",
+        R(J::boolean, kCons));
     // broker side of groups
     add(S::broker, "group.initial.rebalance.delay.ms", T::duration_ms, always(int64_t{3000}),
-        "How long a new group waits for more members before its first rebalance");
-    add(S::broker, "group.min.session.timeout.ms", T::duration_ms, always(int64_t{6000}), "Smallest session timeout a member may ask for");
-    add(S::broker, "group.max.session.timeout.ms", T::duration_ms, always(int64_t{1800000}), "Largest session timeout a member may ask for");
+        "How long a new group waits for more members before its first rebalance", R(J::int32, kGroup));
+    add(S::broker, "group.min.session.timeout.ms", T::duration_ms, always(int64_t{6000}),
+        "Smallest session timeout a member may ask for", R(J::int32, kGroup));
+    add(S::broker, "group.max.session.timeout.ms", T::duration_ms, always(int64_t{1800000}),
+        "Largest session timeout a member may ask for", R(J::int32, kGroup));
     return e;
   }();
   return all;
@@ -182,69 +260,223 @@ ConfigSet::ConfigSet(ConfigScope scope, KafkaVersion version) : scope_(scope), v
   for (const auto& d : config_defs(scope)) values_[d.name] = find_entry(scope, d.name)->default_for(version);
 }
 
+namespace {
+
+std::string number_text(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "infinity" : "-infinity";
+  return fmt::format("{}", d);
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+const char* java_name(JavaType t) {
+  switch (t) {
+    case JavaType::int16: return "SHORT (a 16-bit integer)";
+    case JavaType::int32: return "INT (a 32-bit integer)";
+    case JavaType::int64: return "LONG (a 64-bit integer)";
+    default: return "";
+  }
+}
+
+std::pair<int64_t, int64_t> java_range(JavaType t) {
+  switch (t) {
+    case JavaType::int16: return {std::numeric_limits<int16_t>::min(), std::numeric_limits<int16_t>::max()};
+    case JavaType::int32: return {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
+    default: return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+  }
+}
+
+// A whole number from what the scenario gave: a Lua integer, a whole float, or text Kafka
+// would parse (for milliseconds also a time such as "30s"). Sets `error` when there is none.
+std::optional<int64_t> whole_number(const std::string& key, const RawValue& raw, bool millis, std::string& error) {
+  const char* what = millis ? "a whole number of milliseconds or a time such as \"30s\"" : "a whole number";
+  if (const auto* i = std::get_if<int64_t>(&raw)) return *i;
+  if (const auto* d = std::get_if<double>(&raw)) {
+    if (!std::isfinite(*d) || std::floor(*d) != *d) {
+      error = fmt::format("{}: expected {}, got {}", key, what, number_text(*d));
+      return std::nullopt;
+    }
+    if (*d < -9223372036854775808.0 || *d >= 9223372036854775808.0) {
+      error = fmt::format("{}: {} does not fit in a 64-bit integer", key, number_text(*d));
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(*d);
+  }
+  if (const auto* s = std::get_if<std::string>(&raw)) {
+    const std::string text = trim(*s);
+    if (millis) {
+      const auto d = sim::parse_duration(text);
+      if (!d) {
+        error = fmt::format("{}: \"{}\" is not a time (write e.g. \"500ms\" or \"30s\", or a number of ms; at most 292 years)",
+                            key, *s);
+        return std::nullopt;
+      }
+      if (d->ns % 1'000'000 != 0) {
+        error = fmt::format("{}: \"{}\" is not a whole number of milliseconds (Kafka's unit for it)", key, *s);
+        return std::nullopt;
+      }
+      return d->ns / 1'000'000;
+    }
+    int64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+      error = fmt::format("{}: expected {}, got \"{}\"", key, what, *s);
+      return std::nullopt;
+    }
+    return v;
+  }
+  error = fmt::format("{}: expected {}", key, what);
+  return std::nullopt;
+}
+
+// Kafka's checks of a number against the key's type and validator (ConfigDef.parseType,
+// ConfigDef.Range.ensureValid).
+std::string check_range(const std::string& key, int64_t v, const ConfigRule& rule) {
+  const auto [lo, hi] = java_range(rule.java);
+  if (v < lo || v > hi) return fmt::format("{}: {} is out of range: Kafka's type for it is {}", key, v, java_name(rule.java));
+  if (rule.at_least && v < *rule.at_least) {
+    return fmt::format("{}: invalid value {}: Value must be at least {} (Kafka's {} rejects it)", key, v, *rule.at_least, rule.source);
+  }
+  if (rule.at_most && v > *rule.at_most) {
+    return fmt::format("{}: invalid value {}: Value must be no more than {} (Kafka's {} rejects it)", key, v, *rule.at_most,
+                       rule.source);
+  }
+  return {};
+}
+
+}  // namespace
+
 std::string ConfigSet::set(const std::string& key, const RawValue& raw) {
   const Entry* e = find_entry(scope_, key);
   if (!e || (scope_ == ConfigScope::topic && !is_topic_override(key))) return fmt::format("unknown config '{}'", key);
-  const auto& def = e->def;
+  const ConfigDef& def = e->def;
+  const ConfigRule& rule = def.rule;
+  std::string error;
+  ConfigValue value;
   switch (def.type) {
     case ConfigType::boolean:
-      if (auto* b = std::get_if<bool>(&raw)) {
-        put(key, *b);
-        return {};
+      if (const auto* b = std::get_if<bool>(&raw)) {
+        value = *b;
+      } else if (const auto* s = std::get_if<std::string>(&raw)) {
+        std::string t = trim(*s);
+        std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (t != "true" && t != "false") return fmt::format("{}: expected true or false, got \"{}\"", key, *s);
+        value = t == "true";
+      } else {
+        return fmt::format("{}: expected true or false", key);
       }
-      if (auto* s = std::get_if<std::string>(&raw); s && (*s == "true" || *s == "false")) {
-        put(key, *s == "true");
-        return {};
-      }
-      return fmt::format("{}: expected true or false", key);
+      break;
     case ConfigType::integer:
-      if (auto* d = std::get_if<double>(&raw)) {
-        if (std::floor(*d) != *d) return fmt::format("{}: expected a whole number, got {}", key, *d);
-        put(key, static_cast<int64_t>(*d));
-        return {};
+    case ConfigType::duration_ms: {
+      const auto v = whole_number(key, raw, def.type == ConfigType::duration_ms, error);
+      if (!v) return error;
+      if (error = check_range(key, *v, rule); !error.empty()) return error;
+      value = *v;
+      break;
+    }
+    case ConfigType::string: {
+      std::string text;
+      if (const auto* str = std::get_if<std::string>(&raw)) {
+        text = *str;
+      } else if (const auto* i = std::get_if<int64_t>(&raw)) {
+        text = std::to_string(*i);
+      } else if (const auto* d = std::get_if<double>(&raw); d && std::isfinite(*d) && std::floor(*d) == *d &&
+                                                             std::fabs(*d) < 9e15) {
+        text = fmt::format("{}", static_cast<int64_t>(*d));
+      } else {
+        return fmt::format("{}: expected a string", key);
       }
-      return fmt::format("{}: expected a whole number", key);
-    case ConfigType::duration_ms:
-      if (auto* d = std::get_if<double>(&raw)) {
-        if (*d < 0) return fmt::format("{}: must not be negative", key);
-        put(key, static_cast<int64_t>(std::llround(*d)));
-        return {};
+      if (rule.non_empty && trim(text).empty()) return fmt::format("{}: String must be non-empty (Kafka's {} rejects it)", key, rule.source);
+      if (!rule.one_of.empty() && std::find(rule.one_of.begin(), rule.one_of.end(), text) == rule.one_of.end()) {
+        std::string list;
+        for (const auto& o : rule.one_of) list += (list.empty() ? "" : ", ") + o;
+        return fmt::format("{}: invalid value \"{}\": String must be one of: {} (Kafka's {} rejects it)", key, text, list,
+                           rule.source);
       }
-      if (auto* s = std::get_if<std::string>(&raw)) {
-        if (auto dur = sim::parse_duration(*s)) {
-          put(key, dur->ns / 1'000'000);
-          return {};
-        }
-        return fmt::format("{}: \"{}\" is not a time (write e.g. \"500ms\" or \"30s\", or a number of ms)", key, *s);
+      if (key == "inter.broker.protocol.version" && !valid_metadata_version(text)) {
+        return fmt::format("{}: invalid value \"{}\": Version {} is not a valid version (write a Kafka release such as "
+                           "\"3.9\" or \"0.10.2\", or a metadata version such as \"3.7-IV4\")",
+                           key, text, text);
       }
-      return fmt::format("{}: expected a time such as \"30s\" or a number of milliseconds", key);
-    case ConfigType::string:
-      if (auto* s = std::get_if<std::string>(&raw)) {
-        put(key, *s);
-        return {};
-      }
-      if (auto* d = std::get_if<double>(&raw); d && std::floor(*d) == *d) {
-        put(key, fmt::format("{}", static_cast<int64_t>(*d)));
-        return {};
-      }
-      return fmt::format("{}: expected a string", key);
+      value = text;
+      break;
+    }
     case ConfigType::list:
-      if (auto* s = std::get_if<std::string>(&raw)) {
+      if (const auto* str = std::get_if<std::string>(&raw)) {
         std::vector<std::string> items;
         size_t start = 0;
-        while (start <= s->size()) {
-          size_t comma = s->find(',', start);
-          if (comma == std::string::npos) comma = s->size();
-          std::string item = s->substr(start, comma - start);
-          while (!item.empty() && item.front() == ' ') item.erase(0, 1);
-          while (!item.empty() && item.back() == ' ') item.pop_back();
+        while (start <= str->size()) {
+          size_t comma = str->find(',', start);
+          if (comma == std::string::npos) comma = str->size();
+          std::string item = trim(std::string_view(*str).substr(start, comma - start));
           if (!item.empty()) items.push_back(item);
           start = comma + 1;
         }
-        put(key, items);
-        return {};
+        value = items;
+        break;
       }
       return fmt::format("{}: expected a comma-separated list", key);
+  }
+  if (rule.not_applied && format_value(value) != format_value(values_.at(key))) {
+    return fmt::format("{}: {}", key, rule.not_applied);
+  }
+  put(key, std::move(value));
+  return {};
+}
+
+bool valid_metadata_version(std::string_view text) {
+  // MetadataVersion's ibpVersion of each entry, and each production release line, which names
+  // its last IV (MetadataVersion.fromVersionString).
+  static const std::set<std::string> keys = [] {
+    struct Release {
+      const char* release;
+      int ivs;  // -1: no IV suffix
+    };
+    static const Release releases[] = {
+        {"0.8.0", -1}, {"0.8.1", -1}, {"0.8.2", -1}, {"0.9.0", -1}, {"0.10.0", 2}, {"0.10.1", 3}, {"0.10.2", 1},
+        {"0.11.0", 3}, {"1.0", 1},    {"1.1", 1},    {"2.0", 2},    {"2.1", 3},    {"2.2", 2},    {"2.3", 2},
+        {"2.4", 2},    {"2.5", 1},    {"2.6", 1},    {"2.7", 3},    {"2.8", 2},    {"3.0", 2},    {"3.1", 1},
+        {"3.2", 1},    {"3.3", 4},    {"3.4", 1},    {"3.5", 3},    {"3.6", 3},    {"3.7", 5},    {"3.8", 1},
+        {"3.9", 1},    {"4.0", 4}};
+    std::set<std::string> out;
+    for (const Release& r : releases) {
+      out.insert(r.release);
+      for (int i = 0; i < r.ivs; ++i) out.insert(fmt::format("{}-IV{}", r.release, i));
+    }
+    return out;
+  }();
+  std::vector<std::string_view> segments;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = text.find('.', start);
+    segments.push_back(text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  const size_t keep = text.substr(0, 2) == "0." ? 3 : 2;
+  std::string key(text);
+  if (segments.size() > keep) {
+    key.clear();
+    for (size_t i = 0; i < keep; ++i) key += (i ? "." : "") + std::string(segments[i]);
+  }
+  return keys.count(key) != 0;
+}
+
+std::string finalize_broker(const ConfigSet& b) {
+  // KafkaConfig.validateValues.
+  const int64_t fetch_wait = b.integer("replica.fetch.wait.max.ms");
+  if (fetch_wait > 30000) {
+    return "replica.fetch.wait.max.ms: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to "
+           "prevent unnecessary socket timeouts (Kafka's replica.socket.timeout.ms is 30000 here)";
+  }
+  if (fetch_wait > b.integer("replica.lag.time.max.ms")) {
+    return "replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent "
+           "changes in ISR";
   }
   return {};
 }
@@ -356,6 +588,11 @@ std::string finalize_producer(ConfigSet& p) {
   }
   if (!p.string("transactional.id").empty() && !idem) return "transactional.id needs enable.idempotence=true";
   p.resolve("enable.idempotence", idem);
+
+  // KafkaProducer's constructor: batch.size 0 means batches of one record (Math.max(1, ...)),
+  // and linger.ms is capped to an int.
+  if (p.integer("batch.size") == 0) p.resolve("batch.size", int64_t{1});
+  if (p.integer("linger.ms") > kIntMax) p.resolve("linger.ms", kIntMax);
 
   // KafkaProducer.configureDeliveryTimeout.
   const int64_t floor = p.integer("linger.ms") + p.integer("request.timeout.ms");

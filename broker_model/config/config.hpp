@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -18,14 +19,31 @@ namespace kafka {
 enum class ConfigScope { broker, topic, producer, consumer };
 enum class ConfigType { boolean, integer, string, duration_ms, list };
 
+// Kafka's type for a key (ConfigDef.Type), which bounds its values.
+enum class JavaType { boolean, int16, int32, int64, string, list };
+
+// Kafka's validation of a key: its type's range narrowed by a ConfigDef.Range (atLeast,
+// between), a ValidString, NonEmptyString. `source` names the Kafka class that defines it.
+struct ConfigRule {
+  JavaType java = JavaType::string;
+  std::optional<int64_t> at_least, at_most;
+  std::vector<std::string> one_of;
+  bool non_empty = false;
+  const char* source = "";
+  // Set when kafkasim does not apply the key (yet): only its default is accepted, and any
+  // other value is an error saying why, rather than a silent no-op.
+  const char* not_applied = nullptr;
+};
+
 struct ConfigDef {
   std::string name;
   ConfigType type;
   std::string doc;
+  ConfigRule rule;
 };
 
-// What a scenario gave for a key: text, a number or a boolean.
-using RawValue = std::variant<std::string, double, bool>;
+// What a scenario gave for a key: text, a number (a Lua integer stays exact) or a boolean.
+using RawValue = std::variant<std::string, double, bool, int64_t>;
 // A parsed value: integers (also milliseconds), booleans, strings, lists.
 using ConfigValue = std::variant<int64_t, bool, std::string, std::vector<std::string>>;
 
@@ -73,6 +91,11 @@ bool is_topic_override(const std::string& key);
 std::string finalize_producer(ConfigSet& producer);
 // Kafka's validation of consumer configs (auto.offset.reset, assignors, heartbeat vs session).
 std::string finalize_consumer(ConfigSet& consumer);
+// Kafka's cross-checks of broker configs (KafkaConfig.validateValues).
+std::string finalize_broker(const ConfigSet& broker);
+// Whether `text` names a metadata version as Kafka's MetadataVersion.fromVersionString reads
+// it ("3.9", "3.9-IV0", "0.10.2", "2.8.1").
+bool valid_metadata_version(std::string_view text);
 // The effective acks as Kafka's wire value: -1 (all), 0 or 1.
 int16_t producer_acks(const ConfigSet& producer);
 

@@ -488,6 +488,8 @@ void Controller::create_now(sim::Context& ctx, const TopicSpec& spec) {
   t.partitions = spec.partitions;
   t.min_insync_replicas = spec.min_insync_replicas;
   t.unclean_leader_election = spec.unclean_leader_election;
+  t.flush_messages = spec.flush_messages;
+  t.flush_ms = spec.flush_ms;
   append(ctx, t);
   ctx.trace("controller.create_topic", {{"topic", sim::Value(spec.name)},
                                         {"partitions", sim::Value(spec.partitions)},

@@ -23,6 +23,8 @@ struct TopicSpec {
   int32_t replication_factor = 1;
   int64_t min_insync_replicas = -1;   // -1: broker default
   int8_t unclean_leader_election = -1;  // -1: broker default
+  int64_t flush_messages = -1;          // -1: broker default
+  int64_t flush_ms = -1;                // -1: broker default
   // Explicit assignment (partition -> replicas); empty means Kafka's assignment algorithm.
   std::vector<std::vector<BrokerId>> assignment;
 };

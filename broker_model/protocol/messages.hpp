@@ -256,6 +256,8 @@ struct MetadataRecord {
   int32_t partitions = 0;
   int64_t min_insync_replicas = -1;  // topic override, -1 = broker default
   int8_t unclean_leader_election = -1;  // topic override: -1 default, 0 false, 1 true
+  int64_t flush_messages = -1;  // topic overrides, -1 = broker default
+  int64_t flush_ms = -1;
   PartitionState partition;
 };
 

@@ -12,6 +12,7 @@
 #include "broker_model/client/producer.hpp"
 #include "broker_model/controller/controller.hpp"
 #include "sim/lua/bindings.hpp"
+#include "sim/lua/caps.hpp"
 #include "sim/lua/faults.hpp"
 #include "sim/lua/runtime.hpp"
 
@@ -40,7 +41,10 @@ void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string
     kafka::RawValue raw;
     switch (lua_type(L, -1)) {
       case LUA_TBOOLEAN: raw = lua_toboolean(L, -1) != 0; break;
-      case LUA_TNUMBER: raw = lua_tonumber(L, -1); break;
+      case LUA_TNUMBER:
+        if (lua_isinteger(L, -1)) raw = static_cast<int64_t>(lua_tointeger(L, -1));
+        else raw = lua_tonumber(L, -1);
+        break;
       case LUA_TSTRING: raw = std::string(lua_tostring(L, -1)); break;
       case LUA_TTABLE: {
         // A list value, such as partition.assignment.strategy = { "range", "cooperative-sticky" }.
@@ -151,12 +155,15 @@ std::string topic_arg(lua_State* L, int idx, const char* what) {
   return lua_tostring(L, idx);
 }
 
+}  // namespace
+
 int32_t partition_arg(lua_State* L, int idx, const char* what) {
-  if (lua_type(L, idx) != LUA_TNUMBER || !lua_isinteger(L, idx)) {
-    fail(fmt::format("{}: expected a partition number, got {}", what, describe(L, idx)));
-  }
-  return static_cast<int32_t>(lua_tointeger(L, idx));
+  const auto p = to_whole(L, idx);
+  if (!p || *p < 0 || *p > INT32_MAX) fail(fmt::format("{}: expected a partition number, got {}", what, describe(L, idx)));
+  return static_cast<int32_t>(*p);
 }
+
+namespace {
 
 void push_ids(lua_State* L, const std::vector<kafka::BrokerId>& ids) {
   lua_newtable(L);
@@ -183,6 +190,7 @@ int l_cluster(lua_State* L) {
     read_config(L, r.push("broker"), c->broker_config, "cluster.broker", {});
     lua_pop(L, 1);
   }
+  if (const std::string error = kafka::finalize_broker(c->broker_config); !error.empty()) fail("cluster.broker: " + error);
   std::vector<std::string> racks;
   if (r.has("racks")) {
     const int idx = r.push("racks");
@@ -270,55 +278,107 @@ int l_cluster(lua_State* L) {
   return 1;
 }
 
+// Kafka's Topic.validate: what a topic name may be.
+void check_topic_name(const std::string& name, const char* what) {
+  if (name.empty() || name == "." || name == "..") fail(fmt::format("{}: \"{}\" is not a topic name", what, name));
+  if (name.size() > 249) fail(fmt::format("{}: a topic name is at most 249 characters", what));
+  for (char ch : name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                    ch == '_' || ch == '-';
+    if (!ok) {
+      fail(fmt::format("{}: \"{}\" is not a legal topic name: Kafka allows only ASCII letters, digits, '.', '_' and '-'", what,
+                       name));
+    }
+  }
+}
+
+// The manual assignment { {1,2,3}, {2,3,1} }, checked as Kafka's controller checks it
+// (ReplicationControlManager.validateManualPartitionAssignment).
+std::vector<std::vector<kafka::BrokerId>> read_assignment(lua_State* L, int idx, Cluster& c) {
+  if (lua_type(L, idx) != LUA_TTABLE) fail("topic.replicas: a list, per partition, of broker lists: { {1,2,3}, {2,3,1} }");
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, idx));
+  if (n < 1) fail("topic.replicas: give one list of brokers per partition");
+  if (n > caps::kPartitionsPerTopic) fail(fmt::format("topic.replicas: at most {} partitions per topic", caps::kPartitionsPerTopic));
+  std::vector<std::vector<kafka::BrokerId>> out;
+  for (lua_Integer p = 1; p <= n; ++p) {
+    lua_rawgeti(L, idx, p);
+    if (lua_type(L, -1) != LUA_TTABLE) fail(fmt::format("topic.replicas[{}]: expected a list of broker ids, got {}", p, describe(L, -1)));
+    const lua_Integer m = static_cast<lua_Integer>(lua_rawlen(L, -1));
+    if (m < 1) fail(fmt::format("topic.replicas[{}]: The manual partition assignment includes an empty replica list.", p));
+    std::vector<kafka::BrokerId> replicas;
+    for (lua_Integer i = 1; i <= m; ++i) {
+      lua_rawgeti(L, -1, i);
+      const auto id = to_whole(L, -1);
+      if (!id) fail(fmt::format("topic.replicas[{}][{}]: expected a broker id, got {}", p, i, describe(L, -1)));
+      const int64_t b = *id;
+      if (b < INT32_MIN || b > INT32_MAX || c.layout.node_of(static_cast<kafka::BrokerId>(b)) == kNoNode) {
+        fail(fmt::format("topic.replicas[{}]: The manual partition assignment includes broker {}, but no such broker is "
+                         "registered (brokers are {}).", p, b, c.broker_list()));
+      }
+      if (std::find(replicas.begin(), replicas.end(), static_cast<kafka::BrokerId>(b)) != replicas.end()) {
+        fail(fmt::format("topic.replicas[{}]: The manual partition assignment includes the broker {} more than once.", p, b));
+      }
+      replicas.push_back(static_cast<kafka::BrokerId>(b));
+      lua_pop(L, 1);
+    }
+    if (!out.empty() && replicas.size() != out.back().size()) {
+      fail(fmt::format("topic.replicas[{}]: The manual partition assignment includes a partition with {} replica(s), but "
+                       "this is not consistent with previous partitions, which have {} replica(s).",
+                       p, replicas.size(), out.back().size()));
+    }
+    out.push_back(std::move(replicas));
+    lua_pop(L, 1);
+  }
+  return out;
+}
+
 int l_topic(lua_State* L) {
   Cluster& c = self(L);
   kafka::TopicSpec spec;
   spec.name = topic_arg(L, 2, "topic(name, options)");
-  if (spec.name.empty() || spec.name.find_first_of(" /\\") != std::string::npos) fail("topic: a topic name has no spaces or slashes");
+  check_topic_name(spec.name, "topic");
   kafka::ConfigSet topic_cfg(kafka::ConfigScope::topic, c.version);
+  int64_t partitions = c.broker_config.integer("num.partitions");
+  int64_t rf = c.broker_config.integer("default.replication.factor");
   if (!lua_isnoneornil(L, 3)) {
     TableReader r(L, 3, "topic options", {"partitions", "replication_factor", "replicas", "min.insync.replicas",
                                           "unclean.leader.election.enable", "flush.messages", "flush.ms"});
-    spec.partitions = static_cast<int32_t>(r.integer("partitions").value_or(c.broker_config.integer("num.partitions")));
-    spec.replication_factor =
-        static_cast<int32_t>(r.integer("replication_factor").value_or(c.broker_config.integer("default.replication.factor")));
     if (r.has("replicas")) {
-      const int idx = r.push("replicas");
-      if (lua_type(L, idx) != LUA_TTABLE) fail("topic.replicas: a list, per partition, of broker lists: { {1,2,3}, {2,3,1} }");
-      for (lua_Integer p = 1; p <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++p) {
-        lua_rawgeti(L, idx, p);
-        std::vector<kafka::BrokerId> replicas;
-        if (lua_type(L, -1) != LUA_TTABLE) fail(fmt::format("topic.replicas[{}]: expected a list of broker ids", p));
-        for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, -1)); ++i) {
-          lua_rawgeti(L, -1, i);
-          const auto b = static_cast<kafka::BrokerId>(lua_tointeger(L, -1));
-          if (c.layout.node_of(b) == kNoNode) fail(fmt::format("topic.replicas[{}]: there is no broker {}", p, b));
-          replicas.push_back(b);
-          lua_pop(L, 1);
-        }
-        spec.assignment.push_back(replicas);
-        lua_pop(L, 1);
-      }
+      spec.assignment = read_assignment(L, r.push("replicas"), c);
       lua_pop(L, 1);
-      if (static_cast<int32_t>(spec.assignment.size()) != spec.partitions) {
-        fail(fmt::format("topic.replicas: {} lists for {} partitions", spec.assignment.size(), spec.partitions));
+      // The assignment says how many partitions and replicas; options that disagree are an error.
+      if (auto n = r.integer("partitions"); n && *n != static_cast<int64_t>(spec.assignment.size())) {
+        fail(fmt::format("topic.replicas: {} lists for {} partitions", spec.assignment.size(), *n));
       }
-      spec.replication_factor = static_cast<int32_t>(spec.assignment.front().size());
+      if (auto n = r.integer("replication_factor"); n && *n != static_cast<int64_t>(spec.assignment.front().size())) {
+        fail(fmt::format("topic.replicas: lists of {} brokers for replication_factor {}", spec.assignment.front().size(), *n));
+      }
+      partitions = static_cast<int64_t>(spec.assignment.size());
+      rf = static_cast<int64_t>(spec.assignment.front().size());
+    } else {
+      partitions = r.integer("partitions").value_or(partitions);
+      rf = r.integer("replication_factor").value_or(rf);
     }
     read_config(L, 3, topic_cfg, "topic options", {"partitions", "replication_factor", "replicas"});
-  } else {
-    spec.partitions = static_cast<int32_t>(c.broker_config.integer("num.partitions"));
-    spec.replication_factor = static_cast<int32_t>(c.broker_config.integer("default.replication.factor"));
   }
+  if (partitions < 1) fail(fmt::format("topic.partitions: {}: Number of partitions was set to an invalid non-positive value.", partitions));
+  if (partitions > caps::kPartitionsPerTopic) {
+    fail(fmt::format("topic.partitions: {} is more than kafkasim's cap of {} partitions per topic", partitions, caps::kPartitionsPerTopic));
+  }
+  const auto brokers = static_cast<int64_t>(c.layout.brokers.size());
+  if (rf < 1) fail(fmt::format("topic.replication_factor: {}: Replication factor must be larger than 0.", rf));
+  if (rf > brokers) {
+    fail(fmt::format("topic.replication_factor: {} is more than the {} brokers of the cluster", rf, brokers));
+  }
+  c.reserve_replicas(partitions * rf, "topic");
+  spec.partitions = static_cast<int32_t>(partitions);
+  spec.replication_factor = static_cast<int32_t>(rf);
   if (topic_cfg.is_explicit("min.insync.replicas")) spec.min_insync_replicas = topic_cfg.integer("min.insync.replicas");
   if (topic_cfg.is_explicit("unclean.leader.election.enable")) {
     spec.unclean_leader_election = topic_cfg.boolean("unclean.leader.election.enable") ? 1 : 0;
   }
-  const auto brokers = static_cast<int32_t>(c.layout.brokers.size());
-  if (spec.partitions < 1) fail("topic.partitions: at least 1");
-  if (spec.replication_factor < 1 || spec.replication_factor > brokers) {
-    fail(fmt::format("topic.replication_factor: {} is more than the {} brokers of the cluster", spec.replication_factor, brokers));
-  }
+  if (topic_cfg.is_explicit("flush.messages")) spec.flush_messages = topic_cfg.integer("flush.messages");
+  if (topic_cfg.is_explicit("flush.ms")) spec.flush_ms = topic_cfg.integer("flush.ms");
   // CreateTopics reaches the controller as an admin request.
   const bool sent = c.world().invoke(c.layout.controller, [spec](Node& n, Context& ctx) {
     const std::string error = static_cast<kafka::Controller&>(n).create_topic(ctx, spec);
@@ -466,6 +526,11 @@ int l_brokers(lua_State* L) {
 
 ProducerHandle& producer(lua_State* L) { return check_object<ProducerHandle>(L, 1, "a producer"); }
 
+int64_t value_size(int64_t bytes, const char* what) {
+  if (bytes < 0 || bytes > caps::kValueBytes) fail(fmt::format("{}: between 0 and {} bytes (kafkasim's cap)", what, caps::kValueBytes));
+  return bytes;
+}
+
 int l_send(lua_State* L) {
   ProducerHandle& p = producer(L);
   kafka::SendSpec spec;
@@ -475,9 +540,17 @@ int l_send(lua_State* L) {
   if (!lua_isnoneornil(L, 3)) {
     TableReader r(L, 3, "send record", {"key", "value", "partition", "sync", "value_size", "callback"});
     spec.key = r.string("key");
-    if (auto v = r.string("value")) spec.value = *v;
-    if (auto part = r.integer("partition")) spec.partition = static_cast<int32_t>(*part);
-    if (auto size = r.integer("value_size")) spec.value_bytes = static_cast<uint32_t>(std::max<int64_t>(0, *size));
+    spec.value = r.string("value");
+    if (auto part = r.integer("partition")) {
+      // ProducerRecord's constructor; a partition past the topic's count fails the send later,
+      // after max.block.ms, as in Kafka.
+      if (*part < 0 || *part > INT32_MAX) {
+        fail(fmt::format("send record.partition: Invalid partition: {}. Partition number should always be non-negative "
+                         "(and a 32-bit integer).", *part));
+      }
+      spec.partition = static_cast<int32_t>(*part);
+    }
+    if (auto size = r.integer("value_size")) spec.value_bytes = static_cast<uint32_t>(value_size(*size, "send record.value_size"));
     sync = r.boolean("sync").value_or(false);
     if (r.has("callback")) {
       const int idx = r.push("callback");
@@ -485,7 +558,6 @@ int l_send(lua_State* L) {
       callback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
   }
-  if (spec.value.empty()) spec.value = fmt::format("{}-{}", p.id, p.ledger->next_op);
   kafka::Producer::Callback done;
   if (callback_ref != LUA_NOREF) {
     // The application's callback, in Lua: called with the record's outcome.
@@ -520,18 +592,30 @@ int l_load(lua_State* L) {
   if (!topic) fail("load: topic is required");
   spec.topic = *topic;
   spec.rate = r.number("rate").value_or(100);
-  if (spec.rate <= 0) fail("load.rate: records per simulated second, above 0");
+  if (!(spec.rate > 0) || spec.rate > caps::kLoadRate) {
+    fail(fmt::format("load.rate: records per simulated second, above 0 and at most kafkasim's cap of {:.0f}", caps::kLoadRate));
+  }
   spec.count = r.integer("count").value_or(-1);
-  spec.value_size = static_cast<uint32_t>(std::max<int64_t>(0, r.integer("value_size").value_or(100)));
+  if (spec.count < -1) fail("load.count: a number of records (or leave it out to send until the scenario ends)");
+  spec.value_size = static_cast<uint32_t>(value_size(r.integer("value_size").value_or(100), "load.value_size"));
   spec.sync = r.boolean("sync").value_or(false);
-  spec.threads = static_cast<int32_t>(r.integer("threads").value_or(1));
-  if (spec.threads < 1) fail("load.threads: at least 1");
+  const int64_t threads = r.integer("threads").value_or(1);
+  if (threads < 1 || threads > caps::kLoadThreads) fail(fmt::format("load.threads: between 1 and {}", caps::kLoadThreads));
+  spec.threads = static_cast<int32_t>(threads);
+  if (++p.loads > caps::kLoadsPerProducer) {
+    fail(fmt::format("load: at most {} loads per producer (kafkasim's cap)", caps::kLoadsPerProducer));
+  }
   if (r.has("keys")) {
     const int idx = r.push("keys");
     if (lua_type(L, idx) == LUA_TNUMBER) {
-      const lua_Integer n = lua_tointeger(L, idx);
-      if (n < 1) fail("load.keys: a number of distinct keys (at least 1) or a list of keys");
-      for (lua_Integer i = 0; i < n; ++i) spec.keys.push_back(fmt::format("k{}", i));
+      const auto whole = to_whole(L, idx);
+      if (!whole) fail(fmt::format("load.keys: a whole number of distinct keys, got {}", describe(L, idx)));
+      const int64_t n = *whole;
+      if (n < 1 || n > caps::kLoadKeys) {
+        fail(fmt::format("load.keys: a number of distinct keys between 1 and kafkasim's cap of {}, or a list of keys",
+                         caps::kLoadKeys));
+      }
+      for (int64_t i = 0; i < n; ++i) spec.keys.push_back(fmt::format("k{}", i));
     } else if (lua_type(L, idx) == LUA_TTABLE) {
       for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
         lua_rawgeti(L, idx, i);

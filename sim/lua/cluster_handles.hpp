@@ -12,6 +12,7 @@
 #include "broker_model/client/consumer.hpp"
 #include "broker_model/client/producer.hpp"
 #include "broker_model/controller/controller.hpp"
+#include "sim/lua/caps.hpp"
 #include "sim/lua/faults.hpp"
 
 namespace sim::lua {
@@ -21,6 +22,8 @@ namespace sim::lua {
 // Lua's hash order.
 void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string& what,
                  const std::vector<std::string>& extra);
+// A partition number argument (0 .. 2^31-1), or a ScenarioError naming `what`.
+int32_t partition_arg(lua_State* L, int idx, const char* what);
 
 class Cluster;
 class GroupHandle;
@@ -52,6 +55,7 @@ class ProducerHandle final : public LuaObject {
   NodeId node = kNoNode;
   std::string id;
   std::unique_ptr<kafka::ProducerLedger> ledger = std::make_unique<kafka::ProducerLedger>();
+  int64_t loads = 0;  // p:load calls so far
 };
 
 class Cluster final : public FaultTarget {
@@ -91,6 +95,15 @@ class Cluster final : public FaultTarget {
     fail(fmt::format("{}: expected a broker id, a node name or a client handle, got {}", what, describe(L, idx)));
   }
 
+  // Counts partitions times replicas against the cap of one cluster.
+  void reserve_replicas(int64_t n, const char* what) {
+    if (n > caps::kReplicasPerCluster - replicas) {
+      fail(fmt::format("{}: this would take the cluster past kafkasim's cap of {} partition replicas (partitions times "
+                       "replication factor, over every topic)", what, caps::kReplicasPerCluster));
+    }
+    replicas += n;
+  }
+
   std::string broker_list() const {
     std::string s;
     for (const auto& [b, n] : layout.brokers) s += (s.empty() ? "" : ", ") + std::to_string(b);
@@ -118,6 +131,7 @@ class Cluster final : public FaultTarget {
   std::vector<ProducerHandle*> producers;
   std::vector<NodeId> clients;  // producer and consumer nodes
   bool offsets_topic_requested = false;
+  int64_t replicas = 0;  // partition replicas of every topic so far
 };
 
 

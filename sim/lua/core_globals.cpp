@@ -203,8 +203,14 @@ int l_expect(lua_State* L) {
     lua_pop(L, 1);
     e.name = "expect no_anomalies";
   }
-  if (auto n = r.integer("lost_acked_writes")) e.max_lost = *n;
-  if (auto n = r.integer("max_duplicates")) e.max_duplicates = *n;
+  if (auto n = r.integer("lost_acked_writes")) {
+    if (*n < 0) fail(fmt::format("expect.lost_acked_writes: how many may be lost, at least 0, got {}", *n));
+    e.max_lost = *n;
+  }
+  if (auto n = r.integer("max_duplicates")) {
+    if (*n < 0) fail(fmt::format("expect.max_duplicates: how many duplicates are allowed, at least 0, got {}", *n));
+    e.max_duplicates = *n;
+  }
   rt.expect(std::move(e));
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/lua/caps.hpp"
 #include "sim/lua/cluster.hpp"
 #include "sim/lua/cluster_handles.hpp"
 #include "sim/lua/runtime.hpp"
@@ -25,9 +26,16 @@ void ensure_offsets_topic(Cluster& c) {
   // Kafka creates __consumer_offsets on the first FindCoordinator; here, with the first group.
   kafka::TopicSpec spec;
   spec.name = "__consumer_offsets";
-  spec.partitions = static_cast<int32_t>(c.broker_config.integer("offsets.topic.num.partitions"));
-  spec.replication_factor = static_cast<int32_t>(std::min<int64_t>(c.broker_config.integer("offsets.topic.replication.factor"),
-                                                                   static_cast<int64_t>(c.layout.brokers.size())));
+  const int64_t partitions = c.broker_config.integer("offsets.topic.num.partitions");
+  const int64_t rf = std::min<int64_t>(c.broker_config.integer("offsets.topic.replication.factor"),
+                                       static_cast<int64_t>(c.layout.brokers.size()));
+  if (partitions > caps::kPartitionsPerTopic) {
+    fail(fmt::format("group: offsets.topic.num.partitions = {} is more than kafkasim's cap of {} partitions per topic",
+                     partitions, caps::kPartitionsPerTopic));
+  }
+  c.reserve_replicas(partitions * rf, "group (creating __consumer_offsets)");
+  spec.partitions = static_cast<int32_t>(partitions);
+  spec.replication_factor = static_cast<int32_t>(rf);
   c.world().invoke(c.layout.controller, [spec](Node& n, Context& ctx) { static_cast<kafka::Controller&>(n).create_topic(ctx, spec); });
 }
 
@@ -64,11 +72,18 @@ int l_group(lua_State* L) {
   std::optional<std::string> commit;
   const std::vector<std::string> own = {"members", "topics", "commit", "processing_time", "ack_count", "ack_time", "static"};
   if (!lua_isnoneornil(L, 3)) {
+    if (lua_type(L, 3) != LUA_TTABLE) {
+      fail(fmt::format("group(group_id, options): options is a table such as {{ members = 2, topics = {{ \"orders\" }} }}, got {}",
+                       describe(L, 3)));
+    }
     // The group's own keys first, then Kafka's consumer configs.
     lua_getfield(L, 3, "members");
     if (!lua_isnil(L, -1)) {
-      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0) fail("group.members: a number of members");
+      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0) fail(fmt::format("group.members: a number of members, got {}", describe(L, -1)));
       members = lua_tointeger(L, -1);
+      if (members > caps::kMembersPerGroup) {
+        fail(fmt::format("group.members: {} is more than kafkasim's cap of {} members per group", members, caps::kMembersPerGroup));
+      }
     }
     lua_pop(L, 1);
     lua_getfield(L, 3, "topics");
@@ -110,7 +125,11 @@ int l_group(lua_State* L) {
                                              "TIME", "COUNT", "COUNT_TIME", "MANUAL", "MANUAL_IMMEDIATE"};
   if (!commit) commit = g->config.boolean("enable.auto.commit") ? "auto" : "after-process";
   auto policy = kafka::parse_commit_policy(*commit);
-  if (!policy) fail(fmt::format("group.commit: unknown policy \"{}\"{}", *commit, suggestion(*commit, policies)));
+  if (!policy) {
+    std::string list;
+    for (const auto& name : policies) list += (list.empty() ? "" : ", ") + name;
+    fail(fmt::format("group.commit: unknown policy \"{}\"{}; the policies are {}", *commit, suggestion(*commit, policies), list));
+  }
   g->app.policy = *policy;
   if (*policy == kafka::CommitPolicy::kafka_auto) {
     if (g->config.is_explicit("enable.auto.commit") && !g->config.boolean("enable.auto.commit")) {
@@ -214,7 +233,7 @@ int l_member_crash_at(lua_State* L) {
 
 int l_member_seek(lua_State* L) {
   MemberHandle& m = member(L);
-  const kafka::TopicPartitionId tp{luaL_checkstring(L, 2), static_cast<int32_t>(luaL_checkinteger(L, 3))};
+  const kafka::TopicPartitionId tp{luaL_checkstring(L, 2), partition_arg(L, 3, "seek(topic, partition, offset)")};
   const int64_t offset = luaL_checkinteger(L, 4);
   if (offset < 0) fail("seek(topic, partition, offset): offset must not be negative");
   World& w = m.group->cluster->world();
@@ -246,7 +265,7 @@ int l_member_state(lua_State* L) {
 int l_scale(lua_State* L) {
   GroupHandle& g = group(L);
   const lua_Integer n = luaL_checkinteger(L, 2);
-  if (n < 0 || n > 1000) fail("scale(n): between 0 and 1000 members");
+  if (n < 0 || n > caps::kMembersPerGroup) fail(fmt::format("scale(n): between 0 and {} members", caps::kMembersPerGroup));
   World& w = g.cluster->world();
   size_t active = 0;
   for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
@@ -296,7 +315,7 @@ int l_assignment(lua_State* L) {
 int l_committed(lua_State* L) {
   GroupHandle& g = group(L);
   const std::string topic = luaL_checkstring(L, 2);
-  const auto p = static_cast<int32_t>(luaL_checkinteger(L, 3));
+  const int32_t p = partition_arg(L, 3, "committed(topic, partition)");
   const kafka::Group* state = coordinator_state(g);
   if (!state) {
     lua_pushnil(L);

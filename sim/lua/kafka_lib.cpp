@@ -4,6 +4,7 @@
 #include "broker_model/client/partitioner.hpp"
 #include "broker_model/config/config.hpp"
 #include "broker_model/group/assignors.hpp"
+#include "sim/lua/caps.hpp"
 #include "sim/lua/cluster.hpp"
 #include "sim/lua/lua_util.hpp"
 #include "sim/lua/runtime.hpp"
@@ -51,14 +52,23 @@ int l_assign(lua_State* L) {
   if (lua_type(L, t) != LUA_TTABLE) fail("kafka.assign spec.topics: a table of topic name = partition count");
   lua_pushnil(L);
   while (lua_next(L, t) != 0) {
-    if (lua_type(L, -2) != LUA_TSTRING || !lua_isinteger(L, -1)) fail("kafka.assign spec.topics: topic name = partition count");
-    topics[lua_tostring(L, -2)] = static_cast<int32_t>(lua_tointeger(L, -1));
+    const auto count = to_whole(L, -1);
+    if (lua_type(L, -2) != LUA_TSTRING || !count) fail("kafka.assign spec.topics: topic name = partition count");
+    const int64_t n = *count;
+    if (n < 0 || n > caps::kPartitionsPerTopic) {
+      fail(fmt::format("kafka.assign spec.topics.{}: a partition count between 0 and kafkasim's cap of {}", lua_tostring(L, -2),
+                       caps::kPartitionsPerTopic));
+    }
+    topics[lua_tostring(L, -2)] = static_cast<int32_t>(n);
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
   std::vector<kafka::MemberSubscription> members;
   const int m = r.push("members");
   if (lua_type(L, m) != LUA_TTABLE) fail("kafka.assign spec.members: a list of members");
+  if (static_cast<int64_t>(lua_rawlen(L, m)) > caps::kAssignMembers) {
+    fail(fmt::format("kafka.assign spec.members: at most {} members (kafkasim's cap)", caps::kAssignMembers));
+  }
   for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, m)); ++i) {
     lua_rawgeti(L, m, i);
     const std::string what = fmt::format("kafka.assign spec.members[{}]", i);
@@ -88,8 +98,11 @@ int l_assign(lua_State* L) {
     s.topics = strings("topics");
     for (const std::string& tp : strings("owned")) {
       const size_t dash = tp.rfind('-');
-      if (dash == std::string::npos || dash + 1 == tp.size()) fail(fmt::format("{}.owned: \"{}\" is not \"topic-partition\"", what, tp));
-      s.owned.push_back({tp.substr(0, dash), static_cast<int32_t>(std::stol(tp.substr(dash + 1)))});
+      const std::string digits = dash == std::string::npos ? std::string() : tp.substr(dash + 1);
+      if (dash == 0 || digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
+        fail(fmt::format("{}.owned: \"{}\" is not \"topic-partition\"", what, tp));
+      }
+      s.owned.push_back({tp.substr(0, dash), static_cast<int32_t>(std::stol(digits))});
     }
     members.push_back(std::move(s));
     lua_pop(L, 1);

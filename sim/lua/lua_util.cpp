@@ -1,6 +1,7 @@
 #include "sim/lua/lua_util.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -56,6 +57,14 @@ std::string describe(lua_State* L, int idx) {
 }
 
 void fail(const std::string& message) { throw ScenarioError(message); }
+
+std::optional<int64_t> to_whole(lua_State* L, int idx) {
+  if (lua_type(L, idx) != LUA_TNUMBER) return std::nullopt;
+  if (lua_isinteger(L, idx)) return lua_tointeger(L, idx);
+  const double d = lua_tonumber(L, idx);
+  if (!std::isfinite(d) || std::floor(d) != d || d < -9223372036854775808.0 || d >= 9223372036854775808.0) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
 
 Duration to_duration(lua_State* L, int idx, std::string_view what) {
   if (lua_type(L, idx) == LUA_TNUMBER) {
@@ -163,8 +172,13 @@ std::optional<std::string> TableReader::string(const char* key) {
 std::optional<double> TableReader::number(const char* key) {
   const int t = lua_getfield(L_, idx_, key);
   std::optional<double> out;
-  if (t == LUA_TNUMBER) out = lua_tonumber(L_, -1);
-  else if (t != LUA_TNIL) {
+  if (t == LUA_TNUMBER) {
+    out = lua_tonumber(L_, -1);
+    if (!std::isfinite(*out)) {
+      lua_pop(L_, 1);
+      fail(fmt::format("{}: expected a finite number, got {}", name(key), std::isnan(*out) ? "NaN" : "infinity"));
+    }
+  } else if (t != LUA_TNIL) {
     std::string got = describe(L_, -1);
     lua_pop(L_, 1);
     fail(fmt::format("{}: expected a number, got {}", name(key), got));
@@ -176,11 +190,11 @@ std::optional<double> TableReader::number(const char* key) {
 std::optional<int64_t> TableReader::integer(const char* key) {
   const int t = lua_getfield(L_, idx_, key);
   std::optional<int64_t> out;
-  if (t == LUA_TNUMBER && lua_isinteger(L_, -1)) out = lua_tointeger(L_, -1);
-  else if (t == LUA_TNUMBER) {
-    const double v = lua_tonumber(L_, -1);
+  if (t == LUA_TNUMBER && (out = to_whole(L_, -1))) {
+  } else if (t == LUA_TNUMBER) {
+    const std::string got = describe(L_, -1);
     lua_pop(L_, 1);
-    fail(fmt::format("{}: expected a whole number, got {}", name(key), v));
+    fail(fmt::format("{}: expected a whole number, got {}", name(key), got));
   } else if (t != LUA_TNIL) {
     std::string got = describe(L_, -1);
     lua_pop(L_, 1);

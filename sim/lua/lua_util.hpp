@@ -22,6 +22,10 @@ std::optional<std::string> did_you_mean(std::string_view word, const std::vector
 // " (did you mean 'x'?)" or "".
 std::string suggestion(std::string_view word, const std::vector<std::string>& candidates);
 
+// The whole number at idx: a Lua integer, or a float with an integral value that fits in 64
+// bits (scenarios write 1e6); nothing for anything else.
+std::optional<int64_t> to_whole(lua_State* L, int idx);
+
 // Describes the Lua value at idx for error messages: "a string", "a table", "nil"...
 std::string describe(lua_State* L, int idx);
 

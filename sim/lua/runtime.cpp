@@ -51,6 +51,7 @@ void Runtime::declare(ScenarioInfo info) {
   if (options_.seed) info_.seed = *options_.seed;
   world_ = std::make_unique<World>(info_.seed);
   world_->set_paranoid(options_.paranoid);
+  world_->set_stall_limit(options_.stall_events);
   for (TraceSink* s : options_.sinks) world_->trace().add_sink(s);
   sandbox_.set_random(world_->stream("lua:math.random"));
   world_->emit("scenario", {{"name", Value(info_.name)},
@@ -157,6 +158,12 @@ RunResult Runtime::run() {
   } catch (const InvariantViolation& e) {
     result.exit_code = kExitInternal;
     result.error = e.what();
+  } catch (const SimulationStalled& e) {
+    result.exit_code = kExitInvalid;
+    result.error = e.what();
+  } catch (const std::bad_alloc&) {
+    result.exit_code = kExitInvalid;
+    result.error = out_of_memory_message();
   } catch (const std::exception& e) {
     result.exit_code = kExitInternal;
     result.error = std::string("internal error: ") + e.what();
@@ -340,10 +347,20 @@ void Runtime::check(std::string name, bool held, std::string detail, std::string
   checks_.push_back(Check{std::move(name), held, std::move(detail), world().now(), std::move(explanation)});
 }
 
+std::string out_of_memory_message() {
+  return "out of memory: the scenario asked the simulator for more memory than this machine has (docs/lua-reference.md "
+         "lists the caps on what one run may ask for)";
+}
+
 RunResult run_scenario(const RunOptions& options) {
   try {
     Runtime rt(options);
     return rt.run();
+  } catch (const std::bad_alloc&) {
+    RunResult r;
+    r.exit_code = kExitInvalid;
+    r.error = out_of_memory_message();
+    return r;
   } catch (const std::exception& e) {
     RunResult r;
     r.exit_code = kExitInternal;

@@ -42,6 +42,7 @@ struct RunOptions {
   std::vector<std::pair<std::string, std::string>> sets;    // --set name=value
   std::optional<Duration> until;                            // stop simulated time here
   bool paranoid = false;
+  uint64_t stall_events = World::kStallEvents;              // events at one instant before the run is stalled
   std::ostream* log = nullptr;                              // note()/log() lines; null = quiet
   std::vector<TraceSink*> sinks;                            // extra trace sinks
   SandboxLimits limits;
@@ -72,6 +73,8 @@ struct RunResult {
 };
 
 RunResult run_scenario(const RunOptions& options);
+// What a run that ran out of the machine's memory says (exit code 2).
+std::string out_of_memory_message();
 
 // The state behind the Lua globals during one run. Bindings reach it with Runtime::of(L).
 class Runtime {

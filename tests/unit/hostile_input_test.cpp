@@ -3,6 +3,7 @@
 // without its line, a lost file, a run that two processes run differently.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -170,4 +171,157 @@ TEST(Hostile9Determinism, WeakTablesAreRefused) {
   expect_refused("weak", "setmetatable({}, {__mode = \"k\"})", "weak tables (__mode) are not available");
   expect_refused("weak_later", "local mt = {}\nsetmetatable({}, mt)\nmt.__mode = \"k\"", "weak tables", 4);
   expect_refused("weak_rawset", "local mt = {}\nsetmetatable({}, mt)\nrawset(mt, \"__mode\", \"v\")", "weak tables", 4);
+}
+
+// ---- 3. Option values that hung the run or exhausted memory ----
+
+namespace {
+// A cluster with a producer and a group whose configs are the given Lua fields.
+std::string kafka_with(const std::string& broker, const std::string& producer = "", const std::string& group = "") {
+  return "local c = cluster { brokers = 3, broker = { " + broker + " } }\n"
+         "c:topic(\"t\", { partitions = 2, replication_factor = 3 })\n"
+         "local p = c:producer(\"p\", { " + producer + " })\n"
+         "p:load { topic = \"t\", rate = 200 }\n"
+         "c:group(\"g\", { topics = \"t\", " + group + " })";
+}
+}  // namespace
+
+TEST(Hostile3Values, NumbersKafkaRejectsAreRefused) {
+  for (const std::string value : {"0/0", "1e308", "2^63", "\"2562047.9h\"", "-1/0", "1.5"}) {
+    const Ran r = run_cli("time_value", kafka_with("[\"replica.lag.time.max.ms\"] = " + value), "--quiet", 30);
+    EXPECT_EQ(r.code, 2) << value << "\n" << r.out;
+    EXPECT_NE(r.out.find("time_value.lua:2: cluster.broker: replica.lag.time.max.ms: "), std::string::npos) << r.out;
+  }
+  const Ran big = run_cli("int_value", kafka_with("", "", "[\"heartbeat.interval.ms\"] = math.maxinteger"), "--quiet", 30);
+  EXPECT_EQ(big.code, 2);
+  EXPECT_NE(big.out.find("heartbeat.interval.ms: 9223372036854775807 is out of range: Kafka's type for it is INT"), std::string::npos)
+      << big.out;
+}
+
+TEST(Hostile3Values, ValuesKafkaAcceptsRunToTheEnd) {
+  // Long.MAX_VALUE milliseconds is Kafka's "never"; zero periods run as Kafka's schedulers and
+  // clients run them; none may stop simulated time.
+  for (const auto& [broker, producer, group] : std::vector<std::array<std::string, 3>>{
+           {"[\"replica.lag.time.max.ms\"] = math.maxinteger", "", ""},
+           {"[\"replica.high.watermark.checkpoint.interval.ms\"] = 0", "", ""},
+           {"[\"broker.heartbeat.interval.ms\"] = 0", "", ""},
+           {"", "[\"metadata.max.age.ms\"] = 0", "[\"metadata.max.age.ms\"] = 0, [\"heartbeat.interval.ms\"] = 0"},
+           {"", "[\"delivery.timeout.ms\"] = 0, [\"request.timeout.ms\"] = 0, [\"linger.ms\"] = 0", ""},
+           {"[\"replica.fetch.backoff.ms\"] = 0, [\"replica.fetch.wait.max.ms\"] = 0",
+            "[\"retry.backoff.ms\"] = 0, [\"retry.backoff.max.ms\"] = 0", "[\"retry.backoff.ms\"] = 0, [\"fetch.max.wait.ms\"] = 0"},
+       }) {
+    const Ran r = run_cli("kafka_accepts", kafka_with(broker, producer, group), "--quiet", 60);
+    EXPECT_EQ(r.code, 0) << broker << producer << group << "\n" << r.out;
+    EXPECT_NE(r.out.find("simulated  2s"), std::string::npos) << r.out;
+  }
+}
+
+TEST(Hostile3Values, WhatKafkaDoesNotBoundIsCapped) {
+  const std::string c = "local c = cluster {}\nc:topic(\"t\")\nlocal p = c:producer(\"p\")\n";
+  for (const auto& [body, needle] : std::vector<std::pair<std::string, std::string>>{
+           {c + "p:load { topic = \"t\", rate = 0/0 }", "load.rate: expected a finite number, got NaN"},
+           {c + "p:load { topic = \"t\", rate = 1e308 }", "load.rate: records per simulated second, above 0 and at most"},
+           {c + "p:load { topic = \"t\", rate = math.huge }", "load.rate: expected a finite number, got infinity"},
+           {c + "p:load { topic = \"t\", keys = 1e8 }", "load.keys: a number of distinct keys between 1 and kafkasim's cap of 1000000"},
+           {c + "p:load { topic = \"t\", keys = 1e12 }", "cap of 1000000"},
+           {c + "c:group(\"g\", { topics = \"t\", members = 100000 })", "group.members: 100000 is more than kafkasim's cap of 1000"},
+           {"local c = cluster {}\n\n\nc:topic(\"t\", { partitions = 2147483647 })", "cap of 10000 partitions per topic"},
+           {"local c = cluster { broker = { [\"offsets.topic.num.partitions\"] = 1e9 } }\nc:topic(\"t\")\n\nc:group(\"g\", { topics = \"t\" })",
+            "offsets.topic.num.partitions = 1000000000 is more than kafkasim's cap"},
+           {"\n\n\nkafka.assign(\"range\", { topics = { t = 2^31 }, members = { { id = \"a\", topics = { \"t\" } } } })",
+            "kafka.assign spec.topics.t: a partition count between 0 and kafkasim's cap of 10000"},
+       }) {
+    const Ran r = run_cli("capped", body, "--quiet", 30);
+    EXPECT_EQ(r.code, 2) << body << "\n" << r.out;
+    EXPECT_NE(r.out.find("capped.lua:5: "), std::string::npos) << body << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << body << "\n" << r.out;
+  }
+}
+
+TEST(Hostile3Values, ARunWhoseClockStopsIsEndedWithAReason) {
+  // Whatever makes events repeat at one instant (here a callback that reschedules itself with
+  // no delay) ends the run with exit code 2 and says where, instead of hanging.
+  RunOptions o;
+  o.stall_events = 10'000;
+  const RunResult r = run_text("hostile/stall.lua", std::string(kHeader) +
+                                                        "local t = testbed { nodes = 2 }\n"
+                                                        "local function again() after(0, again) end\n"
+                                                        "at(\"1500ms\", again)\n",
+                               o);
+  EXPECT_EQ(r.exit_code, 2) << r.error;
+  EXPECT_NE(r.error.find("the simulation stopped advancing: more than 10000 events ran at 1.5s without the clock moving"),
+            std::string::npos)
+      << r.error;
+  EXPECT_EQ(sim::parse_duration("2562047.9h"), std::nullopt) << "an overflowing time is no time, not a negative one";
+  EXPECT_EQ(sim::Duration::millis(INT64_MAX), sim::Duration::max());
+}
+
+// ---- 12. Silent acceptance ----
+
+TEST(Hostile12Acceptance, ValuesKafkasValidatorsRejectAreErrors) {
+  const std::string c = "local c = cluster { brokers = 3 }\n";
+  for (const auto& [body, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"local c = cluster { broker = { [\"min.insync.replicas\"] = -2 } }",
+            "min.insync.replicas: invalid value -2: Value must be at least 1"},
+           {"local c = cluster { broker = { [\"inter.broker.protocol.version\"] = \"banana\" } }",
+            "Version banana is not a valid version"},
+           {"local c = cluster {}\nc:topic(\"t\")\nc:group(\"g\", { topics = \"t\", [\"isolation.level\"] = \"dirty\" })",
+            "isolation.level: invalid value \"dirty\": String must be one of: read_committed, read_uncommitted"},
+           {"local c = cluster {}\nc:topic(\"t\", { replicas = { { 1, 1, 1 } } })", "includes the broker 1 more than once"},
+           {"local c = cluster {}\nc:topic(\"t\", { partitions = 0, replicas = {} })", "topic.replicas: give one list of brokers"},
+           {"local c = cluster {}\nc:topic(\"t\")\nlocal p = c:producer(\"p\")\np:send(\"t\", { partition = 4294967297 })",
+            "Invalid partition: 4294967297"},
+           {"expect { lost_acked_writes = -1 }", "expect.lost_acked_writes: how many may be lost, at least 0"},
+           {"local c = cluster { network = { loss = 0/0 } }", "cluster.network.loss: expected a finite number, got NaN"},
+           {"local c = cluster {}\nc:slow_network { bandwidth = 0/0 }", "slow_network.bandwidth: expected a finite number, got NaN"},
+           {"local c = cluster {}\nlocal p = c:producer(\"p\", { [\"linger.ms\"] = 0/0 })", "linger.ms: expected a whole number"},
+           {"local c = cluster { broker = { [\"replica.fetch.wait.max.ms\"] = 40000, [\"replica.lag.time.max.ms\"] = 60000 } }",
+            "replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms"},
+       }) {
+    const Ran r = run_cli("rejected", body, "--quiet", 30);
+    EXPECT_EQ(r.code, 2) << body << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << body << "\n" << r.out;
+    EXPECT_NE(r.out.find("rejected.lua:"), std::string::npos) << r.out;
+  }
+}
+
+TEST(Hostile12Acceptance, KafkaKeysKafkasimDoesNotApplyAreErrorsSayingSo) {
+  for (const auto& [body, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"local c = cluster {}\nc:topic(\"t\")\nc:group(\"g\", { topics = \"t\", [\"group.id\"] = \"other\" })",
+            "group.id: a group's group.id is the first argument of c:group"},
+           {"local c = cluster {}\nlocal p = c:producer(\"p\", { [\"transactional.id\"] = \"tx-1\" })",
+            "transactional.id: transactions are not modelled yet"},
+           {"local c = cluster {}\nlocal p = c:producer(\"p\", { [\"client.id\"] = \"other\" })", "client.id: a producer's client.id is its name"},
+           {"local c = cluster {}\nlocal p = c:producer(\"p\", { [\"partitioner.availability.timeout.ms\"] = 100 })",
+            "does not model partition availability yet"},
+       }) {
+    const Ran r = run_cli("not_applied", body, "--quiet", 30);
+    EXPECT_EQ(r.code, 2) << body << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << body << "\n" << r.out;
+  }
+  // The default value is what the model does, so it is accepted.
+  EXPECT_EQ(run_cli("applied_default", "local c = cluster {}\nlocal p = c:producer(\"p\", { [\"partitioner.availability.timeout.ms\"] = 0 })").code, 0);
+}
+
+TEST(Hostile12Acceptance, TopicFlushOverridesTakeEffect) {
+  // flush.messages = 1 on the topic (not the broker) makes every acknowledged acks=1 write
+  // durable: a crash of the leader loses none of them.
+  const Ran r = run_cli("topic_flush",
+                        "local c = cluster { brokers = 1 }\n"
+                        "c:topic(\"t\", { [\"flush.messages\"] = 1 })\n"
+                        "local p = c:producer(\"p\", { acks = \"1\", [\"enable.idempotence\"] = false })\n"
+                        "p:load { topic = \"t\", rate = 1000 }\n"
+                        "at(\"1s\", function() c:crash(1) end)\n"
+                        "at(\"1200ms\", function() c:restart(1) end)\n"
+                        "expect { lost_acked_writes = 0 }");
+  EXPECT_EQ(r.code, 0) << r.out;
+  const Ran without = run_cli("topic_no_flush",
+                              "local c = cluster { brokers = 1 }\n"
+                              "c:topic(\"t\")\n"
+                              "local p = c:producer(\"p\", { acks = \"1\", [\"enable.idempotence\"] = false })\n"
+                              "p:load { topic = \"t\", rate = 1000 }\n"
+                              "at(\"1s\", function() c:crash(1) end)\n"
+                              "at(\"1200ms\", function() c:restart(1) end)\n"
+                              "expect { lost_acked_writes = 0 }");
+  EXPECT_EQ(without.code, 1) << "the same run without the override loses writes:\n" << without.out;
 }
