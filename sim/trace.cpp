@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/escape.hpp"
+
 namespace sim {
 
 StoredEvent::StoredEvent(const Event& e) : seq(e.seq), time(e.time), node(e.node), kind(e.kind) {
@@ -54,27 +56,6 @@ std::vector<const StoredEvent*> MemorySink::of_kind(std::string_view kind) const
   return out;
 }
 
-namespace {
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-}  // namespace
 
 void format_event_json(const Event& e, std::string& out) {
   out += fmt::format("{{\"seq\":{},\"t\":{},\"node\":", e.seq, e.time.ns);

@@ -251,6 +251,20 @@ void Broker::handle_metadata_request(sim::Context& ctx, sim::NodeId from, const 
   resp->correlation_id = req.correlation_id;
   for (const auto& [b, info] : image_.brokers)
     if (!info.fenced) resp->brokers.push_back(b);
+  for (const std::string& name : req.topics) {
+    if (image_.topics.count(name)) continue;
+    resp->topics.push_back(MetadataResponse::Topic{name, Error::UNKNOWN_TOPIC_OR_PARTITION, {}});
+    if (!req.allow_auto_topic_creation || !config_.boolean("auto.create.topics.enable")) continue;
+    // AutoTopicCreationManager: one CreateTopics per topic at a time, with the broker's
+    // num.partitions and default.replication.factor.
+    if (!auto_creating_.insert(name).second) continue;
+    auto create = std::make_shared<CreateTopicsRequest>();
+    create->topic = name;
+    create->partitions = static_cast<int32_t>(config_.integer("num.partitions"));
+    create->replication_factor = static_cast<int32_t>(config_.integer("default.replication.factor"));
+    ctx.trace("broker.auto_create_request", {{"topic", sim::Value(name)}});
+    ctx.send(layout_.controller, create);
+  }
   for (const auto& [name, topic] : image_.topics) {
     MetadataResponse::Topic t;
     t.name = name;
@@ -340,6 +354,8 @@ void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessageP
       ctx.disk().replace(clean_marker_, {std::make_shared<Marker>(1)});
       ctx.exit();
     }
+  } else if (auto* ct = dynamic_cast<const CreateTopicsResponse*>(m)) {
+    auto_creating_.erase(ct->topic);
   } else if (auto* reg = dynamic_cast<const BrokerRegistrationResponse*>(m)) {
     registering_ = false;
     if (reg->error != Error::NONE) {
@@ -451,6 +467,7 @@ void Broker::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
     // Whatever was in flight to the controller is lost: resend after a pause.
     metadata_in_flight_ = false;
     registering_ = false;
+    auto_creating_.clear();
     for (auto& [key, r] : replicas_) r.pending_isr.reset();
     ctx.set_timer(sim::Duration::millis(config_.integer("replica.fetch.backoff.ms")), kControllerRetry);
     return;

@@ -162,6 +162,7 @@ class Broker final : public sim::Node {
   // Settings read on every produce and fetch, resolved once from config_.
   sim::Duration lag_max_;
   bool flush_check_armed_ = false;
+  std::set<std::string> auto_creating_;  // topics a CreateTopics is in flight for
   int32_t fetch_wait_ms_, fetch_min_bytes_;
 
   int64_t broker_epoch_ = -1;

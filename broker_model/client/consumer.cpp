@@ -120,12 +120,15 @@ void Consumer::request_metadata(sim::Context& ctx) {
   metadata_in_flight_ = true;
   auto req = std::make_shared<MetadataRequest>();
   req->correlation_id = ++next_correlation_;
+  req->topics = app_.topics;
+  req->allow_auto_topic_creation = config_.boolean("allow.auto.create.topics");  // ConsumerMetadata
   ctx.send(layout_.node_of(brokers[next_bootstrap_++ % brokers.size()]), req);
 }
 
 void Consumer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) {
   metadata_in_flight_ = false;
   for (const auto& t : resp.topics) {
+    if (t.error != Error::NONE) continue;  // not there (yet)
     auto& parts = topics_[t.name];
     const auto old = parts;
     parts.assign(t.partitions.size(), {kNoLeader, -1});

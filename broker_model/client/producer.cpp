@@ -64,6 +64,10 @@ void Producer::request_metadata(sim::Context& ctx) {
   metadata_in_flight_ = true;
   auto req = std::make_shared<MetadataRequest>();
   req->correlation_id = metadata_correlation_ = ++next_correlation_;
+  // ProducerMetadata always allows auto-creation of the topics a send waits for.
+  req->allow_auto_topic_creation = true;
+  for (const auto& [topic, rec] : blocked_)
+    if (std::find(req->topics.begin(), req->topics.end(), topic) == req->topics.end()) req->topics.push_back(topic);
   ctx.send(metadata_node_, req);
   metadata_timer_ = ctx.set_timer(settings_.request_timeout, kMetadataTimeout);
 }
@@ -73,6 +77,7 @@ void Producer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) 
   metadata_in_flight_ = false;
   ctx.cancel_timer(metadata_timer_);
   for (const auto& t : resp.topics) {
+    if (t.error != Error::NONE) continue;  // not there (yet)
     TopicMeta m;
     m.leaders.assign(t.partitions.size(), kNoLeader);
     m.leader_epochs.assign(t.partitions.size(), -1);
@@ -99,7 +104,16 @@ void Producer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) 
     ctx.send(metadata_node_, req);
   }
   drain_blocked(ctx);
+  // KafkaProducer.waitOnMetadata asks again, after retry.backoff.ms, until the topic (and the
+  // partition asked for) is there or max.block.ms has passed.
+  if (!blocked_.empty()) ctx.set_timer(loop_interval(settings_.retry_backoff_ms), kMetadataRetry);
   run_sender(ctx);
+}
+
+bool Producer::known_partition(const std::string& topic, std::optional<int32_t> partition) const {
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) return false;
+  return !partition || static_cast<size_t>(*partition) < it->second.leaders.size();
 }
 
 BrokerId Producer::leader_of(const Tp& tp) const {
@@ -136,7 +150,7 @@ uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
                           {"has_key", sim::Value(r.has_key)},
                           {"value", sim::Value(r.value)}});
   PendingRecord rec{op, spec.topic, std::move(r), std::move(done), ctx.now()};
-  if (!metadata_ready_ || !topics_.count(spec.topic)) {
+  if (!metadata_ready_ || !known_partition(spec.topic, spec.partition)) {
     // KafkaProducer.send blocks (max.block.ms) until the topic's metadata is known.
     blocked_.emplace_back(spec.topic, std::move(rec));
     blocked_partition_.push_back(spec.partition);
@@ -179,7 +193,7 @@ void Producer::drain_blocked(sim::Context& ctx) {
   blocked_partition_.clear();
   for (size_t i = 0; i < blocked.size(); ++i) {
     auto& [topic, rec] = blocked[i];
-    if (!topics_.count(topic)) {
+    if (!known_partition(topic, partitions[i])) {
       if (ctx.now() - rec.enqueued >= settings_.max_block) {
         finish_op(ctx, rec, {rec.op, Outcome::fail, Error::UNKNOWN_TOPIC_OR_PARTITION, -1, -1});
       } else {

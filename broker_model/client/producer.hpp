@@ -145,6 +145,8 @@ class Producer final : public sim::Node {
 
   // metadata
   void request_metadata(sim::Context& ctx);
+  // Whether metadata knows the topic (and the partition, when one is asked for).
+  bool known_partition(const std::string& topic, std::optional<int32_t> partition) const;
   void handle_metadata(sim::Context& ctx, const MetadataResponse& resp);
   BrokerId leader_of(const Tp& tp) const;
   std::vector<int32_t> available_partitions(const std::string& topic) const;

@@ -456,6 +456,26 @@ bool Controller::can_create(const TopicSpec& spec, bool waited) const {
   return true;
 }
 
+void Controller::handle_create_topics(sim::Context& ctx, sim::NodeId from, const CreateTopicsRequest& req) {
+  TopicSpec spec;
+  spec.name = req.topic;
+  spec.partitions = req.partitions;
+  spec.replication_factor = req.replication_factor;
+  auto resp = std::make_shared<CreateTopicsResponse>();
+  resp->topic = req.topic;
+  resp->error = create_topic(ctx, spec);
+  if (resp->error.empty()) {
+    ctx.trace("controller.auto_create_topic", {{"topic", sim::Value(spec.name)},
+                                               {"partitions", sim::Value(spec.partitions)},
+                                               {"replication_factor", sim::Value(spec.replication_factor)}});
+  } else {
+    // Kafka's broker only logs a failed creation (often a race with the topic's own creation);
+    // the client sees the topic appear, or never.
+    ctx.trace("admin.error", {{"request", sim::Value("CreateTopics")}, {"error", sim::Value(resp->error)}});
+  }
+  ctx.send(from, resp);
+}
+
 std::string Controller::create_topic(sim::Context& ctx, const TopicSpec& spec) {
   if (topics_.count(spec.name)) return fmt::format("topic '{}' already exists", spec.name);
   for (const auto& t : pending_topics_)
@@ -524,6 +544,7 @@ void Controller::on_message(sim::Context& ctx, sim::NodeId from, const sim::Mess
   else if (auto* h = dynamic_cast<const BrokerHeartbeatRequest*>(m)) handle_heartbeat(ctx, from, *h);
   else if (auto* a = dynamic_cast<const AlterPartitionRequest*>(m)) handle_alter_partition(ctx, from, *a);
   else if (auto* g = dynamic_cast<const BrokerRegistrationRequest*>(m)) handle_registration(ctx, from, *g);
+  else if (auto* c = dynamic_cast<const CreateTopicsRequest*>(m)) handle_create_topics(ctx, from, *c);
 }
 
 void Controller::on_timer(sim::Context& ctx, uint64_t tag) {

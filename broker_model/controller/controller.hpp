@@ -81,6 +81,7 @@ class Controller final : public sim::Node {
   void answer_fetches(sim::Context& ctx);
 
   void handle_registration(sim::Context& ctx, sim::NodeId from, const BrokerRegistrationRequest& req);
+  void handle_create_topics(sim::Context& ctx, sim::NodeId from, const CreateTopicsRequest& req);
   void handle_heartbeat(sim::Context& ctx, sim::NodeId from, const BrokerHeartbeatRequest& req);
   void handle_alter_partition(sim::Context& ctx, sim::NodeId from, const AlterPartitionRequest& req);
   void handle_metadata_fetch(sim::Context& ctx, sim::NodeId from, const MetadataFetchRequest& req);

@@ -33,6 +33,12 @@ struct PartitionState {
 
 struct MetadataRequest final : sim::Message {
   int32_t correlation_id = 0;
+  // The topics the client waits for. A broker answers with every topic it knows, and for each
+  // of these it does not know creates it when the client allows it and its
+  // auto.create.topics.enable does (KafkaApis.getTopicMetadata), answering
+  // UNKNOWN_TOPIC_OR_PARTITION until the topic exists.
+  std::vector<std::string> topics;
+  bool allow_auto_topic_creation = false;
   std::string_view name() const override { return "MetadataRequest"; }
 };
 
@@ -48,6 +54,7 @@ struct MetadataResponse final : sim::Message {
   };
   struct Topic {
     std::string name;
+    Error error = Error::NONE;  // UNKNOWN_TOPIC_OR_PARTITION: not there (yet)
     std::vector<Partition> partitions;
   };
   std::vector<BrokerId> brokers;  // live (unfenced) brokers
@@ -193,6 +200,21 @@ struct InitProducerIdResponse final : sim::Message {
 };
 
 // ---- broker <-> controller (KRaft) ----
+
+// A broker asks the controller to create a topic a client named (AutoTopicCreationManager
+// forwards CreateTopics to the active controller).
+struct CreateTopicsRequest final : sim::Message {
+  std::string topic;
+  int32_t partitions = 1;
+  int32_t replication_factor = 1;
+  std::string_view name() const override { return "CreateTopicsRequest"; }
+};
+
+struct CreateTopicsResponse final : sim::Message {
+  std::string topic;
+  std::string error;  // empty: created (or being created)
+  std::string_view name() const override { return "CreateTopicsResponse"; }
+};
 
 struct BrokerRegistrationRequest final : sim::Message {
   BrokerId broker_id = 0;

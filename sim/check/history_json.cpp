@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -46,7 +47,7 @@ void write_history_jsonl(const History& h, std::ostream& out) {
       j["rebalance-log"] = log;
     }
     j["time"] = op.time_ns;
-    out << j.dump() << '\n';
+    out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   }
 }
 
@@ -55,7 +56,7 @@ namespace {
 std::string as_text(const nlohmann::json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_number_integer()) return std::to_string(j.get<int64_t>());
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 struct ParseError : std::runtime_error {
@@ -80,6 +81,9 @@ Op parse_op(const nlohmann::json& j, int64_t position) {
   op.type = op_type(j["type"].get<std::string>());
   if (!j.contains("f") || !j["f"].is_string()) throw ParseError("missing \"f\"");
   op.f = j["f"].get<std::string>();
+  if (op.f != "send" && op.f != "poll" && op.f != "txn" && op.f != "assign" && op.f != "subscribe") {
+    throw ParseError("\"f\": \"" + op.f + "\" is not send, poll, txn, assign or subscribe");
+  }
   if (j.contains("time") && j["time"].is_number_integer()) op.time_ns = j["time"].get<int64_t>();
   if (j.contains("rebalance-log")) {
     const auto& log = j["rebalance-log"];
@@ -133,13 +137,30 @@ Op parse_op(const nlohmann::json& j, int64_t position) {
 
 }  // namespace
 
+namespace {
+
+// How deep a history's JSON may nest. An operation needs five levels (a poll's reads); the
+// bound keeps every part of the reader, the parser's DOM and what walks it later, off deep
+// recursion whatever the input.
+constexpr int kMaxDepth = 32;
+
+nlohmann::json parse_bounded(std::string_view text) {
+  return nlohmann::json::parse(text, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxDepth) throw ParseError("nested more than " + std::to_string(kMaxDepth) + " levels deep");
+    return true;
+  });
+}
+
+}  // namespace
+
 std::optional<History> parse_history(std::string_view text, std::string& error) {
   std::vector<std::pair<int64_t, nlohmann::json>> items;  // (line, operation)
   size_t start = 0;
   while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
   try {
     if (start < text.size() && text[start] == '[') {
-      const auto all = nlohmann::json::parse(text);
+      const auto all = parse_bounded(text);
+      if (!all.is_array()) throw ParseError("a history is a JSON array of operations or JSON lines, one operation each");
       int64_t i = 0;
       for (const auto& j : all) items.emplace_back(++i, j);
     } else {
@@ -152,9 +173,12 @@ std::optional<History> parse_history(std::string_view text, std::string& error) 
         const std::string_view line = text.substr(pos, end - pos);
         if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
           try {
-            items.emplace_back(line_no, nlohmann::json::parse(line));
+            items.emplace_back(line_no, parse_bounded(line));
           } catch (const nlohmann::json::exception& e) {
             error = "line " + std::to_string(line_no) + ": not JSON (" + e.what() + ")";
+            return std::nullopt;
+          } catch (const ParseError& e) {
+            error = "line " + std::to_string(line_no) + ": " + e.what();
             return std::nullopt;
           }
         }
@@ -164,24 +188,60 @@ std::optional<History> parse_history(std::string_view text, std::string& error) 
   } catch (const nlohmann::json::exception& e) {
     error = std::string("not a JSON array of operations (") + e.what() + ")";
     return std::nullopt;
+  } catch (const ParseError& e) {
+    error = e.what();
+    return std::nullopt;
   }
   History h;
-  std::map<std::string, int64_t> open;  // process -> id of its outstanding invocation
+  // Invocations not completed yet: by process (Jepsen's pairing), and by id (kafkasim's own
+  // histories, whose processes may have several operations in flight), each with its f.
+  struct Open {
+    int64_t id;
+    std::string f;
+    int64_t line;
+  };
+  std::map<std::string, Open> open_by_process;
+  std::map<int64_t, Open> open_by_id;
+  std::set<int64_t> used_ids;
   int64_t next_id = 0;
+  auto completes = [](const Op& op, const Open& inv) {
+    if (op.f != inv.f) {
+      throw ParseError("a " + op.f + " completes the " + inv.f + " invoked at operation " + std::to_string(inv.line));
+    }
+  };
   for (const auto& [line, j] : items) {
     try {
       Op op = parse_op(j, static_cast<int64_t>(h.ops.size()));
-      if (j.contains("op") && j["op"].is_number_integer()) {
+      if (j.contains("op") && !j["op"].is_number_integer()) throw ParseError("\"op\" is the id of the invocation, an integer");
+      if (j.contains("op")) {
         op.id = j["op"].get<int64_t>();  // kafkasim's own histories say which invocation completes
+        if (op.type == OpType::invoke) {
+          if (!used_ids.insert(op.id).second) throw ParseError("op " + std::to_string(op.id) + " is invoked twice");
+          open_by_id[op.id] = Open{op.id, op.f, line};
+        } else {
+          auto it = open_by_id.find(op.id);
+          if (it == open_by_id.end()) {
+            throw ParseError("a completion of op " + std::to_string(op.id) + ", which has no invocation before it");
+          }
+          completes(op, it->second);
+          open_by_id.erase(it);
+        }
         next_id = std::max(next_id, op.id + 1);
       } else if (op.type == OpType::invoke) {
+        if (auto it = open_by_process.find(op.process); it != open_by_process.end()) {
+          throw ParseError("process " + op.process + " invokes again before its operation " + std::to_string(it->second.line) +
+                           " completed (a process does one operation at a time)");
+        }
+        while (used_ids.count(next_id)) ++next_id;
         op.id = next_id++;
-        open[op.process] = op.id;
+        used_ids.insert(op.id);
+        open_by_process[op.process] = Open{op.id, op.f, line};
       } else {
-        auto it = open.find(op.process);
-        if (it == open.end()) throw ParseError("a completion with no invocation by process " + op.process);
-        op.id = it->second;
-        open.erase(it);
+        auto it = open_by_process.find(op.process);
+        if (it == open_by_process.end()) throw ParseError("a completion with no invocation by process " + op.process);
+        completes(op, it->second);
+        op.id = it->second.id;
+        open_by_process.erase(it);
       }
       op.index = static_cast<int64_t>(h.ops.size());
       h.ops.push_back(std::move(op));
@@ -209,6 +269,8 @@ nlohmann::ordered_json result_json(const CheckResult& r) {
   return out;
 }
 
-void write_result_json(const CheckResult& r, std::ostream& out) { out << result_json(r).dump(2) << '\n'; }
+void write_result_json(const CheckResult& r, std::ostream& out) {
+  out << result_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
 
 }  // namespace check

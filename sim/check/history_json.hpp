@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/check/history.hpp"
 #include "sim/check/jepsen.hpp"
 
@@ -18,11 +20,14 @@ void write_history_jsonl(const History& h, std::ostream& out);
 
 // Reads a history recorded elsewhere: a JSON array of operations or JSON lines. Keys and values
 // may be strings or numbers (Jepsen's are integers). Invocations and completions are paired by
-// process, as Jepsen's processes are single-threaded. On a malformed input returns nothing and
-// sets `error` to what is wrong and where ("line 12: ...").
+// process, as Jepsen's processes are single-threaded, or by "op" id where the history gives
+// one (kafkasim's own). On a malformed input (JSON nested past 32 levels, an unknown "f", a
+// completion of another f or of nothing) returns nothing and sets `error` to what is wrong and
+// where ("operation 12: ...").
 std::optional<History> parse_history(std::string_view text, std::string& error);
 
 // The check's result as {"valid": bool, "anomalies": {name: [{"key", "detail", "ops"}, ...]}}.
+nlohmann::ordered_json result_json(const CheckResult& r);
 void write_result_json(const CheckResult& r, std::ostream& out);
 
 }  // namespace check

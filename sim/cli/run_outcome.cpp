@@ -1,21 +1,27 @@
 #include "sim/cli/run_outcome.hpp"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 namespace sim::cli {
 
+std::optional<uint64_t> parse_seed(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 std::optional<std::pair<uint64_t, uint64_t>> parse_seed_range(const std::string& text) {
-  auto number = [](const std::string& s) -> std::optional<uint64_t> {
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 18) return std::nullopt;
-    return std::stoull(s);
-  };
   const size_t dots = text.find("..");
   if (dots == std::string::npos) {
-    auto n = number(text);
+    auto n = parse_seed(text);
     if (!n) return std::nullopt;
     return std::make_pair(*n, *n);
   }
-  auto a = number(text.substr(0, dots)), b = number(text.substr(dots + 2));
+  auto a = parse_seed(text.substr(0, dots)), b = parse_seed(text.substr(dots + 2));
   if (!a || !b || *a > *b) return std::nullopt;
   return std::make_pair(*a, *b);
 }

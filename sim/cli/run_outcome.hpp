@@ -11,8 +11,12 @@
 
 namespace sim::cli {
 
-// "3..7" -> {3, 7}; "5" -> {5, 5}; nothing for malformed text.
+// "3..7" -> {3, 7}; "5" -> {5, 5}; nothing for malformed text. Seeds are 0 .. 2^64-1.
 std::optional<std::pair<uint64_t, uint64_t>> parse_seed_range(const std::string& text);
+// One seed, as --seed takes it: digits only, 0 .. 2^64-1.
+std::optional<uint64_t> parse_seed(const std::string& text);
+// How many seeds one test or sweep command runs at most.
+constexpr uint64_t kMaxSeeds = 10'000'000;
 
 // Empty when the run passed; otherwise its error, its first failed check ("name: detail"), or
 // its exit code.

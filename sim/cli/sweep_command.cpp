@@ -1,12 +1,8 @@
 #include "sim/cli/sweep_command.hpp"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -14,22 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "sim/cli/child_runs.hpp"
 #include "sim/cli/run_outcome.hpp"
 #include "sim/lua/runtime.hpp"
 
 namespace sim::cli {
 
 namespace {
-
-// One seed's result as the child reports it over its pipe: a single line of tab-separated
-// fields "exit_code \t kinds \t failure \t replay".
-struct SeedResult {
-  uint64_t seed = 0;
-  int exit_code = 0;
-  std::vector<std::string> kinds;
-  std::string failure;
-  std::string replay;
-};
 
 std::string one_line(std::string s) {
   for (char& c : s)
@@ -47,58 +34,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
     }
   }
   return out;
-}
-
-[[noreturn]] void run_child(const lua::RunOptions& base, uint64_t seed, int out_fd) {
-  lua::RunOptions o = base;
-  o.seed = seed;
-  std::string line;
-  try {
-    const lua::RunResult r = lua::run_scenario(o);
-    std::string kinds;
-    for (const auto& k : anomaly_kinds(r)) kinds += (kinds.empty() ? "" : ",") + k;
-    line = fmt::format("{}\t{}\t{}\t{}\n", r.exit_code, kinds, one_line(first_failure(r)), one_line(r.replay));
-  } catch (const std::exception& e) {
-    line = fmt::format("{}\t\tinternal error: {}\t\n", lua::kExitInternal, one_line(e.what()));
-  }
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    const ssize_t n = ::write(out_fd, p, left);
-    if (n <= 0) break;
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  std::fflush(nullptr);
-  ::_exit(0);  // skip the parent's atexit handlers and destructors
-}
-
-struct Child {
-  pid_t pid;
-  int fd;
-  uint64_t seed;
-  std::string output;
-  bool stopped = false;  // killed by --stop-on-first: neither passed nor failed
-};
-
-SeedResult finish(Child& c) {
-  int status = 0;
-  ::waitpid(c.pid, &status, 0);
-  ::close(c.fd);
-  SeedResult r;
-  r.seed = c.seed;
-  const auto fields = split(c.output.empty() ? std::string() : c.output.substr(0, c.output.find('\n')), '\t');
-  if (fields.size() == 4) {
-    r.exit_code = std::atoi(fields[0].c_str());
-    if (!fields[1].empty()) r.kinds = split(fields[1], ',');
-    r.failure = fields[2];
-    r.replay = fields[3];
-  } else {
-    r.exit_code = lua::kExitInternal;
-    r.failure = WIFSIGNALED(status) ? fmt::format("the run died of signal {}", WTERMSIG(status))
-                                    : "the run ended without a result";
-  }
-  return r;
 }
 
 // A bar on a terminal; otherwise a plain line at each tenth, so CI logs stay short.
@@ -134,16 +69,19 @@ int cmd_sweep(const SweepArgs& args) {
   };
   const auto range = parse_seed_range(args.seeds);
   if (!range) return usage(fmt::format("--seeds {}: write a seed or a range, as in 1..100", args.seeds));
-  if (!std::filesystem::exists(args.scenario)) return usage(fmt::format("{}: no such scenario file", args.scenario));
+  if (range->second - range->first >= kMaxSeeds) {
+    return usage(fmt::format("--seeds {}: at most {} seeds in one sweep (split the range with --shard)", args.seeds, kMaxSeeds));
+  }
+  if (!std::filesystem::is_regular_file(args.scenario)) return usage(fmt::format("{}: no such scenario file", args.scenario));
+  if (!(args.timeout >= 0)) return usage("--timeout: a number of seconds (0: no limit)");
   size_t shard = 0, shards = 1;
   if (!args.shard.empty()) {
     const auto parts = split(args.shard, '/');
-    const auto k = parts.size() == 2 ? parse_seed_range(parts[0]) : std::nullopt;
-    const auto n = parts.size() == 2 ? parse_seed_range(parts[1]) : std::nullopt;
-    if (!k || !n || k->first != k->second || n->first != n->second || k->first < 1 || k->first > n->first)
-      return usage(fmt::format("--shard {}: write K/N with 1 <= K <= N, as in 2/4", args.shard));
-    shard = k->first - 1;
-    shards = n->first;
+    const auto k = parts.size() == 2 ? parse_seed(parts[0]) : std::nullopt;
+    const auto n = parts.size() == 2 ? parse_seed(parts[1]) : std::nullopt;
+    if (!k || !n || *k < 1 || *k > *n || *n > kMaxSeeds) return usage(fmt::format("--shard {}: write K/N with 1 <= K <= N, as in 2/4", args.shard));
+    shard = *k - 1;
+    shards = *n;
   }
   lua::RunOptions base;
   base.path = args.scenario;
@@ -154,76 +92,51 @@ int cmd_sweep(const SweepArgs& args) {
   }
 
   // Seed i of the range belongs to shard i mod N, so shards interleave and each sees early seeds.
-  std::vector<uint64_t> seeds;
-  for (uint64_t s = range->first, i = 0; s <= range->second; ++s, ++i)
-    if (i % shards == shard) seeds.push_back(s);
+  std::vector<lua::RunOptions> runs;
+  for (uint64_t s = range->first, i = 0;; ++s, ++i) {
+    if (i % shards == shard) {
+      runs.push_back(base);
+      runs.back().seed = s;
+    }
+    if (s == range->second) break;
+  }
   const unsigned jobs = args.jobs > 0 ? args.jobs : std::max(1u, std::thread::hardware_concurrency());
 
-  std::cout.flush();
-  std::cerr.flush();
-  std::vector<Child> running;
-  std::vector<SeedResult> results;
-  size_t next = 0, failed = 0;
-  bool stopping = false;
-  Progress progress(seeds.size());
-  while ((next < seeds.size() && !stopping) || !running.empty()) {
-    while (!stopping && next < seeds.size() && running.size() < jobs) {
-      int fds[2];
-      if (::pipe(fds) != 0) return usage("cannot create a pipe for a child process");
-      const pid_t pid = ::fork();
-      if (pid < 0) return usage("cannot start a child process");
-      if (pid == 0) {
-        ::close(fds[0]);
-        for (const Child& c : running) ::close(c.fd);
-        run_child(base, seeds[next], fds[1]);
-      }
-      ::close(fds[1]);
-      running.push_back(Child{pid, fds[0], seeds[next], {}});
-      ++next;
+  std::vector<RunReport> results;
+  size_t failed = 0;
+  bool stopped = false;
+  std::string usage_error;
+  Progress progress(runs.size());
+  const size_t not_run = ChildRuns(jobs, args.timeout).run(runs, [&](size_t, const RunReport& r) {
+    if (r.end == RunReport::End::finished && r.exit_code == lua::kExitUsage) {
+      // A usage error (an unknown --set, say) is the command's, the same for every seed.
+      usage_error = r.failure;
+      return false;
     }
-    std::vector<pollfd> polls;
-    for (const Child& c : running) polls.push_back(pollfd{c.fd, POLLIN, 0});
-    if (::poll(polls.data(), polls.size(), -1) < 0) continue;  // EINTR: poll again
-    for (size_t i = polls.size(); i-- > 0;) {
-      if (!(polls[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buf[4096];
-      const ssize_t n = ::read(running[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        running[i].output.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      const bool stopped = running[i].stopped;
-      SeedResult r = finish(running[i]);
-      running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
-      if (stopped) continue;
-      if (r.exit_code != 0) {
-        ++failed;
-        if (args.stop_on_first && !stopping) {
-          stopping = true;
-          for (Child& c : running) {
-            ::kill(c.pid, SIGKILL);
-            c.stopped = true;
-          }
-        }
-      }
-      results.push_back(std::move(r));
-      progress.update(results.size(), failed);
+    failed += r.exit_code != 0 || r.end != RunReport::End::finished;
+    results.push_back(r);
+    progress.update(results.size(), failed);
+    if (failed > 0 && args.stop_on_first) {
+      stopped = true;
+      return false;
     }
-  }
+    return true;
+  });
   progress.end();
+  if (!usage_error.empty()) return usage(usage_error);
 
-  std::sort(results.begin(), results.end(), [](const SeedResult& a, const SeedResult& b) { return a.seed < b.seed; });
+  std::sort(results.begin(), results.end(), [](const RunReport& a, const RunReport& b) { return a.seed < b.seed; });
   std::map<std::string, size_t> seeds_by_kind;
   size_t passed = 0;
   failed = 0;
-  for (const SeedResult& r : results) {
-    if (r.exit_code == 0) {
+  for (const RunReport& r : results) {
+    if (r.exit_code == 0 && r.end == RunReport::End::finished) {
       ++passed;
       continue;
     }
     ++failed;
     for (const auto& k : r.kinds) ++seeds_by_kind[k];
-    std::cout << fmt::format("FAIL  seed {}: {}\n", r.seed, r.failure);
+    std::cout << fmt::format("FAIL  seed {}: {}\n", r.seed, one_line(r.failure));
     if (!r.kinds.empty()) {
       std::string kinds;
       for (const auto& k : r.kinds) kinds += (kinds.empty() ? "" : ", ") + k;
@@ -236,7 +149,7 @@ int cmd_sweep(const SweepArgs& args) {
     for (const auto& [k, n] : seeds_by_kind) kinds += fmt::format("{}{} ({} seed{})", kinds.empty() ? "" : ", ", k, n, n == 1 ? "" : "s");
     std::cout << fmt::format("anomalies in failing seeds: {}\n", kinds);
   }
-  if (stopping) std::cout << fmt::format("stopped at the first failure; {} seeds not run\n", seeds.size() - results.size());
+  if (stopped) std::cout << fmt::format("stopped at the first failure; {} seeds not run\n", not_run);
   std::cout << fmt::format("{} passed, {} failed\n", passed, failed);
   return failed == 0 ? lua::kExitOk : lua::kExitViolation;
 }

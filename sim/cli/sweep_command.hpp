@@ -13,6 +13,7 @@ struct SweepArgs {
   std::string shard;               // "K/N": this machine's share of the seeds
   bool stop_on_first = false;
   std::vector<std::string> sets;   // name=value, as for run
+  double timeout = 600;            // wall-clock seconds per seed; 0: no limit
 };
 
 int cmd_sweep(const SweepArgs& args);

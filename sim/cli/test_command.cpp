@@ -1,7 +1,6 @@
 #include "sim/cli/test_command.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,22 +9,31 @@
 
 #include <fmt/format.h>
 
-#include "sim/cli/atomic_file.hpp"
+#include "sim/cli/child_runs.hpp"
+#include "sim/cli/output_file.hpp"
 #include "sim/cli/run_outcome.hpp"
+#include "sim/escape.hpp"
 #include "sim/lua/runtime.hpp"
 
 namespace sim::cli {
 
 namespace {
 
+// What a run counts as in the suite: it passed, an expectation failed, or it could not be
+// judged (an invalid scenario, a crash, a timeout).
+enum class Verdict { passed, failed, error };
+
+Verdict verdict_of(const RunReport& r) {
+  if (r.end != RunReport::End::finished) return Verdict::error;
+  if (r.exit_code == lua::kExitOk) return Verdict::passed;
+  if (r.exit_code == lua::kExitViolation) return Verdict::failed;
+  return Verdict::error;
+}
+
 struct Outcome {
   std::string file;
-  std::string name;
-  uint64_t seed;
-  int exit_code;
-  double seconds;
-  std::string failure;  // empty when the test passed
-  std::string replay;
+  RunReport report;
+  Verdict verdict;
 };
 
 // A scenario found under `root`: a .lua file declaring `scenario {`. Below the root, lib/ holds
@@ -44,13 +52,24 @@ bool is_scenario(const std::filesystem::path& p, const std::filesystem::path& ro
 std::vector<std::filesystem::path> discover(const std::vector<std::string>& paths, std::string& error) {
   std::vector<std::filesystem::path> out;
   for (const std::string& p : paths) {
-    if (std::filesystem::is_regular_file(p)) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(p, ec)) {
       out.emplace_back(p);
-    } else if (std::filesystem::is_directory(p)) {
-      for (const auto& e : std::filesystem::recursive_directory_iterator(p))
-        if (e.is_regular_file() && is_scenario(e.path(), p)) out.push_back(e.path());
+    } else if (std::filesystem::is_directory(p, ec)) {
+      const size_t before = out.size();
+      for (auto it = std::filesystem::recursive_directory_iterator(p, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+           it.increment(ec))
+        if (it->is_regular_file() && is_scenario(it->path(), p)) out.push_back(it->path());
+      if (ec) {
+        error = fmt::format("{}: cannot read the folder ({})", p, ec.message());
+        return {};
+      }
+      if (out.size() == before) {
+        error = fmt::format("{}: no scenario in this folder (a .lua file that declares scenario {{ ... }}, outside lib/ and bench/)", p);
+        return {};
+      }
     } else {
-      error = fmt::format("{}: no such file or directory", p);
+      error = fmt::format("{}: no such file or folder", p);
       return {};
     }
   }
@@ -58,87 +77,107 @@ std::vector<std::filesystem::path> discover(const std::vector<std::string>& path
   return out;
 }
 
-std::string xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  return s;
 }
 
 }  // namespace
 
 int cmd_test(const TestArgs& args) {
+  auto usage = [](const std::string& msg) {
+    std::cerr << "kafkasim: " << msg << "\n";
+    return lua::kExitUsage;
+  };
   std::optional<std::pair<uint64_t, uint64_t>> seeds;
   if (!args.seeds.empty()) {
     seeds = parse_seed_range(args.seeds);
-    if (!seeds) {
-      std::cerr << "kafkasim: --seeds " << args.seeds << ": write a seed or a range, as in 1..100\n";
-      return lua::kExitUsage;
-    }
+    if (!seeds) return usage(fmt::format("--seeds {}: write a seed or a range, as in 1..100", args.seeds));
   }
-  if (!args.junit.empty() && std::filesystem::exists(args.junit) && !args.force) {
-    std::cerr << "kafkasim: " << args.junit << " exists; kafkasim does not overwrite files without --force\n";
-    return lua::kExitUsage;
+  if (!(args.timeout >= 0)) return usage("--timeout: a number of seconds (0: no limit)");
+  if (seeds && seeds->second - seeds->first >= kMaxSeeds) {
+    return usage(fmt::format("--seeds {}: at most {} seeds in one command (split the range with sweep --shard)", args.seeds, kMaxSeeds));
   }
   std::string error;
   const auto files = discover(args.paths, error);
-  if (!error.empty()) {
-    std::cerr << "kafkasim: " << error << "\n";
-    return lua::kExitUsage;
+  if (!error.empty()) return usage(error);
+  std::vector<std::string> inputs;
+  for (const auto& f : files) inputs.push_back(f.string());
+  if (const std::string clash = check_paths(inputs, {{"--junit", args.junit}}); !clash.empty()) return usage(clash);
+  std::optional<OutputFile> junit;
+  if (!args.junit.empty()) {
+    junit.emplace("--junit", args.junit, args.force);
+    if (!junit->ok()) return usage(junit->error());
   }
   const bool github = [] {
     const char* g = std::getenv("GITHUB_ACTIONS");
     return g && std::string(g) == "true";
   }();
-  std::vector<Outcome> outcomes;
+
+  std::vector<lua::RunOptions> runs;
+  std::vector<std::string> run_files;
   for (const auto& file : files) {
-    std::vector<std::optional<uint64_t>> runs;
-    if (seeds) for (uint64_t s = seeds->first; s <= seeds->second; ++s) runs.emplace_back(s);
-    else runs.emplace_back(std::nullopt);
-    for (const auto& seed : runs) {
+    const uint64_t first = seeds ? seeds->first : 0, last = seeds ? seeds->second : 0;
+    for (uint64_t s = first;; ++s) {
       lua::RunOptions o;
       o.path = file;
-      o.seed = seed;
-      const auto start = std::chrono::steady_clock::now();
-      const lua::RunResult r = lua::run_scenario(o);
-      Outcome out{file.string(), r.scenario.name, r.seed, r.exit_code,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), {}, r.replay};
-      out.failure = first_failure(r);
-      if (out.failure.empty()) {
-        std::cout << fmt::format("PASS  {} (seed {}, {:.2f}s)\n", out.file, out.seed, out.seconds);
-      } else {
-        std::cout << fmt::format("FAIL  {} (seed {}): {}\n      replay: {}\n", out.file, out.seed, out.failure, out.replay);
-        if (github) std::cout << fmt::format("::error file={},line=1::{} (replay: {})\n", out.file, out.failure, out.replay);
-      }
-      outcomes.push_back(std::move(out));
+      if (seeds) o.seed = s;
+      runs.push_back(o);
+      run_files.push_back(file.string());
+      if (s == last) break;
     }
   }
-  const auto failed = std::count_if(outcomes.begin(), outcomes.end(), [](const Outcome& o) { return !o.failure.empty(); });
-  if (!args.junit.empty()) {
-    std::ostringstream x;
+  std::vector<std::optional<Outcome>> outcomes(runs.size());
+  size_t printed = 0;
+  // Lines come out in the suite's order whatever order the runs end in.
+  auto print_ready = [&] {
+    for (; printed < outcomes.size() && outcomes[printed]; ++printed) {
+      const Outcome& o = *outcomes[printed];
+      const RunReport& r = o.report;
+      if (o.verdict == Verdict::passed) {
+        std::cout << fmt::format("PASS  {} (seed {}, {:.2f}s)\n", o.file, r.seed, r.seconds);
+        continue;
+      }
+      const char* tag = o.verdict == Verdict::failed ? "FAIL " : "ERROR";
+      const std::string seed = r.end == RunReport::End::finished || r.seed ? fmt::format("seed {}", r.seed) : "its own seed";
+      std::cout << fmt::format("{} {} ({}): {}\n      replay: {}\n", tag, o.file, seed, one_line(r.failure), r.replay);
+      if (github) std::cout << fmt::format("::error file={},line=1::{} (replay: {})\n", o.file, one_line(r.failure), r.replay);
+    }
+    std::cout.flush();
+  };
+  ChildRuns(args.jobs, args.timeout).run(runs, [&](size_t i, const RunReport& r) {
+    outcomes[i] = Outcome{run_files[i], r, verdict_of(r)};
+    print_ready();
+    return true;
+  });
+
+  size_t passed = 0, failed = 0, errors = 0;
+  for (const auto& o : outcomes) {
+    passed += o->verdict == Verdict::passed;
+    failed += o->verdict == Verdict::failed;
+    errors += o->verdict == Verdict::error;
+  }
+  if (junit) {
+    std::ostream& x = junit->stream();
     x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    x << fmt::format("<testsuites><testsuite name=\"kafkasim\" tests=\"{}\" failures=\"{}\">\n", outcomes.size(), failed);
-    for (const Outcome& o : outcomes) {
-      x << fmt::format("  <testcase classname=\"{}\" name=\"{} (seed {})\" time=\"{:.3f}\">", xml(o.file), xml(o.name), o.seed, o.seconds);
-      if (!o.failure.empty()) {
-        const char* tag = o.exit_code == lua::kExitViolation ? "failure" : "error";
-        x << fmt::format("<{} message=\"{}\">replay: {}</{}>", tag, xml(o.failure), xml(o.replay), tag);
+    x << fmt::format("<testsuites><testsuite name=\"kafkasim\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n", outcomes.size(),
+                     failed, errors);
+    for (const auto& o : outcomes) {
+      const RunReport& r = o->report;
+      x << fmt::format("  <testcase classname=\"{}\" name=\"{} (seed {})\" time=\"{:.3f}\">", xml_text(o->file),
+                       xml_text(r.scenario.empty() ? o->file : r.scenario), r.seed, r.seconds);
+      if (o->verdict != Verdict::passed) {
+        const char* tag = o->verdict == Verdict::failed ? "failure" : "error";
+        x << fmt::format("<{} message=\"{}\">replay: {}</{}>", tag, xml_text(r.failure), xml_text(r.replay), tag);
       }
       x << "</testcase>\n";
     }
     x << "</testsuite></testsuites>\n";
-    AtomicFile file(args.junit);
-    file.stream() << x.str();
-    if (!file.commit()) std::cerr << "kafkasim: could not write " << args.junit << "\n";
+    if (!junit->commit()) std::cerr << "kafkasim: " << junit->error() << "\n";
   }
-  std::cout << fmt::format("{} passed, {} failed\n", outcomes.size() - static_cast<size_t>(failed), failed);
+  std::cout << fmt::format("{} passed, {} failed, {} errors\n", passed, failed, errors);
+  if (errors > 0) return lua::kExitInvalid;
   return failed == 0 ? lua::kExitOk : lua::kExitViolation;
 }
 

@@ -15,6 +15,7 @@
 #include "sim/lua/caps.hpp"
 #include "sim/lua/faults.hpp"
 #include "sim/lua/runtime.hpp"
+#include "sim/escape.hpp"
 
 namespace sim::lua {
 
@@ -150,12 +151,28 @@ void register_invariants(Cluster& c) {
   });
 }
 
-std::string topic_arg(lua_State* L, int idx, const char* what) {
-  if (lua_type(L, idx) != LUA_TSTRING) fail(fmt::format("{}: expected a topic name, got {}", what, describe(L, idx)));
-  return lua_tostring(L, idx);
+}  // namespace
+
+// Kafka's Topic.validate: what a topic name may be.
+void check_topic_name(const std::string& name, const std::string& what) {
+  if (name.empty() || name == "." || name == "..") fail(fmt::format("{}: \"{}\" is not a topic name", what, name));
+  if (name.size() > 249) fail(fmt::format("{}: a topic name is at most 249 characters", what));
+  for (char ch : name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                    ch == '_' || ch == '-';
+    if (!ok) {
+      fail(fmt::format("{}: \"{}\" is not a legal topic name: Kafka allows only ASCII letters, digits, '.', '_' and '-'", what,
+                       valid_utf8(name)));
+    }
+  }
 }
 
-}  // namespace
+std::string topic_arg(lua_State* L, int idx, const char* what) {
+  if (lua_type(L, idx) != LUA_TSTRING) fail(fmt::format("{}: expected a topic name, got {}", what, describe(L, idx)));
+  std::string name = lua_tostring(L, idx);
+  check_topic_name(name, what);
+  return name;
+}
 
 int32_t partition_arg(lua_State* L, int idx, const char* what) {
   const auto p = to_whole(L, idx);
@@ -179,8 +196,13 @@ int l_cluster(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   World& w = rt.world();
   TableReader r(L, 1, "cluster", {"brokers", "controllers", "racks", "network", "broker", "bugs"});
+  if (rt.has_cluster()) fail("cluster { ... } is declared twice: a scenario has one cluster");
   const int64_t n = r.integer("brokers").value_or(3);
   if (n < 1 || n > 100) fail("cluster.brokers: between 1 and 100 brokers");
+  for (int64_t b = 0; b <= n; ++b) {
+    const std::string name = b == 0 ? "controller" : fmt::format("broker-{}", b);
+    if (w.find(name)) fail(fmt::format("cluster: a node of the scenario is already named '{}', the name of a cluster node", name));
+  }
   if (r.integer("controllers").value_or(1) != 1) {
     fail("cluster.controllers: only a single controller is modelled so far (see docs/fidelity.md)");
   }
@@ -275,21 +297,8 @@ int l_cluster(lua_State* L) {
     }
   });
   rt.adopt(L, std::move(c), kClusterMeta);
+  rt.set_has_cluster();
   return 1;
-}
-
-// Kafka's Topic.validate: what a topic name may be.
-void check_topic_name(const std::string& name, const char* what) {
-  if (name.empty() || name == "." || name == "..") fail(fmt::format("{}: \"{}\" is not a topic name", what, name));
-  if (name.size() > 249) fail(fmt::format("{}: a topic name is at most 249 characters", what));
-  for (char ch : name) {
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-                    ch == '_' || ch == '-';
-    if (!ok) {
-      fail(fmt::format("{}: \"{}\" is not a legal topic name: Kafka allows only ASCII letters, digits, '.', '_' and '-'", what,
-                       name));
-    }
-  }
 }
 
 // The manual assignment { {1,2,3}, {2,3,1} }, checked as Kafka's controller checks it
@@ -336,7 +345,7 @@ int l_topic(lua_State* L) {
   Cluster& c = self(L);
   kafka::TopicSpec spec;
   spec.name = topic_arg(L, 2, "topic(name, options)");
-  check_topic_name(spec.name, "topic");
+  if (c.topics.count(spec.name)) fail(fmt::format("topic: '{}' is declared twice (or a client named it first, so it was auto-created)", spec.name));
   kafka::ConfigSet topic_cfg(kafka::ConfigScope::topic, c.version);
   int64_t partitions = c.broker_config.integer("num.partitions");
   int64_t rf = c.broker_config.integer("default.replication.factor");
@@ -371,6 +380,7 @@ int l_topic(lua_State* L) {
     fail(fmt::format("topic.replication_factor: {} is more than the {} brokers of the cluster", rf, brokers));
   }
   c.reserve_replicas(partitions * rf, "topic");
+  c.topics.insert(spec.name);
   spec.partitions = static_cast<int32_t>(partitions);
   spec.replication_factor = static_cast<int32_t>(rf);
   if (topic_cfg.is_explicit("min.insync.replicas")) spec.min_insync_replicas = topic_cfg.integer("min.insync.replicas");
@@ -535,6 +545,7 @@ int l_send(lua_State* L) {
   ProducerHandle& p = producer(L);
   kafka::SendSpec spec;
   spec.topic = topic_arg(L, 2, "send(topic, record)");
+  p.cluster->client_names_topic(spec.topic, true, "send");
   bool sync = false;
   int callback_ref = LUA_NOREF;
   if (!lua_isnoneornil(L, 3)) {
@@ -590,7 +601,9 @@ int l_load(lua_State* L) {
   kafka::LoadSpec spec;
   auto topic = r.string("topic");
   if (!topic) fail("load: topic is required");
+  check_topic_name(*topic, "load.topic");
   spec.topic = *topic;
+  p.cluster->client_names_topic(spec.topic, true, "load");
   spec.rate = r.number("rate").value_or(100);
   if (!(spec.rate > 0) || spec.rate > caps::kLoadRate) {
     fail(fmt::format("load.rate: records per simulated second, above 0 and at most kafkasim's cap of {:.0f}", caps::kLoadRate));

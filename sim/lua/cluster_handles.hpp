@@ -2,7 +2,9 @@
 // The Lua handles of a Kafka cluster and its clients, shared by the cluster and group bindings.
 #include <lua5.4/lua.hpp>
 
+#include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,9 @@ void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string
                  const std::vector<std::string>& extra);
 // A partition number argument (0 .. 2^31-1), or a ScenarioError naming `what`.
 int32_t partition_arg(lua_State* L, int idx, const char* what);
+// A topic name argument, legal by Kafka's rules (Topic.validate), or a ScenarioError.
+std::string topic_arg(lua_State* L, int idx, const char* what);
+void check_topic_name(const std::string& name, const std::string& what);
 
 class Cluster;
 class GroupHandle;
@@ -95,6 +100,17 @@ class Cluster final : public FaultTarget {
     fail(fmt::format("{}: expected a broker id, a node name or a client handle, got {}", what, describe(L, idx)));
   }
 
+  // A topic a client names: one the scenario did not declare will be auto-created (when the
+  // brokers allow it) with num.partitions and default.replication.factor, and counts against
+  // the cap from now on.
+  void client_names_topic(const std::string& topic, bool client_allows, const char* what) {
+    if (topics.count(topic)) return;
+    if (!client_allows || !broker_config.boolean("auto.create.topics.enable")) return;
+    topics.insert(topic);
+    const int64_t rf = std::min<int64_t>(broker_config.integer("default.replication.factor"), static_cast<int64_t>(layout.brokers.size()));
+    reserve_replicas(broker_config.integer("num.partitions") * std::max<int64_t>(rf, 1), what);
+  }
+
   // Counts partitions times replicas against the cap of one cluster.
   void reserve_replicas(int64_t n, const char* what) {
     if (n > caps::kReplicasPerCluster - replicas) {
@@ -132,6 +148,7 @@ class Cluster final : public FaultTarget {
   std::vector<NodeId> clients;  // producer and consumer nodes
   bool offsets_topic_requested = false;
   int64_t replicas = 0;  // partition replicas of every topic so far
+  std::set<std::string> topics;  // declared, or named by a client and so auto-created
 };
 
 

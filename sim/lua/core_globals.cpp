@@ -167,9 +167,11 @@ int l_expect_anomaly(lua_State* L) {
 
 int l_expect(lua_State* L) {
   Runtime& rt = Runtime::of(L);
-  TableReader r(L, 1, "expect", {"group", "delivery", "order", "no_anomalies", "lost_acked_writes", "max_duplicates"});
+  TableReader r(L, 1, "expect", {"group", "delivery", "order", "no_anomalies", "lost_acked_writes", "max_duplicates", "allow_empty"});
   Runtime::Expectation e;
   e.name = "expect";
+  e.where = Sandbox::where(L);
+  e.allow_empty = r.boolean("allow_empty").value_or(false);
   e.group = r.string("group").value_or("");
   if (auto d = r.string("delivery")) {
     const std::vector<std::string> known = {"at-most-once", "at-least-once", "exactly-once"};
@@ -210,6 +212,9 @@ int l_expect(lua_State* L) {
   if (auto n = r.integer("max_duplicates")) {
     if (*n < 0) fail(fmt::format("expect.max_duplicates: how many duplicates are allowed, at least 0, got {}", *n));
     e.max_duplicates = *n;
+  }
+  if (e.delivery.empty() && e.order.empty() && !e.all_absent && e.absent.empty() && e.max_lost < 0 && e.max_duplicates < 0) {
+    fail("expect { ... }: say what to expect: delivery, order, no_anomalies, lost_acked_writes or max_duplicates");
   }
   rt.expect(std::move(e));
   return 0;

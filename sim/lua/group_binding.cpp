@@ -120,6 +120,10 @@ int l_group(lua_State* L) {
     read_config(L, 3, g->config, "group", own);
   }
   if (g->app.topics.empty()) fail("group.topics: name the topics the group subscribes to");
+  for (const std::string& t : g->app.topics) {
+    check_topic_name(t, "group.topics");
+    c.client_names_topic(t, g->config.boolean("allow.auto.create.topics"), "group");
+  }
   g->config.put("group.id", g->id);
   const std::vector<std::string> policies = {"auto", "after-process", "async", "before-process", "RECORD", "BATCH",
                                              "TIME", "COUNT", "COUNT_TIME", "MANUAL", "MANUAL_IMMEDIATE"};

@@ -24,6 +24,14 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  // The same word in another case ("record" for "RECORD") first.
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  for (const auto& c : candidates)
+    if (c != word && lower(c) == lower(word)) return c;
   std::optional<std::string> best;
   size_t best_d = SIZE_MAX;
   for (const auto& c : candidates) {

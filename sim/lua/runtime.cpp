@@ -21,6 +21,35 @@ const std::vector<std::string>& kafka_versions() {
   return v;
 }
 
+namespace {
+
+// Says when a broker auto-creates a topic a client named (once per topic): a misspelt topic
+// name in a scenario shows up here instead of as a run that judged nothing.
+class AutoCreateLog final : public TraceSink {
+ public:
+  explicit AutoCreateLog(Runtime& rt) : rt_(rt) {}
+  void write(const Event& e) override {
+    if (e.kind != "controller.auto_create_topic") return;
+    std::string topic;
+    int64_t partitions = 0, rf = 0;
+    for (const Field& f : e.fields) {
+      if (f.key == "topic") topic = std::string(f.value.text());
+      else if (f.key == "partitions") partitions = f.value.integer();
+      else if (f.key == "replication_factor") rf = f.value.integer();
+    }
+    if (!seen_.insert(topic).second) return;
+    rt_.log_line(fmt::format("auto-created topic '{}' ({} partition{}, replication factor {}): a client named it and the "
+                             "brokers' auto.create.topics.enable is true",
+                             topic, partitions, partitions == 1 ? "" : "s", rf));
+  }
+
+ private:
+  Runtime& rt_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace
+
 Runtime::Runtime(const RunOptions& options)
     : options_(options), sandbox_(options.path.parent_path().empty() ? "." : options.path.parent_path(), options.limits) {
   sandbox_.set_owner(this);
@@ -53,6 +82,17 @@ void Runtime::declare(ScenarioInfo info) {
   world_->set_paranoid(options_.paranoid);
   world_->set_stall_limit(options_.stall_events);
   for (TraceSink* s : options_.sinks) world_->trace().add_sink(s);
+  auto_create_log_ = std::make_unique<AutoCreateLog>(*this);
+  world_->trace().add_sink(auto_create_log_.get());
+  // What expectations are judged on, recorded from the first event: what the scenario does
+  // before its expect lines (a send as it loads) counts too. Dropped after loading when the
+  // scenario declares no expectation.
+  history_ = std::make_unique<check::HistorySink>();
+  world_->trace().add_sink(history_.get());
+  groups_seen_ = std::make_unique<check::GroupSink>();
+  world_->trace().add_sink(groups_seen_.get());
+  timeline_ = std::make_unique<check::TimelineSink>();
+  world_->trace().add_sink(timeline_.get());
   sandbox_.set_random(world_->stream("lua:math.random"));
   world_->emit("scenario", {{"name", Value(info_.name)},
                             {"seed", Value(info_.seed)},
@@ -113,12 +153,21 @@ std::string quote(const std::string& s) {
 }
 }  // namespace
 
+std::string replay_line(const RunOptions& options, std::optional<uint64_t> seed) {
+  std::string replay = "kafkasim run " + quote(options.path.string());
+  if (seed) replay += fmt::format(" --seed {}", *seed);
+  for (const auto& [k, v] : options.sets) replay += " --set " + quote(k + "=" + v);
+  if (options.until) replay += " --until " + format_duration(*options.until);
+  return replay;
+}
+
 RunResult Runtime::run() {
   RunResult result;
-  const std::string display = options_.path.string();
+  const std::string display = options_.path.string();  // as the user named it
   auto finish = [&] {
     result.scenario = info_;
-    result.seed = info_.seed;
+    // The seed asked for, even when the scenario failed before declaring its own.
+    result.seed = options_.seed.value_or(info_.seed);
     if (world_) {
       result.end_time = world_->now();
       result.events = world_->scheduler().events_run();
@@ -126,15 +175,20 @@ RunResult Runtime::run() {
       result.trace_hash = world_->trace().hash();
       world_->trace().finish();
     }
-    std::string replay = fmt::format("kafkasim run {} --seed {}", quote(display), info_.seed);
-    for (const auto& [k, v] : options_.sets) replay += " --set " + quote(k + "=" + v);
-    if (options_.until) replay += " --until " + format_duration(*options_.until);
-    result.replay = replay;
+    result.replay = replay_line(options_, result.seed);
   };
   try {
     sandbox_.run_file(options_.path, display);
+    loading_ = false;
     if (!world_) {
       throw ScenarioError(fmt::format("{}: the file never declares its scenario; start it with scenario {{ name = \"...\" }}", display));
+    }
+    if (expectations_.empty()) {
+      for (TraceSink* s : std::initializer_list<TraceSink*>{history_.get(), groups_seen_.get(), timeline_.get()})
+        world_->trace().remove_sink(s);
+      history_.reset();
+      groups_seen_.reset();
+      timeline_.reset();
     }
     for (const auto& [name, used] : sets_used_) {
       if (!used) {
@@ -174,14 +228,8 @@ RunResult Runtime::run() {
 }
 
 void Runtime::expect(Expectation e) {
-  if (!history_) {
-    history_ = std::make_unique<check::HistorySink>();
-    world().trace().add_sink(history_.get());
-    groups_seen_ = std::make_unique<check::GroupSink>();
-    world().trace().add_sink(groups_seen_.get());
-    timeline_ = std::make_unique<check::TimelineSink>();
-    world().trace().add_sink(timeline_.get());
-  }
+  world();
+  if (!loading_) fail("expect: declare expectations as the scenario loads (at its top level), not in a callback during the run");
   expectations_.push_back(std::move(e));
 }
 
@@ -259,7 +307,28 @@ void Runtime::judge_expectations(RunResult& result) {
     }
     return std::string();
   };
+  // Acknowledged writes in the whole run, for expectations about every record.
+  int64_t acknowledged = 0;
+  for (const check::Op* op : history_->history().completions())
+    if (op->type == check::OpType::ok && (op->f == "send" || op->f == "txn")) acknowledged += static_cast<int64_t>(op->sends.size());
+  // An expectation that judged nothing holds trivially: a typo in a topic name, a producer that
+  // never reached its topic. It fails unless the scenario says it expects nothing to judge.
+  auto vacuous = [&](const Expectation& e, const std::string& name, int64_t judged, const std::string& what) {
+    if (judged > 0 || e.allow_empty) return false;
+    check(name, false,
+          fmt::format("vacuous: {} had no acknowledged record, so nothing was judged (write allow_empty = true in this expect "
+                      "if that is what the scenario means)", what));
+    return true;
+  };
   for (const Expectation& e : expectations_) {
+    if (!e.group.empty() && !groups_.count(e.group)) {
+      std::string known;
+      for (const auto& [id, g] : groups_) known += (known.empty() ? "" : ", ") + id;
+      std::vector<std::string> ids;
+      for (const auto& [id, g] : groups_) ids.push_back(id);
+      throw ScenarioError(fmt::format("{}expect.group: the scenario has no group '{}'{} (groups: {})", e.where, e.group,
+                                      suggestion(e.group, ids), known.empty() ? "none" : known));
+    }
     if (!e.delivery.empty() || !e.order.empty()) {
       std::vector<std::string> targets;
       if (!e.group.empty()) targets.push_back(e.group);
@@ -267,6 +336,10 @@ void Runtime::judge_expectations(RunResult& result) {
       for (const std::string& gid : targets) {
         const auto topics = groups_.count(gid) ? groups_.at(gid).topics : std::set<std::string>{};
         const check::DeliveryReport d = check::analyze_delivery(history_->history(), truth, gid, topics);
+        if (vacuous(e, fmt::format("expect {} ({})", e.delivery.empty() ? "order " + e.order : "delivery " + e.delivery, gid),
+                    static_cast<int64_t>(d.acknowledged), fmt::format("the topics of group {}", gid))) {
+          continue;
+        }
         auto sample = [](const std::vector<std::string>& v) {
           std::string s;
           for (size_t i = 0; i < v.size() && i < 3; ++i) s += (s.empty() ? "" : ", ") + v[i];
@@ -305,6 +378,10 @@ void Runtime::judge_expectations(RunResult& result) {
       const int64_t n = count(e.anomaly);
       check(e.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, describe(e.anomaly)) : "not found",
             explain({e.anomaly}));
+      continue;
+    }
+    if ((e.all_absent || !e.absent.empty() || e.max_lost >= 0 || e.max_duplicates >= 0) &&
+        vacuous(e, e.name, acknowledged, "the run")) {
       continue;
     }
     if (e.all_absent || !e.absent.empty()) {

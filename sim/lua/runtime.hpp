@@ -73,6 +73,8 @@ struct RunResult {
 };
 
 RunResult run_scenario(const RunOptions& options);
+// The command line that replays a run of `options` (with `seed`, when known).
+std::string replay_line(const RunOptions& options, std::optional<uint64_t> seed);
 // What a run that ran out of the machine's memory says (exit code 2).
 std::string out_of_memory_message();
 
@@ -125,6 +127,9 @@ class Runtime {
     std::string group;     // delivery and order: this group (empty: every group)
     std::string delivery;  // "at-most-once", "at-least-once", "exactly-once"
     std::string order;     // "per-partition", "per-key", "none"
+    // An expectation that judged no acknowledged record fails as vacuous, unless allowed.
+    bool allow_empty = false;
+    std::string where;     // "file:line: " of the expect call
   };
   void expect(Expectation e);
   // Things the drain phase stops (producers' load generators).
@@ -135,6 +140,8 @@ class Runtime {
   void register_group(std::string id, std::set<std::string> topics, bool commits_after_processing) {
     groups_[std::move(id)] = GroupInfo{std::move(topics), commits_after_processing};
   }
+  bool has_cluster() const { return has_cluster_; }
+  void set_has_cluster() { has_cluster_ = true; }
   // Fills the final replica logs into the ground truth at the end of the run.
   void on_final_state(std::function<void(check::GroundTruth&)> f) { final_state_.push_back(std::move(f)); }
 
@@ -167,6 +174,9 @@ class Runtime {
   };
   std::map<std::string, GroupInfo> groups_;
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;
+  bool has_cluster_ = false;
+  bool loading_ = true;  // the scenario file is still running (expectations belong there)
+  std::unique_ptr<TraceSink> auto_create_log_;
   std::unique_ptr<check::GroupSink> groups_seen_;
   std::unique_ptr<check::TimelineSink> timeline_;  // what the cluster did, for explanations
   void drain();

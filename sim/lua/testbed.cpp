@@ -1,5 +1,7 @@
 // testbed { ... }: a set of kernel test nodes (sim/testbed/ping_node) that ping each other,
 // with every fault method. It lets scenarios and tests exercise the kernel without Kafka.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "sim/lua/bindings.hpp"
@@ -87,6 +89,11 @@ int l_testbed(lua_State* L) {
   config.flush_every = r.duration("flush").value_or(Duration::seconds(1));
   if (config.interval.ns <= 0 || config.flush_every.ns <= 0) fail("testbed: interval and flush must be positive");
 
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (w.find(names[i]) || std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) != names.begin() + static_cast<std::ptrdiff_t>(i)) {
+      fail(fmt::format("testbed.nodes: a node of the scenario is already named '{}'", names[i]));
+    }
+  }
   auto tb = std::make_unique<Testbed>(w);
   for (size_t i = 0; i < names.size(); ++i) {
     const std::string rack = racks.empty() ? "" : racks[i % racks.size()];

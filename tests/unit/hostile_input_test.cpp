@@ -8,7 +8,12 @@
 #include <regex>
 #include <sstream>
 
+#include <set>
+
+#include <fmt/format.h>
+
 #include "scenario_helpers.hpp"
+#include "sim/escape.hpp"
 
 using namespace kafkasim_test;
 using sim::lua::RunOptions;
@@ -324,4 +329,301 @@ TEST(Hostile12Acceptance, TopicFlushOverridesTakeEffect) {
                               "at(\"1200ms\", function() c:restart(1) end)\n"
                               "expect { lost_acked_writes = 0 }");
   EXPECT_EQ(without.code, 1) << "the same run without the override loses writes:\n" << without.out;
+}
+
+// ---- 1. Crashes (continued): the history reader and the suite runner ----
+
+TEST(Hostile1Crashes, DeeplyNestedHistoriesAreRefusedNotRecursedInto) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const auto inside = write_file("hostile/deep_field.jsonl",
+                                 "{\"process\":0,\"type\":\"invoke\",\"f\":\"send\",\"value\":" + deep + "}\n");
+  const Ran r = kafkasim("check " + inside.string(), 30);
+  EXPECT_EQ(r.code, 2) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("nested more than 32 levels deep"), std::string::npos) << r.out.substr(0, 300);
+  const auto top = write_file("hostile/deep_array.json", "[" + deep + "]");
+  EXPECT_EQ(kafkasim("check " + top.string(), 30).code, 2);
+}
+
+TEST(Hostile1Crashes, TestReportsACrashingScenarioAndGoesOn) {
+  const auto dir = scratch_dir() / "hostile_suite";
+  std::filesystem::remove_all(dir);
+  write_file("hostile_suite/a_crash.lua", "scenario { name = \"crash\", duration = \"1s\" }\ncheck(\"x\", true)\n");
+  write_file("hostile_suite/b_fine.lua", "scenario { name = \"fine\", duration = \"1s\" }\ncheck(\"x\", true)\n");
+  const auto junit = scratch_dir() / "hostile_suite.xml";
+  std::filesystem::remove(junit);
+  const Ran r = kafkasim("test " + dir.string() + " --junit " + junit.string(), 60);
+  EXPECT_EQ(r.code, 0) << r.out;
+  // A run that never ends, ended by the suite's --timeout; the suite goes on after it.
+  write_file("hostile_suite/c_hang.lua", "scenario { name = \"hang\", duration = \"1s\" }\nlocal a = (\"x\"):rep(2e7) local b = (\"x\"):rep(2e7)\nwhile true do local _ = a == b end\n");
+  const Ran t = kafkasim("test " + dir.string() + " --timeout 2 --junit " + junit.string() + " --force", 60);
+  EXPECT_EQ(t.code, 2) << t.out;
+  EXPECT_NE(t.out.find("ERROR " + (dir / "c_hang.lua").string() + " (its own seed): timed out"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("replay: kafkasim run " + (dir / "c_hang.lua").string()), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("2 passed, 0 failed, 1 errors"), std::string::npos) << t.out;
+  std::ifstream in(junit);
+  std::stringstream x;
+  x << in.rdbuf();
+  EXPECT_NE(x.str().find("errors=\"1\""), std::string::npos) << x.str();
+  EXPECT_NE(x.str().find("<error message=\"timed out"), std::string::npos) << x.str();
+}
+
+// ---- 5. Bytes that are not UTF-8 ----
+
+TEST(Hostile5Utf8, EveryJsonWriterRepairsInvalidBytesTheSameWay) {
+  const auto json = scratch_dir() / "utf8.json";
+  const auto history = scratch_dir() / "utf8.jsonl";
+  const auto trace = scratch_dir() / "utf8.trace";
+  for (const auto& f : {json, history, trace}) std::filesystem::remove(f);
+  const Ran r = kafkasim("run " +
+                         write_file("hostile/utf8.lua", "scenario { name = \"bad\\xff\\xfe name\", duration = \"1s\" }\n"
+                                                        "local c = cluster { brokers = 1 }\nc:topic(\"t\")\n"
+                                                        "local p = c:producer(\"p\")\n"
+                                                        "p:send(\"t\", { value = \"v\\xc3\\x28\", sync = true })\n"
+                                                        "at(\"500ms\", function() check(\"c\\xe2\\x82\", true, \"d\\xed\\xa0\\x80x\") end)\n"
+                                                        "expect { lost_acked_writes = 0 }\n")
+                             .string() +
+                         " --quiet --json " + json.string() + " --history " + history.string() + " --trace " + trace.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto slurp = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  const std::string j = slurp(json), h = slurp(history), t = slurp(trace);
+  EXPECT_NE(j.find("bad\xEF\xBF\xBD\xEF\xBF\xBD name"), std::string::npos) << j.substr(0, 200);
+  EXPECT_NE(h.find("v\xEF\xBF\xBD("), std::string::npos) << h;
+  EXPECT_NE(t.find("v\xEF\xBF\xBD("), std::string::npos) << "the trace repairs it the same way";
+  EXPECT_NE(t.find("d\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDx"), std::string::npos) << "a surrogate is three invalid bytes, as nlohmann reads it";
+  EXPECT_EQ(sim::valid_utf8(std::string("\xF0\x90\x80" "A")), "\xEF\xBF\xBD" "A") << "a truncated sequence is one U+FFFD";
+}
+
+// ---- 6. Exit codes ----
+
+TEST(Hostile6ExitCodes, OutputsThatCannotBeWrittenAreUsageErrorsBeforeTheRun) {
+  const std::string run = "run " + source_path("scenarios/kernel_demo.lua").string() + " --quiet --until 1s ";
+  for (const std::string& opts : std::vector<std::string>{"--history nodir/h.jsonl", "--json nodir/x.json", "--trace nodir/t.jsonl",
+                                                          "--trace " + scratch_dir().string() + " --force"}) {
+    const Ran r = kafkasim(run + opts);
+    EXPECT_EQ(r.code, 64) << opts << "\n" << r.out;
+    EXPECT_EQ(r.out.find("simulated"), std::string::npos) << "the run never started: " << r.out;
+  }
+  const auto junit_dir = scratch_dir() / "nodir" / "j.xml";
+  EXPECT_EQ(kafkasim("test " + source_path("scenarios/kernel_demo.lua").string() + " --junit " + junit_dir.string()).code, 64);
+  EXPECT_EQ(kafkasim("check " + scratch_dir().string()).code, 64) << "a folder is not a history";
+}
+
+TEST(Hostile6ExitCodes, SeedsOutOfRangeAreUsageErrors) {
+  const std::string run = "run " + source_path("scenarios/kernel_demo.lua").string() + " --quiet --until 1s --seed ";
+  for (const char* seed : {"18446744073709551616", "-1", "\"\"", "1e3", "0x10"}) EXPECT_EQ(kafkasim(run + seed).code, 64) << seed;
+  const Ran top = kafkasim(run + "18446744073709551615");
+  EXPECT_EQ(top.code, 0) << top.out;
+  EXPECT_NE(top.out.find("seed       18446744073709551615"), std::string::npos);
+}
+
+TEST(Hostile6ExitCodes, SuitesAndSweepsSayWhatTheRunsSay) {
+  std::filesystem::create_directories(scratch_dir() / "no_scenarios");
+  write_file("no_scenarios/lib/helper.lua", "return {}\n");
+  const Ran empty = kafkasim("test " + (scratch_dir() / "no_scenarios").string());
+  EXPECT_EQ(empty.code, 64) << empty.out;
+  EXPECT_NE(empty.out.find("no scenario in this folder"), std::string::npos) << empty.out;
+  const Ran set = kafkasim("sweep " + source_path("scenarios/kernel_demo.lua").string() + " --seeds 1..4 --set unknown=1");
+  EXPECT_EQ(set.code, 64) << set.out;
+  EXPECT_NE(set.out.find("--set unknown: the scenario has no param 'unknown'"), std::string::npos) << set.out;
+  // An invalid scenario is an error of the suite, not a failure.
+  write_file("invalid_suite/bad.lua", "scenario { name = \"bad\", duration = \"1s\" }\nlocal x = nil + 1\n");
+  const Ran invalid = kafkasim("test " + (scratch_dir() / "invalid_suite").string());
+  EXPECT_EQ(invalid.code, 2) << invalid.out;
+  EXPECT_NE(invalid.out.find("0 passed, 0 failed, 1 errors"), std::string::npos) << invalid.out;
+  EXPECT_NE(invalid.out.find("ERROR "), std::string::npos) << invalid.out;
+}
+
+// ---- 8. Files lost or redirected ----
+
+TEST(Hostile8Files, OutputsNeverReplaceInputsOrEachOther) {
+  const std::string scenario = source_path("scenarios/kernel_demo.lua").string();
+  const std::string run = "run " + scenario + " --quiet --until 1s ";
+  const auto x = scratch_dir() / "same.out";
+  std::filesystem::remove(x);
+  for (const std::string& opts : std::vector<std::string>{"--trace " + x.string() + " --history " + x.string(),
+                                                          "--trace " + x.string() + " --json " + x.string(), "--trace - --history -"}) {
+    const Ran r = kafkasim(run + opts);
+    EXPECT_EQ(r.code, 64) << opts << "\n" << r.out;
+    EXPECT_NE(r.out.find("name the same file"), std::string::npos) << r.out;
+  }
+  EXPECT_FALSE(std::filesystem::exists(x));
+  const Ran self = kafkasim(run + "--trace " + scenario + " --force");
+  EXPECT_EQ(self.code, 64);
+  EXPECT_NE(self.out.find("that is an input of this command"), std::string::npos) << self.out;
+  const auto h = write_file("hostile/self_check.jsonl", "{\"process\":0,\"type\":\"invoke\",\"f\":\"poll\"}\n");
+  EXPECT_EQ(kafkasim("check " + h.string() + " --json " + h.string() + " --force").code, 64);
+}
+
+TEST(Hostile8Files, AFailedRunLeavesTheOldFileAsItWas) {
+  const auto trace = scratch_dir() / "kept.trace";
+  { std::ofstream(trace) << "precious\n"; }
+  const auto bad = write_file("hostile/fails.lua", std::string(kHeader) + "local t = testbed { nodes = 2 }\nat(\"1s\", function() error(\"boom\") end)\n");
+  for (const std::string extra : {"", " --set nope=1"}) {
+    const Ran r = kafkasim("run " + bad.string() + " --quiet --force --trace " + trace.string() + extra);
+    EXPECT_NE(r.code, 0);
+    std::ifstream in(trace);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "precious") << "the run failed (" << r.code << "): the old file stays";
+  }
+  for (const auto& e : std::filesystem::directory_iterator(scratch_dir()))
+    EXPECT_NE(e.path().filename().string().rfind(".kept.trace.", 0), 0u) << "no temporary left behind: " << e.path();
+}
+
+TEST(Hostile8Files, APlantedSymlinkRedirectsNothing) {
+  const auto victim = scratch_dir() / "victim.txt";
+  { std::ofstream(victim) << "untouched\n"; }
+  const auto out = scratch_dir() / "out.trace";
+  std::filesystem::remove(out);
+  // The old scheme wrote to out.trace.tmp-PID, a name one can plant a link at in advance.
+  for (int pid = 0; pid < 64; ++pid) {
+    std::error_code ec;
+    std::filesystem::create_symlink(victim, scratch_dir() / ("out.trace.tmp-" + std::to_string(pid)), ec);
+  }
+  const Ran r = kafkasim("run " + source_path("scenarios/kernel_demo.lua").string() + " --quiet --until 1s --trace " + out.string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  std::ifstream in(victim);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "untouched");
+  EXPECT_TRUE(std::filesystem::is_regular_file(out));
+}
+
+TEST(Hostile8Files, DevicesAndStandardOutputAreWrittenDirectly) {
+  const std::string run = "run " + source_path("scenarios/kernel_demo.lua").string() + " --quiet --until 1s ";
+  EXPECT_EQ(kafkasim(run + "--trace /dev/null").code, 0);
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null")) << "still a device";
+  const Ran r = kafkasim(run + "--trace - 2>/dev/null");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out.rfind("{\"seq\":0,", 0), 0u) << "the trace is standard output, the summary went to standard error: "
+                                                 << r.out.substr(0, 200);
+}
+
+// ---- 10. JUnit XML ----
+
+TEST(Hostile10Junit, ControlBytesNeverBreakTheXml) {
+  const auto dir = scratch_dir() / "junit_suite";
+  std::filesystem::remove_all(dir);
+  write_file("junit_suite/ctl.lua", "scenario { name = \"ctl \\x1b[31m\\x00 <&>\", duration = \"1s\" }\n"
+                                    "check(\"c\", false, \"esc \\x1b nul \\x00 bad \\xff quote \\\" amp & lt <\")\n");
+  const auto junit = scratch_dir() / "ctl.xml";
+  std::filesystem::remove(junit);
+  const Ran r = kafkasim("test " + dir.string() + " --junit " + junit.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  std::ifstream in(junit, std::ios::binary);
+  std::stringstream x;
+  x << in.rdbuf();
+  const std::string xml = x.str();
+  for (char c : xml) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_TRUE(u >= 0x20 || c == '\n' || c == '\t' || c == '\r') << "a byte XML 1.0 forbids: " << static_cast<int>(u);
+  }
+  EXPECT_NE(xml.find("esc  nul  bad \xEF\xBF\xBD quote &quot; amp &amp; lt &lt;"), std::string::npos) << xml;
+  EXPECT_EQ(sim::xml_text("a\x01" "b\x7f\xEF\xBF\xBE"), "ab\x7f") << "U+FFFE is not XML either";
+}
+
+// ---- 11. The replay line of a sweep ----
+
+TEST(Hostile11Replay, ARunInvalidAtLoadNamesTheSeedItWasGiven) {
+  const auto bad = write_file("hostile/invalid_at_load.lua", "local x = nil + 1\nscenario { name = \"late\" }\n");
+  const Ran r = kafkasim("sweep " + bad.string() + " --seeds 2..3 -j 1 2>/dev/null");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("FAIL  seed 2:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("replay: kafkasim run " + bad.string() + " --seed 2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("replay: kafkasim run " + bad.string() + " --seed 3\n"), std::string::npos) << r.out;
+}
+
+// ---- 12. Silent acceptance (continued) ----
+
+TEST(Hostile12Acceptance, ExpectationsMustJudgeSomething) {
+  const std::string group = "local c = cluster {}\nc:topic(\"t\")\nc:group(\"g\", { topics = \"t\" })\n";
+  const Ran vacuous = run_cli("vacuous", group + "expect { delivery = \"at-least-once\" }");
+  EXPECT_EQ(vacuous.code, 1) << vacuous.out;
+  EXPECT_NE(vacuous.out.find("vacuous: the topics of group g had no acknowledged record"), std::string::npos) << vacuous.out;
+  EXPECT_EQ(run_cli("vacuous_allowed", group + "expect { delivery = \"at-least-once\", allow_empty = true }").code, 0);
+  const Ran unknown = run_cli("unknown_group", group + "local p = c:producer(\"p\")\np:load { topic = \"t\" }\nexpect { group = \"gg\", delivery = \"at-least-once\" }");
+  EXPECT_EQ(unknown.code, 2) << unknown.out;
+  EXPECT_NE(unknown.out.find("unknown_group.lua:7: expect.group: the scenario has no group 'gg' (did you mean 'g'?)"), std::string::npos)
+      << unknown.out;
+  expect_refused("expect_nothing", "expect {}", "say what to expect");
+}
+
+TEST(Hostile12Acceptance, TopicsAClientNamesAreAutoCreatedAsInKafka) {
+  const std::string body = "local c = cluster { broker = { [\"auto.create.topics.enable\"] = ENABLED } }\n"
+                           "local p = c:producer(\"p\")\np:load { topic = \"orders\", rate = 100 }\n"
+                           "c:group(\"g\", { topics = \"orders\", [\"auto.offset.reset\"] = \"earliest\" })\n"
+                           "expect { delivery = \"at-least-once\" }";
+  auto with = [&](const std::string& enabled) { return body.substr(0, body.find("ENABLED")) + enabled + body.substr(body.find("ENABLED") + 7); };
+  const Ran on = run_cli("auto_create", with("true"), "");
+  EXPECT_EQ(on.code, 0) << on.out;
+  EXPECT_NE(on.out.find("auto-created topic 'orders' (1 partition, replication factor 1)"), std::string::npos) << on.out;
+  const Ran off = run_cli("auto_create_off", with("false"), "");
+  EXPECT_EQ(off.code, 1) << "every send fails with UNKNOWN_TOPIC_OR_PARTITION and the expectation judged nothing:\n" << off.out;
+  EXPECT_EQ(off.out.find("auto-created"), std::string::npos) << off.out;
+}
+
+TEST(Hostile12Acceptance, ScenarioMistakesAreNamedAsTheScenarios) {
+  expect_refused("two_clusters", "local c = cluster {}\nlocal d = cluster {}", "cluster { ... } is declared twice", 3);
+  expect_refused("controller_name", "local t = testbed { nodes = { \"controller\" } }\nlocal c = cluster {}",
+                 "already named 'controller'", 3);
+  expect_refused("bad_policy", "local c = cluster {}\nc:group(\"g\", { topics = \"t\", commit = \"record\" })",
+                 "group.commit: unknown policy \"record\" (did you mean 'RECORD'?); the policies are auto, after-process", 3);
+  expect_refused("group_options", "local c = cluster {}\nc:group(\"g\", 5)", "options is a table", 3);
+  // Two loads on one producer both run, as two application threads would.
+  const Ran loads = run_cli("two_loads", "local c = cluster {}\nc:topic(\"t\")\nlocal p = c:producer(\"p\")\n"
+                                         "p:load { topic = \"t\", rate = 10, count = 5 }\np:load { topic = \"t\", rate = 10, count = 7 }\n"
+                                         "at(\"1900ms\", function() check(\"both ran\", p:stats().ok == 12, p:stats().ok) end)");
+  EXPECT_EQ(loads.code, 0) << loads.out;
+}
+
+TEST(Hostile12Acceptance, CheckRefusesOperationsThatDoNotPair) {
+  for (const auto& [name, text, needle] : std::vector<std::array<std::string, 3>>{
+           {"delete", "{\"process\":0,\"type\":\"invoke\",\"f\":\"delete\"}\n", "operation 1: \"f\": \"delete\" is not send, poll"},
+           {"cross", "{\"process\":0,\"type\":\"invoke\",\"f\":\"send\",\"value\":[[\"send\",1,5]]}\n"
+                     "{\"process\":0,\"type\":\"ok\",\"f\":\"poll\",\"value\":[[\"poll\",{}]]}\n",
+            "operation 2: a poll completes the send invoked at operation 1"},
+           {"orphan", "{\"op\":7,\"process\":0,\"type\":\"ok\",\"f\":\"poll\",\"value\":[[\"poll\",{}]]}\n",
+            "operation 1: a completion of op 7, which has no invocation before it"},
+           {"twice", "{\"process\":0,\"type\":\"invoke\",\"f\":\"poll\"}\n{\"process\":0,\"type\":\"invoke\",\"f\":\"poll\"}\n",
+            "operation 2: process 0 invokes again before its operation 1 completed"},
+       }) {
+    const Ran r = kafkasim("check " + write_file("hostile/" + name + ".jsonl", text).string());
+    EXPECT_EQ(r.code, 2) << name << "\n" << r.out;
+    EXPECT_NE(r.out.find(needle), std::string::npos) << name << "\n" << r.out;
+  }
+}
+
+// ---- 13. A time limit per scenario in test ----
+// (Hostile1Crashes.TestReportsACrashingScenarioAndGoesOn ends a hung scenario with --timeout.)
+
+// ---- 14. Generated values are unique ----
+
+TEST(Hostile14Values, QueuedSyncSendsGetTheirOwnValues) {
+  const auto history = scratch_dir() / "sync_values.jsonl";
+  std::filesystem::remove(history);
+  const Ran r = run_cli("sync_values",
+                        "local c = cluster { brokers = 1, network = { latency = \"150ms\" } }\nc:topic(\"t\")\n"
+                        "local p = c:producer(\"p\")\n"
+                        "every(\"100ms\", function() p:send(\"t\", { sync = true }) end)\n"
+                        "c:group(\"g\", { topics = \"t\", [\"auto.offset.reset\"] = \"earliest\" })\n"
+                        "expect { no_anomalies = true }",
+                        "--quiet --history " + history.string());
+  EXPECT_EQ(r.code, 0) << "no duplicate or nonmonotonic-send that never happened:\n" << r.out;
+  std::ifstream in(history);
+  std::set<std::string> values;
+  int sends = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"type\":\"invoke\"") == std::string::npos || line.find("\"f\":\"send\"") == std::string::npos) continue;
+    ++sends;
+    const size_t v = line.find("[\"send\",\"t\",\"");
+    ASSERT_NE(v, std::string::npos) << line;
+    values.insert(line.substr(v, line.find('"', v + 13) - v));
+  }
+  EXPECT_GT(sends, 10);
+  EXPECT_EQ(values.size(), static_cast<size_t>(sends)) << "every send has its own value";
 }

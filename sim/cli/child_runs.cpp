@@ -1,0 +1,212 @@
+#include "sim/cli/child_runs.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "sim/cli/run_outcome.hpp"
+
+namespace sim::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The report crosses the pipe as tab-separated fields, with tabs, newlines and backslashes
+// escaped, ending in a newline.
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\n') out += "\\n";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out.push_back(s[i]);
+      continue;
+    }
+    const char c = s[++i];
+    out.push_back(c == 't' ? '\t' : c == 'n' ? '\n' : c);
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+std::string encode(const lua::RunResult& r) {
+  std::string kinds;
+  for (const auto& k : anomaly_kinds(r)) kinds += (kinds.empty() ? "" : ",") + k;
+  return fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", r.exit_code, escape(r.scenario.name), r.seed, escape(kinds),
+                     escape(first_failure(r)), escape(r.replay));
+}
+
+bool decode(const std::string& line, RunReport& r) {
+  const auto f = split(line, '\t');
+  if (f.size() != 6) return false;
+  r.exit_code = std::atoi(f[0].c_str());
+  r.scenario = unescape(f[1]);
+  r.seed = std::strtoull(f[2].c_str(), nullptr, 10);
+  const std::string kinds = unescape(f[3]);
+  if (!kinds.empty()) r.kinds = split(kinds, ',');
+  r.failure = unescape(f[4]);
+  r.replay = unescape(f[5]);
+  return true;
+}
+
+[[noreturn]] void run_child(const lua::RunOptions& options, int out_fd) {
+  std::string line;
+  try {
+    line = encode(lua::run_scenario(options));
+  } catch (const std::exception& e) {
+    line = fmt::format("{}\t\t0\t\t{}\t\n", static_cast<int>(lua::kExitInternal), escape(std::string("internal error: ") + e.what()));
+  }
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(out_fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  std::fflush(nullptr);
+  ::_exit(0);  // skip the parent's atexit handlers and destructors
+}
+
+struct Child {
+  size_t index;
+  pid_t pid;
+  int fd;
+  Clock::time_point started;
+  std::string output;
+  bool timed_out = false;
+};
+
+// What the parent knows of a run it could not hear from: how it ended and the line that
+// replays it (the child's own replay line died with it).
+RunReport unheard(const Child& c, int status, const lua::RunOptions& o, double timeout) {
+  RunReport r;
+  r.seed = o.seed.value_or(0);
+  r.replay = lua::replay_line(o, o.seed);
+  r.exit_code = lua::kExitInternal;
+  if (c.timed_out) {
+    r.end = RunReport::End::timed_out;
+    r.failure = fmt::format("timed out: the run took more than {:g} s of wall time (test --timeout)", timeout);
+  } else if (WIFSIGNALED(status)) {
+    r.end = RunReport::End::crashed;
+    r.failure = fmt::format("the run died of signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  } else {
+    r.end = RunReport::End::crashed;
+    r.failure = fmt::format("the run ended (exit status {}) without a result", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  }
+  return r;
+}
+
+}  // namespace
+
+size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::function<bool(size_t, const RunReport&)>& done) {
+  std::cout.flush();
+  std::cerr.flush();
+  std::vector<Child> running;
+  size_t next = 0, reported = 0;
+  bool stopping = false;
+  auto stop_all = [&] {
+    for (Child& c : running) {
+      ::kill(c.pid, SIGKILL);
+      ::waitpid(c.pid, nullptr, 0);
+      ::close(c.fd);
+    }
+    running.clear();
+  };
+  while ((next < runs.size() && !stopping) || !running.empty()) {
+    while (!stopping && next < runs.size() && running.size() < jobs_) {
+      int fds[2];
+      if (::pipe(fds) != 0) throw std::runtime_error("cannot create a pipe for a child process");
+      const pid_t pid = ::fork();
+      if (pid < 0) throw std::runtime_error("cannot start a child process");
+      if (pid == 0) {
+        ::close(fds[0]);
+        for (const Child& c : running) ::close(c.fd);
+        run_child(runs[next], fds[1]);
+      }
+      ::close(fds[1]);
+      running.push_back(Child{next, pid, fds[0], Clock::now(), {}});
+      ++next;
+    }
+    // Wait for output, or for the first deadline.
+    int wait_ms = -1;
+    if (timeout_ > 0) {
+      const auto now = Clock::now();
+      for (const Child& c : running) {
+        const auto left = std::chrono::duration<double>(timeout_).count() -
+                          std::chrono::duration<double>(now - c.started).count();
+        const int ms = left <= 0 ? 0 : static_cast<int>(std::min(left * 1000 + 1, 1e9));
+        wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
+      }
+    }
+    std::vector<pollfd> polls;
+    for (const Child& c : running) polls.push_back(pollfd{c.fd, POLLIN, 0});
+    if (::poll(polls.data(), polls.size(), wait_ms) < 0 && errno != EINTR) throw std::runtime_error("poll failed");
+    const auto now = Clock::now();
+    for (size_t i = polls.size(); i-- > 0;) {
+      Child& c = running[i];
+      bool ended = false;
+      if (polls[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+        char buf[4096];
+        const ssize_t n = ::read(c.fd, buf, sizeof buf);
+        if (n > 0) c.output.append(buf, static_cast<size_t>(n));
+        else if (n == 0 || errno != EINTR) ended = true;
+      }
+      if (!ended && timeout_ > 0 && std::chrono::duration<double>(now - c.started).count() >= timeout_) {
+        c.timed_out = true;
+        ::kill(c.pid, SIGKILL);
+        ended = true;
+      }
+      if (!ended) continue;
+      int status = 0;
+      ::waitpid(c.pid, &status, 0);
+      ::close(c.fd);
+      RunReport r;
+      const std::string line = c.output.substr(0, c.output.find('\n'));
+      if (c.timed_out || !decode(line, r)) r = unheard(c, status, runs[c.index], timeout_);
+      r.seconds = std::chrono::duration<double>(now - c.started).count();
+      const size_t index = c.index;
+      running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+      ++reported;
+      if (!done(index, r)) {
+        stopping = true;
+        stop_all();
+        break;
+      }
+    }
+  }
+  return runs.size() - reported;
+}
+
+}  // namespace sim::cli

@@ -1,0 +1,42 @@
+#pragma once
+// Runs of a scenario in child processes, for `sweep` and `test`: each run in its own process,
+// so that a run which crashes, hangs or exhausts memory is reported as that run's outcome
+// instead of taking the whole suite down, and so that runs can go in parallel.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/lua/runtime.hpp"
+
+namespace sim::cli {
+
+// How one run ended, as its child reported it (or as the parent saw the child end).
+struct RunReport {
+  enum class End { finished, crashed, timed_out };
+  End end = End::finished;
+  int exit_code = 0;
+  std::string scenario;            // the scenario's name, when it got that far
+  uint64_t seed = 0;
+  std::vector<std::string> kinds;  // anomaly kinds found
+  std::string failure;             // empty when the run passed
+  std::string replay;              // the line that replays it
+  double seconds = 0;              // wall time, measured by the parent
+};
+
+class ChildRuns {
+ public:
+  // `jobs` children at once; each run may take `timeout_seconds` of wall time (0: no limit).
+  ChildRuns(unsigned jobs, double timeout_seconds) : jobs_(jobs < 1 ? 1 : jobs), timeout_(timeout_seconds) {}
+
+  // Runs each option set; calls done(index, report) as each run ends, in the order they end.
+  // When done returns false no more runs start and those in flight are stopped (not reported).
+  // Returns how many runs were not reported.
+  size_t run(const std::vector<lua::RunOptions>& runs, const std::function<bool(size_t, const RunReport&)>& done);
+
+ private:
+  unsigned jobs_;
+  double timeout_;
+};
+
+}  // namespace sim::cli
