@@ -95,6 +95,7 @@ bool match_class(int c, int cl) {
     case 'u': res = std::isupper(c); break;
     case 'w': res = std::isalnum(c); break;
     case 'x': res = std::isxdigit(c); break;
+    case 'z': res = (c == 0); break;  // deprecated, but Debian's Lua still has it
     default: return cl == c;
   }
   return std::isupper(cl) ? !res : res;

@@ -102,11 +102,11 @@ TEST(LuaPatterns, MatchLuasOwnOnRandomPatterns) {
   Sandbox sandbox(".", SandboxLimits{});
   lua_State* ours = sandbox.state();
 
-  const std::vector<std::string> atoms = {"a", "b", "c", ".", "%a", "%d", "%s", "%w", "%A", "%l", "[ab]", "[^a]",
+  const std::vector<std::string> atoms = {"a", "b", "c", ".", "%a", "%d", "%s", "%w", "%A", "%l", "%z", "%Z", "[ab]", "[^a]",
                                           "[a-c]", "[%d%s]", "[]a]", "%b()", "%bab", "%f[%w]", "%f[%s]", "(", ")",
                                           "()", "*", "+", "-", "?", "^", "$", "%1", "%2", "%%", "%]", "%", "[", "]",
                                           "(a)", "(%w+)", "x", " ", "\\0"};
-  const std::string letters = "aabbc (1)x";
+  const std::string letters = std::string("aabbc (1)x") + '\0';
   std::mt19937 rng(20261128);
   auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
   int compared = 0;

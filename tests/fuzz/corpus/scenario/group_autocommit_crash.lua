@@ -1,0 +1,42 @@
+-- Failure mode: auto-commit commits, inside poll(), the positions of records returned by
+-- earlier polls, every auto.commit.interval.ms. A member that crashes between processing
+-- records and the next auto-commit has processed records its group never committed: the member
+-- that takes over its partitions starts from the last commit and processes them again.
+local check_delivery = require "lib.delivery"
+
+scenario {
+  name = "Auto-commit redelivers records after a consumer crash",
+  description = [[Two members consume with enable.auto.commit (every 5 s). Member 1 crashes;
+after its session times out, member 2 takes its partitions and resumes from their last
+committed offsets, processing again what member 1 had processed since.]],
+  seed = 8,
+  duration = "60s",
+  drain = "20s",
+  kafka_version = "3.9",
+}
+
+-- Auto-commit promises at-least-once, and a crash shows the "at least".
+expect { group = "billing", delivery = "at-least-once", order = "per-key" }
+
+local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 10 } }
+c:topic("orders", { partitions = 4, replication_factor = 3 })
+local p = c:producer("shop", {})
+local g = c:group("billing", {
+  members = 2, topics = { "orders" }, commit = "auto",
+  ["auto.commit.interval.ms"] = "5s", ["session.timeout.ms"] = "10s", ["auto.offset.reset"] = "earliest",
+  processing_time = "2ms",
+})
+
+at("1s", function() p:load { topic = "orders", rate = 200, keys = 40, count = 8000 } end)
+at("17500ms", function()
+  note("member billing-1 crashes between auto-commits")
+  g:member(1):crash()
+end)
+at("40s", function() g:member(1):restart() end)
+
+at("59s", function()
+  local again = check_delivery.reprocessed(g)
+  local missed = check_delivery.never_processed(g, { p }, "orders")
+  check("records are processed twice", #again > 0, #again .. " records processed more than once")
+  check("every record is processed at least once", #missed == 0, #missed .. " never processed")
+end)
