@@ -391,7 +391,8 @@ std::string ConfigSet::set(const std::string& key, const RawValue& raw) {
       } else {
         return fmt::format("{}: expected a string", key);
       }
-      if (rule.non_empty && trim(text).empty()) return fmt::format("{}: String must be non-empty (Kafka's {} rejects it)", key, rule.source);
+      text = trim(text);  // ConfigDef.parseType trims a STRING's value
+      if (rule.non_empty && text.empty()) return fmt::format("{}: String must be non-empty (Kafka's {} rejects it)", key, rule.source);
       if (!rule.one_of.empty() && std::find(rule.one_of.begin(), rule.one_of.end(), text) == rule.one_of.end()) {
         std::string list;
         for (const auto& o : rule.one_of) list += (list.empty() ? "" : ", ") + o;

@@ -79,8 +79,9 @@ int l_group(lua_State* L) {
     // The group's own keys first, then Kafka's consumer configs.
     lua_getfield(L, 3, "members");
     if (!lua_isnil(L, -1)) {
-      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0) fail(fmt::format("group.members: a number of members, got {}", describe(L, -1)));
-      members = lua_tointeger(L, -1);
+      const auto n = to_whole(L, -1);
+      if (!n || *n < 0) fail(fmt::format("group.members: a number of members, got {}", describe(L, -1)));
+      members = *n;
       if (members > caps::kMembersPerGroup) {
         fail(fmt::format("group.members: {} is more than kafkasim's cap of {} members per group", members, caps::kMembersPerGroup));
       }
@@ -107,8 +108,9 @@ int l_group(lua_State* L) {
     lua_pop(L, 1);
     lua_getfield(L, 3, "ack_count");
     if (!lua_isnil(L, -1)) {
-      if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) fail("group.ack_count: a positive number of records");
-      g->app.ack_count = lua_tointeger(L, -1);
+      const auto n = to_whole(L, -1);
+      if (!n || *n < 1) fail(fmt::format("group.ack_count: a positive number of records, got {}", describe(L, -1)));
+      g->app.ack_count = *n;
     }
     lua_pop(L, 1);
     lua_getfield(L, 3, "ack_time");

@@ -23,8 +23,8 @@ class Testbed final : public FaultTarget {
   std::vector<NodeId> nodes() override { return ids_; }
 
   NodeId resolve(lua_State* L, int idx, const std::string& what) override {
-    if (lua_type(L, idx) == LUA_TNUMBER && lua_isinteger(L, idx)) {
-      const lua_Integer i = lua_tointeger(L, idx);
+    if (const auto whole = to_whole(L, idx)) {
+      const int64_t i = *whole;
       if (i >= 1 && static_cast<size_t>(i) <= ids_.size()) return ids_[static_cast<size_t>(i - 1)];
       fail(fmt::format("{}: there is no node {} (the testbed has nodes 1..{})", what, i, ids_.size()));
     }
@@ -52,8 +52,8 @@ int l_testbed(lua_State* L) {
   TableReader r(L, 1, "testbed", {"nodes", "racks", "network", "interval", "flush"});
   std::vector<std::string> names;
   const int nodes_idx = r.push("nodes");
-  if (lua_type(L, nodes_idx) == LUA_TNUMBER && lua_isinteger(L, nodes_idx)) {
-    const lua_Integer n = lua_tointeger(L, nodes_idx);
+  if (const auto whole = to_whole(L, nodes_idx)) {
+    const int64_t n = *whole;
     if (n < 1 || n > 1000) fail("testbed.nodes: between 1 and 1000 nodes");
     for (lua_Integer i = 1; i <= n; ++i) names.push_back(fmt::format("node-{}", i));
   } else if (lua_type(L, nodes_idx) == LUA_TTABLE) {

@@ -4,6 +4,10 @@
 #include "broker_model/broker/broker.hpp"
 #include "broker_model/config/config.hpp"
 
+#include <limits>
+#include <optional>
+#include <vector>
+
 using namespace kafka;
 
 TEST(KafkaConfig, DefaultsFollowTheRelease) {
@@ -83,4 +87,102 @@ TEST(KafkaConfig, InterBrokerProtocolSelectsTheTruncationProtocol) {
   EXPECT_EQ(truncation_mode_for("2.6"), TruncationMode::epoch_v1);
   EXPECT_EQ(truncation_mode_for("2.7"), TruncationMode::fetch_diverging);
   EXPECT_EQ(truncation_mode_for("3.9"), TruncationMode::fetch_diverging);
+}
+
+// Every key's type and validator as Kafka defines it (apache/kafka: LogConfig, ReplicationConfigs,
+// KRaftConfigs, GroupCoordinatorConfig, ProducerConfig, ConsumerConfig), written out here
+// independently of the model's table: the bounds are accepted, one past them is refused.
+namespace {
+struct KafkaKey {
+  ConfigScope scope;
+  const char* key;
+  char type;  // 'S' short, 'I' int, 'L' long
+  std::optional<int64_t> at_least, at_most;
+};
+}  // namespace
+
+TEST(KafkaConfig, EveryNumericKeyHasKafkasTypeAndRange) {
+  using S = ConfigScope;
+  constexpr auto none = std::nullopt;
+  const std::vector<KafkaKey> keys = {
+      {S::broker, "min.insync.replicas", 'I', 1, none},               // LogConfig: atLeast(1)
+      {S::topic, "min.insync.replicas", 'I', 1, none},
+      {S::broker, "replica.lag.time.max.ms", 'L', none, none},        // ReplicationConfigs: no validator
+      {S::broker, "replica.fetch.min.bytes", 'I', none, none},
+      {S::broker, "replica.fetch.backoff.ms", 'I', 0, none},          // atLeast(0)
+      {S::broker, "replica.high.watermark.checkpoint.interval.ms", 'L', none, none},
+      {S::broker, "flush.messages", 'L', 1, none},                    // LogConfig: atLeast(1)
+      {S::topic, "flush.messages", 'L', 1, none},
+      {S::broker, "flush.ms", 'L', 0, none},                          // atLeast(0)
+      {S::topic, "flush.ms", 'L', 0, none},
+      {S::broker, "broker.session.timeout.ms", 'I', none, none},      // KRaftConfigs: none
+      {S::broker, "broker.heartbeat.interval.ms", 'I', none, none},
+      {S::broker, "default.replication.factor", 'I', none, none},
+      {S::broker, "num.partitions", 'I', 1, none},                    // atLeast(1)
+      {S::broker, "offsets.topic.replication.factor", 'S', 1, none},  // GroupCoordinatorConfig: SHORT, atLeast(1)
+      {S::broker, "offsets.topic.num.partitions", 'I', 1, none},
+      {S::broker, "group.initial.rebalance.delay.ms", 'I', none, none},
+      {S::broker, "group.min.session.timeout.ms", 'I', none, none},
+      {S::broker, "group.max.session.timeout.ms", 'I', none, none},
+      {S::producer, "retries", 'I', 0, INT32_MAX},                    // ProducerConfig: between(0, MAX)
+      {S::producer, "retry.backoff.ms", 'L', 0, none},
+      {S::producer, "retry.backoff.max.ms", 'L', 0, none},
+      {S::producer, "delivery.timeout.ms", 'I', 0, none},
+      {S::producer, "request.timeout.ms", 'I', 0, none},
+      {S::producer, "linger.ms", 'L', 0, none},
+      {S::producer, "batch.size", 'I', 0, none},
+      {S::producer, "max.in.flight.requests.per.connection", 'I', 1, none},
+      {S::producer, "metadata.max.age.ms", 'L', 0, none},
+      {S::producer, "max.block.ms", 'L', 0, none},
+      {S::consumer, "auto.commit.interval.ms", 'I', 0, none},         // ConsumerConfig
+      {S::consumer, "session.timeout.ms", 'I', none, none},
+      {S::consumer, "heartbeat.interval.ms", 'I', none, none},
+      {S::consumer, "max.poll.interval.ms", 'I', 1, none},
+      {S::consumer, "max.poll.records", 'I', 1, none},
+      {S::consumer, "fetch.min.bytes", 'I', 0, none},
+      {S::consumer, "fetch.max.wait.ms", 'I', 0, none},
+      {S::consumer, "max.partition.fetch.bytes", 'I', 0, none},
+      {S::consumer, "request.timeout.ms", 'I', 0, none},
+      {S::consumer, "default.api.timeout.ms", 'I', 0, none},
+      {S::consumer, "retry.backoff.ms", 'L', 0, none},
+      {S::consumer, "metadata.max.age.ms", 'L', 0, none},
+  };
+  for (const KafkaKey& k : keys) {
+    const int64_t type_min = k.type == 'S' ? INT16_MIN : k.type == 'I' ? INT32_MIN : INT64_MIN;
+    const int64_t type_max = k.type == 'S' ? INT16_MAX : k.type == 'I' ? INT32_MAX : INT64_MAX;
+    const int64_t lo = k.at_least.value_or(type_min), hi = k.at_most.value_or(type_max);
+    ConfigSet c(k.scope, {3, 9});
+    EXPECT_EQ(c.set(k.key, lo), "") << k.key << " accepts " << lo;
+    EXPECT_EQ(c.set(k.key, hi), "") << k.key << " accepts " << hi;
+    if (lo > INT64_MIN) EXPECT_NE(c.set(k.key, lo - 1), "") << k.key << " refuses " << lo - 1;
+    if (hi < INT64_MAX) EXPECT_NE(c.set(k.key, hi + 1), "") << k.key << " refuses " << hi + 1;
+    EXPECT_NE(c.set(k.key, 1.5), "") << k.key << " refuses a fraction";
+    EXPECT_NE(c.set(k.key, std::numeric_limits<double>::quiet_NaN()), "") << k.key << " refuses NaN";
+    EXPECT_EQ(c.set(k.key, std::string(" 7 ")), "") << k.key << ": a number as text, trimmed, as ConfigDef.parseType reads it";
+    EXPECT_EQ(c.integer(k.key), 7);
+  }
+}
+
+TEST(KafkaConfig, StringKeysTakeKafkasValuesOnly) {
+  ConfigSet p(ConfigScope::producer, {3, 9});
+  for (const char* ok : {"all", "-1", "0", "1", " all "}) EXPECT_EQ(p.set("acks", std::string(ok)), "") << ok;
+  EXPECT_NE(p.set("acks", std::string("ALL")), "") << "ValidString is case-sensitive";
+  EXPECT_NE(p.set("acks", std::string("2")), "");
+  ConfigSet c(ConfigScope::consumer, {3, 9});
+  for (const char* ok : {"latest", "earliest", "none"}) EXPECT_EQ(c.set("auto.offset.reset", std::string(ok)), "");
+  EXPECT_NE(c.set("auto.offset.reset", std::string("smallest")), "");
+  EXPECT_EQ(c.set("isolation.level", std::string("read_committed")), "");
+  EXPECT_NE(c.set("isolation.level", std::string("dirty")), "");
+  EXPECT_NE(c.set("enable.auto.commit", std::string("yes")), "");
+  EXPECT_EQ(c.set("enable.auto.commit", std::string(" TRUE ")), "") << "BOOLEAN text is trimmed and case-insensitive";
+  ConfigSet b(ConfigScope::broker, {3, 9});
+  for (const char* ok : {"3.9", "3.9-IV0", "3.7-IV4", "0.10.2", "0.10.2-IV0", "2.8.1", "4.0", "0.8.2.1"}) {
+    EXPECT_EQ(b.set("inter.broker.protocol.version", std::string(ok)), "") << ok;
+  }
+  for (const char* bad : {"banana", "3.9-iv0", "0.10", "3.10", "4.0-IV4", ""}) {
+    EXPECT_NE(b.set("inter.broker.protocol.version", std::string(bad)), "") << bad;
+  }
+  EXPECT_EQ(b.set("replica.fetch.wait.max.ms", int64_t{40000}), "") << "accepted by its type";
+  EXPECT_EQ(b.set("replica.lag.time.max.ms", int64_t{60000}), "");
+  EXPECT_NE(finalize_broker(b), "") << "but not above replica.socket.timeout.ms (KafkaConfig.validateValues)";
 }

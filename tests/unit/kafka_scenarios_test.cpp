@@ -141,3 +141,26 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Story>& param_info) { return param_info.param.label; });
 
 }  // namespace
+
+// KafkaScheduler.schedule runs a task whose period is 0 or less once and never again
+// (server-common KafkaScheduler.java): ISR expiration, every replica.lag.time.max.ms / 2, with a
+// lag of 1 ms never runs after start-up, so a stopped follower stays in the ISR; with 2 ms it
+// runs every millisecond and the follower leaves.
+TEST(KafkaScheduler, APeriodOfZeroRunsOnce) {
+  auto isr_after_pause = [](int lag_ms) {
+    const std::string text =
+        "scenario { name = \"isr\", duration = \"3s\" }\n"
+        "local c = cluster { brokers = 2, broker = { [\"replica.lag.time.max.ms\"] = " + std::to_string(lag_ms) +
+        ", [\"replica.fetch.wait.max.ms\"] = 0 } }\n"
+        "c:topic(\"t\", { replicas = { { 1, 2 } } })\n"
+        "local p = c:producer(\"p\", { acks = \"1\", [\"enable.idempotence\"] = false })\n"
+        "p:load { topic = \"t\", rate = 100 }\n"
+        "at(\"1s\", function() c:pause(2) end)\n"
+        "at(\"2500ms\", function() check(\"isr\", true, table.concat(c:isr(\"t\", 0), \",\")) end)\n";
+    const auto r = run_text("kafka_scheduler.lua", text);
+    EXPECT_EQ(r.exit_code, 0) << r.error;
+    return r.checks.empty() ? std::string() : r.checks.back().detail;
+  };
+  EXPECT_EQ(isr_after_pause(1), "1,2") << "the check ran once, at start-up";
+  EXPECT_EQ(isr_after_pause(2), "1") << "the check runs every millisecond";
+}
