@@ -26,6 +26,24 @@ std::optional<std::pair<uint64_t, uint64_t>> parse_seed_range(const std::string&
   return std::make_pair(*a, *b);
 }
 
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
 std::string first_failure(const lua::RunResult& r) {
   if (!r.error.empty()) return r.error;
   for (const auto& c : r.checks)

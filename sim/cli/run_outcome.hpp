@@ -18,6 +18,11 @@ std::optional<uint64_t> parse_seed(const std::string& text);
 // How many seeds one test or sweep command runs at most.
 constexpr uint64_t kMaxSeeds = 10'000'000;
 
+// s on one line: tabs and line breaks as spaces (for FAIL lines and annotations).
+std::string one_line(std::string s);
+// s cut at every `sep`.
+std::vector<std::string> split(const std::string& s, char sep);
+
 // Empty when the run passed; otherwise its error, its first failed check ("name: detail"), or
 // its exit code.
 std::string first_failure(const lua::RunResult& r);

@@ -77,11 +77,6 @@ std::vector<std::filesystem::path> discover(const std::vector<std::string>& path
   return out;
 }
 
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  return s;
-}
 
 }  // namespace
 

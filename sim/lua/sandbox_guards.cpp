@@ -124,14 +124,15 @@ int l_setmetatable(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   const int t = lua_type(L, 2);
   luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
-  if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) {
-    lua_pop(L, 1);
-    // The guard says it is protected so that scripts cannot reach it; it is not the script's.
-    lua_getmetatable(L, 1);
+  // A table in use as a metatable has the guard (or the guard's __newindex in its own
+  // metatable); it keeps that protection under its new metatable.
+  bool guarded = false;
+  if (lua_getmetatable(L, 1)) {
     luaL_getmetatable(L, kGuardMeta);
-    if (!lua_rawequal(L, -1, -2)) return luaL_error(L, "cannot change a protected metatable");
+    guarded = lua_rawequal(L, -1, -2);
     lua_pop(L, 2);
   }
+  if (!guarded && luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
   if (t == LUA_TTABLE) {
     for (const char* key : {"__gc", "__mode"}) {
       lua_pushstring(L, key);
@@ -143,6 +144,7 @@ int l_setmetatable(lua_State* L) {
   lua_pushvalue(L, 2);
   lua_setmetatable(L, 1);
   if (t == LUA_TTABLE) protect_metatable(L, 2);
+  if (guarded) protect_metatable(L, 1);
   lua_settop(L, 1);
   return 1;
 }
