@@ -68,10 +68,10 @@ bool decode(const std::string& line, RunReport& r) {
   return true;
 }
 
-[[noreturn]] void run_child(const lua::RunOptions& options, int out_fd) {
+[[noreturn]] void run_child(const ChildRuns::Runner& runner, const lua::RunOptions& options, int out_fd) {
   std::string line;
   try {
-    line = encode(lua::run_scenario(options));
+    line = encode(runner(options));
   } catch (const std::exception& e) {
     line = fmt::format("{}\t\t0\t\t{}\t\n", static_cast<int>(lua::kExitInternal), escape(std::string("internal error: ") + e.what()));
   }
@@ -142,7 +142,7 @@ size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::funct
       if (pid == 0) {
         ::close(fds[0]);
         for (const Child& c : running) ::close(c.fd);
-        run_child(runs[next], fds[1]);
+        run_child(runner_, runs[next], fds[1]);
       }
       ::close(fds[1]);
       running.push_back(Child{next, pid, fds[0], Clock::now(), {}});

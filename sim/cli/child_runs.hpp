@@ -26,8 +26,12 @@ struct RunReport {
 
 class ChildRuns {
  public:
+  // What a child does with its options (tests give their own).
+  using Runner = std::function<lua::RunResult(const lua::RunOptions&)>;
+
   // `jobs` children at once; each run may take `timeout_seconds` of wall time (0: no limit).
-  ChildRuns(unsigned jobs, double timeout_seconds) : jobs_(jobs < 1 ? 1 : jobs), timeout_(timeout_seconds) {}
+  ChildRuns(unsigned jobs, double timeout_seconds, Runner runner = lua::run_scenario)
+      : jobs_(jobs < 1 ? 1 : jobs), timeout_(timeout_seconds), runner_(std::move(runner)) {}
 
   // Runs each option set; calls done(index, report) as each run ends, in the order they end.
   // When done returns false no more runs start and those in flight are stopped (not reported).
@@ -37,6 +41,7 @@ class ChildRuns {
  private:
   unsigned jobs_;
   double timeout_;
+  Runner runner_;
 };
 
 }  // namespace sim::cli

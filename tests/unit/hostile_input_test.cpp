@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <csignal>
+#include <map>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -13,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "scenario_helpers.hpp"
+#include "sim/cli/child_runs.hpp"
 #include "sim/escape.hpp"
 
 using namespace kafkasim_test;
@@ -606,13 +609,15 @@ TEST(Hostile12Acceptance, CheckRefusesOperationsThatDoNotPair) {
 TEST(Hostile14Values, QueuedSyncSendsGetTheirOwnValues) {
   const auto history = scratch_dir() / "sync_values.jsonl";
   std::filesystem::remove(history);
-  const Ran r = run_cli("sync_values",
-                        "local c = cluster { brokers = 1, network = { latency = \"150ms\" } }\nc:topic(\"t\")\n"
-                        "local p = c:producer(\"p\")\n"
-                        "every(\"100ms\", function() p:send(\"t\", { sync = true }) end)\n"
-                        "c:group(\"g\", { topics = \"t\", [\"auto.offset.reset\"] = \"earliest\" })\n"
-                        "expect { no_anomalies = true }",
-                        "--quiet --history " + history.string());
+  // A sync send every 100 ms, each acknowledged after 300 ms: sends queue behind the blocked one.
+  const auto scenario = write_file("hostile/sync_values.lua",
+                                   "scenario { name = \"sync values\", duration = \"6s\" }\n"
+                                   "local c = cluster { brokers = 1, network = { latency = \"150ms\" } }\nc:topic(\"t\")\n"
+                                   "local p = c:producer(\"p\")\n"
+                                   "every(\"100ms\", function() p:send(\"t\", { sync = true }) end, { from = \"2s\" })\n"
+                                   "c:group(\"g\", { topics = \"t\", [\"auto.offset.reset\"] = \"earliest\" })\n"
+                                   "expect { no_anomalies = true }\n");
+  const Ran r = kafkasim("run " + scenario.string() + " --quiet --history " + history.string());
   EXPECT_EQ(r.code, 0) << "no duplicate or nonmonotonic-send that never happened:\n" << r.out;
   std::ifstream in(history);
   std::set<std::string> values;
@@ -651,4 +656,30 @@ TEST(Hostile2Limits, CatchPointsKeepLuasSemantics) {
                                   "check(\"yields\", a == 1 and b == 3 and c == 42 and d:find(\"handled\") ~= nil, tostring(d))");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("held     yields"), std::string::npos) << r.out;
+}
+
+TEST(Hostile1Crashes, AChildThatDiesIsReportedWithItsSignalAndReplayLine) {
+  // Whatever kills a run's process (a crash of kafkasim), the suite reports it and goes on.
+  std::vector<RunOptions> runs(3);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    runs[i].path = "scenarios/s" + std::to_string(i) + ".lua";
+    runs[i].seed = 7 + i;
+  }
+  sim::cli::ChildRuns children(2, 0, [](const RunOptions& o) {
+    if (o.seed == 8u) std::raise(SIGKILL);  // as the OOM killer would; no handler can intercept it
+    RunResult r;
+    r.seed = *o.seed;
+    return r;
+  });
+  std::map<size_t, sim::cli::RunReport> reports;
+  children.run(runs, [&](size_t i, const sim::cli::RunReport& r) {
+    reports[i] = r;
+    return true;
+  });
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(reports[0].exit_code, 0);
+  EXPECT_EQ(reports[2].exit_code, 0);
+  EXPECT_EQ(reports[1].end, sim::cli::RunReport::End::crashed);
+  EXPECT_NE(reports[1].failure.find("died of signal 9"), std::string::npos) << reports[1].failure;
+  EXPECT_EQ(reports[1].replay, "kafkasim run scenarios/s1.lua --seed 8");
 }
