@@ -87,7 +87,8 @@ const std::vector<Entry>& entries() {
     add(S::broker, "replica.fetch.wait.max.ms", T::duration_ms, always(int64_t{500}),
         "Longest a follower's fetch waits at the leader for data", R(J::int32, kRepl));
     add(S::broker, "replica.fetch.min.bytes", T::integer, always(int64_t{1}), "Bytes a follower's fetch waits for",
-        R(J::int32, kRepl));
+        R(J::int32, kRepl).not_applied("kafkasim answers a fetch as soon as any data is there; other values than 1, the "
+                                      "default, are not modelled yet"));
     add(S::broker, "replica.fetch.backoff.ms", T::duration_ms, always(int64_t{1000}),
         "Pause after a follower's fetch fails", R(J::int32, kRepl).min(0));
     add(S::broker, "replica.high.watermark.checkpoint.interval.ms", T::duration_ms, always(int64_t{5000}),
@@ -187,7 +188,8 @@ const std::vector<Entry>& entries() {
     add(S::consumer, "max.poll.records", T::integer, always(int64_t{500}), "Records one poll() returns at most",
         R(J::int32, kCons).min(1));
     add(S::consumer, "fetch.min.bytes", T::integer, always(int64_t{1}), "Bytes a fetch waits for",
-        R(J::int32, kCons).min(0));
+        R(J::int32, kCons).min(0).not_applied("kafkasim answers a fetch as soon as any data is there; other values than 1, "
+                                             "the default, are not modelled yet"));
     add(S::consumer, "fetch.max.wait.ms", T::duration_ms, always(int64_t{500}), "How long a fetch waits at the leader",
         R(J::int32, kCons).min(0));
     add(S::consumer, "max.partition.fetch.bytes", T::integer, always(int64_t{1048576}), "Bytes per partition per fetch",

@@ -15,8 +15,9 @@ namespace sim::cli {
 std::optional<std::pair<uint64_t, uint64_t>> parse_seed_range(const std::string& text);
 // One seed, as --seed takes it: digits only, 0 .. 2^64-1.
 std::optional<uint64_t> parse_seed(const std::string& text);
-// How many seeds one test or sweep command runs at most.
+// How many seeds one test or sweep command runs at most, and how many processes at once.
 constexpr uint64_t kMaxSeeds = 10'000'000;
+constexpr unsigned kMaxJobs = 256;
 
 // s on one line: tabs and line breaks as spaces (for FAIL lines and annotations).
 std::string one_line(std::string s);

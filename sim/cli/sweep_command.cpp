@@ -58,6 +58,7 @@ int cmd_sweep(const SweepArgs& args) {
   }
   if (!std::filesystem::is_regular_file(args.scenario)) return usage(fmt::format("{}: no such scenario file", args.scenario));
   if (!(args.timeout >= 0)) return usage("--timeout: a number of seconds (0: no limit)");
+  if (args.jobs > kMaxJobs) return usage(fmt::format("-j {}: at most {} processes at once", args.jobs, kMaxJobs));
   size_t shard = 0, shards = 1;
   if (!args.shard.empty()) {
     const auto parts = split(args.shard, '/');

@@ -91,6 +91,7 @@ int cmd_test(const TestArgs& args) {
     if (!seeds) return usage(fmt::format("--seeds {}: write a seed or a range, as in 1..100", args.seeds));
   }
   if (!(args.timeout >= 0)) return usage("--timeout: a number of seconds (0: no limit)");
+  if (args.jobs > kMaxJobs) return usage(fmt::format("-j {}: at most {} processes at once", args.jobs, kMaxJobs));
   if (seeds && seeds->second - seeds->first >= kMaxSeeds) {
     return usage(fmt::format("--seeds {}: at most {} seeds in one command (split the range with sweep --shard)", args.seeds, kMaxSeeds));
   }

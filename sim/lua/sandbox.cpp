@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/lua/caps.hpp"
 #include "sim/lua/errors.hpp"
 #include "sim/lua/watchdog.hpp"
 
@@ -233,6 +234,10 @@ void Sandbox::protected_call(const char* what, const std::function<void(lua_Stat
 }
 
 void Sandbox::run_file(const std::filesystem::path& path, const std::string& display_name) {
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) > static_cast<uintmax_t>(caps::kScriptBytes) && !ec) {
+    throw ScenarioError(fmt::format("{}: a scenario file is at most {} MiB (kafkasim's cap)", display_name, caps::kScriptBytes >> 20));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ScenarioError(fmt::format("{}: cannot read the scenario file", display_name));
   std::stringstream buf;
@@ -304,6 +309,11 @@ int Sandbox::sandbox_require(lua_State* L) {
   std::string rel = name;
   std::replace(rel.begin(), rel.end(), '.', '/');
   const std::filesystem::path path = sb.script_dir_ / (rel + ".lua");
+  std::error_code ec;
+  if (std::filesystem::file_size(path, ec) > static_cast<uintmax_t>(caps::kScriptBytes) && !ec) {
+    return luaL_error(L, "require \"%s\": a module is at most %d MiB (kafkasim's cap)", name.c_str(),
+                      static_cast<int>(caps::kScriptBytes >> 20));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in || std::filesystem::is_directory(path)) {
     return luaL_error(L, "require \"%s\": no file %s (require loads only Lua files beside the scenario)", name.c_str(),

@@ -108,7 +108,6 @@ TEST(KafkaConfig, EveryNumericKeyHasKafkasTypeAndRange) {
       {S::broker, "min.insync.replicas", 'I', 1, none},               // LogConfig: atLeast(1)
       {S::topic, "min.insync.replicas", 'I', 1, none},
       {S::broker, "replica.lag.time.max.ms", 'L', none, none},        // ReplicationConfigs: no validator
-      {S::broker, "replica.fetch.min.bytes", 'I', none, none},
       {S::broker, "replica.fetch.backoff.ms", 'I', 0, none},          // atLeast(0)
       {S::broker, "replica.high.watermark.checkpoint.interval.ms", 'L', none, none},
       {S::broker, "flush.messages", 'L', 1, none},                    // LogConfig: atLeast(1)
@@ -139,7 +138,6 @@ TEST(KafkaConfig, EveryNumericKeyHasKafkasTypeAndRange) {
       {S::consumer, "heartbeat.interval.ms", 'I', none, none},
       {S::consumer, "max.poll.interval.ms", 'I', 1, none},
       {S::consumer, "max.poll.records", 'I', 1, none},
-      {S::consumer, "fetch.min.bytes", 'I', 0, none},
       {S::consumer, "fetch.max.wait.ms", 'I', 0, none},
       {S::consumer, "max.partition.fetch.bytes", 'I', 0, none},
       {S::consumer, "request.timeout.ms", 'I', 0, none},
