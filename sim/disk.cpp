@@ -1,7 +1,7 @@
 #include "sim/disk.hpp"
+#include "sim/assert.hpp"
 
 #include <algorithm>
-#include <cassert>
 
 namespace sim {
 
@@ -26,7 +26,7 @@ std::vector<std::string> Disk::list(const std::string& prefix) const {
 }
 
 void Disk::append(FileId f, DiskEntryPtr entry) {
-  assert(entry);
+  SIM_ASSERT(entry);
   File& file = files_[f];
   file.entries.push_back(std::move(entry));
   charge();

@@ -1,7 +1,7 @@
 #include "sim/network.hpp"
+#include "sim/assert.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 
 namespace sim {
@@ -71,7 +71,7 @@ uint32_t Network::new_in_flight(InFlight f) {
 }
 
 void Network::send(NodeId from, NodeId to, MessagePtr msg) {
-  assert(msg);
+  SIM_ASSERT(msg);
   ++stats_.sent;
   const Message& m = *msg;
   if (options_.trace_messages) {

@@ -1,6 +1,6 @@
 #include "sim/random.hpp"
+#include "sim/assert.hpp"
 
-#include <cassert>
 #include <cmath>
 
 #include "sim/hash.hpp"
@@ -37,7 +37,7 @@ uint64_t Rng::next_u64() {
 }
 
 int64_t Rng::uniform_int(int64_t lo, int64_t hi) {
-  assert(lo <= hi);
+  SIM_ASSERT(lo <= hi);
   const uint64_t range = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
   if (range == UINT64_MAX) return static_cast<int64_t>(next_u64());
   const uint64_t n = range + 1;

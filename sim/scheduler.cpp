@@ -1,13 +1,12 @@
 #include "sim/scheduler.hpp"
+#include "sim/assert.hpp"
 
 #include <algorithm>
-#include <cassert>
 
 namespace sim {
 
 EventId Scheduler::at(Time t, Task task) {
-  assert(t >= now_ && "events cannot be scheduled in the past");
-  if (t < now_) t = now_;
+  SIM_ASSERT(t >= now_, "events cannot be scheduled in the past");
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -73,7 +72,7 @@ bool Scheduler::step(Time limit) {
 }
 
 void Scheduler::advance_to(Time t) {
-  assert(t >= now_);
+  SIM_ASSERT(t >= now_, "the clock only moves forward");
   if (t > now_) now_ = t;
 }
 

@@ -1,7 +1,7 @@
 #include "sim/world.hpp"
+#include "sim/assert.hpp"
 
 #include <algorithm>
-#include <cassert>
 
 #include <fmt/format.h>
 
@@ -78,7 +78,7 @@ bool World::alive(NodeId id) const {
 template <typename F>
 void World::call_node(NodeId id, F&& f) {
   Slot& s = nodes_[id];
-  assert(s.node);
+  SIM_ASSERT(s.node, "a running node has its object");
   Context ctx(*this, id);
   f(*s.node, ctx);
   const Duration disk_time = s.disk.take_busy();

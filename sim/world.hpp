@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/assert.hpp"
 #include "sim/disk.hpp"
 #include "sim/invariants.hpp"
 #include "sim/network.hpp"
@@ -27,11 +28,6 @@ enum class NodeState : uint8_t {
   crashed,
 };
 std::string_view to_string(NodeState s);
-
-// Raised by a --paranoid run when an invariant breaks; an internal error of the model.
-struct InvariantViolation : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // Raised when simulated time stops moving: events keep running at one instant and the run
 // could never reach its end (a zero interval or timeout in the configuration, say).

@@ -1,5 +1,6 @@
 #include "broker_model/broker/broker.hpp"
 #include "broker_model/config/periods.hpp"
+#include "broker_model/log/log_files.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -51,22 +52,17 @@ Replica& Broker::replica_for(sim::Context& ctx, const std::string& topic, int32_
   auto it = replicas_.find({topic, p});
   if (it != replicas_.end()) return it->second;
   auto log = std::make_unique<PartitionLog>(ctx.disk(), topic, p);
-  return replicas_.emplace(Key{topic, p}, Replica(std::move(log))).first->second;
+  return replicas_.emplace(TopicPartition{topic, p}, Replica(std::move(log))).first->second;
 }
 
 void Broker::load_logs(sim::Context& ctx) {
   // Every partition directory on disk is recovered at start, before any metadata arrives.
   for (const std::string& file : ctx.disk().list()) {
-    const size_t slash = file.find('/');
-    if (slash == std::string::npos || file.substr(slash + 1) != "log") continue;
-    const std::string dir = file.substr(0, slash);
-    const size_t dash = dir.rfind('-');
-    if (dash == std::string::npos) continue;
-    const std::string topic = dir.substr(0, dash);
-    const int32_t p = std::stoi(dir.substr(dash + 1));
-    Replica& r = replica_for(ctx, topic, p);
-    ctx.trace("log.recover", {{"topic", sim::Value(topic)},
-                              {"partition", sim::Value(p)},
+    const auto tp = log_files::partition_of_log(file);
+    if (!tp) continue;
+    Replica& r = replica_for(ctx, tp->topic, tp->partition);
+    ctx.trace("log.recover", {{"topic", sim::Value(tp->topic)},
+                              {"partition", sim::Value(tp->partition)},
                               {"leo", sim::Value(r.log->log_end_offset())},
                               {"hw", sim::Value(r.log->high_watermark())},
                               {"torn_batch_dropped", sim::Value(r.log->recovered_torn_batch())}});
@@ -78,7 +74,7 @@ void Broker::on_start(sim::Context& ctx) {
   pid_file_ = ctx.disk().open("meta/producer-id-block");
   // Kafka's .kafka_cleanshutdown marker; a broker with no logs yet has nothing to lose.
   bool has_logs = false;
-  for (const std::string& f : ctx.disk().list()) has_logs |= f.size() > 4 && f.compare(f.size() - 4, 4, "/log") == 0;
+  for (const std::string& f : ctx.disk().list()) has_logs |= log_files::partition_of_log(f).has_value();
   previous_clean_shutdown_ = !has_logs || ctx.disk().size(clean_marker_) > 0;
   ctx.disk().remove(clean_marker_);
   if (auto blocks = ctx.disk().read(pid_file_); !blocks.empty()) {
@@ -139,7 +135,7 @@ void Broker::handle_metadata(sim::Context& ctx, const MetadataFetchResponse& res
   if (resp.base_offset == image_.offset) {
     // Roles follow the image once the whole batch is applied, as KRaft brokers publish a
     // caught-up image; a replaying broker never acts on a stale intermediate state.
-    std::set<Key> changed;
+    std::set<TopicPartition> changed;
     for (const MetadataRecord& rec : resp.records) {
       if (const PartitionState* s = image_.apply(rec)) changed.insert({s->topic, s->partition});
       if (rec.type == MetadataRecord::Type::topic && rec.flush_ms >= 0 && !flush_check_armed_) {
@@ -147,7 +143,7 @@ void Broker::handle_metadata(sim::Context& ctx, const MetadataFetchResponse& res
         ctx.set_timer(sim::Duration::seconds(1), kFlushCheck);
       }
     }
-    for (const Key& key : changed) apply_partition(ctx, *image_.partition(key.first, key.second));
+    for (const TopicPartition& tp : changed) apply_partition(ctx, *image_.partition(tp.topic, tp.partition));
     // Caught up with the log since registering: tell the controller now rather than at the
     // next heartbeat, so it can unfence us (BrokerLifecycleManager does the same).
     if (fenced_ && registered_ && !resp.records.empty()) send_heartbeat(ctx);

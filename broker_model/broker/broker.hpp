@@ -42,7 +42,6 @@ class Broker final : public sim::Node {
   const std::map<std::string, Group>& groups() const { return groups_; }
 
  private:
-  using Key = std::pair<std::string, int32_t>;
   enum Timer : uint64_t {
     kHeartbeat = 1,
     kIsrCheck = 2,
@@ -119,7 +118,7 @@ class Broker final : public sim::Node {
   void finish_delayed(sim::Context& ctx, uint64_t id, bool timed_out);
   // Answers parked fetches that include key: followers' when data arrives, consumers' also
   // when the HW moves (new records became visible).
-  void wake_parked_fetches(sim::Context& ctx, const Key& key, bool consumers_only = false);
+  void wake_parked_fetches(sim::Context& ctx, const TopicPartition& tp, bool consumers_only = false);
 
   // broker_group.cpp: the group coordinator
   Group* coordinated(sim::Context& ctx, const std::string& group_id, bool create);
@@ -173,7 +172,7 @@ class Broker final : public sim::Node {
   bool shutting_down_ = false;
   bool previous_clean_shutdown_ = true;
   MetadataImage image_;
-  std::map<Key, Replica> replicas_;
+  std::map<TopicPartition, Replica> replicas_;
   std::map<uint64_t, DelayedProduce> delayed_;
   std::map<uint64_t, ParkedFetch> parked_;
   uint64_t next_delayed_ = 0;

@@ -17,8 +17,8 @@ void Broker::start_fetching(sim::Context& ctx, BrokerId leader) {
   for (const auto& [key, r] : replicas_) {
     if (r.role != Replica::Role::follower || r.leader != leader || r.follower_state != Replica::FollowerState::fetching) continue;
     FetchRequest::PartitionData pd;
-    pd.topic = key.first;
-    pd.partition = key.second;
+    pd.topic = key.topic;
+    pd.partition = key.partition;
     pd.fetch_offset = r.log->log_end_offset();
     pd.current_leader_epoch = r.leader_epoch;
     // Without the last fetched epoch the leader cannot name a divergence (the bug switch).

@@ -15,9 +15,9 @@ namespace {
 constexpr sim::Duration kGroupTickEvery = sim::Duration::millis(50);
 constexpr sim::Duration kOffsetCommitTimeout = sim::Duration::millis(5000);  // offsets.commit.timeout.ms
 
-std::string assignment_text(const std::vector<TopicPartitionId>& a) {
+std::string assignment_text(const std::vector<TopicPartition>& a) {
   std::string s;
-  for (const auto& tp : a) s += (s.empty() ? "" : ",") + tp.topic + "-" + std::to_string(tp.partition);
+  for (const auto& tp : a) s += (s.empty() ? "" : ",") + tp.to_string();
   return s;
 }
 }  // namespace
@@ -274,7 +274,7 @@ void Broker::complete_join(sim::Context& ctx, Group& g) {
 // ---- syncing, heartbeats, leaving ----
 
 void Broker::handle_sync_group(sim::Context& ctx, sim::NodeId from, const SyncGroupRequest& req) {
-  auto reply = [&](Error e, std::vector<TopicPartitionId> a = {}) {
+  auto reply = [&](Error e, std::vector<TopicPartition> a = {}) {
     auto resp = std::make_shared<SyncGroupResponse>();
     resp->correlation_id = req.correlation_id;
     resp->error = e;

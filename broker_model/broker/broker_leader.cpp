@@ -316,12 +316,12 @@ void Broker::respond_fetch(sim::Context& ctx, sim::NodeId from, const FetchReque
   ctx.send(from, resp);
 }
 
-void Broker::wake_parked_fetches(sim::Context& ctx, const Key& key, bool consumers_only) {
+void Broker::wake_parked_fetches(sim::Context& ctx, const TopicPartition& tp, bool consumers_only) {
   std::vector<uint64_t> wake;
   for (const auto& [id, p] : parked_) {
     if (consumers_only && p.request->replica_id >= 0) continue;
     for (const auto& pd : p.request->partitions) {
-      if (pd.topic == key.first && pd.partition == key.second) {
+      if (pd.topic == tp.topic && pd.partition == tp.partition) {
         wake.push_back(id);
         break;
       }

@@ -26,7 +26,7 @@ struct MetadataImage {
   int64_t offset = 0;  // records applied
   std::map<BrokerId, Broker> brokers;
   std::map<std::string, Topic> topics;
-  std::map<std::pair<std::string, int32_t>, PartitionState> partitions;
+  std::map<TopicPartition, PartitionState> partitions;
 
   // Applies one record; returns the partition it changed, if any.
   const PartitionState* apply(const MetadataRecord& r) {
@@ -41,7 +41,7 @@ struct MetadataImage {
         topics[r.topic] = Topic{r.partitions, r.min_insync_replicas, r.unclean_leader_election, r.flush_messages, r.flush_ms};
         return nullptr;
       case MetadataRecord::Type::partition: {
-        auto& slot = partitions[{r.partition.topic, r.partition.partition}];
+        auto& slot = partitions[TopicPartition{r.partition.topic, r.partition.partition}];
         slot = r.partition;
         return &slot;
       }
@@ -50,7 +50,7 @@ struct MetadataImage {
   }
 
   const PartitionState* partition(const std::string& topic, int32_t p) const {
-    auto it = partitions.find({topic, p});
+    auto it = partitions.find(TopicPartition{topic, p});
     return it == partitions.end() ? nullptr : &it->second;
   }
   bool unfenced(BrokerId b) const {

@@ -11,13 +11,13 @@ namespace kafka {
 
 namespace {
 
-std::string tps_text(const std::vector<TopicPartitionId>& tps) {
+std::string tps_text(const std::vector<TopicPartition>& tps) {
   std::string s;
-  for (const auto& tp : tps) s += (s.empty() ? "" : ",") + tp.topic + "-" + std::to_string(tp.partition);
+  for (const auto& tp : tps) s += (s.empty() ? "" : ",") + tp.to_string();
   return s;
 }
 
-bool contains(const std::vector<TopicPartitionId>& v, const TopicPartitionId& tp) {
+bool contains(const std::vector<TopicPartition>& v, const TopicPartition& tp) {
   return std::find(v.begin(), v.end(), tp) != v.end();
 }
 
@@ -79,7 +79,7 @@ void Consumer::trace(sim::Context& ctx, const char* kind, const std::string& det
                    {"detail", sim::Value(detail)}});
 }
 
-void Consumer::trace_partitions(sim::Context& ctx, const char* kind, const std::vector<TopicPartitionId>& partitions,
+void Consumer::trace_partitions(sim::Context& ctx, const char* kind, const std::vector<TopicPartition>& partitions,
                                 const char* why) {
   ctx.trace(kind, {{"member", sim::Value(name_)},
                    {"group", sim::Value(group_id_)},
@@ -88,7 +88,7 @@ void Consumer::trace_partitions(sim::Context& ctx, const char* kind, const std::
                    {"detail", sim::Value(fmt::format("{} ({})", tps_text(partitions), why))}});
 }
 
-void Consumer::trace_position(sim::Context& ctx, const char* kind, const TopicPartitionId& tp, int64_t offset,
+void Consumer::trace_position(sim::Context& ctx, const char* kind, const TopicPartition& tp, int64_t offset,
                               const std::string& detail) {
   ctx.trace(kind, {{"member", sim::Value(name_)},
                    {"group", sim::Value(group_id_)},
@@ -141,7 +141,7 @@ void Consumer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) 
       }
       parts[static_cast<size_t>(p.partition)] = {p.error == Error::NONE ? p.leader : kNoLeader, p.leader_epoch};
       // KIP-320: a new leader epoch means the position must be checked for truncation.
-      const TopicPartitionId tp{t.name, p.partition};
+      const TopicPartition tp{t.name, p.partition};
       if (static_cast<size_t>(p.partition) < old.size() && old[static_cast<size_t>(p.partition)].second >= 0 &&
           p.leader_epoch > old[static_cast<size_t>(p.partition)].second && contains(assignment_, tp)) {
         validate_position(ctx, tp);
@@ -163,7 +163,7 @@ void Consumer::record_subscribe(sim::Context& ctx) {
   // Jepsen's subscribe op names keys, so it goes into the history once metadata tells which
   // partitions the subscribed topics have.
   if (subscribe_recorded_) return;
-  std::vector<TopicPartitionId> keys;
+  std::vector<TopicPartition> keys;
   for (const std::string& t : app_.topics) {
     auto it = topics_.find(t);
     if (it == topics_.end() || it->second.empty()) return;
@@ -176,13 +176,13 @@ void Consumer::record_subscribe(sim::Context& ctx) {
   ctx.trace("op.ok", {{"process", sim::Value(name_)}, {"op", sim::Value(op)}, {"f", sim::Value("subscribe")}});
 }
 
-BrokerId Consumer::leader_of(const TopicPartitionId& tp) const {
+BrokerId Consumer::leader_of(const TopicPartition& tp) const {
   auto it = topics_.find(tp.topic);
   if (it == topics_.end() || tp.partition < 0 || static_cast<size_t>(tp.partition) >= it->second.size()) return kNoLeader;
   return it->second[static_cast<size_t>(tp.partition)].first;
 }
 
-int32_t Consumer::leader_epoch_of(const TopicPartitionId& tp) const {
+int32_t Consumer::leader_epoch_of(const TopicPartition& tp) const {
   auto it = topics_.find(tp.topic);
   if (it == topics_.end() || tp.partition < 0 || static_cast<size_t>(tp.partition) >= it->second.size()) return -1;
   return it->second[static_cast<size_t>(tp.partition)].second;
@@ -232,7 +232,7 @@ void Consumer::reset_membership(sim::Context& ctx, bool forget_member_id) {
   (void)ctx;
 }
 
-void Consumer::revoke(sim::Context& ctx, const std::vector<TopicPartitionId>& partitions, const char* why) {
+void Consumer::revoke(sim::Context& ctx, const std::vector<TopicPartition>& partitions, const char* why) {
   if (partitions.empty()) return;
   trace_partitions(ctx, "consumer.revoked", partitions, why);
   for (const auto& tp : partitions) {
@@ -240,7 +240,7 @@ void Consumer::revoke(sim::Context& ctx, const std::vector<TopicPartitionId>& pa
     buffers_.erase(tp);
     processed_.erase(tp);
   }
-  std::vector<TopicPartitionId> keep;
+  std::vector<TopicPartition> keep;
   for (const auto& tp : assignment_)
     if (!contains(partitions, tp)) keep.push_back(tp);
   assignment_ = keep;
@@ -337,7 +337,7 @@ void Consumer::handle_join(sim::Context& ctx, const JoinGroupResponse& resp) {
     }
     try {
       for (const auto& [member, tps] : assign(protocol_, partitions, members)) {
-        std::vector<TopicPartitionId> a;
+        std::vector<TopicPartition> a;
         for (const auto& tp : tps) a.push_back({tp.topic, tp.partition});
         req->assignments.emplace_back(member, a);
       }
@@ -369,7 +369,7 @@ void Consumer::handle_sync(sim::Context& ctx, const SyncGroupResponse& resp) {
   group_state_ = GroupState::stable;
   rejoin_ = false;
   left_for_poll_timeout_ = false;
-  std::vector<TopicPartitionId> revoked, added;
+  std::vector<TopicPartition> revoked, added;
   for (const auto& tp : assignment_)
     if (!contains(resp.assignment, tp)) revoked.push_back(tp);
   for (const auto& tp : resp.assignment)
@@ -454,7 +454,7 @@ void Consumer::handle_offset_fetch(sim::Context& ctx, const OffsetFetchResponse&
     coordinator_lost(ctx);
     return;
   }
-  std::vector<TopicPartitionId> reset;
+  std::vector<TopicPartition> reset;
   for (const auto& o : resp.offsets) {
     if (!contains(assignment_, o.tp)) continue;
     Position& p = positions_[o.tp];
@@ -472,7 +472,7 @@ void Consumer::handle_offset_fetch(sim::Context& ctx, const OffsetFetchResponse&
   send_fetches(ctx);
 }
 
-void Consumer::reset_positions(sim::Context& ctx, const std::vector<TopicPartitionId>& tps) {
+void Consumer::reset_positions(sim::Context& ctx, const std::vector<TopicPartition>& tps) {
   if (tps.empty()) return;
   const std::string& policy = config_.string("auto.offset.reset");
   if (policy == "none") {
@@ -516,7 +516,7 @@ void Consumer::handle_list_offsets(sim::Context& ctx, const ListOffsetsResponse&
   send_fetches(ctx);
 }
 
-void Consumer::validate_position(sim::Context& ctx, const TopicPartitionId& tp) {
+void Consumer::validate_position(sim::Context& ctx, const TopicPartition& tp) {
   Position& p = positions_[tp];
   const BrokerId leader = leader_of(tp);
   if (p.offset < 0 || p.leader_epoch < 0 || p.validating || leader == kNoLeader) return;
@@ -597,7 +597,7 @@ void Consumer::handle_fetch(sim::Context& ctx, sim::NodeId from, const FetchResp
   fetch_in_flight_.erase(in);
   bool data = false;
   for (const auto& pd : resp.partitions) {
-    const TopicPartitionId tp{pd.topic, pd.partition};
+    const TopicPartition tp{pd.topic, pd.partition};
     auto pit = positions_.find(tp);
     if (!contains(assignment_, tp) || pit == positions_.end() || pit->second.offset < 0) continue;
     Position& p = pit->second;
@@ -771,7 +771,7 @@ void Consumer::app_poll(sim::Context& ctx) {
   app_process_next(ctx);
 }
 
-bool Consumer::seek(sim::Context& ctx, const TopicPartitionId& tp, int64_t offset) {
+bool Consumer::seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset) {
   if (!contains(assignment_, tp)) return false;
   Position& p = positions_[tp];
   p.offset = p.fetch_offset = offset;

@@ -88,10 +88,10 @@ class Consumer final : public sim::Node {
   void arm_crash(std::string point) { app_.crash_at = std::move(point); }
   // KafkaConsumer.seek: the next records of an assigned partition start at offset. Returns
   // false when the partition is not assigned to this member.
-  bool seek(sim::Context& ctx, const TopicPartitionId& tp, int64_t offset);
+  bool seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset);
 
   // Read-only views.
-  const std::vector<TopicPartitionId>& assignment() const { return assignment_; }
+  const std::vector<TopicPartition>& assignment() const { return assignment_; }
   int32_t generation() const { return generation_; }
   const std::string& member_id() const { return member_id_; }
   bool stable() const { return group_state_ == GroupState::stable; }
@@ -106,7 +106,7 @@ class Consumer final : public sim::Node {
     bool resetting = false, validating = false, fetching_committed = false;
   };
   struct Buffered {
-    TopicPartitionId tp;
+    TopicPartition tp;
     int64_t offset;
     int32_t epoch;
     Record record;
@@ -153,7 +153,7 @@ class Consumer final : public sim::Node {
   void handle_sync(sim::Context& ctx, const SyncGroupResponse& resp);
   void handle_heartbeat(sim::Context& ctx, const HeartbeatResponse& resp);
   void prepare_rejoin(sim::Context& ctx);
-  void revoke(sim::Context& ctx, const std::vector<TopicPartitionId>& partitions, const char* why);
+  void revoke(sim::Context& ctx, const std::vector<TopicPartition>& partitions, const char* why);
   void lose_partitions(sim::Context& ctx, const char* why);
   void reset_membership(sim::Context& ctx, bool forget_member_id);
   bool cooperative() const;
@@ -165,25 +165,25 @@ class Consumer final : public sim::Node {
   void handle_metadata(sim::Context& ctx, const MetadataResponse& resp);
   void init_positions(sim::Context& ctx);
   void handle_offset_fetch(sim::Context& ctx, const OffsetFetchResponse& resp);
-  void reset_positions(sim::Context& ctx, const std::vector<TopicPartitionId>& tps);
+  void reset_positions(sim::Context& ctx, const std::vector<TopicPartition>& tps);
   void handle_list_offsets(sim::Context& ctx, const ListOffsetsResponse& resp);
-  void validate_position(sim::Context& ctx, const TopicPartitionId& tp);
+  void validate_position(sim::Context& ctx, const TopicPartition& tp);
   void handle_epoch_response(sim::Context& ctx, const OffsetsForLeaderEpochResponse& resp);
   void send_fetches(sim::Context& ctx);
   void handle_fetch(sim::Context& ctx, sim::NodeId from, const FetchResponse& resp);
-  BrokerId leader_of(const TopicPartitionId& tp) const;
-  int32_t leader_epoch_of(const TopicPartitionId& tp) const;
+  BrokerId leader_of(const TopicPartition& tp) const;
+  int32_t leader_epoch_of(const TopicPartition& tp) const;
   sim::NodeId coordinator_node() const { return layout_.node_of(coordinator_); }
 
   void trace(sim::Context& ctx, const char* kind, const std::string& detail);
   // Partitions revoked or lost, as a list field (the history's rebalance log reads it).
   // The subscribe op in the history, once the subscribed topics' partitions are known.
   void record_subscribe(sim::Context& ctx);
-  void trace_partitions(sim::Context& ctx, const char* kind, const std::vector<TopicPartitionId>& partitions, const char* why);
+  void trace_partitions(sim::Context& ctx, const char* kind, const std::vector<TopicPartition>& partitions, const char* why);
   // A position set by something other than processing (the committed offset, a reset, a seek),
   // with the offset as a field: the checker excuses the records a reset or seek jumped over
   // (sim/check/commits.hpp) and tells where a member resumed (sim/check/explain.hpp).
-  void trace_position(sim::Context& ctx, const char* kind, const TopicPartitionId& tp, int64_t offset, const std::string& detail);
+  void trace_position(sim::Context& ctx, const char* kind, const TopicPartition& tp, int64_t offset, const std::string& detail);
 
   std::string name_;
   ClusterLayout layout_;
@@ -208,10 +208,10 @@ class Consumer final : public sim::Node {
   std::string member_id_;
   int32_t generation_ = -1;
   std::string protocol_;
-  std::vector<TopicPartitionId> assignment_;
+  std::vector<TopicPartition> assignment_;
   // The last assignment received: the eager StickyAssignor's user data carries it into the next
   // rebalance, after the partitions themselves have been revoked.
-  std::vector<TopicPartitionId> last_assignment_;
+  std::vector<TopicPartition> last_assignment_;
   int32_t join_correlation_ = 0, sync_correlation_ = 0, heartbeat_correlation_ = 0;
   bool heartbeat_in_flight_ = false;
   sim::Time last_poll_;
@@ -225,9 +225,9 @@ class Consumer final : public sim::Node {
   void unblock(sim::Context& ctx);
 
   // positions and fetching
-  std::map<TopicPartitionId, Position> positions_;
-  std::map<TopicPartitionId, std::deque<Buffered>> buffers_;
-  std::map<TopicPartitionId, int64_t> high_watermarks_;  // as the last fetch reported them
+  std::map<TopicPartition, Position> positions_;
+  std::map<TopicPartition, std::deque<Buffered>> buffers_;
+  std::map<TopicPartition, int64_t> high_watermarks_;  // as the last fetch reported them
   std::map<BrokerId, int32_t> fetch_in_flight_;  // broker -> correlation id
   int32_t offset_fetch_correlation_ = 0;
   int32_t next_correlation_ = 0;
@@ -236,8 +236,8 @@ class Consumer final : public sim::Node {
   AppState app_state_ = AppState::idle;
   std::deque<Buffered> batch_;  // records of the current poll still to process
   uint64_t poll_op_ = 0;
-  std::map<TopicPartitionId, std::pair<int64_t, int32_t>> processed_;  // next offset and epoch
-  std::map<TopicPartitionId, int64_t> committed_;
+  std::map<TopicPartition, std::pair<int64_t, int32_t>> processed_;  // next offset and epoch
+  std::map<TopicPartition, int64_t> committed_;
   int64_t acked_since_commit_ = 0;
   sim::Time last_commit_;
   sim::Time next_auto_commit_;

@@ -116,10 +116,10 @@ bool Producer::known_partition(const std::string& topic, std::optional<int32_t> 
   return !partition || static_cast<size_t>(*partition) < it->second.leaders.size();
 }
 
-BrokerId Producer::leader_of(const Tp& tp) const {
-  auto it = topics_.find(tp.first);
-  if (it == topics_.end() || tp.second < 0 || static_cast<size_t>(tp.second) >= it->second.leaders.size()) return kNoLeader;
-  return it->second.leaders[static_cast<size_t>(tp.second)];
+BrokerId Producer::leader_of(const TopicPartition& tp) const {
+  auto it = topics_.find(tp.topic);
+  if (it == topics_.end() || tp.partition < 0 || static_cast<size_t>(tp.partition) >= it->second.leaders.size()) return kNoLeader;
+  return it->second.leaders[static_cast<size_t>(tp.partition)];
 }
 
 std::vector<int32_t> Producer::available_partitions(const std::string& topic) const {
@@ -243,7 +243,7 @@ void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& t
     auto& q = queues_[{topic, partition}];
     if (!q.empty()) partition = sticky_[topic].next_partition(topic, partition, n, available_partitions(topic), ctx.rng());
   }
-  const Tp tp{topic, partition};
+  const TopicPartition tp{topic, partition};
   auto& q = queues_[tp];
   if (!fits(partition)) {
     auto b = std::make_shared<Batch>();
@@ -271,7 +271,7 @@ bool Producer::ready(const Batch& b, sim::Time now) const {
          now - b.created >= settings_.linger;
 }
 
-bool Producer::partition_busy(const Tp& tp) const {
+bool Producer::partition_busy(const TopicPartition& tp) const {
   auto it = in_flight_per_partition_.find(tp);
   return it != in_flight_per_partition_.end() && it->second > 0;
 }
@@ -322,7 +322,7 @@ void Producer::run_sender(sim::Context& ctx) {
     req->acks = acks_;
     req->timeout_ms = static_cast<int32_t>(settings_.request_timeout.ns / 1000000);
     for (const BatchPtr2& b : batches) {
-      const Tp tp{b->topic, b->partition};
+      const TopicPartition tp{b->topic, b->partition};
       if (idempotent_ && b->base_sequence == kNoSequence) {
         b->base_sequence = next_sequence_[tp];
         next_sequence_[tp] += static_cast<int32_t>(b->records.size());
@@ -393,7 +393,7 @@ void Producer::fail_request(sim::Context& ctx, int32_t correlation_id, Error why
 void Producer::retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error error, bool appended_maybe) {
   b->maybe_applied |= appended_maybe;
   b->last_error = error;
-  const Tp tp{b->topic, b->partition};
+  const TopicPartition tp{b->topic, b->partition};
   bool retriable = is_retriable(error);
   bool reset_sequences = false;
   if (idempotent_ && error == Error::OUT_OF_ORDER_SEQUENCE_NUMBER) {

@@ -116,7 +116,6 @@ class Producer final : public sim::Node {
     Error last_error = Error::NONE;
   };
   using BatchPtr2 = std::shared_ptr<Batch>;
-  using Tp = std::pair<std::string, int32_t>;
   struct InFlight {
     BrokerId broker;
     std::vector<BatchPtr2> batches;
@@ -148,7 +147,7 @@ class Producer final : public sim::Node {
   // Whether metadata knows the topic (and the partition, when one is asked for).
   bool known_partition(const std::string& topic, std::optional<int32_t> partition) const;
   void handle_metadata(sim::Context& ctx, const MetadataResponse& resp);
-  BrokerId leader_of(const Tp& tp) const;
+  BrokerId leader_of(const TopicPartition& tp) const;
   std::vector<int32_t> available_partitions(const std::string& topic) const;
   // accumulator
   void append(sim::Context& ctx, PendingRecord rec, const std::string& topic, std::optional<int32_t> partition,
@@ -168,7 +167,7 @@ class Producer final : public sim::Node {
   void complete(sim::Context& ctx, const BatchPtr2& b, Outcome outcome, Error error, int64_t base_offset);
   void expire(sim::Context& ctx, const BatchPtr2& b);
   void expire_batches(sim::Context& ctx);
-  bool partition_busy(const Tp& tp) const;
+  bool partition_busy(const TopicPartition& tp) const;
   // application
   void finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult& result);
   void load_send(sim::Context& ctx, size_t load, uint32_t thread);
@@ -203,15 +202,15 @@ class Producer final : public sim::Node {
   int64_t producer_id_ = kNoProducerId;
   int16_t producer_epoch_ = -1;
   bool init_in_flight_ = false;
-  std::map<Tp, int32_t> next_sequence_;
+  std::map<TopicPartition, int32_t> next_sequence_;
 
   // accumulator and sender
-  std::map<Tp, std::deque<BatchPtr2>> queues_;
+  std::map<TopicPartition, std::deque<BatchPtr2>> queues_;
   std::vector<std::pair<std::string, PendingRecord>> blocked_;  // waiting for metadata (max.block.ms)
   std::vector<std::optional<int32_t>> blocked_partition_;
   std::map<int32_t, InFlight> in_flight_;
   std::map<BrokerId, int32_t> in_flight_per_broker_;
-  std::map<Tp, int32_t> in_flight_per_partition_;
+  std::map<TopicPartition, int32_t> in_flight_per_partition_;
   int32_t next_correlation_ = 0;
   uint64_t next_batch_id_ = 0;
   sim::Time wakeup_at_ = sim::Time::max();

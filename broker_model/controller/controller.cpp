@@ -50,7 +50,7 @@ bool Controller::fenced(BrokerId b) const {
 }
 
 const PartitionState* Controller::partition(const std::string& topic, int32_t p) const {
-  auto it = partitions_.find({topic, p});
+  auto it = partitions_.find(TopicPartition{topic, p});
   return it == partitions_.end() ? nullptr : &it->second;
 }
 
@@ -99,7 +99,7 @@ void Controller::apply(const MetadataRecord& r) {
       topics_[r.topic] = TopicInfo{r.partitions, r.min_insync_replicas, r.unclean_leader_election};
       break;
     case MetadataRecord::Type::partition:
-      partitions_[{r.partition.topic, r.partition.partition}] = r.partition;
+      partitions_[TopicPartition{r.partition.topic, r.partition.partition}] = r.partition;
       break;
   }
 }
@@ -329,7 +329,7 @@ void Controller::handle_alter_partition(sim::Context& ctx, sim::NodeId from, con
   resp->topic = req.topic;
   resp->partition = req.partition;
   auto b = brokers_.find(req.broker_id);
-  auto p = partitions_.find({req.topic, req.partition});
+  auto p = partitions_.find(TopicPartition{req.topic, req.partition});
   if (b == brokers_.end() || b->second.epoch != req.broker_epoch) {
     resp->error = Error::STALE_BROKER_EPOCH;
   } else if (p == partitions_.end()) {

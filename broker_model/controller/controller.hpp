@@ -108,7 +108,7 @@ class Controller final : public sim::Node {
   std::vector<MetadataRecord> log_;
   std::map<BrokerId, BrokerInfo> brokers_;
   std::map<std::string, TopicInfo> topics_;
-  std::map<std::pair<std::string, int32_t>, PartitionState> partitions_;
+  std::map<TopicPartition, PartitionState> partitions_;
   std::map<BrokerId, ParkedFetch> parked_;
   std::vector<TopicSpec> pending_topics_;  // volatile, like the admin client's retries
   bool pending_waited_ = false;

@@ -13,7 +13,6 @@
 
 namespace kafka {
 
-std::string TopicPartition::to_string() const { return topic + "-" + std::to_string(partition); }
 
 namespace {
 

@@ -16,19 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "broker_model/protocol/topic_partition.hpp"
+
 namespace kafka {
-
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-
-  // Topic, then partition number.
-  auto operator<=>(const TopicPartition&) const = default;
-  bool operator==(const TopicPartition&) const = default;
-
-  // "topic-3", as Java's TopicPartition.toString.
-  std::string to_string() const;
-};
 
 // One member's JoinGroup subscription, as the group leader's assignor sees it.
 struct MemberSubscription {

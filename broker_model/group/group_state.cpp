@@ -47,7 +47,7 @@ std::string join(const std::vector<std::string>& parts, char sep) {
 }
 }  // namespace
 
-Record offset_record(const std::string& group, const TopicPartitionId& tp, const CommittedOffset& o) {
+Record offset_record(const std::string& group, const TopicPartition& tp, const CommittedOffset& o) {
   Record r;
   r.key = join({"offset", group, tp.topic, std::to_string(tp.partition)}, kSep);
   r.value = join({std::to_string(o.offset), std::to_string(o.leader_epoch)}, kSep);

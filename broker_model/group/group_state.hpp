@@ -31,7 +31,7 @@ struct GroupMember {
   int32_t rebalance_timeout_ms = 300000;
   std::vector<std::string> protocols;
   Subscription subscription;
-  std::vector<TopicPartitionId> assignment;
+  std::vector<TopicPartition> assignment;
   sim::Time last_heartbeat;
   std::optional<PendingReply> join;  // awaiting the end of the join phase
   std::optional<PendingReply> sync;  // awaiting the leader's assignment
@@ -52,7 +52,7 @@ struct Group {
   std::map<std::string, GroupMember> members;  // by member id
   std::vector<std::string> join_order;         // member ids, first joined first
   std::set<std::string> pending_member_ids;    // told MEMBER_ID_REQUIRED, not joined yet
-  std::map<TopicPartitionId, CommittedOffset> offsets;
+  std::map<TopicPartition, CommittedOffset> offsets;
   bool initial_delay_running = false;
   sim::Time rebalance_started;
   sim::Time join_deadline;
@@ -72,7 +72,7 @@ struct Group {
 
 // How groups are stored in their __consumer_offsets partition: an offset record per commit
 // and a metadata record per generation, so a new coordinator can load them.
-Record offset_record(const std::string& group, const TopicPartitionId& tp, const CommittedOffset& o);
+Record offset_record(const std::string& group, const TopicPartition& tp, const CommittedOffset& o);
 Record group_record(const Group& g);
 // Applies one record of the offsets log to the groups it names (loading a partition).
 void apply_offsets_record(const Record& r, std::map<std::string, Group>& groups, int32_t partition, sim::Time now);

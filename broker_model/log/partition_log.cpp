@@ -1,7 +1,8 @@
 #include "broker_model/log/partition_log.hpp"
+#include "broker_model/log/log_files.hpp"
+#include "sim/assert.hpp"
 
 #include <algorithm>
-#include <cassert>
 
 #include <fmt/format.h>
 
@@ -21,10 +22,10 @@ struct HwCheckpoint final : sim::DiskEntry {
 
 PartitionLog::PartitionLog(sim::Disk& disk, std::string topic, int32_t partition)
     : disk_(disk), topic_(std::move(topic)), partition_(partition) {
-  const std::string dir = fmt::format("{}-{}/", topic_, partition_);
-  log_file_ = disk_.open(dir + "log");
-  epoch_file_ = disk_.open(dir + "leader-epoch-checkpoint");
-  hw_file_ = disk_.open(dir + "hw-checkpoint");
+  const TopicPartition tp{topic_, partition_};
+  log_file_ = disk_.open(log_files::log(tp));
+  epoch_file_ = disk_.open(log_files::epochs(tp));
+  hw_file_ = disk_.open(log_files::hw(tp));
 
   // Recovery: a torn last batch fails its CRC and is truncated away.
   if (disk_.last_entry_torn(log_file_)) {
@@ -86,7 +87,7 @@ BatchPtr PartitionLog::append_as_leader(const RecordBatch& incoming, int32_t lea
 }
 
 void PartitionLog::append_as_follower(const BatchPtr& batch) {
-  assert(batch->base_offset == leo_);
+  SIM_ASSERT(batch->base_offset == leo_, "a batch is appended at the log end");
   assign_epoch_start(batch->partition_leader_epoch, batch->base_offset);
   batches_.push_back(batch);
   disk_.append(log_file_, batch);

@@ -1,11 +1,7 @@
 #pragma once
 // One replica's log of one partition, on its broker's simulated disk: the batches, the log end
 // offset (LEO), the high watermark (HW), the leader epoch cache and the idempotent-producer
-// state. Files, as Kafka keeps them per partition directory:
-//   <topic>-<p>/log                      record batches (page cache until flushed)
-//   <topic>-<p>/leader-epoch-checkpoint  durable, rewritten atomically on change
-//   <topic>-<p>/hw-checkpoint            durable, written periodically (Kafka's
-//                                        replication-offset-checkpoint, per partition here)
+// state, in the files log_files.hpp lays out.
 #include <cstdint>
 #include <string>
 #include <vector>

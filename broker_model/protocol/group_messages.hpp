@@ -9,14 +9,9 @@
 #include <vector>
 
 #include "broker_model/protocol/messages.hpp"
+#include "broker_model/protocol/topic_partition.hpp"
 
 namespace kafka {
-
-struct TopicPartitionId {
-  std::string topic;
-  int32_t partition = 0;
-  auto operator<=>(const TopicPartitionId&) const = default;
-};
 
 struct FindCoordinatorRequest final : sim::Message {
   int32_t correlation_id = 0;
@@ -34,7 +29,7 @@ struct FindCoordinatorResponse final : sim::Message {
 // ConsumerProtocolSubscription: what a member runs and owns.
 struct Subscription {
   std::vector<std::string> topics;
-  std::vector<TopicPartitionId> owned;
+  std::vector<TopicPartition> owned;
   int32_t generation = -1;
 };
 
@@ -80,14 +75,14 @@ struct SyncGroupRequest final : sim::Message {
   std::string member_id;
   std::optional<std::string> group_instance_id;
   int32_t generation = -1;
-  std::vector<std::pair<std::string, std::vector<TopicPartitionId>>> assignments;  // leader only
+  std::vector<std::pair<std::string, std::vector<TopicPartition>>> assignments;  // leader only
   std::string_view name() const override { return "SyncGroupRequest"; }
 };
 
 struct SyncGroupResponse final : sim::Message {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
-  std::vector<TopicPartitionId> assignment;
+  std::vector<TopicPartition> assignment;
   std::string_view name() const override { return "SyncGroupResponse"; }
 };
 
@@ -126,7 +121,7 @@ struct OffsetCommitRequest final : sim::Message {
   std::optional<std::string> group_instance_id;
   int32_t generation = -1;  // -1: a commit from outside the group protocol
   struct Offset {
-    TopicPartitionId tp;
+    TopicPartition tp;
     int64_t offset;
     int32_t leader_epoch = -1;
   };
@@ -148,7 +143,7 @@ struct OffsetCommitResponse final : sim::Message {
 struct OffsetFetchRequest final : sim::Message {
   int32_t correlation_id = 0;
   std::string group_id;
-  std::vector<TopicPartitionId> partitions;
+  std::vector<TopicPartition> partitions;
   std::string_view name() const override { return "OffsetFetchRequest"; }
 };
 
@@ -156,7 +151,7 @@ struct OffsetFetchResponse final : sim::Message {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
   struct Offset {
-    TopicPartitionId tp;
+    TopicPartition tp;
     int64_t offset;  // -1: none committed
     int32_t leader_epoch = -1;
   };
@@ -169,7 +164,7 @@ struct ListOffsetsRequest final : sim::Message {
   static constexpr int64_t kLatest = -1;
   static constexpr int64_t kEarliest = -2;
   struct PartitionData {
-    TopicPartitionId tp;
+    TopicPartition tp;
     int64_t timestamp;  // kLatest or kEarliest
     int32_t current_leader_epoch = -1;
   };
@@ -180,7 +175,7 @@ struct ListOffsetsRequest final : sim::Message {
 struct ListOffsetsResponse final : sim::Message {
   int32_t correlation_id = 0;
   struct PartitionData {
-    TopicPartitionId tp;
+    TopicPartition tp;
     Error error = Error::NONE;
     int64_t offset = -1;
     int32_t leader_epoch = -1;

@@ -10,6 +10,7 @@
 #include "broker_model/log/record_batch.hpp"
 #include "broker_model/protocol/errors.hpp"
 #include "sim/message.hpp"
+#include "broker_model/protocol/topic_partition.hpp"
 
 namespace kafka {
 

@@ -11,6 +11,7 @@
 #include "broker_model/broker/broker.hpp"
 #include "broker_model/client/producer.hpp"
 #include "broker_model/controller/controller.hpp"
+#include "broker_model/log/log_files.hpp"
 #include "sim/lua/bindings.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/faults.hpp"
@@ -88,9 +89,9 @@ void register_invariants(Cluster& c) {
       const kafka::Broker* br = c.broker(b);
       if (!br) continue;
       for (const auto& [key, s] : br->image().partitions) {
-        const kafka::Replica* r = br->replica(key.first, key.second);
+        const kafka::Replica* r = br->replica(key.topic, key.partition);
         if (r && r->log->high_watermark() > r->log->log_end_offset()) {
-          return fmt::format("broker {} {}-{}: HW {} > LEO {}", b, key.first, key.second, r->log->high_watermark(),
+          return fmt::format("broker {} {}-{}: HW {} > LEO {}", b, key.topic, key.partition, r->log->high_watermark(),
                              r->log->log_end_offset());
         }
       }
@@ -103,11 +104,11 @@ void register_invariants(Cluster& c) {
       const kafka::Broker* br = c.broker(b);
       if (!br) continue;
       for (const auto& [key, s] : br->image().partitions) {
-        const kafka::Replica* r = br->replica(key.first, key.second);
+        const kafka::Replica* r = br->replica(key.topic, key.partition);
         if (!r || r->role != kafka::Replica::Role::leader) continue;
-        auto& seen = (*last_hw)[{b, key.first, key.second, r->leader_epoch}];
+        auto& seen = (*last_hw)[{b, key.topic, key.partition, r->leader_epoch}];
         if (r->log->high_watermark() < seen) {
-          return fmt::format("broker {} {}-{} epoch {}: HW {} after {}", b, key.first, key.second, r->leader_epoch,
+          return fmt::format("broker {} {}-{} epoch {}: HW {} after {}", b, key.topic, key.partition, r->leader_epoch,
                              r->log->high_watermark(), seen);
         }
         seen = r->log->high_watermark();
@@ -121,15 +122,15 @@ void register_invariants(Cluster& c) {
       const kafka::Broker* br = c.broker(b);
       if (!br) continue;
       for (const auto& [key, s] : br->image().partitions) {
-        const kafka::Replica* r = br->replica(key.first, key.second);
+        const kafka::Replica* r = br->replica(key.topic, key.partition);
         if (!r || r->role != kafka::Replica::Role::leader) continue;
-        auto [it, fresh] = leaders.emplace(std::make_tuple(key.first, key.second, r->leader_epoch), b);
-        if (!fresh) return fmt::format("{}-{} epoch {}: brokers {} and {} both lead", key.first, key.second, r->leader_epoch, it->second, b);
+        auto [it, fresh] = leaders.emplace(std::make_tuple(key.topic, key.partition, r->leader_epoch), b);
+        if (!fresh) return fmt::format("{}-{} epoch {}: brokers {} and {} both lead", key.topic, key.partition, r->leader_epoch, it->second, b);
       }
     }
     return std::string();
   });
-  auto last_epoch = std::make_shared<std::map<std::pair<std::string, int32_t>, int32_t>>();
+  auto last_epoch = std::make_shared<std::map<kafka::TopicPartition, int32_t>>();
   w.invariants().add("controller registrations are coherent", [&c, last_epoch] {
     const kafka::Controller* ctl = c.controller();
     if (!ctl) return std::string();
@@ -142,7 +143,7 @@ void register_invariants(Cluster& c) {
             return fmt::format("{}-{}: ISR member {} is not a replica", topic, p, r);
         if (s->leader != kafka::kNoLeader && std::find(s->isr.begin(), s->isr.end(), s->leader) == s->isr.end())
           return fmt::format("{}-{}: leader {} is not in the ISR", topic, p, s->leader);
-        int32_t& seen = (*last_epoch)[{topic, p}];
+        int32_t& seen = (*last_epoch)[kafka::TopicPartition{topic, p}];
         if (s->leader_epoch < seen) return fmt::format("{}-{}: leader epoch went from {} to {}", topic, p, seen, s->leader_epoch);
         seen = s->leader_epoch;
       }
@@ -267,27 +268,21 @@ int l_cluster(lua_State* L) {
     for (const auto& [b, node] : cluster->layout.brokers) {
       Disk& disk = cluster->world().disk(node);
       for (const std::string& file : disk.list()) {
-        const size_t slash = file.find('/');
-        if (slash == std::string::npos || file.substr(slash + 1) != "log") continue;
-        const std::string partition = file.substr(0, slash);
-        const FileId f = disk.open(file);
-        const auto entries = disk.read(f);
+        const auto tp = kafka::log_files::partition_of_log(file);
+        if (!tp) continue;
+        const std::string partition = tp->to_string();
         // A live replica's log with its HW, for the replica consistency check.
-        const size_t dash = partition.rfind('-');
         const kafka::Broker* br = cluster->broker(b);
-        const kafka::Replica* replica =
-            br && dash != std::string::npos ? br->replica(partition.substr(0, dash), std::atoi(partition.c_str() + dash + 1)) : nullptr;
+        const kafka::Replica* replica = br ? br->replica(tp->topic, tp->partition) : nullptr;
         check::ReplicaLog* log = nullptr;
         if (replica) {
           log = &truth.replicas[partition].emplace_back();
           log->replica = fmt::format("broker-{}", b);
           log->high_watermark = replica->log->high_watermark();
         }
-        for (size_t i = 0; i < entries.size(); ++i) {
-          if (i + 1 == entries.size() && disk.last_entry_torn(f)) break;
-          const auto& batch = static_cast<const kafka::RecordBatch&>(*entries[i]);
-          int64_t offset = batch.base_offset;
-          for (const kafka::Record& rec : *batch.records) {
+        for (const kafka::BatchPtr& batch : kafka::log_files::read_batches(disk, *tp)) {
+          int64_t offset = batch->base_offset;
+          for (const kafka::Record& rec : *batch->records) {
             truth.final_logs[partition].insert(rec.value);
             if (log) log->records.emplace_back(offset, rec.value);
             ++offset;
@@ -464,17 +459,7 @@ int l_hw(lua_State* L) {
 
 // The batches of a replica's log as its disk holds them (the page cache included).
 std::vector<kafka::BatchPtr> disk_log(Cluster& c, kafka::BrokerId b, const std::string& topic, int32_t p) {
-  std::vector<kafka::BatchPtr> out;
-  Disk& disk = c.world().disk(c.layout.node_of(b));
-  const std::string file = fmt::format("{}-{}/log", topic, p);
-  if (!disk.exists(file)) return out;
-  const FileId f = disk.open(file);
-  const auto entries = disk.read(f);
-  for (size_t i = 0; i < entries.size(); ++i) {
-    if (i + 1 == entries.size() && disk.last_entry_torn(f)) break;
-    out.push_back(std::static_pointer_cast<const kafka::RecordBatch>(entries[i]));
-  }
-  return out;
+  return kafka::log_files::read_batches(c.world().disk(c.layout.node_of(b)), kafka::TopicPartition{topic, p});
 }
 
 int l_leo(lua_State* L) {

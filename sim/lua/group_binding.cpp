@@ -239,7 +239,7 @@ int l_member_crash_at(lua_State* L) {
 
 int l_member_seek(lua_State* L) {
   MemberHandle& m = member(L);
-  const kafka::TopicPartitionId tp{luaL_checkstring(L, 2), partition_arg(L, 3, "seek(topic, partition, offset)")};
+  const kafka::TopicPartition tp{luaL_checkstring(L, 2), partition_arg(L, 3, "seek(topic, partition, offset)")};
   const int64_t offset = luaL_checkinteger(L, 4);
   if (offset < 0) fail("seek(topic, partition, offset): offset must not be negative");
   World& w = m.group->cluster->world();
@@ -310,7 +310,7 @@ int l_assignment(lua_State* L) {
     lua_newtable(L);
     lua_Integer i = 0;
     for (const auto& tp : cons->assignment()) {
-      lua_pushstring(L, fmt::format("{}-{}", tp.topic, tp.partition).c_str());
+      lua_pushstring(L, tp.to_string().c_str());
       lua_rawseti(L, -2, ++i);
     }
     lua_setfield(L, -2, std::string(w.name(n)).c_str());
@@ -366,7 +366,7 @@ int l_lag(lua_State* L) {
         if (it != state->offsets.end()) committed = it->second.offset;
       }
       lua_pushinteger(L, std::max<int64_t>(0, r->log->high_watermark() - committed));
-      lua_setfield(L, -2, fmt::format("{}-{}", topic, p).c_str());
+      lua_setfield(L, -2, kafka::partition_name(topic, p).c_str());
     }
   }
   return 1;
