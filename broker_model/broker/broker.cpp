@@ -326,70 +326,62 @@ void Broker::trace_state(sim::Context& ctx, const char* kind, const Replica& r) 
 // ---- dispatch ----
 
 void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) {
-  const sim::Message* m = msg.get();
-  if (dynamic_cast<const FetchRequest*>(m)) {
-    handle_fetch(ctx, from, std::static_pointer_cast<const FetchRequest>(msg));
-  } else if (auto* fr = dynamic_cast<const FetchResponse*>(m)) {
-    handle_fetch_response(ctx, from, *fr);
-  } else if (auto* p = dynamic_cast<const ProduceRequest*>(m)) {
-    handle_produce(ctx, from, *p);
-  } else if (auto* md = dynamic_cast<const MetadataFetchResponse*>(m)) {
-    handle_metadata(ctx, *md);
-  } else if (auto* mr = dynamic_cast<const MetadataRequest*>(m)) {
-    handle_metadata_request(ctx, from, *mr);
-  } else if (auto* ap = dynamic_cast<const AlterPartitionResponse*>(m)) {
-    handle_alter_partition_response(ctx, *ap);
-  } else if (auto* hb = dynamic_cast<const BrokerHeartbeatResponse*>(m)) {
-    if (hb->error == Error::STALE_BROKER_EPOCH) {
-      registered_ = false;
-      register_with_controller(ctx);
-      return;
-    }
-    fenced_ = hb->is_fenced;
-    if (shutting_down_ && hb->should_shutdown) {
-      ctx.disk().replace(clean_marker_, {std::make_shared<Marker>(1)});
-      ctx.exit();
-    }
-  } else if (auto* ct = dynamic_cast<const CreateTopicsResponse*>(m)) {
-    auto_creating_.erase(ct->topic);
-  } else if (auto* reg = dynamic_cast<const BrokerRegistrationResponse*>(m)) {
-    registering_ = false;
-    if (reg->error != Error::NONE) {
-      ctx.trace("broker.registration_rejected", {{"broker", sim::Value(id_)}, {"error", sim::Value(error_name(reg->error))}});
-      ctx.set_timer(loop_interval(config_.integer("broker.heartbeat.interval.ms")), kControllerRetry);
-      return;
-    }
-    const bool first = !registered_;
-    registered_ = true;
-    broker_epoch_ = reg->broker_epoch;
-    if (first) {
-      ctx.set_timer(loop_interval(config_.integer("broker.heartbeat.interval.ms")), kHeartbeat);
-      fetch_metadata(ctx);
-    }
-    send_heartbeat(ctx);
-  } else if (auto* ip = dynamic_cast<const InitProducerIdRequest*>(m)) {
-    handle_init_producer_id(ctx, from, *ip);
-  } else if (auto* oe = dynamic_cast<const OffsetsForLeaderEpochRequest*>(m)) {
-    handle_offsets_for_leader_epoch(ctx, from, *oe);
-  } else if (auto* oer = dynamic_cast<const OffsetsForLeaderEpochResponse*>(m)) {
-    handle_epoch_response(ctx, *oer);
-  } else if (auto* hb2 = dynamic_cast<const HeartbeatRequest*>(m)) {
-    handle_heartbeat(ctx, from, *hb2);
-  } else if (auto* oc = dynamic_cast<const OffsetCommitRequest*>(m)) {
-    handle_offset_commit(ctx, from, *oc);
-  } else if (auto* jg = dynamic_cast<const JoinGroupRequest*>(m)) {
-    handle_join_group(ctx, from, *jg);
-  } else if (auto* sg = dynamic_cast<const SyncGroupRequest*>(m)) {
-    handle_sync_group(ctx, from, *sg);
-  } else if (auto* fc = dynamic_cast<const FindCoordinatorRequest*>(m)) {
-    handle_find_coordinator(ctx, from, *fc);
-  } else if (auto* of = dynamic_cast<const OffsetFetchRequest*>(m)) {
-    handle_offset_fetch(ctx, from, *of);
-  } else if (auto* lo = dynamic_cast<const ListOffsetsRequest*>(m)) {
-    handle_list_offsets(ctx, from, *lo);
-  } else if (auto* lg = dynamic_cast<const LeaveGroupRequest*>(m)) {
-    handle_leave_group(ctx, from, *lg);
+  const KafkaMessage& m = kafka_message(msg);
+  switch (route(m)) {
+    case route_of<FetchRequest>: handle_fetch(ctx, from, std::static_pointer_cast<const FetchRequest>(msg)); break;
+    case route_of<FetchResponse>: handle_fetch_response(ctx, from, message_as<FetchResponse>(m)); break;
+    case route_of<ProduceRequest>: handle_produce(ctx, from, message_as<ProduceRequest>(m)); break;
+    case route_of<MetadataFetchResponse>: handle_metadata(ctx, message_as<MetadataFetchResponse>(m)); break;
+    case route_of<MetadataRequest>: handle_metadata_request(ctx, from, message_as<MetadataRequest>(m)); break;
+    case route_of<AlterPartitionResponse>: handle_alter_partition_response(ctx, message_as<AlterPartitionResponse>(m)); break;
+    case route_of<BrokerHeartbeatResponse>: handle_heartbeat_response(ctx, message_as<BrokerHeartbeatResponse>(m)); break;
+    case route_of<BrokerRegistrationResponse>: handle_registration_response(ctx, message_as<BrokerRegistrationResponse>(m)); break;
+    case route_of<CreateTopicsResponse>: auto_creating_.erase(message_as<CreateTopicsResponse>(m).topic); break;
+    case route_of<InitProducerIdRequest>: handle_init_producer_id(ctx, from, message_as<InitProducerIdRequest>(m)); break;
+    case route_of<OffsetsForLeaderEpochRequest>:
+      handle_offsets_for_leader_epoch(ctx, from, message_as<OffsetsForLeaderEpochRequest>(m));
+      break;
+    case route_of<OffsetsForLeaderEpochResponse>: handle_epoch_response(ctx, message_as<OffsetsForLeaderEpochResponse>(m)); break;
+    case route_of<HeartbeatRequest>: handle_heartbeat(ctx, from, message_as<HeartbeatRequest>(m)); break;
+    case route_of<OffsetCommitRequest>: handle_offset_commit(ctx, from, message_as<OffsetCommitRequest>(m)); break;
+    case route_of<JoinGroupRequest>: handle_join_group(ctx, from, message_as<JoinGroupRequest>(m)); break;
+    case route_of<SyncGroupRequest>: handle_sync_group(ctx, from, message_as<SyncGroupRequest>(m)); break;
+    case route_of<FindCoordinatorRequest>: handle_find_coordinator(ctx, from, message_as<FindCoordinatorRequest>(m)); break;
+    case route_of<OffsetFetchRequest>: handle_offset_fetch(ctx, from, message_as<OffsetFetchRequest>(m)); break;
+    case route_of<ListOffsetsRequest>: handle_list_offsets(ctx, from, message_as<ListOffsetsRequest>(m)); break;
+    case route_of<LeaveGroupRequest>: handle_leave_group(ctx, from, message_as<LeaveGroupRequest>(m)); break;
+    default: unexpected_message("a broker", m);
   }
+}
+
+void Broker::handle_heartbeat_response(sim::Context& ctx, const BrokerHeartbeatResponse& hb) {
+  if (hb.error == Error::STALE_BROKER_EPOCH) {
+    registered_ = false;
+    register_with_controller(ctx);
+    return;
+  }
+  fenced_ = hb.is_fenced;
+  if (shutting_down_ && hb.should_shutdown) {
+    ctx.disk().replace(clean_marker_, {std::make_shared<Marker>(1)});
+    ctx.exit();
+  }
+}
+
+void Broker::handle_registration_response(sim::Context& ctx, const BrokerRegistrationResponse& reg) {
+  registering_ = false;
+  if (reg.error != Error::NONE) {
+    ctx.trace("broker.registration_rejected", {{"broker", sim::Value(id_)}, {"error", sim::Value(error_name(reg.error))}});
+    ctx.set_timer(loop_interval(config_.integer("broker.heartbeat.interval.ms")), kControllerRetry);
+    return;
+  }
+  const bool first = !registered_;
+  registered_ = true;
+  broker_epoch_ = reg.broker_epoch;
+  if (first) {
+    ctx.set_timer(loop_interval(config_.integer("broker.heartbeat.interval.ms")), kHeartbeat);
+    fetch_metadata(ctx);
+  }
+  send_heartbeat(ctx);
 }
 
 void Broker::on_timer(sim::Context& ctx, uint64_t tag) {

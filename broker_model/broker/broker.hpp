@@ -90,6 +90,8 @@ class Broker final : public sim::Node {
   void send_heartbeat(sim::Context& ctx);
   void fetch_metadata(sim::Context& ctx);
   void handle_metadata(sim::Context& ctx, const MetadataFetchResponse& resp);
+  void handle_heartbeat_response(sim::Context& ctx, const BrokerHeartbeatResponse& resp);
+  void handle_registration_response(sim::Context& ctx, const BrokerRegistrationResponse& resp);
   void apply_partition(sim::Context& ctx, const PartitionState& s);
   void become_leader(sim::Context& ctx, Replica& r, const PartitionState& s);
   void become_follower(sim::Context& ctx, Replica& r, const PartitionState& s);

@@ -991,39 +991,36 @@ void Consumer::leave_and_exit(sim::Context& ctx) {
 // ---- events ----
 
 void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) {
-  const sim::Message* m = msg.get();
-  if (auto* f = dynamic_cast<const FetchResponse*>(m)) {
-    handle_fetch(ctx, from, *f);
-  } else if (auto* h = dynamic_cast<const HeartbeatResponse*>(m)) {
-    handle_heartbeat(ctx, *h);
-  } else if (auto* c = dynamic_cast<const OffsetCommitResponse*>(m)) {
-    handle_commit_response(ctx, *c);
-  } else if (auto* j = dynamic_cast<const JoinGroupResponse*>(m)) {
-    handle_join(ctx, *j);
-  } else if (auto* s = dynamic_cast<const SyncGroupResponse*>(m)) {
-    handle_sync(ctx, *s);
-  } else if (auto* md = dynamic_cast<const MetadataResponse*>(m)) {
-    handle_metadata(ctx, *md);
-  } else if (auto* fc = dynamic_cast<const FindCoordinatorResponse*>(m)) {
-    finding_coordinator_ = false;
-    if (fc->error != Error::NONE) {
-      ctx.set_timer(sim::Duration::millis(config_.integer("retry.backoff.ms")), kCoordinatorRetry);
-      return;
-    }
-    coordinator_ = fc->coordinator;
-    trace(ctx, "consumer.coordinator", fmt::format("broker {}", coordinator_));
-    if (commit_ && !commit_->sent) send_commit(ctx);
-    init_positions(ctx);
-    if (app_state_ == AppState::rebalancing || app_state_ == AppState::idle) {
-      app_state_ = AppState::idle;
-      app_poll(ctx);
-    }
-  } else if (auto* of = dynamic_cast<const OffsetFetchResponse*>(m)) {
-    handle_offset_fetch(ctx, *of);
-  } else if (auto* lo = dynamic_cast<const ListOffsetsResponse*>(m)) {
-    handle_list_offsets(ctx, *lo);
-  } else if (auto* oe = dynamic_cast<const OffsetsForLeaderEpochResponse*>(m)) {
-    handle_epoch_response(ctx, *oe);
+  const KafkaMessage& m = kafka_message(msg);
+  switch (route(m)) {
+    case route_of<FetchResponse>: handle_fetch(ctx, from, message_as<FetchResponse>(m)); break;
+    case route_of<HeartbeatResponse>: handle_heartbeat(ctx, message_as<HeartbeatResponse>(m)); break;
+    case route_of<OffsetCommitResponse>: handle_commit_response(ctx, message_as<OffsetCommitResponse>(m)); break;
+    case route_of<JoinGroupResponse>: handle_join(ctx, message_as<JoinGroupResponse>(m)); break;
+    case route_of<SyncGroupResponse>: handle_sync(ctx, message_as<SyncGroupResponse>(m)); break;
+    case route_of<MetadataResponse>: handle_metadata(ctx, message_as<MetadataResponse>(m)); break;
+    case route_of<FindCoordinatorResponse>: handle_find_coordinator(ctx, message_as<FindCoordinatorResponse>(m)); break;
+    case route_of<OffsetFetchResponse>: handle_offset_fetch(ctx, message_as<OffsetFetchResponse>(m)); break;
+    case route_of<ListOffsetsResponse>: handle_list_offsets(ctx, message_as<ListOffsetsResponse>(m)); break;
+    case route_of<OffsetsForLeaderEpochResponse>: handle_epoch_response(ctx, message_as<OffsetsForLeaderEpochResponse>(m)); break;
+    case route_of<LeaveGroupResponse>: break;  // the member already acted as having left (AbstractCoordinator logs it)
+    default: unexpected_message("a consumer", m);
+  }
+}
+
+void Consumer::handle_find_coordinator(sim::Context& ctx, const FindCoordinatorResponse& fc) {
+  finding_coordinator_ = false;
+  if (fc.error != Error::NONE) {
+    ctx.set_timer(sim::Duration::millis(config_.integer("retry.backoff.ms")), kCoordinatorRetry);
+    return;
+  }
+  coordinator_ = fc.coordinator;
+  trace(ctx, "consumer.coordinator", fmt::format("broker {}", coordinator_));
+  if (commit_ && !commit_->sent) send_commit(ctx);
+  init_positions(ctx);
+  if (app_state_ == AppState::rebalancing || app_state_ == AppState::idle) {
+    app_state_ = AppState::idle;
+    app_poll(ctx);
   }
 }
 

@@ -148,6 +148,7 @@ class Consumer final : public sim::Node {
 
   // the group
   void find_coordinator(sim::Context& ctx);
+  void handle_find_coordinator(sim::Context& ctx, const FindCoordinatorResponse& resp);
   void send_join(sim::Context& ctx);
   void handle_join(sim::Context& ctx, const JoinGroupResponse& resp);
   void handle_sync(sim::Context& ctx, const SyncGroupResponse& resp);

@@ -514,21 +514,24 @@ void Producer::finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult
 // ---- events ----
 
 void Producer::on_message(sim::Context& ctx, sim::NodeId, const sim::MessagePtr& msg) {
-  const sim::Message* m = msg.get();
-  if (auto* pr = dynamic_cast<const ProduceResponse*>(m)) {
-    handle_produce_response(ctx, *pr);
-  } else if (auto* md = dynamic_cast<const MetadataResponse*>(m)) {
-    handle_metadata(ctx, *md);
-  } else if (auto* ip = dynamic_cast<const InitProducerIdResponse*>(m)) {
-    init_in_flight_ = false;
-    if (ip->error != Error::NONE) return;
-    producer_id_ = ip->producer_id;
-    producer_epoch_ = ip->producer_epoch;
-    ctx.trace("producer.init_producer_id", {{"client_id", sim::Value(client_id_)},
-                                            {"producer_id", sim::Value(producer_id_)},
-                                            {"producer_epoch", sim::Value(producer_epoch_)}});
-    run_sender(ctx);
+  const KafkaMessage& m = kafka_message(msg);
+  switch (route(m)) {
+    case route_of<ProduceResponse>: handle_produce_response(ctx, message_as<ProduceResponse>(m)); break;
+    case route_of<MetadataResponse>: handle_metadata(ctx, message_as<MetadataResponse>(m)); break;
+    case route_of<InitProducerIdResponse>: handle_init_producer_id(ctx, message_as<InitProducerIdResponse>(m)); break;
+    default: unexpected_message("a producer", m);
   }
+}
+
+void Producer::handle_init_producer_id(sim::Context& ctx, const InitProducerIdResponse& ip) {
+  init_in_flight_ = false;
+  if (ip.error != Error::NONE) return;
+  producer_id_ = ip.producer_id;
+  producer_epoch_ = ip.producer_epoch;
+  ctx.trace("producer.init_producer_id", {{"client_id", sim::Value(client_id_)},
+                                          {"producer_id", sim::Value(producer_id_)},
+                                          {"producer_epoch", sim::Value(producer_epoch_)}});
+  run_sender(ctx);
 }
 
 void Producer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {

@@ -147,6 +147,7 @@ class Producer final : public sim::Node {
   // Whether metadata knows the topic (and the partition, when one is asked for).
   bool known_partition(const std::string& topic, std::optional<int32_t> partition) const;
   void handle_metadata(sim::Context& ctx, const MetadataResponse& resp);
+  void handle_init_producer_id(sim::Context& ctx, const InitProducerIdResponse& resp);
   BrokerId leader_of(const TopicPartition& tp) const;
   std::vector<int32_t> available_partitions(const std::string& topic) const;
   // accumulator

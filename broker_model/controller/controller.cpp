@@ -539,12 +539,15 @@ void Controller::create_pending_topics(sim::Context& ctx, bool waited) {
 // ---- dispatch ----
 
 void Controller::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) {
-  const sim::Message* m = msg.get();
-  if (auto* r = dynamic_cast<const MetadataFetchRequest*>(m)) handle_metadata_fetch(ctx, from, *r);
-  else if (auto* h = dynamic_cast<const BrokerHeartbeatRequest*>(m)) handle_heartbeat(ctx, from, *h);
-  else if (auto* a = dynamic_cast<const AlterPartitionRequest*>(m)) handle_alter_partition(ctx, from, *a);
-  else if (auto* g = dynamic_cast<const BrokerRegistrationRequest*>(m)) handle_registration(ctx, from, *g);
-  else if (auto* c = dynamic_cast<const CreateTopicsRequest*>(m)) handle_create_topics(ctx, from, *c);
+  const KafkaMessage& m = kafka_message(msg);
+  switch (route(m)) {
+    case route_of<MetadataFetchRequest>: handle_metadata_fetch(ctx, from, message_as<MetadataFetchRequest>(m)); break;
+    case route_of<BrokerHeartbeatRequest>: handle_heartbeat(ctx, from, message_as<BrokerHeartbeatRequest>(m)); break;
+    case route_of<AlterPartitionRequest>: handle_alter_partition(ctx, from, message_as<AlterPartitionRequest>(m)); break;
+    case route_of<BrokerRegistrationRequest>: handle_registration(ctx, from, message_as<BrokerRegistrationRequest>(m)); break;
+    case route_of<CreateTopicsRequest>: handle_create_topics(ctx, from, message_as<CreateTopicsRequest>(m)); break;
+    default: unexpected_message("the controller", m);
+  }
 }
 
 void Controller::on_timer(sim::Context& ctx, uint64_t tag) {

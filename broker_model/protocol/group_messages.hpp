@@ -13,17 +13,15 @@
 
 namespace kafka {
 
-struct FindCoordinatorRequest final : sim::Message {
+struct FindCoordinatorRequest final : Request<ApiKey::find_coordinator> {
   int32_t correlation_id = 0;
   std::string key;  // the group id
-  std::string_view name() const override { return "FindCoordinatorRequest"; }
 };
 
-struct FindCoordinatorResponse final : sim::Message {
+struct FindCoordinatorResponse final : Response<ApiKey::find_coordinator> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
   BrokerId coordinator = kNoLeader;
-  std::string_view name() const override { return "FindCoordinatorResponse"; }
 };
 
 // ConsumerProtocolSubscription: what a member runs and owns.
@@ -33,7 +31,7 @@ struct Subscription {
   int32_t generation = -1;
 };
 
-struct JoinGroupRequest final : sim::Message {
+struct JoinGroupRequest final : Request<ApiKey::join_group> {
   int32_t correlation_id = 0;
   std::string group_id;
   std::string member_id;  // empty on the first join
@@ -42,14 +40,13 @@ struct JoinGroupRequest final : sim::Message {
   int32_t rebalance_timeout_ms = 300000;
   std::vector<std::string> protocols;  // assignor names, in preference order
   Subscription subscription;
-  std::string_view name() const override { return "JoinGroupRequest"; }
   void describe(std::vector<sim::Field>& out) const override {
     out.push_back({"group", sim::Value(group_id)});
     out.push_back({"member_id", sim::Value(member_id)});
   }
 };
 
-struct JoinGroupResponse final : sim::Message {
+struct JoinGroupResponse final : Response<ApiKey::join_group> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
   int32_t generation = -1;
@@ -62,59 +59,52 @@ struct JoinGroupResponse final : sim::Message {
     Subscription subscription;
   };
   std::vector<Member> members;  // only for the leader
-  std::string_view name() const override { return "JoinGroupResponse"; }
   void describe(std::vector<sim::Field>& out) const override {
     out.push_back({"error", sim::Value(error_name(error))});
     out.push_back({"generation", sim::Value(generation)});
   }
 };
 
-struct SyncGroupRequest final : sim::Message {
+struct SyncGroupRequest final : Request<ApiKey::sync_group> {
   int32_t correlation_id = 0;
   std::string group_id;
   std::string member_id;
   std::optional<std::string> group_instance_id;
   int32_t generation = -1;
   std::vector<std::pair<std::string, std::vector<TopicPartition>>> assignments;  // leader only
-  std::string_view name() const override { return "SyncGroupRequest"; }
 };
 
-struct SyncGroupResponse final : sim::Message {
+struct SyncGroupResponse final : Response<ApiKey::sync_group> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
   std::vector<TopicPartition> assignment;
-  std::string_view name() const override { return "SyncGroupResponse"; }
 };
 
-struct HeartbeatRequest final : sim::Message {
+struct HeartbeatRequest final : Request<ApiKey::heartbeat> {
   int32_t correlation_id = 0;
   std::string group_id;
   std::string member_id;
   std::optional<std::string> group_instance_id;
   int32_t generation = -1;
-  std::string_view name() const override { return "HeartbeatRequest"; }
 };
 
-struct HeartbeatResponse final : sim::Message {
+struct HeartbeatResponse final : Response<ApiKey::heartbeat> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
-  std::string_view name() const override { return "HeartbeatResponse"; }
 };
 
-struct LeaveGroupRequest final : sim::Message {
+struct LeaveGroupRequest final : Request<ApiKey::leave_group> {
   int32_t correlation_id = 0;
   std::string group_id;
   std::string member_id;
-  std::string_view name() const override { return "LeaveGroupRequest"; }
 };
 
-struct LeaveGroupResponse final : sim::Message {
+struct LeaveGroupResponse final : Response<ApiKey::leave_group> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
-  std::string_view name() const override { return "LeaveGroupResponse"; }
 };
 
-struct OffsetCommitRequest final : sim::Message {
+struct OffsetCommitRequest final : Request<ApiKey::offset_commit> {
   int32_t correlation_id = 0;
   std::string group_id;
   std::string member_id;
@@ -126,7 +116,6 @@ struct OffsetCommitRequest final : sim::Message {
     int32_t leader_epoch = -1;
   };
   std::vector<Offset> offsets;
-  std::string_view name() const override { return "OffsetCommitRequest"; }
   void describe(std::vector<sim::Field>& out) const override {
     out.push_back({"group", sim::Value(group_id)});
     out.push_back({"generation", sim::Value(generation)});
@@ -134,20 +123,18 @@ struct OffsetCommitRequest final : sim::Message {
   }
 };
 
-struct OffsetCommitResponse final : sim::Message {
+struct OffsetCommitResponse final : Response<ApiKey::offset_commit> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
-  std::string_view name() const override { return "OffsetCommitResponse"; }
 };
 
-struct OffsetFetchRequest final : sim::Message {
+struct OffsetFetchRequest final : Request<ApiKey::offset_fetch> {
   int32_t correlation_id = 0;
   std::string group_id;
   std::vector<TopicPartition> partitions;
-  std::string_view name() const override { return "OffsetFetchRequest"; }
 };
 
-struct OffsetFetchResponse final : sim::Message {
+struct OffsetFetchResponse final : Response<ApiKey::offset_fetch> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
   struct Offset {
@@ -156,10 +143,9 @@ struct OffsetFetchResponse final : sim::Message {
     int32_t leader_epoch = -1;
   };
   std::vector<Offset> offsets;
-  std::string_view name() const override { return "OffsetFetchResponse"; }
 };
 
-struct ListOffsetsRequest final : sim::Message {
+struct ListOffsetsRequest final : Request<ApiKey::list_offsets> {
   int32_t correlation_id = 0;
   static constexpr int64_t kLatest = -1;
   static constexpr int64_t kEarliest = -2;
@@ -169,10 +155,9 @@ struct ListOffsetsRequest final : sim::Message {
     int32_t current_leader_epoch = -1;
   };
   std::vector<PartitionData> partitions;
-  std::string_view name() const override { return "ListOffsetsRequest"; }
 };
 
-struct ListOffsetsResponse final : sim::Message {
+struct ListOffsetsResponse final : Response<ApiKey::list_offsets> {
   int32_t correlation_id = 0;
   struct PartitionData {
     TopicPartition tp;
@@ -181,7 +166,6 @@ struct ListOffsetsResponse final : sim::Message {
     int32_t leader_epoch = -1;
   };
   std::vector<PartitionData> partitions;
-  std::string_view name() const override { return "ListOffsetsResponse"; }
 };
 
 }  // namespace kafka

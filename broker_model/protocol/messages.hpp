@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "broker_model/log/record_batch.hpp"
+#include "broker_model/protocol/api.hpp"
 #include "broker_model/protocol/errors.hpp"
 #include "sim/message.hpp"
 #include "broker_model/protocol/topic_partition.hpp"
@@ -32,7 +33,7 @@ struct PartitionState {
 
 // ---- client <-> broker ----
 
-struct MetadataRequest final : sim::Message {
+struct MetadataRequest final : Request<ApiKey::metadata> {
   int32_t correlation_id = 0;
   // The topics the client waits for. A broker answers with every topic it knows, and for each
   // of these it does not know creates it when the client allows it and its
@@ -40,10 +41,9 @@ struct MetadataRequest final : sim::Message {
   // UNKNOWN_TOPIC_OR_PARTITION until the topic exists.
   std::vector<std::string> topics;
   bool allow_auto_topic_creation = false;
-  std::string_view name() const override { return "MetadataRequest"; }
 };
 
-struct MetadataResponse final : sim::Message {
+struct MetadataResponse final : Response<ApiKey::metadata> {
   int32_t correlation_id = 0;
   struct Partition {
     int32_t partition;
@@ -60,7 +60,6 @@ struct MetadataResponse final : sim::Message {
   };
   std::vector<BrokerId> brokers;  // live (unfenced) brokers
   std::vector<Topic> topics;
-  std::string_view name() const override { return "MetadataResponse"; }
   uint32_t size_bytes() const override { return 64 + 48 * static_cast<uint32_t>(topics.size()); }
 };
 
@@ -69,7 +68,7 @@ struct MetadataResponse final : sim::Message {
 // not caught up yet answers with a stale leader, which would send requests to a zombie.
 inline bool stale_leader_epoch(int32_t seen, int32_t received) { return seen >= 0 && received >= 0 && received < seen; }
 
-struct ProduceRequest final : sim::Message {
+struct ProduceRequest final : Request<ApiKey::produce> {
   int32_t correlation_id = 0;
   int16_t acks = -1;
   int32_t timeout_ms = 30000;
@@ -79,7 +78,6 @@ struct ProduceRequest final : sim::Message {
     BatchPtr batch;  // offsets unset: the leader assigns them
   };
   std::vector<PartitionData> partitions;
-  std::string_view name() const override { return "ProduceRequest"; }
   uint32_t size_bytes() const override {
     uint32_t n = 64;
     for (const auto& p : partitions) n += p.batch->size_bytes();
@@ -92,7 +90,7 @@ struct ProduceRequest final : sim::Message {
   }
 };
 
-struct ProduceResponse final : sim::Message {
+struct ProduceResponse final : Response<ApiKey::produce> {
   int32_t correlation_id = 0;
   struct PartitionResponse {
     std::string topic;
@@ -101,12 +99,11 @@ struct ProduceResponse final : sim::Message {
     int64_t base_offset = -1;
   };
   std::vector<PartitionResponse> partitions;
-  std::string_view name() const override { return "ProduceResponse"; }
   void describe(std::vector<sim::Field>& out) const override { out.push_back({"correlation_id", sim::Value(correlation_id)}); }
 };
 
 // Used by followers (replica_id >= 0) and, later, consumers (replica_id = -1).
-struct FetchRequest final : sim::Message {
+struct FetchRequest final : Request<ApiKey::fetch> {
   int32_t correlation_id = 0;
   BrokerId replica_id = -1;
   int64_t broker_epoch = -1;
@@ -121,14 +118,13 @@ struct FetchRequest final : sim::Message {
     int32_t max_bytes = 1 << 20;
   };
   std::vector<PartitionData> partitions;
-  std::string_view name() const override { return "FetchRequest"; }
   void describe(std::vector<sim::Field>& out) const override {
     out.push_back({"correlation_id", sim::Value(correlation_id)});
     if (partitions.size() == 1) out.push_back({"fetch_offset", sim::Value(partitions[0].fetch_offset)});
   }
 };
 
-struct FetchResponse final : sim::Message {
+struct FetchResponse final : Response<ApiKey::fetch> {
   int32_t correlation_id = 0;
   struct PartitionData {
     std::string topic;
@@ -144,7 +140,6 @@ struct FetchResponse final : sim::Message {
     std::vector<BatchPtr> batches;
   };
   std::vector<PartitionData> partitions;
-  std::string_view name() const override { return "FetchResponse"; }
   uint32_t size_bytes() const override {
     uint32_t n = 64;
     for (const auto& p : partitions)
@@ -159,7 +154,7 @@ struct FetchResponse final : sim::Message {
   }
 };
 
-struct OffsetsForLeaderEpochRequest final : sim::Message {
+struct OffsetsForLeaderEpochRequest final : Request<ApiKey::offset_for_leader_epoch> {
   int32_t correlation_id = 0;
   BrokerId replica_id = -1;
   int16_t version = 1;  // 0: KIP-101 (end offset only); 1+: KIP-279 (epoch and end offset)
@@ -170,10 +165,9 @@ struct OffsetsForLeaderEpochRequest final : sim::Message {
     int32_t leader_epoch;
   };
   std::vector<PartitionData> partitions;
-  std::string_view name() const override { return "OffsetsForLeaderEpochRequest"; }
 };
 
-struct OffsetsForLeaderEpochResponse final : sim::Message {
+struct OffsetsForLeaderEpochResponse final : Response<ApiKey::offset_for_leader_epoch> {
   int32_t correlation_id = 0;
   struct PartitionData {
     std::string topic;
@@ -183,69 +177,60 @@ struct OffsetsForLeaderEpochResponse final : sim::Message {
     int64_t end_offset = -1;
   };
   std::vector<PartitionData> partitions;
-  std::string_view name() const override { return "OffsetsForLeaderEpochResponse"; }
 };
 
-struct InitProducerIdRequest final : sim::Message {
+struct InitProducerIdRequest final : Request<ApiKey::init_producer_id> {
   int32_t correlation_id = 0;
   std::string transactional_id;
-  std::string_view name() const override { return "InitProducerIdRequest"; }
 };
 
-struct InitProducerIdResponse final : sim::Message {
+struct InitProducerIdResponse final : Response<ApiKey::init_producer_id> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
   int64_t producer_id = kNoProducerId;
   int16_t producer_epoch = -1;
-  std::string_view name() const override { return "InitProducerIdResponse"; }
 };
 
 // ---- broker <-> controller (KRaft) ----
 
 // A broker asks the controller to create a topic a client named (AutoTopicCreationManager
 // forwards CreateTopics to the active controller).
-struct CreateTopicsRequest final : sim::Message {
+struct CreateTopicsRequest final : Request<ApiKey::create_topics> {
   std::string topic;
   int32_t partitions = 1;
   int32_t replication_factor = 1;
-  std::string_view name() const override { return "CreateTopicsRequest"; }
 };
 
-struct CreateTopicsResponse final : sim::Message {
+struct CreateTopicsResponse final : Response<ApiKey::create_topics> {
   std::string topic;
   std::string error;  // empty: created (or being created)
-  std::string_view name() const override { return "CreateTopicsResponse"; }
 };
 
-struct BrokerRegistrationRequest final : sim::Message {
+struct BrokerRegistrationRequest final : Request<ApiKey::broker_registration> {
   BrokerId broker_id = 0;
   std::string rack;
   bool previous_clean_shutdown = true;  // KIP-966: an unclean shutdown leaves the ELR
-  std::string_view name() const override { return "BrokerRegistrationRequest"; }
 };
 
-struct BrokerRegistrationResponse final : sim::Message {
+struct BrokerRegistrationResponse final : Response<ApiKey::broker_registration> {
   Error error = Error::NONE;
   int64_t broker_epoch = -1;
-  std::string_view name() const override { return "BrokerRegistrationResponse"; }
 };
 
-struct BrokerHeartbeatRequest final : sim::Message {
+struct BrokerHeartbeatRequest final : Request<ApiKey::broker_heartbeat> {
   BrokerId broker_id = 0;
   int64_t broker_epoch = -1;
   int64_t current_metadata_offset = -1;
   bool want_shutdown = false;
-  std::string_view name() const override { return "BrokerHeartbeatRequest"; }
 };
 
-struct BrokerHeartbeatResponse final : sim::Message {
+struct BrokerHeartbeatResponse final : Response<ApiKey::broker_heartbeat> {
   Error error = Error::NONE;
   bool is_fenced = true;
   bool should_shutdown = false;
-  std::string_view name() const override { return "BrokerHeartbeatResponse"; }
 };
 
-struct AlterPartitionRequest final : sim::Message {
+struct AlterPartitionRequest final : Request<ApiKey::alter_partition> {
   BrokerId broker_id = 0;
   int64_t broker_epoch = -1;
   std::string topic;
@@ -253,19 +238,17 @@ struct AlterPartitionRequest final : sim::Message {
   int32_t leader_epoch = 0;
   int32_t partition_epoch = 0;
   std::vector<BrokerId> new_isr;
-  std::string_view name() const override { return "AlterPartitionRequest"; }
   void describe(std::vector<sim::Field>& out) const override {
     out.push_back({"topic", sim::Value(topic)});
     out.push_back({"partition", sim::Value(partition)});
   }
 };
 
-struct AlterPartitionResponse final : sim::Message {
+struct AlterPartitionResponse final : Response<ApiKey::alter_partition> {
   Error error = Error::NONE;
   std::string topic;
   int32_t partition = 0;
   PartitionState state;  // the registration after the change (when error is NONE)
-  std::string_view name() const override { return "AlterPartitionResponse"; }
 };
 
 // A record of the controller's metadata log (KRaft's __cluster_metadata), simplified to whole
@@ -285,17 +268,15 @@ struct MetadataRecord {
 };
 
 // Brokers follow the metadata log by fetching from the controller, as KRaft brokers do.
-struct MetadataFetchRequest final : sim::Message {
+struct MetadataFetchRequest final : Request<ApiKey::metadata_log_fetch> {
   BrokerId broker_id = 0;
   int64_t fetch_offset = 0;  // next record wanted
   int32_t max_wait_ms = 500;
-  std::string_view name() const override { return "MetadataFetchRequest"; }
 };
 
-struct MetadataFetchResponse final : sim::Message {
+struct MetadataFetchResponse final : Response<ApiKey::metadata_log_fetch> {
   int64_t base_offset = 0;
   std::vector<MetadataRecord> records;
-  std::string_view name() const override { return "MetadataFetchResponse"; }
   uint32_t size_bytes() const override { return 64 + 64 * static_cast<uint32_t>(records.size()); }
 };
 
