@@ -89,7 +89,7 @@ void register_invariants(Cluster& c) {
       const kafka::Broker* br = c.broker(b);
       if (!br) continue;
       for (const auto& [key, s] : br->image().partitions) {
-        const kafka::Replica* r = br->replica(key.topic, key.partition);
+        const kafka::Partition* r = br->partition(key.topic, key.partition);
         if (r && r->log->high_watermark() > r->log->log_end_offset()) {
           return fmt::format("broker {} {}-{}: HW {} > LEO {}", b, key.topic, key.partition, r->log->high_watermark(),
                              r->log->log_end_offset());
@@ -104,8 +104,8 @@ void register_invariants(Cluster& c) {
       const kafka::Broker* br = c.broker(b);
       if (!br) continue;
       for (const auto& [key, s] : br->image().partitions) {
-        const kafka::Replica* r = br->replica(key.topic, key.partition);
-        if (!r || r->role != kafka::Replica::Role::leader) continue;
+        const kafka::Partition* r = br->partition(key.topic, key.partition);
+        if (!r || !r->is_leader()) continue;
         auto& seen = (*last_hw)[{b, key.topic, key.partition, r->leader_epoch}];
         if (r->log->high_watermark() < seen) {
           return fmt::format("broker {} {}-{} epoch {}: HW {} after {}", b, key.topic, key.partition, r->leader_epoch,
@@ -122,8 +122,8 @@ void register_invariants(Cluster& c) {
       const kafka::Broker* br = c.broker(b);
       if (!br) continue;
       for (const auto& [key, s] : br->image().partitions) {
-        const kafka::Replica* r = br->replica(key.topic, key.partition);
-        if (!r || r->role != kafka::Replica::Role::leader) continue;
+        const kafka::Partition* r = br->partition(key.topic, key.partition);
+        if (!r || !r->is_leader()) continue;
         auto [it, fresh] = leaders.emplace(std::make_tuple(key.topic, key.partition, r->leader_epoch), b);
         if (!fresh) return fmt::format("{}-{} epoch {}: brokers {} and {} both lead", key.topic, key.partition, r->leader_epoch, it->second, b);
       }
@@ -273,7 +273,7 @@ int l_cluster(lua_State* L) {
         const std::string partition = tp->to_string();
         // A live replica's log with its HW, for the replica consistency check.
         const kafka::Broker* br = cluster->broker(b);
-        const kafka::Replica* replica = br ? br->replica(tp->topic, tp->partition) : nullptr;
+        const kafka::Partition* replica = br ? br->partition(tp->topic, tp->partition) : nullptr;
         check::ReplicaLog* log = nullptr;
         if (replica) {
           log = &truth.replicas[partition].emplace_back();
@@ -451,7 +451,7 @@ int l_hw(lua_State* L) {
   const int32_t p = partition_arg(L, 3, "hw(topic, partition)");
   const auto* s = c.partition(topic, p);
   const kafka::Broker* b = s && s->leader != kafka::kNoLeader ? c.broker(s->leader) : nullptr;
-  const kafka::Replica* r = b ? b->replica(topic, p) : nullptr;
+  const kafka::Partition* r = b ? b->partition(topic, p) : nullptr;
   if (!r) lua_pushnil(L);
   else lua_pushinteger(L, r->log->high_watermark());
   return 1;

@@ -358,7 +358,7 @@ int l_lag(lua_State* L) {
     for (int32_t p = 0; p < n; ++p) {
       const kafka::PartitionState* s = g.cluster->partition(topic, p);
       const kafka::Broker* b = s && s->leader != kafka::kNoLeader ? g.cluster->broker(s->leader) : nullptr;
-      const kafka::Replica* r = b ? b->replica(topic, p) : nullptr;
+      const kafka::Partition* r = b ? b->partition(topic, p) : nullptr;
       if (!r) continue;
       int64_t committed = 0;
       if (state) {

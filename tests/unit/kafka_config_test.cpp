@@ -152,8 +152,12 @@ TEST(KafkaConfig, EveryNumericKeyHasKafkasTypeAndRange) {
     ConfigSet c(k.scope, {3, 9});
     EXPECT_EQ(c.set(k.key, lo), "") << k.key << " accepts " << lo;
     EXPECT_EQ(c.set(k.key, hi), "") << k.key << " accepts " << hi;
-    if (lo > INT64_MIN) EXPECT_NE(c.set(k.key, lo - 1), "") << k.key << " refuses " << lo - 1;
-    if (hi < INT64_MAX) EXPECT_NE(c.set(k.key, hi + 1), "") << k.key << " refuses " << hi + 1;
+    if (lo > INT64_MIN) {
+      EXPECT_NE(c.set(k.key, lo - 1), "") << k.key << " refuses " << lo - 1;
+    }
+    if (hi < INT64_MAX) {
+      EXPECT_NE(c.set(k.key, hi + 1), "") << k.key << " refuses " << hi + 1;
+    }
     EXPECT_NE(c.set(k.key, 1.5), "") << k.key << " refuses a fraction";
     EXPECT_NE(c.set(k.key, std::numeric_limits<double>::quiet_NaN()), "") << k.key << " refuses NaN";
     EXPECT_EQ(c.set(k.key, std::string(" 7 ")), "") << k.key << ": a number as text, trimmed, as ConfigDef.parseType reads it";

@@ -1,0 +1,20 @@
+#pragma once
+// The kinds of a broker's timers (sim/timer_tag.hpp puts the kind in a tag's top bits): its
+// periodic tasks, the waits of the purgatory, and each fetcher's backoff.
+#include <cstdint>
+
+namespace kafka {
+
+enum class BrokerTimer : uint16_t {
+  heartbeat = 1,      // BrokerLifecycleManager's heartbeat to the controller
+  isr_check,          // ReplicaManager's isr-expiration task
+  hw_checkpoint,      // the high watermark checkpoint
+  flush_check,        // LogManager's flush by time
+  controller_retry,   // registration or metadata fetch after the controller was lost
+  shutdown_deadline,  // controlled shutdown gave up waiting
+  group_tick,         // the group coordinator's heartbeat and join deadlines
+  delayed,            // a request in the purgatory ended its wait (id: Purgatory's)
+  fetcher_backoff,    // a fetcher's pause after its leader failed (id: the leader)
+};
+
+}  // namespace kafka

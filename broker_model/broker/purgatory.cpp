@@ -1,0 +1,188 @@
+#include "broker_model/broker/purgatory.hpp"
+
+#include <algorithm>
+
+#include "broker_model/broker/broker_timer.hpp"
+#include "broker_model/broker/replica_manager.hpp"
+#include "sim/assert.hpp"
+#include "sim/timer_tag.hpp"
+
+namespace kafka {
+
+namespace {
+// A delayed timer's id: the kind of request above the request's id.
+constexpr uint64_t kIdBits = 40;
+constexpr uint64_t kIdMask = (uint64_t{1} << kIdBits) - 1;
+}  // namespace
+
+uint64_t Purgatory::tag(Kind kind, uint64_t id) {
+  SIM_ASSERT(id <= kIdMask);
+  return sim::timer_tag(BrokerTimer::delayed, (static_cast<uint64_t>(kind) << kIdBits) | id);
+}
+
+void Purgatory::watch(Kind kind, uint64_t id, const std::vector<TopicPartition>& tps) {
+  for (const auto& tp : tps) watchers_[{kind, tp}].insert(id);
+}
+
+void Purgatory::unwatch(Kind kind, uint64_t id, const std::vector<TopicPartition>& tps) {
+  for (const auto& tp : tps) {
+    auto it = watchers_.find({kind, tp});
+    if (it == watchers_.end()) continue;
+    it->second.erase(id);
+    if (it->second.empty()) watchers_.erase(it);
+  }
+}
+
+std::vector<uint64_t> Purgatory::waiting_on(Kind kind, const TopicPartition& tp) const {
+  auto it = watchers_.find({kind, tp});
+  if (it == watchers_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+// ---- produces ----
+
+void Purgatory::add(sim::Context& ctx, DelayedProduce p, sim::Duration timeout) {
+  const uint64_t id = next_id_++;
+  std::vector<TopicPartition> watched;
+  for (size_t i = 0; i < p.results.size(); ++i)
+    if (p.required[i] >= 0) watched.push_back({p.results[i].topic, p.results[i].partition});
+  const sim::TimerId timer = ctx.set_timer(timeout, tag(Kind::produce, id));
+  watch(Kind::produce, id, watched);
+  produces_.emplace(id, Waiting<DelayedProduce>{std::move(p), timer, std::move(watched)});
+  if (try_complete(ctx, id)) finish_produce(ctx, id, false);
+}
+
+bool Purgatory::try_complete(sim::Context&, uint64_t id) {
+  DelayedProduce& d = produces_.at(id).op;
+  bool all = true;
+  for (size_t i = 0; i < d.results.size(); ++i) {
+    if (d.required[i] < 0) continue;
+    auto& res = d.results[i];
+    const Partition* p = replicas_.partition(res.topic, res.partition);
+    if (!p || !p->is_leader()) {
+      res.error = Error::NOT_LEADER_OR_FOLLOWER;
+      d.required[i] = -1;
+      continue;
+    }
+    if (p->log->high_watermark() >= d.required[i]) {
+      // Partition.checkEnoughReplicasReachOffset: written everywhere the ISR says, but the
+      // ISR may have shrunk below min.insync.replicas meanwhile.
+      if (!p->enough_in_sync(replicas_.min_isr(res.topic))) res.error = Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+      d.required[i] = -1;
+      continue;
+    }
+    all = false;
+  }
+  return all;
+}
+
+void Purgatory::finish_produce(sim::Context& ctx, uint64_t id, bool timed_out) {
+  auto it = produces_.find(id);
+  if (it == produces_.end()) return;
+  Waiting<DelayedProduce> w = std::move(it->second);
+  produces_.erase(it);
+  unwatch(Kind::produce, id, w.watched);
+  if (!timed_out) ctx.cancel_timer(w.timer);
+  auto resp = std::make_shared<ProduceResponse>();
+  resp->correlation_id = w.op.correlation_id;
+  for (size_t i = 0; i < w.op.results.size(); ++i) {
+    if (w.op.required[i] >= 0) w.op.results[i].error = Error::REQUEST_TIMED_OUT;  // appended, not yet replicated
+    resp->partitions.push_back(w.op.results[i]);
+  }
+  ctx.send(w.op.from, resp);
+}
+
+// ---- fetches ----
+
+void Purgatory::add(sim::Context& ctx, DelayedFetch f, sim::Duration wait) {
+  const uint64_t id = next_id_++;
+  std::vector<TopicPartition> watched;
+  for (const auto& pd : f.request->partitions) watched.push_back({pd.topic, pd.partition});
+  const sim::TimerId timer = ctx.set_timer(wait, tag(Kind::fetch, id));
+  watch(Kind::fetch, id, watched);
+  fetches_.emplace(id, Waiting<DelayedFetch>{std::move(f), timer, std::move(watched)});
+}
+
+void Purgatory::answer_fetch(sim::Context& ctx, uint64_t id) {
+  auto it = fetches_.find(id);
+  if (it == fetches_.end()) return;
+  Waiting<DelayedFetch> w = std::move(it->second);
+  fetches_.erase(it);
+  unwatch(Kind::fetch, id, w.watched);
+  ctx.cancel_timer(w.timer);
+  replicas_.respond_fetch(ctx, w.op.from, *w.op.request);
+}
+
+// ---- coordinator writes ----
+
+void Purgatory::add(sim::Context& ctx, DelayedWrite w, sim::Duration timeout) {
+  const uint64_t id = next_id_++;
+  const sim::TimerId timer = ctx.set_timer(timeout, tag(Kind::write, id));
+  std::vector<TopicPartition> watched = {w.tp};
+  watch(Kind::write, id, watched);
+  writes_.emplace(id, Waiting<DelayedWrite>{std::move(w), timer, std::move(watched)});
+}
+
+void Purgatory::finish_write(sim::Context& ctx, uint64_t id, Error error) {
+  auto it = writes_.find(id);
+  if (it == writes_.end()) return;
+  Waiting<DelayedWrite> w = std::move(it->second);
+  writes_.erase(it);
+  unwatch(Kind::write, id, w.watched);
+  ctx.cancel_timer(w.timer);
+  w.op.done(ctx, error);
+}
+
+// ---- when partitions move ----
+
+void Purgatory::check(sim::Context& ctx, const TopicPartition& tp) {
+  for (uint64_t id : waiting_on(Kind::produce, tp))
+    if (produces_.count(id) && try_complete(ctx, id)) finish_produce(ctx, id, false);
+  const Partition* p = replicas_.partition(tp.topic, tp.partition);
+  for (uint64_t id : waiting_on(Kind::write, tp)) {
+    auto it = writes_.find(id);
+    if (it == writes_.end()) continue;
+    if (!p || !p->is_leader()) finish_write(ctx, id, Error::NOT_COORDINATOR);
+    else if (p->log->high_watermark() >= it->second.op.required) finish_write(ctx, id, Error::NONE);
+  }
+}
+
+void Purgatory::hw_moved(sim::Context& ctx, const TopicPartition& tp) {
+  check(ctx, tp);
+  for (uint64_t id : waiting_on(Kind::fetch, tp)) {
+    auto it = fetches_.find(id);
+    // A follower's fetch waits for new records, not for the HW.
+    if (it != fetches_.end() && it->second.op.request->replica_id < 0) answer_fetch(ctx, id);
+  }
+}
+
+void Purgatory::appended(sim::Context& ctx, const TopicPartition& tp) {
+  for (uint64_t id : waiting_on(Kind::fetch, tp)) answer_fetch(ctx, id);
+}
+
+void Purgatory::expire(sim::Context& ctx, uint64_t timer_id) {
+  const uint64_t id = timer_id & kIdMask;
+  switch (static_cast<Kind>(timer_id >> kIdBits)) {
+    case Kind::produce: finish_produce(ctx, id, true); break;
+    case Kind::fetch: {
+      auto it = fetches_.find(id);
+      if (it == fetches_.end()) return;
+      Waiting<DelayedFetch> w = std::move(it->second);
+      fetches_.erase(it);
+      unwatch(Kind::fetch, id, w.watched);
+      replicas_.respond_fetch(ctx, w.op.from, *w.op.request);
+      break;
+    }
+    case Kind::write: {
+      auto it = writes_.find(id);
+      if (it == writes_.end()) return;
+      Waiting<DelayedWrite> w = std::move(it->second);
+      writes_.erase(it);
+      unwatch(Kind::write, id, w.watched);
+      w.op.done(ctx, Error::REQUEST_TIMED_OUT);
+      break;
+    }
+  }
+}
+
+}  // namespace kafka

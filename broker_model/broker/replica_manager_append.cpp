@@ -1,0 +1,82 @@
+// Appending as leader (ReplicaManager.appendRecords): a producer's batches, and the group
+// coordinator's records, which are written like an acks=all produce.
+#include <algorithm>
+
+#include "broker_model/broker/replica_manager.hpp"
+#include "broker_model/broker/replica_trace.hpp"
+
+namespace kafka {
+
+void ReplicaManager::handle_produce(sim::Context& ctx, sim::NodeId from, const ProduceRequest& req) {
+  DelayedProduce d{from, req.correlation_id, {}, {}};
+  for (const auto& pd : req.partitions) {
+    int64_t required = -1;
+    d.results.push_back(append_to_leader(ctx, req, pd, required));
+    d.required.push_back(d.results.back().error == Error::NONE ? required : -1);
+  }
+  if (req.acks == 0) return;  // no response at all
+  if (req.acks == 1 || (req.acks == -1 && bugs_.acks_all_before_isr)) {
+    std::fill(d.required.begin(), d.required.end(), -1);
+  }
+  purgatory_.add(ctx, std::move(d), sim::Duration::millis(req.timeout_ms));
+}
+
+ProduceResponse::PartitionResponse ReplicaManager::append_to_leader(sim::Context& ctx, const ProduceRequest& req,
+                                                                    const ProduceRequest::PartitionData& pd, int64_t& required) {
+  ProduceResponse::PartitionResponse res{pd.topic, pd.partition, Error::NONE, -1};
+  Partition* p = partition(pd.topic, pd.partition);
+  if (!p || !p->is_leader()) {
+    res.error = !p && !image_.topics.count(pd.topic) ? Error::UNKNOWN_TOPIC_OR_PARTITION : Error::NOT_LEADER_OR_FOLLOWER;
+    return res;
+  }
+  const auto check = p->log->check_producer(*pd.batch);
+  if (req.acks == -1 && !p->enough_in_sync(min_isr(pd.topic))) {
+    res.error = Error::NOT_ENOUGH_REPLICAS;  // rejected before it is appended
+  } else if (check.error != Error::NONE) {
+    res.error = check.error;
+  } else if (check.duplicate_of) {
+    // A retried batch the log already has: answer with the original offsets.
+    res.base_offset = *check.duplicate_of;
+    required = *check.duplicate_of + pd.batch->count();
+    ctx.trace("log.duplicate", {{"topic", sim::Value(pd.topic)},
+                                {"partition", sim::Value(pd.partition)},
+                                {"producer_id", sim::Value(pd.batch->producer_id)},
+                                {"base_sequence", sim::Value(pd.batch->base_sequence)},
+                                {"offset", sim::Value(res.base_offset)}});
+  } else {
+    BatchPtr b = p->log->append_as_leader(*pd.batch, p->leader_epoch, ctx.now().ns / 1'000'000);
+    res.base_offset = b->base_offset;
+    required = b->next_offset();
+    trace_append(ctx, *p, "leader", *b);
+    appended(ctx, *p);
+  }
+  return res;
+}
+
+void ReplicaManager::appended(sim::Context& ctx, Partition& p) {
+  maybe_flush(ctx, p);
+  maybe_increment_hw(ctx, p);
+  purgatory_.appended(ctx, p.tp());
+}
+
+void ReplicaManager::append(sim::Context& ctx, const TopicPartition& tp, std::vector<Record> records, sim::Duration timeout,
+                            WriteDone done) {
+  Partition* p = led(tp);
+  if (!p) {
+    done(ctx, Error::NOT_COORDINATOR);
+    return;
+  }
+  if (!p->enough_in_sync(min_isr(tp.topic))) {
+    done(ctx, Error::COORDINATOR_NOT_AVAILABLE);  // NOT_ENOUGH_REPLICAS, as the coordinator reports it
+    return;
+  }
+  RecordBatch incoming;
+  incoming.records = std::make_shared<std::vector<Record>>(std::move(records));
+  BatchPtr b = p->log->append_as_leader(incoming, p->leader_epoch, ctx.now().ns / 1'000'000);
+  trace_append(ctx, *p, "leader", *b);
+  purgatory_.add(ctx, DelayedWrite{tp, b->next_offset(), std::move(done)}, timeout);
+  appended(ctx, *p);
+  purgatory_.check(ctx, tp);
+}
+
+}  // namespace kafka

@@ -1,0 +1,84 @@
+#pragma once
+// The group coordinator (Kafka's classic GroupCoordinator), hosted by the broker that leads the
+// group's __consumer_offsets partition. Commits and group metadata are records in that
+// partition, written through the PartitionWriter like any acks=all produce, so a coordinator
+// failover keeps or loses them as replication dictates; the new leader loads them from its log.
+//
+//   group_coordinator.cpp          discovery, membership and rebalances
+//   group_coordinator_offsets.cpp  commits, offset fetches, loading and unloading partitions
+#include <map>
+#include <string>
+#include <vector>
+
+#include "broker_model/broker/metadata_image.hpp"
+#include "broker_model/config/config.hpp"
+#include "broker_model/group/group_state.hpp"
+#include "broker_model/group/partition_writer.hpp"
+#include "broker_model/protocol/group_messages.hpp"
+#include "sim/node.hpp"
+
+namespace kafka {
+
+inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
+
+class GroupCoordinator final : public LeadershipListener {
+ public:
+  // `config` and `image` are the broker's and outlive this.
+  GroupCoordinator(BrokerId id, const ConfigSet& config, const MetadataImage& image, PartitionWriter& log);
+  GroupCoordinator(const GroupCoordinator&) = delete;
+  GroupCoordinator& operator=(const GroupCoordinator&) = delete;
+
+  // The groups coordinated here (this broker leads their __consumer_offsets partition).
+  const std::map<std::string, Group>& groups() const { return groups_; }
+
+  void handle_find_coordinator(sim::Context& ctx, sim::NodeId from, const FindCoordinatorRequest& req);
+  void handle_join_group(sim::Context& ctx, sim::NodeId from, const JoinGroupRequest& req);
+  void handle_sync_group(sim::Context& ctx, sim::NodeId from, const SyncGroupRequest& req);
+  void handle_heartbeat(sim::Context& ctx, sim::NodeId from, const HeartbeatRequest& req);
+  void handle_leave_group(sim::Context& ctx, sim::NodeId from, const LeaveGroupRequest& req);
+  void handle_offset_commit(sim::Context& ctx, sim::NodeId from, const OffsetCommitRequest& req);
+  void handle_offset_fetch(sim::Context& ctx, sim::NodeId from, const OffsetFetchRequest& req);
+  // Expires silent members' sessions and ends join phases whose deadline passed.
+  void tick(sim::Context& ctx);
+  static constexpr sim::Duration kTickEvery = sim::Duration::millis(50);
+
+  // LeadershipListener: load or unload the groups of a __consumer_offsets partition.
+  void on_election(sim::Context& ctx, const TopicPartition& tp) override;
+  void on_resignation(sim::Context& ctx, const TopicPartition& tp) override;
+
+ private:
+  int32_t offsets_partition_for(const std::string& group_id) const;
+  // The group if this broker coordinates it (creating it if asked), else null.
+  Group* coordinated(const std::string& group_id, bool create);
+  // Why a request for a group this broker does not coordinate is refused.
+  Error not_coordinating(const std::string& group_id) const;
+  void trace_group(sim::Context& ctx, const Group& g, const char* kind, const std::string& reason);
+
+  // Joining (ClassicGroup's rebalance).
+  void join_member(sim::Context& ctx, Group& g, GroupMember& m, bool is_new, sim::NodeId from, const JoinGroupRequest& req);
+  // A static member rejoining under a new member id; false if its instance id is new here.
+  bool replace_static_member(sim::Context& ctx, Group& g, const std::string& id, sim::NodeId from, const JoinGroupRequest& req);
+  void update_member(sim::Context& ctx, GroupMember& m, sim::NodeId from, const JoinGroupRequest& req);
+  void respond_join(sim::Context& ctx, Group& g, GroupMember& m, Error error);
+  void prepare_rebalance(sim::Context& ctx, Group& g, const std::string& reason);
+  void try_complete_join(sim::Context& ctx, Group& g);
+  void complete_join(sim::Context& ctx, Group& g);
+  void remove_member(sim::Context& ctx, Group& g, const std::string& member_id, const std::string& reason);
+  // Answers the members waiting in SyncGroup with `error`.
+  void fail_syncs(sim::Context& ctx, Group& g, Error error);
+  // The leader's assignment was stored (or not): the group is stable, or rebalances again.
+  void assignment_stored(sim::Context& ctx, const std::string& group_id, int32_t generation, Error error);
+
+  void write(sim::Context& ctx, int32_t partition, std::vector<Record> records, WriteDone done);
+  void load_groups(sim::Context& ctx, int32_t partition);
+  void unload_groups(sim::Context& ctx, int32_t partition);
+
+  BrokerId id_;
+  const ConfigSet& config_;
+  const MetadataImage& image_;
+  PartitionWriter& log_;
+  std::map<std::string, Group> groups_;
+  uint64_t next_member_id_ = 0;
+};
+
+}  // namespace kafka

@@ -1,0 +1,173 @@
+// The rules of a partition's replicas, without a cluster: where a diverging follower
+// truncates (KIP-279), and the leader's bookkeeping of its followers, ISR and high watermark.
+#include <gtest/gtest.h>
+
+#include "broker_model/broker/partition.hpp"
+#include "broker_model/broker/replica_fetcher.hpp"
+
+namespace kafka {
+namespace {
+
+std::shared_ptr<RecordBatch> records(int n) {
+  auto b = std::make_shared<RecordBatch>();
+  b->records = std::make_shared<std::vector<Record>>(n);
+  return b;
+}
+
+// A log with `n` records in each of the given leader epochs, in order.
+std::unique_ptr<PartitionLog> log_with(sim::Disk& disk, std::vector<std::pair<int32_t, int>> epochs) {
+  auto log = std::make_unique<PartitionLog>(disk, "t", 0);
+  for (auto [epoch, n] : epochs) log->append_as_leader(*records(n), epoch, 0);
+  return log;
+}
+
+// ---- AbstractFetcherThread.getOffsetTruncationState ----
+
+TEST(TruncationPoint, UnknownEndOffsetTruncatesToTheHighWatermark) {
+  sim::Disk disk;
+  auto log = log_with(disk, {{1, 5}});
+  log->maybe_increment_hw(3);
+  const TruncationPoint p = truncation_point(*log, 1, -1);
+  EXPECT_EQ(p.to, 3);
+  EXPECT_TRUE(p.done);
+}
+
+TEST(TruncationPoint, ALeaderWithoutEpochsGivesItsEndOffset) {
+  sim::Disk disk;
+  auto log = log_with(disk, {{1, 5}});
+  EXPECT_EQ(truncation_point(*log, -1, 2).to, 2);
+  EXPECT_EQ(truncation_point(*log, -1, 9).to, 5) << "never past our own end";
+}
+
+TEST(TruncationPoint, TheSharedEpochEndsWhereEitherLogEndsIt) {
+  sim::Disk disk;
+  auto log = log_with(disk, {{1, 3}, {2, 4}});  // epoch 1: [0,3), epoch 2: [3,7)
+  TruncationPoint p = truncation_point(*log, 1, 2);
+  EXPECT_EQ(p.to, 2) << "the leader ended epoch 1 first";
+  EXPECT_TRUE(p.done);
+  p = truncation_point(*log, 1, 5);
+  EXPECT_EQ(p.to, 3) << "we ended epoch 1 first";
+  EXPECT_TRUE(p.done);
+}
+
+TEST(TruncationPoint, AnEpochWeNeverHadMeansAskingAgainAboutOursBefore) {
+  sim::Disk disk;
+  auto log = log_with(disk, {{1, 3}, {3, 4}});  // the leader answers about epoch 2, which we skipped
+  const TruncationPoint p = truncation_point(*log, 2, 5);
+  EXPECT_EQ(p.to, 3) << "the end of our largest epoch below 2";
+  EXPECT_FALSE(p.done);
+}
+
+TEST(TruncationPoint, AFollowerOlderThanEveryEpochTakesTheLeadersEnd) {
+  sim::Disk disk;
+  auto log = log_with(disk, {{4, 6}});
+  // Epoch 2 is older than every epoch we know: end_offset_for answers (2, start of epoch 4).
+  TruncationPoint p = truncation_point(*log, 2, 1);
+  EXPECT_EQ(p.to, 0) << "our epoch 2 'ends' where our epoch 4 starts";
+  EXPECT_TRUE(p.done);
+  auto empty = std::make_unique<PartitionLog>(disk, "u", 0);
+  p = truncation_point(*empty, 2, 1);
+  EXPECT_EQ(p.to, 0) << "an empty log has nothing to cut";
+  EXPECT_TRUE(p.done);
+}
+
+TEST(TruncationMode, FollowsTheInterBrokerProtocol) {
+  EXPECT_EQ(truncation_mode_for("0.10.2"), TruncationMode::high_watermark);
+  EXPECT_EQ(truncation_mode_for("0.11.0"), TruncationMode::epoch_v0);
+  EXPECT_EQ(truncation_mode_for("2.0"), TruncationMode::epoch_v1);
+  EXPECT_EQ(truncation_mode_for("2.7"), TruncationMode::fetch_diverging);
+}
+
+// ---- Replica.updateFetchState and the leader's Partition ----
+
+constexpr sim::Duration kLag = sim::Duration::millis(30000);
+sim::Time at_ms(int64_t ms) { return sim::Time{ms * 1'000'000}; }
+
+Partition leader_of(sim::Disk& disk, int records_in_epoch_1, std::vector<BrokerId> isr, sim::Time now) {
+  Partition p(log_with(disk, {{1, records_in_epoch_1}}));
+  PartitionState s;
+  s.topic = "t";
+  s.replicas = {1, 2, 3};
+  s.isr = std::move(isr);
+  s.leader = 1;
+  s.leader_epoch = 2;
+  p.replicas = s.replicas;
+  p.make_leader(s, 1, now);
+  return p;
+}
+
+TEST(Replica, AFetchReachingThePreviousEndCatchesUpAsOfThatFetch) {
+  Replica r;
+  r.update_fetch_state(0, 10, at_ms(100));  // behind
+  EXPECT_EQ(r.last_caught_up.ns, 0);
+  r.update_fetch_state(10, 15, at_ms(200));  // reaches where the leader was at the last fetch
+  EXPECT_EQ(r.last_caught_up, at_ms(100));
+  r.update_fetch_state(15, 15, at_ms(300));  // reaches the leader's end
+  EXPECT_EQ(r.last_caught_up, at_ms(300));
+  EXPECT_TRUE(r.caught_up(15, at_ms(999'999), kLag)) << "at the leader's end, however long ago";
+  EXPECT_FALSE(r.caught_up(16, at_ms(300) + kLag + sim::Duration::millis(1), kLag));
+}
+
+TEST(Partition, MakeLeaderCountsTheIsrAsCaughtUpAndStartsItsEpochAtTheEnd) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 5, {1, 2}, at_ms(1000));
+  EXPECT_EQ(p.epoch_start_offset, 5);
+  EXPECT_EQ(p.log->latest_epoch(), 2);
+  EXPECT_EQ(p.remotes.at(2).last_caught_up, at_ms(1000));
+  EXPECT_EQ(p.remotes.at(3).last_caught_up.ns, 0) << "outside the ISR: never caught up";
+  EXPECT_EQ(p.remotes.at(2).leo, -1) << "unknown until it fetches";
+}
+
+TEST(Partition, TheIsrLosesAFollowerThatLaggedLongerThanTheLagTime) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 5, {1, 2, 3}, at_ms(0));
+  p.update_follower_fetch_state(2, 5, at_ms(10000));  // caught up
+  p.update_follower_fetch_state(3, 2, at_ms(10000));  // behind since the election
+  EXPECT_EQ(p.isr_without_laggards(1, at_ms(30000), kLag), (std::vector<BrokerId>{1, 2, 3}));
+  EXPECT_EQ(p.isr_without_laggards(1, at_ms(30001), kLag), (std::vector<BrokerId>{1, 2}));
+  EXPECT_EQ(p.isr_without_laggards(1, at_ms(99999), kLag), (std::vector<BrokerId>{1, 2})) << "at the leader's end";
+  p.log->append_as_leader(*records(1), 2, 0);
+  EXPECT_EQ(p.isr_without_laggards(1, at_ms(40000), kLag), (std::vector<BrokerId>{1, 2}));
+  EXPECT_EQ(p.isr_without_laggards(1, at_ms(40001), kLag), (std::vector<BrokerId>{1}));
+}
+
+TEST(Partition, TheHighWatermarkWaitsForTheMaximalIsrAndCaughtUpFollowers) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 10, {1, 2}, at_ms(100000));
+  auto unfenced = [](BrokerId) { return true; };
+  p.update_follower_fetch_state(2, 8, at_ms(100100));
+  p.update_follower_fetch_state(3, 4, at_ms(100100));  // not in the ISR, and behind
+  EXPECT_EQ(p.leader_hw_candidate(at_ms(100100), kLag, unfenced), 8) << "3 was never caught up: not waited for";
+  p.pending_isr = std::vector<BrokerId>{1, 2, 3};  // KIP-497: the maximal ISR counts at once
+  EXPECT_EQ(p.leader_hw_candidate(at_ms(100100), kLag, unfenced), 4);
+  p.pending_isr.reset();
+  p.update_follower_fetch_state(3, 10, at_ms(100200));
+  p.update_follower_fetch_state(3, 6, at_ms(100300));  // a caught-up replica that could join the ISR
+  EXPECT_EQ(p.leader_hw_candidate(at_ms(100300), kLag, unfenced), 6);
+  EXPECT_EQ(p.leader_hw_candidate(at_ms(100300), kLag, [](BrokerId b) { return b != 3; }), 8) << "unless fenced";
+}
+
+TEST(Partition, AFollowerJoinsTheIsrOnceIntoThisLeadersEpoch) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 5, {1}, at_ms(0));
+  p.log->append_as_leader(*records(3), 2, 0);  // epoch 2 starts at 5
+  p.log->maybe_increment_hw(4);
+  p.update_follower_fetch_state(2, 4, at_ms(10));
+  EXPECT_FALSE(p.can_add_to_isr(2, true)) << "at the HW but not yet into epoch 2";
+  p.update_follower_fetch_state(2, 5, at_ms(20));
+  EXPECT_TRUE(p.can_add_to_isr(2, true));
+  EXPECT_FALSE(p.can_add_to_isr(2, false)) << "a fenced broker never joins";
+  EXPECT_FALSE(p.can_add_to_isr(3, true)) << "3 never fetched";
+}
+
+TEST(Partition, EnoughInSyncIsCappedByTheReplicationFactor) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 1, {1, 2}, at_ms(0));
+  EXPECT_TRUE(p.enough_in_sync(2));
+  EXPECT_FALSE(p.enough_in_sync(3));
+  p.replicas = {1, 2};
+  EXPECT_TRUE(p.enough_in_sync(3)) << "min.insync.replicas above the replication factor counts as all of them";
+}
+
+}  // namespace
+}  // namespace kafka
