@@ -18,6 +18,7 @@
 #include "sim/check/history_json.hpp"
 #include "sim/check/history_sink.hpp"
 #include "sim/check/jepsen.hpp"
+#include "sim/check/verdict.hpp"
 #include "sim/cli/output_file.hpp"
 #include "sim/cli/run_outcome.hpp"
 #include "sim/cli/sweep_command.hpp"
@@ -138,10 +139,11 @@ int cmd_check(const CheckArgs& a) {
     std::cerr << "error: " << a.history << ": " << error << "\n";
     return kExitInvalid;
   }
-  check::CheckOptions opts;
-  opts.sub_via_subscribe = a.sub_via == "subscribe";
-  opts.ww_deps = a.ww_deps;
-  const check::CheckResult r = check::check_history(*history, opts);
+  check::Evidence evidence{*history, {}, nullptr, nullptr, {}};
+  evidence.options.sub_via_subscribe = a.sub_via == "subscribe";
+  evidence.options.ww_deps = a.ww_deps;
+  const check::CheckOptions& opts = evidence.options;
+  const check::CheckResult r = check::find_anomalies(evidence);
   std::ostream& summary = outputs[0] && outputs[0]->to_stdout() ? std::cerr : std::cout;
   summary << fmt::format("history    {} ({} operations)\n", a.history, history->ops.size());
   for (const auto& [name, list] : r.anomalies) {

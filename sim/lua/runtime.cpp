@@ -251,8 +251,17 @@ void Runtime::drain() {
 
 void Runtime::judge_expectations(RunResult& result) {
   if (expectations_.empty() || !history_) return;
-  check::CheckOptions opts;
-  opts.sub_via_subscribe = true;  // groups subscribe: rebalances move partitions between members
+  for (const Expectation& e : expectations_) {
+    if (e.group.empty() || groups_.count(e.group)) continue;
+    std::string known;
+    std::vector<std::string> ids;
+    for (const auto& [id, g] : groups_) {
+      known += (known.empty() ? "" : ", ") + id;
+      ids.push_back(id);
+    }
+    throw ScenarioError(fmt::format("{}expect.group: the scenario has no group '{}'{} (groups: {})", e.where, e.group,
+                                    suggestion(e.group, ids), known.empty() ? "none" : known));
+  }
   check::GroundTruth truth;
   truth.processed = std::move(groups_seen_->processed());
   truth.commits = std::move(groups_seen_->commits());
@@ -260,162 +269,11 @@ void Runtime::judge_expectations(RunResult& result) {
   truth.resumes = std::move(groups_seen_->resumes());
   truth.member_groups = std::move(groups_seen_->member_groups());
   for (auto& f : final_state_) f(truth);
-  check::CheckResult found = check::check_history(history_->history(), opts);
-  // Our own anomaly, from the final state (docs/checker.md).
-  auto divergence = check::replica_divergence(truth.replicas, &timeline_->timeline());
-  if (!divergence.empty()) {
-    found.valid = false;
-    found.anomalies["replica-divergence"] = std::move(divergence);
-  }
-  for (const auto& [gid, group] : groups_) {
-    if (!group.commits_after_processing) continue;
-    auto premature = check::commits_past_unprocessed(history_->history(), truth, gid);
-    if (premature.empty()) continue;
-    found.valid = false;
-    auto& list = found.anomalies["commit-past-unprocessed"];
-    list.insert(list.end(), premature.begin(), premature.end());
-  }
-  auto regressions = check::hw_regressions(timeline_->timeline());
-  if (!regressions.empty()) {
-    found.valid = false;
-    found.anomalies["hw-regression"] = std::move(regressions);
-  }
-  // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
-  std::set<std::string> seen;
-  for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);
-  for (auto& d : check::log_duplicates(truth.replicas, seen)) {
-    found.valid = false;
-    found.anomalies["duplicate"].push_back(std::move(d));
-  }
-  check::explain_anomalies(found, history_->history(), truth, timeline_->timeline());
-  result.anomalies = found;
-  auto count = [&](const std::string& name) {
-    auto it = found.anomalies.find(name);
-    return it == found.anomalies.end() ? int64_t{0} : static_cast<int64_t>(it->second.size());
-  };
-  auto describe = [&](const std::string& name) {
-    auto it = found.anomalies.find(name);
-    if (it == found.anomalies.end() || it->second.empty()) return std::string();
-    return it->second.front().detail;
-  };
-  // The first explained anomaly of those named (all when empty), for a check's explanation.
-  auto explain = [&](const std::vector<std::string>& names) {
-    for (const auto& [name, list] : found.anomalies) {
-      if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
-      for (const auto& a : list)
-        if (!a.explanation.empty()) return a.explanation;
-    }
-    return std::string();
-  };
-  // Acknowledged writes in the whole run, for expectations about every record.
-  int64_t acknowledged = 0;
-  for (const check::Op* op : history_->history().completions())
-    if (op->type == check::OpType::ok && (op->f == "send" || op->f == "txn")) acknowledged += static_cast<int64_t>(op->sends.size());
-  // An expectation that judged nothing holds trivially: a typo in a topic name, a producer that
-  // never reached its topic. It fails unless the scenario says it expects nothing to judge.
-  auto vacuous = [&](const Expectation& e, const std::string& name, int64_t judged, const std::string& what) {
-    if (judged > 0 || e.allow_empty) return false;
-    check(name, false,
-          fmt::format("vacuous: {} had no acknowledged record, so nothing was judged (write allow_empty = true in this expect "
-                      "if that is what the scenario means)", what));
-    return true;
-  };
-  for (const Expectation& e : expectations_) {
-    if (!e.group.empty() && !groups_.count(e.group)) {
-      std::string known;
-      for (const auto& [id, g] : groups_) known += (known.empty() ? "" : ", ") + id;
-      std::vector<std::string> ids;
-      for (const auto& [id, g] : groups_) ids.push_back(id);
-      throw ScenarioError(fmt::format("{}expect.group: the scenario has no group '{}'{} (groups: {})", e.where, e.group,
-                                      suggestion(e.group, ids), known.empty() ? "none" : known));
-    }
-    if (!e.delivery.empty() || !e.order.empty()) {
-      std::vector<std::string> targets;
-      if (!e.group.empty()) targets.push_back(e.group);
-      else for (const auto& [id, topics] : groups_) targets.push_back(id);
-      for (const std::string& gid : targets) {
-        const auto topics = groups_.count(gid) ? groups_.at(gid).topics : std::set<std::string>{};
-        const check::DeliveryReport d = check::analyze_delivery(history_->history(), truth, gid, topics);
-        if (vacuous(e, fmt::format("expect {} ({})", e.delivery.empty() ? "order " + e.order : "delivery " + e.delivery, gid),
-                    static_cast<int64_t>(d.acknowledged), fmt::format("the topics of group {}", gid))) {
-          continue;
-        }
-        auto sample = [](const std::vector<std::string>& v) {
-          std::string s;
-          for (size_t i = 0; i < v.size() && i < 3; ++i) s += (s.empty() ? "" : ", ") + v[i];
-          return v.size() > 3 ? s + ", ..." : s;
-        };
-        std::string counts = fmt::format("{} acknowledged: {} processed once, {} more than once, {} never ({} lost, {} late)",
-                                         d.acknowledged, d.processed_once, d.processed_more,
-                                         d.lost.size() + d.late.size(), d.lost.size(), d.late.size());
-        if (!d.unreached.empty())
-          counts += fmt::format("; {} of the late never reached: the group stalled before them (a liveness failure)", d.unreached.size());
-        if (!e.delivery.empty()) {
-          const bool held = e.delivery == "at-most-once" ? d.at_most_once()
-                          : e.delivery == "at-least-once" ? d.at_least_once()
-                                                          : d.exactly_once();
-          std::string detail = counts;
-          if (!d.lost.empty()) detail += "; lost: " + sample(d.lost);
-          if (!d.late.empty()) detail += "; late: " + sample(d.late);
-          // The first skipped record, else the first processed twice: what the verdict is about.
-          std::string why;
-          const auto& tl = timeline_->timeline();
-          if (!d.skipped.empty())
-            why = check::explain_skipped(history_->history(), truth, tl, gid, d.skipped.front().first, d.skipped.front().second);
-          else if (!d.reprocessed.empty())
-            why = check::explain_reprocessed(history_->history(), truth, tl, gid, d.reprocessed.front().first,
-                                             d.reprocessed.front().second);
-          check(fmt::format("expect delivery {} ({})", e.delivery, gid), held, detail, why);
-        }
-        if (e.order == "per-partition" || e.order == "per-key") {
-          const auto& v = e.order == "per-key" ? d.key_order_violations : d.partition_order_violations;
-          check(fmt::format("expect order {} ({})", e.order, gid), v.empty(),
-                v.empty() ? "first deliveries in order" : fmt::format("{} out of order: {}", v.size(), sample(v)));
-        }
-      }
-    }
-    if (!e.anomaly.empty()) {
-      const int64_t n = count(e.anomaly);
-      check(e.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, describe(e.anomaly)) : "not found",
-            explain({e.anomaly}));
-      continue;
-    }
-    if ((e.all_absent || !e.absent.empty() || e.max_lost >= 0 || e.max_duplicates >= 0) &&
-        vacuous(e, e.name, acknowledged, "the run")) {
-      continue;
-    }
-    if (e.all_absent || !e.absent.empty()) {
-      std::string present;
-      for (const auto& [name, list] : found.anomalies) {
-        if (list.empty()) continue;
-        const bool listed = e.all_absent || std::find(e.absent.begin(), e.absent.end(), name) != e.absent.end();
-        if (listed) present += fmt::format("{}{} x{} ({})", present.empty() ? "" : "; ", name, list.size(), list.front().detail);
-      }
-      check(e.name, present.empty(), present.empty() ? "none found" : present,
-            present.empty() ? std::string() : explain(e.all_absent ? std::vector<std::string>{} : e.absent));
-    }
-    if (e.max_lost >= 0) {
-      // Ground truth: acknowledged and in no replica's log. Jepsen's lost-write (a read went past
-      // the record) is a subset when the record is truly gone; report it beside for reference.
-      const auto lost = check::lost_acknowledged_writes(history_->history(), truth);
-      const int64_t n = static_cast<int64_t>(lost.size());
-      std::string detail = fmt::format("{} acknowledged writes in no replica's log (at most {})", n, e.max_lost);
-      for (size_t i = 0; i < lost.size() && i < 3; ++i) detail += (i == 0 ? ": " : ", ") + lost[i].label();
-      if (lost.size() > 3) detail += ", ...";
-      if (count("lost-write") > 0) detail += fmt::format("; Jepsen lost-write: {}", count("lost-write"));
-      std::string why;
-      if (n > e.max_lost) {
-        const check::LostWrite& w = lost.front();
-        why = check::explain_lost_write(timeline_->timeline(), w.partition, w.value, w.offset, w.acked_ns, w.process);
-      }
-      check(e.name + " lost_acked_writes", n <= e.max_lost, detail, why);
-    }
-    if (e.max_duplicates >= 0) {
-      const int64_t n = count("duplicate");
-      check(e.name + " max_duplicates", n <= e.max_duplicates, fmt::format("{} duplicates (at most {})", n, e.max_duplicates),
-            n > e.max_duplicates ? explain({"duplicate"}) : std::string());
-    }
-  }
+  check::Evidence evidence{history_->history(), {}, &truth, &timeline_->timeline(), groups_};
+  evidence.options.sub_via_subscribe = true;  // groups subscribe: rebalances move partitions between members
+  check::Verdict verdict = check::judge(evidence, expectations_);
+  result.anomalies = std::move(verdict.anomalies);
+  for (check::Judgement& j : verdict.expectations) check(std::move(j.name), j.held, std::move(j.detail), std::move(j.explanation));
 }
 
 void Runtime::check(std::string name, bool held, std::string detail, std::string explanation) {

@@ -15,6 +15,7 @@
 #include "sim/check/history_sink.hpp"
 #include "sim/check/timeline.hpp"
 #include "sim/check/jepsen.hpp"
+#include "sim/check/verdict.hpp"
 #include "sim/lua/errors.hpp"
 #include "sim/lua/object.hpp"
 #include "sim/lua/sandbox.hpp"
@@ -118,19 +119,7 @@ class Runtime {
   void check(std::string name, bool held, std::string detail, std::string explanation = {});
 
   // Expectations, judged against the run's history at the end (after the drain phase).
-  struct Expectation {
-    std::string name;     // as printed: "expect_anomaly lost-write", "expect no_anomalies"
-    std::string anomaly;  // expect_anomaly: this must appear
-    std::vector<std::string> absent;  // no_anomalies: none of these (empty list with all = any)
-    bool all_absent = false;
-    int64_t max_lost = -1, max_duplicates = -1;
-    std::string group;     // delivery and order: this group (empty: every group)
-    std::string delivery;  // "at-most-once", "at-least-once", "exactly-once"
-    std::string order;     // "per-partition", "per-key", "none"
-    // An expectation that judged no acknowledged record fails as vacuous, unless allowed.
-    bool allow_empty = false;
-    std::string where;     // "file:line: " of the expect call
-  };
+  using Expectation = check::Expectation;
   void expect(Expectation e);
   // Things the drain phase stops (producers' load generators).
   void on_drain(std::function<void(World&)> f) { drainers_.push_back(std::move(f)); }
@@ -138,7 +127,7 @@ class Runtime {
   // A consumer group and its topics; `commits_after_processing` when its commit policy promises
   // at-least-once (every policy but before-process), so that its commits are checked.
   void register_group(std::string id, std::set<std::string> topics, bool commits_after_processing) {
-    groups_[std::move(id)] = GroupInfo{std::move(topics), commits_after_processing};
+    groups_[std::move(id)] = check::GroupUnderTest{std::move(topics), commits_after_processing};
   }
   bool has_cluster() const { return has_cluster_; }
   void set_has_cluster() { has_cluster_ = true; }
@@ -168,11 +157,7 @@ class Runtime {
   std::vector<Expectation> expectations_;
   std::unique_ptr<check::HistorySink> history_;
   std::vector<std::function<void(World&)>> drainers_;
-  struct GroupInfo {
-    std::set<std::string> topics;
-    bool commits_after_processing = false;
-  };
-  std::map<std::string, GroupInfo> groups_;
+  std::map<std::string, check::GroupUnderTest> groups_;
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;
   bool has_cluster_ = false;
   bool loading_ = true;  // the scenario file is still running (expectations belong there)

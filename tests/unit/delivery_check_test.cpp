@@ -262,3 +262,68 @@ TEST(GroupSink, ReadsCommitsWithTheirOffsetsAndResets) {
   EXPECT_EQ(sink.jumps()[0].partition, "orders-0");
   EXPECT_EQ(sink.jumps()[0].offset, 40);
 }
+
+// ---- the verdict (sim/check/verdict.hpp), as run and check assemble it ----
+
+#include "sim/check/verdict.hpp"
+
+TEST(Verdict, AHistoryAloneGetsJepsensChecksOnly) {
+  History h = acked({{"t-0", "a"}});
+  h.ops.back().sends[0].offset = 0;
+  Evidence alone{h, {}, nullptr, nullptr, {}};
+  const CheckResult r = find_anomalies(alone);
+  const CheckResult jepsen = check_history(h, {});
+  EXPECT_EQ(r.valid, jepsen.valid);
+  std::vector<std::string> names, jepsen_names;
+  for (const auto& [name, list] : r.anomalies) names.push_back(name);
+  for (const auto& [name, list] : jepsen.anomalies) jepsen_names.push_back(name);
+  EXPECT_EQ(names, jepsen_names);
+  EXPECT_EQ(r.anomalies.count("duplicate"), 0u) << "no final logs to look for duplicates in";
+}
+
+TEST(Verdict, TheFinalLogsAddOurAnomalies) {
+  History h = acked({{"t-0", "a"}});
+  GroundTruth truth;
+  truth.replicas["t-0"].push_back({"broker-1", 2, {{0, "a"}, {1, "a"}}});  // written twice
+  Timeline timeline;
+  Evidence e{h, {}, &truth, &timeline, {}};
+  const CheckResult r = find_anomalies(e);
+  EXPECT_FALSE(r.valid);
+  ASSERT_EQ(r.anomalies.count("duplicate"), 1u);
+  EXPECT_EQ(r.anomalies.at("duplicate").size(), 1u);
+}
+
+TEST(Verdict, AnExpectationThatJudgedNothingFailsAsVacuous) {
+  History h;  // nothing acknowledged
+  GroundTruth truth;
+  Timeline timeline;
+  Evidence e{h, {}, &truth, &timeline, {{"g", {{"orders"}, true}}}};
+  Expectation delivery;
+  delivery.delivery = "at-least-once";
+  Expectation allowed = delivery;
+  allowed.allow_empty = true;
+  const Verdict v = judge(e, {delivery, allowed});
+  ASSERT_EQ(v.expectations.size(), 2u);
+  EXPECT_FALSE(v.expectations[0].held);
+  EXPECT_NE(v.expectations[0].detail.find("vacuous"), std::string::npos);
+  EXPECT_EQ(v.expectations[0].name, "expect delivery at-least-once (g)");
+  EXPECT_TRUE(v.expectations[1].held) << "allow_empty: nothing to judge is what the scenario means";
+}
+
+TEST(Verdict, DeliveryIsJudgedPerGroup) {
+  const History h = acked({{"orders-0", "a"}, {"orders-0", "b"}});
+  GroundTruth truth;
+  truth.final_logs["orders-0"] = {"a", "b"};
+  truth.processed = {{"g", "g-1", "orders-0", 0, "k", "a"}, {"g", "g-1", "orders-0", 1, "k", "b"}, {"g", "g-1", "orders-0", 1, "k", "b"}};
+  truth.member_groups = {{"g-1", "g"}};
+  Timeline timeline;
+  Evidence e{h, {}, &truth, &timeline, {{"g", {{"orders"}, false}}}};
+  Expectation once;
+  once.delivery = "exactly-once";
+  Expectation least = once;
+  least.delivery = "at-least-once";
+  const Verdict v = judge(e, {once, least});
+  ASSERT_EQ(v.expectations.size(), 2u);
+  EXPECT_FALSE(v.expectations[0].held) << "b was processed twice";
+  EXPECT_TRUE(v.expectations[1].held);
+}

@@ -1,0 +1,196 @@
+#include "sim/check/verdict.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sim/assert.hpp"
+#include "sim/check/commits.hpp"
+#include "sim/check/explain.hpp"
+#include "sim/check/replicas.hpp"
+
+namespace check {
+
+namespace {
+
+void add(CheckResult& found, const std::string& name, std::vector<Anomaly> list) {
+  if (list.empty()) return;
+  found.valid = false;
+  auto& into = found.anomalies[name];
+  into.insert(into.end(), std::make_move_iterator(list.begin()), std::make_move_iterator(list.end()));
+}
+
+std::string sample(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < 3; ++i) s += (s.empty() ? "" : ", ") + v[i];
+  return v.size() > 3 ? s + ", ..." : s;
+}
+
+// Judges expectations against the anomalies found and the ground truth.
+class Judge {
+ public:
+  Judge(const Evidence& e, const CheckResult& found) : e_(e), found_(found), history_(e.history), truth_(*e.truth), timeline_(*e.timeline) {
+    for (const Op* op : history_.completions())
+      if (op->type == OpType::ok && (op->f == "send" || op->f == "txn")) acknowledged_ += static_cast<int64_t>(op->sends.size());
+  }
+
+  void judge(const Expectation& x) {
+    if (!x.delivery.empty() || !x.order.empty()) judge_delivery(x);
+    if (!x.anomaly.empty()) {
+      const int64_t n = count(x.anomaly);
+      record(x.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, first_detail(x.anomaly)) : "not found", explain({x.anomaly}));
+      return;
+    }
+    const bool about_records = x.all_absent || !x.absent.empty() || x.max_lost >= 0 || x.max_duplicates >= 0;
+    if (about_records && vacuous(x, x.name, acknowledged_, "the run")) return;
+    if (x.all_absent || !x.absent.empty()) judge_absent(x);
+    if (x.max_lost >= 0) judge_lost(x);
+    if (x.max_duplicates >= 0) {
+      const int64_t n = count("duplicate");
+      record(x.name + " max_duplicates", n <= x.max_duplicates, fmt::format("{} duplicates (at most {})", n, x.max_duplicates),
+             n > x.max_duplicates ? explain({"duplicate"}) : std::string());
+    }
+  }
+
+  std::vector<Judgement> take() { return std::move(judged_); }
+
+ private:
+  void record(std::string name, bool held, std::string detail, std::string explanation = {}) {
+    judged_.push_back({std::move(name), held, std::move(detail), std::move(explanation)});
+  }
+
+  int64_t count(const std::string& name) const {
+    auto it = found_.anomalies.find(name);
+    return it == found_.anomalies.end() ? 0 : static_cast<int64_t>(it->second.size());
+  }
+  std::string first_detail(const std::string& name) const {
+    auto it = found_.anomalies.find(name);
+    return it == found_.anomalies.end() || it->second.empty() ? std::string() : it->second.front().detail;
+  }
+  // The first explained anomaly of those named (any when empty), for a check's explanation.
+  std::string explain(const std::vector<std::string>& names) const {
+    for (const auto& [name, list] : found_.anomalies) {
+      if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) continue;
+      for (const auto& a : list)
+        if (!a.explanation.empty()) return a.explanation;
+    }
+    return {};
+  }
+
+  // An expectation that judged nothing holds trivially: a typo in a topic name, a producer that
+  // never reached its topic. It fails unless the scenario says it expects nothing to judge.
+  bool vacuous(const Expectation& x, const std::string& name, int64_t judged, const std::string& what) {
+    if (judged > 0 || x.allow_empty) return false;
+    record(name, false,
+           fmt::format("vacuous: {} had no acknowledged record, so nothing was judged (write allow_empty = true in this expect "
+                       "if that is what the scenario means)", what));
+    return true;
+  }
+
+  void judge_delivery(const Expectation& x) {
+    std::vector<std::string> targets;
+    if (!x.group.empty()) targets.push_back(x.group);
+    else for (const auto& [id, g] : e_.groups) targets.push_back(id);
+    for (const std::string& gid : targets) {
+      auto it = e_.groups.find(gid);
+      const std::set<std::string> topics = it == e_.groups.end() ? std::set<std::string>{} : it->second.topics;
+      const DeliveryReport d = analyze_delivery(history_, truth_, gid, topics);
+      const std::string what = x.delivery.empty() ? "order " + x.order : "delivery " + x.delivery;
+      if (vacuous(x, fmt::format("expect {} ({})", what, gid), d.acknowledged, fmt::format("the topics of group {}", gid))) continue;
+      if (!x.delivery.empty()) judge_guarantee(x, gid, d);
+      if (x.order == "per-partition" || x.order == "per-key") {
+        const auto& v = x.order == "per-key" ? d.key_order_violations : d.partition_order_violations;
+        record(fmt::format("expect order {} ({})", x.order, gid), v.empty(),
+               v.empty() ? "first deliveries in order" : fmt::format("{} out of order: {}", v.size(), sample(v)));
+      }
+    }
+  }
+
+  void judge_guarantee(const Expectation& x, const std::string& gid, const DeliveryReport& d) {
+    const bool held = x.delivery == "at-most-once"    ? d.at_most_once()
+                      : x.delivery == "at-least-once" ? d.at_least_once()
+                                                      : d.exactly_once();
+    std::string detail = fmt::format("{} acknowledged: {} processed once, {} more than once, {} never ({} lost, {} late)",
+                                     d.acknowledged, d.processed_once, d.processed_more, d.lost.size() + d.late.size(),
+                                     d.lost.size(), d.late.size());
+    if (!d.unreached.empty())
+      detail += fmt::format("; {} of the late never reached: the group stalled before them (a liveness failure)", d.unreached.size());
+    if (!d.lost.empty()) detail += "; lost: " + sample(d.lost);
+    if (!d.late.empty()) detail += "; late: " + sample(d.late);
+    // The first skipped record, else the first processed twice: what the verdict is about.
+    std::string why;
+    if (!d.skipped.empty()) {
+      why = explain_skipped(history_, truth_, timeline_, gid, d.skipped.front().first, d.skipped.front().second);
+    } else if (!d.reprocessed.empty()) {
+      why = explain_reprocessed(history_, truth_, timeline_, gid, d.reprocessed.front().first, d.reprocessed.front().second);
+    }
+    record(fmt::format("expect delivery {} ({})", x.delivery, gid), held, detail, why);
+  }
+
+  void judge_absent(const Expectation& x) {
+    std::string present;
+    for (const auto& [name, list] : found_.anomalies) {
+      if (list.empty()) continue;
+      const bool listed = x.all_absent || std::find(x.absent.begin(), x.absent.end(), name) != x.absent.end();
+      if (listed) present += fmt::format("{}{} x{} ({})", present.empty() ? "" : "; ", name, list.size(), list.front().detail);
+    }
+    record(x.name, present.empty(), present.empty() ? "none found" : present,
+           present.empty() ? std::string() : explain(x.all_absent ? std::vector<std::string>{} : x.absent));
+  }
+
+  void judge_lost(const Expectation& x) {
+    // Ground truth: acknowledged and in no replica's log. Jepsen's lost-write (a read went past
+    // the record) is a subset when the record is truly gone; reported beside for reference.
+    const auto lost = lost_acknowledged_writes(history_, truth_);
+    const int64_t n = static_cast<int64_t>(lost.size());
+    std::string detail = fmt::format("{} acknowledged writes in no replica's log (at most {})", n, x.max_lost);
+    for (size_t i = 0; i < lost.size() && i < 3; ++i) detail += (i == 0 ? ": " : ", ") + lost[i].label();
+    if (lost.size() > 3) detail += ", ...";
+    if (count("lost-write") > 0) detail += fmt::format("; Jepsen lost-write: {}", count("lost-write"));
+    std::string why;
+    if (n > x.max_lost) {
+      const LostWrite& w = lost.front();
+      why = explain_lost_write(timeline_, w.partition, w.value, w.offset, w.acked_ns, w.process);
+    }
+    record(x.name + " lost_acked_writes", n <= x.max_lost, detail, why);
+  }
+
+  const Evidence& e_;
+  const CheckResult& found_;
+  const History& history_;
+  const GroundTruth& truth_;
+  const Timeline& timeline_;
+  int64_t acknowledged_ = 0;
+  std::vector<Judgement> judged_;
+};
+
+}  // namespace
+
+CheckResult find_anomalies(const Evidence& e) {
+  CheckResult found = check_history(e.history, e.options);
+  if (!e.truth) return found;
+  // Our own anomalies, from the final state (docs/checker.md).
+  add(found, "replica-divergence", replica_divergence(e.truth->replicas, e.timeline));
+  for (const auto& [gid, group] : e.groups)
+    if (group.commits_after_processing) add(found, "commit-past-unprocessed", commits_past_unprocessed(e.history, *e.truth, gid));
+  if (e.timeline) add(found, "hw-regression", hw_regressions(*e.timeline));
+  // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
+  std::set<std::string> seen;
+  for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);
+  add(found, "duplicate", log_duplicates(e.truth->replicas, seen));
+  if (e.timeline) explain_anomalies(found, e.history, *e.truth, *e.timeline);
+  return found;
+}
+
+Verdict judge(const Evidence& evidence, const std::vector<Expectation>& expectations) {
+  Verdict v;
+  v.anomalies = find_anomalies(evidence);
+  if (expectations.empty()) return v;
+  SIM_ASSERT(evidence.truth && evidence.timeline, "expectations are judged against a simulated run's final state");
+  Judge judge(evidence, v.anomalies);
+  for (const Expectation& x : expectations) judge.judge(x);
+  v.expectations = judge.take();
+  return v;
+}
+
+}  // namespace check
