@@ -5,6 +5,7 @@
 // from the disk, which is all that survives.
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <initializer_list>
 #include <memory>
 #include <string_view>
@@ -37,6 +38,10 @@ class Node {
   // A clean shutdown was asked for. The node may send final messages and must call
   // ctx.exit() when done (the default exits at once). The disk is flushed on exit.
   virtual void on_shutdown(Context& ctx);
+  // What is wrong with the node's own state, or empty when nothing is: the pre- and
+  // postconditions of its classes that are cheap to check whole. The world checks it after
+  // each of the node's events under --paranoid (and so in every test).
+  virtual std::string invariants() const { return {}; }
 };
 
 using NodeFactory = std::function<std::unique_ptr<Node>()>;

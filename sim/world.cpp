@@ -81,6 +81,11 @@ void World::call_node(NodeId id, F&& f) {
   SIM_ASSERT(s.node, "a running node has its object");
   Context ctx(*this, id);
   f(*s.node, ctx);
+  if (paranoid_) {
+    if (const std::string broken = s.node->invariants(); !broken.empty()) {
+      throw InvariantViolation(fmt::format("{} broke an invariant at {}: {}", s.name, format_time(now()), broken));
+    }
+  }
   const Duration disk_time = s.disk.take_busy();
   if (disk_time.ns > 0) s.busy_until = std::max(s.busy_until, now()) + disk_time;
   if (s.crash_requested) {

@@ -73,6 +73,7 @@ class World final : private NetworkHost {
   uint32_t incarnation(NodeId id) const override { return nodes_.at(id).incarnation; }
   // The live node object, for read-only queries by the scenario; null when not alive.
   Node* node(NodeId id) { return nodes_.at(id).node.get(); }
+  const Node* node(NodeId id) const { return nodes_.at(id).node.get(); }
   Disk& disk(NodeId id) { return nodes_.at(id).disk; }
 
   // Lifecycle. Each returns false (and changes nothing) when the node is not in a state the

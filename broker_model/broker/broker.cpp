@@ -273,4 +273,9 @@ void Broker::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   if (b != kNoLeader) replicas_.fetcher().leader_failed(ctx, b);
 }
 
+std::string Broker::invariants() const {
+  if (std::string broken = replicas_.invariants(); !broken.empty()) return broken;
+  return coordinator_.invariants();
+}
+
 }  // namespace kafka

@@ -29,10 +29,12 @@ class Broker final : public sim::Node {
   void on_timer(sim::Context& ctx, uint64_t tag) override;
   void on_disconnect(sim::Context& ctx, sim::NodeId peer) override;
   void on_shutdown(sim::Context& ctx) override;
+  std::string invariants() const override;
 
   // Read-only views for scenario queries.
   BrokerId id() const { return id_; }
   const Partition* partition(const std::string& topic, int32_t p) const { return replicas_.partition(topic, p); }
+  const std::map<TopicPartition, Partition>& partitions() const { return replicas_.partitions(); }
   const MetadataImage& image() const { return image_; }
   const std::map<std::string, Group>& groups() const { return coordinator_.groups(); }
 

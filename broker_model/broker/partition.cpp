@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace kafka {
 
 namespace {
@@ -86,6 +88,45 @@ std::vector<BrokerId> Partition::isr_without_laggards(BrokerId self, sim::Time n
     if (r.caught_up(leo, now, lag)) keep.push_back(b);
   }
   return keep;
+}
+
+std::string Partition::invariants(BrokerId self) const {
+  const std::string where = tp().to_string();
+  if (log->high_watermark() > log->log_end_offset()) {
+    return fmt::format("{}: HW {} above LEO {}", where, log->high_watermark(), log->log_end_offset());
+  }
+  const auto& epochs = log->epochs().entries();
+  for (size_t i = 1; i < epochs.size(); ++i) {
+    if (epochs[i].epoch <= epochs[i - 1].epoch || epochs[i].start_offset < epochs[i - 1].start_offset) {
+      return fmt::format("{}: leader epoch cache out of order at epoch {}", where, epochs[i].epoch);
+    }
+  }
+  if (!epochs.empty() && epochs.back().start_offset > log->log_end_offset()) {
+    return fmt::format("{}: epoch {} starts at {}, past the LEO {}", where, epochs.back().epoch, epochs.back().start_offset,
+                       log->log_end_offset());
+  }
+  switch (role) {
+    case Role::leader:
+      if (leader != self) return fmt::format("{}: leads, but names {} as leader", where, leader);
+      if (log->latest_epoch() != leader_epoch) {
+        return fmt::format("{}: leads epoch {} but its log's latest epoch is {}", where, leader_epoch, log->latest_epoch());
+      }
+      if (!contains(isr, self) || (pending_isr && !contains(*pending_isr, self))) return fmt::format("{}: the leader is not in its ISR", where);
+      for (BrokerId b : maximal_isr())
+        if (!contains(replicas, b)) return fmt::format("{}: ISR member {} is not a replica", where, b);
+      if (epoch_start_offset > log->log_end_offset()) return fmt::format("{}: this epoch starts past the LEO", where);
+      if (follower_state != FollowerState::idle) return fmt::format("{}: a leader with a follower's fetch state", where);
+      break;
+    case Role::follower:
+      if (!remotes.empty() || pending_isr) return fmt::format("{}: a follower keeps a leader's state", where);
+      if (leader == self) return fmt::format("{}: follows itself", where);
+      if (leader == kNoLeader && follower_state != FollowerState::idle) return fmt::format("{}: fetches from no leader", where);
+      break;
+    case Role::none:
+      if (!remotes.empty() || follower_state != FollowerState::idle) return fmt::format("{}: no role, but role state", where);
+      break;
+  }
+  return {};
 }
 
 }  // namespace kafka

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "broker_model/broker/replica.hpp"
@@ -51,6 +52,9 @@ class Partition {
   // The ISR without the followers that fell behind for longer than `lag`
   // (Partition.getOutOfSyncReplicas).
   std::vector<BrokerId> isr_without_laggards(BrokerId self, sim::Time now, sim::Duration lag) const;
+
+  // What is wrong with this partition's state, or empty (see sim::Node::invariants).
+  std::string invariants(BrokerId self) const;
 
   std::unique_ptr<PartitionLog> log;
   Role role = Role::none;

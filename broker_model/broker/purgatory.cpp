@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "broker_model/broker/broker_timer.hpp"
 #include "broker_model/broker/replica_manager.hpp"
 #include "sim/assert.hpp"
@@ -183,6 +185,29 @@ void Purgatory::expire(sim::Context& ctx, uint64_t timer_id) {
       break;
     }
   }
+}
+
+std::string Purgatory::invariants() const {
+  size_t watches = 0;
+  for (const auto& [key, ids] : watchers_) {
+    for (uint64_t id : ids) {
+      const bool waiting = key.first == Kind::produce ? produces_.count(id) > 0
+                           : key.first == Kind::fetch ? fetches_.count(id) > 0
+                                                      : writes_.count(id) > 0;
+      if (!waiting) return "the purgatory watches a request that no longer waits";
+    }
+    watches += ids.size();
+  }
+  size_t expected = 0;
+  for (const auto& [id, w] : produces_) expected += std::set<TopicPartition>(w.watched.begin(), w.watched.end()).size();
+  for (const auto& [id, w] : fetches_) expected += std::set<TopicPartition>(w.watched.begin(), w.watched.end()).size();
+  for (const auto& [id, w] : writes_) expected += w.watched.size();
+  if (watches != expected) return fmt::format("the purgatory has {} watches for {} watched partitions", watches, expected);
+  for (const auto& [id, w] : produces_) {
+    for (size_t i = 0; i < w.op.results.size(); ++i)
+      if (w.op.required[i] >= 0 && w.op.results[i].error != Error::NONE) return "a produce waits on a partition that failed";
+  }
+  return {};
 }
 
 }  // namespace kafka

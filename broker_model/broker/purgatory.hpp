@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "broker_model/group/partition_writer.hpp"
@@ -59,6 +60,9 @@ class Purgatory {
 
   // A request's timeout or wait ended; `timer_id` is its BrokerTimer::delayed tag's id.
   void expire(sim::Context& ctx, uint64_t timer_id);
+
+  // Every waiting request is watched on its partitions, and every watch names one waiting.
+  std::string invariants() const;
 
  private:
   enum class Kind : uint8_t { produce, fetch, write };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "broker_model/broker/broker_timer.hpp"
 #include "broker_model/broker/replica_manager.hpp"
 #include "broker_model/broker/replica_trace.hpp"
@@ -234,6 +236,13 @@ void ReplicaFetcher::handle_epoch_response(sim::Context& ctx, const OffsetsForLe
       ask_leader_epoch(ctx, *p);
     }
   }
+}
+
+std::string ReplicaFetcher::invariants() const {
+  for (const auto& [leader, s] : sessions_) {
+    if (s.in_flight && s.backing_off) return fmt::format("the fetch session with broker {} is in flight while backing off", leader);
+  }
+  return {};
 }
 
 }  // namespace kafka

@@ -53,6 +53,9 @@ class ReplicaFetcher {
   void leader_failed(sim::Context& ctx, BrokerId leader);
   void resume(sim::Context& ctx, BrokerId leader);
 
+  // A session is never both in flight and backing off.
+  std::string invariants() const;
+
  private:
   struct Session {
     bool in_flight = false;

@@ -232,4 +232,12 @@ std::vector<BatchPtr> ReplicaManager::read_all(const TopicPartition& tp) const {
   return p ? p->log->all_batches() : std::vector<BatchPtr>{};
 }
 
+std::string ReplicaManager::invariants() const {
+  for (const auto& [tp, p] : partitions_) {
+    if (std::string broken = p.invariants(id_); !broken.empty()) return broken;
+  }
+  if (std::string broken = purgatory_.invariants(); !broken.empty()) return broken;
+  return fetcher_.invariants();
+}
+
 }  // namespace kafka

@@ -73,6 +73,9 @@ class ReplicaManager final : public PartitionWriter {
   void handle_list_offsets(sim::Context& ctx, sim::NodeId from, const ListOffsetsRequest& req);
   void handle_offsets_for_leader_epoch(sim::Context& ctx, sim::NodeId from, const OffsetsForLeaderEpochRequest& req);
 
+  // Every partition's, the purgatory's and the fetcher's (see sim::Node::invariants).
+  std::string invariants() const;
+
   // ---- PartitionWriter ----
   bool leads(const TopicPartition& tp) const override;
   void append(sim::Context& ctx, const TopicPartition& tp, std::vector<Record> records, sim::Duration timeout,

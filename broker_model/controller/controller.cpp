@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/timer_tag.hpp"
+
 namespace kafka {
 
 namespace {
@@ -41,7 +43,7 @@ void Controller::on_start(sim::Context& ctx) {
   // leader does.
   for (auto& [id, b] : brokers_) b.last_heartbeat = ctx.now();
   ctx.trace("controller.start", {{"records", sim::Value(log_.size())}});
-  ctx.set_timer(kSessionCheckEvery, kSessionCheck);
+  ctx.set_timer(kSessionCheckEvery, sim::timer_tag(Timer::session_check));
 }
 
 bool Controller::fenced(BrokerId b) const {
@@ -140,7 +142,7 @@ void Controller::handle_metadata_fetch(sim::Context& ctx, sim::NodeId from, cons
   // Long poll: answer when a record arrives or the wait is over.
   auto it = parked_.find(req.broker_id);
   if (it != parked_.end()) ctx.cancel_timer(it->second.timer);
-  const sim::TimerId t = ctx.set_timer(sim::Duration::millis(req.max_wait_ms), kFetchTimeoutBase + static_cast<uint64_t>(req.broker_id));
+  const sim::TimerId t = ctx.set_timer(sim::Duration::millis(req.max_wait_ms), sim::timer_tag(Timer::fetch_timeout, static_cast<uint64_t>(req.broker_id)));
   parked_[req.broker_id] = ParkedFetch{from, req.fetch_offset, t};
 }
 
@@ -489,7 +491,7 @@ std::string Controller::create_topic(sim::Context& ctx, const TopicSpec& spec) {
     ctx.trace("controller.create_topic_waiting", {{"topic", sim::Value(spec.name)},
                                                   {"reason", sim::Value("INVALID_REPLICATION_FACTOR: not enough live brokers yet")}});
     if (pending_topics_.empty()) {
-      ctx.set_timer(sim::Duration::millis(config_.integer("broker.session.timeout.ms")), kPendingTopicsDeadline);
+      ctx.set_timer(sim::Duration::millis(config_.integer("broker.session.timeout.ms")), sim::timer_tag(Timer::pending_topics_deadline));
     }
     pending_topics_.push_back(spec);
     return {};
@@ -551,32 +553,50 @@ void Controller::on_message(sim::Context& ctx, sim::NodeId from, const sim::Mess
 }
 
 void Controller::on_timer(sim::Context& ctx, uint64_t tag) {
-  if (tag == kSessionCheck) {
-    const sim::Duration session = sim::Duration::millis(config_.integer("broker.session.timeout.ms"));
-    std::vector<BrokerId> expired;
-    for (const auto& [id, b] : brokers_)
-      if (!b.fenced && ctx.now() - b.last_heartbeat > session) expired.push_back(id);
-    for (BrokerId id : expired) fence(ctx, id, "session-timeout");
-    // A broker in controlled shutdown that went quiet is fenced as well.
-    for (auto& [id, b] : brokers_)
-      if (b.shutting_down && !b.fenced && ctx.now() - b.last_heartbeat > session) fence(ctx, id, "session-timeout");
-    ctx.set_timer(kSessionCheckEvery, kSessionCheck);
-    return;
+  switch (sim::timer_kind<Timer>(tag)) {
+    case Timer::session_check: {
+      const sim::Duration session = sim::Duration::millis(config_.integer("broker.session.timeout.ms"));
+      std::vector<BrokerId> expired;
+      for (const auto& [id, b] : brokers_)
+        if (!b.fenced && ctx.now() - b.last_heartbeat > session) expired.push_back(id);
+      for (BrokerId id : expired) fence(ctx, id, "session-timeout");
+      // A broker in controlled shutdown that went quiet is fenced as well.
+      for (auto& [id, b] : brokers_)
+        if (b.shutting_down && !b.fenced && ctx.now() - b.last_heartbeat > session) fence(ctx, id, "session-timeout");
+      ctx.set_timer(kSessionCheckEvery, tag);
+      break;
+    }
+    case Timer::pending_topics_deadline:
+      pending_waited_ = true;
+      create_pending_topics(ctx, true);
+      break;
+    case Timer::fetch_timeout: {
+      auto it = parked_.find(static_cast<BrokerId>(sim::timer_id(tag)));
+      if (it == parked_.end()) return;
+      auto resp = std::make_shared<MetadataFetchResponse>();
+      resp->base_offset = it->second.offset;
+      ctx.send(it->second.from, resp);
+      parked_.erase(it);
+      break;
+    }
   }
-  if (tag == kPendingTopicsDeadline) {
-    pending_waited_ = true;
-    create_pending_topics(ctx, true);
-    return;
+}
+
+std::string Controller::invariants() const {
+  auto has = [](const std::vector<BrokerId>& v, BrokerId b) { return std::find(v.begin(), v.end(), b) != v.end(); };
+  for (const auto& [tp, s] : partitions_) {
+    const std::string where = tp.to_string();
+    for (BrokerId b : s.isr) {
+      if (!has(s.replicas, b)) return fmt::format("{}: ISR member {} is not a replica", where, b);
+      if (has(s.elr, b)) return fmt::format("{}: {} is in both the ISR and the ELR", where, b);
+    }
+    for (BrokerId b : s.elr)
+      if (!has(s.replicas, b)) return fmt::format("{}: ELR member {} is not a replica", where, b);
+    if (s.leader != kNoLeader && !has(s.isr, s.leader)) return fmt::format("{}: leader {} is not in the ISR", where, s.leader);
+    if (!topics_.count(tp.topic)) return fmt::format("{}: a partition of no topic", where);
   }
-  if (tag >= kFetchTimeoutBase) {
-    const auto broker = static_cast<BrokerId>(tag - kFetchTimeoutBase);
-    auto it = parked_.find(broker);
-    if (it == parked_.end()) return;
-    auto resp = std::make_shared<MetadataFetchResponse>();
-    resp->base_offset = it->second.offset;
-    ctx.send(it->second.from, resp);
-    parked_.erase(it);
-  }
+  if (log_.size() < partitions_.size()) return "the metadata log is shorter than the partitions it registered";
+  return {};
 }
 
 }  // namespace kafka

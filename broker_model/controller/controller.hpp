@@ -54,6 +54,12 @@ class Controller final : public sim::Node {
   }
   int32_t partition_count(const std::string& topic) const;
   bool fenced(BrokerId b) const;
+  const std::map<TopicPartition, PartitionState>& partitions() const { return partitions_; }
+  bool unclean_allowed(const std::string& topic) const;
+
+  // Every partition's registration is coherent: ISR and ELR within the replicas and apart,
+  // the leader in the ISR; the image follows the log.
+  std::string invariants() const override;
 
  private:
   struct BrokerInfo {
@@ -74,7 +80,11 @@ class Controller final : public sim::Node {
     int64_t offset;
     sim::TimerId timer;
   };
-  enum Timer : uint64_t { kSessionCheck = 1, kPendingTopicsDeadline = 2, kFetchTimeoutBase = 1000 };
+  enum class Timer : uint16_t {
+    session_check = 1,        // fences brokers whose heartbeats stopped
+    pending_topics_deadline,  // creates waiting topics with the brokers there are
+    fetch_timeout,            // a broker's parked metadata fetch ends its wait (id: the broker)
+  };
 
   void append(sim::Context& ctx, MetadataRecord r);
   void apply(const MetadataRecord& r);
@@ -94,7 +104,6 @@ class Controller final : public sim::Node {
   void elect(sim::Context& ctx, PartitionState next, const char* reason);
   bool acceptable_leader(BrokerId b) const;
   int64_t min_isr(const std::string& topic) const;
-  bool unclean_allowed(const std::string& topic) const;
   bool elr_enabled() const;
   void record_partition(sim::Context& ctx, const PartitionState& s, const char* reason);
   std::vector<std::vector<BrokerId>> assign_replicas(sim::Context& ctx, int32_t partitions, int32_t rf);

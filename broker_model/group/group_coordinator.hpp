@@ -42,6 +42,9 @@ class GroupCoordinator final : public LeadershipListener {
   void tick(sim::Context& ctx);
   static constexpr sim::Duration kTickEvery = sim::Duration::millis(50);
 
+  // Each group's state agrees with its phase (ClassicGroup's rules), and is coordinated here.
+  std::string invariants() const;
+
   // LeadershipListener: load or unload the groups of a __consumer_offsets partition.
   void on_election(sim::Context& ctx, const TopicPartition& tp) override;
   void on_resignation(sim::Context& ctx, const TopicPartition& tp) override;

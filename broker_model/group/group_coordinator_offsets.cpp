@@ -2,6 +2,8 @@
 // becomes its leader and dropped when it stops.
 #include "broker_model/group/group_coordinator.hpp"
 
+#include <fmt/format.h>
+
 namespace kafka {
 
 namespace {
@@ -102,6 +104,27 @@ void GroupCoordinator::unload_groups(sim::Context& ctx, int32_t partition) {
     }
     it = groups_.erase(it);
   }
+}
+
+std::string GroupCoordinator::invariants() const {
+  for (const auto& [id, g] : groups_) {
+    if (!log_.leads({kOffsetsTopic, g.offsets_partition})) return fmt::format("group {}: coordinated without its partition", id);
+    if (g.join_order.size() != g.members.size()) return fmt::format("group {}: join order and members disagree", id);
+    for (const std::string& m : g.join_order)
+      if (!g.members.count(m)) return fmt::format("group {}: {} is in the join order but not a member", id, m);
+    const bool settled = g.phase == GroupPhase::completing_rebalance || g.phase == GroupPhase::stable;
+    if (settled && (!g.members.count(g.leader) || g.protocol.empty())) {
+      return fmt::format("group {}: {} without a leader and a protocol", id, to_string(g.phase));
+    }
+    if ((g.phase == GroupPhase::empty || g.phase == GroupPhase::dead) && !g.members.empty()) {
+      return fmt::format("group {}: {} with {} members", id, to_string(g.phase), g.members.size());
+    }
+    for (const auto& [mid, m] : g.members) {
+      if (m.sync && g.phase != GroupPhase::completing_rebalance) return fmt::format("group {}: {} awaits a sync while {}", id, mid, to_string(g.phase));
+      if (m.join && g.phase != GroupPhase::preparing_rebalance) return fmt::format("group {}: {} awaits a join while {}", id, mid, to_string(g.phase));
+    }
+  }
+  return {};
 }
 
 }  // namespace kafka

@@ -134,6 +134,12 @@ std::vector<BatchPtr> PartitionLog::read(int64_t from, int64_t up_to, uint32_t m
 
 std::vector<BatchPtr> PartitionLog::all_batches() const { return batches_; }
 
+std::vector<BatchPtr> PartitionLog::batches_overlapping(int64_t from, int64_t up_to) const {
+  std::vector<BatchPtr> out;
+  for (size_t i = index_of(from); i < batches_.size() && batches_[i]->base_offset < up_to; ++i) out.push_back(batches_[i]);
+  return out;
+}
+
 BatchPtr PartitionLog::batch_at(int64_t offset) const {
   const size_t i = index_of(offset);
   if (i < batches_.size() && batches_[i]->base_offset <= offset) return batches_[i];

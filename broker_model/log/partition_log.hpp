@@ -51,6 +51,8 @@ class PartitionLog {
   // Batches holding offsets in [from, up_to), at most about max_bytes (at least one batch).
   std::vector<BatchPtr> read(int64_t from, int64_t up_to, uint32_t max_bytes) const;
   std::vector<BatchPtr> all_batches() const;
+  // Every batch holding an offset in [from, up_to), however large.
+  std::vector<BatchPtr> batches_overlapping(int64_t from, int64_t up_to) const;
   // The batch holding offset, or null.
   BatchPtr batch_at(int64_t offset) const;
 

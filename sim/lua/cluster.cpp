@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "broker_model/broker/broker.hpp"
+#include "broker_model/cluster_invariants.hpp"
 #include "broker_model/client/producer.hpp"
 #include "broker_model/controller/controller.hpp"
 #include "broker_model/log/log_files.hpp"
@@ -82,76 +83,6 @@ constexpr const char* kProducerMeta = "kafkasim.producer";
 Cluster& self(lua_State* L) { return check_object<Cluster>(L, 1, "a cluster"); }
 
 // Invariants a --paranoid run checks after every event. They read node state and change nothing.
-void register_invariants(Cluster& c) {
-  World& w = c.world();
-  w.invariants().add("replica HW <= LEO", [&c] {
-    for (const auto& [b, n] : c.layout.brokers) {
-      const kafka::Broker* br = c.broker(b);
-      if (!br) continue;
-      for (const auto& [key, s] : br->image().partitions) {
-        const kafka::Partition* r = br->partition(key.topic, key.partition);
-        if (r && r->log->high_watermark() > r->log->log_end_offset()) {
-          return fmt::format("broker {} {}-{}: HW {} > LEO {}", b, key.topic, key.partition, r->log->high_watermark(),
-                             r->log->log_end_offset());
-        }
-      }
-    }
-    return std::string();
-  });
-  auto last_hw = std::make_shared<std::map<std::tuple<kafka::BrokerId, std::string, int32_t, int32_t>, int64_t>>();
-  w.invariants().add("a leader's HW never moves back within its epoch", [&c, last_hw] {
-    for (const auto& [b, n] : c.layout.brokers) {
-      const kafka::Broker* br = c.broker(b);
-      if (!br) continue;
-      for (const auto& [key, s] : br->image().partitions) {
-        const kafka::Partition* r = br->partition(key.topic, key.partition);
-        if (!r || !r->is_leader()) continue;
-        auto& seen = (*last_hw)[{b, key.topic, key.partition, r->leader_epoch}];
-        if (r->log->high_watermark() < seen) {
-          return fmt::format("broker {} {}-{} epoch {}: HW {} after {}", b, key.topic, key.partition, r->leader_epoch,
-                             r->log->high_watermark(), seen);
-        }
-        seen = r->log->high_watermark();
-      }
-    }
-    return std::string();
-  });
-  w.invariants().add("one leader per partition and epoch", [&c] {
-    std::map<std::tuple<std::string, int32_t, int32_t>, kafka::BrokerId> leaders;
-    for (const auto& [b, n] : c.layout.brokers) {
-      const kafka::Broker* br = c.broker(b);
-      if (!br) continue;
-      for (const auto& [key, s] : br->image().partitions) {
-        const kafka::Partition* r = br->partition(key.topic, key.partition);
-        if (!r || !r->is_leader()) continue;
-        auto [it, fresh] = leaders.emplace(std::make_tuple(key.topic, key.partition, r->leader_epoch), b);
-        if (!fresh) return fmt::format("{}-{} epoch {}: brokers {} and {} both lead", key.topic, key.partition, r->leader_epoch, it->second, b);
-      }
-    }
-    return std::string();
-  });
-  auto last_epoch = std::make_shared<std::map<kafka::TopicPartition, int32_t>>();
-  w.invariants().add("controller registrations are coherent", [&c, last_epoch] {
-    const kafka::Controller* ctl = c.controller();
-    if (!ctl) return std::string();
-    for (const auto& [topic, count] : ctl->topics()) {
-      for (int32_t p = 0; p < count; ++p) {
-        const kafka::PartitionState* s = ctl->partition(topic, p);
-        if (!s) continue;
-        for (kafka::BrokerId r : s->isr)
-          if (std::find(s->replicas.begin(), s->replicas.end(), r) == s->replicas.end())
-            return fmt::format("{}-{}: ISR member {} is not a replica", topic, p, r);
-        if (s->leader != kafka::kNoLeader && std::find(s->isr.begin(), s->isr.end(), s->leader) == s->isr.end())
-          return fmt::format("{}-{}: leader {} is not in the ISR", topic, p, s->leader);
-        int32_t& seen = (*last_epoch)[kafka::TopicPartition{topic, p}];
-        if (s->leader_epoch < seen) return fmt::format("{}-{}: leader epoch went from {} to {}", topic, p, seen, s->leader_epoch);
-        seen = s->leader_epoch;
-      }
-    }
-    return std::string();
-  });
-}
-
 }  // namespace
 
 // Kafka's Topic.validate: what a topic name may be.
@@ -261,7 +192,7 @@ int l_cluster(lua_State* L) {
   }
   w.start(layout.controller);
   for (const auto& [b, node] : layout.brokers) w.start(node);
-  register_invariants(*c);
+  kafka::register_cluster_invariants(w, c->layout, c->broker_config, c->bugs);
   Cluster* cluster = c.get();
   rt.on_final_state([cluster](check::GroundTruth& truth) {
     // Every record in any replica's final log (the page cache of live brokers included).

@@ -171,3 +171,95 @@ TEST(Partition, EnoughInSyncIsCappedByTheReplicationFactor) {
 
 }  // namespace
 }  // namespace kafka
+
+// ---- the cluster's invariants (broker_model/cluster_invariants.hpp) ----
+
+#include "broker_model/cluster_invariants.hpp"
+
+namespace kafka {
+namespace {
+
+std::unique_ptr<PartitionLog> log_of(sim::Disk& disk, const std::string& topic, std::vector<std::string> values, int64_t hw) {
+  auto log = std::make_unique<PartitionLog>(disk, topic, 0);
+  auto b = std::make_shared<RecordBatch>();
+  auto records = std::make_shared<std::vector<Record>>();
+  for (auto& v : values) records->push_back(Record{"k", v, true, 1, 0});
+  b->records = records;
+  log->append_as_leader(*b, 1, 0);
+  log->maybe_increment_hw(hw);
+  return log;
+}
+
+ReplicaView replica(BrokerId b, const PartitionLog& log, bool leader = false, int32_t epoch = 1, uint32_t incarnation = 1) {
+  return {b, incarnation, {log.topic(), 0}, leader, epoch, &log};
+}
+
+TEST(ClusterInvariants, OneLeaderPerPartitionAndEpoch) {
+  sim::Disk d1, d2;
+  auto l1 = log_of(d1, "t", {"a"}, 1), l2 = log_of(d2, "t", {"a"}, 1);
+  SingleLeaderPerEpoch inv;
+  EXPECT_EQ(inv.check({{replica(1, *l1, true, 1), replica(2, *l2, true, 2)}, {}, {}}), "") << "different epochs";
+  EXPECT_NE(inv.check({{replica(1, *l1, true, 1), replica(2, *l2, true, 1)}, {}, {}}), "");
+}
+
+TEST(ClusterInvariants, ALeadersHighWatermarkNeverMovesBackWhileItRuns) {
+  sim::Disk disk;
+  auto log = log_of(disk, "t", {"a", "b", "c"}, 3);
+  MonotonicHighWatermark inv;
+  EXPECT_EQ(inv.check({{replica(1, *log, true)}, {}, {}}), "");
+  sim::Disk other;
+  auto behind = log_of(other, "t", {"a"}, 1);
+  EXPECT_EQ(inv.check({{replica(1, *behind, true, 1, 2)}, {}, {}}), "") << "a restarted broker reads an older checkpoint";
+  EXPECT_NE(inv.check({{replica(1, *behind, true, 1, 1)}, {}, {}}), "");
+}
+
+TEST(ClusterInvariants, APartitionsEpochsNeverGoBack) {
+  MonotonicEpochs inv;
+  PartitionState s;
+  s.topic = "t";
+  s.leader_epoch = 3;
+  s.partition_epoch = 5;
+  EXPECT_EQ(inv.check({{}, {&s}, {}}), "");
+  s.partition_epoch = 4;
+  EXPECT_NE(inv.check({{}, {&s}, {}}), "");
+  MonotonicEpochs fresh;
+  EXPECT_EQ(fresh.check({{}, {&s}, {}}), "");
+  s.leader_epoch = 2;
+  EXPECT_NE(fresh.check({{}, {&s}, {}}), "");
+}
+
+TEST(ClusterInvariants, ACommittedRecordIsTheSameOnEveryReplica) {
+  sim::Disk d1, d2, d3;
+  auto leader = log_of(d1, "t", {"a", "b", "c"}, 3);
+  auto follower = log_of(d2, "t", {"a", "b"}, 2);
+  auto diverged = log_of(d3, "t", {"a", "x", "c"}, 2);
+  ConsistentCommittedData inv;
+  EXPECT_EQ(inv.check({{replica(1, *leader, true), replica(2, *follower)}, {}, {}}), "");
+  const std::string broken = inv.check({{replica(1, *leader, true), replica(3, *diverged)}, {}, {}});
+  EXPECT_NE(broken.find("t-0 offset 1: broker 3 holds x"), std::string::npos) << broken;
+  ConsistentCommittedData risky;
+  EXPECT_EQ(risky.check({{replica(1, *leader, true), replica(3, *diverged)}, {}, {"t"}}), "") << "the topic allows unclean elections";
+  auto uncommitted = log_of(d3, "u", {"a", "y"}, 1);
+  auto other = log_of(d2, "u", {"a", "z"}, 2);
+  ConsistentCommittedData fresh;
+  EXPECT_EQ(fresh.check({{replica(1, *other, true), replica(2, *uncommitted)}, {}, {}}), "") << "y is above its replica's HW";
+}
+
+TEST(ClusterInvariants, CommittedDataIsJudgedOnlyWhereKafkaPromisesIt) {
+  ConfigSet c(ConfigScope::broker, {3, 9});
+  EXPECT_FALSE(ConsistentCommittedData::applies_to(c, {})) << "by default logs are not flushed per record";
+  ASSERT_EQ(c.set("flush.messages", int64_t{1}), "");
+  EXPECT_TRUE(ConsistentCommittedData::applies_to(c, {}));
+  Bugs skip;
+  skip.follower_skips_truncation = true;
+  EXPECT_FALSE(ConsistentCommittedData::applies_to(c, skip));
+  ConfigSet unclean = c;
+  ASSERT_EQ(unclean.set("unclean.leader.election.enable", true), "");
+  EXPECT_FALSE(ConsistentCommittedData::applies_to(unclean, {}));
+  ConfigSet old = c;
+  ASSERT_EQ(old.set("inter.broker.protocol.version", std::string("1.1")), "");
+  EXPECT_FALSE(ConsistentCommittedData::applies_to(old, {})) << "KIP-101 without KIP-279";
+}
+
+}  // namespace
+}  // namespace kafka

@@ -176,3 +176,39 @@ TEST(NodeLifecycle, ParanoidRunsStopAtTheFirstBrokenInvariant) {
   EXPECT_EQ(counter, 3);
   EXPECT_EQ(w.now(), ms(2));
 }
+
+namespace {
+// A node whose own state breaks its invariant once its counter reaches 2.
+class CountingNode final : public Node {
+ public:
+  void on_start(Context&) override {}
+  void on_message(Context&, NodeId, const MessagePtr&) override {}
+  void on_timer(Context&, uint64_t) override { ++count_; }
+  std::string invariants() const override { return count_ >= 2 ? "count reached " + std::to_string(count_) : std::string(); }
+
+ private:
+  int count_ = 0;
+};
+}  // namespace
+
+TEST(NodeLifecycle, ANodesOwnInvariantsAreCheckedAfterEachOfItsEventsWhenParanoid) {
+  for (bool paranoid : {false, true}) {
+    World w(1);
+    const NodeId n = w.add_node("n", [] { return std::make_unique<CountingNode>(); });
+    w.set_paranoid(paranoid);
+    w.start(n);
+    for (int i = 1; i <= 3; ++i) w.invoke(n, [i](Node&, Context& ctx) { ctx.set_timer(Duration::millis(i), 0); });
+    if (!paranoid) {
+      EXPECT_NO_THROW(w.run_until(ms(100))) << "only --paranoid runs check";
+      continue;
+    }
+    try {
+      w.run_until(ms(100));
+      ADD_FAILURE() << "the broken invariant went unnoticed";
+    } catch (const InvariantViolation& e) {
+      EXPECT_NE(std::string(e.what()).find("n broke an invariant"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("count reached 2"), std::string::npos) << e.what();
+      EXPECT_EQ(w.now(), ms(2)) << "stopped at the event that broke it";
+    }
+  }
+}
