@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "sim/assert.hpp"
+
 namespace sim {
 
 constexpr uint64_t kTimerIdBits = 48;
@@ -12,7 +14,8 @@ constexpr uint64_t kTimerIdMask = (uint64_t{1} << kTimerIdBits) - 1;
 template <typename Kind>
   requires std::is_enum_v<Kind>
 constexpr uint64_t timer_tag(Kind kind, uint64_t id = 0) {
-  return (static_cast<uint64_t>(kind) << kTimerIdBits) | (id & kTimerIdMask);
+  SIM_ASSERT(id <= kTimerIdMask, "a timer's id fits in 48 bits");
+  return (static_cast<uint64_t>(kind) << kTimerIdBits) | id;
 }
 
 template <typename Kind>

@@ -1,0 +1,327 @@
+#include "broker_model/client/consumer_app.hpp"
+
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "broker_model/client/consumer_timers.hpp"
+
+namespace kafka {
+
+std::string_view to_string(AppState s) {
+  switch (s) {
+    case AppState::idle: return "IDLE";
+    case AppState::polling: return "POLLING";
+    case AppState::awaiting_rebalance: return "AWAITING_REBALANCE";
+    case AppState::processing: return "PROCESSING";
+    case AppState::committing_before_poll: return "COMMITTING_BEFORE_POLL";
+    case AppState::committing_before_process: return "COMMITTING_BEFORE_PROCESS";
+    case AppState::committing_after_record: return "COMMITTING_AFTER_RECORD";
+    case AppState::committing_after_batch: return "COMMITTING_AFTER_BATCH";
+    case AppState::committing_on_revoke: return "COMMITTING_ON_REVOKE";
+    case AppState::committing_on_close: return "COMMITTING_ON_CLOSE";
+    case AppState::closed: return "CLOSED";
+  }
+  return "?";
+}
+
+bool valid_transition(AppState from, AppState to) {
+  using S = AppState;
+  // close() may interrupt the loop anywhere but inside poll(); a fatal error of the group
+  // stops it wherever it waits (a record being processed finishes first: on_fatal_error).
+  if (to == S::committing_on_close) return from != S::polling && from != S::committing_on_close;
+  if (to == S::closed) return from != S::polling && from != S::processing && from != S::closed;
+  switch (from) {
+    case S::idle: return to == S::polling || to == S::committing_before_poll;
+    case S::polling:
+      return to == S::awaiting_rebalance || to == S::idle || to == S::committing_before_poll ||
+             to == S::committing_before_process || to == S::processing;
+    case S::awaiting_rebalance: return to == S::polling || to == S::committing_on_revoke || to == S::idle;
+    case S::processing:
+      return to == S::processing || to == S::committing_after_record || to == S::committing_after_batch ||
+             to == S::idle;
+    case S::committing_before_process: return to == S::processing;
+    case S::committing_after_record:
+      return to == S::processing || to == S::committing_after_batch || to == S::idle;
+    case S::committing_after_batch: return to == S::idle;
+    case S::committing_before_poll: return to == S::idle;
+    case S::committing_on_revoke: return to == S::awaiting_rebalance;
+    case S::committing_on_close: return false;  // LeaveGroup and exit
+    case S::closed: return false;
+  }
+  return false;
+}
+
+ApplicationLoop::ApplicationLoop(ConsumerApp app, const ConfigSet& config, GroupLedger& ledger, Bugs bugs,
+                                 SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher)
+    : app_(std::move(app)),
+      config_(config),
+      ledger_(ledger),
+      bugs_(bugs),
+      subscriptions_(subscriptions),
+      coordinator_(coordinator),
+      fetcher_(fetcher) {}
+
+void ApplicationLoop::transition(AppState to) {
+  SIM_ASSERT(valid_transition(state_, to),
+             "application state " + std::string(to_string(state_)) + " -> " + std::string(to_string(to)));
+  state_ = to;
+}
+
+// ---- what wakes the application ----
+
+void ApplicationLoop::on_poll_tick(sim::Context& ctx) {
+  if (state_ == AppState::idle) poll(ctx);
+}
+
+void ApplicationLoop::on_records_fetched(sim::Context& ctx) {
+  if (state_ == AppState::idle) poll(ctx);
+}
+
+void ApplicationLoop::on_rejoin_needed(sim::Context& ctx) {
+  if (state_ == AppState::idle) poll(ctx);
+}
+
+void ApplicationLoop::on_coordinator_found(sim::Context& ctx) {
+  if (state_ != AppState::awaiting_rebalance && state_ != AppState::idle) return;
+  if (state_ == AppState::awaiting_rebalance) transition(AppState::idle);
+  poll(ctx);
+}
+
+void ApplicationLoop::on_assigned(sim::Context& ctx) {
+  if (state_ == AppState::awaiting_rebalance) poll(ctx);
+}
+
+void ApplicationLoop::on_fatal_error() {
+  // The loop stops where it waits. A record being processed is finished and the loop goes on:
+  // the error is lost (as before the split; Kafka would throw it from the next poll()).
+  if (state_ == AppState::processing || state_ == AppState::closed) return;
+  transition(AppState::closed);
+}
+
+// ---- poll() ----
+
+void ApplicationLoop::poll(sim::Context& ctx) {
+  if (state_ != AppState::idle && state_ != AppState::awaiting_rebalance) return;
+  coordinator_.record_poll(ctx.now());
+  transition(AppState::polling);
+  const bool held_partitions = subscriptions_.has_assignment();
+  switch (coordinator_.poll(ctx)) {
+    case ConsumerCoordinator::PollResult::ready: break;
+    case ConsumerCoordinator::PollResult::rebalancing:
+      await_rebalance(ctx, held_partitions);
+      return;
+    case ConsumerCoordinator::PollResult::committing_on_revoke:
+      await_rebalance(ctx, held_partitions);
+      transition(AppState::committing_on_revoke);
+      return;
+  }
+  unblock(ctx);
+  // KafkaConsumer.updateFetchPositions, then Fetcher.sendFetches.
+  coordinator_.refresh_committed_offsets(ctx);
+  fetcher_.send_fetches(ctx);
+  if (policy_commit_due(ctx) &&
+      commit_sync(ctx, subscriptions_.uncommitted_processed(), policy_name(), AppState::committing_before_poll)) {
+    return;  // polls again when the commit is done
+  }
+  std::vector<ConsumerRecord> records = fetcher_.collect_fetch(static_cast<size_t>(config_.integer("max.poll.records")));
+  if (records.empty()) {
+    empty_poll(ctx);
+    return;
+  }
+  poll_deadline_.reset();
+  hand_out(ctx, std::move(records));
+  if (crash_point(ctx, "before-process")) return;
+  // The at-most-once pattern: commit what was just returned, then process it.
+  if (app_.policy == CommitPolicy::before_process &&
+      commit_sync(ctx, subscriptions_.all_consumed(bugs_.consumer_commits_fetched), "before-process",
+                  AppState::committing_before_process)) {
+    return;
+  }
+  process_next(ctx);
+}
+
+void ApplicationLoop::await_rebalance(sim::Context& ctx, bool held_partitions) {
+  transition(AppState::awaiting_rebalance);
+  // Only a member that holds partitions is paused by a rebalance; a new or idle member waiting
+  // for an assignment is not.
+  if (!blocked_since_ && held_partitions) blocked_since_ = ctx.now();
+}
+
+void ApplicationLoop::unblock(sim::Context& ctx) {
+  if (!blocked_since_) return;
+  ledger_.blocked_ms += (ctx.now() - *blocked_since_).as_millis();
+  blocked_since_.reset();
+}
+
+void ApplicationLoop::empty_poll(sim::Context& ctx) {
+  transition(AppState::idle);
+  const sim::Duration timeout = poll_timeout(app_.policy);
+  if (!poll_deadline_) {
+    // poll(timeout) blocks until records arrive (a fetch response wakes it) or the timeout.
+    poll_deadline_ = ctx.now() + timeout;
+    ctx.set_timer(timeout, sim::timer_tag(ConsumerTimer::poll_tick));
+    return;
+  }
+  if (ctx.now() < *poll_deadline_) return;
+  // The poll returned nothing. Spring (3.1+): with COUNT, that commits what is pending.
+  poll_deadline_.reset();
+  if (app_.policy == CommitPolicy::count && acked_since_commit_ > 0 &&
+      commit_sync(ctx, subscriptions_.uncommitted_processed(), "COUNT", AppState::committing_before_poll)) {
+    return;
+  }
+  poll(ctx);
+}
+
+void ApplicationLoop::hand_out(sim::Context& ctx, std::vector<ConsumerRecord> records) {
+  const std::string& member = coordinator_.trace().member();
+  poll_op_ = ledger_.next_op++;
+  ctx.trace("op.invoke", {{"process", sim::Value(member)}, {"op", sim::Value(poll_op_)}, {"f", sim::Value("poll")}});
+  for (const ConsumerRecord& r : records) {
+    ctx.trace("op.poll_record", {{"process", sim::Value(member)},
+                                 {"op", sim::Value(poll_op_)},
+                                 {"topic", sim::Value(r.tp.topic)},
+                                 {"partition", sim::Value(r.tp.partition)},
+                                 {"offset", sim::Value(r.offset)},
+                                 {"key", sim::Value(r.record.key)},
+                                 {"value", sim::Value(r.record.value)}});
+  }
+  ctx.trace("op.ok", {{"process", sim::Value(member)}, {"op", sim::Value(poll_op_)}, {"f", sim::Value("poll")},
+                      {"records", sim::Value(records.size())}});
+  fetcher_.send_fetches(ctx);
+  batch_.assign(std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
+}
+
+// ---- processing ----
+
+void ApplicationLoop::process_next(sim::Context& ctx) {
+  if (batch_.empty()) {
+    after_batch(ctx);
+    return;
+  }
+  transition(AppState::processing);
+  ctx.set_timer(app_.processing_time.sample(ctx.rng()), sim::timer_tag(ConsumerTimer::process));
+}
+
+void ApplicationLoop::on_record_processed(sim::Context& ctx) {
+  if (state_ == AppState::committing_on_close) return;  // close() interrupted the processing
+  SIM_ASSERT(state_ == AppState::processing && !batch_.empty(), "a record processed outside PROCESSING");
+  const ConsumerRecord r = std::move(batch_.front());
+  batch_.pop_front();
+  subscriptions_.processed(r.tp, r.offset + 1, r.leader_epoch);
+  ++acked_since_commit_;
+  const std::string& member = coordinator_.trace().member();
+  ledger_.processed.push_back({member, r.tp.topic, r.tp.partition, r.offset, r.record.key, r.record.value, ctx.now()});
+  ctx.trace("consumer.processed", {{"member", sim::Value(member)},
+                                   {"group", sim::Value(coordinator_.trace().group_id())},
+                                   {"op", sim::Value(poll_op_)},
+                                   {"key", sim::Value(r.record.key)},
+                                   {"topic", sim::Value(r.tp.topic)},
+                                   {"partition", sim::Value(r.tp.partition)},
+                                   {"offset", sim::Value(r.offset)},
+                                   {"value", sim::Value(r.record.value)}});
+  if (app_.policy == CommitPolicy::record || app_.policy == CommitPolicy::manual_immediate) {
+    if (commit_sync(ctx, {{r.tp, r.offset + 1, r.leader_epoch}}, policy_name(), AppState::committing_after_record)) return;
+  } else if (policy_commit_due(ctx) &&
+             commit_sync(ctx, subscriptions_.uncommitted_processed(), policy_name(), AppState::committing_after_record)) {
+    return;
+  }
+  process_next(ctx);
+}
+
+void ApplicationLoop::after_batch(sim::Context& ctx) {
+  if (crash_point(ctx, "after-process")) return;
+  switch (app_.policy) {
+    case CommitPolicy::after_process:
+    case CommitPolicy::batch:
+    case CommitPolicy::manual:
+      if (commit_sync(ctx, subscriptions_.uncommitted_processed(), policy_name(), AppState::committing_after_batch)) return;
+      break;
+    case CommitPolicy::async:
+      coordinator_.commit(ctx, subscriptions_.uncommitted_processed(), false, "async");
+      break;
+    default:
+      break;
+  }
+  continue_loop(ctx);
+}
+
+void ApplicationLoop::continue_loop(sim::Context& ctx) {
+  if (crash_point(ctx, "after-commit")) return;
+  transition(AppState::idle);
+  poll(ctx);
+}
+
+// ---- commits ----
+
+bool ApplicationLoop::policy_commit_due(sim::Context& ctx) const {
+  // Spring's TIME, COUNT and COUNT_TIME, checked before each poll and after each record.
+  const bool count_due = acked_since_commit_ >= app_.ack_count;
+  const bool time_due = ctx.now() - last_commit_ > app_.ack_time;
+  switch (app_.policy) {
+    case CommitPolicy::time: return time_due;
+    case CommitPolicy::count: return count_due;
+    case CommitPolicy::count_time: return count_due || time_due;
+    default: return false;
+  }
+}
+
+bool ApplicationLoop::commit_sync(sim::Context& ctx, ConsumerCoordinator::Offsets offsets, const char* why,
+                                  AppState waiting) {
+  if (!coordinator_.commit(ctx, std::move(offsets), true, why)) return false;
+  transition(waiting);
+  return true;
+}
+
+void ApplicationLoop::on_commit_completed(sim::Context& ctx, const ConsumerCoordinator::CommitCompletion& c) {
+  if (c.error == Error::NONE) {
+    acked_since_commit_ = 0;
+    last_commit_ = ctx.now();
+  }
+  if (!c.sync) return;
+  // Back on the application's thread, where the blocking commit left it (whether it
+  // succeeded or failed).
+  switch (state_) {
+    case AppState::committing_before_process:
+    case AppState::committing_after_record: process_next(ctx); break;
+    case AppState::committing_after_batch: continue_loop(ctx); break;
+    case AppState::committing_before_poll:
+      transition(AppState::idle);
+      poll(ctx);
+      break;
+    case AppState::committing_on_revoke:
+      transition(AppState::awaiting_rebalance);
+      coordinator_.resume_join(ctx);
+      break;
+    case AppState::committing_on_close: leave_and_exit(ctx); break;
+    default: break;  // the loop stopped waiting (a fatal error)
+  }
+}
+
+// ---- crash points and close() ----
+
+bool ApplicationLoop::crash_point(sim::Context& ctx, const char* point) {
+  if (app_.crash_at != point) return false;
+  coordinator_.trace().event(ctx, "consumer.crash_point", point);
+  app_.crash_at.clear();
+  ctx.crash();
+  return true;
+}
+
+void ApplicationLoop::close(sim::Context& ctx) {
+  ctx.set_timer(sim::Duration::seconds(5), sim::timer_tag(ConsumerTimer::shutdown_deadline));
+  const ConsumerCoordinator::Offsets offsets = coordinator_.offsets_to_commit_on_revoke();
+  coordinator_.trace().event(ctx, "consumer.close", fmt::format("committing {} partitions", offsets.size()));
+  if (!offsets.empty()) {
+    coordinator_.abandon_commit();  // the close commit takes over from a commit in flight
+    if (commit_sync(ctx, offsets, "close", AppState::committing_on_close)) return;
+  }
+  leave_and_exit(ctx);
+}
+
+void ApplicationLoop::leave_and_exit(sim::Context& ctx) {
+  coordinator_.leave_group_on_close(ctx);
+  ctx.exit();
+}
+
+}  // namespace kafka

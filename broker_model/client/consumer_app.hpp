@@ -1,0 +1,132 @@
+#pragma once
+// The application on top of the consumer: the loop poll() -> process each record -> commit by
+// the chosen policy (docs/commit-policies.md), its crash points, and close().
+//
+// As in the Java client, joining the group, syncing, the rebalance listener and auto-commit
+// happen inside poll(), on the application's thread: a slow application holds up the whole
+// group's rebalance. Every poll that returns records is an operation in the trace (op.invoke /
+// op.poll_record / op.ok, f = "poll"), every processed record a consumer.processed event.
+//
+// The application's states, transitions declared once in valid_transition(). A blocking
+// commitSync is a state of its own for each place the loop calls it, which says where the loop
+// goes on once the commit completes (or fails):
+//
+//   IDLE                       waiting inside poll(timeout) for records (or between polls)
+//   POLLING                    inside poll() (never seen from outside: poll() runs at once)
+//   AWAITING_REBALANCE         poll() waits for the group: no coordinator, or no assignment yet
+//   PROCESSING                 processing one record (processing_time)
+//   COMMITTING_BEFORE_POLL     TIME/COUNT/COUNT_TIME due before a poll, COUNT after an empty
+//                              poll                                   -> IDLE, poll again
+//   COMMITTING_BEFORE_PROCESS  before-process: what poll() returned  -> PROCESSING
+//   COMMITTING_AFTER_RECORD    RECORD/MANUAL_IMMEDIATE, or TIME/COUNT/COUNT_TIME due after a
+//                              record                                 -> the next record
+//   COMMITTING_AFTER_BATCH     after-process/BATCH/MANUAL             -> IDLE, poll again
+//   COMMITTING_ON_REVOKE       onJoinPrepare (eager rebalance)        -> AWAITING_REBALANCE, JoinGroup
+//   COMMITTING_ON_CLOSE        close()                                -> LeaveGroup, exit
+//   CLOSED                     a fatal group error ended the loop
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker_model/client/commit_policy.hpp"
+#include "broker_model/client/consumer_coordinator.hpp"
+#include "broker_model/client/fetch_buffer.hpp"
+#include "broker_model/client/fetcher.hpp"
+#include "broker_model/client/group_ledger.hpp"
+#include "broker_model/client/subscription_state.hpp"
+#include "broker_model/config/bugs.hpp"
+#include "broker_model/config/config.hpp"
+#include "sim/random.hpp"
+
+namespace kafka {
+
+// What the application does, as a scenario describes it.
+struct ConsumerApp {
+  std::vector<std::string> topics;
+  CommitPolicy policy = CommitPolicy::kafka_auto;
+  sim::DurationDist processing_time = sim::DurationDist::constant(sim::Duration::millis(1));
+  int64_t ack_count = 1;
+  sim::Duration ack_time = sim::Duration::seconds(5);
+  std::string crash_at;  // "before-process", "after-process" or "after-commit": die there once
+};
+
+enum class AppState {
+  idle,
+  polling,
+  awaiting_rebalance,
+  processing,
+  committing_before_poll,
+  committing_before_process,
+  committing_after_record,
+  committing_after_batch,
+  committing_on_revoke,
+  committing_on_close,
+  closed,
+};
+std::string_view to_string(AppState s);
+bool valid_transition(AppState from, AppState to);
+
+class ApplicationLoop {
+ public:
+  ApplicationLoop(ConsumerApp app, const ConfigSet& config, GroupLedger& ledger, Bugs bugs,
+                  SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher);
+
+  ConsumerApp& settings() { return app_; }
+  AppState state() const { return state_; }
+  // Waiting inside poll(): the heartbeat thread does not count the time against
+  // max.poll.interval.ms.
+  bool waiting_in_poll() const { return state_ == AppState::idle; }
+  bool closing() const { return state_ == AppState::committing_on_close; }
+
+  void start(sim::Time now) { last_commit_ = now; }
+  // What wakes the application up.
+  void on_poll_tick(sim::Context& ctx);
+  void on_records_fetched(sim::Context& ctx);
+  void on_rejoin_needed(sim::Context& ctx);
+  void on_coordinator_found(sim::Context& ctx);
+  void on_assigned(sim::Context& ctx);
+  void on_record_processed(sim::Context& ctx);
+  void on_commit_completed(sim::Context& ctx, const ConsumerCoordinator::CommitCompletion& c);
+  void on_fatal_error();
+  // KafkaConsumer.close(): commit, leave the group (dynamic members), exit.
+  void close(sim::Context& ctx);
+
+ private:
+  void transition(AppState to);
+  void poll(sim::Context& ctx);
+  void await_rebalance(sim::Context& ctx, bool held_partitions);
+  void unblock(sim::Context& ctx);
+  void empty_poll(sim::Context& ctx);
+  void hand_out(sim::Context& ctx, std::vector<ConsumerRecord> records);
+  void process_next(sim::Context& ctx);
+  void after_batch(sim::Context& ctx);
+  void continue_loop(sim::Context& ctx);
+  bool policy_commit_due(sim::Context& ctx) const;
+  // Starts a commitSync and, when it is on its way, waits for it in `waiting`.
+  bool commit_sync(sim::Context& ctx, ConsumerCoordinator::Offsets offsets, const char* why, AppState waiting);
+  bool crash_point(sim::Context& ctx, const char* point);
+  void leave_and_exit(sim::Context& ctx);
+  const char* policy_name() const { return to_string(app_.policy).data(); }
+
+  ConsumerApp app_;
+  const ConfigSet& config_;
+  GroupLedger& ledger_;
+  Bugs bugs_;
+  SubscriptionState& subscriptions_;
+  ConsumerCoordinator& coordinator_;
+  Fetcher& fetcher_;
+
+  AppState state_ = AppState::idle;
+  std::deque<ConsumerRecord> batch_;  // records of the current poll still to process
+  uint64_t poll_op_ = 0;
+  int64_t acked_since_commit_ = 0;
+  sim::Time last_commit_;
+  // poll(timeout): waiting for records until the deadline; an empty poll returns at it.
+  std::optional<sim::Time> poll_deadline_;
+  std::optional<sim::Time> blocked_since_;
+};
+
+}  // namespace kafka

@@ -1,0 +1,101 @@
+#include "broker_model/client/fetcher.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace kafka {
+
+void Fetcher::send_fetches(sim::Context& ctx) {
+  std::map<BrokerId, std::shared_ptr<FetchRequest>> by_leader;
+  for (const auto& [tp, s] : subscriptions_.assignment()) {
+    if (s.state != FetchState::fetching || s.committed_offset_pending) continue;
+    if (!buffer_.empty(tp)) continue;  // poll() has not returned what was fetched yet
+    const BrokerId leader = metadata_.leader_of(tp);
+    if (leader == kNoLeader) {
+      metadata_.request_update(ctx);
+      continue;
+    }
+    if (in_flight_.count(leader)) continue;
+    auto& req = by_leader[leader];
+    if (!req) {
+      req = std::make_shared<FetchRequest>();
+      req->replica_id = -1;
+      req->max_wait_ms = static_cast<int32_t>(config_.integer("fetch.max.wait.ms"));
+      req->min_bytes = static_cast<int32_t>(config_.integer("fetch.min.bytes"));
+    }
+    FetchRequest::PartitionData pd;
+    pd.topic = tp.topic;
+    pd.partition = tp.partition;
+    pd.fetch_offset = s.fetch_offset;
+    pd.current_leader_epoch = metadata_.leader_epoch_of(tp);
+    pd.max_bytes = static_cast<int32_t>(config_.integer("max.partition.fetch.bytes"));
+    req->partitions.push_back(pd);
+  }
+  for (auto& [leader, req] : by_leader) {
+    req->correlation_id = client_.next_correlation_id();
+    in_flight_[leader] = req->correlation_id;
+    client_.send(ctx, leader, req);
+  }
+}
+
+Fetcher::FetchOutcome Fetcher::handle_fetch(sim::Context& ctx, sim::NodeId from, const FetchResponse& resp) {
+  auto in = in_flight_.find(client_.broker_of(from));
+  if (in == in_flight_.end() || in->second != resp.correlation_id) return FetchOutcome::ignored;
+  in_flight_.erase(in);
+  bool any = false;
+  for (const auto& pd : resp.partitions) {
+    const TopicPartition tp{pd.topic, pd.partition};
+    if (!subscriptions_.is_assigned(tp) || !subscriptions_.state(tp).has_position()) continue;
+    if (pd.error == Error::OFFSET_OUT_OF_RANGE) {
+      trace_.event(ctx, "consumer.offset_out_of_range",
+                   fmt::format("{}-{} at {}", tp.topic, tp.partition, subscriptions_.state(tp).fetch_offset));
+      subscriptions_.invalidate_position(tp);
+      offset_fetcher_.reset_positions(ctx, {tp});
+      continue;
+    }
+    if (pd.error != Error::NONE) {
+      metadata_.request_update(ctx);
+      continue;
+    }
+    high_watermarks_[tp] = pd.high_watermark;
+    buffer_records(tp, pd, any);
+  }
+  return any ? FetchOutcome::records : FetchOutcome::no_records;
+}
+
+void Fetcher::buffer_records(const TopicPartition& tp, const FetchResponse::PartitionData& pd, bool& any) {
+  int64_t next = subscriptions_.state(tp).fetch_offset;
+  for (const BatchPtr& b : pd.batches) {
+    for (size_t i = 0; i < b->records->size(); ++i) {
+      const int64_t offset = b->base_offset + static_cast<int64_t>(i);
+      if (offset < next) continue;  // before the fetch position: already buffered or returned
+      buffer_.add(ConsumerRecord{tp, offset, b->partition_leader_epoch, (*b->records)[i]});
+      next = offset + 1;
+      any = true;
+    }
+  }
+  if (next != subscriptions_.state(tp).fetch_offset) subscriptions_.advance_fetch_offset(tp, next);
+}
+
+std::vector<ConsumerRecord> Fetcher::collect_fetch(size_t max_poll_records) {
+  std::vector<ConsumerRecord> records =
+      buffer_.drain(max_poll_records, [this](const TopicPartition& tp) { return subscriptions_.is_assigned(tp); });
+  for (const ConsumerRecord& r : records) subscriptions_.consumed(r.tp, r.offset + 1, r.leader_epoch);
+  return records;
+}
+
+void Fetcher::report_lag(sim::Context& ctx) const {
+  for (const auto& [tp, s] : subscriptions_.assignment()) {
+    auto hw = high_watermarks_.find(tp);
+    if (!s.has_position() || hw == high_watermarks_.end()) continue;
+    ctx.trace("consumer.lag", {{"member", sim::Value(trace_.member())},
+                               {"group", sim::Value(trace_.group_id())},
+                               {"topic", sim::Value(tp.topic)},
+                               {"partition", sim::Value(tp.partition)},
+                               {"lag", sim::Value(std::max<int64_t>(0, hw->second - s.offset))}});
+  }
+}
+
+}  // namespace kafka
