@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "scenario_helpers.hpp"
+#include "hostile_helpers.hpp"
 #include "sim/cli/child_runs.hpp"
 #include "sim/escape.hpp"
 
@@ -23,29 +23,7 @@ using sim::lua::RunOptions;
 using sim::lua::RunResult;
 
 namespace {
-
-const char* kHeader = "scenario { name = \"hostile\", duration = \"2s\" }\n";
-
-// Runs a scenario body through the CLI; the exit code and everything it printed.
-Ran run_cli(const std::string& name, const std::string& body, const std::string& options = "--quiet", int seconds = 120) {
-  const auto path = write_file("hostile/" + name + ".lua", kHeader + body + "\n");
-  return kafkasim("run " + path.string() + " " + options, seconds);
-}
-
-// The scenario is refused: exit 2, and the message names file:line and says `needle`.
-void expect_refused(const std::string& name, const std::string& body, const std::string& needle, int line = 2) {
-  const Ran r = run_cli(name, body);
-  EXPECT_EQ(r.code, 2) << name << ":\n" << r.out;
-  EXPECT_NE(r.out.find(name + ".lua:" + std::to_string(line) + ": "), std::string::npos) << name << ": no file:line in\n" << r.out;
-  EXPECT_NE(r.out.find(needle), std::string::npos) << name << ": expected \"" << needle << "\" in\n" << r.out;
-}
-
-RunResult run_limited(const std::string& name, const std::string& body, sim::lua::SandboxLimits limits) {
-  RunOptions o;
-  o.limits = limits;
-  return run_text("hostile/" + name + ".lua", kHeader + body + "\n", o);
-}
-
+const char* const kHeader = kHostileHeader;
 }  // namespace
 
 // ---- 1. Crashes ----
