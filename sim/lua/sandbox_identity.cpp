@@ -16,6 +16,8 @@
 namespace sim::lua {
 
 uint64_t Sandbox::identity(lua_State* L, int idx) {
+  // Absolute: a relative index would name the upvalue lua_getupvalue pushes below.
+  idx = lua_absindex(L, idx);
   switch (lua_type(L, idx)) {
     case LUA_TTABLE: return LuaHeap::serial_at(lua_topointer(L, idx));
     case LUA_TFUNCTION: {

@@ -134,6 +134,7 @@ TEST(Hostile9Determinism, TwoProcessesSeeTheSameOrderAndNames) {
   const std::string body =
       "local t, names = {}, {}\n"
       "for i = 1, 40 do t[{}] = i; t[function() end] = -i; t[coroutine.create(function() end)] = i * 100; t[\"k\" .. i] = i end\n"
+      "for i = 1, 40 do t[coroutine.wrap(function() end)] = i * 1000; t[string.gmatch(\"k\" .. i, \".\")] = -i * 1000 end\n"
       "local order = {}\n"
       "for k, v in pairs(t) do order[#order + 1] = tostring(v) end\n"
       "local k, n = next(t), 0\n"
