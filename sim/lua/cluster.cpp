@@ -526,6 +526,22 @@ int64_t value_size(int64_t bytes, const char* what) {
   return bytes;
 }
 
+// Calls the send callback at registry reference `ref` with the record's outcome.
+void call_send_callback(Sandbox& sb, int ref, const kafka::SendResult& res) {
+  sb.protected_call("send callback", [&](lua_State* S) {
+    lua_rawgeti(S, LUA_REGISTRYINDEX, ref);
+    luaL_unref(S, LUA_REGISTRYINDEX, ref);
+    lua_newtable(S);
+    set_field(S, "outcome", std::string_view(res.outcome == kafka::Outcome::ok     ? "ok"
+                                             : res.outcome == kafka::Outcome::fail ? "fail"
+                                                                                   : "info"));
+    set_field(S, "partition", static_cast<lua_Integer>(res.partition));
+    set_field(S, "offset", static_cast<lua_Integer>(res.offset));
+    set_field(S, "error", kafka::error_name(res.error));
+    lua_call(S, 1, 0);
+  });
+}
+
 int l_send(lua_State* L) {
   ProducerHandle& p = producer(L);
   kafka::SendSpec spec;
@@ -556,20 +572,14 @@ int l_send(lua_State* L) {
   }
   kafka::Producer::Callback done;
   if (callback_ref != LUA_NOREF) {
-    // The application's callback, in Lua: called with the record's outcome.
+    // The application's callback, in Lua: called with the record's outcome, as an event of its
+    // own at the instant the send completed (Kafka calls it on the producer's I/O thread). It
+    // never runs inside the producer's update, which an error in it would leave half done, nor
+    // inside the scenario's call that sent (an acks=0 send completes within p:send).
     Runtime* rt = &Runtime::of(L);
     done = [rt, callback_ref](Context&, const kafka::SendResult& res) {
-      rt->sandbox().protected_call("send callback", [&](lua_State* S) {
-        lua_rawgeti(S, LUA_REGISTRYINDEX, callback_ref);
-        luaL_unref(S, LUA_REGISTRYINDEX, callback_ref);
-        lua_newtable(S);
-        set_field(S, "outcome", std::string_view(res.outcome == kafka::Outcome::ok ? "ok"
-                                                 : res.outcome == kafka::Outcome::fail ? "fail" : "info"));
-        set_field(S, "partition", static_cast<lua_Integer>(res.partition));
-        set_field(S, "offset", static_cast<lua_Integer>(res.offset));
-        set_field(S, "error", kafka::error_name(res.error));
-        lua_call(S, 1, 0);
-      });
+      World& w = rt->world();
+      w.scheduler().at(w.now(), [rt, callback_ref, res] { call_send_callback(rt->sandbox(), callback_ref, res); });
     };
   }
   if (!p.cluster->world().invoke(p.node, [spec, sync, done](Node& n, Context& ctx) {

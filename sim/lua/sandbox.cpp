@@ -115,8 +115,8 @@ void Sandbox::enter() {
 }
 
 void Sandbox::leave() {
-  --depth_;
-  watchdog::leave();
+  // As enter: only the outermost call is the watchdog's.
+  if (--depth_ == 0) watchdog::leave();
 }
 
 int Sandbox::traceback(lua_State* L) {

@@ -2,11 +2,23 @@
 // test names the promise of docs/lua-reference.md#the-sandbox it holds the sandbox to.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <string>
 
 #include "hostile_helpers.hpp"
+#include "sim/lua/sandbox.hpp"
+#include "sim/lua/watchdog.hpp"
 
 using namespace kafkasim_test;
+using sim::lua::RunResult;
+using sim::lua::SandboxLimits;
+
+namespace {
+
+// A cluster with one broker, a topic "t" and a producer "p" (lines 2 to 4 of the scenario).
+const std::string kCluster = "local c = cluster { brokers = 1 }\nc:topic(\"t\")\nlocal p = c:producer(\"p\")\n";
+
+}  // namespace
 
 // ---- next and pairs ----
 
@@ -28,5 +40,75 @@ TEST(HostileSandbox, PairsAndNextTakeLibraryClosuresAsKeys) {
                         "--quiet", 60);
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("held     closure keys"), std::string::npos) << r.out;
+}
+
+// ---- the CPU watchdog ----
+
+TEST(HostileSandbox, TheWatchdogStillWatchesAfterANestedCall) {
+  SandboxLimits limits;
+  limits.cpu_seconds = 1;
+  sim::lua::Sandbox sb(scratch_dir(), limits);
+  sb.protected_call("outer", [&](lua_State*) { sb.protected_call("inner", [](lua_State*) {}); });
+  bool expired = false;
+  sb.protected_call("runaway", [&](lua_State*) {
+    const std::clock_t start = std::clock();
+    while (!sim::lua::watchdog::expired() && std::clock() - start < 4 * CLOCKS_PER_SEC) {
+    }
+    expired = sim::lua::watchdog::expired();
+  });
+  EXPECT_TRUE(expired) << "a call after a nested one ran 4 s of CPU past its 1 s limit unflagged";
+}
+
+TEST(HostileSandbox, ASendCallbackLeavesTheWatchdogOnForLaterCalls) {
+  // An acks=0 send completes inside p:send; its callback once ran nested in the scenario's call.
+  SandboxLimits limits;
+  limits.cpu_seconds = 1;
+  limits.instructions = 1'000'000;  // far more than 1 s of the loop below needs; hit first only without the watchdog
+  const RunResult r = run_limited("nested_watchdog",
+                                  "local c = cluster { brokers = 1 }\nc:topic(\"t\")\n"
+                                  "local p = c:producer(\"p\", { acks = \"0\" })\n"
+                                  "local a, b = (\"x\"):rep(2e6), (\"x\"):rep(2e6)\n"
+                                  "at(\"500ms\", function() p:send(\"t\") end)  -- the producer learns the topic's leader\n"
+                                  "at(\"1s\", function() p:send(\"t\", { callback = function() end }) end)\n"
+                                  "at(\"1500ms\", function()\n  while true do local _ = a == b end\nend)",
+                                  limits);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("nested_watchdog.lua:9: CPU time limit exceeded"), std::string::npos) << r.error;
+}
+
+TEST(HostileSandbox, ASendCallbackRunsAfterTheCallThatSentAndItsErrorsEndTheRun) {
+  // The callback runs at the instant the send completed, as an event of its own: never inside
+  // the producer's update, so an error in it cannot leave the producer half updated and a
+  // pcall around p:send cannot catch it.
+  const Ran ok = run_cli("callback_order", kCluster +
+                                               "local order = {}\n"
+                                               "at(\"1s\", function()\n"
+                                               "  p:send(\"t\", { callback = function(r) order[#order + 1] = r.outcome .. \"@\" .. now() end })\n"
+                                               "  order[#order + 1] = \"sent\"\n"
+                                               "end)\n"
+                                               "at(\"1900ms\", function() check(\"order\", table.concat(order, \",\") ~= \"\", table.concat(order, \",\")) end)");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("held     order: sent,ok@"), std::string::npos) << ok.out;
+  const Ran acks0 = run_cli("callback_acks0", "local c = cluster { brokers = 1 }\nc:topic(\"t\")\n"
+                                              "local p = c:producer(\"p\", { acks = \"0\" })\n"
+                                              "local order = {}\n"
+                                              "at(\"500ms\", function() p:send(\"t\") end)\n"
+                                              "at(\"1s\", function()\n"
+                                              "  p:send(\"t\", { callback = function(r) order[#order + 1] = r.outcome .. \"@\" .. now() end })\n"
+                                              "  order[#order + 1] = \"sent\"\n"
+                                              "end)\n"
+                                              "at(\"1900ms\", function() check(\"order\", true, table.concat(order, \",\")) end)");
+  EXPECT_EQ(acks0.code, 0) << acks0.out;
+  EXPECT_NE(acks0.out.find("held     order: sent,ok@1000"), std::string::npos) << "same instant, after the call:\n" << acks0.out;
+  const Ran err = run_cli("callback_error", "local c = cluster { brokers = 1 }\nc:topic(\"t\")\n"
+                                            "local p = c:producer(\"p\", { acks = \"0\" })\n"
+                                            "at(\"500ms\", function() p:send(\"t\") end)\n"
+                                            "at(\"1s\", function()\n"
+                                            "  local sent, e = pcall(p.send, p, \"t\", { callback = function() error(\"in callback\") end })\n"
+                                            "  check(\"send returned\", sent, tostring(e))\n"
+                                            "end)");
+  EXPECT_EQ(err.code, 2) << err.out;
+  EXPECT_NE(err.out.find("callback_error.lua:7: in callback"), std::string::npos) << err.out;
+  EXPECT_NE(err.out.find("held     send returned"), std::string::npos) << err.out;
 }
 
