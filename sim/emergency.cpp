@@ -40,6 +40,10 @@ void unregister_temporary(int slot) {
   g_slots[slot].used.store(false);
 }
 
+void forget_temporaries() {
+  for (int i = 0; i < kSlots; ++i) unregister_temporary(i);
+}
+
 void emergency_exit(int code, const char* message) {
   const size_t n = std::strlen(message);
   size_t done = 0;

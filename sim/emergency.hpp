@@ -8,6 +8,10 @@ namespace sim {
 // once, further ones are not registered). Returns a slot for unregister_temporary, or -1.
 int register_temporary(const char* path);
 void unregister_temporary(int slot);
+// Drops every registration without removing a file: for a child of fork(), whose registrations
+// are copies of its parent's. The parent commits or removes those files; a child that ends by
+// emergency_exit must leave them alone.
+void forget_temporaries();
 
 // Writes `message` to standard error, removes the registered temporaries and exits with
 // `code`. Async-signal-safe.

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "sim/cli/run_outcome.hpp"
+#include "sim/emergency.hpp"
 
 namespace sim::cli {
 
@@ -140,6 +141,7 @@ size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::funct
       const pid_t pid = ::fork();
       if (pid < 0) throw std::runtime_error("cannot start a child process");
       if (pid == 0) {
+        forget_temporaries();  // the parent's outputs (test --junit), not the child's to remove
         ::close(fds[0]);
         for (const Child& c : running) ::close(c.fd);
         run_child(runner_, runs[next], fds[1]);

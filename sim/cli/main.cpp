@@ -1,5 +1,5 @@
 // kafkasim: the command line. Exit codes: 0 every expectation held, 1 a violation, 2 invalid
-// scenario or input, 64 usage error, 70 internal error.
+// scenario or input, 64 usage error, 70 internal error, 74 an output could not be written.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -82,10 +82,6 @@ int usage_error(const std::string& msg) {
   std::cerr << "kafkasim: " << msg << "\n";
   return kExitUsage;
 }
-
-// Exit code for an output that could not be written once the work was done (sysexits'
-// EX_IOERR, beside EX_USAGE 64 and EX_SOFTWARE 70).
-constexpr int kExitIoError = 74;
 
 // Opens every output a command names, after checking that none is an input or another output.
 // Returns a usage message when one cannot be written, before any work starts.

@@ -154,6 +154,7 @@ int cmd_test(const TestArgs& args) {
     failed += o->verdict == Verdict::failed;
     errors += o->verdict == Verdict::error;
   }
+  bool junit_lost = false;
   if (junit) {
     std::ostream& x = junit->stream();
     x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -170,9 +171,14 @@ int cmd_test(const TestArgs& args) {
       x << "</testcase>\n";
     }
     x << "</testsuite></testsuites>\n";
-    if (!junit->commit()) std::cerr << "kafkasim: " << junit->error() << "\n";
+    if (!junit->commit()) {
+      std::cerr << "kafkasim: " << junit->error() << "\n";
+      junit_lost = true;
+    }
   }
   std::cout << fmt::format("{} passed, {} failed, {} errors\n", passed, failed, errors);
+  // CI reads the report: a suite whose report was lost has not told its outcome.
+  if (junit_lost) return lua::kExitIoError;
   if (errors > 0) return lua::kExitInvalid;
   return failed == 0 ? lua::kExitOk : lua::kExitViolation;
 }

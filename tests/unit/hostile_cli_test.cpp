@@ -1,0 +1,47 @@
+// The command line's promises about outputs and exit codes (docs/cli.md), held against runs that
+// end abruptly and against a machine that refuses to write.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "hostile_helpers.hpp"
+#include "sim/cli/child_runs.hpp"
+#include "sim/cli/output_file.hpp"
+#include "sim/emergency.hpp"
+
+using namespace kafkasim_test;
+using sim::lua::RunOptions;
+using sim::lua::RunResult;
+
+TEST(HostileCli, AChildsEmergencyExitLeavesTheParentsOutputs) {
+  // test opens --junit before it forks its runs; a run whose watchdog ends its process must not
+  // remove the parent's temporary on its way out.
+  const auto target = scratch_dir() / "parent_output.xml";
+  std::filesystem::remove(target);
+  sim::cli::OutputFile out("--junit", target.string(), false);
+  ASSERT_TRUE(out.ok()) << out.error();
+  out.stream() << "kept\n";
+  std::vector<RunOptions> runs(1);
+  runs[0].path = "scenarios/stuck.lua";
+  runs[0].seed = 1;
+  sim::cli::ChildRuns children(1, 0, [](const RunOptions&) -> RunResult {
+    sim::emergency_exit(2, "error: CPU time limit exceeded (as the watchdog ends a stuck call)\n");
+  });
+  children.run(runs, [](size_t, const sim::cli::RunReport&) { return true; });
+  EXPECT_TRUE(out.commit()) << out.error();
+  std::ifstream in(target);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "kept");
+}
+
+TEST(HostileCli, AJunitFileThatCannotBeWrittenIsExit74) {
+  // /dev/full takes the file but fails every write, as a full disk does.
+  const Ran r = kafkasim("test " + source_path("scenarios/kernel_demo.lua").string() + " --junit /dev/full", 120);
+  EXPECT_EQ(r.code, 74) << r.out;
+  EXPECT_NE(r.out.find("--junit /dev/full: writing it failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 passed, 0 failed"), std::string::npos) << "the runs are still reported:\n" << r.out;
+}
