@@ -131,7 +131,7 @@ int Sandbox::traceback(lua_State* L) {
       msg.assign(s, len);
     } else if (lua_isnoneornil(L, 1)) {
       msg = "error raised with nil instead of a message";
-    } else if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
+    } else if (visible_metafield(L, 1, "__tostring") != LUA_TNIL) {
       lua_pop(L, 1);
       size_t len = 0;
       const char* s = display_tolstring(L, 1, &len);

@@ -117,6 +117,13 @@ class Sandbox {
 // number ("table: #12") instead of their address. Pushes the string and returns it.
 const char* display_tolstring(lua_State* L, int idx, size_t* len);
 
+// The metatable of the value at idx as the script set it, looking through the sandbox's guard
+// of metatables (sandbox_guards.cpp): pushes it and returns true, or pushes nothing.
+bool push_visible_metatable(lua_State* L, int idx);
+// luaL_getmetafield on that metatable: pushes the field and returns its type, or returns
+// LUA_TNIL and pushes nothing.
+int visible_metafield(lua_State* L, int idx, const char* field);
+
 // The pieces of the sandbox, installed by open_libraries.
 void install_identity(lua_State* L);  // next, pairs, tostring, string.format
 void install_guards(lua_State* L);    // catch points, metatables, string and table functions

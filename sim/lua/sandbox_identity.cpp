@@ -99,7 +99,9 @@ void Sandbox::seal() {
 
 const char* display_tolstring(lua_State* L, int idx, size_t* len) {
   idx = lua_absindex(L, idx);
-  if (luaL_callmeta(L, idx, "__tostring")) {
+  if (visible_metafield(L, idx, "__tostring") != LUA_TNIL) {
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1);
     if (!lua_isstring(L, -1)) luaL_error(L, "'__tostring' must return a string");
     return lua_tolstring(L, -1, len);
   }
@@ -111,7 +113,7 @@ const char* display_tolstring(lua_State* L, int idx, size_t* len) {
       return luaL_tolstring(L, idx, len);  // no address in these
     default: {
       const uint64_t id = Sandbox::of(L).identity(L, idx);
-      const int tt = luaL_getmetafield(L, idx, "__name");
+      const int tt = visible_metafield(L, idx, "__name");
       const char* kind = tt == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, idx);
       lua_pushfstring(L, "%s: #%I", kind, static_cast<lua_Integer>(id));
       if (tt != LUA_TNIL) lua_remove(L, -2);
@@ -197,7 +199,7 @@ int sorted_pairs_next(lua_State* L) {
 
 int l_pairs(lua_State* L) {
   luaL_checkany(L, 1);
-  if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
+  if (visible_metafield(L, 1, "__pairs") != LUA_TNIL) {
     lua_pushvalue(L, 1);
     lua_call(L, 1, 3);
     return 3;

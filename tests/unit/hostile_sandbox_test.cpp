@@ -112,3 +112,59 @@ TEST(HostileSandbox, ASendCallbackRunsAfterTheCallThatSentAndItsErrorsEndTheRun)
   EXPECT_NE(err.out.find("held     send returned"), std::string::npos) << err.out;
 }
 
+// ---- the guard against weak tables ----
+
+TEST(HostileSandbox, TheWeakModeGuardCannotBeRemoved) {
+  // The guard once lived in a field of the metatable's own metatable, which the script owns.
+  expect_refused("weak_unguarded_x",
+                 "local X = {}\nlocal mt = setmetatable({}, X)\nlocal t = setmetatable({}, mt)\nX.__newindex = nil\nmt.__mode = \"k\"",
+                 "weak tables (__mode) are not available", 6);
+  expect_refused("weak_rawset_x",
+                 "local X = {}\nlocal mt = setmetatable({}, X)\nlocal t = setmetatable({}, mt)\nrawset(X, \"__newindex\", nil)\n"
+                 "mt.__mode = \"k\"",
+                 "weak tables", 6);
+  expect_refused("weak_own_newindex",
+                 "local mt = {}\nlocal t = setmetatable({}, mt)\nlocal Y = { __newindex = function() end }\nsetmetatable(mt, Y)\n"
+                 "Y.__newindex = nil\nmt.__mode = \"k\"",
+                 "weak tables", 7);
+  expect_refused("gc_own_newindex",
+                 "local mt = {}\nlocal t = setmetatable({}, mt)\nlocal Y = { __newindex = rawset }\nsetmetatable(mt, Y)\nmt.__gc = print",
+                 "__gc finalizers are not available", 6);
+  // rawset of __mode into a table that is not a metatable is Lua's rawset; using it as one is
+  // what is refused.
+  expect_refused("weak_rawset_plain", "local m = {}\nrawset(m, \"__mode\", \"k\")\nassert(m.__mode == \"k\")\nsetmetatable({}, m)",
+                 "weak tables", 5);
+}
+
+TEST(HostileSandbox, AGuardedMetatableKeepsItsOwnMetatablesBehaviour) {
+  // Classes whose class table has a metatable (a metaclass): every metamethod of the metaclass
+  // applies to the class table as in Lua, also those added after the class was first used.
+  const Ran r = run_cli("metaclass",
+                        "local Base = {}\nBase.__index = Base\nfunction Base.new(cls, x) return setmetatable({ x = x }, cls) end\n"
+                        "local Meta = { __index = Base, __call = function(cls, x) return cls:new(x) end,\n"
+                        "  __tostring = function() return \"Meta-class\" end, __add = function() return \"added\" end,\n"
+                        "  __len = function() return 42 end, __concat = function() return \"cat\" end,\n"
+                        "  __eq = function() return true end, __lt = function() return true end }\n"
+                        "local Derived = setmetatable({}, Meta)\nDerived.__index = Derived\n"
+                        "local obj = Derived(5)\n"
+                        "Meta.__unm = function() return \"neg\" end\n"
+                        "local bad, e = pcall(function() return Derived * 2 end)\n"
+                        "local store = {}\nlocal C = setmetatable({}, { __newindex = store, __index = function(_, k) return k .. \"!\" end })\n"
+                        "setmetatable({}, C)\nC.z = 1\n"
+                        "local Locked = setmetatable({}, { __metatable = \"locked\" })\nsetmetatable({}, Locked)\n"
+                        "local plain = {}\nsetmetatable({}, plain)\n"
+                        "local Self = {}\nSelf.__index = Self\nsetmetatable(Self, Self)\nsetmetatable({}, Self)\n"
+                        "local looped, le = pcall(function() return Self.missing end)\n"
+                        "check(\"calls\", obj.x == 5 and getmetatable(obj) == Derived and obj.new == Base.new)\n"
+                        "check(\"metamethods\", tostring(Derived) == \"Meta-class\" and Derived + 1 == \"added\" and 1 + Derived == \"added\"\n"
+                        "  and #Derived == 42 and Derived .. \"s\" == \"cat\" and Derived == {} and Derived < 1 and -Derived == \"neg\")\n"
+                        "check(\"missing\", not bad and e:find(\"attempt to perform arithmetic on a table value\") ~= nil, e)\n"
+                        "check(\"index and newindex\", C.foo == \"foo!\" and store.z == 1 and rawget(C, \"z\") == nil)\n"
+                        "check(\"getmetatable\", getmetatable(Derived) == Meta and getmetatable(Locked) == \"locked\" and getmetatable(plain) == nil)\n"
+                        "check(\"protected\", not pcall(setmetatable, Locked, {}))\n"
+                        "check(\"loop\", not looped and le:find(\"metaclass.lua:%d+: '__index' chain too long; possible loop\") ~= nil, le)");
+  EXPECT_EQ(r.code, 0) << r.out;
+  for (const char* name : {"calls", "metamethods", "missing", "index and newindex", "getmetatable", "protected", "loop"})
+    EXPECT_NE(r.out.find(std::string("held     ") + name), std::string::npos) << name << "\n" << r.out;
+}
+
