@@ -168,3 +168,20 @@ TEST(HostileSandbox, AGuardedMetatableKeepsItsOwnMetatablesBehaviour) {
     EXPECT_NE(r.out.find(std::string("held     ") + name), std::string::npos) << name << "\n" << r.out;
 }
 
+// ---- the pattern matcher's work ----
+
+TEST(HostileSandbox, PatternWorkInSetsAndReplacementsIsMetered) {
+  // Each walks a long set (or a long replacement) once per character of the subject: about
+  // 10^12 byte operations behind a million charged steps, until every walk was charged.
+  for (const std::string body : {
+           "local x = string.find((\"b\"):rep(1e6), \"[\" .. (\"a\"):rep(1e6) .. \"]\")",
+           "local x = string.find((\"b\"):rep(1e6), \"[\" .. (\"a\"):rep(1e5) .. \"b]*c\")",
+           "local x = string.find((\"b\"):rep(1e6), \"%f[\" .. (\"a\"):rep(1e6) .. \"]\")",
+           "local x = string.gsub((\"x\"):rep(1e6), \"\", (\"%0\"):rep(1e5))",
+       }) {
+    const Ran r = run_cli("pattern_work", body, "--quiet", 60);
+    EXPECT_EQ(r.code, 2) << body << "\n" << r.out;
+    EXPECT_NE(r.out.find("pattern_work.lua:2: instruction limit exceeded"), std::string::npos) << body << "\n" << r.out;
+  }
+}
+
