@@ -185,3 +185,12 @@ TEST(HostileSandbox, PatternWorkInSetsAndReplacementsIsMetered) {
   }
 }
 
+// ---- caps ----
+
+TEST(HostileSandbox, TheReplicaCapHoldsAfterItsErrorIsCaught) {
+  expect_refused("cap_caught",
+                 "local c = cluster { brokers = 1, broker = { [\"num.partitions\"] = 150000 } }\nlocal p = c:producer(\"p\")\n"
+                 "local refused = not pcall(p.send, p, \"t\")\nassert(refused)\np:send(\"t\")",
+                 "cap of 100000 partition replicas", 6);
+}
+
