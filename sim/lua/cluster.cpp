@@ -553,6 +553,9 @@ int l_send(lua_State* L) {
     TableReader r(L, 3, "send record", {"key", "value", "partition", "sync", "value_size", "callback"});
     spec.key = r.string("key");
     spec.value = r.string("value");
+    if (spec.value && spec.value->size() > static_cast<size_t>(caps::kValueBytes)) {
+      fail(fmt::format("send record.value: at most {} bytes (kafkasim's cap)", caps::kValueBytes));
+    }
     if (auto part = r.integer("partition")) {
       // ProducerRecord's constructor; a partition past the topic's count fails the send later,
       // after max.block.ms, as in Kafka.
@@ -629,6 +632,7 @@ int l_load(lua_State* L) {
         lua_rawgeti(L, idx, i);
         size_t len = 0;
         const char* k = display_tolstring(L, -1, &len);
+        Runtime::of(L).sandbox().take_text(L, len);
         spec.keys.emplace_back(k, len);
         lua_pop(L, 2);
       }

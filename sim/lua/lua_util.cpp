@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/lua/sandbox.hpp"
+
 namespace sim::lua {
 
 namespace {
@@ -167,8 +169,12 @@ bool TableReader::has(const char* key) {
 std::optional<std::string> TableReader::string(const char* key) {
   const int t = lua_getfield(L_, idx_, key);
   std::optional<std::string> out;
-  if (t == LUA_TSTRING) out = lua_tostring(L_, -1);
-  else if (t != LUA_TNIL) {
+  if (t == LUA_TSTRING) {
+    size_t len = 0;
+    const char* s = lua_tolstring(L_, -1, &len);
+    Sandbox::of(L_).take_text(L_, len);
+    out.emplace(s, len);
+  } else if (t != LUA_TNIL) {
     std::string got = describe(L_, -1);
     lua_pop(L_, 1);
     fail(fmt::format("{}: expected a string, got {}", name(key), got));

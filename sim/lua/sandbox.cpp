@@ -89,6 +89,16 @@ void Sandbox::reserve(lua_State* L, size_t bytes) {
   charge(L, bytes / kBytesPerWork);
 }
 
+void Sandbox::take_text(lua_State* L, size_t bytes) {
+  if (bytes > limits_.text_bytes - std::min<uint64_t>(text_taken_, limits_.text_bytes)) {
+    terminate(L, fmt::format("text limit exceeded: the scenario handed the simulator more than {} MiB of text in this run "
+                             "(record keys and values, notes, log lines, check names and details)",
+                             limits_.text_bytes >> 20));
+  }
+  text_taken_ += bytes;
+  charge(L, bytes / kBytesPerWork);
+}
+
 void Sandbox::count_hook(lua_State* L, lua_Debug*) {
   Sandbox& sb = of(L);
   if (sb.terminated_) sb.rethrow_termination(L);

@@ -8,7 +8,8 @@
 //   when the garbage collector runs (__gc finalizers, weak tables) are refused;
 // - bounded: each call from the simulator into Lua has an instruction budget that also meters
 //   the work of string and table functions (sandbox_guards.cpp, lua_patterns.cpp) and the bytes
-//   allocated; the state's memory is capped; a CPU-time watchdog is the last line (watchdog.hpp).
+//   allocated; the state's memory is capped, and so is the text a run hands to the simulator
+//   (which keeps it outside that memory); a CPU-time watchdog is the last line (watchdog.hpp).
 //   A limit ends the run: pcall, xpcall and coroutine.resume cannot catch it.
 #include <lua5.4/lua.hpp>
 
@@ -29,6 +30,9 @@ struct SandboxLimits {
   uint64_t instructions = 200'000'000;  // per call from C++ into Lua (work units, see docs)
   size_t memory_bytes = 512u << 20;
   double cpu_seconds = 60;  // watchdog: CPU time of one call from C++ into Lua
+  // Text the scenario hands to the simulator over the whole run (record keys and values, notes,
+  // log lines, check names and details): kept in the model and the trace, outside Lua's memory.
+  size_t text_bytes = 128u << 20;
 };
 
 class Sandbox {
@@ -78,6 +82,9 @@ class Sandbox {
   [[noreturn]] void rethrow_termination(lua_State* L);
   // Memory that a function is about to allocate: ends the run first if it would cross the limit.
   void reserve(lua_State* L, size_t bytes);
+  // Text the simulator takes out of Lua to keep or to write (a record's value, a note): charged
+  // as allocated bytes are, and counted against the run's text limit; past it, ends the run.
+  void take_text(lua_State* L, size_t bytes);
 
   // The creation number of the object at idx, 0 for values that are not objects.
   uint64_t identity(lua_State* L, int idx);
@@ -101,6 +108,7 @@ class Sandbox {
   lua_State* L_ = nullptr;
   std::unique_ptr<Rng> rng_;
   uint64_t work_used_ = 0;
+  uint64_t text_taken_ = 0;  // over the whole run
   int depth_ = 0;  // nested calls from C++ into Lua; the budget is per outermost call
   bool terminated_ = false;
   std::string termination_;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "hostile_helpers.hpp"
+#include "sim/lua/errors.hpp"
 #include "sim/lua/sandbox.hpp"
 #include "sim/lua/watchdog.hpp"
 
@@ -194,3 +195,27 @@ TEST(HostileSandbox, TheReplicaCapHoldsAfterItsErrorIsCaught) {
                  "cap of 100000 partition replicas", 6);
 }
 
+TEST(HostileSandbox, TextHandedToTheSimulatorIsLimited) {
+  // A record value is capped as value_size is.
+  expect_refused("big_value", kCluster + "local v = (\"x\"):rep(100 * 1024 * 1024 + 1)\np:send(\"t\", { value = v })",
+                 "send record.value: at most 104857600 bytes (kafkasim's cap)", 6);
+  // What a scenario hands over in one run is limited, like its Lua memory: notes are not kept
+  // in Lua, but go into the trace.
+  expect_refused("note_flood", "local v = (\"x\"):rep(10e6)\nfor i = 1, 100 do note(v) end", "text limit exceeded", 3);
+  SandboxLimits small;
+  small.text_bytes = 1 << 20;
+  for (const std::string& flood : {std::string("for i = 1, 10 do p:send(\"t\", { value = v }) end"),
+                                   std::string("for i = 1, 10 do p:send(\"t\", { key = v }) end"),
+                                   std::string("for i = 1, 10 do check(\"c\", true, v) end"),
+                                   std::string("for i = 1, 10 do log(v) end"),
+                                   std::string("p:load { topic = \"t\", keys = { v, v, v, v } }")}) {
+    const RunResult r = run_limited("text_flood", kCluster + "local v = (\"x\"):rep(300000)\n" + flood, small);
+    EXPECT_EQ(r.exit_code, 2) << flood;
+    EXPECT_NE(r.error.find("text_flood.lua:6: text limit exceeded"), std::string::npos) << flood << "\n" << r.error;
+  }
+  // The assignors' work grows with every partition of every topic: capped in all.
+  expect_refused("assign_total",
+                 "local topics = {}\nfor i = 1, 20 do topics[\"t\" .. i] = 10000 end\n"
+                 "kafka.assign(\"range\", { topics = topics, members = { { id = \"a\", topics = { \"t1\" } } } })",
+                 "kafka.assign spec.topics: at most 100000 partitions in all (kafkasim's cap)", 4);
+}
