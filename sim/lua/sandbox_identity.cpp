@@ -39,8 +39,64 @@ uint64_t Sandbox::identity(lua_State* L, int idx) {
   }
 }
 
+namespace {
+
+// luaL_traceback and luaL_argerror (for a function called from C) name a function by the first
+// path to it they find in package.loaded, searched in hash order, which Lua seeds per state: a
+// function with two names was named either way from run to run. The sandbox's package.loaded
+// holds each library function once, under its first name in sorted order, and none of the
+// script's own: those are named from the calling code (a local, a method, a global), the same
+// in every run.
+void name_library_functions_once(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  const int loaded = lua_gettop(L);
+  lua_newtable(L);  // the functions named so far
+  const int named = lua_gettop(L);
+  lua_newtable(L);  // the new package.loaded
+  const int names = lua_gettop(L);
+  auto sorted_keys = [&](int t) {
+    std::vector<std::string> keys;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) == LUA_TSTRING) keys.emplace_back(lua_tostring(L, -1));
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  for (const std::string& lib : sorted_keys(loaded)) {
+    if (lua_getfield(L, loaded, lib.c_str()) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      continue;
+    }
+    const int fields = lua_gettop(L);
+    lua_newtable(L);
+    for (const std::string& key : sorted_keys(fields)) {
+      lua_getfield(L, fields, key.c_str());
+      lua_pushvalue(L, -1);
+      const bool first_name = lua_type(L, -1) == LUA_TFUNCTION && lua_rawget(L, named) == LUA_TNIL;
+      lua_pop(L, 1);
+      if (!first_name) {
+        lua_pop(L, 1);
+        continue;
+      }
+      lua_pushvalue(L, -1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, named);
+      lua_setfield(L, -2, key.c_str());
+    }
+    lua_setfield(L, names, lib.c_str());
+    lua_pop(L, 1);
+  }
+  lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pop(L, 2);
+}
+
+}  // namespace
+
 void Sandbox::seal() {
   protected_call("the sandbox's set-up", [this](lua_State* L) {
+    name_library_functions_once(L);
     auto number = [&](int idx) {
       if (lua_type(L, idx) != LUA_TFUNCTION || !lua_iscfunction(L, idx)) return;
       if (lua_getupvalue(L, idx, 1)) {

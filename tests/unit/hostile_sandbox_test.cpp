@@ -2,8 +2,11 @@
 // test names the promise of docs/lua-reference.md#the-sandbox it holds the sandbox to.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <ctime>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "hostile_helpers.hpp"
 #include "sim/lua/errors.hpp"
@@ -219,3 +222,29 @@ TEST(HostileSandbox, TextHandedToTheSimulatorIsLimited) {
                  "kafka.assign(\"range\", { topics = topics, members = { { id = \"a\", topics = { \"t1\" } } } })",
                  "kafka.assign spec.topics: at most 100000 partitions in all (kafkasim's cap)", 4);
 }
+
+// ---- error text, the same in every process ----
+
+TEST(HostileSandbox, ErrorTextIsTheSameInEveryProcess) {
+  // Lua names a function (in a traceback, in a bad-argument error of a function called from C)
+  // by the first path to it in package.loaded, searched in an order it seeds per process; the
+  // first key that is not a name, and the first bad topic of kafka.assign, were found in hash
+  // order too.
+  for (const auto& [name, body, needle] : std::vector<std::array<std::string, 3>>{
+           {"trace_names", "function a() error(\"x\") end\nb = a\nlocal function c() a() end\nc()", "trace_names.lua:2: in global 'a'"},
+           {"argerror_names", "alias = string.rep\nlocal _, e = pcall(alias)\nerror(e, 0)", "bad argument #1 to 'string.rep'"},
+           {"key_names", "testbed { [{}] = 1, [function() end] = 2, [coroutine.create(print)] = 3 }", "keys must be names, found a function"},
+           {"assign_topics", "kafka.assign(\"range\", { topics = { d = -1, c = -1, b = -1, a = -1 }, members = {} })",
+            "kafka.assign spec.topics.a: a partition count"},
+       }) {
+    std::set<std::string> texts;
+    for (int i = 0; i < 8; ++i) {
+      const Ran r = run_cli(name, body);
+      const size_t from = r.out.find("error: ");
+      texts.insert(r.out.substr(from, r.out.find("\nscenario ") - from));
+    }
+    EXPECT_EQ(texts.size(), 1u) << name << ": eight processes, " << texts.size() << " texts";
+    EXPECT_NE(texts.begin()->find(needle), std::string::npos) << *texts.begin();
+  }
+}
+
