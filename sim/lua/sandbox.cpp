@@ -360,21 +360,26 @@ int Sandbox::random(lua_State* L) {
   Sandbox& sb = of(L);
   if (!sb.rng_) return luaL_error(L, "math.random is available once scenario { ... } has been declared (it draws from the run's seed)");
   Rng& rng = *sb.rng_;
+  // Lua 5.4's math.random, argument for argument (lmathlib.c).
+  lua_Integer lo = 1, hi = 0;
   switch (lua_gettop(L)) {
     case 0: lua_pushnumber(L, rng.uniform_real()); return 1;
-    case 1: {
-      const lua_Integer m = luaL_checkinteger(L, 1);
-      luaL_argcheck(L, 1 <= m, 1, "interval is empty");
-      lua_pushinteger(L, rng.uniform_int(1, m));
-      return 1;
-    }
-    default: {
-      const lua_Integer lo = luaL_checkinteger(L, 1), hi = luaL_checkinteger(L, 2);
-      luaL_argcheck(L, lo <= hi, 2, "interval is empty");
-      lua_pushinteger(L, rng.uniform_int(lo, hi));
-      return 1;
-    }
+    case 1:
+      hi = luaL_checkinteger(L, 1);
+      if (hi == 0) {  // math.random(0): every bit random
+        lua_pushinteger(L, static_cast<lua_Integer>(rng.next_u64()));
+        return 1;
+      }
+      break;
+    case 2:
+      lo = luaL_checkinteger(L, 1);
+      hi = luaL_checkinteger(L, 2);
+      break;
+    default: return luaL_error(L, "wrong number of arguments");
   }
+  luaL_argcheck(L, lo <= hi, 1, "interval is empty");
+  lua_pushinteger(L, rng.uniform_int(lo, hi));
+  return 1;
 }
 
 void Sandbox::open_libraries() {

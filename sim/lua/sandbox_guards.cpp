@@ -370,9 +370,13 @@ void check_table(lua_State* L, int arg, bool read, bool write) {
   int n = 1;
   bool ok = lua_getmetatable(L, arg);
   if (ok) {
-    if (read) ok = ok && (++n, lua_getfield(L, -1, "__index") != LUA_TNIL);
-    if (write) ok = ok && (++n, lua_getfield(L, -(n - 1), "__newindex") != LUA_TNIL);
-    ok = ok && (++n, lua_getfield(L, -(n - 1), "__len") != LUA_TNIL);
+    auto has = [&](const char* field) {  // a raw get, as Lua's checkfield: no script runs here
+      lua_pushstring(L, field);
+      return lua_rawget(L, -(++n)) != LUA_TNIL;
+    };
+    if (read) ok = has("__index");
+    if (write) ok = ok && has("__newindex");
+    ok = ok && has("__len");
     lua_pop(L, n);
   }
   if (!ok) luaL_checktype(L, arg, LUA_TTABLE);
@@ -396,7 +400,9 @@ struct Meter {
 
 int l_insert(lua_State* L) {
   check_table(L, 1, true, true);
-  const lua_Integer e = luaL_len(L, 1) + 1;  // first empty element
+  // The first empty element; wraps around as Lua's luaL_intop does, where a plain + would
+  // overflow (a __len of math.maxinteger).
+  const auto e = static_cast<lua_Integer>(static_cast<lua_Unsigned>(luaL_len(L, 1)) + 1u);
   lua_Integer pos;
   switch (lua_gettop(L)) {
     case 2: pos = e; break;
@@ -564,7 +570,7 @@ int l_rep(lua_State* L) {
     return 1;
   }
   const auto count = static_cast<lua_Unsigned>(n);
-  constexpr lua_Unsigned kMax = static_cast<lua_Unsigned>(LUA_MAXINTEGER);
+  constexpr lua_Unsigned kMax = INT_MAX;  // Lua's MAXSIZE: above it, an error a script can catch
   if (l + lsep < l || l + lsep > kMax / count) return luaL_error(L, "resulting string too large");
   Sandbox::of(L).reserve(L, static_cast<size_t>(count * l + (count - 1) * lsep));
   lua_pushvalue(L, lua_upvalueindex(1));

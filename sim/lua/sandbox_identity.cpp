@@ -330,6 +330,18 @@ int l_tostring(lua_State* L) {
   return 1;
 }
 
+// %p becomes %s below, which takes more than Lua's %p does: refuse what Lua 5.4's checkformat
+// refuses for %p (flags other than '-', a precision, a width of more than two digits).
+void check_pointer_spec(lua_State* L, const char* spec, size_t len) {
+  size_t k = 1;
+  while (k < len && spec[k] == '-') ++k;
+  const size_t width = k;
+  while (k < len && spec[k] >= '0' && spec[k] <= '9') ++k;
+  if (spec[k] != 'p' || k - width > 2 || (k > width && spec[width] == '0')) {
+    luaL_error(L, "invalid conversion specification: '%s'", std::string(spec, len).c_str());
+  }
+}
+
 // string.format, with %s of an object and %p made deterministic before Lua's own runs.
 int l_format(lua_State* L) {
   size_t n = 0;
@@ -353,10 +365,14 @@ int l_format(lua_State* L) {
       ++j;
       while (j < n && f[j] >= '0' && f[j] <= '9') ++j;
     }
-    if (j >= n) break;  // malformed: Lua's format reports it
+    if (j >= n) {  // malformed: Lua's format reports it, as written
+      out.append(f + i + 1, n - i - 1);
+      break;
+    }
     ++arg;
     out.append(f + i + 1, j - i - 1);
     const char conv = f[j];
+    if (conv == 'p') check_pointer_spec(L, f + i, j - i + 1);
     if (arg <= top && conv == 'p') {
       const uint64_t id = Sandbox::of(L).identity(L, arg);
       if (id != 0) lua_pushfstring(L, "#%I", static_cast<lua_Integer>(id));

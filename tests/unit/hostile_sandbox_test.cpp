@@ -248,3 +248,29 @@ TEST(HostileSandbox, ErrorTextIsTheSameInEveryProcess) {
   }
 }
 
+// ---- Lua 5.4's library ----
+
+TEST(HostileSandbox, ReplacedLibraryFunctionsBehaveAsLua54s) {
+  const Ran r = run_cli("lua54",
+                        "local full = math.random(0)\n"
+                        "local ok1, e1 = pcall(math.random, 1, 2, 3)\n"
+                        "local ok2, e2 = pcall(math.random, 5, 1)\n"
+                        "local ok3, e3 = pcall(string.rep, \"x\", 3e9)\n"
+                        "local ok4, e4 = pcall(string.format, \"%.3p\", {})\n"
+                        "local ok5, e5 = pcall(string.format, \"%5\")\n"
+                        "local t = setmetatable({}, { __len = function() return math.maxinteger end })\n"
+                        "table.insert(t, \"x\")\n"
+                        "local mt = {}\nsetmetatable({}, mt)\n"
+                        "check(\"random(0)\", math.type(full) == \"integer\")\n"
+                        "check(\"arguments\", not ok1 and e1:find(\"wrong number of arguments\") ~= nil, e1)\n"
+                        "check(\"interval\", not ok2 and e2:find(\"bad argument #1 to 'math.random' (interval is empty)\", 1, true) ~= nil, e2)\n"
+                        "check(\"rep\", not ok3 and e3:find(\"resulting string too large\") ~= nil, e3)\n"
+                        "check(\"%p\", not ok4 and e4:find(\"invalid conversion specification: '%.3p'\", 1, true) ~= nil, e4)\n"
+                        "check(\"%5\", not ok5 and e5:find(\"bad argument #2 to\", 1, true) ~= nil, e5)\n"
+                        "check(\"%-5p\", string.format(\"%-8p|%8p|\", {}, {}):find(\"^#%d+ +| +#%d+|$\") ~= nil)\n"
+                        "check(\"insert\", rawget(t, math.mininteger) == \"x\")\n"
+                        "check(\"getmetatable\", getmetatable(mt) == nil)");
+  EXPECT_EQ(r.code, 0) << r.out;
+  for (const char* name : {"random(0)", "arguments", "interval", "rep", "%p", "%5", "%-5p", "insert", "getmetatable"})
+    EXPECT_NE(r.out.find(std::string("held     ") + name), std::string::npos) << name << "\n" << r.out;
+}
