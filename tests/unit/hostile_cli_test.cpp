@@ -45,3 +45,18 @@ TEST(HostileCli, AJunitFileThatCannotBeWrittenIsExit74) {
   EXPECT_NE(r.out.find("--junit /dev/full: writing it failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1 passed, 0 failed"), std::string::npos) << "the runs are still reported:\n" << r.out;
 }
+
+TEST(HostileCli, HistoryOpIdsThatCouldOverflowAreRefused) {
+  for (const std::string id : {"9223372036854775807", "18446744073709551615", "9007199254740992", "-1"}) {
+    const auto h = write_file("hostile/op_id.jsonl", "{\"op\":" + id + ",\"process\":0,\"type\":\"invoke\",\"f\":\"poll\"}\n"
+                                                     "{\"process\":1,\"type\":\"invoke\",\"f\":\"poll\"}\n");
+    const Ran r = kafkasim("check " + h.string());
+    EXPECT_EQ(r.code, 2) << id << "\n" << r.out;
+    EXPECT_NE(r.out.find("operation 1: \"op\" is the id of the invocation, a whole number from 0 to 9007199254740991"),
+              std::string::npos)
+        << r.out;
+  }
+  const auto top = write_file("hostile/op_id_top.jsonl", "{\"op\":9007199254740991,\"process\":0,\"type\":\"invoke\",\"f\":\"poll\"}\n"
+                                                         "{\"process\":1,\"type\":\"invoke\",\"f\":\"poll\"}\n");
+  EXPECT_NE(kafkasim("check " + top.string()).code, 2);
+}
