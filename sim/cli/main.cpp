@@ -23,6 +23,7 @@
 #include "sim/cli/sweep_command.hpp"
 #include "sim/cli/test_command.hpp"
 #include "sim/lua/runtime.hpp"
+#include "sim/emergency.hpp"
 #include "sim/escape.hpp"
 #include "sim/trace.hpp"
 
@@ -265,6 +266,7 @@ int cmd_run(const RunArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sim::remove_temporaries_on_fatal_signals();
   CLI::App app{"kafkasim: a deterministic simulator of Apache Kafka"};
   app.require_subcommand(0, 1);
   app.set_help_flag("-h,--help", "Show help");

@@ -2,6 +2,9 @@
 // end abruptly and against a machine that refuses to write.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -44,6 +47,53 @@ TEST(HostileCli, AJunitFileThatCannotBeWrittenIsExit74) {
   EXPECT_EQ(r.code, 74) << r.out;
   EXPECT_NE(r.out.find("--junit /dev/full: writing it failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1 passed, 0 failed"), std::string::npos) << "the runs are still reported:\n" << r.out;
+}
+
+namespace {
+
+// What a shell command printed (standard output and error together) and its exit code.
+Ran shell(const std::string& command) {
+  FILE* p = popen(("sh -c '" + command + "' 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// The files in dir whose names begin with `prefix` (an output's temporaries: ".NAME.").
+std::vector<std::string> files_named(const std::filesystem::path& dir, const std::string& prefix) {
+  std::vector<std::string> found;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) found.push_back(e.path().string());
+  return found;
+}
+
+// A scenario that takes a second or so of wall time: five callbacks that each count to 5e7.
+std::filesystem::path slow_scenario() {
+  return write_file("hostile/slow.lua",
+                    "scenario { name = \"slow\", duration = \"1s\" }\n"
+                    "for k = 1, 5 do at(k * 100, function() for i = 1, 5e7 do end end) end\n");
+}
+
+}  // namespace
+
+TEST(HostileCli, ASignalLeavesNoTemporaryBehind) {
+  const auto dir = scratch_dir() / "signals";
+  std::filesystem::create_directories(dir);
+  // A closed pipe: the trace goes to head, which stops reading; SIGPIPE ends kafkasim.
+  const Ran piped = kafkasim("run " + source_path("scenarios/kernel_demo.lua").string() + " --quiet --trace - --json " +
+                             (dir / "piped.json").string() + " | head -c 100 >/dev/null");
+  EXPECT_TRUE(files_named(dir, ".piped.json.").empty()) << piped.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "piped.json"));
+  // A kill while the run goes on: the process still dies of SIGTERM (143 in the shell).
+  const std::string trace = (dir / "killed.trace").string();
+  const Ran killed = shell(std::string(KAFKASIM_BINARY) + " run " + slow_scenario().string() + " --quiet --trace " + trace +
+                           " & pid=$!; until ls " + dir.string() + "/.killed.trace.* >/dev/null 2>&1; do sleep 0.01; done; "
+                           "kill -TERM $pid; wait $pid; echo status $?");
+  EXPECT_NE(killed.out.find("status 143"), std::string::npos) << killed.out;
+  EXPECT_TRUE(files_named(dir, ".killed.trace.").empty()) << killed.out;
 }
 
 TEST(HostileCli, HistoryOpIdsThatCouldOverflowAreRefused) {
