@@ -4,10 +4,12 @@
 
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hostile_helpers.hpp"
@@ -94,6 +96,35 @@ TEST(HostileCli, ASignalLeavesNoTemporaryBehind) {
                            "kill -TERM $pid; wait $pid; echo status $?");
   EXPECT_NE(killed.out.find("status 143"), std::string::npos) << killed.out;
   EXPECT_TRUE(files_named(dir, ".killed.trace.").empty()) << killed.out;
+}
+
+TEST(HostileCli, AFileThatAppearsDuringTheRunIsNotReplacedWithoutForce) {
+  const auto dir = scratch_dir() / "appears";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto target = dir / "late.trace";
+  Ran ran{};
+  std::thread run([&] { ran = kafkasim("run " + slow_scenario().string() + " --quiet --trace " + target.string()); });
+  for (int i = 0; i < 3000 && files_named(dir, ".late.trace.").empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  { std::ofstream(target) << "theirs\n"; }  // a parallel run's, say
+  run.join();
+  EXPECT_EQ(ran.code, 74) << ran.out;
+  EXPECT_NE(ran.out.find("--trace " + target.string() + ": a file appeared there during the run"), std::string::npos) << ran.out;
+  std::ifstream in(target);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "theirs");
+  EXPECT_TRUE(files_named(dir, ".late.trace.").empty());
+  // A symlink to nothing is a file there too; --force replaces the link, never what it names.
+  const auto link = dir / "dangling.trace";
+  std::filesystem::create_symlink(dir / "nowhere", link);
+  const std::string run_demo = "run " + source_path("scenarios/kernel_demo.lua").string() + " --quiet --trace " + link.string();
+  const Ran refused = kafkasim(run_demo);
+  EXPECT_EQ(refused.code, 64) << refused.out;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(kafkasim(run_demo + " --force").code, 0);
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(link)));
+  EXPECT_FALSE(std::filesystem::exists(dir / "nowhere"));
 }
 
 TEST(HostileCli, HistoryOpIdsThatCouldOverflowAreRefused) {
