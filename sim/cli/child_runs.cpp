@@ -91,6 +91,7 @@ bool decode(const std::string& line, RunReport& r) {
 
 struct Child {
   size_t index;
+  lua::RunOptions options;
   pid_t pid;
   int fd;
   Clock::time_point started;
@@ -120,7 +121,8 @@ RunReport unheard(const Child& c, int status, const lua::RunOptions& o, double t
 
 }  // namespace
 
-size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::function<bool(size_t, const RunReport&)>& done) {
+size_t ChildRuns::run(size_t count, const std::function<lua::RunOptions(size_t)>& options_of,
+                      const std::function<bool(size_t, const RunReport&)>& done) {
   std::cout.flush();
   std::cerr.flush();
   std::vector<Child> running;
@@ -134,8 +136,9 @@ size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::funct
     }
     running.clear();
   };
-  while ((next < runs.size() && !stopping) || !running.empty()) {
-    while (!stopping && next < runs.size() && running.size() < jobs_) {
+  while ((next < count && !stopping) || !running.empty()) {
+    while (!stopping && next < count && running.size() < jobs_) {
+      lua::RunOptions options = options_of(next);
       int fds[2];
       if (::pipe(fds) != 0) throw std::runtime_error("cannot create a pipe for a child process");
       const pid_t pid = ::fork();
@@ -144,10 +147,10 @@ size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::funct
         forget_temporaries();  // the parent's outputs (test --junit), not the child's to remove
         ::close(fds[0]);
         for (const Child& c : running) ::close(c.fd);
-        run_child(runner_, runs[next], fds[1]);
+        run_child(runner_, options, fds[1]);
       }
       ::close(fds[1]);
-      running.push_back(Child{next, pid, fds[0], Clock::now(), {}});
+      running.push_back(Child{next, std::move(options), pid, fds[0], Clock::now(), {}});
       ++next;
     }
     // Wait for output, or for the first deadline.
@@ -185,7 +188,7 @@ size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::funct
       ::close(c.fd);
       RunReport r;
       const std::string line = c.output.substr(0, c.output.find('\n'));
-      if (c.timed_out || !decode(line, r)) r = unheard(c, status, runs[c.index], timeout_);
+      if (c.timed_out || !decode(line, r)) r = unheard(c, status, c.options, timeout_);
       r.seconds = std::chrono::duration<double>(now - c.started).count();
       const size_t index = c.index;
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
@@ -197,7 +200,7 @@ size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::funct
       }
     }
   }
-  return runs.size() - reported;
+  return count - reported;
 }
 
 }  // namespace sim::cli

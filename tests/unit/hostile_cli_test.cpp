@@ -35,7 +35,7 @@ TEST(HostileCli, AChildsEmergencyExitLeavesTheParentsOutputs) {
   sim::cli::ChildRuns children(1, 0, [](const RunOptions&) -> RunResult {
     sim::emergency_exit(2, "error: CPU time limit exceeded (as the watchdog ends a stuck call)\n");
   });
-  children.run(runs, [](size_t, const sim::cli::RunReport&) { return true; });
+  children.run(runs.size(), [&](size_t i) { return runs[i]; }, [](size_t, const sim::cli::RunReport&) { return true; });
   EXPECT_TRUE(out.commit()) << out.error();
   std::ifstream in(target);
   std::string line;
@@ -140,4 +140,34 @@ TEST(HostileCli, HistoryOpIdsThatCouldOverflowAreRefused) {
   const auto top = write_file("hostile/op_id_top.jsonl", "{\"op\":9007199254740991,\"process\":0,\"type\":\"invoke\",\"f\":\"poll\"}\n"
                                                          "{\"process\":1,\"type\":\"invoke\",\"f\":\"poll\"}\n");
   EXPECT_NE(kafkasim("check " + top.string()).code, 2);
+}
+
+TEST(HostileCli, SweepsAndSuitesHoldOnlyTheRunsInFlight) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reserves far more address space than the limit below";
+#endif
+  // Ten million seeds, the most a sweep takes, under 1 GB of address space: the seeds' options
+  // are made as each run starts. The first seed fails and the sweep stops there.
+  const auto failing = write_file("hostile/fails_at_once.lua", "scenario { name = \"fails\", duration = \"1s\" }\ncheck(\"x\", false)\n");
+  const Ran sweep = shell("ulimit -v 1000000; " + std::string(KAFKASIM_BINARY) + " sweep " + failing.string() +
+                          " --seeds 0..9999999 -j 1 --stop-on-first 2>/dev/null");
+  EXPECT_EQ(sweep.code, 1) << sweep.out;
+  EXPECT_NE(sweep.out.find("stopped at the first failure; 9999999 seeds not run"), std::string::npos) << sweep.out;
+  // test counts runs over every scenario it was given.
+  write_file("hostile_many/a.lua", "scenario { name = \"a\", duration = \"1s\" }\n");
+  write_file("hostile_many/b.lua", "scenario { name = \"b\", duration = \"1s\" }\n");
+  const Ran suite = kafkasim("test " + (scratch_dir() / "hostile_many").string() + " --seeds 0..5999999", 30);
+  EXPECT_EQ(suite.code, 64) << suite.out.substr(0, 500);
+  EXPECT_NE(suite.out.find("2 scenarios with 6000000 seeds each: at most 10000000 runs in one command"), std::string::npos)
+      << suite.out.substr(0, 500);
+}
+
+TEST(HostileCli, ASweepSaysWhenASeedCouldNotBeJudged) {
+  // As test does: an invalid scenario is exit 2, not a violation.
+  const auto bad = write_file("hostile/sweep_invalid.lua", "scenario { name = \"bad\", duration = \"1s\" }\nlocal x = nil + 1\n");
+  const Ran r = kafkasim("sweep " + bad.string() + " --seeds 1..2 -j 1 2>/dev/null");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("0 passed, 2 failed"), std::string::npos) << r.out;
+  const auto violated = write_file("hostile/sweep_violated.lua", "scenario { name = \"v\", duration = \"1s\" }\ncheck(\"x\", false)\n");
+  EXPECT_EQ(kafkasim("sweep " + violated.string() + " --seeds 1..2 -j 1 2>/dev/null").code, 1);
 }

@@ -514,7 +514,7 @@ TEST(Hostile10Junit, ControlBytesNeverBreakTheXml) {
 TEST(Hostile11Replay, ARunInvalidAtLoadNamesTheSeedItWasGiven) {
   const auto bad = write_file("hostile/invalid_at_load.lua", "local x = nil + 1\nscenario { name = \"late\" }\n");
   const Ran r = kafkasim("sweep " + bad.string() + " --seeds 2..3 -j 1 2>/dev/null");
-  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.code, 2) << "an invalid scenario, as test says:\n" << r.out;
   EXPECT_NE(r.out.find("FAIL  seed 2:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("replay: kafkasim run " + bad.string() + " --seed 2\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("replay: kafkasim run " + bad.string() + " --seed 3\n"), std::string::npos) << r.out;
@@ -651,7 +651,7 @@ TEST(Hostile1Crashes, AChildThatDiesIsReportedWithItsSignalAndReplayLine) {
     return r;
   });
   std::map<size_t, sim::cli::RunReport> reports;
-  children.run(runs, [&](size_t i, const sim::cli::RunReport& r) {
+  children.run(runs.size(), [&](size_t i) { return runs[i]; }, [&](size_t i, const sim::cli::RunReport& r) {
     reports[i] = r;
     return true;
   });
