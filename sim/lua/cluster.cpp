@@ -23,6 +23,16 @@ namespace sim::lua {
 // Reads a table of Kafka config keys into cfg; `extra` keys belong to the caller and are
 // skipped. Keys are visited in sorted order so the first error reported never depends on
 // Lua's hash order.
+namespace {
+// The string at idx, counted as text the scenario hands to the simulator.
+std::string taken_text(lua_State* L, int idx) {
+  size_t len = 0;
+  const char* s = lua_tolstring(L, idx, &len);
+  Sandbox::of(L).take_text(L, len);
+  return std::string(s, len);
+}
+}  // namespace
+
 void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string& what,
                  const std::vector<std::string>& extra) {
   idx = lua_absindex(L, idx);
@@ -47,17 +57,17 @@ void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string
         if (lua_isinteger(L, -1)) raw = static_cast<int64_t>(lua_tointeger(L, -1));
         else raw = lua_tonumber(L, -1);
         break;
-      case LUA_TSTRING: raw = std::string(lua_tostring(L, -1)); break;
+      case LUA_TSTRING: raw = taken_text(L, -1); break;
       case LUA_TTABLE: {
         // A list value, such as partition.assignment.strategy = { "range", "cooperative-sticky" }.
-        std::string joined;
+        std::vector<std::string> items;
         for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, -1)); ++i) {
           lua_rawgeti(L, -1, i);
           if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("{}: {}[{}] must be a string", what, key, i));
-          joined += (joined.empty() ? "" : ",") + std::string(lua_tostring(L, -1));
+          items.push_back(taken_text(L, -1));
           lua_pop(L, 1);
         }
-        raw = joined;
+        raw = std::move(items);
         break;
       }
       default: fail(fmt::format("{}: {} must be a number, a string or a boolean, got {}", what, key, describe(L, -1)));
