@@ -274,3 +274,15 @@ TEST(HostileSandbox, ReplacedLibraryFunctionsBehaveAsLua54s) {
   for (const char* name : {"random(0)", "arguments", "interval", "rep", "%p", "%5", "%-5p", "insert", "getmetatable"})
     EXPECT_NE(r.out.find(std::string("held     ") + name), std::string::npos) << name << "\n" << r.out;
 }
+
+TEST(HostileSandbox, ARecordValueKeepsItsBytesAfterANul) {
+  // Options tables were read as C strings, which end at the first NUL byte.
+  const Ran r = run_cli("nul_value", kCluster +
+                                         "p:send(\"t\", { value = \"a\\0b\", key = \"k\\0\" })\n"
+                                         "at(\"1500ms\", function()\n"
+                                         "  local rec = c:log(1, \"t\", 0)[1]\n"
+                                         "  check(\"bytes\", rec ~= nil and rec.value == \"a\\0b\" and rec.key == \"k\\0\")\n"
+                                         "end)");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("held     bytes"), std::string::npos) << r.out;
+}
