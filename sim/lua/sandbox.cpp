@@ -81,8 +81,15 @@ void Sandbox::charge(lua_State* L, uint64_t work) {
   }
 }
 
+bool Sandbox::fits_after_collection(lua_State* L, size_t bytes) {
+  charge(L, heap_.used() / kBytesPerWork);  // a full collection walks what is in use
+  lua_gc(L, LUA_GCCOLLECT);
+  heap_.recount();
+  return !heap_.over_limit() && !heap_.would_exceed(bytes);
+}
+
 void Sandbox::reserve(lua_State* L, size_t bytes) {
-  if (heap_.would_exceed(bytes)) {
+  if (heap_.would_exceed(bytes) && !fits_after_collection(L, bytes)) {
     terminate(L, fmt::format("memory limit exceeded: this would take the scenario's Lua memory past {} MiB",
                              limits_.memory_bytes >> 20));
   }
@@ -102,7 +109,7 @@ void Sandbox::take_text(lua_State* L, size_t bytes) {
 void Sandbox::count_hook(lua_State* L, lua_Debug*) {
   Sandbox& sb = of(L);
   if (sb.terminated_) sb.rethrow_termination(L);
-  if (sb.heap_.over_limit()) {
+  if (sb.heap_.over_limit() && !sb.fits_after_collection(L, 0)) {
     sb.terminate(L, fmt::format("memory limit exceeded: the scenario's Lua code used more than {} MiB",
                                 sb.limits_.memory_bytes >> 20));
   }

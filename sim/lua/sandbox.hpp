@@ -82,6 +82,9 @@ class Sandbox {
   [[noreturn]] void rethrow_termination(lua_State* L);
   // Memory that a function is about to allocate: ends the run first if it would cross the limit.
   void reserve(lua_State* L, size_t bytes);
+  // Bytes in use count garbage the collector has not freed yet, which must not end a run:
+  // collects it (charged as work) and says whether `bytes` more then fit under the limit.
+  bool fits_after_collection(lua_State* L, size_t bytes);
   // Text the simulator takes out of Lua to keep or to write (a record's value, a note): charged
   // as allocated bytes are, and counted against the run's text limit; past it, ends the run.
   void take_text(lua_State* L, size_t bytes);

@@ -286,3 +286,20 @@ TEST(HostileSandbox, ARecordValueKeepsItsBytesAfterANul) {
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("held     bytes"), std::string::npos) << r.out;
 }
+
+TEST(HostileSandbox, GarbageNotYetCollectedDoesNotEndARun) {
+  // 35 MB alive, and forty strings of 5 MB, one alive at a time, under a 64 MiB limit. Lua's
+  // collector starts a cycle when the heap has doubled since the last one: until then the
+  // bytes in use cross the limit with garbage.
+  SandboxLimits limits;
+  limits.memory_bytes = 64u << 20;
+  const RunResult r = run_limited("garbage",
+                                  "local keep = (\"k\"):rep(35e6)\nfor i = 1, 40 do local s = (\"x\"):rep(5e6) .. i end\n"
+                                  "check(\"done\", #keep == 35e6)",
+                                  limits);
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  // What is alive still counts.
+  const RunResult live = run_limited("live", "local keep = {}\nfor i = 1, 20 do keep[i] = (\"x\"):rep(20e6) .. i end", limits);
+  EXPECT_EQ(live.exit_code, 2);
+  EXPECT_NE(live.error.find("live.lua:3: memory limit exceeded"), std::string::npos) << live.error;
+}
