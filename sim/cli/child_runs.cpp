@@ -109,6 +109,13 @@ RunReport unheard(const Child& c, int status, const lua::RunOptions& o, double t
   if (c.timed_out) {
     r.end = RunReport::End::timed_out;
     r.failure = fmt::format("timed out: the run took more than {:g} s of wall time (test --timeout)", timeout);
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) == lua::kExitInvalid) {
+    // Only the CPU-time watchdog ends a run's process so, before any report (emergency_exit):
+    // a call into Lua stuck where no instruction hook runs.
+    r.end = RunReport::End::crashed;
+    r.exit_code = lua::kExitInvalid;
+    r.failure = "CPU time limit exceeded: a call into the scenario's Lua code kept running inside a library function past "
+                "its limit, and the process stopped it";
   } else if (WIFSIGNALED(status)) {
     r.end = RunReport::End::crashed;
     r.failure = fmt::format("the run died of signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));

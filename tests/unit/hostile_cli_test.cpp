@@ -35,7 +35,15 @@ TEST(HostileCli, AChildsEmergencyExitLeavesTheParentsOutputs) {
   sim::cli::ChildRuns children(1, 0, [](const RunOptions&) -> RunResult {
     sim::emergency_exit(2, "error: CPU time limit exceeded (as the watchdog ends a stuck call)\n");
   });
-  children.run(runs.size(), [&](size_t i) { return runs[i]; }, [](size_t, const sim::cli::RunReport&) { return true; });
+  sim::cli::RunReport report;
+  children.run(runs.size(), [&](size_t i) { return runs[i]; }, [&](size_t, const sim::cli::RunReport& r) {
+    report = r;
+    return true;
+  });
+  // The run is reported for what it was, though its report died with it.
+  EXPECT_EQ(report.exit_code, 2);
+  EXPECT_NE(report.failure.find("CPU time limit exceeded"), std::string::npos) << report.failure;
+  EXPECT_EQ(report.replay, "kafkasim run scenarios/stuck.lua --seed 1");
   EXPECT_TRUE(out.commit()) << out.error();
   std::ifstream in(target);
   std::string line;
