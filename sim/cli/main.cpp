@@ -205,6 +205,14 @@ int cmd_run(const RunArgs& a) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (!r.error.empty()) std::cerr << "error: " << valid_utf8(r.error) << "\n";
+  // The modules the scenario required are inputs too, known only now: no output replaces one.
+  std::vector<std::string> inputs = {a.scenario};
+  for (const auto& m : r.modules) inputs.push_back(m.string());
+  if (std::string clash = check_paths(inputs, {{"--trace", a.trace}, {"--history", a.history}, {"--json", a.json}}); !clash.empty()) {
+    for (auto& o : outputs)
+      if (o) o->discard();
+    return usage_error(clash);
+  }
   // Outputs are put in place only for a run that completed (it held or found a violation):
   // a failed run leaves every file as it was.
   if (r.exit_code != kExitOk && r.exit_code != kExitViolation) {

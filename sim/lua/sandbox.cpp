@@ -331,11 +331,14 @@ int Sandbox::sandbox_require(lua_State* L) {
     return luaL_error(L, "require \"%s\": a module is at most %d MiB (kafkasim's cap)", name.c_str(),
                       static_cast<int>(caps::kScriptBytes >> 20));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path)) {
+  // Only a regular file: opening a FIFO would wait for a writer, where no CPU limit runs.
+  if (!std::filesystem::is_regular_file(path, ec)) {
     return luaL_error(L, "require \"%s\": no file %s (require loads only Lua files beside the scenario)", name.c_str(),
                       path.string().c_str());
   }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return luaL_error(L, "require \"%s\": cannot read %s", name.c_str(), path.string().c_str());
+  sb.modules_.push_back(path);
   std::stringstream buf;
   buf << in.rdbuf();
   const std::string code = buf.str();

@@ -89,6 +89,9 @@ class Sandbox {
   // as allocated bytes are, and counted against the run's text limit; past it, ends the run.
   void take_text(lua_State* L, size_t bytes);
 
+  // The files `require` has read so far: inputs of the run, as the scenario is.
+  const std::vector<std::filesystem::path>& modules() const { return modules_; }
+
   // The creation number of the object at idx, 0 for values that are not objects.
   uint64_t identity(lua_State* L, int idx);
   // "file:line: " of the innermost Lua function running, or "".
@@ -117,6 +120,7 @@ class Sandbox {
   std::string termination_;
   std::string entry_;  // "file:line" of the function the current outermost call runs
   std::vector<std::string> requiring_;  // modules being loaded, innermost last
+  std::vector<std::filesystem::path> modules_;
   std::map<const void*, uint64_t> builtins_;  // C functions without upvalues -> their numbers
   void* owner_ = nullptr;
   bool usage_error_ = false;

@@ -179,3 +179,17 @@ TEST(HostileCli, ASweepSaysWhenASeedCouldNotBeJudged) {
   const auto violated = write_file("hostile/sweep_violated.lua", "scenario { name = \"v\", duration = \"1s\" }\ncheck(\"x\", false)\n");
   EXPECT_EQ(kafkasim("sweep " + violated.string() + " --seeds 1..2 -j 1 2>/dev/null").code, 1);
 }
+
+TEST(HostileCli, NoOutputReplacesAModuleTheScenarioRequires) {
+  const auto module = write_file("modules_in/helper.lua", "return { x = 1 }\n");
+  const auto scenario = write_file("modules_in/uses.lua", "scenario { name = \"uses\", duration = \"1s\" }\n"
+                                                          "local h = require \"helper\"\ncheck(\"x\", h.x == 1)\n");
+  const Ran r = kafkasim("run " + scenario.string() + " --quiet --force --trace " + module.string());
+  EXPECT_EQ(r.code, 64) << r.out;
+  EXPECT_NE(r.out.find("--trace " + module.string() + ": that is an input of this command"), std::string::npos) << r.out;
+  std::ifstream in(module);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "return { x = 1 }");
+  EXPECT_TRUE(files_named(module.parent_path(), ".helper.lua.").empty());
+}

@@ -2,8 +2,11 @@
 // test names the promise of docs/lua-reference.md#the-sandbox it holds the sandbox to.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <array>
 #include <ctime>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -302,4 +305,14 @@ TEST(HostileSandbox, GarbageNotYetCollectedDoesNotEndARun) {
   const RunResult live = run_limited("live", "local keep = {}\nfor i = 1, 20 do keep[i] = (\"x\"):rep(20e6) .. i end", limits);
   EXPECT_EQ(live.exit_code, 2);
   EXPECT_NE(live.error.find("live.lua:3: memory limit exceeded"), std::string::npos) << live.error;
+}
+
+TEST(HostileSandbox, RequireReadsOnlyRegularFiles) {
+  // A named pipe beside the scenario: opening it waits for a writer that never comes, in a
+  // call no CPU limit can stop.
+  const auto fifo = scratch_dir() / "hostile" / "pipe_module.lua";
+  std::filesystem::create_directories(fifo.parent_path());
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_refused("requires_fifo", "require \"pipe_module\"", "require \"pipe_module\": no file");
 }
