@@ -1,5 +1,6 @@
 #include "sim/emergency.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +19,18 @@ struct Slot {
   char path[kPathMax];
 };
 Slot g_slots[kSlots];
+
+void remove_temporaries() {
+  for (Slot& s : g_slots)
+    if (s.ready.load()) ::unlink(s.path);
+}
+
+// Blocked while it runs, the signal raised again is delivered once the handler returns, with
+// the default action SA_RESETHAND restored: the process dies of it, as it would have.
+void on_fatal_signal(int sig) {
+  remove_temporaries();
+  ::raise(sig);
+}
 
 }  // namespace
 
@@ -40,6 +53,10 @@ void unregister_temporary(int slot) {
   g_slots[slot].used.store(false);
 }
 
+void forget_temporaries() {
+  for (int i = 0; i < kSlots; ++i) unregister_temporary(i);
+}
+
 void emergency_exit(int code, const char* message) {
   const size_t n = std::strlen(message);
   size_t done = 0;
@@ -48,9 +65,20 @@ void emergency_exit(int code, const char* message) {
     if (w <= 0) break;
     done += static_cast<size_t>(w);
   }
-  for (Slot& s : g_slots)
-    if (s.ready.load()) ::unlink(s.path);
+  remove_temporaries();
   ::_exit(code);
+}
+
+void remove_temporaries_on_fatal_signals() {
+  for (int sig : {SIGHUP, SIGINT, SIGPIPE, SIGTERM}) {
+    struct sigaction old {};
+    if (::sigaction(sig, nullptr, &old) != 0 || old.sa_handler == SIG_IGN) continue;
+    struct sigaction sa {};
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = SA_RESETHAND;  // the handler runs once; the signal's own action follows
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(sig, &sa, nullptr);
+  }
 }
 
 }  // namespace sim

@@ -293,6 +293,19 @@ std::pair<int64_t, int64_t> java_range(JavaType t) {
   }
 }
 
+// Text as Java's Long.parseLong reads it (ConfigDef.parseType, after trimming): an optional sign,
+// then digits; nothing for anything else, or for a number past 64 bits.
+std::optional<int64_t> java_integer(std::string_view text) {
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && text.front() == '-') return std::nullopt;
+  }
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 // A whole number from what the scenario gave: a Lua integer, a whole float, or text Kafka
 // would parse (for milliseconds also a time such as "30s"). Sets `error` when there is none.
 std::optional<int64_t> whole_number(const std::string& key, const RawValue& raw, bool millis, std::string& error) {
@@ -311,7 +324,9 @@ std::optional<int64_t> whole_number(const std::string& key, const RawValue& raw,
   }
   if (const auto* s = std::get_if<std::string>(&raw)) {
     const std::string text = trim(*s);
-    if (millis) {
+    if (const auto v = java_integer(text)) return *v;
+    // Kafka takes only digits; a time with its unit ("30s") is kafkasim's addition.
+    if (millis && !text.empty() && std::isalpha(static_cast<unsigned char>(text.back()))) {
       const auto d = sim::parse_duration(text);
       if (!d) {
         error = fmt::format("{}: \"{}\" is not a time (write e.g. \"500ms\" or \"30s\", or a number of ms; at most 292 years)",
@@ -324,13 +339,8 @@ std::optional<int64_t> whole_number(const std::string& key, const RawValue& raw,
       }
       return d->ns / 1'000'000;
     }
-    int64_t v = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-      error = fmt::format("{}: expected {}, got \"{}\"", key, what, *s);
-      return std::nullopt;
-    }
-    return v;
+    error = fmt::format("{}: expected {}, got \"{}\"", key, what, *s);
+    return std::nullopt;
   }
   error = fmt::format("{}: expected {}", key, what);
   return std::nullopt;
@@ -410,14 +420,19 @@ std::string ConfigSet::set(const std::string& key, const RawValue& raw) {
       break;
     }
     case ConfigType::list:
+      // ConfigDef.parseType: a list is taken as it is; text is trimmed and split at commas,
+      // keeping empty items (split(trimmed, -1)), which the key's own checks then refuse.
+      if (const auto* list = std::get_if<std::vector<std::string>>(&raw)) {
+        value = *list;
+        break;
+      }
       if (const auto* str = std::get_if<std::string>(&raw)) {
+        const std::string text = trim(*str);
         std::vector<std::string> items;
-        size_t start = 0;
-        while (start <= str->size()) {
-          size_t comma = str->find(',', start);
-          if (comma == std::string::npos) comma = str->size();
-          std::string item = trim(std::string_view(*str).substr(start, comma - start));
-          if (!item.empty()) items.push_back(item);
+        for (size_t start = 0; !text.empty() && start <= text.size();) {
+          size_t comma = text.find(',', start);
+          if (comma == std::string::npos) comma = text.size();
+          items.push_back(trim(std::string_view(text).substr(start, comma - start)));
           start = comma + 1;
         }
         value = items;
@@ -597,8 +612,9 @@ std::string finalize_producer(ConfigSet& p) {
   if (p.integer("batch.size") == 0) p.resolve("batch.size", int64_t{1});
   if (p.integer("linger.ms") > kIntMax) p.resolve("linger.ms", kIntMax);
 
-  // KafkaProducer.configureDeliveryTimeout.
-  const int64_t floor = p.integer("linger.ms") + p.integer("request.timeout.ms");
+  // KafkaProducer.configureDeliveryTimeout, which caps linger.ms + request.timeout.ms at
+  // Integer.MAX_VALUE.
+  const int64_t floor = std::min(p.integer("linger.ms") + p.integer("request.timeout.ms"), kIntMax);
   if (p.integer("delivery.timeout.ms") < floor) {
     if (p.is_explicit("delivery.timeout.ms")) {
       return fmt::format("delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms ({})", floor);

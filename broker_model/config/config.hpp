@@ -42,8 +42,9 @@ struct ConfigDef {
   ConfigRule rule;
 };
 
-// What a scenario gave for a key: text, a number (a Lua integer stays exact) or a boolean.
-using RawValue = std::variant<std::string, double, bool, int64_t>;
+// What a scenario gave for a key: text, a number (a Lua integer stays exact), a boolean or a
+// list of texts.
+using RawValue = std::variant<std::string, double, bool, int64_t, std::vector<std::string>>;
 // A parsed value: integers (also milliseconds), booleans, strings, lists.
 using ConfigValue = std::variant<int64_t, bool, std::string, std::vector<std::string>>;
 

@@ -71,6 +71,18 @@ OpType op_type(const std::string& t) {
   throw ParseError("type \"" + t + "\" is not invoke, ok, fail or info");
 }
 
+// An operation's "op" id. Ids run up from 0, and the reader numbers the operations that have
+// none after the largest id it has seen: bounded by 2^53 - 1 (the largest integer every JSON
+// reader keeps exact), so that numbering never overflows.
+int64_t op_id(const nlohmann::json& id) {
+  constexpr uint64_t kMaxId = (uint64_t{1} << 53) - 1;
+  // JSON text without a sign parses as unsigned; a negative id as signed.
+  if (!id.is_number_unsigned() || id.get<uint64_t>() > kMaxId) {
+    throw ParseError("\"op\" is the id of the invocation, a whole number from 0 to " + std::to_string(kMaxId));
+  }
+  return static_cast<int64_t>(id.get<uint64_t>());
+}
+
 Op parse_op(const nlohmann::json& j, int64_t position) {
   if (!j.is_object()) throw ParseError("an operation must be a JSON object");
   Op op;
@@ -212,9 +224,8 @@ std::optional<History> parse_history(std::string_view text, std::string& error) 
   for (const auto& [line, j] : items) {
     try {
       Op op = parse_op(j, static_cast<int64_t>(h.ops.size()));
-      if (j.contains("op") && !j["op"].is_number_integer()) throw ParseError("\"op\" is the id of the invocation, an integer");
       if (j.contains("op")) {
-        op.id = j["op"].get<int64_t>();  // kafkasim's own histories say which invocation completes
+        op.id = op_id(j["op"]);  // kafkasim's own histories say which invocation completes
         if (op.type == OpType::invoke) {
           if (!used_ids.insert(op.id).second) throw ParseError("op " + std::to_string(op.id) + " is invoked twice");
           open_by_id[op.id] = Open{op.id, op.f, line};

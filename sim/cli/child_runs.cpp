@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "sim/cli/run_outcome.hpp"
+#include "sim/emergency.hpp"
 
 namespace sim::cli {
 
@@ -90,6 +91,7 @@ bool decode(const std::string& line, RunReport& r) {
 
 struct Child {
   size_t index;
+  lua::RunOptions options;
   pid_t pid;
   int fd;
   Clock::time_point started;
@@ -107,6 +109,13 @@ RunReport unheard(const Child& c, int status, const lua::RunOptions& o, double t
   if (c.timed_out) {
     r.end = RunReport::End::timed_out;
     r.failure = fmt::format("timed out: the run took more than {:g} s of wall time (test --timeout)", timeout);
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) == lua::kExitInvalid) {
+    // Only the CPU-time watchdog ends a run's process so, before any report (emergency_exit):
+    // a call into Lua stuck where no instruction hook runs.
+    r.end = RunReport::End::crashed;
+    r.exit_code = lua::kExitInvalid;
+    r.failure = "CPU time limit exceeded: a call into the scenario's Lua code kept running inside a library function past "
+                "its limit, and the process stopped it";
   } else if (WIFSIGNALED(status)) {
     r.end = RunReport::End::crashed;
     r.failure = fmt::format("the run died of signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -119,7 +128,8 @@ RunReport unheard(const Child& c, int status, const lua::RunOptions& o, double t
 
 }  // namespace
 
-size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::function<bool(size_t, const RunReport&)>& done) {
+size_t ChildRuns::run(size_t count, const std::function<lua::RunOptions(size_t)>& options_of,
+                      const std::function<bool(size_t, const RunReport&)>& done) {
   std::cout.flush();
   std::cerr.flush();
   std::vector<Child> running;
@@ -133,19 +143,21 @@ size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::funct
     }
     running.clear();
   };
-  while ((next < runs.size() && !stopping) || !running.empty()) {
-    while (!stopping && next < runs.size() && running.size() < jobs_) {
+  while ((next < count && !stopping) || !running.empty()) {
+    while (!stopping && next < count && running.size() < jobs_) {
+      lua::RunOptions options = options_of(next);
       int fds[2];
       if (::pipe(fds) != 0) throw std::runtime_error("cannot create a pipe for a child process");
       const pid_t pid = ::fork();
       if (pid < 0) throw std::runtime_error("cannot start a child process");
       if (pid == 0) {
+        forget_temporaries();  // the parent's outputs (test --junit), not the child's to remove
         ::close(fds[0]);
         for (const Child& c : running) ::close(c.fd);
-        run_child(runner_, runs[next], fds[1]);
+        run_child(runner_, options, fds[1]);
       }
       ::close(fds[1]);
-      running.push_back(Child{next, pid, fds[0], Clock::now(), {}});
+      running.push_back(Child{next, std::move(options), pid, fds[0], Clock::now(), {}});
       ++next;
     }
     // Wait for output, or for the first deadline.
@@ -183,7 +195,7 @@ size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::funct
       ::close(c.fd);
       RunReport r;
       const std::string line = c.output.substr(0, c.output.find('\n'));
-      if (c.timed_out || !decode(line, r)) r = unheard(c, status, runs[c.index], timeout_);
+      if (c.timed_out || !decode(line, r)) r = unheard(c, status, c.options, timeout_);
       r.seconds = std::chrono::duration<double>(now - c.started).count();
       const size_t index = c.index;
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
@@ -195,7 +207,7 @@ size_t ChildRuns::run(const std::vector<lua::RunOptions>& runs, const std::funct
       }
     }
   }
-  return runs.size() - reported;
+  return count - reported;
 }
 
 }  // namespace sim::cli

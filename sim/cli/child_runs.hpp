@@ -33,10 +33,12 @@ class ChildRuns {
   ChildRuns(unsigned jobs, double timeout_seconds, Runner runner = lua::run_scenario)
       : jobs_(jobs < 1 ? 1 : jobs), timeout_(timeout_seconds), runner_(std::move(runner)) {}
 
-  // Runs each option set; calls done(index, report) as each run ends, in the order they end.
-  // When done returns false no more runs start and those in flight are stopped (not reported).
-  // Returns how many runs were not reported.
-  size_t run(const std::vector<lua::RunOptions>& runs, const std::function<bool(size_t, const RunReport&)>& done);
+  // Runs `count` option sets, options_of(i) making the i-th as it starts (so a sweep of ten
+  // million seeds holds only the runs in flight); calls done(index, report) as each run ends,
+  // in the order they end. When done returns false no more runs start and those in flight are
+  // stopped (not reported). Returns how many runs were not reported.
+  size_t run(size_t count, const std::function<lua::RunOptions(size_t)>& options_of,
+             const std::function<bool(size_t, const RunReport&)>& done);
 
  private:
   unsigned jobs_;

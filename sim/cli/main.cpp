@@ -1,5 +1,5 @@
 // kafkasim: the command line. Exit codes: 0 every expectation held, 1 a violation, 2 invalid
-// scenario or input, 64 usage error, 70 internal error.
+// scenario or input, 64 usage error, 70 internal error, 74 an output could not be written.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -24,6 +24,7 @@
 #include "sim/cli/sweep_command.hpp"
 #include "sim/cli/test_command.hpp"
 #include "sim/lua/runtime.hpp"
+#include "sim/emergency.hpp"
 #include "sim/escape.hpp"
 #include "sim/trace.hpp"
 
@@ -83,10 +84,6 @@ int usage_error(const std::string& msg) {
   std::cerr << "kafkasim: " << msg << "\n";
   return kExitUsage;
 }
-
-// Exit code for an output that could not be written once the work was done (sysexits'
-// EX_IOERR, beside EX_USAGE 64 and EX_SOFTWARE 70).
-constexpr int kExitIoError = 74;
 
 // Opens every output a command names, after checking that none is an input or another output.
 // Returns a usage message when one cannot be written, before any work starts.
@@ -210,6 +207,14 @@ int cmd_run(const RunArgs& a) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (!r.error.empty()) std::cerr << "error: " << valid_utf8(r.error) << "\n";
+  // The modules the scenario required are inputs too, known only now: no output replaces one.
+  std::vector<std::string> inputs = {a.scenario};
+  for (const auto& m : r.modules) inputs.push_back(m.string());
+  if (std::string clash = check_paths(inputs, {{"--trace", a.trace}, {"--history", a.history}, {"--json", a.json}}); !clash.empty()) {
+    for (auto& o : outputs)
+      if (o) o->discard();
+    return usage_error(clash);
+  }
   // Outputs are put in place only for a run that completed (it held or found a violation):
   // a failed run leaves every file as it was.
   if (r.exit_code != kExitOk && r.exit_code != kExitViolation) {
@@ -271,6 +276,7 @@ int cmd_run(const RunArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  sim::remove_temporaries_on_fatal_signals();
   CLI::App app{"kafkasim: a deterministic simulator of Apache Kafka"};
   app.require_subcommand(0, 1);
   app.set_help_flag("-h,--help", "Show help");

@@ -59,6 +59,17 @@ class FdBuf final : public std::streambuf {
 
 std::string why(int err) { return std::strerror(err); }
 
+// Renames the temporary over the target; without --force only while no file is there, so that
+// one that appeared during the run (a parallel run's) is not replaced: fails with EEXIST.
+int put_in_place(const char* temp, const char* target, bool force) {
+  if (force) return ::rename(temp, target);
+  if (::renameat2(AT_FDCWD, temp, AT_FDCWD, target, RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  // A filesystem without RENAME_NOREPLACE: link() refuses an existing name as well.
+  if (::link(temp, target) != 0) return -1;
+  return ::unlink(temp);
+}
+
 mode_t current_umask() {
   const mode_t m = ::umask(0);
   ::umask(m);
@@ -68,13 +79,18 @@ mode_t current_umask() {
 }  // namespace
 
 OutputFile::OutputFile(std::string option, const std::string& target, bool force)
-    : option_(std::move(option)), target_(target) {
+    : option_(std::move(option)), target_(target), force_(force) {
   if (target == "-") {
     kind_ = Kind::stdout_;
     stream_ = std::make_unique<std::ostream>(std::cout.rdbuf());
     return;
   }
   struct stat st {};
+  if (::stat(target.c_str(), &st) != 0 && ::lstat(target.c_str(), &st) == 0 && !force) {
+    // A symlink to nothing is there all the same: replacing it is overwriting.
+    error_ = fmt::format("{} {}: a symbolic link is there; kafkasim does not overwrite files without --force", option_, target);
+    return;
+  }
   if (::stat(target.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) {
       error_ = fmt::format("{} {}: is a folder; name a file", option_, target);
@@ -129,8 +145,10 @@ bool OutputFile::commit() {
   if (write_failed || close_failed) {
     error_ = fmt::format("{} {}: writing it failed", option_, target_.string());
     if (kind_ == Kind::regular) ::unlink(temp_.c_str());
-  } else if (kind_ == Kind::regular && ::rename(temp_.c_str(), target_.c_str()) != 0) {
-    error_ = fmt::format("{} {}: cannot put it in place ({})", option_, target_.string(), why(errno));
+  } else if (kind_ == Kind::regular && put_in_place(temp_.c_str(), target_.c_str(), force_) != 0) {
+    error_ = errno == EEXIST ? fmt::format("{} {}: a file appeared there during the run; kafkasim does not overwrite files "
+                                           "without --force", option_, target_.string())
+                             : fmt::format("{} {}: cannot put it in place ({})", option_, target_.string(), why(errno));
     ::unlink(temp_.c_str());
   }
   unregister_temporary(emergency_slot_);

@@ -4,6 +4,7 @@
 // - a regular file is written to a temporary created beside it (mkstemp: a new file, never
 //   one a planted symlink points at) and renamed into place only when the command commits;
 //   until then an existing file is untouched, and a run that fails leaves it as it was;
+//   without --force, a file that appeared there meanwhile is not replaced either;
 // - a device or a FIFO (/dev/null, a named pipe) is written directly, and "-" is standard
 //   output, as Unix tools do;
 // - an output never replaces an input of the command, nor another output, even with --force.
@@ -40,6 +41,7 @@ class OutputFile {
   enum class Kind { regular, direct, stdout_ };
   std::string option_;
   std::filesystem::path target_, temp_;
+  bool force_ = false;
   Kind kind_ = Kind::regular;
   int fd_ = -1;
   int emergency_slot_ = -1;

@@ -76,32 +76,33 @@ int cmd_sweep(const SweepArgs& args) {
     base.sets.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
 
-  // Seed i of the range belongs to shard i mod N, so shards interleave and each sees early seeds.
-  std::vector<lua::RunOptions> runs;
-  for (uint64_t s = range->first, i = 0;; ++s, ++i) {
-    if (i % shards == shard) {
-      runs.push_back(base);
-      runs.back().seed = s;
-    }
-    if (s == range->second) break;
-  }
+  // Seed i of the range belongs to shard i mod N, so shards interleave and each sees early seeds:
+  // this shard's k-th run is seed first + shard + k * N. Made as each run starts.
+  const uint64_t span = range->second - range->first + 1;
+  const size_t count = span > shard ? static_cast<size_t>((span - shard + shards - 1) / shards) : 0;
+  auto options_of = [&](size_t k) {
+    lua::RunOptions o = base;
+    o.seed = range->first + shard + k * shards;
+    return o;
+  };
   const unsigned jobs = args.jobs > 0 ? args.jobs : std::max(1u, std::thread::hardware_concurrency());
 
-  std::vector<RunReport> results;
-  size_t failed = 0;
+  std::vector<RunReport> results;  // the seeds that did not pass: those passed are only counted
+  size_t passed = 0, done = 0;
   bool stopped = false;
   std::string usage_error;
-  Progress progress(runs.size());
-  const size_t not_run = ChildRuns(jobs, args.timeout).run(runs, [&](size_t, const RunReport& r) {
+  Progress progress(count);
+  const size_t not_run = ChildRuns(jobs, args.timeout).run(count, options_of, [&](size_t, const RunReport& r) {
     if (r.end == RunReport::End::finished && r.exit_code == lua::kExitUsage) {
       // A usage error (an unknown --set, say) is the command's, the same for every seed.
       usage_error = r.failure;
       return false;
     }
-    failed += r.exit_code != 0 || r.end != RunReport::End::finished;
-    results.push_back(r);
-    progress.update(results.size(), failed);
-    if (failed > 0 && args.stop_on_first) {
+    ++done;
+    if (r.end == RunReport::End::finished && r.exit_code == lua::kExitOk) ++passed;
+    else results.push_back(r);
+    progress.update(done, results.size());
+    if (!results.empty() && args.stop_on_first) {
       stopped = true;
       return false;
     }
@@ -112,14 +113,9 @@ int cmd_sweep(const SweepArgs& args) {
 
   std::sort(results.begin(), results.end(), [](const RunReport& a, const RunReport& b) { return a.seed < b.seed; });
   std::map<std::string, size_t> seeds_by_kind;
-  size_t passed = 0;
-  failed = 0;
+  bool errors = false;  // a seed that could not be judged, as test counts errors
   for (const RunReport& r : results) {
-    if (r.exit_code == 0 && r.end == RunReport::End::finished) {
-      ++passed;
-      continue;
-    }
-    ++failed;
+    errors |= r.end != RunReport::End::finished || r.exit_code != lua::kExitViolation;
     for (const auto& k : r.kinds) ++seeds_by_kind[k];
     std::cout << fmt::format("FAIL  seed {}: {}\n", r.seed, one_line(r.failure));
     if (!r.kinds.empty()) {
@@ -135,8 +131,9 @@ int cmd_sweep(const SweepArgs& args) {
     std::cout << fmt::format("anomalies in failing seeds: {}\n", kinds);
   }
   if (stopped) std::cout << fmt::format("stopped at the first failure; {} seeds not run\n", not_run);
-  std::cout << fmt::format("{} passed, {} failed\n", passed, failed);
-  return failed == 0 ? lua::kExitOk : lua::kExitViolation;
+  std::cout << fmt::format("{} passed, {} failed\n", passed, results.size());
+  if (errors) return lua::kExitInvalid;
+  return results.empty() ? lua::kExitOk : lua::kExitViolation;
 }
 
 }  // namespace sim::cli

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -98,6 +99,10 @@ int cmd_test(const TestArgs& args) {
   std::string error;
   const auto files = discover(args.paths, error);
   if (!error.empty()) return usage(error);
+  const uint64_t per_file = seeds ? seeds->second - seeds->first + 1 : 1;
+  if (per_file * files.size() > kMaxSeeds) {
+    return usage(fmt::format("{} scenarios with {} seeds each: at most {} runs in one command", files.size(), per_file, kMaxSeeds));
+  }
   std::vector<std::string> inputs;
   for (const auto& f : files) inputs.push_back(f.string());
   if (const std::string clash = check_paths(inputs, {{"--junit", args.junit}}); !clash.empty()) return usage(clash);
@@ -111,68 +116,69 @@ int cmd_test(const TestArgs& args) {
     return g && std::string(g) == "true";
   }();
 
-  std::vector<lua::RunOptions> runs;
-  std::vector<std::string> run_files;
-  for (const auto& file : files) {
-    const uint64_t first = seeds ? seeds->first : 0, last = seeds ? seeds->second : 0;
-    for (uint64_t s = first;; ++s) {
-      lua::RunOptions o;
-      o.path = file;
-      if (seeds) o.seed = s;
-      runs.push_back(o);
-      run_files.push_back(file.string());
-      if (s == last) break;
-    }
-  }
-  std::vector<std::optional<Outcome>> outcomes(runs.size());
-  size_t printed = 0;
+  // Run k is the (k mod seeds)-th seed of file k / seeds; made as it starts.
+  const size_t count = static_cast<size_t>(per_file * files.size());
+  auto options_of = [&](size_t k) {
+    lua::RunOptions o;
+    o.path = files[k / per_file];
+    if (seeds) o.seed = seeds->first + k % per_file;
+    return o;
+  };
+  std::vector<Outcome> outcomes;          // in suite order, as printed
+  std::map<size_t, Outcome> ended_early;  // runs that ended before one ahead of them
   // Lines come out in the suite's order whatever order the runs end in.
-  auto print_ready = [&] {
-    for (; printed < outcomes.size() && outcomes[printed]; ++printed) {
-      const Outcome& o = *outcomes[printed];
-      const RunReport& r = o.report;
-      if (o.verdict == Verdict::passed) {
-        std::cout << fmt::format("PASS  {} (seed {}, {:.2f}s)\n", o.file, r.seed, r.seconds);
-        continue;
-      }
-      const char* tag = o.verdict == Verdict::failed ? "FAIL " : "ERROR";
-      const std::string seed = r.end == RunReport::End::finished || r.seed ? fmt::format("seed {}", r.seed) : "its own seed";
-      std::cout << fmt::format("{} {} ({}): {}\n      replay: {}\n", tag, o.file, seed, one_line(r.failure), r.replay);
-      if (github) std::cout << fmt::format("::error file={},line=1::{} (replay: {})\n", o.file, one_line(r.failure), r.replay);
+  auto print = [&](const Outcome& o) {
+    const RunReport& r = o.report;
+    if (o.verdict == Verdict::passed) {
+      std::cout << fmt::format("PASS  {} (seed {}, {:.2f}s)\n", o.file, r.seed, r.seconds);
+      return;
+    }
+    const char* tag = o.verdict == Verdict::failed ? "FAIL " : "ERROR";
+    const std::string seed = r.end == RunReport::End::finished || r.seed ? fmt::format("seed {}", r.seed) : "its own seed";
+    std::cout << fmt::format("{} {} ({}): {}\n      replay: {}\n", tag, o.file, seed, one_line(r.failure), r.replay);
+    if (github) std::cout << fmt::format("::error file={},line=1::{} (replay: {})\n", o.file, one_line(r.failure), r.replay);
+  };
+  ChildRuns(args.jobs, args.timeout).run(count, options_of, [&](size_t i, const RunReport& r) {
+    ended_early.emplace(i, Outcome{files[i / per_file].string(), r, verdict_of(r)});
+    for (auto it = ended_early.begin(); it != ended_early.end() && it->first == outcomes.size(); it = ended_early.erase(it)) {
+      print(it->second);
+      outcomes.push_back(std::move(it->second));
     }
     std::cout.flush();
-  };
-  ChildRuns(args.jobs, args.timeout).run(runs, [&](size_t i, const RunReport& r) {
-    outcomes[i] = Outcome{run_files[i], r, verdict_of(r)};
-    print_ready();
     return true;
   });
 
   size_t passed = 0, failed = 0, errors = 0;
   for (const auto& o : outcomes) {
-    passed += o->verdict == Verdict::passed;
-    failed += o->verdict == Verdict::failed;
-    errors += o->verdict == Verdict::error;
+    passed += o.verdict == Verdict::passed;
+    failed += o.verdict == Verdict::failed;
+    errors += o.verdict == Verdict::error;
   }
+  bool junit_lost = false;
   if (junit) {
     std::ostream& x = junit->stream();
     x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     x << fmt::format("<testsuites><testsuite name=\"kafkasim\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n", outcomes.size(),
                      failed, errors);
     for (const auto& o : outcomes) {
-      const RunReport& r = o->report;
-      x << fmt::format("  <testcase classname=\"{}\" name=\"{} (seed {})\" time=\"{:.3f}\">", xml_text(o->file),
-                       xml_text(r.scenario.empty() ? o->file : r.scenario), r.seed, r.seconds);
-      if (o->verdict != Verdict::passed) {
-        const char* tag = o->verdict == Verdict::failed ? "failure" : "error";
+      const RunReport& r = o.report;
+      x << fmt::format("  <testcase classname=\"{}\" name=\"{} (seed {})\" time=\"{:.3f}\">", xml_text(o.file),
+                       xml_text(r.scenario.empty() ? o.file : r.scenario), r.seed, r.seconds);
+      if (o.verdict != Verdict::passed) {
+        const char* tag = o.verdict == Verdict::failed ? "failure" : "error";
         x << fmt::format("<{} message=\"{}\">replay: {}</{}>", tag, xml_text(r.failure), xml_text(r.replay), tag);
       }
       x << "</testcase>\n";
     }
     x << "</testsuite></testsuites>\n";
-    if (!junit->commit()) std::cerr << "kafkasim: " << junit->error() << "\n";
+    if (!junit->commit()) {
+      std::cerr << "kafkasim: " << junit->error() << "\n";
+      junit_lost = true;
+    }
   }
   std::cout << fmt::format("{} passed, {} failed, {} errors\n", passed, failed, errors);
+  // CI reads the report: a suite whose report was lost has not told its outcome.
+  if (junit_lost) return lua::kExitIoError;
   if (errors > 0) return lua::kExitInvalid;
   return failed == 0 ? lua::kExitOk : lua::kExitViolation;
 }

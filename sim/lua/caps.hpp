@@ -16,6 +16,7 @@ constexpr int64_t kLoadThreads = 1'000;
 constexpr int64_t kLoadsPerProducer = 100;
 constexpr int64_t kValueBytes = 100 << 20;
 constexpr int64_t kAssignMembers = 10'000;
+constexpr int64_t kAssignPartitions = 100'000;  // over every topic of one kafka.assign
 constexpr int64_t kScriptBytes = 64 << 20;  // a scenario file or a module it requires
 
 }  // namespace sim::lua::caps

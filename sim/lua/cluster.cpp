@@ -24,6 +24,16 @@ namespace sim::lua {
 // Reads a table of Kafka config keys into cfg; `extra` keys belong to the caller and are
 // skipped. Keys are visited in sorted order so the first error reported never depends on
 // Lua's hash order.
+namespace {
+// The string at idx, counted as text the scenario hands to the simulator.
+std::string taken_text(lua_State* L, int idx) {
+  size_t len = 0;
+  const char* s = lua_tolstring(L, idx, &len);
+  Sandbox::of(L).take_text(L, len);
+  return std::string(s, len);
+}
+}  // namespace
+
 void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string& what,
                  const std::vector<std::string>& extra) {
   idx = lua_absindex(L, idx);
@@ -48,17 +58,17 @@ void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string
         if (lua_isinteger(L, -1)) raw = static_cast<int64_t>(lua_tointeger(L, -1));
         else raw = lua_tonumber(L, -1);
         break;
-      case LUA_TSTRING: raw = std::string(lua_tostring(L, -1)); break;
+      case LUA_TSTRING: raw = taken_text(L, -1); break;
       case LUA_TTABLE: {
         // A list value, such as partition.assignment.strategy = { "range", "cooperative-sticky" }.
-        std::string joined;
+        std::vector<std::string> items;
         for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, -1)); ++i) {
           lua_rawgeti(L, -1, i);
           if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("{}: {}[{}] must be a string", what, key, i));
-          joined += (joined.empty() ? "" : ",") + std::string(lua_tostring(L, -1));
+          items.push_back(taken_text(L, -1));
           lua_pop(L, 1);
         }
-        raw = joined;
+        raw = std::move(items);
         break;
       }
       default: fail(fmt::format("{}: {} must be a number, a string or a boolean, got {}", what, key, describe(L, -1)));
@@ -457,6 +467,22 @@ int64_t value_size(int64_t bytes, const char* what) {
   return bytes;
 }
 
+// Calls the send callback at registry reference `ref` with the record's outcome.
+void call_send_callback(Sandbox& sb, int ref, const kafka::SendResult& res) {
+  sb.protected_call("send callback", [&](lua_State* S) {
+    lua_rawgeti(S, LUA_REGISTRYINDEX, ref);
+    luaL_unref(S, LUA_REGISTRYINDEX, ref);
+    lua_newtable(S);
+    set_field(S, "outcome", std::string_view(res.outcome == kafka::Outcome::ok     ? "ok"
+                                             : res.outcome == kafka::Outcome::fail ? "fail"
+                                                                                   : "info"));
+    set_field(S, "partition", static_cast<lua_Integer>(res.partition));
+    set_field(S, "offset", static_cast<lua_Integer>(res.offset));
+    set_field(S, "error", kafka::error_name(res.error));
+    lua_call(S, 1, 0);
+  });
+}
+
 int l_send(lua_State* L) {
   ProducerHandle& p = producer(L);
   kafka::SendSpec spec;
@@ -468,6 +494,9 @@ int l_send(lua_State* L) {
     TableReader r(L, 3, "send record", {"key", "value", "partition", "sync", "value_size", "callback"});
     spec.key = r.string("key");
     spec.value = r.string("value");
+    if (spec.value && spec.value->size() > static_cast<size_t>(caps::kValueBytes)) {
+      fail(fmt::format("send record.value: at most {} bytes (kafkasim's cap)", caps::kValueBytes));
+    }
     if (auto part = r.integer("partition")) {
       // ProducerRecord's constructor; a partition past the topic's count fails the send later,
       // after max.block.ms, as in Kafka.
@@ -487,20 +516,14 @@ int l_send(lua_State* L) {
   }
   kafka::Producer::Callback done;
   if (callback_ref != LUA_NOREF) {
-    // The application's callback, in Lua: called with the record's outcome.
+    // The application's callback, in Lua: called with the record's outcome, as an event of its
+    // own at the instant the send completed (Kafka calls it on the producer's I/O thread). It
+    // never runs inside the producer's update, which an error in it would leave half done, nor
+    // inside the scenario's call that sent (an acks=0 send completes within p:send).
     Runtime* rt = &Runtime::of(L);
     done = [rt, callback_ref](Context&, const kafka::SendResult& res) {
-      rt->sandbox().protected_call("send callback", [&](lua_State* S) {
-        lua_rawgeti(S, LUA_REGISTRYINDEX, callback_ref);
-        luaL_unref(S, LUA_REGISTRYINDEX, callback_ref);
-        lua_newtable(S);
-        set_field(S, "outcome", std::string_view(res.outcome == kafka::Outcome::ok ? "ok"
-                                                 : res.outcome == kafka::Outcome::fail ? "fail" : "info"));
-        set_field(S, "partition", static_cast<lua_Integer>(res.partition));
-        set_field(S, "offset", static_cast<lua_Integer>(res.offset));
-        set_field(S, "error", kafka::error_name(res.error));
-        lua_call(S, 1, 0);
-      });
+      World& w = rt->world();
+      w.scheduler().at(w.now(), [rt, callback_ref, res] { call_send_callback(rt->sandbox(), callback_ref, res); });
     };
   }
   if (!p.cluster->world().invoke(p.node, [spec, sync, done](Node& n, Context& ctx) {
@@ -550,6 +573,7 @@ int l_load(lua_State* L) {
         lua_rawgeti(L, idx, i);
         size_t len = 0;
         const char* k = display_tolstring(L, -1, &len);
+        Runtime::of(L).sandbox().take_text(L, len);
         spec.keys.emplace_back(k, len);
         lua_pop(L, 2);
       }

@@ -102,13 +102,14 @@ class Cluster final : public FaultTarget {
 
   // A topic a client names: one the scenario did not declare will be auto-created (when the
   // brokers allow it) with num.partitions and default.replication.factor, and counts against
-  // the cap from now on.
+  // the cap from now on. It is known only once it fits: a script that catches the cap's error
+  // and names the topic again meets the cap again.
   void client_names_topic(const std::string& topic, bool client_allows, const char* what) {
     if (topics.count(topic)) return;
     if (!client_allows || !broker_config.boolean("auto.create.topics.enable")) return;
-    topics.insert(topic);
     const int64_t rf = std::min<int64_t>(broker_config.integer("default.replication.factor"), static_cast<int64_t>(layout.brokers.size()));
     reserve_replicas(broker_config.integer("num.partitions") * std::max<int64_t>(rf, 1), what);
+    topics.insert(topic);
   }
 
   // Counts partitions times replicas against the cap of one cluster.

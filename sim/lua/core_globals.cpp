@@ -105,12 +105,14 @@ int l_now(lua_State* L) {
   return 1;
 }
 
+// The arguments as text, as tostring shows them, space-separated: text taken from Lua.
 std::string join_args(lua_State* L) {
   std::string out;
   const int n = lua_gettop(L);
   for (int i = 1; i <= n; ++i) {
     size_t len = 0;
     const char* s = display_tolstring(L, i, &len);
+    Sandbox::of(L).take_text(L, len + 1);
     if (i > 1) out += ' ';
     out.append(s, len);
     lua_pop(L, 1);
@@ -134,12 +136,16 @@ int l_log(lua_State* L) {
 int l_check(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   if (lua_type(L, 1) != LUA_TSTRING) fail("check(name, ok [, detail]): the first argument names the check");
-  const std::string name = lua_tostring(L, 1);
+  size_t name_len = 0;
+  const char* name_text = lua_tolstring(L, 1, &name_len);
+  Sandbox::of(L).take_text(L, name_len);
+  const std::string name(name_text, name_len);
   if (lua_type(L, 2) != LUA_TBOOLEAN) fail(fmt::format("check(\"{}\", ok): ok must be true or false, got {}", name, describe(L, 2)));
   std::string detail;
   if (!lua_isnoneornil(L, 3)) {
     size_t len = 0;
     const char* d = display_tolstring(L, 3, &len);
+    Sandbox::of(L).take_text(L, len);
     detail.assign(d, len);
     lua_pop(L, 1);
   }

@@ -11,6 +11,7 @@ enum ExitCode : int {
   kExitInvalid = 2,    // the scenario or input is invalid
   kExitUsage = 64,     // bad command line
   kExitInternal = 70,  // a bug in kafkasim
+  kExitIoError = 74,   // an output could not be written once the work was done (sysexits' EX_IOERR)
 };
 
 // A problem with the scenario: its message already names file:line where one is known.

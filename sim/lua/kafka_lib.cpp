@@ -1,4 +1,8 @@
 // The `kafka` table: Kafka's own functions, for scenarios and for checking expectations.
+#include <algorithm>
+#include <map>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "broker_model/client/partitioner.hpp"
@@ -38,6 +42,35 @@ int l_partition_for(lua_State* L) {
   return 1;
 }
 
+// spec.topics of kafka.assign at idx: topic name = partition count, checked in name order (so
+// that the first error never depends on Lua's hash order) and capped in all.
+std::map<std::string, int32_t> assign_topics(lua_State* L, int idx) {
+  constexpr const char* kShape = "kafka.assign spec.topics: topic name = partition count";
+  if (lua_type(L, idx) != LUA_TTABLE) fail("kafka.assign spec.topics: a table of topic name = partition count");
+  std::map<std::string, std::optional<int64_t>> counts;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING) fail(kShape);
+    counts[lua_tostring(L, -2)] = to_whole(L, -1);
+    lua_pop(L, 1);
+  }
+  std::map<std::string, int32_t> topics;
+  int64_t total = 0;
+  for (const auto& [name, count] : counts) {
+    if (!count) fail(kShape);
+    if (*count < 0 || *count > caps::kPartitionsPerTopic) {
+      fail(fmt::format("kafka.assign spec.topics.{}: a partition count between 0 and kafkasim's cap of {}", name,
+                       caps::kPartitionsPerTopic));
+    }
+    total += *count;
+    if (total > caps::kAssignPartitions) {
+      fail(fmt::format("kafka.assign spec.topics: at most {} partitions in all (kafkasim's cap)", caps::kAssignPartitions));
+    }
+    topics[name] = static_cast<int32_t>(*count);
+  }
+  return topics;
+}
+
 // kafka.assign(strategy, { topics = { name = partitions }, members = { { id =, instance_id =,
 // topics = {...}, owned = { "t-0" }, generation = } } }) -> { member_id = { "t-0", ... } }
 int l_assign(lua_State* L) {
@@ -47,28 +80,20 @@ int l_assign(lua_State* L) {
     fail(fmt::format("kafka.assign: unknown strategy \"{}\"{}", strategy, suggestion(strategy, strategies)));
   }
   TableReader r(L, 2, "kafka.assign spec", {"topics", "members"});
-  std::map<std::string, int32_t> topics;
-  const int t = r.push("topics");
-  if (lua_type(L, t) != LUA_TTABLE) fail("kafka.assign spec.topics: a table of topic name = partition count");
-  lua_pushnil(L);
-  while (lua_next(L, t) != 0) {
-    const auto count = to_whole(L, -1);
-    if (lua_type(L, -2) != LUA_TSTRING || !count) fail("kafka.assign spec.topics: topic name = partition count");
-    const int64_t n = *count;
-    if (n < 0 || n > caps::kPartitionsPerTopic) {
-      fail(fmt::format("kafka.assign spec.topics.{}: a partition count between 0 and kafkasim's cap of {}", lua_tostring(L, -2),
-                       caps::kPartitionsPerTopic));
-    }
-    topics[lua_tostring(L, -2)] = static_cast<int32_t>(n);
-    lua_pop(L, 1);
-  }
+  const std::map<std::string, int32_t> topics = assign_topics(L, r.push("topics"));
   lua_pop(L, 1);
   std::vector<kafka::MemberSubscription> members;
   const int m = r.push("members");
   if (lua_type(L, m) != LUA_TTABLE) fail("kafka.assign spec.members: a list of members");
-  if (static_cast<int64_t>(lua_rawlen(L, m)) > caps::kAssignMembers) {
+  const auto member_count = static_cast<int64_t>(lua_rawlen(L, m));
+  if (member_count > caps::kAssignMembers) {
     fail(fmt::format("kafka.assign spec.members: at most {} members (kafkasim's cap)", caps::kAssignMembers));
   }
+  // The assignors' work grows with partitions times members; charged before it starts.
+  int64_t partitions = 0;
+  for (const auto& [name, n] : topics) partitions += n;
+  Sandbox& sb = Runtime::of(L).sandbox();
+  sb.charge(L, static_cast<uint64_t>(partitions) * static_cast<uint64_t>(std::max<int64_t>(member_count, 1)));
   for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, m)); ++i) {
     lua_rawgeti(L, m, i);
     const std::string what = fmt::format("kafka.assign spec.members[{}]", i);
@@ -86,7 +111,10 @@ int l_assign(lua_State* L) {
         for (lua_Integer k = 1; k <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++k) {
           lua_rawgeti(L, idx, k);
           if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("{}.{}[{}]: expected a string", what, key, k));
-          out.emplace_back(lua_tostring(L, -1));
+          size_t len = 0;
+          const char* text = lua_tolstring(L, -1, &len);
+          sb.take_text(L, sizeof(std::string) + len);  // a list may name one long string a million times
+          out.emplace_back(text, len);
           lua_pop(L, 1);
         }
       } else if (!lua_isnil(L, idx)) {

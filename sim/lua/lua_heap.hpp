@@ -34,8 +34,11 @@ class LuaHeap {
 
   size_t used() const { return used_; }
   size_t limit() const { return limit_; }
-  // Whether bytes in use have crossed the limit (the run ends at the next hook tick).
+  // Whether bytes in use have crossed the limit (the run ends at the next hook tick, unless a
+  // collection brings them back under it).
   bool over_limit() const { return over_limit_; }
+  // Recounts over_limit() from the bytes in use now (after a garbage collection).
+  void recount() { over_limit_ = used_ > limit_; }
   // Whether an allocation was refused because it would have passed the hard ceiling.
   bool refused() const { return refused_; }
   // Bytes allocated since the last call (work to charge to the instruction budget).

@@ -1,6 +1,7 @@
 // string.find, string.match, string.gmatch and string.gsub with Lua 5.4's pattern language,
 // step for step as Lua's lstrlib.c matches, except that every step is charged to the sandbox's
-// instruction budget. Lua's matcher backtracks without bound inside one C call, where no
+// instruction budget, and so is every walk of a bracket set ([...], %f[...]) or of gsub's
+// replacement string, which one step may repeat. Lua's matcher backtracks without bound inside one C call, where no
 // instruction hook can stop it: ("a?"):rep(40) .. ("a"):rep(40) against forty a's takes 2^40
 // steps, ".-.-.-.-b" against a long string n^5. Here such a call ends the run at its line.
 // tests/unit/lua_patterns_test.cpp compares every function with Lua's own on random patterns.
@@ -67,6 +68,7 @@ int capture_to_close(MatchState* ms) {
 }
 
 const char* class_end(MatchState* ms, const char* p) {
+  const char* start = p;
   switch (*p++) {
     case kEsc:
       if (p == ms->p_end) fail(ms, "malformed pattern (ends with '%%')");
@@ -77,6 +79,7 @@ const char* class_end(MatchState* ms, const char* p) {
         if (p == ms->p_end) fail(ms, "malformed pattern (missing ']')");
         if (*(p++) == kEsc && p < ms->p_end) p++;  // skip escapes (e.g. '%]')
       } while (*p != ']');
+      ms->step(static_cast<uint64_t>(p - start));  // a set is walked again at every step
       return p + 1;
     default: return p;
   }
@@ -128,7 +131,9 @@ bool single_match(MatchState* ms, const char* s, const char* p, const char* ep) 
   switch (*p) {
     case '.': return true;
     case kEsc: return match_class(c, uc(*(p + 1)));
-    case '[': return match_bracket_class(c, p, ep - 1);
+    case '[':
+      ms->step(static_cast<uint64_t>(ep - p));  // the set is walked for each character
+      return match_bracket_class(c, p, ep - 1);
     default: return uc(*p) == c;
   }
 }
@@ -236,6 +241,7 @@ init:  // using goto to optimize tail recursion, as Lua does
             if (*p != '[') fail(ms, "missing '[' after '%%f' in pattern");
             const char* ep = class_end(ms, p);
             const int previous = (s == ms->src_init) ? '\0' : uc(*(s - 1));
+            ms->step(2 * static_cast<uint64_t>(ep - p));  // the set is walked twice below
             if (!match_bracket_class(previous, p, ep - 1) && match_bracket_class(uc(*s), p, ep - 1)) {
               p = ep;
               goto init;
@@ -460,6 +466,7 @@ void add_s(MatchState* ms, luaL_Buffer* b, const char* s, const char* e) {
   size_t l;
   lua_State* L = ms->L;
   const char* news = lua_tolstring(L, 3, &l);
+  ms->step(l);  // the replacement is walked for every match
   const char* p;
   while ((p = static_cast<const char*>(std::memchr(news, kEsc, l))) != nullptr) {
     luaL_addlstring(b, news, static_cast<size_t>(p - news));

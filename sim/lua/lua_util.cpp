@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/lua/sandbox.hpp"
+
 namespace sim::lua {
 
 namespace {
@@ -130,17 +132,20 @@ TableReader::TableReader(lua_State* L, int idx, std::string what, std::vector<st
   if (lua_type(L, idx_) != LUA_TTABLE) fail(fmt::format("{}: expected a table, got {}", what_, describe(L, idx_)));
   // Validate keys in a fixed (sorted) order so the first error reported does not depend on
   // Lua's hash order.
-  std::vector<std::string> unknown;
+  std::vector<std::string> unknown, not_names;
   lua_pushnil(L);
   while (lua_next(L, idx_) != 0) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING) {
-      std::string got = describe(L, -1);
-      lua_pop(L, 1);
-      fail(fmt::format("{}: keys must be names, found {}", what_, got));
+      not_names.push_back(describe(L, -1));
+      continue;
     }
     std::string key = lua_tostring(L, -1);
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) unknown.push_back(std::move(key));
+  }
+  if (!not_names.empty()) {
+    std::sort(not_names.begin(), not_names.end());
+    fail(fmt::format("{}: keys must be names, found {}", what_, not_names.front()));
   }
   if (!unknown.empty()) {
     std::sort(unknown.begin(), unknown.end());
@@ -167,8 +172,12 @@ bool TableReader::has(const char* key) {
 std::optional<std::string> TableReader::string(const char* key) {
   const int t = lua_getfield(L_, idx_, key);
   std::optional<std::string> out;
-  if (t == LUA_TSTRING) out = lua_tostring(L_, -1);
-  else if (t != LUA_TNIL) {
+  if (t == LUA_TSTRING) {
+    size_t len = 0;
+    const char* s = lua_tolstring(L_, -1, &len);
+    Sandbox::of(L_).take_text(L_, len);
+    out.emplace(s, len);
+  } else if (t != LUA_TNIL) {
     std::string got = describe(L_, -1);
     lua_pop(L_, 1);
     fail(fmt::format("{}: expected a string, got {}", name(key), got));

@@ -176,6 +176,7 @@ RunResult Runtime::run() {
       world_->trace().finish();
     }
     result.replay = replay_line(options_, result.seed);
+    result.modules = sandbox_.modules();
   };
   try {
     sandbox_.run_file(options_.path, display);

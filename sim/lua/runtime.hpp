@@ -68,6 +68,7 @@ struct RunResult {
   uint64_t trace_events = 0;
   uint64_t trace_hash = 0;
   std::string replay;         // the command line that replays this run
+  std::vector<std::filesystem::path> modules;  // the files the scenario required: inputs too
   std::vector<Check> checks;
   // Anomalies in the run's history (when the scenario declared expectations).
   std::optional<check::CheckResult> anomalies;

@@ -81,18 +81,35 @@ void Sandbox::charge(lua_State* L, uint64_t work) {
   }
 }
 
+bool Sandbox::fits_after_collection(lua_State* L, size_t bytes) {
+  charge(L, heap_.used() / kBytesPerWork);  // a full collection walks what is in use
+  lua_gc(L, LUA_GCCOLLECT);
+  heap_.recount();
+  return !heap_.over_limit() && !heap_.would_exceed(bytes);
+}
+
 void Sandbox::reserve(lua_State* L, size_t bytes) {
-  if (heap_.would_exceed(bytes)) {
+  if (heap_.would_exceed(bytes) && !fits_after_collection(L, bytes)) {
     terminate(L, fmt::format("memory limit exceeded: this would take the scenario's Lua memory past {} MiB",
                              limits_.memory_bytes >> 20));
   }
   charge(L, bytes / kBytesPerWork);
 }
 
+void Sandbox::take_text(lua_State* L, size_t bytes) {
+  if (bytes > limits_.text_bytes - std::min<uint64_t>(text_taken_, limits_.text_bytes)) {
+    terminate(L, fmt::format("text limit exceeded: the scenario handed the simulator more than {} MiB of text in this run "
+                             "(record keys and values, notes, log lines, check names and details)",
+                             limits_.text_bytes >> 20));
+  }
+  text_taken_ += bytes;
+  charge(L, bytes / kBytesPerWork);
+}
+
 void Sandbox::count_hook(lua_State* L, lua_Debug*) {
   Sandbox& sb = of(L);
   if (sb.terminated_) sb.rethrow_termination(L);
-  if (sb.heap_.over_limit()) {
+  if (sb.heap_.over_limit() && !sb.fits_after_collection(L, 0)) {
     sb.terminate(L, fmt::format("memory limit exceeded: the scenario's Lua code used more than {} MiB",
                                 sb.limits_.memory_bytes >> 20));
   }
@@ -115,8 +132,8 @@ void Sandbox::enter() {
 }
 
 void Sandbox::leave() {
-  --depth_;
-  watchdog::leave();
+  // As enter: only the outermost call is the watchdog's.
+  if (--depth_ == 0) watchdog::leave();
 }
 
 int Sandbox::traceback(lua_State* L) {
@@ -131,7 +148,7 @@ int Sandbox::traceback(lua_State* L) {
       msg.assign(s, len);
     } else if (lua_isnoneornil(L, 1)) {
       msg = "error raised with nil instead of a message";
-    } else if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
+    } else if (visible_metafield(L, 1, "__tostring") != LUA_TNIL) {
       lua_pop(L, 1);
       size_t len = 0;
       const char* s = display_tolstring(L, 1, &len);
@@ -314,11 +331,14 @@ int Sandbox::sandbox_require(lua_State* L) {
     return luaL_error(L, "require \"%s\": a module is at most %d MiB (kafkasim's cap)", name.c_str(),
                       static_cast<int>(caps::kScriptBytes >> 20));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path)) {
+  // Only a regular file: opening a FIFO would wait for a writer, where no CPU limit runs.
+  if (!std::filesystem::is_regular_file(path, ec)) {
     return luaL_error(L, "require \"%s\": no file %s (require loads only Lua files beside the scenario)", name.c_str(),
                       path.string().c_str());
   }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return luaL_error(L, "require \"%s\": cannot read %s", name.c_str(), path.string().c_str());
+  sb.modules_.push_back(path);
   std::stringstream buf;
   buf << in.rdbuf();
   const std::string code = buf.str();
@@ -350,21 +370,26 @@ int Sandbox::random(lua_State* L) {
   Sandbox& sb = of(L);
   if (!sb.rng_) return luaL_error(L, "math.random is available once scenario { ... } has been declared (it draws from the run's seed)");
   Rng& rng = *sb.rng_;
+  // Lua 5.4's math.random, argument for argument (lmathlib.c).
+  lua_Integer lo = 1, hi = 0;
   switch (lua_gettop(L)) {
     case 0: lua_pushnumber(L, rng.uniform_real()); return 1;
-    case 1: {
-      const lua_Integer m = luaL_checkinteger(L, 1);
-      luaL_argcheck(L, 1 <= m, 1, "interval is empty");
-      lua_pushinteger(L, rng.uniform_int(1, m));
-      return 1;
-    }
-    default: {
-      const lua_Integer lo = luaL_checkinteger(L, 1), hi = luaL_checkinteger(L, 2);
-      luaL_argcheck(L, lo <= hi, 2, "interval is empty");
-      lua_pushinteger(L, rng.uniform_int(lo, hi));
-      return 1;
-    }
+    case 1:
+      hi = luaL_checkinteger(L, 1);
+      if (hi == 0) {  // math.random(0): every bit random
+        lua_pushinteger(L, static_cast<lua_Integer>(rng.next_u64()));
+        return 1;
+      }
+      break;
+    case 2:
+      lo = luaL_checkinteger(L, 1);
+      hi = luaL_checkinteger(L, 2);
+      break;
+    default: return luaL_error(L, "wrong number of arguments");
   }
+  luaL_argcheck(L, lo <= hi, 1, "interval is empty");
+  lua_pushinteger(L, rng.uniform_int(lo, hi));
+  return 1;
 }
 
 void Sandbox::open_libraries() {

@@ -8,7 +8,8 @@
 //   when the garbage collector runs (__gc finalizers, weak tables) are refused;
 // - bounded: each call from the simulator into Lua has an instruction budget that also meters
 //   the work of string and table functions (sandbox_guards.cpp, lua_patterns.cpp) and the bytes
-//   allocated; the state's memory is capped; a CPU-time watchdog is the last line (watchdog.hpp).
+//   allocated; the state's memory is capped, and so is the text a run hands to the simulator
+//   (which keeps it outside that memory); a CPU-time watchdog is the last line (watchdog.hpp).
 //   A limit ends the run: pcall, xpcall and coroutine.resume cannot catch it.
 #include <lua5.4/lua.hpp>
 
@@ -29,6 +30,9 @@ struct SandboxLimits {
   uint64_t instructions = 200'000'000;  // per call from C++ into Lua (work units, see docs)
   size_t memory_bytes = 512u << 20;
   double cpu_seconds = 60;  // watchdog: CPU time of one call from C++ into Lua
+  // Text the scenario hands to the simulator over the whole run (record keys and values, notes,
+  // log lines, check names and details): kept in the model and the trace, outside Lua's memory.
+  size_t text_bytes = 128u << 20;
 };
 
 class Sandbox {
@@ -78,6 +82,15 @@ class Sandbox {
   [[noreturn]] void rethrow_termination(lua_State* L);
   // Memory that a function is about to allocate: ends the run first if it would cross the limit.
   void reserve(lua_State* L, size_t bytes);
+  // Bytes in use count garbage the collector has not freed yet, which must not end a run:
+  // collects it (charged as work) and says whether `bytes` more then fit under the limit.
+  bool fits_after_collection(lua_State* L, size_t bytes);
+  // Text the simulator takes out of Lua to keep or to write (a record's value, a note): charged
+  // as allocated bytes are, and counted against the run's text limit; past it, ends the run.
+  void take_text(lua_State* L, size_t bytes);
+
+  // The files `require` has read so far: inputs of the run, as the scenario is.
+  const std::vector<std::filesystem::path>& modules() const { return modules_; }
 
   // The creation number of the object at idx, 0 for values that are not objects.
   uint64_t identity(lua_State* L, int idx);
@@ -101,11 +114,13 @@ class Sandbox {
   lua_State* L_ = nullptr;
   std::unique_ptr<Rng> rng_;
   uint64_t work_used_ = 0;
+  uint64_t text_taken_ = 0;  // over the whole run
   int depth_ = 0;  // nested calls from C++ into Lua; the budget is per outermost call
   bool terminated_ = false;
   std::string termination_;
   std::string entry_;  // "file:line" of the function the current outermost call runs
   std::vector<std::string> requiring_;  // modules being loaded, innermost last
+  std::vector<std::filesystem::path> modules_;
   std::map<const void*, uint64_t> builtins_;  // C functions without upvalues -> their numbers
   void* owner_ = nullptr;
   bool usage_error_ = false;
@@ -116,6 +131,13 @@ class Sandbox {
 // luaL_tolstring, except that tables, functions, coroutines and userdata show their creation
 // number ("table: #12") instead of their address. Pushes the string and returns it.
 const char* display_tolstring(lua_State* L, int idx, size_t* len);
+
+// The metatable of the value at idx as the script set it, looking through the sandbox's guard
+// of metatables (sandbox_guards.cpp): pushes it and returns true, or pushes nothing.
+bool push_visible_metatable(lua_State* L, int idx);
+// luaL_getmetafield on that metatable: pushes the field and returns its type, or returns
+// LUA_TNIL and pushes nothing.
+int visible_metafield(lua_State* L, int idx, const char* field);
 
 // The pieces of the sandbox, installed by open_libraries.
 void install_identity(lua_State* L);  // next, pairs, tostring, string.format

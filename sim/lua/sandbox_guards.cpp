@@ -2,9 +2,10 @@
 // deterministic:
 // - the catch points (pcall, xpcall, coroutine.resume, coroutine.close) re-raise a limit, so a
 //   runaway script cannot catch the end of its run and loop again;
-// - setmetatable and rawset refuse __gc (finalizers run outside any budget, whenever the
-//   collector decides, and could reach objects the run has freed) and __mode (weak tables
-//   change when the collector runs);
+// - setmetatable, rawset and assignments to a metatable refuse __gc (finalizers run outside any
+//   budget, whenever the collector decides, and could reach objects the run has freed) and
+//   __mode (weak tables change when the collector runs); getmetatable answers what the script
+//   set;
 // - the table functions whose work a single call hides (insert, remove, move, concat, unpack,
 //   sort) charge it to the instruction budget; table.sort is a deterministic merge sort, since
 //   Lua's own picks random pivots on bad inputs;
@@ -15,6 +16,9 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/lua/sandbox.hpp"
@@ -67,8 +71,36 @@ void wrap(lua_State* L, int table, const char* name, lua_CFunction f) {
 }
 
 // ---- metatables ----
+//
+// Finalizers and weak tables (__gc, __mode) are refused wherever a table could get them:
+// setmetatable checks the metatable it is given, and from then on that table is guarded.
+// A guarded table can gain a key only by rawset, which checks it, or by assignment, which for a
+// key the table lacks goes through the __newindex of the table's own metatable. So that
+// metatable refuses them, and it is the sandbox's: no script can reach it to remove the check
+// (a field of a table the script owns, such as X.__newindex, could be set to nil).
+// - A guarded table without a metatable of its own gets the shared guard (kGuardMeta).
+// - One that the script gave a metatable X gets a private guard instead, which keeps X. Its
+//   every event forwards to X's handler of the moment (so handlers added to X later apply
+//   too), as if X were the metatable; getmetatable answers X.
 
 constexpr const char* kGuardMeta = "kafkasim.metatable_guard";
+// The key under which a private guard keeps the script's metatable: a light userdata, which no
+// script can make.
+const char kScriptMetatable = 0;
+
+enum class Guard { none, shared, private_ };
+
+Guard guard_of(lua_State* L, int idx) {
+  if (!lua_getmetatable(L, idx)) return Guard::none;
+  luaL_getmetatable(L, kGuardMeta);
+  if (lua_rawequal(L, -1, -2)) {
+    lua_pop(L, 2);
+    return Guard::shared;
+  }
+  const bool keeps = lua_rawgetp(L, -2, &kScriptMetatable) != LUA_TNIL;
+  lua_pop(L, 3);
+  return keeps ? Guard::private_ : Guard::none;
+}
 
 bool forbidden_meta_key(lua_State* L, int key) {
   if (lua_type(L, key) != LUA_TSTRING) return false;
@@ -86,7 +118,7 @@ bool forbidden_meta_key(lua_State* L, int key) {
   std::abort();
 }
 
-// __newindex of a metatable's metatable: a plain assignment, except of __gc and __mode.
+// __newindex of the shared guard: a plain assignment, except of __gc and __mode.
 int guard_newindex(lua_State* L) {
   if (forbidden_meta_key(L, 2)) refuse_meta_key(L, lua_tostring(L, 2));
   lua_settop(L, 3);
@@ -94,29 +126,195 @@ int guard_newindex(lua_State* L) {
   return 0;
 }
 
-// Makes later assignments of __mode (or __gc) to the metatable at idx fail. A metatable
-// without a metatable of its own gets the guard; one whose metatable has no __newindex gets the
-// guard's __newindex there (a plain assignment for every other key, so nothing else changes).
+// What Lua's luaT_objtypename says of the value at idx in an error: its metatable's __name, or
+// its type.
+std::string type_name(lua_State* L, int idx) {
+  std::string name = luaL_typename(L, idx);
+  if (const int tt = visible_metafield(L, idx, "__name"); tt != LUA_TNIL) {
+    if (tt == LUA_TSTRING) name = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  return name;
+}
+
+// ---- a private guard's events, each the script metatable's ----
+
+// Lua follows an __index or __newindex chain in a loop and stops one that never ends; here each
+// link is a C call, so a chain is stopped by depth, with Lua's message.
+class ChainLink {
+ public:
+  ChainLink(lua_State* L, const char* event) {
+    if (++depth_ > kMaxChain) {
+      --depth_;
+      const std::string at = Sandbox::where(L);  // the links between are C calls, without a line
+      lua_pushfstring(L, "%s'%s' chain too long; possible loop", at.c_str(), event);
+      lua_error(L);
+    }
+  }
+  ~ChainLink() { --depth_; }
+  ChainLink(const ChainLink&) = delete;
+  ChainLink& operator=(const ChainLink&) = delete;
+
+ private:
+  static constexpr int kMaxChain = 100;  // below the C stack's LUAI_MAXCCALLS (200)
+  static inline int depth_ = 0;
+};
+
+int forward_index(lua_State* L) {  // (t, k)
+  const ChainLink link(L, "__index");
+  lua_settop(L, 2);
+  const int tt = visible_metafield(L, 1, "__index");
+  if (tt == LUA_TNIL) return 0;
+  if (tt == LUA_TFUNCTION) {
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 1);
+  } else {
+    lua_pushvalue(L, 2);
+    lua_gettable(L, -2);  // the handler's table or value, with its own metamethods
+  }
+  return 1;
+}
+
+int forward_newindex(lua_State* L) {  // (t, k, v)
+  const ChainLink link(L, "__newindex");
+  lua_settop(L, 3);
+  if (forbidden_meta_key(L, 2)) refuse_meta_key(L, lua_tostring(L, 2));
+  const int tt = visible_metafield(L, 1, "__newindex");
+  if (tt == LUA_TNIL) {
+    lua_rawset(L, 1);
+  } else if (tt == LUA_TFUNCTION) {
+    lua_insert(L, 1);
+    lua_call(L, 3, 0);
+  } else {
+    lua_replace(L, 1);  // the handler's table takes the assignment, with its own metamethods
+    lua_settable(L, 1);
+  }
+  return 0;
+}
+
+int forward_len(lua_State* L) {  // (t, t)
+  if (visible_metafield(L, 1, "__len") == LUA_TNIL) {
+    lua_pushinteger(L, static_cast<lua_Integer>(lua_rawlen(L, 1)));
+    return 1;
+  }
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+int all_results(lua_State* L, int, lua_KContext) { return lua_gettop(L); }
+
+int forward_call(lua_State* L) {  // (t, args...)
+  if (visible_metafield(L, 1, "__call") == LUA_TNIL) return luaL_error(L, "attempt to call a %s value", type_name(L, 1).c_str());
+  lua_insert(L, 1);
+  lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, all_results);
+  return lua_gettop(L);
+}
+
+int forward_close(lua_State* L) {  // (t, error)
+  if (visible_metafield(L, 1, "__close") == LUA_TNIL) return luaL_error(L, "attempt to close a %s value without __close", type_name(L, 1).c_str());
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 0);
+  return 0;
+}
+
+enum class Op { arith, bitwise, concat, eq, order };
+struct BinaryEvent {
+  const char* name;
+  Op op;
+};
+constexpr BinaryEvent kBinaryEvents[] = {
+    {"__add", Op::arith},      {"__sub", Op::arith},     {"__mul", Op::arith},    {"__mod", Op::arith},  {"__pow", Op::arith},
+    {"__div", Op::arith},      {"__idiv", Op::arith},    {"__unm", Op::arith},    {"__band", Op::bitwise},
+    {"__bor", Op::bitwise},    {"__bxor", Op::bitwise},  {"__shl", Op::bitwise},  {"__shr", Op::bitwise},
+    {"__bnot", Op::bitwise},   {"__concat", Op::concat}, {"__eq", Op::eq},        {"__lt", Op::order},   {"__le", Op::order},
+};
+
+// What Lua does when neither operand has a handler (ldebug.c's luaG_opinterror,
+// luaG_concaterror, luaG_ordererror), without the variable's name, which only the VM knows.
+int no_handler(lua_State* L, Op op) {
+  const bool first_wrong = op == Op::concat ? !lua_isstring(L, 1) : lua_type(L, 1) != LUA_TNUMBER;
+  const int wrong = first_wrong ? 1 : 2;
+  switch (op) {
+    case Op::eq: lua_pushboolean(L, 0); return 1;
+    case Op::order: {
+      const std::string a = type_name(L, 1), b = type_name(L, 2);
+      if (a == b) return luaL_error(L, "attempt to compare two %s values", a.c_str());
+      return luaL_error(L, "attempt to compare %s with %s", a.c_str(), b.c_str());
+    }
+    case Op::concat: return luaL_error(L, "attempt to concatenate a %s value", type_name(L, wrong).c_str());
+    case Op::bitwise: return luaL_error(L, "attempt to perform bitwise operation on a %s value", type_name(L, wrong).c_str());
+    case Op::arith: break;
+  }
+  return luaL_error(L, "attempt to perform arithmetic on a %s value", type_name(L, wrong).c_str());
+}
+
+// Lua asks the first operand with a handler, then the second. A guarded first operand always
+// has one (this), so stand in for Lua: its script metatable's, else the second operand's.
+int forward_binary(lua_State* L, const BinaryEvent& e) {
+  lua_settop(L, 2);
+  const bool first = guard_of(L, 1) == Guard::private_;
+  int tt = visible_metafield(L, first ? 1 : 2, e.name);
+  if (tt == LUA_TNIL && first) tt = visible_metafield(L, 2, e.name);
+  if (tt == LUA_TNIL) return no_handler(L, e.op);
+  lua_insert(L, 1);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+template <size_t I>
+int forward_binary_event(lua_State* L) {
+  return forward_binary(L, kBinaryEvents[I]);
+}
+
+template <size_t... I>
+void set_binary_forwarders(lua_State* L, int guard, std::index_sequence<I...>) {
+  ((lua_pushcfunction(L, forward_binary_event<I>), lua_setfield(L, guard, kBinaryEvents[I].name)), ...);
+}
+
+// Gives the table at t a new private guard keeping the script metatable on top of the stack
+// (popped).
+void install_private_guard(lua_State* L, int t) {
+  t = lua_absindex(L, t);
+  lua_createtable(L, 0, 24);
+  lua_insert(L, -2);
+  const int guard = lua_gettop(L) - 1;
+  lua_rawsetp(L, guard, &kScriptMetatable);
+  static const luaL_Reg events[] = {{"__index", forward_index}, {"__newindex", forward_newindex}, {"__len", forward_len},
+                                    {"__call", forward_call},   {"__close", forward_close},       {nullptr, nullptr}};
+  luaL_setfuncs(L, events, 0);
+  set_binary_forwarders(L, guard, std::make_index_sequence<std::size(kBinaryEvents)>{});
+  lua_setmetatable(L, t);
+}
+
+// Guards the table at idx from now on (it has become a metatable).
 void protect_metatable(lua_State* L, int idx) {
   idx = lua_absindex(L, idx);
-  if (!lua_getmetatable(L, idx)) {
-    luaL_getmetatable(L, kGuardMeta);
-    lua_setmetatable(L, idx);
+  if (guard_of(L, idx) != Guard::none) return;
+  if (lua_getmetatable(L, idx)) {
+    install_private_guard(L, idx);
     return;
   }
   luaL_getmetatable(L, kGuardMeta);
-  const bool guarded = lua_rawequal(L, -1, -2);
-  lua_pop(L, 1);
-  if (!guarded) {
-    lua_pushliteral(L, "__newindex");
-    if (lua_rawget(L, -2) == LUA_TNIL) {
-      lua_pushliteral(L, "__newindex");
-      lua_pushcfunction(L, guard_newindex);
-      lua_rawset(L, -4);
-    }
+  lua_setmetatable(L, idx);
+}
+
+// Gives the guarded table at t the script metatable on top of the stack (popped; nil: none).
+void set_guarded_metatable(lua_State* L, int t) {
+  t = lua_absindex(L, t);
+  if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
+    luaL_getmetatable(L, kGuardMeta);
+    lua_setmetatable(L, t);
+  } else if (guard_of(L, t) == Guard::private_) {
+    lua_getmetatable(L, t);
+    lua_insert(L, -2);
+    lua_rawsetp(L, -2, &kScriptMetatable);
+    lua_pop(L, 1);
+  } else {
+    install_private_guard(L, t);
   }
-  lua_pop(L, 1);
 }
 
 // setmetatable(t, mt), as Lua's, refusing __gc and __mode and guarding mt against them.
@@ -124,33 +322,37 @@ int l_setmetatable(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   const int t = lua_type(L, 2);
   luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
-  // A table in use as a metatable has the guard (or the guard's __newindex in its own
-  // metatable); it keeps that protection under its new metatable.
-  bool guarded = false;
-  if (lua_getmetatable(L, 1)) {
-    luaL_getmetatable(L, kGuardMeta);
-    guarded = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-  }
-  if (!guarded && luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
+  if (visible_metafield(L, 1, "__metatable") != LUA_TNIL) return luaL_error(L, "cannot change a protected metatable");
+  lua_settop(L, 2);
   if (t == LUA_TTABLE) {
     for (const char* key : {"__gc", "__mode"}) {
       lua_pushstring(L, key);
       if (lua_rawget(L, 2) != LUA_TNIL) refuse_meta_key(L, key);
       lua_pop(L, 1);
     }
+    protect_metatable(L, 2);  // first: setmetatable(t, t) makes t a guarded table
   }
-  lua_settop(L, 2);
   lua_pushvalue(L, 2);
-  lua_setmetatable(L, 1);
-  if (t == LUA_TTABLE) protect_metatable(L, 2);
-  if (guarded) protect_metatable(L, 1);
+  if (guard_of(L, 1) == Guard::none) lua_setmetatable(L, 1);
+  else set_guarded_metatable(L, 1);
   lua_settop(L, 1);
   return 1;
 }
 
+// getmetatable(v), as Lua's, answering what the script set rather than a guard.
+int l_getmetatable(lua_State* L) {
+  luaL_checkany(L, 1);
+  if (!push_visible_metatable(L, 1)) return 0;
+  lua_pushliteral(L, "__metatable");
+  if (lua_rawget(L, -2) == LUA_TNIL) lua_pop(L, 1);
+  return 1;
+}
+
+// rawset(t, k, v), as Lua's, refusing __gc and __mode as keys of a table in use as a metatable.
 int l_rawset(lua_State* L) {
-  if (lua_type(L, 1) == LUA_TTABLE && forbidden_meta_key(L, 2)) refuse_meta_key(L, lua_tostring(L, 2));
+  if (lua_type(L, 1) == LUA_TTABLE && forbidden_meta_key(L, 2) && guard_of(L, 1) != Guard::none) {
+    refuse_meta_key(L, lua_tostring(L, 2));
+  }
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, 1);
@@ -168,9 +370,13 @@ void check_table(lua_State* L, int arg, bool read, bool write) {
   int n = 1;
   bool ok = lua_getmetatable(L, arg);
   if (ok) {
-    if (read) ok = ok && (++n, lua_getfield(L, -1, "__index") != LUA_TNIL);
-    if (write) ok = ok && (++n, lua_getfield(L, -(n - 1), "__newindex") != LUA_TNIL);
-    ok = ok && (++n, lua_getfield(L, -(n - 1), "__len") != LUA_TNIL);
+    auto has = [&](const char* field) {  // a raw get, as Lua's checkfield: no script runs here
+      lua_pushstring(L, field);
+      return lua_rawget(L, -(++n)) != LUA_TNIL;
+    };
+    if (read) ok = has("__index");
+    if (write) ok = ok && has("__newindex");
+    ok = ok && has("__len");
     lua_pop(L, n);
   }
   if (!ok) luaL_checktype(L, arg, LUA_TTABLE);
@@ -194,7 +400,9 @@ struct Meter {
 
 int l_insert(lua_State* L) {
   check_table(L, 1, true, true);
-  const lua_Integer e = luaL_len(L, 1) + 1;  // first empty element
+  // The first empty element; wraps around as Lua's luaL_intop does, where a plain + would
+  // overflow (a __len of math.maxinteger).
+  const auto e = static_cast<lua_Integer>(static_cast<lua_Unsigned>(luaL_len(L, 1)) + 1u);
   lua_Integer pos;
   switch (lua_gettop(L)) {
     case 2: pos = e; break;
@@ -362,7 +570,7 @@ int l_rep(lua_State* L) {
     return 1;
   }
   const auto count = static_cast<lua_Unsigned>(n);
-  constexpr lua_Unsigned kMax = static_cast<lua_Unsigned>(LUA_MAXINTEGER);
+  constexpr lua_Unsigned kMax = INT_MAX;  // Lua's MAXSIZE: above it, an error a script can catch
   if (l + lsep < l || l + lsep > kMax / count) return luaL_error(L, "resulting string too large");
   Sandbox::of(L).reserve(L, static_cast<size_t>(count * l + (count - 1) * lsep));
   lua_pushvalue(L, lua_upvalueindex(1));
@@ -384,13 +592,34 @@ int l_scan_charged(lua_State* L) {
 
 }  // namespace
 
+bool push_visible_metatable(lua_State* L, int idx) {
+  if (!lua_getmetatable(L, idx)) return false;
+  luaL_getmetatable(L, kGuardMeta);
+  const bool shared_guard = lua_rawequal(L, -1, -2);
+  lua_pop(L, 1);
+  if (shared_guard) {
+    lua_pop(L, 1);
+    return false;
+  }
+  if (lua_rawgetp(L, -1, &kScriptMetatable) == LUA_TNIL) lua_pop(L, 1);
+  else lua_remove(L, -2);  // a private guard: the script's metatable it keeps
+  return true;
+}
+
+int visible_metafield(lua_State* L, int idx, const char* field) {
+  if (!push_visible_metatable(L, idx)) return LUA_TNIL;
+  lua_pushstring(L, field);
+  const int tt = lua_rawget(L, -2);
+  if (tt == LUA_TNIL) lua_pop(L, 2);
+  else lua_remove(L, -2);
+  return tt;
+}
+
 void install_guards(lua_State* L) {
-  // The metatable of metatables.
+  // The shared guard of metatables.
   luaL_newmetatable(L, kGuardMeta);
   lua_pushcfunction(L, guard_newindex);
   lua_setfield(L, -2, "__newindex");
-  lua_pushboolean(L, 0);  // getmetatable(mt) answers false instead of the guard
-  lua_setfield(L, -2, "__metatable");
   lua_pop(L, 1);
 
   lua_pushglobaltable(L);
@@ -399,6 +628,8 @@ void install_guards(lua_State* L) {
   wrap(L, g, "xpcall", l_xpcall);
   lua_pushcfunction(L, l_setmetatable);
   lua_setfield(L, g, "setmetatable");
+  lua_pushcfunction(L, l_getmetatable);
+  lua_setfield(L, g, "getmetatable");
   wrap(L, g, "rawset", l_rawset);
   lua_getfield(L, g, LUA_COLIBNAME);
   wrap(L, lua_gettop(L), "resume", catch_point);

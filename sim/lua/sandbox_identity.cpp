@@ -16,6 +16,8 @@
 namespace sim::lua {
 
 uint64_t Sandbox::identity(lua_State* L, int idx) {
+  // Absolute: a relative index would name the upvalue lua_getupvalue pushes below.
+  idx = lua_absindex(L, idx);
   switch (lua_type(L, idx)) {
     case LUA_TTABLE: return LuaHeap::serial_at(lua_topointer(L, idx));
     case LUA_TFUNCTION: {
@@ -37,8 +39,64 @@ uint64_t Sandbox::identity(lua_State* L, int idx) {
   }
 }
 
+namespace {
+
+// luaL_traceback and luaL_argerror (for a function called from C) name a function by the first
+// path to it they find in package.loaded, searched in hash order, which Lua seeds per state: a
+// function with two names was named either way from run to run. The sandbox's package.loaded
+// holds each library function once, under its first name in sorted order, and none of the
+// script's own: those are named from the calling code (a local, a method, a global), the same
+// in every run.
+void name_library_functions_once(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  const int loaded = lua_gettop(L);
+  lua_newtable(L);  // the functions named so far
+  const int named = lua_gettop(L);
+  lua_newtable(L);  // the new package.loaded
+  const int names = lua_gettop(L);
+  auto sorted_keys = [&](int t) {
+    std::vector<std::string> keys;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+      lua_pop(L, 1);
+      if (lua_type(L, -1) == LUA_TSTRING) keys.emplace_back(lua_tostring(L, -1));
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  for (const std::string& lib : sorted_keys(loaded)) {
+    if (lua_getfield(L, loaded, lib.c_str()) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      continue;
+    }
+    const int fields = lua_gettop(L);
+    lua_newtable(L);
+    for (const std::string& key : sorted_keys(fields)) {
+      lua_getfield(L, fields, key.c_str());
+      lua_pushvalue(L, -1);
+      const bool first_name = lua_type(L, -1) == LUA_TFUNCTION && lua_rawget(L, named) == LUA_TNIL;
+      lua_pop(L, 1);
+      if (!first_name) {
+        lua_pop(L, 1);
+        continue;
+      }
+      lua_pushvalue(L, -1);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, named);
+      lua_setfield(L, -2, key.c_str());
+    }
+    lua_setfield(L, names, lib.c_str());
+    lua_pop(L, 1);
+  }
+  lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pop(L, 2);
+}
+
+}  // namespace
+
 void Sandbox::seal() {
   protected_call("the sandbox's set-up", [this](lua_State* L) {
+    name_library_functions_once(L);
     auto number = [&](int idx) {
       if (lua_type(L, idx) != LUA_TFUNCTION || !lua_iscfunction(L, idx)) return;
       if (lua_getupvalue(L, idx, 1)) {
@@ -97,7 +155,9 @@ void Sandbox::seal() {
 
 const char* display_tolstring(lua_State* L, int idx, size_t* len) {
   idx = lua_absindex(L, idx);
-  if (luaL_callmeta(L, idx, "__tostring")) {
+  if (visible_metafield(L, idx, "__tostring") != LUA_TNIL) {
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1);
     if (!lua_isstring(L, -1)) luaL_error(L, "'__tostring' must return a string");
     return lua_tolstring(L, -1, len);
   }
@@ -109,7 +169,7 @@ const char* display_tolstring(lua_State* L, int idx, size_t* len) {
       return luaL_tolstring(L, idx, len);  // no address in these
     default: {
       const uint64_t id = Sandbox::of(L).identity(L, idx);
-      const int tt = luaL_getmetafield(L, idx, "__name");
+      const int tt = visible_metafield(L, idx, "__name");
       const char* kind = tt == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, idx);
       lua_pushfstring(L, "%s: #%I", kind, static_cast<lua_Integer>(id));
       if (tt != LUA_TNIL) lua_remove(L, -2);
@@ -195,7 +255,7 @@ int sorted_pairs_next(lua_State* L) {
 
 int l_pairs(lua_State* L) {
   luaL_checkany(L, 1);
-  if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
+  if (visible_metafield(L, 1, "__pairs") != LUA_TNIL) {
     lua_pushvalue(L, 1);
     lua_call(L, 1, 3);
     return 3;
@@ -270,6 +330,18 @@ int l_tostring(lua_State* L) {
   return 1;
 }
 
+// %p becomes %s below, which takes more than Lua's %p does: refuse what Lua 5.4's checkformat
+// refuses for %p (flags other than '-', a precision, a width of more than two digits).
+void check_pointer_spec(lua_State* L, const char* spec, size_t len) {
+  size_t k = 1;
+  while (k < len && spec[k] == '-') ++k;
+  const size_t width = k;
+  while (k < len && spec[k] >= '0' && spec[k] <= '9') ++k;
+  if (spec[k] != 'p' || k - width > 2 || (k > width && spec[width] == '0')) {
+    luaL_error(L, "invalid conversion specification: '%s'", std::string(spec, len).c_str());
+  }
+}
+
 // string.format, with %s of an object and %p made deterministic before Lua's own runs.
 int l_format(lua_State* L) {
   size_t n = 0;
@@ -293,10 +365,14 @@ int l_format(lua_State* L) {
       ++j;
       while (j < n && f[j] >= '0' && f[j] <= '9') ++j;
     }
-    if (j >= n) break;  // malformed: Lua's format reports it
+    if (j >= n) {  // malformed: Lua's format reports it, as written
+      out.append(f + i + 1, n - i - 1);
+      break;
+    }
     ++arg;
     out.append(f + i + 1, j - i - 1);
     const char conv = f[j];
+    if (conv == 'p') check_pointer_spec(L, f + i, j - i + 1);
     if (arg <= top && conv == 'p') {
       const uint64_t id = Sandbox::of(L).identity(L, arg);
       if (id != 0) lua_pushfstring(L, "#%I", static_cast<lua_Integer>(id));

@@ -154,15 +154,52 @@ TEST(KafkaConfig, EveryNumericKeyHasKafkasTypeAndRange) {
     EXPECT_EQ(c.set(k.key, hi), "") << k.key << " accepts " << hi;
     if (lo > INT64_MIN) {
       EXPECT_NE(c.set(k.key, lo - 1), "") << k.key << " refuses " << lo - 1;
+      // As text too: Kafka parses it (Long.parseLong) before its validator runs.
+      const std::string below = c.set(k.key, std::to_string(lo - 1));
+      EXPECT_NE(below, "") << k.key << " refuses \"" << lo - 1 << "\"";
+      if (k.at_least) {
+        EXPECT_NE(below.find("Value must be at least"), std::string::npos) << below;
+      }
     }
     if (hi < INT64_MAX) {
       EXPECT_NE(c.set(k.key, hi + 1), "") << k.key << " refuses " << hi + 1;
     }
+    EXPECT_EQ(c.set(k.key, std::to_string(hi)), "") << k.key << " accepts \"" << hi << "\"";
+    EXPECT_EQ(c.set(k.key, std::to_string(lo)), "") << k.key << " accepts \"" << lo << "\"";
     EXPECT_NE(c.set(k.key, 1.5), "") << k.key << " refuses a fraction";
+    EXPECT_NE(c.set(k.key, std::string("1.0")), "") << k.key << " refuses a fraction as text, as Long.parseLong does";
     EXPECT_NE(c.set(k.key, std::numeric_limits<double>::quiet_NaN()), "") << k.key << " refuses NaN";
     EXPECT_EQ(c.set(k.key, std::string(" 7 ")), "") << k.key << ": a number as text, trimmed, as ConfigDef.parseType reads it";
     EXPECT_EQ(c.integer(k.key), 7);
+    EXPECT_EQ(c.set(k.key, std::string("+7")), "") << k.key << ": Java's parseLong takes a plus sign";
+    EXPECT_NE(c.set(k.key, std::string("+-7")), "");
   }
+}
+
+TEST(KafkaConfig, DeliveryTimeoutFloorIsCappedAtAnInt) {
+  // KafkaProducer: (int) Math.min((long) lingerMs + requestTimeoutMs, Integer.MAX_VALUE).
+  ConfigSet p(ConfigScope::producer, {3, 9});
+  p.set("linger.ms", int64_t{2147483647});
+  p.set("delivery.timeout.ms", int64_t{2147483647});
+  EXPECT_EQ(finalize_producer(p), "");
+  ConfigSet q(ConfigScope::producer, {3, 9});
+  q.set("linger.ms", int64_t{2147483647});
+  EXPECT_EQ(finalize_producer(q), "");
+  EXPECT_EQ(q.integer("delivery.timeout.ms"), 2147483647) << "raised to fit, within an int";
+}
+
+TEST(KafkaConfig, ListsKeepTheirItemsAsKafkaParsesThem) {
+  ConfigSet c(ConfigScope::consumer, {3, 9});
+  EXPECT_EQ(c.set("partition.assignment.strategy", std::string(" range , ,roundrobin ")), "");
+  EXPECT_EQ(c.list("partition.assignment.strategy"), (std::vector<std::string>{"range", "", "roundrobin"}))
+      << "split(trimmed, -1) keeps the empty item";
+  EXPECT_NE(finalize_consumer(c).find("unknown assignor \"\""), std::string::npos) << "which Kafka then fails to load";
+  ConfigSet d(ConfigScope::consumer, {3, 9});
+  EXPECT_EQ(d.set("partition.assignment.strategy", std::vector<std::string>{"range,roundrobin"}), "");
+  EXPECT_EQ(d.list("partition.assignment.strategy").size(), 1u) << "a list's items are taken whole";
+  ConfigSet e(ConfigScope::consumer, {3, 9});
+  EXPECT_EQ(e.set("partition.assignment.strategy", std::string("  ")), "");
+  EXPECT_TRUE(e.list("partition.assignment.strategy").empty()) << "blank text is the empty list";
 }
 
 TEST(KafkaConfig, StringKeysTakeKafkasValuesOnly) {
