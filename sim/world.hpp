@@ -95,6 +95,10 @@ class World final : private NetworkHost {
   void emit(std::string_view kind, std::initializer_list<Field> fields) {
     trace_.emit(now(), kNoNode, kind, fields);
   }
+  template <schema::EventType E>
+  void emit(const E& e) {
+    schema::emit(trace_, now(), kNoNode, e);
+  }
 
   // Running. Each returns the number of events run.
   uint64_t run_until(Time limit);

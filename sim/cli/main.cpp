@@ -23,6 +23,7 @@
 #include "sim/cli/run_outcome.hpp"
 #include "sim/cli/sweep_command.hpp"
 #include "sim/cli/test_command.hpp"
+#include "sim/cli/trace_reference.hpp"
 #include "sim/lua/runtime.hpp"
 #include "sim/emergency.hpp"
 #include "sim/escape.hpp"
@@ -322,6 +323,8 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--json", check_args.json, "Write the result as JSON to FILE");
   check_cmd->add_flag("-f,--force", check_args.force, "Overwrite an existing JSON file");
 
+  auto* schema_cmd =
+      app.add_subcommand("trace-schema", "Print the trace reference: every event kind and its fields (Markdown, as docs/trace.md)");
   auto* version_cmd = app.add_subcommand("version", "Print the version");
   auto* help_cmd = app.add_subcommand("help", "Show this help");
 
@@ -341,6 +344,10 @@ int main(int argc, char** argv) {
   }
   if (*help_cmd) {
     std::cout << help_text;
+    return kExitOk;
+  }
+  if (*schema_cmd) {
+    std::cout << sim::cli::trace_reference_markdown();
     return kExitOk;
   }
   // A command that throws is a bug in kafkasim: say so, with exit code 70.

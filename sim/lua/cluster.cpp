@@ -13,6 +13,7 @@
 #include "broker_model/client/producer.hpp"
 #include "broker_model/controller/controller.hpp"
 #include "broker_model/log/log_files.hpp"
+#include "broker_model/trace_schema.hpp"
 #include "sim/lua/bindings.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/faults.hpp"
@@ -328,7 +329,7 @@ int l_topic(lua_State* L) {
   // CreateTopics reaches the controller as an admin request.
   const bool sent = c.world().invoke(c.layout.controller, [spec](Node& n, Context& ctx) {
     const std::string error = static_cast<kafka::Controller&>(n).create_topic(ctx, spec);
-    if (!error.empty()) ctx.trace("admin.error", {{"request", Value("CreateTopics")}, {"error", Value(error)}});
+    if (!error.empty()) ctx.trace(kafka::event::AdminError{.request = "CreateTopics", .error = error});
   });
   if (!sent) fail("topic: the controller is not running");
   return 0;
