@@ -290,8 +290,12 @@ std::string out_of_memory_message() {
 
 RunResult run_scenario(const RunOptions& options) {
   try {
-    Runtime rt(options);
-    return rt.run();
+    auto rt = std::make_unique<Runtime>(options);
+    RunResult result = rt->run();
+#ifndef __SANITIZE_ADDRESS__
+    if (options.skip_teardown) (void)rt.release();
+#endif
+    return result;
   } catch (const std::bad_alloc&) {
     RunResult r;
     r.exit_code = kExitInvalid;

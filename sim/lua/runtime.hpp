@@ -47,6 +47,10 @@ struct RunOptions {
   std::ostream* log = nullptr;                              // note()/log() lines; null = quiet
   std::vector<TraceSink*> sinks;                            // extra trace sinks
   SandboxLimits limits;
+  // Leave the run's state to the process's exit instead of freeing it: a process that ends
+  // after one run (the CLI) need not free a million log records one by one. Ignored in
+  // AddressSanitizer builds, which check that everything is freed.
+  bool skip_teardown = false;
 };
 
 // The outcome of one check(name, ok, detail) call in the scenario.
