@@ -16,6 +16,11 @@ class EventFields {
       if (f.key == key && f.value.type() == sim::Value::Type::text) return f.value.text();
     return {};
   }
+  bool boolean(std::string_view key) const {
+    for (const auto& f : e_.fields)
+      if (f.key == key && f.value.type() == sim::Value::Type::boolean) return f.value.boolean();
+    return false;
+  }
   int64_t integer(std::string_view key, int64_t fallback = -1) const {
     for (const auto& f : e_.fields)
       if (f.key == key && f.value.type() == sim::Value::Type::integer) return f.value.integer();

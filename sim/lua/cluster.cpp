@@ -347,11 +347,11 @@ int l_producer(lua_State* L) {
   handle->cluster = &c;
   handle->id = id;
   handle->node = c.world().add_node(id, nullptr);
-  kafka::ProducerLedger* ledger = handle->ledger.get();
   const kafka::ClusterLayout layout = c.layout;
   const kafka::Bugs bugs = c.bugs;
-  c.world().set_factory(handle->node, [id, layout, cfg, ledger, bugs] {
-    return std::make_unique<kafka::Producer>(id, layout, cfg, *ledger, bugs);
+  const ClientOutcomes* outcomes = &rt.client_outcomes();
+  c.world().set_factory(handle->node, [id, layout, cfg, outcomes, bugs] {
+    return std::make_unique<kafka::Producer>(id, layout, cfg, outcomes->next_op(id), bugs);
   });
   c.world().start(handle->node);
   c.producers.push_back(handle.get());
@@ -590,18 +590,16 @@ int l_load(lua_State* L) {
 
 int l_acked(lua_State* L) {
   ProducerHandle& p = producer(L);
+  const ClientOutcomes& seen = Runtime::of(L).client_outcomes();
   lua_newtable(L);
   lua_Integer i = 0;
-  for (const auto& a : p.ledger->acked) {
+  for (const auto& a : seen.producer(p.id).acked) {
     lua_newtable(L);
-    set_field(L, "topic", std::string_view(a.topic));
+    set_field(L, "topic", std::string_view(seen.topic(a.topic)));
     set_field(L, "partition", static_cast<lua_Integer>(a.partition));
     set_field(L, "offset", static_cast<lua_Integer>(a.offset));
-    if (a.key) {
-      lua_pushstring(L, a.key->c_str());
-      lua_setfield(L, -2, "key");
-    }
-    set_field(L, "value", std::string_view(a.value));
+    if (a.has_key) set_field(L, "key", seen.text(a.key));
+    set_field(L, "value", seen.text(a.value));
     lua_rawseti(L, -2, ++i);
   }
   return 1;
@@ -614,16 +612,17 @@ int l_producer_stats(lua_State* L) {
     lua_pushinteger(L, static_cast<lua_Integer>(v));
     lua_setfield(L, -2, k);
   };
-  set("sent", p.ledger->sent);
-  set("ok", p.ledger->ok);
-  set("failed", p.ledger->failed);
-  set("indefinite", p.ledger->indefinite);
-  set("pending", p.ledger->sent - p.ledger->ok - p.ledger->failed - p.ledger->indefinite);
+  const ProducerOutcomes& o = Runtime::of(L).client_outcomes().producer(p.id);
+  set("sent", o.sent);
+  set("ok", o.ok);
+  set("failed", o.failed);
+  set("indefinite", o.indefinite);
+  set("pending", o.sent - o.ok - o.failed - o.indefinite);
   lua_newtable(L);
-  for (const auto& [name, n] : p.ledger->errors) set(name.c_str(), n);
+  for (const auto& [name, n] : o.errors) set(name.c_str(), n);
   lua_setfield(L, -2, "errors");
   lua_newtable(L);
-  for (const auto& [name, n] : p.ledger->causes) set(name.c_str(), n);
+  for (const auto& [name, n] : o.causes) set(name.c_str(), n);
   lua_setfield(L, -2, "causes");
   return 1;
 }

@@ -82,6 +82,7 @@ void Runtime::declare(ScenarioInfo info) {
   world_->set_paranoid(options_.paranoid);
   world_->set_stall_limit(options_.stall_events);
   for (TraceSink* s : options_.sinks) world_->trace().add_sink(s);
+  world_->trace().add_sink(&client_outcomes_);
   auto_create_log_ = std::make_unique<AutoCreateLog>(*this);
   world_->trace().add_sink(auto_create_log_.get());
   // What expectations are judged on, recorded from the first event: what the scenario does

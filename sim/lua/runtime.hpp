@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/check/history_sink.hpp"
+#include "sim/lua/client_outcomes.hpp"
 #include "sim/check/timeline.hpp"
 #include "sim/check/jepsen.hpp"
 #include "sim/check/verdict.hpp"
@@ -134,6 +135,8 @@ class Runtime {
   void register_group(std::string id, std::set<std::string> topics, bool commits_after_processing) {
     groups_[std::move(id)] = check::GroupUnderTest{std::move(topics), commits_after_processing};
   }
+  // What the scenario's producers and groups saw (p:acked(), g:stats()), from the trace.
+  ClientOutcomes& client_outcomes() { return client_outcomes_; }
   bool has_cluster() const { return has_cluster_; }
   void set_has_cluster() { has_cluster_ = true; }
   // Fills the final replica logs into the ground truth at the end of the run.
@@ -152,6 +155,7 @@ class Runtime {
   RunOptions options_;
   Sandbox sandbox_;
   ScenarioInfo info_;
+  ClientOutcomes client_outcomes_;  // before the world: its nodes' factories refer to it
   std::unique_ptr<World> world_;
   std::vector<std::unique_ptr<LuaObject>> objects_;
   std::vector<Callback> callbacks_;

@@ -1,0 +1,99 @@
+#include "sim/lua/client_outcomes.hpp"
+
+#include "sim/check/event_fields.hpp"
+
+namespace sim::lua {
+
+TextArena::Piece TextArena::add(std::string_view text) {
+  const Piece p{bytes_.size(), static_cast<uint32_t>(text.size())};
+  bytes_.append(text);
+  return p;
+}
+
+uint32_t NameTable::id(std::string_view name) {
+  auto it = ids_.find(std::string(name));
+  if (it != ids_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(name);
+  ids_.emplace(names_.back(), id);
+  return id;
+}
+
+void ClientOutcomes::write(const Event& e) {
+  if (e.kind.starts_with("op.")) {
+    on_op(e);
+  } else if (e.kind.starts_with("consumer.")) {
+    on_consumer(e);
+  }
+}
+
+void ClientOutcomes::on_op(const Event& e) {
+  // A poll's records are the group's to count when processed, not here.
+  if (e.kind == "op.poll_record") return;
+  const check::EventFields f(e);
+  Process& proc = processes_[std::string(f.text("process"))];
+  const int64_t op = f.integer("op");
+  const bool send = f.text("f") == "send";
+  if (e.kind == "op.invoke") {
+    ++proc.invoked;
+    if (!send) return;
+    ++producers_[std::string(f.text("process"))].sent;
+    const bool has_key = f.boolean("has_key");
+    proc.sends[op] = Pending{topics_.id(f.text("topic")), has_key, has_key ? texts_.add(f.text("key")) : TextArena::Piece{},
+                             texts_.add(f.text("value"))};
+    return;
+  }
+  if (!send) return;
+  auto it = proc.sends.find(op);
+  if (it == proc.sends.end()) return;
+  const Pending sent = it->second;
+  proc.sends.erase(it);
+  ProducerOutcomes& out = producers_[std::string(f.text("process"))];
+  if (e.kind == "op.ok") {
+    ++out.ok;
+    out.acked.push_back({sent.topic, static_cast<int32_t>(f.integer("partition")), f.integer("offset"), sent.has_key, sent.key, sent.value});
+    return;
+  }
+  ++(e.kind == "op.fail" ? out.failed : out.indefinite);
+  const std::string_view error = f.text("error"), cause = f.text("cause");
+  ++out.errors[std::string(error)];
+  ++out.causes[std::string(cause == "NONE" ? error : cause)];
+}
+
+void ClientOutcomes::on_consumer(const Event& e) {
+  const check::EventFields f(e);
+  const std::string_view kind = e.kind.substr(9);
+  if (kind == "processed") {
+    GroupOutcomes& g = groups_[std::string(f.text("group"))];
+    g.processed.push_back({members_.id(f.text("member")), topics_.id(f.text("topic")), static_cast<int32_t>(f.integer("partition")),
+                           f.integer("offset"), e.time.ns, texts_.add(f.text("key")), texts_.add(f.text("value"))});
+  } else if (kind == "assigned") {
+    ++groups_[std::string(f.text("group"))].assignments;
+  } else if (kind == "unblocked") {
+    groups_[std::string(f.text("group"))].blocked_ns += f.integer("blocked");
+  } else if (kind == "truncation_detected") {
+    ++groups_[std::string(f.text("group"))].truncations;
+  } else if (kind == "commit") {
+    const std::string_view error = f.text("error");
+    if (error != "NONE") ++groups_[std::string(f.text("group"))].commit_errors[std::string(error)];
+  }
+}
+
+uint64_t ClientOutcomes::next_op(const std::string& process) const {
+  auto it = processes_.find(process);
+  return it == processes_.end() ? 0 : it->second.invoked;
+}
+
+const ProducerOutcomes& ClientOutcomes::producer(const std::string& process) const {
+  static const ProducerOutcomes none;
+  auto it = producers_.find(process);
+  return it == producers_.end() ? none : it->second;
+}
+
+const GroupOutcomes& ClientOutcomes::group(const std::string& group_id) const {
+  static const GroupOutcomes none;
+  auto it = groups_.find(group_id);
+  return it == groups_.end() ? none : it->second;
+}
+
+}  // namespace sim::lua
