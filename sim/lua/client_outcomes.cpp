@@ -1,13 +1,56 @@
 #include "sim/lua/client_outcomes.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "sim/check/event_fields.hpp"
 
 namespace sim::lua {
 
+namespace {
+// "name-123" -> ("name", 123); the number in its shortest decimal form only, so that the text
+// comes back byte for byte.
+bool split_numbered(std::string_view text, std::string_view& name, uint64_t& number) {
+  const size_t dash = text.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == text.size() || text.size() - dash - 1 > 19) return false;
+  const std::string_view digits = text.substr(dash + 1);
+  if (digits.size() > 1 && digits[0] == '0') return false;
+  number = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return false;
+    number = number * 10 + static_cast<uint64_t>(c - '0');
+  }
+  name = text.substr(0, dash);
+  return true;
+}
+}  // namespace
+
 TextArena::Piece TextArena::add(std::string_view text) {
-  const Piece p{bytes_.size(), static_cast<uint32_t>(text.size())};
-  bytes_.append(text);
+  if (text.empty()) return {};
+  std::string_view name;
+  uint64_t number = 0;
+  if (split_numbered(text, name, number) && name.size() <= 256 && names_.size() < kMaxNames) {
+    return Piece{kNumbered | names_.id(name), static_cast<uint32_t>(number), static_cast<uint32_t>(number >> 32)};
+  }
+  if (text.size() > capacity_ - used_) {
+    // A text longer than a chunk gets a chunk of its own size.
+    capacity_ = std::max(kChunk, text.size());
+    chunks_.push_back(std::make_unique_for_overwrite<char[]>(capacity_));
+    used_ = 0;
+  }
+  const Piece p{static_cast<uint32_t>(chunks_.size() - 1), static_cast<uint32_t>(used_), static_cast<uint32_t>(text.size())};
+  std::memcpy(chunks_.back().get() + used_, text.data(), text.size());
+  used_ += text.size();
   return p;
+}
+
+std::string TextArena::get(Piece p) const {
+  if (p.chunk & kNumbered) {
+    const uint64_t number = uint64_t{p.at} | uint64_t{p.size} << 32;
+    return names_.name(p.chunk & ~kNumbered) + "-" + std::to_string(number);
+  }
+  if (p.size == 0) return {};
+  return std::string(chunks_[p.chunk].get() + p.at, p.size);
 }
 
 uint32_t NameTable::id(std::string_view name) {

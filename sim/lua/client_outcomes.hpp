@@ -8,9 +8,12 @@
 // next operation number of its process, so that a restarted client's operations (and the values
 // generated from them, "<client id>-<op>") stay unique: next_op() answers it.
 //
-// Storage is compact because a benchmark run keeps a million of each: texts in one arena, topics
-// and members as small numbers.
+// Storage is compact because a benchmark run keeps a million of each: texts in an arena, topics
+// and members as small numbers, and everything in chunks, so that growing never copies what is
+// kept (a doubling vector would hold both copies at its peak).
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <map>
 #include <string>
 #include <string_view>
@@ -21,29 +24,37 @@
 
 namespace sim::lua {
 
-// Text kept for the run in one growing buffer; a piece is addressed by offset and length.
-class TextArena {
- public:
-  struct Piece {
-    uint64_t at = 0;
-    uint32_t size = 0;
-  };
-  Piece add(std::string_view text);
-  std::string_view get(Piece p) const { return std::string_view(bytes_).substr(p.at, p.size); }
-
- private:
-  std::string bytes_;
-};
-
 // Names seen often (topics, members), kept once and referred to by number.
 class NameTable {
  public:
   uint32_t id(std::string_view name);
+  size_t size() const { return names_.size(); }
   const std::string& name(uint32_t id) const { return names_[id]; }
 
  private:
   std::vector<std::string> names_;
   std::unordered_map<std::string, uint32_t> ids_;
+};
+
+// Text kept for the run. Generated texts ("orders-17", "key-3": a name, '-', a number) are kept
+// as the name's number and the number, no bytes at all; other texts in chunks that never move.
+class TextArena {
+ public:
+  struct Piece {
+    uint32_t chunk = 0;  // kNumbered | the name's id, for a generated text
+    uint32_t at = 0;     // (generated: the number's low half)
+    uint32_t size = 0;   // (generated: the number's high half)
+  };
+  Piece add(std::string_view text);
+  std::string get(Piece p) const;
+
+ private:
+  static constexpr uint32_t kNumbered = 1u << 31;
+  static constexpr uint32_t kMaxNames = 1u << 16;  // past it, texts are kept as they are
+  static constexpr size_t kChunk = 1 << 20;
+  NameTable names_;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  size_t capacity_ = 0, used_ = 0;  // of the last chunk
 };
 
 struct ProducerOutcomes {
@@ -57,7 +68,7 @@ struct ProducerOutcomes {
   uint64_t sent = 0, ok = 0, failed = 0, indefinite = 0;
   std::map<std::string, uint64_t> errors;  // final error of each failed or indefinite record
   std::map<std::string, uint64_t> causes;  // the last broker error behind each of those
-  std::vector<Acked> acked;                // in the order the acknowledgements came
+  std::deque<Acked> acked;                 // in the order the acknowledgements came
 };
 
 struct GroupOutcomes {
@@ -69,7 +80,7 @@ struct GroupOutcomes {
     int64_t time_ns;
     TextArena::Piece key, value;
   };
-  std::vector<Processed> processed;
+  std::deque<Processed> processed;
   uint64_t assignments = 0;  // rebalances completed by any member (consumer.assigned)
   int64_t blocked_ns = 0;    // time members holding partitions waited in poll() for a rebalance
   uint64_t truncations = 0;  // KIP-320 truncations detected
@@ -87,7 +98,7 @@ class ClientOutcomes final : public TraceSink {
   const ProducerOutcomes& producer(const std::string& process) const;
   const GroupOutcomes& group(const std::string& group_id) const;
 
-  std::string_view text(TextArena::Piece p) const { return texts_.get(p); }
+  std::string text(TextArena::Piece p) const { return texts_.get(p); }
   const std::string& topic(uint32_t id) const { return topics_.name(id); }
   const std::string& member(uint32_t id) const { return members_.name(id); }
 

@@ -154,3 +154,16 @@ at("19s", function() note(string.format("%.6f", g:stats().blocked_ms)) end)
   for (const auto* e : events.of_kind("note")) noted = e->text("text");
   EXPECT_EQ(noted, fmt::format("{:.6f}", static_cast<double>(blocked) / 1e6));
 }
+
+TEST(ClientOutcomes, TextsComeBackByteForByte) {
+  // Generated texts are kept as a name and a number, others as bytes; either way what goes in
+  // comes out, including texts that only look generated.
+  sim::lua::TextArena arena;
+  const std::string big(3 << 20, 'x');  // longer than a chunk
+  const std::vector<std::string> texts = {"",         "orders-17", "key-0",     "a-01",   "x-",    "-5",
+                                          "a-b-12",   "k-9999999999999999999", "k-18446744073709551616",
+                                          "k--1",     std::string("n\0ul-3", 6), "plain", big, "after-big", "orders-18"};
+  std::vector<sim::lua::TextArena::Piece> pieces;
+  for (const auto& t : texts) pieces.push_back(arena.add(t));
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(arena.get(pieces[i]), texts[i]) << i;
+}
