@@ -130,6 +130,8 @@ class Runtime {
   void register_group(std::string id, std::set<std::string> topics, bool commits_after_processing) {
     groups_[std::move(id)] = check::GroupUnderTest{std::move(topics), commits_after_processing};
   }
+  // A producer's name, which is its process in the history, for `expect { producer = ... }`.
+  void register_producer(std::string id) { producers_.push_back(std::move(id)); }
   bool has_cluster() const { return has_cluster_; }
   void set_has_cluster() { has_cluster_ = true; }
   // Fills the final replica logs into the ground truth at the end of the run.
@@ -159,6 +161,7 @@ class Runtime {
   std::unique_ptr<check::HistorySink> history_;
   std::vector<std::function<void(World&)>> drainers_;
   std::map<std::string, check::GroupUnderTest> groups_;
+  std::vector<std::string> producers_;  // in creation order
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;
   bool has_cluster_ = false;
   bool loading_ = true;  // the scenario file is still running (expectations belong there)
