@@ -356,6 +356,7 @@ int l_producer(lua_State* L) {
   c.world().start(handle->node);
   c.producers.push_back(handle.get());
   c.clients.push_back(handle->node);
+  rt.register_producer(id);
   const NodeId node = handle->node;
   rt.on_drain([node](World& w) { w.invoke(node, [](Node& n, Context&) { static_cast<kafka::Producer&>(n).stop_load(); }); });
   rt.adopt(L, std::move(handle), kProducerMeta);

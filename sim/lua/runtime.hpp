@@ -137,6 +137,8 @@ class Runtime {
   }
   // What the scenario's producers and groups saw (p:acked(), g:stats()), from the trace.
   ClientOutcomes& client_outcomes() { return client_outcomes_; }
+  // A producer's name, which is its process in the history, for `expect { producer = ... }`.
+  void register_producer(std::string id) { producers_.push_back(std::move(id)); }
   bool has_cluster() const { return has_cluster_; }
   void set_has_cluster() { has_cluster_ = true; }
   // Fills the final replica logs into the ground truth at the end of the run.
@@ -167,6 +169,7 @@ class Runtime {
   std::unique_ptr<check::HistorySink> history_;
   std::vector<std::function<void(World&)>> drainers_;
   std::map<std::string, check::GroupUnderTest> groups_;
+  std::vector<std::string> producers_;  // in creation order
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;
   bool has_cluster_ = false;
   bool loading_ = true;  // the scenario file is still running (expectations belong there)
