@@ -13,7 +13,7 @@
 #include "broker_model/broker/broker.hpp"
 #include "broker_model/client/consumer.hpp"
 #include "broker_model/client/producer.hpp"
-#include "sim/lua/client_outcomes.hpp"
+#include "sim/check/client_outcomes.hpp"
 #include "broker_model/controller/controller.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/faults.hpp"
@@ -42,7 +42,7 @@ class GroupHandle final : public LuaObject {
   kafka::ConfigSet config;
   kafka::ConsumerApp app;
   bool static_members = false;
-  const ClientOutcomes* outcomes = nullptr;  // where a restarted member learns its next op id
+  const check::ClientOutcomes* outcomes = nullptr;  // where a restarted member learns its next op id
   std::vector<NodeId> members;  // every member ever started, in order
   std::vector<bool> retired;    // scaled down
 };

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "broker_model/cluster_builder.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/cluster.hpp"
 #include "sim/lua/cluster_handles.hpp"
@@ -46,15 +47,10 @@ void start_member(GroupHandle& g) {
   if (w.find(name)) fail(fmt::format("group: the node name '{}' is taken", name));
   kafka::ConfigSet cfg = g.config;
   if (g.static_members) cfg.put("group.instance.id", name);
-  const NodeId node = w.add_node(name, nullptr);
-  const kafka::ClusterLayout layout = g.cluster->layout;
-  const kafka::ConsumerApp app = g.app;
-  const kafka::Bugs bugs = g.cluster->bugs;
-  const ClientOutcomes* outcomes = g.outcomes;
-  w.set_factory(node, [name, layout, cfg, app, outcomes, bugs] {
-    return std::make_unique<kafka::Consumer>(name, layout, cfg, app, outcomes->next_op(name), bugs);
-  });
-  w.start(node);
+  const check::ClientOutcomes* outcomes = g.outcomes;
+  const NodeId node = kafka::start_consumer(
+      w, g.cluster->layout, name, cfg, g.app, [outcomes](const std::string& process) { return outcomes->next_op(process); },
+      g.cluster->bugs);
   g.members.push_back(node);
   g.retired.push_back(false);
   g.cluster->clients.push_back(node);
@@ -375,7 +371,7 @@ int l_lag(lua_State* L) {
 
 int l_processed(lua_State* L) {
   GroupHandle& g = group(L);
-  const ClientOutcomes& seen = Runtime::of(L).client_outcomes();
+  const check::ClientOutcomes& seen = Runtime::of(L).client_outcomes();
   lua_newtable(L);
   lua_Integer i = 0;
   for (const auto& p : seen.group(g.id).processed) {
@@ -394,7 +390,7 @@ int l_processed(lua_State* L) {
 
 int l_group_stats(lua_State* L) {
   GroupHandle& g = group(L);
-  const GroupOutcomes& o = Runtime::of(L).client_outcomes().group(g.id);
+  const check::GroupOutcomes& o = Runtime::of(L).client_outcomes().group(g.id);
   lua_newtable(L);
   set_field(L, "processed", static_cast<lua_Integer>(o.processed.size()));
   set_field(L, "assignments", static_cast<lua_Integer>(o.assignments));

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "sim/check/history_sink.hpp"
-#include "sim/lua/client_outcomes.hpp"
+#include "sim/check/client_outcomes.hpp"
 #include "sim/check/timeline.hpp"
 #include "sim/check/jepsen.hpp"
 #include "sim/check/verdict.hpp"
@@ -136,7 +136,7 @@ class Runtime {
     groups_[std::move(id)] = check::GroupUnderTest{std::move(topics), commits_after_processing};
   }
   // What the scenario's producers and groups saw (p:acked(), g:stats()), from the trace.
-  ClientOutcomes& client_outcomes() { return client_outcomes_; }
+  check::ClientOutcomes& client_outcomes() { return client_outcomes_; }
   // A producer's name, which is its process in the history, for `expect { producer = ... }`.
   void register_producer(std::string id) { producers_.push_back(std::move(id)); }
   bool has_cluster() const { return has_cluster_; }
@@ -157,7 +157,7 @@ class Runtime {
   RunOptions options_;
   Sandbox sandbox_;
   ScenarioInfo info_;
-  ClientOutcomes client_outcomes_;  // before the world: its nodes' factories refer to it
+  check::ClientOutcomes client_outcomes_;  // before the world: its nodes' factories refer to it
   std::unique_ptr<World> world_;
   std::vector<std::unique_ptr<LuaObject>> objects_;
   std::vector<Callback> callbacks_;

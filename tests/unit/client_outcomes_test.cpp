@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "scenario_helpers.hpp"
-#include "sim/lua/client_outcomes.hpp"
+#include "sim/check/client_outcomes.hpp"
 
 using namespace kafkasim_test;
 using sim::Field;
@@ -28,7 +28,7 @@ void outcome(sim::Trace& t, const char* kind, int64_t op, int64_t partition, int
 
 TEST(ClientOutcomes, ProducerOutcomesPairInvocationsWithCompletions) {
   sim::Trace t;
-  sim::lua::ClientOutcomes seen;
+  check::ClientOutcomes seen;
   t.add_sink(&seen);
   send(t, 0, "a", "k");
   send(t, 1, "b");
@@ -65,7 +65,7 @@ TEST(ClientOutcomes, ProducerOutcomesPairInvocationsWithCompletions) {
 
 TEST(ClientOutcomes, GroupOutcomesCountWhatEveryMemberDid) {
   sim::Trace t;
-  sim::lua::ClientOutcomes seen;
+  check::ClientOutcomes seen;
   t.add_sink(&seen);
   auto processed = [&](const char* member, int64_t offset) {
     t.emit(Time{offset}, 0, "consumer.processed",
@@ -158,12 +158,12 @@ at("19s", function() note(string.format("%.6f", g:stats().blocked_ms)) end)
 TEST(ClientOutcomes, TextsComeBackByteForByte) {
   // Generated texts are kept as a name and a number, others as bytes; either way what goes in
   // comes out, including texts that only look generated.
-  sim::lua::TextArena arena;
+  check::TextArena arena;
   const std::string big(3 << 20, 'x');  // longer than a chunk
   const std::vector<std::string> texts = {"",         "orders-17", "key-0",     "a-01",   "x-",    "-5",
                                           "a-b-12",   "k-9999999999999999999", "k-18446744073709551616",
                                           "k--1",     std::string("n\0ul-3", 6), "plain", big, "after-big", "orders-18"};
-  std::vector<sim::lua::TextArena::Piece> pieces;
+  std::vector<check::TextArena::Piece> pieces;
   for (const auto& t : texts) pieces.push_back(arena.add(t));
   for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(arena.get(pieces[i]), texts[i]) << i;
 }

@@ -22,7 +22,7 @@
 
 #include "sim/trace.hpp"
 
-namespace sim::lua {
+namespace check {
 
 // Names seen often (topics, members), kept once and referred to by number.
 class NameTable {
@@ -87,9 +87,9 @@ struct GroupOutcomes {
   std::map<std::string, uint64_t> commit_errors;  // failed commits by error
 };
 
-class ClientOutcomes final : public TraceSink {
+class ClientOutcomes final : public sim::TraceSink {
  public:
-  void write(const Event& e) override;
+  void write(const sim::Event& e) override;
 
   // The number the process's next operation takes: how many it has invoked so far.
   uint64_t next_op(const std::string& process) const;
@@ -114,8 +114,8 @@ class ClientOutcomes final : public TraceSink {
     std::unordered_map<int64_t, Pending> sends;  // op -> invocation
   };
 
-  void on_op(const Event& e);
-  void on_consumer(const Event& e);
+  void on_op(const sim::Event& e);
+  void on_consumer(const sim::Event& e);
 
   std::unordered_map<std::string, Process> processes_;
   std::unordered_map<std::string, ProducerOutcomes> producers_;
@@ -124,4 +124,4 @@ class ClientOutcomes final : public TraceSink {
   NameTable topics_, members_;
 };
 
-}  // namespace sim::lua
+}  // namespace check

@@ -1,11 +1,11 @@
-#include "sim/lua/client_outcomes.hpp"
+#include "sim/check/client_outcomes.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include "sim/check/event_fields.hpp"
 
-namespace sim::lua {
+namespace check {
 
 namespace {
 // "name-123" -> ("name", 123); the number in its shortest decimal form only, so that the text
@@ -62,7 +62,7 @@ uint32_t NameTable::id(std::string_view name) {
   return id;
 }
 
-void ClientOutcomes::write(const Event& e) {
+void ClientOutcomes::write(const sim::Event& e) {
   if (e.kind.starts_with("op.")) {
     on_op(e);
   } else if (e.kind.starts_with("consumer.")) {
@@ -70,7 +70,7 @@ void ClientOutcomes::write(const Event& e) {
   }
 }
 
-void ClientOutcomes::on_op(const Event& e) {
+void ClientOutcomes::on_op(const sim::Event& e) {
   // A poll's records are the group's to count when processed, not here.
   if (e.kind == "op.poll_record") return;
   const check::EventFields f(e);
@@ -103,7 +103,7 @@ void ClientOutcomes::on_op(const Event& e) {
   ++out.causes[std::string(cause == "NONE" ? error : cause)];
 }
 
-void ClientOutcomes::on_consumer(const Event& e) {
+void ClientOutcomes::on_consumer(const sim::Event& e) {
   const check::EventFields f(e);
   const std::string_view kind = e.kind.substr(9);
   if (kind == "processed") {
@@ -139,4 +139,4 @@ const GroupOutcomes& ClientOutcomes::group(const std::string& group_id) const {
   return it == groups_.end() ? none : it->second;
 }
 
-}  // namespace sim::lua
+}  // namespace check
