@@ -2,8 +2,6 @@
 -- earlier polls, every auto.commit.interval.ms. A member that crashes between processing
 -- records and the next auto-commit has processed records its group never committed: the member
 -- that takes over its partitions starts from the last commit and processes them again.
-local check_delivery = require "lib.delivery"
-
 scenario {
   name = "Auto-commit redelivers records after a consumer crash",
   description = [[Two members consume with enable.auto.commit (every 5 s). Member 1 crashes;
@@ -15,7 +13,9 @@ committed offsets, processing again what member 1 had processed since.]],
   kafka_version = "3.9",
 }
 
--- Auto-commit promises at-least-once, and a crash shows the "at least".
+-- Auto-commit promises at-least-once, and a crash shows the "at least": the delivery verdict
+-- counts the records processed more than once. expect states guarantees, not their breach, so
+-- the scenario checks itself that there were some: more records processed than acknowledged.
 expect { group = "billing", delivery = "at-least-once", order = "per-key" }
 
 local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 10 } }
@@ -35,8 +35,7 @@ end)
 at("40s", function() g:member(1):restart() end)
 
 at("59s", function()
-  local again = check_delivery.reprocessed(g)
-  local missed = check_delivery.never_processed(g, { p }, "orders")
-  check("records are processed twice", #again > 0, #again .. " records processed more than once")
-  check("every record is processed at least once", #missed == 0, #missed .. " never processed")
+  local processed, acknowledged = g:stats().processed, p:stats().ok
+  check("records are processed twice", processed > acknowledged,
+        processed .. " records processed for " .. acknowledged .. " acknowledged")
 end)

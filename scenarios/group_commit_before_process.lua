@@ -1,8 +1,6 @@
 -- Failure mode: committing before processing (commitSync right after poll()) is the
 -- at-most-once pattern. A member that crashes in the middle of a batch has committed records it
 -- never processed; whoever takes over starts after them, and they are never processed.
-local check_delivery = require "lib.delivery"
-
 local policy = param("commit", "before-process")
 
 scenario {
@@ -17,6 +15,10 @@ at-least-once pattern instead (nothing missed, some records processed twice).]],
   kafka_version = "3.9",
 }
 
+-- before-process promises at-most-once (nothing processed twice), after-process at-least-once
+-- (nothing missed); the delivery verdict names the records missed and explains the first one.
+-- expect states guarantees, not their breach, so that before-process does miss records is the
+-- scenario's own check: fewer records processed than acknowledged.
 expect { group = "ledger", delivery = policy == "before-process" and "at-most-once" or "at-least-once" }
 
 local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 10 } }
@@ -34,13 +36,10 @@ at("15s", function()
   g:member(1):crash()
 end)
 
-at("59s", function()
-  local missed = check_delivery.never_processed(g, { p }, "payments")
-  local again = check_delivery.reprocessed(g)
-  if policy == "before-process" then
-    check("records are never processed (at-most-once)", #missed > 0, #missed .. " acknowledged records never processed")
-    check("nothing is processed twice", #again == 0, #again .. " processed twice")
-  else
-    check("every record is processed (at-least-once)", #missed == 0, #missed .. " never processed")
-  end
-end)
+if policy == "before-process" then
+  at("59s", function()
+    local processed, acknowledged = g:stats().processed, p:stats().ok
+    check("records are never processed (at-most-once)", processed < acknowledged,
+          processed .. " records processed for " .. acknowledged .. " acknowledged")
+  end)
+end

@@ -3,8 +3,6 @@
 -- its partitions from the last committed offsets, so the slow member's uncommitted batch is
 -- processed again. When the slow member finally commits, the commit is fenced: it is no longer
 -- in the group's generation.
-local check_delivery = require "lib.delivery"
-
 scenario {
   name = "A slow consumer is removed from the group and its late commit is fenced",
   description = [[Member 1 becomes slow: a batch of 100 records at 150 ms each takes 15 s, longer
@@ -15,6 +13,11 @@ CommitFailedException: it is no longer a member of the group's generation.]],
   duration = "90s",
   kafka_version = "3.9",
 }
+
+-- After-process commits promise at-least-once: the slow member's batch is processed again, and
+-- nothing is missed. The delivery verdict counts the records processed more than once; expect
+-- states guarantees, not their breach, so that there were some is the scenario's own check.
+expect { group = "workers", delivery = "at-least-once" }
 
 local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 10 } }
 c:topic("tasks", { partitions = 4, replication_factor = 3 })
@@ -42,8 +45,7 @@ at("89s", function()
     if err:match("UNKNOWN_MEMBER_ID") or err:match("ILLEGAL_GENERATION") or err:match("COMMIT_FAILED") then fenced = fenced + n end
   end
   check("the slow member's late commit is fenced", fenced > 0, fenced .. " fenced commits")
-  local again = check_delivery.reprocessed(g)
-  check("its uncommitted records are processed again", #again > 0, #again .. " records processed twice")
-  local missed = check_delivery.never_processed(g, { p }, "tasks")
-  check("nothing is missed", #missed == 0, #missed .. " never processed")
+  local processed, acknowledged = s.processed, p:stats().ok
+  check("its uncommitted records are processed again", processed > acknowledged,
+        processed .. " records processed for " .. acknowledged .. " acknowledged")
 end)

@@ -1,8 +1,6 @@
 -- Static membership (KIP-345): a member with a group.instance.id that restarts within
 -- session.timeout.ms rejoins under the same identity and gets its old assignment back, with no
 -- rebalance. Without it, every restart is a leave and a join: two rebalances.
-local check_delivery = require "lib.delivery"
-
 local static = param("static", true)
 
 scenario {
@@ -18,7 +16,12 @@ Run with --set static=false to see the rebalances a dynamic member causes.]],
 }
 
 -- Crashing right after a commit and returning without a rebalance: every record exactly once.
-if static then expect { group = "indexers", delivery = "exactly-once", order = "per-key" } end
+-- A dynamic member's restart rebalances the group, and nothing is missed.
+if static then
+  expect { group = "indexers", delivery = "exactly-once", order = "per-key" }
+else
+  expect { group = "indexers", delivery = "at-least-once" }
+end
 
 local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 10 } }
 c:topic("events", { partitions = 6, replication_factor = 3 })
@@ -41,13 +44,9 @@ at("20s", function()
 end)
 
 at("59s", function()
-  local again = check_delivery.reprocessed(g)
-  local missed = check_delivery.never_processed(g, { p }, "events")
   if static then
     check("no rebalance", g:generation() == generation, "generation " .. tostring(generation) .. " -> " .. tostring(g:generation()))
-    check("no duplicates", #again == 0, #again .. " processed twice")
   else
     check("the restart rebalanced the group", g:generation() > generation, "generation " .. tostring(generation) .. " -> " .. tostring(g:generation()))
   end
-  check("nothing is missed", #missed == 0, #missed .. " never processed")
 end)

@@ -5,8 +5,6 @@
 --
 -- Run with --set ibp=3.9 (leader epochs, KIP-101/KIP-279 and the 2.7+ fetch protocol): the
 -- follower keeps its log and nothing is lost.
-local check_delivery = require "lib.delivery"
-
 local ibp = param("ibp", "0.10.2")
 
 scenario {
@@ -21,6 +19,10 @@ and broker 2 crashes before broker 1 has fetched them back. Broker 1 is elected,
   kafka_version = "3.9",
 }
 
+-- A reader of the topic from its start: an acknowledged record it never reads, though it reads
+-- records after it, is Jepsen's lost-write; the explanation under the verdict tells how it went.
+if ibp == "0.10.2" then expect_anomaly "lost-write" else expect { lost_acked_writes = 0, no_anomalies = { "lost-write" } } end
+
 local c = cluster {
   brokers = 3,
   network = { latency = "2ms" },
@@ -28,6 +30,7 @@ local c = cluster {
 }
 c:topic("orders", { partitions = 1, replicas = { { 3, 2, 1 } } })
 local p = c:producer("orders-api", { acks = "all", ["request.timeout.ms"] = "5s", ["delivery.timeout.ms"] = "20s" })
+c:group("audit", { members = 1, topics = { "orders" }, ["auto.offset.reset"] = "earliest" })
 
 at("1s", function() p:load { topic = "orders", rate = 1000, keys = 10, count = 9000 } end)
 
@@ -50,12 +53,5 @@ at("30s", function()
 end)
 
 at("59s", function()
-  local lost = check_delivery.lost(c, { p }, "orders")
-  if ibp == "0.10.2" then
-    check("a committed (acks=all) write is lost", #lost > 0,
-          #lost .. " acknowledged records are in no replica: " .. check_delivery.describe(lost))
-  else
-    check("no acknowledged write is lost", #lost == 0, #lost .. " lost")
-  end
   check("broker 1 leads", c:leader("orders", 0) == 1, "leader is " .. tostring(c:leader("orders", 0)))
 end)

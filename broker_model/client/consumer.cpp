@@ -21,17 +21,16 @@ CoordinatorSettings coordinator_settings(const std::string& member, const Config
 }
 }  // namespace
 
-Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, GroupLedger& ledger,
+Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, uint64_t first_op,
                    Bugs bugs)
     : config_(std::move(config)),
-      ledger_(ledger),
       client_(std::move(layout)),
       metadata_(client_, config_, app.topics),
       coordinator_(coordinator_settings(member_name, config_, app, bugs), client_, config_, subscriptions_, metadata_,
-                   buffer_, ledger_),
-      offset_fetcher_(client_, config_, subscriptions_, metadata_, buffer_, ledger_, coordinator_.trace()),
+                   buffer_),
+      offset_fetcher_(client_, config_, subscriptions_, metadata_, buffer_, coordinator_.trace()),
       fetcher_(client_, config_, subscriptions_, metadata_, offset_fetcher_, buffer_, coordinator_.trace()),
-      app_(std::move(app), config_, ledger_, bugs, subscriptions_, coordinator_, fetcher_) {}
+      app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_) {}
 
 void Consumer::on_start(sim::Context& ctx) {
   coordinator_.start(ctx.now());
@@ -160,7 +159,7 @@ void Consumer::record_subscribe(sim::Context& ctx) {
     for (int32_t p = 0; p < partitions; ++p) keys.push_back({t, p});
   }
   subscribe_recorded_ = true;
-  const int64_t op = static_cast<int64_t>(ledger_.next_op++);
+  const int64_t op = static_cast<int64_t>(app_.take_op());
   const std::string& member = coordinator_.trace().member();
   ctx.trace("op.invoke", {{"process", sim::Value(member)}, {"op", sim::Value(op)}, {"f", sim::Value("subscribe")},
                           {"keys", sim::Value(partitions_text(keys))}});

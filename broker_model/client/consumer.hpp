@@ -25,7 +25,7 @@
 #include "broker_model/client/consumer_network_client.hpp"
 #include "broker_model/client/fetch_buffer.hpp"
 #include "broker_model/client/fetcher.hpp"
-#include "broker_model/client/group_ledger.hpp"
+#include "sim/time.hpp"
 #include "broker_model/client/offset_fetcher.hpp"
 #include "broker_model/client/subscription_state.hpp"
 #include "broker_model/cluster_layout.hpp"
@@ -37,7 +37,7 @@ namespace kafka {
 
 class Consumer final : public sim::Node {
  public:
-  Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, GroupLedger& ledger,
+  Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, uint64_t first_op = 0,
            Bugs bugs = {});
 
   void on_start(sim::Context& ctx) override;
@@ -69,7 +69,6 @@ class Consumer final : public sim::Node {
   void record_subscribe(sim::Context& ctx);
 
   ConfigSet config_;
-  GroupLedger& ledger_;
   ConsumerNetworkClient client_;
   SubscriptionState subscriptions_;
   FetchBuffer buffer_;

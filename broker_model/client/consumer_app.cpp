@@ -52,11 +52,11 @@ bool valid_transition(AppState from, AppState to) {
   return false;
 }
 
-ApplicationLoop::ApplicationLoop(ConsumerApp app, const ConfigSet& config, GroupLedger& ledger, Bugs bugs,
+ApplicationLoop::ApplicationLoop(ConsumerApp app, const ConfigSet& config, uint64_t first_op, Bugs bugs,
                                  SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher)
     : app_(std::move(app)),
       config_(config),
-      ledger_(ledger),
+      next_op_(first_op),
       bugs_(bugs),
       subscriptions_(subscriptions),
       coordinator_(coordinator),
@@ -150,7 +150,9 @@ void ApplicationLoop::await_rebalance(sim::Context& ctx, bool held_partitions) {
 
 void ApplicationLoop::unblock(sim::Context& ctx) {
   if (!blocked_since_) return;
-  ledger_.blocked_ms += (ctx.now() - *blocked_since_).as_millis();
+  ctx.trace("consumer.unblocked", {{"member", sim::Value(coordinator_.trace().member())},
+                                   {"group", sim::Value(coordinator_.trace().group_id())},
+                                   {"blocked", sim::Value(ctx.now() - *blocked_since_)}});
   blocked_since_.reset();
 }
 
@@ -175,7 +177,7 @@ void ApplicationLoop::empty_poll(sim::Context& ctx) {
 
 void ApplicationLoop::hand_out(sim::Context& ctx, std::vector<ConsumerRecord> records) {
   const std::string& member = coordinator_.trace().member();
-  poll_op_ = ledger_.next_op++;
+  poll_op_ = take_op();
   ctx.trace("op.invoke", {{"process", sim::Value(member)}, {"op", sim::Value(poll_op_)}, {"f", sim::Value("poll")}});
   for (const ConsumerRecord& r : records) {
     ctx.trace("op.poll_record", {{"process", sim::Value(member)},
@@ -211,7 +213,6 @@ void ApplicationLoop::on_record_processed(sim::Context& ctx) {
   subscriptions_.processed(r.tp, r.offset + 1, r.leader_epoch);
   ++acked_since_commit_;
   const std::string& member = coordinator_.trace().member();
-  ledger_.processed.push_back({member, r.tp.topic, r.tp.partition, r.offset, r.record.key, r.record.value, ctx.now()});
   ctx.trace("consumer.processed", {{"member", sim::Value(member)},
                                    {"group", sim::Value(coordinator_.trace().group_id())},
                                    {"op", sim::Value(poll_op_)},

@@ -35,7 +35,7 @@
 #include "broker_model/client/consumer_coordinator.hpp"
 #include "broker_model/client/fetch_buffer.hpp"
 #include "broker_model/client/fetcher.hpp"
-#include "broker_model/client/group_ledger.hpp"
+#include "sim/time.hpp"
 #include "broker_model/client/subscription_state.hpp"
 #include "broker_model/config/bugs.hpp"
 #include "broker_model/config/config.hpp"
@@ -71,7 +71,7 @@ bool valid_transition(AppState from, AppState to);
 
 class ApplicationLoop {
  public:
-  ApplicationLoop(ConsumerApp app, const ConfigSet& config, GroupLedger& ledger, Bugs bugs,
+  ApplicationLoop(ConsumerApp app, const ConfigSet& config, uint64_t first_op, Bugs bugs,
                   SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher);
 
   ConsumerApp& settings() { return app_; }
@@ -82,6 +82,8 @@ class ApplicationLoop {
   bool closing() const { return state_ == AppState::committing_on_close; }
 
   void start(sim::Time now) { last_commit_ = now; }
+  // The id of the member's next operation in the history (poll, subscribe).
+  uint64_t take_op() { return next_op_++; }
   // What wakes the application up.
   void on_poll_tick(sim::Context& ctx);
   void on_records_fetched(sim::Context& ctx);
@@ -113,7 +115,7 @@ class ApplicationLoop {
 
   ConsumerApp app_;
   const ConfigSet& config_;
-  GroupLedger& ledger_;
+  uint64_t next_op_;  // the member's operation ids continue across restarts: the first is given
   Bugs bugs_;
   SubscriptionState& subscriptions_;
   ConsumerCoordinator& coordinator_;

@@ -56,14 +56,13 @@ bool valid_transition(CoordinatorState from, CoordinatorState to) {
 
 ConsumerCoordinator::ConsumerCoordinator(CoordinatorSettings settings, ConsumerNetworkClient& client,
                                          const ConfigSet& config, SubscriptionState& subscriptions,
-                                         const ConsumerMetadata& metadata, FetchBuffer& buffer, GroupLedger& ledger)
+                                         const ConsumerMetadata& metadata, FetchBuffer& buffer)
     : settings_(std::move(settings)),
       client_(client),
       config_(config),
       subscriptions_(subscriptions),
       metadata_(metadata),
       buffer_(buffer),
-      ledger_(ledger),
       trace_(settings_.member, settings_.group_id, generation_) {}
 
 void ConsumerCoordinator::transition(MemberState to) {

@@ -38,7 +38,7 @@
 #include "broker_model/client/consumer_network_client.hpp"
 #include "broker_model/client/consumer_trace.hpp"
 #include "broker_model/client/fetch_buffer.hpp"
-#include "broker_model/client/group_ledger.hpp"
+#include "sim/time.hpp"
 #include "broker_model/client/subscription_state.hpp"
 #include "broker_model/config/config.hpp"
 #include "broker_model/protocol/group_messages.hpp"
@@ -67,8 +67,7 @@ class ConsumerCoordinator {
   using Offsets = std::vector<OffsetCommitRequest::Offset>;
 
   ConsumerCoordinator(CoordinatorSettings settings, ConsumerNetworkClient& client, const ConfigSet& config,
-                      SubscriptionState& subscriptions, const ConsumerMetadata& metadata, FetchBuffer& buffer,
-                      GroupLedger& ledger);
+                      SubscriptionState& subscriptions, const ConsumerMetadata& metadata, FetchBuffer& buffer);
   ConsumerCoordinator(const ConsumerCoordinator&) = delete;
   ConsumerCoordinator& operator=(const ConsumerCoordinator&) = delete;
 
@@ -169,7 +168,6 @@ class ConsumerCoordinator {
   SubscriptionState& subscriptions_;
   const ConsumerMetadata& metadata_;
   FetchBuffer& buffer_;
-  GroupLedger& ledger_;
   Generation generation_;
   ConsumerTrace trace_;  // reads generation_
 

@@ -141,7 +141,6 @@ void ConsumerCoordinator::complete_rebalance(sim::Context& ctx, const std::vecto
     if (!contains(assignment, tp)) revoked.push_back(tp);
   for (const auto& tp : assignment)
     if (!subscriptions_.is_assigned(tp)) added.push_back(tp);
-  ++ledger_.rebalances;
   ctx.trace("consumer.assigned", {{"member", sim::Value(settings_.member)},
                                   {"group", sim::Value(settings_.group_id)},
                                   {"member_id", sim::Value(generation_.member_id)},

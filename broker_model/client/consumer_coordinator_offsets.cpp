@@ -38,7 +38,6 @@ bool ConsumerCoordinator::commit(sim::Context& ctx, Offsets offsets, bool sync, 
     const char* error = state_ == MemberState::unjoined || generation_.generation_id < 0
                             ? "COMMIT_FAILED (not a member of the active generation)"
                             : "REBALANCE_IN_PROGRESS (client)";
-    ++ledger_.commit_errors[error];
     ctx.trace("consumer.commit", {{"member", sim::Value(settings_.member)},
                                   {"group", sim::Value(settings_.group_id)},
                                   {"generation", sim::Value(generation_.generation_id)},
@@ -103,7 +102,6 @@ std::optional<ConsumerCoordinator::CommitCompletion> ConsumerCoordinator::handle
   }
   commit_.reset();
   trace_commit(ctx, offsets_text(c.offsets), c.why, c.sync, error_name(resp.error));
-  if (resp.error != Error::NONE) ++ledger_.commit_errors[std::string(error_name(resp.error))];
   if (resp.error == Error::NONE) {
     subscriptions_.commit_acknowledged(c.offsets);
   } else if (resp.error == Error::ILLEGAL_GENERATION || resp.error == Error::UNKNOWN_MEMBER_ID ||

@@ -84,7 +84,6 @@ void OffsetFetcher::detect_truncation(sim::Context& ctx, const TopicPartition& t
                                       const OffsetsForLeaderEpochResponse::PartitionData& pd) {
   // KIP-320: the log was truncated below our position (an unclean election, or the leader
   // lost records we had already read).
-  ++ledger_.truncations;
   trace_.event(ctx, "consumer.truncation_detected",
                fmt::format("{}-{}: position {} is past the leader's end {} of epoch {}", pd.topic, pd.partition,
                            subscriptions_.state(tp).offset, pd.end_offset, pd.leader_epoch));

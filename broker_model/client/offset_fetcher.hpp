@@ -10,7 +10,7 @@
 #include "broker_model/client/consumer_network_client.hpp"
 #include "broker_model/client/consumer_trace.hpp"
 #include "broker_model/client/fetch_buffer.hpp"
-#include "broker_model/client/group_ledger.hpp"
+#include "sim/time.hpp"
 #include "broker_model/client/subscription_state.hpp"
 #include "broker_model/config/config.hpp"
 #include "broker_model/protocol/group_messages.hpp"
@@ -20,13 +20,12 @@ namespace kafka {
 class OffsetFetcher {
  public:
   OffsetFetcher(ConsumerNetworkClient& client, const ConfigSet& config, SubscriptionState& subscriptions,
-                ConsumerMetadata& metadata, FetchBuffer& buffer, GroupLedger& ledger, const ConsumerTrace& trace)
+                ConsumerMetadata& metadata, FetchBuffer& buffer, const ConsumerTrace& trace)
       : client_(client),
         config_(config),
         subscriptions_(subscriptions),
         metadata_(metadata),
         buffer_(buffer),
-        ledger_(ledger),
         trace_(trace) {}
 
   // auto.offset.reset for partitions without a position: one ListOffsets per leader.
@@ -50,7 +49,6 @@ class OffsetFetcher {
   SubscriptionState& subscriptions_;
   ConsumerMetadata& metadata_;
   FetchBuffer& buffer_;
-  GroupLedger& ledger_;
   const ConsumerTrace& trace_;
 };
 

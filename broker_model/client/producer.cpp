@@ -1,5 +1,7 @@
 #include "broker_model/client/producer.hpp"
+
 #include "broker_model/config/periods.hpp"
+#include "sim/assert.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -33,12 +35,12 @@ Producer::Settings::Settings(const ConfigSet& c)
       ignore_keys(c.boolean("partitioner.ignore.keys")),
       adaptive(c.boolean("partitioner.adaptive.partitioning.enable")) {}
 
-Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, ProducerLedger& ledger, Bugs bugs)
+Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, uint64_t first_op, Bugs bugs)
     : client_id_(std::move(client_id)),
       layout_(std::move(layout)),
       config_(std::move(config)),
       settings_(config_),
-      ledger_(ledger),
+      next_op_(first_op),
       bugs_(bugs),
       acks_(producer_acks(config_)),
       idempotent_(config_.boolean("enable.idempotence")) {}
@@ -134,8 +136,7 @@ std::vector<int32_t> Producer::available_partitions(const std::string& topic) co
 // ---- the application ----
 
 uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
-  const uint64_t op = ledger_.next_op++;
-  ++ledger_.sent;
+  const uint64_t op = next_op_++;
   Record r;
   r.key = spec.key.value_or("");
   r.has_key = spec.key.has_value();
@@ -465,6 +466,13 @@ void Producer::reenqueue(sim::Context& ctx, const BatchPtr2& b) {
 }
 
 void Producer::complete(sim::Context& ctx, const BatchPtr2& b, Outcome outcome, Error error, int64_t base_offset) {
+  // ProducerBatch.done: the first outcome is final. A failed or expired batch may still be
+  // answered later, and that answer changes nothing; a succeeded batch is never completed again.
+  if (b->final_state) {
+    SIM_ASSERT(*b->final_state != Outcome::ok, "a SUCCEEDED batch must not attempt another state change");
+    return;
+  }
+  b->final_state = outcome;
   for (size_t i = 0; i < b->records.size(); ++i) {
     SendResult r{b->records[i].op, outcome, error, b->partition,
                  base_offset >= 0 ? base_offset + static_cast<int64_t>(i) : -1, b->last_error};
@@ -495,19 +503,6 @@ void Producer::finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult
                                            {"offset", sim::Value(result.offset)},
                                            {"error", sim::Value(error_name(result.error))},
                                            {"cause", sim::Value(error_name(result.cause))}});
-  switch (result.outcome) {
-    case Outcome::ok: ++ledger_.ok; break;
-    case Outcome::fail: ++ledger_.failed; break;
-    case Outcome::info: ++ledger_.indefinite; break;
-  }
-  if (result.outcome != Outcome::ok) {
-    ++ledger_.errors[std::string(error_name(result.error))];
-    ++ledger_.causes[std::string(error_name(result.cause == Error::NONE ? result.error : result.cause))];
-  }
-  if (result.outcome == Outcome::ok) {
-    ledger_.acked.push_back({rec.topic, result.partition, result.offset,
-                             rec.record.has_key ? std::optional<std::string>(rec.record.key) : std::nullopt, rec.record.value});
-  }
   if (rec.done) rec.done(ctx, result);
 }
 

@@ -42,23 +42,6 @@ struct SendResult {
   Error cause = Error::NONE;  // the last error from a broker, when the outcome is a timeout
 };
 
-// What the application saw, kept outside the client object so scenarios can read it after a
-// crash (p:acked()).
-struct ProducerLedger {
-  struct Acked {
-    std::string topic;  // filled from the batch
-    int32_t partition;
-    int64_t offset;
-    std::optional<std::string> key;
-    std::string value;
-  };
-  std::vector<Acked> acked;
-  uint64_t sent = 0, ok = 0, failed = 0, indefinite = 0;
-  std::map<std::string, uint64_t> errors;  // final error of each failed or indefinite record
-  std::map<std::string, uint64_t> causes;  // the last broker error behind each of those
-  uint64_t next_op = 0;  // operation ids stay unique across restarts
-};
-
 // A load generator run by the application (p:load).
 struct LoadSpec {
   std::string topic;
@@ -74,7 +57,7 @@ class Producer final : public sim::Node {
  public:
   using Callback = std::function<void(sim::Context&, const SendResult&)>;
 
-  Producer(std::string client_id, ClusterLayout layout, ConfigSet config, ProducerLedger& ledger, Bugs bugs = {});
+  Producer(std::string client_id, ClusterLayout layout, ConfigSet config, uint64_t first_op = 0, Bugs bugs = {});
 
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
@@ -114,6 +97,8 @@ class Producer final : public sim::Node {
     int32_t base_sequence = kNoSequence;
     bool maybe_applied = false;  // some attempt may have reached the log
     Error last_error = Error::NONE;
+    // ProducerBatch.FinalState: set once, by the first outcome (unset: still in play).
+    std::optional<Outcome> final_state;
   };
   using BatchPtr2 = std::shared_ptr<Batch>;
   struct InFlight {
@@ -185,7 +170,7 @@ class Producer final : public sim::Node {
   ClusterLayout layout_;
   ConfigSet config_;
   Settings settings_;
-  ProducerLedger& ledger_;
+  uint64_t next_op_;  // operation ids continue across restarts: the first is given
   Bugs bugs_;
   int16_t acks_;
   bool idempotent_;

@@ -11,6 +11,18 @@ std::string topic_of(const std::string& partition) {
 }
 }  // namespace
 
+SentRecords::SentRecords(const History& history, const std::string& process) {
+  for (const Op& op : history.ops) {
+    if (op.process != process || (op.f != "send" && op.f != "txn")) continue;
+    for (const Send& s : op.sends) sent_.emplace(s.key, s.value);
+    if (op.type == OpType::ok) acknowledged_ += static_cast<int64_t>(op.sends.size());
+  }
+}
+
+bool SentRecords::contains(const std::string& partition, const std::string& value) const {
+  return sent_.count({partition, value}) > 0 || sent_.count({topic_of(partition), value}) > 0;
+}
+
 std::vector<LostWrite> lost_acknowledged_writes(const History& history, const GroundTruth& truth) {
   std::vector<LostWrite> lost;
   for (const Op& op : history.ops) {

@@ -100,6 +100,22 @@ inline bool in_group(const GroundTruth& truth, const std::string& process, const
   return it != truth.member_groups.end() && it->second == group;
 }
 
+// The records one producer sent (its history process is the producer's name), for the
+// expectations scoped to it: `expect { producer = ..., lost_acked_writes = n, max_duplicates = n }`.
+class SentRecords {
+ public:
+  SentRecords(const History& history, const std::string& process);
+  // Records acknowledged to it: what a scoped expectation has to judge.
+  int64_t acknowledged() const { return acknowledged_; }
+  // Whether it sent `value` to `partition` (a topic-partition key). A send names its partition
+  // only once it completes, so a value sent to the partition's topic counts too.
+  bool contains(const std::string& partition, const std::string& value) const;
+
+ private:
+  std::set<std::pair<std::string, std::string>> sent_;  // (key, value): a topic-partition or, not yet placed, a topic
+  int64_t acknowledged_ = 0;
+};
+
 // Acknowledged writes that no replica's final log holds, in history order: lost whatever any
 // consumer did. Jepsen's lost-write needs a read past the record to notice; this needs none.
 std::vector<LostWrite> lost_acknowledged_writes(const History& history, const GroundTruth& truth);

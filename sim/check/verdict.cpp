@@ -42,14 +42,18 @@ class Judge {
       return;
     }
     const bool about_records = x.all_absent || !x.absent.empty() || x.max_lost >= 0 || x.max_duplicates >= 0;
-    if (about_records && vacuous(x, x.name, acknowledged_, "the run")) return;
-    if (x.all_absent || !x.absent.empty()) judge_absent(x);
-    if (x.max_lost >= 0) judge_lost(x);
-    if (x.max_duplicates >= 0) {
-      const int64_t n = count("duplicate");
-      record(x.name + " max_duplicates", n <= x.max_duplicates, fmt::format("{} duplicates (at most {})", n, x.max_duplicates),
-             n > x.max_duplicates ? explain({"duplicate"}) : std::string());
+    if (x.producer.empty()) {
+      if (about_records && vacuous(x, x.name, acknowledged_, "the run")) return;
+      if (x.all_absent || !x.absent.empty()) judge_absent(x);
+      if (x.max_lost >= 0) judge_lost(x, nullptr);
+      if (x.max_duplicates >= 0) judge_duplicates(x, nullptr);
+      return;
     }
+    // Scoped to one producer: only its records count, toward the vacuity rule too.
+    const SentRecords sent(history_, x.producer);
+    if (about_records && vacuous(x, scoped(x, x.name), sent.acknowledged(), "producer " + x.producer)) return;
+    if (x.max_lost >= 0) judge_lost(x, &sent);
+    if (x.max_duplicates >= 0) judge_duplicates(x, &sent);
   }
 
   std::vector<Judgement> take() { return std::move(judged_); }
@@ -59,9 +63,23 @@ class Judge {
     judged_.push_back({std::move(name), held, std::move(detail), std::move(explanation)});
   }
 
+  // A judgement's name, with the producer it is scoped to: "expect lost_acked_writes (payments-api)".
+  static std::string scoped(const Expectation& x, const std::string& name) {
+    return x.producer.empty() ? name : fmt::format("{} ({})", name, x.producer);
+  }
+
   int64_t count(const std::string& name) const {
     auto it = found_.anomalies.find(name);
     return it == found_.anomalies.end() ? 0 : static_cast<int64_t>(it->second.size());
+  }
+  // The anomalies called `name` about records in `sent` (all of them when null).
+  std::vector<const Anomaly*> about(const std::string& name, const SentRecords* sent) const {
+    std::vector<const Anomaly*> out;
+    auto it = found_.anomalies.find(name);
+    if (it == found_.anomalies.end()) return out;
+    for (const Anomaly& a : it->second)
+      if (!sent || sent->contains(a.key, a.value)) out.push_back(&a);
+    return out;
   }
   std::string first_detail(const std::string& name) const {
     auto it = found_.anomalies.find(name);
@@ -138,21 +156,31 @@ class Judge {
            present.empty() ? std::string() : explain(x.all_absent ? std::vector<std::string>{} : x.absent));
   }
 
-  void judge_lost(const Expectation& x) {
+  // `sent`: only the records one producer sent (all when null).
+  void judge_lost(const Expectation& x, const SentRecords* sent) {
     // Ground truth: acknowledged and in no replica's log. Jepsen's lost-write (a read went past
     // the record) is a subset when the record is truly gone; reported beside for reference.
-    const auto lost = lost_acknowledged_writes(history_, truth_);
+    auto lost = lost_acknowledged_writes(history_, truth_);
+    if (sent) std::erase_if(lost, [&](const LostWrite& w) { return w.process != x.producer; });
     const int64_t n = static_cast<int64_t>(lost.size());
     std::string detail = fmt::format("{} acknowledged writes in no replica's log (at most {})", n, x.max_lost);
     for (size_t i = 0; i < lost.size() && i < 3; ++i) detail += (i == 0 ? ": " : ", ") + lost[i].label();
     if (lost.size() > 3) detail += ", ...";
-    if (count("lost-write") > 0) detail += fmt::format("; Jepsen lost-write: {}", count("lost-write"));
+    if (const size_t jepsen = about("lost-write", sent).size(); jepsen > 0) detail += fmt::format("; Jepsen lost-write: {}", jepsen);
     std::string why;
     if (n > x.max_lost) {
       const LostWrite& w = lost.front();
       why = explain_lost_write(timeline_, w.partition, w.value, w.offset, w.acked_ns, w.process);
     }
-    record(x.name + " lost_acked_writes", n <= x.max_lost, detail, why);
+    record(scoped(x, x.name + " lost_acked_writes"), n <= x.max_lost, detail, why);
+  }
+
+  void judge_duplicates(const Expectation& x, const SentRecords* sent) {
+    const auto found = about("duplicate", sent);
+    const int64_t n = static_cast<int64_t>(found.size());
+    std::string why;
+    for (size_t i = 0; n > x.max_duplicates && i < found.size() && why.empty(); ++i) why = found[i]->explanation;
+    record(scoped(x, x.name + " max_duplicates"), n <= x.max_duplicates, fmt::format("{} duplicates (at most {})", n, x.max_duplicates), why);
   }
 
   const Evidence& e_;

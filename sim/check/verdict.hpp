@@ -24,6 +24,9 @@ struct Expectation {
   std::string group;     // delivery and order: this group (empty: every group)
   std::string delivery;  // "at-most-once", "at-least-once", "exactly-once"
   std::string order;     // "per-partition", "per-key", "none"
+  // max_lost, max_duplicates and the vacuity rule: only the records this producer sent (empty:
+  // the whole run's). A producer's name is its history process.
+  std::string producer;
   // An expectation that judged no acknowledged record fails as vacuous, unless allowed.
   bool allow_empty = false;
   std::string where;  // "file:line: " of the expect call

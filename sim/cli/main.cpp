@@ -159,6 +159,7 @@ int cmd_check(const CheckArgs& a) {
 int cmd_run(const RunArgs& a) {
   RunOptions opts;
   opts.path = a.scenario;
+  opts.skip_teardown = true;  // the process ends after this run
   opts.paranoid = a.paranoid;
   opts.log = a.quiet ? nullptr : &std::cerr;
   if (!a.seed.empty() || a.seed_given) {

@@ -70,6 +70,7 @@ int cmd_sweep(const SweepArgs& args) {
   }
   lua::RunOptions base;
   base.path = args.scenario;
+  base.skip_teardown = true;  // each run is a child process that exits after it
   for (const auto& kv : args.sets) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) return usage(fmt::format("--set {}: write it as name=value", kv));

@@ -121,6 +121,7 @@ int cmd_test(const TestArgs& args) {
   auto options_of = [&](size_t k) {
     lua::RunOptions o;
     o.path = files[k / per_file];
+    o.skip_teardown = true;  // each run is a child process that exits after it
     if (seeds) o.seed = seeds->first + k % per_file;
     return o;
   };

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "broker_model/broker/broker.hpp"
-#include "broker_model/cluster_invariants.hpp"
+#include "broker_model/cluster_builder.hpp"
 #include "broker_model/client/producer.hpp"
 #include "broker_model/controller/controller.hpp"
 #include "broker_model/log/log_files.hpp"
@@ -135,78 +135,41 @@ void push_ids(lua_State* L, const std::vector<kafka::BrokerId>& ids) {
 
 // ---- cluster { ... } ----
 
-int l_cluster(lua_State* L) {
-  Runtime& rt = Runtime::of(L);
-  World& w = rt.world();
-  TableReader r(L, 1, "cluster", {"brokers", "controllers", "racks", "network", "broker", "bugs"});
-  if (rt.has_cluster()) fail("cluster { ... } is declared twice: a scenario has one cluster");
-  const int64_t n = r.integer("brokers").value_or(3);
-  if (n < 1 || n > 100) fail("cluster.brokers: between 1 and 100 brokers");
-  for (int64_t b = 0; b <= n; ++b) {
-    const std::string name = b == 0 ? "controller" : fmt::format("broker-{}", b);
-    if (w.find(name)) fail(fmt::format("cluster: a node of the scenario is already named '{}', the name of a cluster node", name));
-  }
-  if (r.integer("controllers").value_or(1) != 1) {
-    fail("cluster.controllers: only a single controller is modelled so far (see docs/fidelity.md)");
-  }
-  const auto version = kafka::KafkaVersion::parse(rt.info().kafka_version).value_or(kafka::KafkaVersion{});
-  auto c = std::make_unique<Cluster>(w, version);
-  if (r.has("broker")) {
-    read_config(L, r.push("broker"), c->broker_config, "cluster.broker", {});
-    lua_pop(L, 1);
-  }
-  if (const std::string error = kafka::finalize_broker(c->broker_config); !error.empty()) fail("cluster.broker: " + error);
+// cluster.racks: rack names, assigned to brokers in turn.
+std::vector<std::string> read_racks(lua_State* L, TableReader& r) {
   std::vector<std::string> racks;
-  if (r.has("racks")) {
-    const int idx = r.push("racks");
-    if (lua_type(L, idx) != LUA_TTABLE) fail("cluster.racks: expected a list of rack names, assigned to brokers in turn");
-    for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
-      lua_rawgeti(L, idx, i);
-      if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("cluster.racks[{}]: expected a rack name", i));
-      racks.emplace_back(lua_tostring(L, -1));
-      lua_pop(L, 1);
+  if (!r.has("racks")) return racks;
+  const int idx = r.push("racks");
+  if (lua_type(L, idx) != LUA_TTABLE) fail("cluster.racks: expected a list of rack names, assigned to brokers in turn");
+  for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
+    lua_rawgeti(L, idx, i);
+    if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("cluster.racks[{}]: expected a rack name", i));
+    racks.emplace_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return racks;
+}
+
+// cluster.bugs at idx: the names of the bug switches to turn on.
+void read_bugs(lua_State* L, int idx, kafka::Bugs& bugs) {
+  if (lua_type(L, idx) != LUA_TTABLE) fail("cluster.bugs: expected a list of bug switch names, such as { \"acks_all_before_isr\" }");
+  for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
+    lua_rawgeti(L, idx, i);
+    const char* name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
+    if (!name || !bugs.enable(name)) {
+      std::string known;
+      for (const auto& k : kafka::Bugs::names()) known += (known.empty() ? "" : ", ") + k;
+      fail(fmt::format("cluster.bugs[{}]: not a bug switch (known: {})", i, known));
     }
     lua_pop(L, 1);
   }
-  kafka::Bugs& bugs = c->bugs;
-  if (r.has("bugs")) {
-    const int idx = r.push("bugs");
-    if (lua_type(L, idx) != LUA_TTABLE) fail("cluster.bugs: expected a list of bug switch names, such as { \"acks_all_before_isr\" }");
-    for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++i) {
-      lua_rawgeti(L, idx, i);
-      const char* name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
-      if (!name || !bugs.enable(name)) {
-        std::string known;
-        for (const auto& k : kafka::Bugs::names()) known += (known.empty() ? "" : ", ") + k;
-        fail(fmt::format("cluster.bugs[{}]: not a bug switch (known: {})", i, known));
-      }
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-  }
-  // Nodes: the controller, then brokers 1..n.
-  c->layout.controller = w.add_node("controller", nullptr, racks.empty() ? "" : racks.front());
-  for (int64_t b = 1; b <= n; ++b) {
-    const std::string rack = racks.empty() ? "" : racks[static_cast<size_t>(b - 1) % racks.size()];
-    c->layout.brokers[static_cast<kafka::BrokerId>(b)] = w.add_node(fmt::format("broker-{}", b), nullptr, rack);
-  }
-  const kafka::ClusterLayout layout = c->layout;
-  const kafka::ConfigSet config = c->broker_config;
-  w.set_factory(layout.controller, [layout, config] { return std::make_unique<kafka::Controller>(layout, config); });
-  for (const auto& [b, node] : layout.brokers) {
-    const std::string rack = w.topology().rack(node);
-    w.set_factory(node, [b = b, rack, layout, config, bugs] { return std::make_unique<kafka::Broker>(b, rack, layout, config, bugs); });
-  }
-  if (r.has("network")) {
-    configure_network(w, L, r.push("network"), "cluster.network");
-    lua_pop(L, 1);
-  }
-  w.start(layout.controller);
-  for (const auto& [b, node] : layout.brokers) w.start(node);
-  kafka::register_cluster_invariants(w, c->layout, c->broker_config, c->bugs);
-  Cluster* cluster = c.get();
+}
+
+// What the checker reads of the cluster at the end of the run: every record in any replica's
+// final log (the page cache of live brokers included), and each live replica's log with its HW.
+void report_final_logs(Runtime& rt, Cluster* cluster) {
   rt.on_final_state([cluster](check::GroundTruth& truth) {
-    // Every record in any replica's final log (the page cache of live brokers included).
     for (const auto& [b, node] : cluster->layout.brokers) {
       Disk& disk = cluster->world().disk(node);
       for (const std::string& file : disk.list()) {
@@ -219,7 +182,7 @@ int l_cluster(lua_State* L) {
         check::ReplicaLog* log = nullptr;
         if (replica) {
           log = &truth.replicas[partition].emplace_back();
-          log->replica = fmt::format("broker-{}", b);
+          log->replica = kafka::broker_node_name(b);
           log->high_watermark = replica->log->high_watermark();
         }
         for (const kafka::BatchPtr& batch : kafka::log_files::read_batches(disk, *tp)) {
@@ -233,6 +196,45 @@ int l_cluster(lua_State* L) {
       }
     }
   });
+}
+
+int l_cluster(lua_State* L) {
+  Runtime& rt = Runtime::of(L);
+  World& w = rt.world();
+  TableReader r(L, 1, "cluster", {"brokers", "controllers", "racks", "network", "broker", "bugs"});
+  if (rt.has_cluster()) fail("cluster { ... } is declared twice: a scenario has one cluster");
+  const int64_t n = r.integer("brokers").value_or(3);
+  if (n < 1 || n > 100) fail("cluster.brokers: between 1 and 100 brokers");
+  for (int64_t b = 0; b <= n; ++b) {
+    const std::string name = b == 0 ? kafka::kControllerNodeName : kafka::broker_node_name(static_cast<kafka::BrokerId>(b));
+    if (w.find(name)) fail(fmt::format("cluster: a node of the scenario is already named '{}', the name of a cluster node", name));
+  }
+  if (r.integer("controllers").value_or(1) != 1) {
+    fail("cluster.controllers: only a single controller is modelled so far (see docs/fidelity.md)");
+  }
+  const auto version = kafka::KafkaVersion::parse(rt.info().kafka_version).value_or(kafka::KafkaVersion{});
+  auto c = std::make_unique<Cluster>(w, version);
+  if (r.has("broker")) {
+    read_config(L, r.push("broker"), c->broker_config, "cluster.broker", {});
+    lua_pop(L, 1);
+  }
+  if (const std::string error = kafka::finalize_broker(c->broker_config); !error.empty()) fail("cluster.broker: " + error);
+  kafka::ClusterSpec spec;
+  spec.brokers = static_cast<int32_t>(n);
+  spec.racks = read_racks(L, r);
+  if (r.has("bugs")) {
+    read_bugs(L, r.push("bugs"), c->bugs);
+    lua_pop(L, 1);
+  }
+  spec.broker_config = c->broker_config;
+  spec.bugs = c->bugs;
+  c->layout = kafka::add_cluster_nodes(w, spec);
+  if (r.has("network")) {
+    configure_network(w, L, r.push("network"), "cluster.network");
+    lua_pop(L, 1);
+  }
+  kafka::start_cluster(w, c->layout, spec);
+  report_final_logs(rt, c.get());
   rt.adopt(L, std::move(c), kClusterMeta);
   rt.set_has_cluster();
   return 1;
@@ -326,12 +328,7 @@ int l_topic(lua_State* L) {
   }
   if (topic_cfg.is_explicit("flush.messages")) spec.flush_messages = topic_cfg.integer("flush.messages");
   if (topic_cfg.is_explicit("flush.ms")) spec.flush_ms = topic_cfg.integer("flush.ms");
-  // CreateTopics reaches the controller as an admin request.
-  const bool sent = c.world().invoke(c.layout.controller, [spec](Node& n, Context& ctx) {
-    const std::string error = static_cast<kafka::Controller&>(n).create_topic(ctx, spec);
-    if (!error.empty()) ctx.trace(kafka::event::AdminError{.request = "CreateTopics", .error = error});
-  });
-  if (!sent) fail("topic: the controller is not running");
+  if (!kafka::create_topic(c.world(), c.layout, spec)) fail("topic: the controller is not running");
   return 0;
 }
 
@@ -347,16 +344,12 @@ int l_producer(lua_State* L) {
   auto handle = std::make_unique<ProducerHandle>();
   handle->cluster = &c;
   handle->id = id;
-  handle->node = c.world().add_node(id, nullptr);
-  kafka::ProducerLedger* ledger = handle->ledger.get();
-  const kafka::ClusterLayout layout = c.layout;
-  const kafka::Bugs bugs = c.bugs;
-  c.world().set_factory(handle->node, [id, layout, cfg, ledger, bugs] {
-    return std::make_unique<kafka::Producer>(id, layout, cfg, *ledger, bugs);
-  });
-  c.world().start(handle->node);
+  const check::ClientOutcomes* outcomes = &rt.client_outcomes();
+  handle->node = kafka::start_producer(
+      c.world(), c.layout, id, cfg, [outcomes](const std::string& process) { return outcomes->next_op(process); }, c.bugs);
   c.producers.push_back(handle.get());
   c.clients.push_back(handle->node);
+  rt.register_producer(id);
   const NodeId node = handle->node;
   rt.on_drain([node](World& w) { w.invoke(node, [](Node& n, Context&) { static_cast<kafka::Producer&>(n).stop_load(); }); });
   rt.adopt(L, std::move(handle), kProducerMeta);
@@ -591,18 +584,16 @@ int l_load(lua_State* L) {
 
 int l_acked(lua_State* L) {
   ProducerHandle& p = producer(L);
+  const check::ClientOutcomes& seen = Runtime::of(L).client_outcomes();
   lua_newtable(L);
   lua_Integer i = 0;
-  for (const auto& a : p.ledger->acked) {
+  for (const auto& a : seen.producer(p.id).acked) {
     lua_newtable(L);
-    set_field(L, "topic", std::string_view(a.topic));
+    set_field(L, "topic", std::string_view(seen.topic(a.topic)));
     set_field(L, "partition", static_cast<lua_Integer>(a.partition));
     set_field(L, "offset", static_cast<lua_Integer>(a.offset));
-    if (a.key) {
-      lua_pushstring(L, a.key->c_str());
-      lua_setfield(L, -2, "key");
-    }
-    set_field(L, "value", std::string_view(a.value));
+    if (a.has_key) set_field(L, "key", seen.text(a.key));
+    set_field(L, "value", seen.text(a.value));
     lua_rawseti(L, -2, ++i);
   }
   return 1;
@@ -615,16 +606,17 @@ int l_producer_stats(lua_State* L) {
     lua_pushinteger(L, static_cast<lua_Integer>(v));
     lua_setfield(L, -2, k);
   };
-  set("sent", p.ledger->sent);
-  set("ok", p.ledger->ok);
-  set("failed", p.ledger->failed);
-  set("indefinite", p.ledger->indefinite);
-  set("pending", p.ledger->sent - p.ledger->ok - p.ledger->failed - p.ledger->indefinite);
+  const check::ProducerOutcomes& o = Runtime::of(L).client_outcomes().producer(p.id);
+  set("sent", o.sent);
+  set("ok", o.ok);
+  set("failed", o.failed);
+  set("indefinite", o.indefinite);
+  set("pending", o.sent - o.ok - o.failed - o.indefinite);
   lua_newtable(L);
-  for (const auto& [name, n] : p.ledger->errors) set(name.c_str(), n);
+  for (const auto& [name, n] : o.errors) set(name.c_str(), n);
   lua_setfield(L, -2, "errors");
   lua_newtable(L);
-  for (const auto& [name, n] : p.ledger->causes) set(name.c_str(), n);
+  for (const auto& [name, n] : o.causes) set(name.c_str(), n);
   lua_setfield(L, -2, "causes");
   return 1;
 }

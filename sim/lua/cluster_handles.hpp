@@ -13,6 +13,7 @@
 #include "broker_model/broker/broker.hpp"
 #include "broker_model/client/consumer.hpp"
 #include "broker_model/client/producer.hpp"
+#include "sim/check/client_outcomes.hpp"
 #include "broker_model/controller/controller.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/faults.hpp"
@@ -41,9 +42,9 @@ class GroupHandle final : public LuaObject {
   kafka::ConfigSet config;
   kafka::ConsumerApp app;
   bool static_members = false;
+  const check::ClientOutcomes* outcomes = nullptr;  // where a restarted member learns its next op id
   std::vector<NodeId> members;  // every member ever started, in order
   std::vector<bool> retired;    // scaled down
-  std::unique_ptr<kafka::GroupLedger> ledger = std::make_unique<kafka::GroupLedger>();
 };
 
 class MemberHandle final : public LuaObject {
@@ -59,7 +60,6 @@ class ProducerHandle final : public LuaObject {
   Cluster* cluster = nullptr;
   NodeId node = kNoNode;
   std::string id;
-  std::unique_ptr<kafka::ProducerLedger> ledger = std::make_unique<kafka::ProducerLedger>();
   int64_t loads = 0;  // p:load calls so far
 };
 

@@ -174,7 +174,8 @@ int l_expect_anomaly(lua_State* L) {
 
 int l_expect(lua_State* L) {
   Runtime& rt = Runtime::of(L);
-  TableReader r(L, 1, "expect", {"group", "delivery", "order", "no_anomalies", "lost_acked_writes", "max_duplicates", "allow_empty"});
+  TableReader r(L, 1, "expect",
+                {"group", "producer", "delivery", "order", "no_anomalies", "lost_acked_writes", "max_duplicates", "allow_empty"});
   Runtime::Expectation e;
   e.name = "expect";
   e.where = Sandbox::where(L);
@@ -223,6 +224,14 @@ int l_expect(lua_State* L) {
   if (e.delivery.empty() && e.order.empty() && !e.all_absent && e.absent.empty() && e.max_lost < 0 && e.max_duplicates < 0) {
     fail("expect { ... }: say what to expect: delivery, order, no_anomalies, lost_acked_writes or max_duplicates");
   }
+  e.producer = r.string("producer").value_or("");
+  // A producer's records are what lost_acked_writes and max_duplicates count; the anomalies of a
+  // history and a group's deliveries are not one producer's, so they keep an expect of their own.
+  if (r.has("producer") && (!e.delivery.empty() || !e.order.empty() || e.all_absent || !e.absent.empty() || !e.group.empty())) {
+    fail("expect.producer: limits lost_acked_writes and max_duplicates to one producer's records; write group, delivery, order "
+         "and no_anomalies in an expect of their own");
+  }
+  if (r.has("producer") && e.producer.empty()) fail("expect.producer: the name of a producer of the scenario");
   rt.expect(std::move(e));
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "broker_model/cluster_builder.hpp"
 #include "broker_model/trace_schema.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/cluster.hpp"
@@ -47,15 +48,10 @@ void start_member(GroupHandle& g) {
   if (w.find(name)) fail(fmt::format("group: the node name '{}' is taken", name));
   kafka::ConfigSet cfg = g.config;
   if (g.static_members) cfg.put("group.instance.id", name);
-  const NodeId node = w.add_node(name, nullptr);
-  kafka::GroupLedger* ledger = g.ledger.get();
-  const kafka::ClusterLayout layout = g.cluster->layout;
-  const kafka::ConsumerApp app = g.app;
-  const kafka::Bugs bugs = g.cluster->bugs;
-  w.set_factory(node, [name, layout, cfg, app, ledger, bugs] {
-    return std::make_unique<kafka::Consumer>(name, layout, cfg, app, *ledger, bugs);
-  });
-  w.start(node);
+  const check::ClientOutcomes* outcomes = g.outcomes;
+  const NodeId node = kafka::start_consumer(
+      w, g.cluster->layout, name, cfg, g.app, [outcomes](const std::string& process) { return outcomes->next_op(process); },
+      g.cluster->bugs);
   g.members.push_back(node);
   g.retired.push_back(false);
   g.cluster->clients.push_back(node);
@@ -67,6 +63,7 @@ int l_group(lua_State* L) {
   if (lua_type(L, 2) != LUA_TSTRING) fail("group(group_id, options): the first argument is the group.id");
   auto g = std::make_unique<GroupHandle>();
   g->cluster = &c;
+  g->outcomes = &rt.client_outcomes();
   g->id = lua_tostring(L, 2);
   g->config = kafka::ConfigSet(kafka::ConfigScope::consumer, c.version);
   int64_t members = 1;
@@ -375,17 +372,18 @@ int l_lag(lua_State* L) {
 
 int l_processed(lua_State* L) {
   GroupHandle& g = group(L);
+  const check::ClientOutcomes& seen = Runtime::of(L).client_outcomes();
   lua_newtable(L);
   lua_Integer i = 0;
-  for (const auto& p : g.ledger->processed) {
+  for (const auto& p : seen.group(g.id).processed) {
     lua_newtable(L);
-    set_field(L, "member", std::string_view(p.member));
-    set_field(L, "topic", std::string_view(p.topic));
+    set_field(L, "member", std::string_view(seen.member(p.member)));
+    set_field(L, "topic", std::string_view(seen.topic(p.topic)));
     set_field(L, "partition", static_cast<lua_Integer>(p.partition));
     set_field(L, "offset", static_cast<lua_Integer>(p.offset));
-    set_field(L, "key", std::string_view(p.key));
-    set_field(L, "value", std::string_view(p.value));
-    set_field(L, "time", static_cast<double>(p.time.as_millis()));
+    set_field(L, "key", seen.text(p.key));
+    set_field(L, "value", seen.text(p.value));
+    set_field(L, "time", static_cast<double>(Time{p.time_ns}.as_millis()));
     lua_rawseti(L, -2, ++i);
   }
   return 1;
@@ -393,16 +391,17 @@ int l_processed(lua_State* L) {
 
 int l_group_stats(lua_State* L) {
   GroupHandle& g = group(L);
+  const check::GroupOutcomes& o = Runtime::of(L).client_outcomes().group(g.id);
   lua_newtable(L);
-  set_field(L, "processed", static_cast<lua_Integer>(static_cast<lua_Integer>(g.ledger->processed.size())));
-  set_field(L, "assignments", static_cast<lua_Integer>(static_cast<lua_Integer>(g.ledger->rebalances)));
+  set_field(L, "processed", static_cast<lua_Integer>(o.processed.size()));
+  set_field(L, "assignments", static_cast<lua_Integer>(o.assignments));
   size_t active = 0;
   for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
   set_field(L, "members", static_cast<lua_Integer>(static_cast<lua_Integer>(active)));
-  set_field(L, "blocked_ms", static_cast<double>(g.ledger->blocked_ms));
-  set_field(L, "truncations", static_cast<lua_Integer>(g.ledger->truncations));
+  set_field(L, "blocked_ms", static_cast<double>(o.blocked_ns) / 1e6);
+  set_field(L, "truncations", static_cast<lua_Integer>(o.truncations));
   lua_newtable(L);
-  for (const auto& [name, n] : g.ledger->commit_errors) {
+  for (const auto& [name, n] : o.commit_errors) {
     lua_pushinteger(L, static_cast<lua_Integer>(n));
     lua_setfield(L, -2, name.c_str());
   }

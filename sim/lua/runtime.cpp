@@ -1,5 +1,7 @@
 #include "sim/lua/runtime.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "broker_model/trace_schema.hpp"
@@ -79,6 +81,7 @@ void Runtime::declare(ScenarioInfo info) {
   world_->set_paranoid(options_.paranoid);
   world_->set_stall_limit(options_.stall_events);
   for (TraceSink* s : options_.sinks) world_->trace().add_sink(s);
+  world_->trace().add_sink(&client_outcomes_);
   auto_create_log_ = std::make_unique<AutoCreateLog>(*this);
   world_->trace().add_sink(auto_create_log_.get());
   // What expectations are judged on, recorded from the first event: what the scenario does
@@ -244,18 +247,25 @@ void Runtime::drain() {
   w.emit(event::DrainEnd{});
 }
 
+namespace {
+// An expect that names a group or producer the scenario never made: an error at its line, with
+// the nearest name. Checked when the run ends, since expect comes before the cluster is built.
+void check_named(const check::Expectation& e, const char* field, const std::string& name, const std::vector<std::string>& names) {
+  if (name.empty() || std::find(names.begin(), names.end(), name) != names.end()) return;
+  std::string known;
+  for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw ScenarioError(fmt::format("{}expect.{}: the scenario has no {} '{}'{} ({}s: {})", e.where, field, field, name,
+                                  suggestion(name, names), field, known.empty() ? "none" : known));
+}
+}  // namespace
+
 void Runtime::judge_expectations(RunResult& result) {
   if (expectations_.empty() || !history_) return;
+  std::vector<std::string> groups;
+  for (const auto& [id, g] : groups_) groups.push_back(id);
   for (const Expectation& e : expectations_) {
-    if (e.group.empty() || groups_.count(e.group)) continue;
-    std::string known;
-    std::vector<std::string> ids;
-    for (const auto& [id, g] : groups_) {
-      known += (known.empty() ? "" : ", ") + id;
-      ids.push_back(id);
-    }
-    throw ScenarioError(fmt::format("{}expect.group: the scenario has no group '{}'{} (groups: {})", e.where, e.group,
-                                    suggestion(e.group, ids), known.empty() ? "none" : known));
+    check_named(e, "group", e.group, groups);
+    check_named(e, "producer", e.producer, producers_);
   }
   check::GroundTruth truth;
   truth.processed = std::move(groups_seen_->processed());
@@ -284,8 +294,12 @@ std::string out_of_memory_message() {
 
 RunResult run_scenario(const RunOptions& options) {
   try {
-    Runtime rt(options);
-    return rt.run();
+    auto rt = std::make_unique<Runtime>(options);
+    RunResult result = rt->run();
+#ifndef __SANITIZE_ADDRESS__
+    if (options.skip_teardown) (void)rt.release();
+#endif
+    return result;
   } catch (const std::bad_alloc&) {
     RunResult r;
     r.exit_code = kExitInvalid;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/check/history_sink.hpp"
+#include "sim/check/client_outcomes.hpp"
 #include "sim/check/timeline.hpp"
 #include "sim/check/jepsen.hpp"
 #include "sim/check/verdict.hpp"
@@ -47,6 +48,10 @@ struct RunOptions {
   std::ostream* log = nullptr;                              // note()/log() lines; null = quiet
   std::vector<TraceSink*> sinks;                            // extra trace sinks
   SandboxLimits limits;
+  // Leave the run's state to the process's exit instead of freeing it: a process that ends
+  // after one run (the CLI) need not free a million log records one by one. Ignored in
+  // AddressSanitizer builds, which check that everything is freed.
+  bool skip_teardown = false;
 };
 
 // The outcome of one check(name, ok, detail) call in the scenario.
@@ -130,6 +135,10 @@ class Runtime {
   void register_group(std::string id, std::set<std::string> topics, bool commits_after_processing) {
     groups_[std::move(id)] = check::GroupUnderTest{std::move(topics), commits_after_processing};
   }
+  // What the scenario's producers and groups saw (p:acked(), g:stats()), from the trace.
+  check::ClientOutcomes& client_outcomes() { return client_outcomes_; }
+  // A producer's name, which is its process in the history, for `expect { producer = ... }`.
+  void register_producer(std::string id) { producers_.push_back(std::move(id)); }
   bool has_cluster() const { return has_cluster_; }
   void set_has_cluster() { has_cluster_ = true; }
   // Fills the final replica logs into the ground truth at the end of the run.
@@ -148,6 +157,7 @@ class Runtime {
   RunOptions options_;
   Sandbox sandbox_;
   ScenarioInfo info_;
+  check::ClientOutcomes client_outcomes_;  // before the world: its nodes' factories refer to it
   std::unique_ptr<World> world_;
   std::vector<std::unique_ptr<LuaObject>> objects_;
   std::vector<Callback> callbacks_;
@@ -159,6 +169,7 @@ class Runtime {
   std::unique_ptr<check::HistorySink> history_;
   std::vector<std::function<void(World&)>> drainers_;
   std::map<std::string, check::GroupUnderTest> groups_;
+  std::vector<std::string> producers_;  // in creation order
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;
   bool has_cluster_ = false;
   bool loading_ = true;  // the scenario file is still running (expectations belong there)

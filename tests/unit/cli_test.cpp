@@ -62,8 +62,9 @@ TEST(Cli, TraceFileIsWrittenAndNeverOverwrittenWithoutForce) {
   EXPECT_EQ(again.code, 64);
   EXPECT_NE(again.out.find("--force"), std::string::npos);
   EXPECT_EQ(kafkasim(run + " --force").code, 0);
+  // Outputs are written to ".NAME.XXXXXX" beside the target first.
   for (const auto& e : std::filesystem::directory_iterator(scratch_dir()))
-    EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos) << "no temporary file is left behind";
+    EXPECT_NE(e.path().filename().string().rfind(".cli_trace.jsonl.", 0), 0u) << "no temporary file is left behind: " << e.path();
 }
 
 TEST(Cli, HistoryFileHoldsEveryOperation) {

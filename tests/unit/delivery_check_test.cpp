@@ -327,3 +327,71 @@ TEST(Verdict, DeliveryIsJudgedPerGroup) {
   EXPECT_FALSE(v.expectations[0].held) << "b was processed twice";
   EXPECT_TRUE(v.expectations[1].held);
 }
+
+TEST(Verdict, AProducerScopeJudgesOnlyTheRecordsItSent) {
+  // Two producers on one partition: "fast" lost a1 and wrote a2 twice; "safe" lost nothing.
+  History h = acked({{"t-0", "a1"}, {"t-0", "a2"}, {"t-0", "b1"}});
+  for (Op& op : h.ops) op.process = op.id < 4 ? "fast" : "safe";
+  GroundTruth truth;
+  truth.final_logs["t-0"] = {"a2", "b1"};
+  truth.replicas["t-0"].push_back({"broker-1", 3, {{0, "a2"}, {1, "b1"}, {2, "a2"}}});
+  Timeline timeline;
+  Evidence e{h, {}, &truth, &timeline, {}};
+  Expectation whole;
+  whole.name = "expect";
+  whole.max_lost = 0;
+  whole.max_duplicates = 0;
+  Expectation fast = whole, safe = whole;
+  fast.producer = "fast";
+  safe.producer = "safe";
+  const Verdict v = judge(e, {whole, fast, safe});
+  ASSERT_EQ(v.expectations.size(), 6u);
+  EXPECT_EQ(v.expectations[0].name, "expect lost_acked_writes");
+  EXPECT_FALSE(v.expectations[0].held);
+  EXPECT_FALSE(v.expectations[1].held) << "a2 is twice in the log";
+  EXPECT_EQ(v.expectations[2].name, "expect lost_acked_writes (fast)");
+  EXPECT_FALSE(v.expectations[2].held);
+  EXPECT_EQ(v.expectations[2].detail, "1 acknowledged writes in no replica's log (at most 0): a1@t-0");
+  EXPECT_EQ(v.expectations[3].name, "expect max_duplicates (fast)");
+  EXPECT_FALSE(v.expectations[3].held);
+  EXPECT_EQ(v.expectations[4].name, "expect lost_acked_writes (safe)");
+  EXPECT_TRUE(v.expectations[4].held) << "a1 was fast's, not safe's: " << v.expectations[4].detail;
+  EXPECT_EQ(v.expectations[5].name, "expect max_duplicates (safe)");
+  EXPECT_TRUE(v.expectations[5].held) << "a2 was fast's, not safe's: " << v.expectations[5].detail;
+}
+
+TEST(Verdict, AProducerScopeIsVacuousWhenThatProducerHadNothingAcknowledged) {
+  History h = acked({{"t-0", "a1"}});
+  for (Op& op : h.ops) op.process = "fast";
+  GroundTruth truth;
+  truth.final_logs["t-0"] = {"a1"};
+  Timeline timeline;
+  Evidence e{h, {}, &truth, &timeline, {}};
+  Expectation idle;
+  idle.name = "expect";
+  idle.max_lost = 0;
+  idle.producer = "idle";
+  Expectation allowed = idle;
+  allowed.allow_empty = true;
+  const Verdict v = judge(e, {idle, allowed});
+  ASSERT_EQ(v.expectations.size(), 2u);
+  EXPECT_FALSE(v.expectations[0].held) << "the run acknowledged a1, but not to this producer";
+  EXPECT_EQ(v.expectations[0].name, "expect (idle)");
+  EXPECT_NE(v.expectations[0].detail.find("vacuous: producer idle had no acknowledged record"), std::string::npos) << v.expectations[0].detail;
+  EXPECT_TRUE(v.expectations[1].held);
+}
+
+TEST(SentRecords, ValuesSentToATopicCountForEachOfItsPartitions) {
+  History h;
+  Op invoke;
+  invoke.process = "p";
+  invoke.f = "send";
+  invoke.sends.push_back({"my-topic", "v", std::nullopt});  // not yet placed: the topic only
+  h.ops.push_back(invoke);
+  const SentRecords sent(h, "p");
+  EXPECT_EQ(sent.acknowledged(), 0);
+  EXPECT_TRUE(sent.contains("my-topic-3", "v"));
+  EXPECT_FALSE(sent.contains("my-topic-3", "w"));
+  EXPECT_FALSE(sent.contains("other-3", "v"));
+  EXPECT_FALSE(SentRecords(h, "q").contains("my-topic-3", "v"));
+}

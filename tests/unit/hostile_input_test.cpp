@@ -462,14 +462,17 @@ TEST(Hostile8Files, AFailedRunLeavesTheOldFileAsItWas) {
 }
 
 TEST(Hostile8Files, APlantedSymlinkRedirectsNothing) {
-  const auto victim = scratch_dir() / "victim.txt";
+  // A folder of its own: the planted links must not meet other tests' outputs.
+  const auto dir = scratch_dir() / "planted";
+  std::filesystem::create_directories(dir);
+  const auto victim = dir / "victim.txt";
   { std::ofstream(victim) << "untouched\n"; }
-  const auto out = scratch_dir() / "out.trace";
+  const auto out = dir / "out.trace";
   std::filesystem::remove(out);
   // The old scheme wrote to out.trace.tmp-PID, a name one can plant a link at in advance.
   for (int pid = 0; pid < 64; ++pid) {
     std::error_code ec;
-    std::filesystem::create_symlink(victim, scratch_dir() / ("out.trace.tmp-" + std::to_string(pid)), ec);
+    std::filesystem::create_symlink(victim, dir / ("out.trace.tmp-" + std::to_string(pid)), ec);
   }
   const Ran r = kafkasim("run " + source_path("scenarios/kernel_demo.lua").string() + " --quiet --until 1s --trace " + out.string());
   EXPECT_EQ(r.code, 0) << r.out;

@@ -205,6 +205,56 @@ if acks == "1" then expect_anomaly "lost-write" else expect { no_anomalies = { "
   for (const auto& c : safe.checks) EXPECT_TRUE(c.held) << c.name << ": " << c.detail;
 }
 
+TEST(KafkaLua, AProducerScopeLimitsLostWritesToItsOwnRecords) {
+  // The quickstart in small: an acks=1 and an acks=all writer on one partition, its leader
+  // crashes. The run loses the acks=1 writer's records only, and each scope says so.
+  auto r = run_checks("producer_scope.lua", R"(
+scenario { name = "scope", duration = "16s", drain = "10s", kafka_version = "3.9" }
+local c = cluster { brokers = 3, network = { latency = "5ms" } }
+c:topic("orders", { partitions = 1, replication_factor = 3, ["min.insync.replicas"] = 2 })
+local fast = c:producer("fast", { acks = "1", ["enable.idempotence"] = false })
+local safe = c:producer("safe", { acks = "all" })
+at("2s", function()
+  fast:load { topic = "orders", rate = 1000, keys = 5 }
+  safe:load { topic = "orders", rate = 1000, keys = 5 }
+end)
+at("6s", function() c:crash(c:leader("orders", 0)) end)
+expect { producer = "safe", lost_acked_writes = 0, max_duplicates = 0 }
+expect { producer = "fast", lost_acked_writes = 0 }
+expect { lost_acked_writes = 0 }
+)");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  ASSERT_EQ(r.checks.size(), 4u);
+  EXPECT_EQ(r.checks[0].name, "expect lost_acked_writes (safe)");
+  EXPECT_TRUE(r.checks[0].held) << r.checks[0].detail;
+  EXPECT_EQ(r.checks[1].name, "expect max_duplicates (safe)");
+  EXPECT_TRUE(r.checks[1].held) << r.checks[1].detail;
+  EXPECT_EQ(r.checks[2].name, "expect lost_acked_writes (fast)");
+  EXPECT_FALSE(r.checks[2].held) << "acks=1 lost acknowledged writes in the crash";
+  EXPECT_NE(r.checks[2].detail.find("fast-"), std::string::npos) << r.checks[2].detail;
+  EXPECT_FALSE(r.checks[3].held) << "the whole run includes the acks=1 writer's losses";
+  EXPECT_EQ(r.checks[3].detail, r.checks[2].detail) << "every lost record was the acks=1 writer's";
+}
+
+TEST(KafkaLua, AProducerScopeMustNameAProducerAndScopeOnlyRecordCounts) {
+  const std::string head = "scenario { name = \"s\", duration = \"2s\" }\n"
+                           "local c = cluster { brokers = 1 }\nc:topic(\"t\")\n"
+                           "local p = c:producer(\"payments-api\", {})\nat(\"1s\", function() p:send(\"t\", { value = \"v\" }) end)\n";
+  auto unknown = run_checks("unknown_producer.lua", head + "expect { producer = \"payment-api\", lost_acked_writes = 0 }\n");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.error.find("unknown_producer.lua:6: expect.producer: the scenario has no producer 'payment-api' (did you mean "
+                               "'payments-api'?) (producers: payments-api)"),
+            std::string::npos)
+      << unknown.error;
+  auto anomalies = run_checks("scoped_anomalies.lua", head + "expect { producer = \"payments-api\", no_anomalies = true }\n");
+  EXPECT_EQ(anomalies.exit_code, 2);
+  EXPECT_NE(anomalies.error.find("scoped_anomalies.lua:6: expect.producer: limits lost_acked_writes and max_duplicates"),
+            std::string::npos)
+      << anomalies.error;
+  auto known = run_checks("known_producer.lua", head + "expect { producer = \"payments-api\", lost_acked_writes = 0 }\n");
+  EXPECT_EQ(known.exit_code, 0) << known.error;
+}
+
 TEST(KafkaLua, AnExpectedAnomalyThatDoesNotHappenFailsTheRun) {
   auto r = run_text("expect3.lua", R"(
 scenario { name = "expect", duration = "8s", kafka_version = "3.9" }
