@@ -61,7 +61,6 @@ class Context {
   bool cancel_timer(TimerId& id);  // also clears id
   Disk& disk();
   Rng& rng();
-  void trace(std::string_view kind, std::initializer_list<Field> fields);
   // Emits an event of a declared kind: ctx.trace(kafka::event::LogAppend{.topic = ..., ...}).
   template <schema::EventType E>
   void trace(const E& e) {

@@ -33,7 +33,6 @@ class Value {
  public:
   enum class Type : uint8_t { integer, real, boolean, text };
 
-  Value() : type_(Type::integer), i_(0) {}
   template <typename T>
     requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
   Value(T v) : type_(Type::integer), i_(static_cast<int64_t>(v)) {}
@@ -146,7 +145,9 @@ class Trace {
     emit(t, node, kind, std::span<const Field>(fields.begin(), fields.size()));
   }
   void emit(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) { emit_event(t, node, kind, nullptr, fields); }
-  // A kind of the schema (what typed emitters use: Context::trace, World::emit).
+  // A kind of the schema (what typed emitters use: Context::trace, World::emit). The fields are
+  // the kind's, in declared order, every required one present (readers rely on it); net.send's
+  // message fields follow its own.
   void emit(Time t, NodeId node, const schema::KindSpec& spec, std::span<const Field> fields);
 
   void add_sink(TraceSink* sink) { sinks_.push_back(sink); }

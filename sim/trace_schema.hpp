@@ -17,6 +17,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -172,19 +173,23 @@ using ViewOf = typename Traits<T>::View;
 
 // ---- building and reading field lists ----
 
-// The fields of one event, on the stack.
+// The fields of one event, on the stack. The slots are left uninitialized until written (a
+// trivial assignment to a union member starts its lifetime): emission is hot.
 template <size_t N>
 class FieldArray {
  public:
-  void add(std::string_view key, const Arg& a) { fields_[n_++] = Field{key, a.value}; }
+  void add(std::string_view key, const Arg& a) { slots_.fields[n_++] = Field{key, a.value}; }
   template <typename A>
   void add(std::string_view key, const Optional<A>& o) {
     if (o.arg) add(key, *o.arg);
   }
-  std::span<const Field> fields() const { return {fields_.data(), n_}; }
+  std::span<const Field> fields() const { return {slots_.fields, n_}; }
 
  private:
-  std::array<Field, N> fields_;
+  union Slots {
+    Slots() {}
+    Field fields[N == 0 ? 1 : N];
+  } slots_;
   size_t n_ = 0;
 };
 
@@ -202,17 +207,35 @@ class FieldVector {
   std::vector<Field>& out_;
 };
 
-// Finds fields by key. An emitter writes them in declared order, so the next one is looked
-// at first and a view is read in one pass.
+// Reads a view's fields. An event its kind's emitter made (Ordered) holds the declared fields
+// in order, each required one present: the next field is the one asked for, and only an
+// optional one needs its key looked at (it may be absent). An event built by hand (a test's)
+// is searched by key, the next one first. Everything here is inlined into the view's read, so
+// the reader lives in registers and each key's length is a constant.
+template <bool Ordered>
 class FieldReader {
  public:
   explicit FieldReader(std::span<const Field> fields) : fields_(fields) {}
   template <FieldType T>
-  void get(std::string_view key, ViewOf<T>& out) {
-    if (const Value* v = find(key)) Traits<T>::read(*v, out);
+  [[gnu::always_inline]] void get(std::string_view key, ViewOf<T>& out) {
+    if (Ordered && next_ < fields_.size()) Traits<T>::read(fields_[next_++].value, out);
+    else get_optional<T>(key, out);
+  }
+  template <FieldType T>
+  [[gnu::always_inline]] void get_optional(std::string_view key, ViewOf<T>& out) {
+    if (next_ < fields_.size() && same(fields_[next_].key, key)) {
+      Traits<T>::read(fields_[next_++].value, out);
+    } else if (!Ordered) {
+      if (const Value* v = find(key)) Traits<T>::read(*v, out);
+    }
   }
 
  private:
+  // Keys are string literals, one object per spelling once linked: the pointers tell a match
+  // without comparing bytes (and a key of another length differs at once).
+  [[gnu::always_inline]] static bool same(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && (a.data() == b.data() || std::memcmp(a.data(), b.data(), b.size()) == 0);
+  }
   const Value* find(std::string_view key) {
     for (size_t i = next_; i < fields_.size(); ++i)
       if (fields_[i].key == key) return found(i);
@@ -236,9 +259,10 @@ concept EventType = requires(const E& e, FieldArray<E::max_fields>& out) {
   e.write(out);
 };
 
-// Calls f with the event's fields (a span valid during the call).
+// Calls f with the event's fields (a span valid during the call). Inlined into the emitting
+// code, as the initializer lists it replaces were.
 template <EventType E, typename F>
-void with_fields(const E& e, F&& f) {
+[[gnu::always_inline]] inline void with_fields(const E& e, F&& f) {
   FieldArray<E::max_fields> out;
   e.write(out);
   f(out.fields());
@@ -260,8 +284,13 @@ bool is(const Event& e) {
 template <EventType E>
 typename E::View view(const Event& e) {
   typename E::View v;
-  FieldReader r(e.fields);
-  v.read(r);
+  if (e.spec == &E::spec) {
+    FieldReader<true> r(e.fields);
+    v.read(r);
+  } else {
+    FieldReader<false> r(e.fields);
+    v.read(r);
+  }
   return v;
 }
 
@@ -279,7 +308,8 @@ struct Reads {
   // Calls f(E::View) for the kind e is, if it is one of Es; says whether it was.
   template <typename F>
   static bool visit(const Event& e, F&& f) {
-    return ((is<Es>(e) ? (f(view<Es>(e)), true) : false) || ...);
+    if (e.spec) return ((e.spec == &Es::spec ? (f(view<Es>(e)), true) : false) || ...);
+    return ((e.kind == Es::spec.name ? (f(view<Es>(e)), true) : false) || ...);
   }
 };
 

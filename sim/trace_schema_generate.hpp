@@ -38,7 +38,7 @@
     struct View;                                                                                     \
     __VA_ARGS__                                                                                      \
     template <typename Out>                                                                          \
-    void write(Out& out) const;                                                                      \
+    [[gnu::always_inline]] void write(Out& out) const;                                               \
   };
 #define TRACE_EVENT(Name, kind, node, doc, ...) SIM_TRACE_STRUCT_(Name, kind, node, doc, false, __VA_ARGS__)
 #define TRACE_EVENT_WITH_MESSAGE(Name, kind, node, doc, ...) \
@@ -57,7 +57,7 @@
 #define TRACE_OPTIONAL(name, type, doc) out.add(#name, name);
 #define TRACE_EVENT(Name, kind, node, doc, ...)               \
   template <typename Out>                                     \
-  void Name::write([[maybe_unused]] Out& out) const {         \
+  inline void Name::write([[maybe_unused]] Out& out) const {  \
     __VA_ARGS__                                               \
   }
 #define TRACE_EVENT_WITH_MESSAGE(Name, kind, node, doc, ...) TRACE_EVENT(Name, kind, node, doc, __VA_ARGS__)
@@ -77,7 +77,8 @@
 #define TRACE_EVENT(Name, kind, node, doc, ...)      \
   struct Name::View {                                \
     __VA_ARGS__                                      \
-    void read(::sim::schema::FieldReader& r);        \
+    template <typename Reader>                       \
+    [[gnu::always_inline]] void read(Reader& r);     \
   };
 #define TRACE_EVENT_WITH_MESSAGE(Name, kind, node, doc, ...) TRACE_EVENT(Name, kind, node, doc, __VA_ARGS__)
 #include SIM_TRACE_LIST
@@ -89,12 +90,13 @@
 #undef SIM_TRACE_VIEW_MEMBER_
 
 // ---- pass 5: each view reads its fields ----
-#define TRACE_FIELD(name, type, doc) r.get<SIM_TRACE_TYPE_(type)>(#name, name);
-#define TRACE_FIELD_AS(member, key, type, doc) r.get<SIM_TRACE_TYPE_(type)>(key, member);
-#define TRACE_OPTIONAL(name, type, doc) r.get<SIM_TRACE_TYPE_(type)>(#name, name);
-#define TRACE_EVENT(Name, kind, node, doc, ...)                                 \
-  inline void Name::View::read([[maybe_unused]] ::sim::schema::FieldReader& r) { \
-    __VA_ARGS__                                                                 \
+#define TRACE_FIELD(name, type, doc) r.template get<SIM_TRACE_TYPE_(type)>(#name, name);
+#define TRACE_FIELD_AS(member, key, type, doc) r.template get<SIM_TRACE_TYPE_(type)>(key, member);
+#define TRACE_OPTIONAL(name, type, doc) r.template get_optional<SIM_TRACE_TYPE_(type)>(#name, name);
+#define TRACE_EVENT(Name, kind, node, doc, ...)               \
+  template <typename Reader>                                  \
+  inline void Name::View::read([[maybe_unused]] Reader& r) {  \
+    __VA_ARGS__                                               \
   }
 #define TRACE_EVENT_WITH_MESSAGE(Name, kind, node, doc, ...) TRACE_EVENT(Name, kind, node, doc, __VA_ARGS__)
 #include SIM_TRACE_LIST

@@ -35,9 +35,6 @@ bool Context::cancel_timer(TimerId& id) {
 }
 Disk& Context::disk() { return world_.nodes_[self_].disk; }
 Rng& Context::rng() { return world_.nodes_[self_].rng; }
-void Context::trace(std::string_view kind, std::initializer_list<Field> fields) {
-  world_.trace_.emit(world_.now(), self_, kind, fields);
-}
 void Context::trace(const schema::KindSpec& spec, std::span<const Field> fields) {
   world_.trace_.emit(world_.now(), self_, spec, fields);
 }
