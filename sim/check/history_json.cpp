@@ -108,7 +108,8 @@ Op parse_op(const nlohmann::json& j, int64_t position) {
       op.rebalance_log.push_back(std::move(entry));
     }
   }
-  const nlohmann::json value = j.contains("value") ? j["value"] : nlohmann::json::array();
+  static const nlohmann::json no_value = nlohmann::json::array();
+  const nlohmann::json& value = j.contains("value") ? j["value"] : no_value;
   if (op.f == "assign" || op.f == "subscribe") {
     if (!value.is_array()) throw ParseError("the value of assign/subscribe is a list of keys");
     for (const auto& k : value) op.keys.push_back(as_text(k));
@@ -147,10 +148,6 @@ Op parse_op(const nlohmann::json& j, int64_t position) {
   return op;
 }
 
-}  // namespace
-
-namespace {
-
 // How deep a history's JSON may nest. An operation needs five levels (a poll's reads); the
 // bound keeps every part of the reader, the parser's DOM and what walks it later, off deep
 // recursion whatever the input.
@@ -163,105 +160,140 @@ nlohmann::json parse_bounded(std::string_view text) {
   });
 }
 
-}  // namespace
-
-std::optional<History> parse_history(std::string_view text, std::string& error) {
-  std::vector<std::pair<int64_t, nlohmann::json>> items;  // (line, operation)
-  size_t start = 0;
-  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
-  try {
-    if (start < text.size() && text[start] == '[') {
-      const auto all = parse_bounded(text);
-      if (!all.is_array()) throw ParseError("a history is a JSON array of operations or JSON lines, one operation each");
-      int64_t i = 0;
-      for (const auto& j : all) items.emplace_back(++i, j);
-    } else {
-      int64_t line_no = 0;
-      size_t pos = 0;
-      while (pos <= text.size()) {
-        size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        ++line_no;
-        const std::string_view line = text.substr(pos, end - pos);
-        if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
-          try {
-            items.emplace_back(line_no, parse_bounded(line));
-          } catch (const nlohmann::json::exception& e) {
-            error = "line " + std::to_string(line_no) + ": not JSON (" + e.what() + ")";
-            return std::nullopt;
-          } catch (const ParseError& e) {
-            error = "line " + std::to_string(line_no) + ": " + e.what();
-            return std::nullopt;
-          }
-        }
-        pos = end + 1;
-      }
-    }
-  } catch (const nlohmann::json::exception& e) {
-    error = std::string("not a JSON array of operations (") + e.what() + ")";
-    return std::nullopt;
-  } catch (const ParseError& e) {
-    error = e.what();
-    return std::nullopt;
+// Pairs operations as they are read: invocations not completed yet by process (Jepsen's
+// pairing), and by id (kafkasim's own histories, whose processes may have several operations in
+// flight), each with its f.
+class Pairing {
+ public:
+  // Adds the operation read from `line`; throws ParseError.
+  void add(const nlohmann::json& j, int64_t line) {
+    Op op = parse_op(j, static_cast<int64_t>(h_.ops.size()));
+    if (j.contains("op")) pair_by_id(op, op_id(j["op"]), line);
+    else pair_by_process(op, line);
+    op.index = static_cast<int64_t>(h_.ops.size());
+    h_.ops.push_back(std::move(op));
   }
-  History h;
-  // Invocations not completed yet: by process (Jepsen's pairing), and by id (kafkasim's own
-  // histories, whose processes may have several operations in flight), each with its f.
+  History take() { return std::move(h_); }
+
+ private:
   struct Open {
     int64_t id;
     std::string f;
     int64_t line;
   };
-  std::map<std::string, Open> open_by_process;
-  std::map<int64_t, Open> open_by_id;
-  std::set<int64_t> used_ids;
-  int64_t next_id = 0;
-  auto completes = [](const Op& op, const Open& inv) {
+
+  static void completes(const Op& op, const Open& inv) {
     if (op.f != inv.f) {
       throw ParseError("a " + op.f + " completes the " + inv.f + " invoked at operation " + std::to_string(inv.line));
     }
-  };
-  for (const auto& [line, j] : items) {
-    try {
-      Op op = parse_op(j, static_cast<int64_t>(h.ops.size()));
-      if (j.contains("op")) {
-        op.id = op_id(j["op"]);  // kafkasim's own histories say which invocation completes
-        if (op.type == OpType::invoke) {
-          if (!used_ids.insert(op.id).second) throw ParseError("op " + std::to_string(op.id) + " is invoked twice");
-          open_by_id[op.id] = Open{op.id, op.f, line};
-        } else {
-          auto it = open_by_id.find(op.id);
-          if (it == open_by_id.end()) {
-            throw ParseError("a completion of op " + std::to_string(op.id) + ", which has no invocation before it");
-          }
-          completes(op, it->second);
-          open_by_id.erase(it);
-        }
-        next_id = std::max(next_id, op.id + 1);
-      } else if (op.type == OpType::invoke) {
-        if (auto it = open_by_process.find(op.process); it != open_by_process.end()) {
-          throw ParseError("process " + op.process + " invokes again before its operation " + std::to_string(it->second.line) +
-                           " completed (a process does one operation at a time)");
-        }
-        while (used_ids.count(next_id)) ++next_id;
-        op.id = next_id++;
-        used_ids.insert(op.id);
-        open_by_process[op.process] = Open{op.id, op.f, line};
-      } else {
-        auto it = open_by_process.find(op.process);
-        if (it == open_by_process.end()) throw ParseError("a completion with no invocation by process " + op.process);
-        completes(op, it->second);
-        op.id = it->second.id;
-        open_by_process.erase(it);
+  }
+
+  // kafkasim's own histories say which invocation completes.
+  void pair_by_id(Op& op, int64_t id, int64_t line) {
+    op.id = id;
+    if (op.type == OpType::invoke) {
+      if (!used_ids_.insert(op.id).second) throw ParseError("op " + std::to_string(op.id) + " is invoked twice");
+      open_by_id_[op.id] = Open{op.id, op.f, line};
+    } else {
+      auto it = open_by_id_.find(op.id);
+      if (it == open_by_id_.end()) {
+        throw ParseError("a completion of op " + std::to_string(op.id) + ", which has no invocation before it");
       }
-      op.index = static_cast<int64_t>(h.ops.size());
-      h.ops.push_back(std::move(op));
-    } catch (const ParseError& e) {
-      error = "operation " + std::to_string(line) + ": " + e.what();
-      return std::nullopt;
+      completes(op, it->second);
+      open_by_id_.erase(it);
+    }
+    next_id_ = std::max(next_id_, op.id + 1);
+  }
+
+  void pair_by_process(Op& op, int64_t line) {
+    if (op.type == OpType::invoke) {
+      if (auto it = open_by_process_.find(op.process); it != open_by_process_.end()) {
+        throw ParseError("process " + op.process + " invokes again before its operation " + std::to_string(it->second.line) +
+                         " completed (a process does one operation at a time)");
+      }
+      while (used_ids_.count(next_id_)) ++next_id_;
+      op.id = next_id_++;
+      used_ids_.insert(op.id);
+      open_by_process_[op.process] = Open{op.id, op.f, line};
+    } else {
+      auto it = open_by_process_.find(op.process);
+      if (it == open_by_process_.end()) throw ParseError("a completion with no invocation by process " + op.process);
+      completes(op, it->second);
+      op.id = it->second.id;
+      open_by_process_.erase(it);
     }
   }
-  return h;
+
+  History h_;
+  std::map<std::string, Open> open_by_process_;
+  std::map<int64_t, Open> open_by_id_;
+  std::set<int64_t> used_ids_;
+  int64_t next_id_ = 0;
+};
+
+}  // namespace
+
+// JSON lines are read and turned into operations one line at a time (holding every line's JSON
+// at once cost more than reading it). A line that is not JSON is reported before an operation
+// that is wrong, wherever the two are, so after the first wrong operation the rest is only read.
+std::optional<History> parse_history(std::string_view text, std::string& error) {
+  Pairing pairing;
+  size_t start = 0;
+  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
+  if (start < text.size() && text[start] == '[') {
+    nlohmann::json all;
+    try {
+      all = parse_bounded(text);
+      if (!all.is_array()) throw ParseError("a history is a JSON array of operations or JSON lines, one operation each");
+    } catch (const nlohmann::json::exception& e) {
+      error = std::string("not a JSON array of operations (") + e.what() + ")";
+      return std::nullopt;
+    } catch (const ParseError& e) {
+      error = e.what();
+      return std::nullopt;
+    }
+    int64_t i = 0;
+    for (const auto& j : all) {
+      try {
+        pairing.add(j, ++i);
+      } catch (const ParseError& e) {
+        error = "operation " + std::to_string(i) + ": " + e.what();
+        return std::nullopt;
+      }
+    }
+    return pairing.take();
+  }
+  std::string wrong_operation;  // the first, reported when every line is JSON
+  int64_t line_no = 0;
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    ++line_no;
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    nlohmann::json j;
+    try {
+      j = parse_bounded(line);
+    } catch (const nlohmann::json::exception& e) {
+      error = "line " + std::to_string(line_no) + ": not JSON (" + e.what() + ")";
+      return std::nullopt;
+    } catch (const ParseError& e) {
+      error = "line " + std::to_string(line_no) + ": " + e.what();
+      return std::nullopt;
+    }
+    if (!wrong_operation.empty()) continue;
+    try {
+      pairing.add(j, line_no);
+    } catch (const ParseError& e) {
+      wrong_operation = "operation " + std::to_string(line_no) + ": " + e.what();
+    }
+  }
+  if (!wrong_operation.empty()) {
+    error = wrong_operation;
+    return std::nullopt;
+  }
+  return pairing.take();
 }
 
 nlohmann::ordered_json result_json(const CheckResult& r) {
