@@ -1,5 +1,6 @@
 #include "sim/check/history_json.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <set>
@@ -153,6 +154,9 @@ Op parse_op(const nlohmann::json& j, int64_t position) {
 // recursion whatever the input.
 constexpr int kMaxDepth = 32;
 
+// The shortest operation: {"process":0,"type":"ok","f":"txn"}.
+constexpr size_t kMinOperationBytes = 35;
+
 nlohmann::json parse_bounded(std::string_view text) {
   return nlohmann::json::parse(text, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
     if (depth > kMaxDepth) throw ParseError("nested more than " + std::to_string(kMaxDepth) + " levels deep");
@@ -174,6 +178,7 @@ class Pairing {
     h_.ops.push_back(std::move(op));
   }
   History take() { return std::move(h_); }
+  void reserve(size_t n) { h_.ops.reserve(n); }
 
  private:
   struct Open {
@@ -252,6 +257,7 @@ std::optional<History> parse_history(std::string_view text, std::string& error) 
       error = e.what();
       return std::nullopt;
     }
+    pairing.reserve(all.size());
     int64_t i = 0;
     for (const auto& j : all) {
       try {
@@ -264,6 +270,12 @@ std::optional<History> parse_history(std::string_view text, std::string& error) 
     return pairing.take();
   }
   std::string wrong_operation;  // the first, reported when every line is JSON
+  // Room for an operation per line up front: growing the list a million operations long moved
+  // them ~20 times and left the freed copies to the allocator (peak memory was 2.5 times higher).
+  // An operation takes at least kMinOperationBytes of JSON, which bounds the room whatever the
+  // input (a file of blank lines).
+  const auto lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  pairing.reserve(std::min(lines, text.size() / kMinOperationBytes + 1));
   int64_t line_no = 0;
   for (size_t pos = 0; pos <= text.size();) {
     size_t end = text.find('\n', pos);
