@@ -78,13 +78,22 @@ bool Purgatory::try_complete(sim::Context&, uint64_t id) {
   return all;
 }
 
+template <typename Op>
+std::optional<Purgatory::Waiting<Op>> Purgatory::take(sim::Context& ctx, std::map<uint64_t, Waiting<Op>>& ops, Kind kind,
+                                                      uint64_t id, bool timer_fired) {
+  auto it = ops.find(id);
+  if (it == ops.end()) return std::nullopt;
+  Waiting<Op> w = std::move(it->second);
+  ops.erase(it);
+  unwatch(kind, id, w.watched);
+  if (!timer_fired) ctx.cancel_timer(w.timer);
+  return w;
+}
+
 void Purgatory::finish_produce(sim::Context& ctx, uint64_t id, bool timed_out) {
-  auto it = produces_.find(id);
-  if (it == produces_.end()) return;
-  Waiting<DelayedProduce> w = std::move(it->second);
-  produces_.erase(it);
-  unwatch(Kind::produce, id, w.watched);
-  if (!timed_out) ctx.cancel_timer(w.timer);
+  std::optional<Waiting<DelayedProduce>> taken = take(ctx, produces_, Kind::produce, id, timed_out);
+  if (!taken) return;
+  Waiting<DelayedProduce>& w = *taken;
   auto resp = std::make_shared<ProduceResponse>();
   resp->correlation_id = w.op.correlation_id;
   for (size_t i = 0; i < w.op.results.size(); ++i) {
@@ -105,14 +114,9 @@ void Purgatory::add(sim::Context& ctx, DelayedFetch f, sim::Duration wait) {
   fetches_.emplace(id, Waiting<DelayedFetch>{std::move(f), timer, std::move(watched)});
 }
 
-void Purgatory::answer_fetch(sim::Context& ctx, uint64_t id) {
-  auto it = fetches_.find(id);
-  if (it == fetches_.end()) return;
-  Waiting<DelayedFetch> w = std::move(it->second);
-  fetches_.erase(it);
-  unwatch(Kind::fetch, id, w.watched);
-  ctx.cancel_timer(w.timer);
-  replicas_.respond_fetch(ctx, w.op.from, *w.op.request);
+void Purgatory::answer_fetch(sim::Context& ctx, uint64_t id, bool wait_over) {
+  const auto w = take(ctx, fetches_, Kind::fetch, id, wait_over);
+  if (w) replicas_.respond_fetch(ctx, w->op.from, *w->op.request);
 }
 
 // ---- coordinator writes ----
@@ -125,14 +129,9 @@ void Purgatory::add(sim::Context& ctx, DelayedWrite w, sim::Duration timeout) {
   writes_.emplace(id, Waiting<DelayedWrite>{std::move(w), timer, std::move(watched)});
 }
 
-void Purgatory::finish_write(sim::Context& ctx, uint64_t id, Error error) {
-  auto it = writes_.find(id);
-  if (it == writes_.end()) return;
-  Waiting<DelayedWrite> w = std::move(it->second);
-  writes_.erase(it);
-  unwatch(Kind::write, id, w.watched);
-  ctx.cancel_timer(w.timer);
-  w.op.done(ctx, error);
+void Purgatory::finish_write(sim::Context& ctx, uint64_t id, Error error, bool timed_out) {
+  const auto w = take(ctx, writes_, Kind::write, id, timed_out);
+  if (w) w->op.done(ctx, error);
 }
 
 // ---- when partitions move ----
@@ -166,24 +165,8 @@ void Purgatory::expire(sim::Context& ctx, uint64_t timer_id) {
   const uint64_t id = timer_id & kIdMask;
   switch (static_cast<Kind>(timer_id >> kIdBits)) {
     case Kind::produce: finish_produce(ctx, id, true); break;
-    case Kind::fetch: {
-      auto it = fetches_.find(id);
-      if (it == fetches_.end()) return;
-      Waiting<DelayedFetch> w = std::move(it->second);
-      fetches_.erase(it);
-      unwatch(Kind::fetch, id, w.watched);
-      replicas_.respond_fetch(ctx, w.op.from, *w.op.request);
-      break;
-    }
-    case Kind::write: {
-      auto it = writes_.find(id);
-      if (it == writes_.end()) return;
-      Waiting<DelayedWrite> w = std::move(it->second);
-      writes_.erase(it);
-      unwatch(Kind::write, id, w.watched);
-      w.op.done(ctx, Error::REQUEST_TIMED_OUT);
-      break;
-    }
+    case Kind::fetch: answer_fetch(ctx, id, true); break;
+    case Kind::write: finish_write(ctx, id, Error::REQUEST_TIMED_OUT, true); break;
   }
 }
 

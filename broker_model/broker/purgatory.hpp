@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -77,10 +78,15 @@ class Purgatory {
   void unwatch(Kind kind, uint64_t id, const std::vector<TopicPartition>& tps);
   // Ids of `kind` waiting on tp, oldest first.
   std::vector<uint64_t> waiting_on(Kind kind, const TopicPartition& tp) const;
+  // Takes the operation `id` out of `ops` and out of its watches, cancelling its timer unless
+  // that timer is what ended it; nothing when it already completed.
+  template <typename Op>
+  std::optional<Waiting<Op>> take(sim::Context& ctx, std::map<uint64_t, Waiting<Op>>& ops, Kind kind, uint64_t id,
+                                  bool timer_fired);
   bool try_complete(sim::Context& ctx, uint64_t id);  // a produce
   void finish_produce(sim::Context& ctx, uint64_t id, bool timed_out);
-  void answer_fetch(sim::Context& ctx, uint64_t id);
-  void finish_write(sim::Context& ctx, uint64_t id, Error error);
+  void answer_fetch(sim::Context& ctx, uint64_t id, bool wait_over = false);
+  void finish_write(sim::Context& ctx, uint64_t id, Error error, bool timed_out = false);
 
   ReplicaManager& replicas_;
   std::map<uint64_t, Waiting<DelayedProduce>> produces_;
