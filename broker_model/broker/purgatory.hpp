@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -74,19 +74,22 @@ class Purgatory {
     sim::TimerId timer;
     std::vector<TopicPartition> watched;
   };
+  // Puts `op` to wait on `watched` until `timeout`; returns its id.
+  template <typename Op>
+  uint64_t put_waiting(sim::Context& ctx, std::map<uint64_t, Waiting<Op>>& waiting, Kind kind, Op op, std::vector<TopicPartition> watched,
+                       sim::Duration timeout);
+  // Takes request `id` out of `waiting` and out of its watches; nothing when it no longer waits.
+  // Its timer is cancelled, unless that timer is what ended the wait (`expired`).
+  template <typename Op>
+  std::optional<Waiting<Op>> take(sim::Context& ctx, std::map<uint64_t, Waiting<Op>>& waiting, Kind kind, uint64_t id, bool expired);
   void watch(Kind kind, uint64_t id, const std::vector<TopicPartition>& tps);
   void unwatch(Kind kind, uint64_t id, const std::vector<TopicPartition>& tps);
   // Ids of `kind` waiting on tp, oldest first.
   std::vector<uint64_t> waiting_on(Kind kind, const TopicPartition& tp) const;
-  // Takes the operation `id` out of `ops` and out of its watches, cancelling its timer unless
-  // that timer is what ended it; nothing when it already completed.
-  template <typename Op>
-  std::optional<Waiting<Op>> take(sim::Context& ctx, std::map<uint64_t, Waiting<Op>>& ops, Kind kind, uint64_t id,
-                                  bool timer_fired);
   bool try_complete(sim::Context& ctx, uint64_t id);  // a produce
-  void finish_produce(sim::Context& ctx, uint64_t id, bool timed_out);
-  void answer_fetch(sim::Context& ctx, uint64_t id, bool wait_over = false);
-  void finish_write(sim::Context& ctx, uint64_t id, Error error, bool timed_out = false);
+  void finish_produce(sim::Context& ctx, uint64_t id, bool expired);
+  void answer_fetch(sim::Context& ctx, uint64_t id, bool expired);
+  void finish_write(sim::Context& ctx, uint64_t id, Error error, bool expired);
 
   ReplicaManager& replicas_;
   std::map<uint64_t, Waiting<DelayedProduce>> produces_;
