@@ -34,7 +34,7 @@ class Broker final : public sim::Node {
   // Read-only views for scenario queries.
   BrokerId id() const { return id_; }
   const Partition* partition(const std::string& topic, int32_t p) const { return replicas_.partition(topic, p); }
-  const std::map<TopicPartition, Partition>& partitions() const { return replicas_.partitions(); }
+  const ReplicaManager::Partitions& partitions() const { return replicas_.partitions(); }
   const MetadataImage& image() const { return image_; }
   const std::map<std::string, Group>& groups() const { return coordinator_.groups(); }
 

@@ -24,12 +24,12 @@ void ReplicaManager::set_broker_epoch(int64_t epoch) {
 }
 
 const Partition* ReplicaManager::partition(const std::string& topic, int32_t p) const {
-  auto it = partitions_.find({topic, p});
+  auto it = partitions_.find(TopicPartitionView{topic, p});
   return it == partitions_.end() ? nullptr : &it->second;
 }
 
 Partition* ReplicaManager::partition(const std::string& topic, int32_t p) {
-  auto it = partitions_.find({topic, p});
+  auto it = partitions_.find(TopicPartitionView{topic, p});
   return it == partitions_.end() ? nullptr : &it->second;
 }
 

@@ -36,8 +36,9 @@ class ReplicaManager final : public PartitionWriter {
   void set_broker_epoch(int64_t epoch);
   void set_listener(LeadershipListener* listener) { listener_ = listener; }
 
-  const std::map<TopicPartition, Partition>& partitions() const { return partitions_; }
-  std::map<TopicPartition, Partition>& partitions() { return partitions_; }
+  using Partitions = std::map<TopicPartition, Partition, std::less<>>;
+  const Partitions& partitions() const { return partitions_; }
+  Partitions& partitions() { return partitions_; }
   const Partition* partition(const std::string& topic, int32_t p) const;
   Partition* partition(const std::string& topic, int32_t p);
   // min.insync.replicas of a topic: its override, else the broker's.
@@ -120,7 +121,7 @@ class ReplicaManager final : public PartitionWriter {
   sim::Duration lag_max_;  // replica.lag.time.max.ms
   int64_t broker_epoch_ = -1;
   LeadershipListener* listener_ = nullptr;
-  std::map<TopicPartition, Partition> partitions_;
+  Partitions partitions_;
   Purgatory purgatory_;
   ReplicaFetcher fetcher_;
 };

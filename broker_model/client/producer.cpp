@@ -1,5 +1,7 @@
 #include "broker_model/client/producer.hpp"
+
 #include "broker_model/config/periods.hpp"
+#include "sim/assert.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -464,6 +466,13 @@ void Producer::reenqueue(sim::Context& ctx, const BatchPtr2& b) {
 }
 
 void Producer::complete(sim::Context& ctx, const BatchPtr2& b, Outcome outcome, Error error, int64_t base_offset) {
+  // ProducerBatch.done: the first outcome is final. A failed or expired batch may still be
+  // answered later, and that answer changes nothing; a succeeded batch is never completed again.
+  if (b->final_state) {
+    SIM_ASSERT(*b->final_state != Outcome::ok, "a SUCCEEDED batch must not attempt another state change");
+    return;
+  }
+  b->final_state = outcome;
   for (size_t i = 0; i < b->records.size(); ++i) {
     SendResult r{b->records[i].op, outcome, error, b->partition,
                  base_offset >= 0 ? base_offset + static_cast<int64_t>(i) : -1, b->last_error};

@@ -97,6 +97,8 @@ class Producer final : public sim::Node {
     int32_t base_sequence = kNoSequence;
     bool maybe_applied = false;  // some attempt may have reached the log
     Error last_error = Error::NONE;
+    // ProducerBatch.FinalState: set once, by the first outcome (unset: still in play).
+    std::optional<Outcome> final_state;
   };
   using BatchPtr2 = std::shared_ptr<Batch>;
   struct InFlight {

@@ -20,6 +20,20 @@ struct TopicPartition {
   std::string to_string() const { return topic + "-" + std::to_string(partition); }
 };
 
+// A topic-partition borrowed from elsewhere, to look one up without copying its topic: maps
+// keyed by TopicPartition with std::less<> find it in the same order.
+struct TopicPartitionView {
+  std::string_view topic;
+  int32_t partition = 0;
+};
+inline std::strong_ordering operator<=>(const TopicPartition& a, const TopicPartitionView& b) {
+  if (auto c = std::string_view(a.topic) <=> b.topic; c != 0) return c;
+  return a.partition <=> b.partition;
+}
+inline bool operator==(const TopicPartition& a, const TopicPartitionView& b) {
+  return a.partition == b.partition && a.topic == b.topic;
+}
+
 // "orders-3" for a topic and a partition number (the checker's key for a partition).
 inline std::string partition_name(std::string_view topic, int64_t partition) {
   return std::string(topic) + "-" + std::to_string(partition);

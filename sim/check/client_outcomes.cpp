@@ -74,13 +74,15 @@ void ClientOutcomes::on_op(const sim::Event& e) {
   // A poll's records are the group's to count when processed, not here.
   if (e.kind == "op.poll_record") return;
   const check::EventFields f(e);
-  Process& proc = processes_[std::string(f.text("process"))];
+  const std::string_view name = f.text("process");
+  Process& proc = process(name);
   const int64_t op = f.integer("op");
   const bool send = f.text("f") == "send";
   if (e.kind == "op.invoke") {
     ++proc.invoked;
     if (!send) return;
-    ++producers_[std::string(f.text("process"))].sent;
+    if (!proc.producer) proc.producer = &producers_[std::string(name)];
+    ++proc.producer->sent;
     const bool has_key = f.boolean("has_key");
     proc.sends[op] = Pending{topics_.id(f.text("topic")), has_key, has_key ? texts_.add(f.text("key")) : TextArena::Piece{},
                              texts_.add(f.text("value"))};
@@ -91,7 +93,7 @@ void ClientOutcomes::on_op(const sim::Event& e) {
   if (it == proc.sends.end()) return;
   const Pending sent = it->second;
   proc.sends.erase(it);
-  ProducerOutcomes& out = producers_[std::string(f.text("process"))];
+  ProducerOutcomes& out = *proc.producer;  // set when the send was invoked
   if (e.kind == "op.ok") {
     ++out.ok;
     out.acked.push_back({sent.topic, static_cast<int32_t>(f.integer("partition")), f.integer("offset"), sent.has_key, sent.key, sent.value});
@@ -101,6 +103,13 @@ void ClientOutcomes::on_op(const sim::Event& e) {
   const std::string_view error = f.text("error"), cause = f.text("cause");
   ++out.errors[std::string(error)];
   ++out.causes[std::string(cause == "NONE" ? error : cause)];
+}
+
+ClientOutcomes::Process& ClientOutcomes::process(std::string_view name) {
+  if (last_ && name == last_name_) return *last_;
+  last_name_ = name;
+  last_ = &processes_[last_name_];
+  return *last_;
 }
 
 void ClientOutcomes::on_consumer(const sim::Event& e) {

@@ -112,12 +112,18 @@ class ClientOutcomes final : public sim::TraceSink {
   struct Process {
     uint64_t invoked = 0;
     std::unordered_map<int64_t, Pending> sends;  // op -> invocation
+    ProducerOutcomes* producer = nullptr;         // once it has sent
   };
+  // The process an event names; one producer's events mostly follow each other, so the last
+  // one found is tried first.
+  Process& process(std::string_view name);
 
   void on_op(const sim::Event& e);
   void on_consumer(const sim::Event& e);
 
   std::unordered_map<std::string, Process> processes_;
+  std::string last_name_;
+  Process* last_ = nullptr;
   std::unordered_map<std::string, ProducerOutcomes> producers_;
   std::unordered_map<std::string, GroupOutcomes> groups_;
   TextArena texts_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -84,6 +85,65 @@ int64_t op_id(const nlohmann::json& id) {
   return static_cast<int64_t>(id.get<uint64_t>());
 }
 
+// "rebalance-log": [{"type": "revoked"|"assigned", "keys": [...]}, ...].
+std::vector<Rebalance> parse_rebalance_log(const nlohmann::json& log) {
+  if (!log.is_array()) throw ParseError("\"rebalance-log\" is a list of {\"type\": \"revoked\"|\"assigned\", \"keys\": [...]}");
+  std::vector<Rebalance> out;
+  for (const auto& r : log) {
+    if (!r.is_object() || !r.contains("type") || !r["type"].is_string() || !r.contains("keys") || !r["keys"].is_array())
+      throw ParseError("a rebalance-log entry is {\"type\": \"revoked\"|\"assigned\", \"keys\": [...]}");
+    Rebalance entry{r["type"].get<std::string>(), {}};
+    for (const auto& k : r["keys"]) entry.keys.push_back(as_text(k));
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+// ["send", key, value] (an invocation) or ["send", key, [offset, value]] (offset null: unknown).
+Send parse_send(const nlohmann::json& m) {
+  if (m.size() < 3) throw ParseError("a send is [\"send\", key, value] or [\"send\", key, [offset, value]]");
+  Send s;
+  s.key = as_text(m[1]);
+  if (m[2].is_array() && m[2].size() == 2) {
+    if (m[2][0].is_number_integer()) s.offset = m[2][0].get<int64_t>();
+    s.value = as_text(m[2][1]);
+  } else {
+    s.value = as_text(m[2]);
+  }
+  return s;
+}
+
+// ["poll"] (an invocation: nothing read) or ["poll", {key: [[offset, value], ...]}], into `polls`.
+void parse_poll(const nlohmann::json& m, std::map<std::string, std::vector<Read>>& polls) {
+  if (m.size() < 2 || m[1].is_null()) return;
+  if (!m[1].is_object()) throw ParseError("a completed poll is [\"poll\", {key: [[offset, value], ...]}]");
+  for (const auto& [key, reads] : m[1].items()) {
+    auto& out = polls[key];
+    for (const auto& r : reads) {
+      if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer()) throw ParseError("a read is [offset, value]");
+      out.push_back({r[0].get<int64_t>(), as_text(r[1])});
+    }
+  }
+}
+
+// The value of an operation: keys for assign/subscribe, otherwise a list of micro-operations.
+void parse_value(const nlohmann::json& value, Op& op) {
+  if (op.f == "assign" || op.f == "subscribe") {
+    if (!value.is_array()) throw ParseError("the value of assign/subscribe is a list of keys");
+    for (const auto& k : value) op.keys.push_back(as_text(k));
+    return;
+  }
+  if (value.is_null()) return;
+  if (!value.is_array()) throw ParseError("the value is a list of micro-operations");
+  for (const auto& m : value) {
+    if (!m.is_array() || m.empty() || !m[0].is_string()) throw ParseError("a micro-operation is [\"send\", ...] or [\"poll\", ...]");
+    const std::string kind = m[0].get<std::string>();
+    if (kind == "send") op.sends.push_back(parse_send(m));
+    else if (kind == "poll") parse_poll(m, op.polls);
+    else throw ParseError("unknown micro-operation \"" + kind + "\"");
+  }
+}
+
 Op parse_op(const nlohmann::json& j, int64_t position) {
   if (!j.is_object()) throw ParseError("an operation must be a JSON object");
   Op op;
@@ -98,64 +158,20 @@ Op parse_op(const nlohmann::json& j, int64_t position) {
     throw ParseError("\"f\": \"" + op.f + "\" is not send, poll, txn, assign or subscribe");
   }
   if (j.contains("time") && j["time"].is_number_integer()) op.time_ns = j["time"].get<int64_t>();
-  if (j.contains("rebalance-log")) {
-    const auto& log = j["rebalance-log"];
-    if (!log.is_array()) throw ParseError("\"rebalance-log\" is a list of {\"type\": \"revoked\"|\"assigned\", \"keys\": [...]}");
-    for (const auto& r : log) {
-      if (!r.is_object() || !r.contains("type") || !r["type"].is_string() || !r.contains("keys") || !r["keys"].is_array())
-        throw ParseError("a rebalance-log entry is {\"type\": \"revoked\"|\"assigned\", \"keys\": [...]}");
-      Rebalance entry{r["type"].get<std::string>(), {}};
-      for (const auto& k : r["keys"]) entry.keys.push_back(as_text(k));
-      op.rebalance_log.push_back(std::move(entry));
-    }
-  }
+  if (j.contains("rebalance-log")) op.rebalance_log = parse_rebalance_log(j["rebalance-log"]);
   static const nlohmann::json no_value = nlohmann::json::array();
-  const nlohmann::json& value = j.contains("value") ? j["value"] : no_value;
-  if (op.f == "assign" || op.f == "subscribe") {
-    if (!value.is_array()) throw ParseError("the value of assign/subscribe is a list of keys");
-    for (const auto& k : value) op.keys.push_back(as_text(k));
-    return op;
-  }
-  if (value.is_null()) return op;
-  if (!value.is_array()) throw ParseError("the value is a list of micro-operations");
-  for (const auto& m : value) {
-    if (!m.is_array() || m.empty() || !m[0].is_string()) throw ParseError("a micro-operation is [\"send\", ...] or [\"poll\", ...]");
-    const std::string kind = m[0].get<std::string>();
-    if (kind == "send") {
-      if (m.size() < 3) throw ParseError("a send is [\"send\", key, value] or [\"send\", key, [offset, value]]");
-      Send s;
-      s.key = as_text(m[1]);
-      if (m[2].is_array() && m[2].size() == 2) {
-        if (m[2][0].is_number_integer()) s.offset = m[2][0].get<int64_t>();
-        s.value = as_text(m[2][1]);
-      } else {
-        s.value = as_text(m[2]);
-      }
-      op.sends.push_back(std::move(s));
-    } else if (kind == "poll") {
-      if (m.size() < 2 || m[1].is_null()) continue;
-      if (!m[1].is_object()) throw ParseError("a completed poll is [\"poll\", {key: [[offset, value], ...]}]");
-      for (const auto& [key, reads] : m[1].items()) {
-        auto& out = op.polls[key];
-        for (const auto& r : reads) {
-          if (!r.is_array() || r.size() != 2 || !r[0].is_number_integer()) throw ParseError("a read is [offset, value]");
-          out.push_back({r[0].get<int64_t>(), as_text(r[1])});
-        }
-      }
-    } else {
-      throw ParseError("unknown micro-operation \"" + kind + "\"");
-    }
-  }
+  parse_value(j.contains("value") ? j["value"] : no_value, op);  // no copy of the value
   return op;
 }
+
+}  // namespace
+
+namespace {
 
 // How deep a history's JSON may nest. An operation needs five levels (a poll's reads); the
 // bound keeps every part of the reader, the parser's DOM and what walks it later, off deep
 // recursion whatever the input.
 constexpr int kMaxDepth = 32;
-
-// The shortest operation: {"process":0,"type":"ok","f":"txn"}.
-constexpr size_t kMinOperationBytes = 35;
 
 nlohmann::json parse_bounded(std::string_view text) {
   return nlohmann::json::parse(text, [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
@@ -164,21 +180,71 @@ nlohmann::json parse_bounded(std::string_view text) {
   });
 }
 
-// Pairs operations as they are read: invocations not completed yet by process (Jepsen's
-// pairing), and by id (kafkasim's own histories, whose processes may have several operations in
-// flight), each with its f.
+// The shortest operation: {"process":0,"type":"ok","f":"txn"}.
+constexpr size_t kMinOperationBytes = 35;
+
+// Hands each operation of a history to `each` as (where, JSON): a JSON array's elements numbered
+// from 1, or JSON lines by line number (blank lines skipped), each line's JSON dropped once
+// handed on (holding every line's at once cost more than reading them). False, with `error`,
+// when it is not JSON: a line that is not is reported whatever `each` made of the lines before.
+bool read_operations(std::string_view text, std::string& error, const std::function<void(int64_t, const nlohmann::json&)>& each) {
+  size_t start = 0;
+  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
+  if (start < text.size() && text[start] == '[') {
+    nlohmann::json all;
+    try {
+      all = parse_bounded(text);
+      if (!all.is_array()) throw ParseError("a history is a JSON array of operations or JSON lines, one operation each");
+    } catch (const nlohmann::json::exception& e) {
+      error = std::string("not a JSON array of operations (") + e.what() + ")";
+      return false;
+    } catch (const ParseError& e) {
+      error = e.what();
+      return false;
+    }
+    int64_t i = 0;
+    for (const auto& j : all) each(++i, j);
+    return true;
+  }
+  int64_t line_no = 0;
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    ++line_no;
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    nlohmann::json j;
+    try {
+      j = parse_bounded(line);
+    } catch (const nlohmann::json::exception& e) {
+      error = "line " + std::to_string(line_no) + ": not JSON (" + e.what() + ")";
+      return false;
+    } catch (const ParseError& e) {
+      error = "line " + std::to_string(line_no) + ": " + e.what();
+      return false;
+    }
+    each(line_no, j);
+  }
+  return true;
+}
+
+// Pairs each completion with its invocation and gives every operation its id. Invocations not
+// completed yet are kept by process (Jepsen's pairing: a process does one operation at a time)
+// and by id (kafkasim's own histories, whose processes may have several operations in flight),
+// each with its f and where it was invoked.
 class Pairing {
  public:
-  // Adds the operation read from `line`; throws ParseError.
-  void add(const nlohmann::json& j, int64_t line) {
-    Op op = parse_op(j, static_cast<int64_t>(h_.ops.size()));
-    if (j.contains("op")) pair_by_id(op, op_id(j["op"]), line);
-    else pair_by_process(op, line);
-    op.index = static_cast<int64_t>(h_.ops.size());
-    h_.ops.push_back(std::move(op));
+  // `id` is the operation's "op" where the history gives one; `line` is where the operation stands.
+  void pair(Op& op, const nlohmann::json* id, int64_t line) {
+    if (id) {
+      op.id = op_id(*id);
+      pair_by_id(op, line);
+      next_id_ = std::max(next_id_, op.id + 1);
+    } else {
+      pair_by_process(op, line);
+    }
   }
-  History take() { return std::move(h_); }
-  void reserve(size_t n) { h_.ops.reserve(n); }
 
  private:
   struct Open {
@@ -193,23 +259,19 @@ class Pairing {
     }
   }
 
-  // kafkasim's own histories say which invocation completes.
-  void pair_by_id(Op& op, int64_t id, int64_t line) {
-    op.id = id;
+  void pair_by_id(const Op& op, int64_t line) {
     if (op.type == OpType::invoke) {
       if (!used_ids_.insert(op.id).second) throw ParseError("op " + std::to_string(op.id) + " is invoked twice");
       open_by_id_[op.id] = Open{op.id, op.f, line};
-    } else {
-      auto it = open_by_id_.find(op.id);
-      if (it == open_by_id_.end()) {
-        throw ParseError("a completion of op " + std::to_string(op.id) + ", which has no invocation before it");
-      }
-      completes(op, it->second);
-      open_by_id_.erase(it);
+      return;
     }
-    next_id_ = std::max(next_id_, op.id + 1);
+    auto it = open_by_id_.find(op.id);
+    if (it == open_by_id_.end()) throw ParseError("a completion of op " + std::to_string(op.id) + ", which has no invocation before it");
+    completes(op, it->second);
+    open_by_id_.erase(it);
   }
 
+  // An invocation without an id takes the next one no operation has used.
   void pair_by_process(Op& op, int64_t line) {
     if (op.type == OpType::invoke) {
       if (auto it = open_by_process_.find(op.process); it != open_by_process_.end()) {
@@ -220,16 +282,15 @@ class Pairing {
       op.id = next_id_++;
       used_ids_.insert(op.id);
       open_by_process_[op.process] = Open{op.id, op.f, line};
-    } else {
-      auto it = open_by_process_.find(op.process);
-      if (it == open_by_process_.end()) throw ParseError("a completion with no invocation by process " + op.process);
-      completes(op, it->second);
-      op.id = it->second.id;
-      open_by_process_.erase(it);
+      return;
     }
+    auto it = open_by_process_.find(op.process);
+    if (it == open_by_process_.end()) throw ParseError("a completion with no invocation by process " + op.process);
+    completes(op, it->second);
+    op.id = it->second.id;
+    open_by_process_.erase(it);
   }
 
-  History h_;
   std::map<std::string, Open> open_by_process_;
   std::map<int64_t, Open> open_by_id_;
   std::set<int64_t> used_ids_;
@@ -238,74 +299,33 @@ class Pairing {
 
 }  // namespace
 
-// JSON lines are read and turned into operations one line at a time (holding every line's JSON
-// at once cost more than reading it). A line that is not JSON is reported before an operation
-// that is wrong, wherever the two are, so after the first wrong operation the rest is only read.
 std::optional<History> parse_history(std::string_view text, std::string& error) {
-  Pairing pairing;
-  size_t start = 0;
-  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
-  if (start < text.size() && text[start] == '[') {
-    nlohmann::json all;
-    try {
-      all = parse_bounded(text);
-      if (!all.is_array()) throw ParseError("a history is a JSON array of operations or JSON lines, one operation each");
-    } catch (const nlohmann::json::exception& e) {
-      error = std::string("not a JSON array of operations (") + e.what() + ")";
-      return std::nullopt;
-    } catch (const ParseError& e) {
-      error = e.what();
-      return std::nullopt;
-    }
-    pairing.reserve(all.size());
-    int64_t i = 0;
-    for (const auto& j : all) {
-      try {
-        pairing.add(j, ++i);
-      } catch (const ParseError& e) {
-        error = "operation " + std::to_string(i) + ": " + e.what();
-        return std::nullopt;
-      }
-    }
-    return pairing.take();
-  }
-  std::string wrong_operation;  // the first, reported when every line is JSON
+  History h;
   // Room for an operation per line up front: growing the list a million operations long moved
   // them ~20 times and left the freed copies to the allocator (peak memory was 2.5 times higher).
   // An operation takes at least kMinOperationBytes of JSON, which bounds the room whatever the
   // input (a file of blank lines).
   const auto lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-  pairing.reserve(std::min(lines, text.size() / kMinOperationBytes + 1));
-  int64_t line_no = 0;
-  for (size_t pos = 0; pos <= text.size();) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    ++line_no;
-    const std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    nlohmann::json j;
+  h.ops.reserve(std::min(lines, text.size() / kMinOperationBytes + 1));
+  Pairing pairing;
+  std::string wrong;  // the first wrong operation; the rest are only read, for a line that is not JSON
+  const bool json = read_operations(text, error, [&](int64_t line, const nlohmann::json& j) {
+    if (!wrong.empty()) return;
     try {
-      j = parse_bounded(line);
-    } catch (const nlohmann::json::exception& e) {
-      error = "line " + std::to_string(line_no) + ": not JSON (" + e.what() + ")";
-      return std::nullopt;
+      Op op = parse_op(j, static_cast<int64_t>(h.ops.size()));
+      pairing.pair(op, j.contains("op") ? &j["op"] : nullptr, line);
+      op.index = static_cast<int64_t>(h.ops.size());
+      h.ops.push_back(std::move(op));
     } catch (const ParseError& e) {
-      error = "line " + std::to_string(line_no) + ": " + e.what();
-      return std::nullopt;
+      wrong = "operation " + std::to_string(line) + ": " + e.what();
     }
-    if (!wrong_operation.empty()) continue;
-    try {
-      pairing.add(j, line_no);
-    } catch (const ParseError& e) {
-      wrong_operation = "operation " + std::to_string(line_no) + ": " + e.what();
-    }
-  }
-  if (!wrong_operation.empty()) {
-    error = wrong_operation;
+  });
+  if (!json) return std::nullopt;
+  if (!wrong.empty()) {
+    error = wrong;
     return std::nullopt;
   }
-  return pairing.take();
+  return h;
 }
 
 nlohmann::ordered_json result_json(const CheckResult& r) {

@@ -1,5 +1,7 @@
 #include "sim/check/timeline.hpp"
 
+#include <optional>
+
 #include "sim/check/event_fields.hpp"
 
 namespace check {
@@ -10,51 +12,48 @@ using K = ReplicaEvent::Kind;
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-}  // namespace
-
-void TimelineSink::write(const sim::Event& e) {
-  const EventFields f(e);
-  auto node_event = [&](NodeEvent::Kind kind, std::string detail = {}) {
-    timeline_.nodes.push_back(NodeEvent{kind, e.time.ns, std::string(f.text("node")), std::move(detail)});
+// What a node fault or lifecycle event (node.*, fault.*) or a producer's new id says of a node;
+// nothing for every other event.
+std::optional<NodeEvent> node_event(const sim::Event& e, const EventFields& f) {
+  auto of = [&](NodeEvent::Kind kind, std::string detail = {}) {
+    return NodeEvent{kind, e.time.ns, std::string(f.text("node")), std::move(detail)};
   };
   if (starts_with(e.kind, "node.")) {
-    if (e.kind == "node.crash") node_event(NodeEvent::Kind::crashed);
-    else if (e.kind == "node.restart") node_event(NodeEvent::Kind::restarted);
-    else if (e.kind == "node.pause") node_event(NodeEvent::Kind::paused);
-    else if (e.kind == "node.resume") node_event(NodeEvent::Kind::resumed);
-    return;
+    if (e.kind == "node.crash") return of(NodeEvent::Kind::crashed);
+    if (e.kind == "node.restart") return of(NodeEvent::Kind::restarted);
+    if (e.kind == "node.pause") return of(NodeEvent::Kind::paused);
+    if (e.kind == "node.resume") return of(NodeEvent::Kind::resumed);
+  } else if (starts_with(e.kind, "fault.")) {
+    if (e.kind == "fault.isolate") return of(NodeEvent::Kind::isolated);
+    if (e.kind == "fault.partition") return of(NodeEvent::Kind::partitioned, std::string(f.text("groups")));
+    if (e.kind == "fault.heal") return of(NodeEvent::Kind::healed);
+  } else if (e.kind == "producer.reset_producer_id") {
+    return NodeEvent{NodeEvent::Kind::producer_id_reset, e.time.ns, std::string(e.node_name), {}};
   }
-  if (starts_with(e.kind, "fault.")) {
-    if (e.kind == "fault.isolate") node_event(NodeEvent::Kind::isolated);
-    else if (e.kind == "fault.partition") node_event(NodeEvent::Kind::partitioned, std::string(f.text("groups")));
-    else if (e.kind == "fault.heal") node_event(NodeEvent::Kind::healed);
-    return;
-  }
-  if (e.kind == "producer.reset_producer_id") {
-    timeline_.nodes.push_back(NodeEvent{NodeEvent::Kind::producer_id_reset, e.time.ns, std::string(e.node_name), {}});
-    return;
-  }
+  return std::nullopt;
+}
+
+// What a replica, log or election event (or a producer's retry of a batch) says of its
+// partition; nothing for every other event, and for the offsets topic's appends and high
+// watermarks (group state, not records anyone checks).
+std::optional<ReplicaEvent> replica_event(const sim::Event& e, const EventFields& f) {
   if (e.kind == "producer.retry") {
-    ReplicaEvent r{K::producer_retry, -1, e.time.ns, std::string(e.node_name), f.integer("base_sequence"), f.integer("attempt"),
-                   std::string(f.text("error"))};
-    timeline_.partitions[partition_key(f.text("topic"), f.integer("partition"))].push_back(std::move(r));
-    return;
+    return ReplicaEvent{K::producer_retry, -1, e.time.ns, std::string(e.node_name), f.integer("base_sequence"), f.integer("attempt"),
+                        std::string(f.text("error"))};
   }
   const bool replica = starts_with(e.kind, "replica.") || starts_with(e.kind, "log.");
-  if (!replica && e.kind != "controller.elect") return;
-  const std::string_view topic = f.text("topic");
-  // The offsets topic's appends are group state, not records anyone checks.
-  const bool internal = starts_with(topic, "__");
+  if (!replica && e.kind != "controller.elect") return std::nullopt;
+  const bool internal = starts_with(f.text("topic"), "__");
   ReplicaEvent r{K::leader_append, static_cast<int32_t>(f.integer("leader_epoch")), e.time.ns, std::string(e.node_name), -1, -1, {}};
   if (e.kind == "log.append") {
-    if (internal) return;
+    if (internal) return std::nullopt;
     r.kind = f.text("role") == "leader" ? K::leader_append : K::follower_append;
     r.from = f.integer("base_offset");
     r.to = f.integer("leo");
     r.producer_id = f.integer("producer_id");
     r.sequence = static_cast<int32_t>(f.integer("base_sequence"));
   } else if (e.kind == "replica.hw") {
-    if (internal) return;
+    if (internal) return std::nullopt;
     r.kind = K::high_watermark;
     r.to = f.integer("hw");
   } else if (e.kind == "replica.leader" || e.kind == "replica.follower") {
@@ -80,9 +79,20 @@ void TimelineSink::write(const sim::Event& e) {
     r.node = std::string(f.text("leader_node"));  // empty: no leader
     r.detail = std::string(f.text("election")) + ": " + std::string(f.text("reason"));
   } else {
-    return;
+    return std::nullopt;
   }
-  timeline_.partitions[partition_key(topic, f.integer("partition"))].push_back(std::move(r));
+  return r;
+}
+
+}  // namespace
+
+void TimelineSink::write(const sim::Event& e) {
+  const EventFields f(e);
+  if (auto n = node_event(e, f)) {
+    timeline_.nodes.push_back(std::move(*n));
+  } else if (auto r = replica_event(e, f)) {
+    timeline_.partitions[partition_key(f.text("topic"), f.integer("partition"))].push_back(std::move(*r));
+  }
 }
 
 }  // namespace check
