@@ -35,6 +35,28 @@ void Purgatory::unwatch(Kind kind, uint64_t id, const std::vector<TopicPartition
   }
 }
 
+template <typename Op>
+uint64_t Purgatory::put_waiting(sim::Context& ctx, std::map<uint64_t, Waiting<Op>>& waiting, Kind kind, Op op,
+                                std::vector<TopicPartition> watched, sim::Duration timeout) {
+  const uint64_t id = next_id_++;
+  const sim::TimerId timer = ctx.set_timer(timeout, tag(kind, id));
+  watch(kind, id, watched);
+  waiting.emplace(id, Waiting<Op>{std::move(op), timer, std::move(watched)});
+  return id;
+}
+
+template <typename Op>
+std::optional<Purgatory::Waiting<Op>> Purgatory::take(sim::Context& ctx, std::map<uint64_t, Waiting<Op>>& waiting, Kind kind,
+                                                      uint64_t id, bool expired) {
+  auto it = waiting.find(id);
+  if (it == waiting.end()) return std::nullopt;
+  Waiting<Op> w = std::move(it->second);
+  waiting.erase(it);
+  unwatch(kind, id, w.watched);
+  if (!expired) ctx.cancel_timer(w.timer);
+  return w;
+}
+
 std::vector<uint64_t> Purgatory::waiting_on(Kind kind, const TopicPartition& tp) const {
   auto it = watchers_.find({kind, tp});
   if (it == watchers_.end()) return {};
@@ -44,13 +66,10 @@ std::vector<uint64_t> Purgatory::waiting_on(Kind kind, const TopicPartition& tp)
 // ---- produces ----
 
 void Purgatory::add(sim::Context& ctx, DelayedProduce p, sim::Duration timeout) {
-  const uint64_t id = next_id_++;
   std::vector<TopicPartition> watched;
   for (size_t i = 0; i < p.results.size(); ++i)
     if (p.required[i] >= 0) watched.push_back({p.results[i].topic, p.results[i].partition});
-  const sim::TimerId timer = ctx.set_timer(timeout, tag(Kind::produce, id));
-  watch(Kind::produce, id, watched);
-  produces_.emplace(id, Waiting<DelayedProduce>{std::move(p), timer, std::move(watched)});
+  const uint64_t id = put_waiting(ctx, produces_, Kind::produce, std::move(p), std::move(watched), timeout);
   if (try_complete(ctx, id)) finish_produce(ctx, id, false);
 }
 
@@ -78,61 +97,39 @@ bool Purgatory::try_complete(sim::Context&, uint64_t id) {
   return all;
 }
 
-void Purgatory::finish_produce(sim::Context& ctx, uint64_t id, bool timed_out) {
-  auto it = produces_.find(id);
-  if (it == produces_.end()) return;
-  Waiting<DelayedProduce> w = std::move(it->second);
-  produces_.erase(it);
-  unwatch(Kind::produce, id, w.watched);
-  if (!timed_out) ctx.cancel_timer(w.timer);
+void Purgatory::finish_produce(sim::Context& ctx, uint64_t id, bool expired) {
+  auto w = take(ctx, produces_, Kind::produce, id, expired);
+  if (!w) return;
   auto resp = std::make_shared<ProduceResponse>();
-  resp->correlation_id = w.op.correlation_id;
-  for (size_t i = 0; i < w.op.results.size(); ++i) {
-    if (w.op.required[i] >= 0) w.op.results[i].error = Error::REQUEST_TIMED_OUT;  // appended, not yet replicated
-    resp->partitions.push_back(w.op.results[i]);
+  resp->correlation_id = w->op.correlation_id;
+  for (size_t i = 0; i < w->op.results.size(); ++i) {
+    if (w->op.required[i] >= 0) w->op.results[i].error = Error::REQUEST_TIMED_OUT;  // appended, not yet replicated
+    resp->partitions.push_back(w->op.results[i]);
   }
-  ctx.send(w.op.from, resp);
+  ctx.send(w->op.from, resp);
 }
 
 // ---- fetches ----
 
 void Purgatory::add(sim::Context& ctx, DelayedFetch f, sim::Duration wait) {
-  const uint64_t id = next_id_++;
   std::vector<TopicPartition> watched;
   for (const auto& pd : f.request->partitions) watched.push_back({pd.topic, pd.partition});
-  const sim::TimerId timer = ctx.set_timer(wait, tag(Kind::fetch, id));
-  watch(Kind::fetch, id, watched);
-  fetches_.emplace(id, Waiting<DelayedFetch>{std::move(f), timer, std::move(watched)});
+  put_waiting(ctx, fetches_, Kind::fetch, std::move(f), std::move(watched), wait);
 }
 
-void Purgatory::answer_fetch(sim::Context& ctx, uint64_t id) {
-  auto it = fetches_.find(id);
-  if (it == fetches_.end()) return;
-  Waiting<DelayedFetch> w = std::move(it->second);
-  fetches_.erase(it);
-  unwatch(Kind::fetch, id, w.watched);
-  ctx.cancel_timer(w.timer);
-  replicas_.respond_fetch(ctx, w.op.from, *w.op.request);
+void Purgatory::answer_fetch(sim::Context& ctx, uint64_t id, bool expired) {
+  if (auto w = take(ctx, fetches_, Kind::fetch, id, expired)) replicas_.respond_fetch(ctx, w->op.from, *w->op.request);
 }
 
 // ---- coordinator writes ----
 
 void Purgatory::add(sim::Context& ctx, DelayedWrite w, sim::Duration timeout) {
-  const uint64_t id = next_id_++;
-  const sim::TimerId timer = ctx.set_timer(timeout, tag(Kind::write, id));
   std::vector<TopicPartition> watched = {w.tp};
-  watch(Kind::write, id, watched);
-  writes_.emplace(id, Waiting<DelayedWrite>{std::move(w), timer, std::move(watched)});
+  put_waiting(ctx, writes_, Kind::write, std::move(w), std::move(watched), timeout);
 }
 
-void Purgatory::finish_write(sim::Context& ctx, uint64_t id, Error error) {
-  auto it = writes_.find(id);
-  if (it == writes_.end()) return;
-  Waiting<DelayedWrite> w = std::move(it->second);
-  writes_.erase(it);
-  unwatch(Kind::write, id, w.watched);
-  ctx.cancel_timer(w.timer);
-  w.op.done(ctx, error);
+void Purgatory::finish_write(sim::Context& ctx, uint64_t id, Error error, bool expired) {
+  if (auto w = take(ctx, writes_, Kind::write, id, expired)) w->op.done(ctx, error);
 }
 
 // ---- when partitions move ----
@@ -144,8 +141,8 @@ void Purgatory::check(sim::Context& ctx, const TopicPartition& tp) {
   for (uint64_t id : waiting_on(Kind::write, tp)) {
     auto it = writes_.find(id);
     if (it == writes_.end()) continue;
-    if (!p || !p->is_leader()) finish_write(ctx, id, Error::NOT_COORDINATOR);
-    else if (p->log->high_watermark() >= it->second.op.required) finish_write(ctx, id, Error::NONE);
+    if (!p || !p->is_leader()) finish_write(ctx, id, Error::NOT_COORDINATOR, false);
+    else if (p->log->high_watermark() >= it->second.op.required) finish_write(ctx, id, Error::NONE, false);
   }
 }
 
@@ -154,36 +151,20 @@ void Purgatory::hw_moved(sim::Context& ctx, const TopicPartition& tp) {
   for (uint64_t id : waiting_on(Kind::fetch, tp)) {
     auto it = fetches_.find(id);
     // A follower's fetch waits for new records, not for the HW.
-    if (it != fetches_.end() && it->second.op.request->replica_id < 0) answer_fetch(ctx, id);
+    if (it != fetches_.end() && it->second.op.request->replica_id < 0) answer_fetch(ctx, id, false);
   }
 }
 
 void Purgatory::appended(sim::Context& ctx, const TopicPartition& tp) {
-  for (uint64_t id : waiting_on(Kind::fetch, tp)) answer_fetch(ctx, id);
+  for (uint64_t id : waiting_on(Kind::fetch, tp)) answer_fetch(ctx, id, false);
 }
 
 void Purgatory::expire(sim::Context& ctx, uint64_t timer_id) {
   const uint64_t id = timer_id & kIdMask;
   switch (static_cast<Kind>(timer_id >> kIdBits)) {
     case Kind::produce: finish_produce(ctx, id, true); break;
-    case Kind::fetch: {
-      auto it = fetches_.find(id);
-      if (it == fetches_.end()) return;
-      Waiting<DelayedFetch> w = std::move(it->second);
-      fetches_.erase(it);
-      unwatch(Kind::fetch, id, w.watched);
-      replicas_.respond_fetch(ctx, w.op.from, *w.op.request);
-      break;
-    }
-    case Kind::write: {
-      auto it = writes_.find(id);
-      if (it == writes_.end()) return;
-      Waiting<DelayedWrite> w = std::move(it->second);
-      writes_.erase(it);
-      unwatch(Kind::write, id, w.watched);
-      w.op.done(ctx, Error::REQUEST_TIMED_OUT);
-      break;
-    }
+    case Kind::fetch: answer_fetch(ctx, id, true); break;
+    case Kind::write: finish_write(ctx, id, Error::REQUEST_TIMED_OUT, true); break;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -73,14 +74,22 @@ class Purgatory {
     sim::TimerId timer;
     std::vector<TopicPartition> watched;
   };
+  // Puts `op` to wait on `watched` until `timeout`; returns its id.
+  template <typename Op>
+  uint64_t put_waiting(sim::Context& ctx, std::map<uint64_t, Waiting<Op>>& waiting, Kind kind, Op op, std::vector<TopicPartition> watched,
+                       sim::Duration timeout);
+  // Takes request `id` out of `waiting` and out of its watches; nothing when it no longer waits.
+  // Its timer is cancelled, unless that timer is what ended the wait (`expired`).
+  template <typename Op>
+  std::optional<Waiting<Op>> take(sim::Context& ctx, std::map<uint64_t, Waiting<Op>>& waiting, Kind kind, uint64_t id, bool expired);
   void watch(Kind kind, uint64_t id, const std::vector<TopicPartition>& tps);
   void unwatch(Kind kind, uint64_t id, const std::vector<TopicPartition>& tps);
   // Ids of `kind` waiting on tp, oldest first.
   std::vector<uint64_t> waiting_on(Kind kind, const TopicPartition& tp) const;
   bool try_complete(sim::Context& ctx, uint64_t id);  // a produce
-  void finish_produce(sim::Context& ctx, uint64_t id, bool timed_out);
-  void answer_fetch(sim::Context& ctx, uint64_t id);
-  void finish_write(sim::Context& ctx, uint64_t id, Error error);
+  void finish_produce(sim::Context& ctx, uint64_t id, bool expired);
+  void answer_fetch(sim::Context& ctx, uint64_t id, bool expired);
+  void finish_write(sim::Context& ctx, uint64_t id, Error error, bool expired);
 
   ReplicaManager& replicas_;
   std::map<uint64_t, Waiting<DelayedProduce>> produces_;

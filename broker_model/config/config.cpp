@@ -361,89 +361,97 @@ std::string check_range(const std::string& key, int64_t v, const ConfigRule& rul
   return {};
 }
 
+// The parsers of ConfigDef.parseType, one per type: each returns the value, or nothing with
+// `error` saying why.
+
+std::optional<ConfigValue> boolean_value(const std::string& key, const RawValue& raw, std::string& error) {
+  if (const auto* b = std::get_if<bool>(&raw)) return *b;
+  if (const auto* s = std::get_if<std::string>(&raw)) {
+    std::string t = trim(*s);
+    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (t == "true" || t == "false") return t == "true";
+    error = fmt::format("{}: expected true or false, got \"{}\"", key, *s);
+    return std::nullopt;
+  }
+  error = fmt::format("{}: expected true or false", key);
+  return std::nullopt;
+}
+
+std::optional<ConfigValue> integer_value(const std::string& key, const RawValue& raw, bool millis, const ConfigRule& rule,
+                                         std::string& error) {
+  const auto v = whole_number(key, raw, millis, error);
+  if (!v) return std::nullopt;
+  if (error = check_range(key, *v, rule); !error.empty()) return std::nullopt;
+  return *v;
+}
+
+std::optional<ConfigValue> string_value(const std::string& key, const RawValue& raw, const ConfigRule& rule, std::string& error) {
+  std::string text;
+  if (const auto* str = std::get_if<std::string>(&raw)) {
+    text = *str;
+  } else if (const auto* i = std::get_if<int64_t>(&raw)) {
+    text = std::to_string(*i);
+  } else if (const auto* d = std::get_if<double>(&raw); d && std::isfinite(*d) && std::floor(*d) == *d && std::fabs(*d) < 9e15) {
+    text = fmt::format("{}", static_cast<int64_t>(*d));
+  } else {
+    error = fmt::format("{}: expected a string", key);
+    return std::nullopt;
+  }
+  text = trim(text);  // ConfigDef.parseType trims a STRING's value
+  if (rule.non_empty && text.empty()) {
+    error = fmt::format("{}: String must be non-empty (Kafka's {} rejects it)", key, rule.source);
+  } else if (!rule.one_of.empty() && std::find(rule.one_of.begin(), rule.one_of.end(), text) == rule.one_of.end()) {
+    std::string list;
+    for (const auto& o : rule.one_of) list += (list.empty() ? "" : ", ") + o;
+    error = fmt::format("{}: invalid value \"{}\": String must be one of: {} (Kafka's {} rejects it)", key, text, list, rule.source);
+  } else if (key == "inter.broker.protocol.version" && !valid_metadata_version(text)) {
+    error = fmt::format("{}: invalid value \"{}\": Version {} is not a valid version (write a Kafka release such as "
+                        "\"3.9\" or \"0.10.2\", or a metadata version such as \"3.7-IV4\")",
+                        key, text, text);
+  }
+  if (!error.empty()) return std::nullopt;
+  return text;
+}
+
+// A list is taken as it is; text is trimmed and split at commas, keeping empty items
+// (split(trimmed, -1)), which the key's own checks then refuse.
+std::optional<ConfigValue> list_value(const std::string& key, const RawValue& raw, std::string& error) {
+  if (const auto* list = std::get_if<std::vector<std::string>>(&raw)) return *list;
+  if (const auto* str = std::get_if<std::string>(&raw)) {
+    const std::string text = trim(*str);
+    std::vector<std::string> items;
+    for (size_t start = 0; !text.empty() && start <= text.size();) {
+      size_t comma = text.find(',', start);
+      if (comma == std::string::npos) comma = text.size();
+      items.push_back(trim(std::string_view(text).substr(start, comma - start)));
+      start = comma + 1;
+    }
+    return items;
+  }
+  error = fmt::format("{}: expected a comma-separated list", key);
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string ConfigSet::set(const std::string& key, const RawValue& raw) {
   const Entry* e = find_entry(scope_, key);
   if (!e || (scope_ == ConfigScope::topic && !is_topic_override(key))) return fmt::format("unknown config '{}'", key);
   const ConfigDef& def = e->def;
-  const ConfigRule& rule = def.rule;
   std::string error;
-  ConfigValue value;
+  std::optional<ConfigValue> value;
   switch (def.type) {
-    case ConfigType::boolean:
-      if (const auto* b = std::get_if<bool>(&raw)) {
-        value = *b;
-      } else if (const auto* s = std::get_if<std::string>(&raw)) {
-        std::string t = trim(*s);
-        std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (t != "true" && t != "false") return fmt::format("{}: expected true or false, got \"{}\"", key, *s);
-        value = t == "true";
-      } else {
-        return fmt::format("{}: expected true or false", key);
-      }
-      break;
+    case ConfigType::boolean: value = boolean_value(key, raw, error); break;
     case ConfigType::integer:
-    case ConfigType::duration_ms: {
-      const auto v = whole_number(key, raw, def.type == ConfigType::duration_ms, error);
-      if (!v) return error;
-      if (error = check_range(key, *v, rule); !error.empty()) return error;
-      value = *v;
-      break;
-    }
-    case ConfigType::string: {
-      std::string text;
-      if (const auto* str = std::get_if<std::string>(&raw)) {
-        text = *str;
-      } else if (const auto* i = std::get_if<int64_t>(&raw)) {
-        text = std::to_string(*i);
-      } else if (const auto* d = std::get_if<double>(&raw); d && std::isfinite(*d) && std::floor(*d) == *d &&
-                                                             std::fabs(*d) < 9e15) {
-        text = fmt::format("{}", static_cast<int64_t>(*d));
-      } else {
-        return fmt::format("{}: expected a string", key);
-      }
-      text = trim(text);  // ConfigDef.parseType trims a STRING's value
-      if (rule.non_empty && text.empty()) return fmt::format("{}: String must be non-empty (Kafka's {} rejects it)", key, rule.source);
-      if (!rule.one_of.empty() && std::find(rule.one_of.begin(), rule.one_of.end(), text) == rule.one_of.end()) {
-        std::string list;
-        for (const auto& o : rule.one_of) list += (list.empty() ? "" : ", ") + o;
-        return fmt::format("{}: invalid value \"{}\": String must be one of: {} (Kafka's {} rejects it)", key, text, list,
-                           rule.source);
-      }
-      if (key == "inter.broker.protocol.version" && !valid_metadata_version(text)) {
-        return fmt::format("{}: invalid value \"{}\": Version {} is not a valid version (write a Kafka release such as "
-                           "\"3.9\" or \"0.10.2\", or a metadata version such as \"3.7-IV4\")",
-                           key, text, text);
-      }
-      value = text;
-      break;
-    }
-    case ConfigType::list:
-      // ConfigDef.parseType: a list is taken as it is; text is trimmed and split at commas,
-      // keeping empty items (split(trimmed, -1)), which the key's own checks then refuse.
-      if (const auto* list = std::get_if<std::vector<std::string>>(&raw)) {
-        value = *list;
-        break;
-      }
-      if (const auto* str = std::get_if<std::string>(&raw)) {
-        const std::string text = trim(*str);
-        std::vector<std::string> items;
-        for (size_t start = 0; !text.empty() && start <= text.size();) {
-          size_t comma = text.find(',', start);
-          if (comma == std::string::npos) comma = text.size();
-          items.push_back(trim(std::string_view(text).substr(start, comma - start)));
-          start = comma + 1;
-        }
-        value = items;
-        break;
-      }
-      return fmt::format("{}: expected a comma-separated list", key);
+    case ConfigType::duration_ms: value = integer_value(key, raw, def.type == ConfigType::duration_ms, def.rule, error); break;
+    case ConfigType::string: value = string_value(key, raw, def.rule, error); break;
+    case ConfigType::list: value = list_value(key, raw, error); break;
   }
-  if (rule.not_applied && format_value(value) != format_value(values_.at(key))) {
-    return fmt::format("{}: {}", key, rule.not_applied);
+  if (!value) return error;
+  if (def.rule.not_applied && format_value(*value) != format_value(values_.at(key))) {
+    return fmt::format("{}: {}", key, def.rule.not_applied);
   }
-  put(key, std::move(value));
+  put(key, std::move(*value));
   return {};
 }
 

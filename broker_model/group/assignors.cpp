@@ -199,109 +199,143 @@ struct StickyOutcome {
 
 // ---------------------------------------------- sticky: constrained (equal subscriptions)
 
-StickyOutcome assign_constrained(const Group& group, const Claims& claims) {
-  const auto members = static_cast<int64_t>(group.size());
-  int64_t total = 0;
-  for (const auto& entry : group.partitions) total += entry.second;
-  const int64_t min_quota = total / members;
-  const int64_t max_quota = (total + members - 1) / members;
-  const int64_t expected_over_min = total % members;  // members that end with max_quota
-  int64_t over_min = 0;
+// AbstractStickyAssignor.ConstrainedAssignmentBuilder, for groups whose members all subscribe
+// to the same topics: every member ends with min_quota or max_quota partitions, keeping what it
+// owned up to its quota. Its steps keep Kafka's names; assignRackAwareRoundRobin has no
+// counterpart (members have no racks).
+class ConstrainedAssignment {
+ public:
+  ConstrainedAssignment(const Group& group, const Claims& claims)
+      : group_(group), claims_(claims), out_{Lists(group.size()), std::set<TopicPartition>{}} {
+    const auto members = static_cast<int64_t>(group.size());
+    int64_t total = 0;
+    for (const auto& entry : group.partitions) total += entry.second;
+    min_quota_ = total / members;
+    max_quota_ = (total + members - 1) / members;
+    expected_over_min_ = total % members;
+  }
 
-  StickyOutcome out{Lists(group.size()), std::set<TopicPartition>{}};
-  std::set<TopicPartition> taken;
-  std::map<TopicPartition, size_t> released;  // kept back from an owner over its quota
-  std::list<size_t> under_min;                // below min_quota
-  std::list<size_t> at_min;                   // at min_quota, may still get one more
+  StickyOutcome build() {
+    assign_owned_partitions();
+    const std::vector<TopicPartition> unassigned = unassigned_partitions();
+    const auto by_id = [&](size_t a, size_t b) {
+      return java::compare(group_.members[a].member_id, group_.members[b].member_id) < 0;
+    };
+    under_min_.sort(by_id);
+    at_min_.sort(by_id);
+    assign_round_robin(unassigned);
+    verify_unfilled_members();
+    return std::move(out_);
+  }
 
-  // Step 1, in HashMap order (which decides who keeps max_quota when more members could): keep
-  // owned partitions up to the quota, the lowest partition numbers first.
-  for (const size_t m : group.hash_order) {
-    std::vector<TopicPartition> owned;
-    for (const TopicPartition& tp : claims.owned[m])
-      if (claims.multiply_claimed.count(tp) == 0) owned.push_back(tp);
-    std::sort(owned.begin(), owned.end(), [](const TopicPartition& a, const TopicPartition& b) {
-      if (a.partition != b.partition) return a.partition < b.partition;
-      return java::compare(a.topic, b.topic) < 0;
-    });
-    const auto count = static_cast<int64_t>(owned.size());
-    int64_t keep = 0;
-    if (count < min_quota) {
-      keep = count;
-      under_min.push_back(m);
-    } else if (count >= max_quota && over_min < expected_over_min) {
-      keep = max_quota;
-      if (++over_min == expected_over_min) at_min.clear();  // nobody else may exceed min_quota now
-    } else {
-      keep = min_quota;
-      if (over_min < expected_over_min) at_min.push_back(m);
-    }
-    for (int64_t i = 0; i < count; ++i) {
-      const TopicPartition& tp = owned[static_cast<size_t>(i)];
-      if (i < keep) {
-        out.lists[m].push_back(tp);
-        taken.insert(tp);
+ private:
+  // In HashMap order (which decides who keeps max_quota when more members could): keep owned
+  // partitions up to the quota, the lowest partition numbers first; the rest may be revoked.
+  void assign_owned_partitions() {
+    for (const size_t m : group_.hash_order) {
+      std::vector<TopicPartition> owned;
+      for (const TopicPartition& tp : claims_.owned[m])
+        if (claims_.multiply_claimed.count(tp) == 0) owned.push_back(tp);
+      std::sort(owned.begin(), owned.end(), [](const TopicPartition& a, const TopicPartition& b) {
+        if (a.partition != b.partition) return a.partition < b.partition;
+        return java::compare(a.topic, b.topic) < 0;
+      });
+      const auto count = static_cast<int64_t>(owned.size());
+      int64_t keep = 0;
+      if (count < min_quota_) {
+        keep = count;
+        under_min_.push_back(m);
+      } else if (count >= max_quota_ && over_min_ < expected_over_min_) {
+        keep = max_quota_;
+        if (++over_min_ == expected_over_min_) at_min_.clear();  // nobody else may exceed min_quota now
       } else {
-        released[tp] = m;
+        keep = min_quota_;
+        if (over_min_ < expected_over_min_) at_min_.push_back(m);
+      }
+      for (int64_t i = 0; i < count; ++i) {
+        const TopicPartition& tp = owned[static_cast<size_t>(i)];
+        if (i < keep) {
+          out_.lists[m].push_back(tp);
+          taken_.insert(tp);
+        } else {
+          maybe_revoked_[tp] = m;
+        }
       }
     }
   }
 
-  // Step 2: the rest, by topic then partition, round-robin to the members under min_quota (by
-  // member id), then one each to members at min_quota until enough have max_quota.
-  std::vector<TopicPartition> unassigned;
-  for (const std::string& topic : group.sorted_topics)
-    for (int32_t p = 0; p < group.partitions.at(topic); ++p)
-      if (taken.count({topic, p}) == 0) unassigned.push_back({topic, p});
-  const auto by_id = [&](size_t a, size_t b) {
-    return java::compare(group.members[a].member_id, group.members[b].member_id) < 0;
-  };
-  under_min.sort(by_id);
-  at_min.sort(by_id);
+  // getUnassignedPartitions: every partition no member kept, by topic then partition.
+  std::vector<TopicPartition> unassigned_partitions() const {
+    std::vector<TopicPartition> unassigned;
+    for (const std::string& topic : group_.sorted_topics)
+      for (int32_t p = 0; p < group_.partitions.at(topic); ++p)
+        if (taken_.count({topic, p}) == 0) unassigned.push_back({topic, p});
+    return unassigned;
+  }
 
-  // `cursor` and `current` mirror the Java list iterator over under_min: the next element, and
-  // the one last returned (which remove() would delete).
-  auto cursor = under_min.begin();
-  std::optional<std::list<size_t>::iterator> current;
-  for (const TopicPartition& tp : unassigned) {
-    size_t m = 0;
-    if (cursor == under_min.end() && !under_min.empty()) cursor = under_min.begin();
-    if (cursor != under_min.end()) {
-      current = cursor;
-      m = *cursor++;
-    } else if (!at_min.empty()) {
-      m = at_min.front();
-      at_min.pop_front();
-      current.reset();
-    } else {
-      throw AssignorFailure(AssignorFailure::Kind::throws,
-                            "sticky assignor: no member left to take " + tp.to_string());
-    }
-    out.lists[m].push_back(tp);
-    const auto owner = released.find(tp);
-    if ((owner != released.end() && owner->second != m) || claims.multiply_claimed.count(tp) > 0)
-      out.transferring->insert(tp);
-    const auto count = static_cast<int64_t>(out.lists[m].size());
-    if (count == min_quota) {
-      if (!current) throw std::logic_error("sticky assignor: a member at min quota came from the wrong list");
-      under_min.erase(*current);
-      current.reset();
-      at_min.push_back(m);
-    } else if (count == max_quota) {
-      ++over_min;
+  // Round-robin to the members under min_quota (by member id), then one each to members at
+  // min_quota until enough have max_quota.
+  void assign_round_robin(const std::vector<TopicPartition>& unassigned) {
+    // `cursor` and `current` mirror the Java list iterator over under_min: the next element, and
+    // the one last returned (which remove() would delete).
+    auto cursor = under_min_.begin();
+    std::optional<std::list<size_t>::iterator> current;
+    for (const TopicPartition& tp : unassigned) {
+      size_t m = 0;
+      if (cursor == under_min_.end() && !under_min_.empty()) cursor = under_min_.begin();
+      if (cursor != under_min_.end()) {
+        current = cursor;
+        m = *cursor++;
+      } else if (!at_min_.empty()) {
+        m = at_min_.front();
+        at_min_.pop_front();
+        current.reset();
+      } else {
+        throw AssignorFailure(AssignorFailure::Kind::throws, "sticky assignor: no member left to take " + tp.to_string());
+      }
+      const int64_t count = assign_new_partition(tp, m);
+      if (count == min_quota_) {
+        if (!current) throw std::logic_error("sticky assignor: a member at min quota came from the wrong list");
+        under_min_.erase(*current);
+        current.reset();
+        at_min_.push_back(m);
+      } else if (count == max_quota_) {
+        ++over_min_;
+      }
     }
   }
 
-  // Kafka's own consistency check (verifyUnfilledMembers), which throws IllegalStateException.
-  const auto fail = [](const char* what) { throw AssignorFailure(AssignorFailure::Kind::throws, what); };
-  if (!under_min.empty()) {
-    if (over_min != expected_over_min) fail("sticky assignor: too few members reached max quota");
-    for (const size_t m : under_min)
-      if (static_cast<int64_t>(out.lists[m].size()) != min_quota)
-        fail("sticky assignor: a member did not reach min quota");
+  // Gives `tp` to member m; returns how many partitions m has now. The partition transfers
+  // ownership when another member owned it or several claimed it.
+  int64_t assign_new_partition(const TopicPartition& tp, size_t m) {
+    out_.lists[m].push_back(tp);
+    const auto owner = maybe_revoked_.find(tp);
+    if ((owner != maybe_revoked_.end() && owner->second != m) || claims_.multiply_claimed.count(tp) > 0)
+      out_.transferring->insert(tp);
+    return static_cast<int64_t>(out_.lists[m].size());
   }
-  return out;
-}
+
+  // Kafka's own consistency check, which throws IllegalStateException.
+  void verify_unfilled_members() const {
+    const auto fail = [](const char* what) { throw AssignorFailure(AssignorFailure::Kind::throws, what); };
+    if (under_min_.empty()) return;
+    if (over_min_ != expected_over_min_) fail("sticky assignor: too few members reached max quota");
+    for (const size_t m : under_min_)
+      if (static_cast<int64_t>(out_.lists[m].size()) != min_quota_) fail("sticky assignor: a member did not reach min quota");
+  }
+
+  const Group& group_;
+  const Claims& claims_;
+  int64_t min_quota_ = 0;
+  int64_t max_quota_ = 0;
+  int64_t expected_over_min_ = 0;  // members that end with max_quota
+  int64_t over_min_ = 0;           // members with max_quota so far
+  StickyOutcome out_;
+  std::set<TopicPartition> taken_;                   // kept by their owners
+  std::map<TopicPartition, size_t> maybe_revoked_;  // kept back from an owner over its quota
+  std::list<size_t> under_min_;                      // unfilled: below min_quota
+  std::list<size_t> at_min_;                         // unfilled: at min_quota, may still get one more
+};
 
 // ----------------------------------------------- sticky: general (unequal subscriptions)
 
@@ -684,7 +718,7 @@ std::set<TopicPartition> transferring_after(const Group& group, const Lists& lis
 Lists assign_sticky(const Group& group, bool cooperative) {
   const Claims claims = resolve_claims(group);
   StickyOutcome outcome = claims.all_subscriptions_equal
-                              ? assign_constrained(group, claims)
+                              ? ConstrainedAssignment(group, claims).build()
                               : StickyOutcome{GeneralAssignment(group, claims).run(), std::nullopt};
   if (!cooperative) return std::move(outcome.lists);
   // Cooperative: a partition changing owner is only revoked now; the follow-up rebalance assigns it.

@@ -43,19 +43,11 @@ std::string_view error_name(Error e) {
   return "UNKNOWN_SERVER_ERROR";
 }
 
-bool is_retriable(Error e) {
+bool needs_metadata_refresh(Error e) {
   switch (e) {
-    case Error::CORRUPT_MESSAGE:
     case Error::UNKNOWN_TOPIC_OR_PARTITION:
     case Error::LEADER_NOT_AVAILABLE:
     case Error::NOT_LEADER_OR_FOLLOWER:
-    case Error::REQUEST_TIMED_OUT:
-    case Error::NETWORK_EXCEPTION:
-    case Error::COORDINATOR_LOAD_IN_PROGRESS:
-    case Error::COORDINATOR_NOT_AVAILABLE:
-    case Error::NOT_COORDINATOR:
-    case Error::NOT_ENOUGH_REPLICAS:
-    case Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case Error::FENCED_LEADER_EPOCH:
     case Error::UNKNOWN_LEADER_EPOCH:
     case Error::CLIENT_DISCONNECTED:
@@ -66,15 +58,20 @@ bool is_retriable(Error e) {
   }
 }
 
-bool needs_metadata_refresh(Error e) {
+bool is_retriable(Error e) {
+  // An error that sends the client back to its metadata is retried once it has it (Kafka's
+  // InvalidMetadataException is a RetriableException, as is UnknownLeaderEpochException; a lost
+  // connection or a request with no answer is retried too).
+  if (needs_metadata_refresh(e)) return true;
   switch (e) {
-    case Error::UNKNOWN_TOPIC_OR_PARTITION:
-    case Error::LEADER_NOT_AVAILABLE:
-    case Error::NOT_LEADER_OR_FOLLOWER:
-    case Error::FENCED_LEADER_EPOCH:
-    case Error::UNKNOWN_LEADER_EPOCH:
-    case Error::CLIENT_DISCONNECTED:
-    case Error::CLIENT_TIMEOUT:
+    case Error::CORRUPT_MESSAGE:
+    case Error::REQUEST_TIMED_OUT:
+    case Error::NETWORK_EXCEPTION:
+    case Error::COORDINATOR_LOAD_IN_PROGRESS:
+    case Error::COORDINATOR_NOT_AVAILABLE:
+    case Error::NOT_COORDINATOR:
+    case Error::NOT_ENOUGH_REPLICAS:
+    case Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND:
       return true;
     default:
       return false;

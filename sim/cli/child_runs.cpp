@@ -126,7 +126,82 @@ RunReport unheard(const Child& c, int status, const lua::RunOptions& o, double t
   return r;
 }
 
+// Forks the child for run `index`; it writes its report to a pipe the parent reads.
+Child start_child(const ChildRuns::Runner& runner, size_t index, lua::RunOptions options, const std::vector<Child>& running) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("cannot create a pipe for a child process");
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("cannot start a child process");
+  if (pid == 0) {
+    forget_temporaries();  // the parent's outputs (test --junit), not the child's to remove
+    ::close(fds[0]);
+    for (const Child& c : running) ::close(c.fd);
+    run_child(runner, options, fds[1]);
+  }
+  ::close(fds[1]);
+  return Child{index, std::move(options), pid, fds[0], Clock::now(), {}};
+}
+
+// How long poll may wait: until the first child's deadline, or (no timeout) for ever (-1).
+int wait_ms(const std::vector<Child>& running, double timeout) {
+  int wait = -1;
+  if (timeout <= 0) return wait;
+  const auto now = Clock::now();
+  for (const Child& c : running) {
+    const auto left = std::chrono::duration<double>(timeout).count() - std::chrono::duration<double>(now - c.started).count();
+    const int ms = left <= 0 ? 0 : static_cast<int>(std::min(left * 1000 + 1, 1e9));
+    wait = wait < 0 ? ms : std::min(wait, ms);
+  }
+  return wait;
+}
+
+// Reads what the child wrote (poll said `revents`), or kills it past its deadline. True when
+// the child has ended: its pipe closed, or it was killed.
+bool read_or_expire(Child& c, short revents, Clock::time_point now, double timeout) {
+  if (revents & (POLLIN | POLLHUP | POLLERR)) {
+    char buf[4096];
+    const ssize_t n = ::read(c.fd, buf, sizeof buf);
+    if (n > 0) c.output.append(buf, static_cast<size_t>(n));
+    else if (n == 0 || errno != EINTR) return true;
+  }
+  if (timeout > 0 && std::chrono::duration<double>(now - c.started).count() >= timeout) {
+    c.timed_out = true;
+    ::kill(c.pid, SIGKILL);
+    return true;
+  }
+  return false;
+}
+
+// Collects an ended child: its report, or what the parent knows of it when it reported nothing.
+RunReport reap(const Child& c, Clock::time_point now, double timeout) {
+  int status = 0;
+  ::waitpid(c.pid, &status, 0);
+  ::close(c.fd);
+  RunReport r;
+  const std::string line = c.output.substr(0, c.output.find('\n'));
+  if (c.timed_out || !decode(line, r)) r = unheard(c, status, c.options, timeout);
+  r.seconds = std::chrono::duration<double>(now - c.started).count();
+  return r;
+}
+
+// Stops the runs in flight; they are not reported.
+void stop_all(std::vector<Child>& running) {
+  for (Child& c : running) {
+    ::kill(c.pid, SIGKILL);
+    ::waitpid(c.pid, nullptr, 0);
+    ::close(c.fd);
+  }
+  running.clear();
+}
+
 }  // namespace
+
+Verdict verdict_of(const RunReport& r) {
+  if (r.end != RunReport::End::finished) return Verdict::error;
+  if (r.exit_code == lua::kExitOk) return Verdict::passed;
+  if (r.exit_code == lua::kExitViolation) return Verdict::failed;
+  return Verdict::error;
+}
 
 size_t ChildRuns::run(size_t count, const std::function<lua::RunOptions(size_t)>& options_of,
                       const std::function<bool(size_t, const RunReport&)>& done) {
@@ -135,74 +210,23 @@ size_t ChildRuns::run(size_t count, const std::function<lua::RunOptions(size_t)>
   std::vector<Child> running;
   size_t next = 0, reported = 0;
   bool stopping = false;
-  auto stop_all = [&] {
-    for (Child& c : running) {
-      ::kill(c.pid, SIGKILL);
-      ::waitpid(c.pid, nullptr, 0);
-      ::close(c.fd);
-    }
-    running.clear();
-  };
   while ((next < count && !stopping) || !running.empty()) {
-    while (!stopping && next < count && running.size() < jobs_) {
-      lua::RunOptions options = options_of(next);
-      int fds[2];
-      if (::pipe(fds) != 0) throw std::runtime_error("cannot create a pipe for a child process");
-      const pid_t pid = ::fork();
-      if (pid < 0) throw std::runtime_error("cannot start a child process");
-      if (pid == 0) {
-        forget_temporaries();  // the parent's outputs (test --junit), not the child's to remove
-        ::close(fds[0]);
-        for (const Child& c : running) ::close(c.fd);
-        run_child(runner_, options, fds[1]);
-      }
-      ::close(fds[1]);
-      running.push_back(Child{next, std::move(options), pid, fds[0], Clock::now(), {}});
-      ++next;
-    }
+    for (; !stopping && next < count && running.size() < jobs_; ++next)
+      running.push_back(start_child(runner_, next, options_of(next), running));
     // Wait for output, or for the first deadline.
-    int wait_ms = -1;
-    if (timeout_ > 0) {
-      const auto now = Clock::now();
-      for (const Child& c : running) {
-        const auto left = std::chrono::duration<double>(timeout_).count() -
-                          std::chrono::duration<double>(now - c.started).count();
-        const int ms = left <= 0 ? 0 : static_cast<int>(std::min(left * 1000 + 1, 1e9));
-        wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
-      }
-    }
     std::vector<pollfd> polls;
     for (const Child& c : running) polls.push_back(pollfd{c.fd, POLLIN, 0});
-    if (::poll(polls.data(), polls.size(), wait_ms) < 0 && errno != EINTR) throw std::runtime_error("poll failed");
+    if (::poll(polls.data(), polls.size(), wait_ms(running, timeout_)) < 0 && errno != EINTR) throw std::runtime_error("poll failed");
     const auto now = Clock::now();
     for (size_t i = polls.size(); i-- > 0;) {
-      Child& c = running[i];
-      bool ended = false;
-      if (polls[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-        char buf[4096];
-        const ssize_t n = ::read(c.fd, buf, sizeof buf);
-        if (n > 0) c.output.append(buf, static_cast<size_t>(n));
-        else if (n == 0 || errno != EINTR) ended = true;
-      }
-      if (!ended && timeout_ > 0 && std::chrono::duration<double>(now - c.started).count() >= timeout_) {
-        c.timed_out = true;
-        ::kill(c.pid, SIGKILL);
-        ended = true;
-      }
-      if (!ended) continue;
-      int status = 0;
-      ::waitpid(c.pid, &status, 0);
-      ::close(c.fd);
-      RunReport r;
-      const std::string line = c.output.substr(0, c.output.find('\n'));
-      if (c.timed_out || !decode(line, r)) r = unheard(c, status, c.options, timeout_);
-      r.seconds = std::chrono::duration<double>(now - c.started).count();
-      const size_t index = c.index;
+      if (!read_or_expire(running[i], polls[i].revents, now, timeout_)) continue;
+      const RunReport r = reap(running[i], now, timeout_);
+      const size_t index = running[i].index;
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
       ++reported;
       if (!done(index, r)) {
         stopping = true;
-        stop_all();
+        stop_all(running);
         break;
       }
     }

@@ -24,6 +24,11 @@ struct RunReport {
   double seconds = 0;              // wall time, measured by the parent
 };
 
+// What a run counts as, in test's suite and sweep's tally: it passed, an expectation failed, or
+// it could not be judged (an invalid scenario, a crash, a timeout).
+enum class Verdict { passed, failed, error };
+Verdict verdict_of(const RunReport& r);
+
 class ChildRuns {
  public:
   // What a child does with its options (tests give their own).

@@ -199,4 +199,40 @@ std::string check_paths(const std::vector<std::string>& inputs, const std::vecto
   return {};
 }
 
+std::string open_outputs(const std::vector<std::string>& inputs, const std::vector<std::pair<std::string, std::string>>& named,
+                         bool force, Outputs& out) {
+  if (std::string clash = check_paths(inputs, named); !clash.empty()) return clash;
+  for (const auto& [option, path] : named) {
+    if (path.empty()) {
+      out.push_back(nullptr);
+      continue;
+    }
+    out.push_back(std::make_unique<OutputFile>(option, path, force));
+    if (!out.back()->ok()) return out.back()->error();
+  }
+  return {};
+}
+
+bool commit_outputs(Outputs& outputs) {
+  bool ok = true;
+  for (auto& o : outputs) {
+    if (o && !o->commit()) {
+      std::cerr << "kafkasim: " << o->error() << "\n";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+void discard_outputs(Outputs& outputs) {
+  for (auto& o : outputs)
+    if (o) o->discard();
+}
+
+bool any_to_stdout(const Outputs& outputs) {
+  for (const auto& o : outputs)
+    if (o && o->to_stdout()) return true;
+  return false;
+}
+
 }  // namespace sim::cli

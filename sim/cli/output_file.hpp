@@ -55,4 +55,19 @@ class OutputFile {
 // they cannot go together (an output that is an input, two outputs on one file), or "".
 std::string check_paths(const std::vector<std::string>& inputs, const std::vector<std::pair<std::string, std::string>>& outputs);
 
+// The outputs of one command, in the order it names them; null where an option was not given.
+using Outputs = std::vector<std::unique_ptr<OutputFile>>;
+
+// Opens every output a command names (option, path; an empty path is not given), after checking
+// that none is an input or another output. Returns a usage message when one cannot be written,
+// before any work starts.
+std::string open_outputs(const std::vector<std::string>& inputs, const std::vector<std::pair<std::string, std::string>>& named,
+                         bool force, Outputs& out);
+// Puts every output in place; false (having said why on standard error) when one could not be written.
+bool commit_outputs(Outputs& outputs);
+// Drops every output: each target is left as it was.
+void discard_outputs(Outputs& outputs);
+// Whether one of the outputs is standard output (the command's summary then goes to standard error).
+bool any_to_stdout(const Outputs& outputs);
+
 }  // namespace sim::cli

@@ -1,6 +1,7 @@
 #include "sim/cli/run_outcome.hpp"
 
 #include <charconv>
+#include <iostream>
 
 #include <fmt/format.h>
 
@@ -24,6 +25,26 @@ std::optional<std::pair<uint64_t, uint64_t>> parse_seed_range(const std::string&
   auto a = parse_seed(text.substr(0, dots)), b = parse_seed(text.substr(dots + 2));
   if (!a || !b || *a > *b) return std::nullopt;
   return std::make_pair(*a, *b);
+}
+
+int usage_error(const std::string& msg) {
+  std::cerr << "kafkasim: " << msg << "\n";
+  return lua::kExitUsage;
+}
+
+std::string parse_sets(const std::vector<std::string>& sets, std::vector<std::pair<std::string, std::string>>& out) {
+  for (const auto& kv : sets) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return fmt::format("--set {}: write it as name=value", kv);
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return {};
+}
+
+std::string check_run_limits(double timeout, unsigned jobs) {
+  if (!(timeout >= 0)) return "--timeout: a number of seconds (0: no limit)";
+  if (jobs > kMaxJobs) return fmt::format("-j {}: at most {} processes at once", jobs, kMaxJobs);
+  return {};
 }
 
 std::string one_line(std::string s) {

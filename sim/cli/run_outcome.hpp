@@ -1,6 +1,6 @@
 #pragma once
-// What `test` and `sweep` say about one run: the seed ranges they accept and the one-line reason
-// a run failed.
+// What the commands share: the seeds, params and limits they accept, how they refuse what they
+// do not, and the one-line reason a run failed.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +18,13 @@ std::optional<uint64_t> parse_seed(const std::string& text);
 // How many seeds one test or sweep command runs at most, and how many processes at once.
 constexpr uint64_t kMaxSeeds = 10'000'000;
 constexpr unsigned kMaxJobs = 256;
+
+// Says "kafkasim: msg" on standard error; returns the usage exit code (64).
+int usage_error(const std::string& msg);
+// --set name=value options (run, sweep) into `out`; a usage message for the first malformed one.
+std::string parse_sets(const std::vector<std::string>& sets, std::vector<std::pair<std::string, std::string>>& out);
+// test's and sweep's --timeout (seconds, 0: no limit) and -j; a usage message when out of range.
+std::string check_run_limits(double timeout, unsigned jobs);
 
 // s on one line: tabs and line breaks as spaces (for FAIL lines and annotations).
 std::string one_line(std::string s);

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <tuple>
 #include <thread>
 
 #include <fmt/format.h>
@@ -17,8 +19,6 @@
 namespace sim::cli {
 
 namespace {
-
-
 
 // A bar on a terminal; otherwise a plain line at each tenth, so CI logs stay short.
 class Progress {
@@ -44,79 +44,98 @@ class Progress {
   bool tty_;
 };
 
-}  // namespace
+// --shard K/N as (K - 1, N); nothing when malformed or out of range.
+std::optional<std::pair<uint64_t, uint64_t>> parse_shard(const std::string& text) {
+  const auto parts = split(text, '/');
+  const auto k = parts.size() == 2 ? parse_seed(parts[0]) : std::nullopt;
+  const auto n = parts.size() == 2 ? parse_seed(parts[1]) : std::nullopt;
+  if (!k || !n || *k < 1 || *k > *n || *n > kMaxSeeds) return std::nullopt;
+  return std::make_pair(*k - 1, *n);
+}
 
-int cmd_sweep(const SweepArgs& args) {
-  auto usage = [](const std::string& msg) {
-    std::cerr << "kafkasim: " << msg << "\n";
-    return lua::kExitUsage;
-  };
+// This machine's share of the seeds. Seed i of the range belongs to shard i mod N, so shards
+// interleave and each sees early seeds: this shard's k-th run is seed first + shard + k * N.
+struct SeedShare {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  uint64_t shard = 0;
+  uint64_t shards = 1;
+
+  size_t count() const {
+    const uint64_t span = last - first + 1;
+    return span > shard ? static_cast<size_t>((span - shard + shards - 1) / shards) : 0;
+  }
+  uint64_t seed(size_t k) const { return first + shard + k * shards; }
+};
+
+// The seeds and the options every run shares, from the arguments; a usage message when they
+// are wrong.
+std::string plan_sweep(const SweepArgs& args, SeedShare& share, lua::RunOptions& base) {
   const auto range = parse_seed_range(args.seeds);
-  if (!range) return usage(fmt::format("--seeds {}: write a seed or a range, as in 1..100", args.seeds));
+  if (!range) return fmt::format("--seeds {}: write a seed or a range, as in 1..100", args.seeds);
   if (range->second - range->first >= kMaxSeeds) {
-    return usage(fmt::format("--seeds {}: at most {} seeds in one sweep (split the range with --shard)", args.seeds, kMaxSeeds));
+    return fmt::format("--seeds {}: at most {} seeds in one sweep (split the range with --shard)", args.seeds, kMaxSeeds);
   }
-  if (!std::filesystem::is_regular_file(args.scenario)) return usage(fmt::format("{}: no such scenario file", args.scenario));
-  if (!(args.timeout >= 0)) return usage("--timeout: a number of seconds (0: no limit)");
-  if (args.jobs > kMaxJobs) return usage(fmt::format("-j {}: at most {} processes at once", args.jobs, kMaxJobs));
-  size_t shard = 0, shards = 1;
+  if (!std::filesystem::is_regular_file(args.scenario)) return fmt::format("{}: no such scenario file", args.scenario);
+  if (std::string error = check_run_limits(args.timeout, args.jobs); !error.empty()) return error;
+  share.first = range->first;
+  share.last = range->second;
   if (!args.shard.empty()) {
-    const auto parts = split(args.shard, '/');
-    const auto k = parts.size() == 2 ? parse_seed(parts[0]) : std::nullopt;
-    const auto n = parts.size() == 2 ? parse_seed(parts[1]) : std::nullopt;
-    if (!k || !n || *k < 1 || *k > *n || *n > kMaxSeeds) return usage(fmt::format("--shard {}: write K/N with 1 <= K <= N, as in 2/4", args.shard));
-    shard = *k - 1;
-    shards = *n;
+    const auto shard = parse_shard(args.shard);
+    if (!shard) return fmt::format("--shard {}: write K/N with 1 <= K <= N, as in 2/4", args.shard);
+    std::tie(share.shard, share.shards) = *shard;
   }
-  lua::RunOptions base;
   base.path = args.scenario;
   base.skip_teardown = true;  // each run is a child process that exits after it
-  for (const auto& kv : args.sets) {
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return usage(fmt::format("--set {}: write it as name=value", kv));
-    base.sets.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  return parse_sets(args.sets, base.sets);
+}
 
-  // Seed i of the range belongs to shard i mod N, so shards interleave and each sees early seeds:
-  // this shard's k-th run is seed first + shard + k * N. Made as each run starts.
-  const uint64_t span = range->second - range->first + 1;
-  const size_t count = span > shard ? static_cast<size_t>((span - shard + shards - 1) / shards) : 0;
+// What the sweep found: the seeds that did not pass (those that passed are only counted).
+struct Tally {
+  std::vector<RunReport> failed;
+  size_t passed = 0;
+  bool stopped = false;  // at the first failure (--stop-on-first)
+  size_t not_run = 0;
+  std::string usage_error;  // the command's own, the same for every seed
+};
+
+Tally run_sweep(const SweepArgs& args, const SeedShare& share, const lua::RunOptions& base) {
+  const size_t count = share.count();
   auto options_of = [&](size_t k) {
     lua::RunOptions o = base;
-    o.seed = range->first + shard + k * shards;
+    o.seed = share.seed(k);
     return o;
   };
   const unsigned jobs = args.jobs > 0 ? args.jobs : std::max(1u, std::thread::hardware_concurrency());
-
-  std::vector<RunReport> results;  // the seeds that did not pass: those passed are only counted
-  size_t passed = 0, done = 0;
-  bool stopped = false;
-  std::string usage_error;
+  Tally tally;
+  size_t done = 0;
   Progress progress(count);
-  const size_t not_run = ChildRuns(jobs, args.timeout).run(count, options_of, [&](size_t, const RunReport& r) {
+  tally.not_run = ChildRuns(jobs, args.timeout).run(count, options_of, [&](size_t, const RunReport& r) {
     if (r.end == RunReport::End::finished && r.exit_code == lua::kExitUsage) {
       // A usage error (an unknown --set, say) is the command's, the same for every seed.
-      usage_error = r.failure;
+      tally.usage_error = r.failure;
       return false;
     }
     ++done;
-    if (r.end == RunReport::End::finished && r.exit_code == lua::kExitOk) ++passed;
-    else results.push_back(r);
-    progress.update(done, results.size());
-    if (!results.empty() && args.stop_on_first) {
-      stopped = true;
+    if (verdict_of(r) == Verdict::passed) ++tally.passed;
+    else tally.failed.push_back(r);
+    progress.update(done, tally.failed.size());
+    if (!tally.failed.empty() && args.stop_on_first) {
+      tally.stopped = true;
       return false;
     }
     return true;
   });
   progress.end();
-  if (!usage_error.empty()) return usage(usage_error);
+  std::sort(tally.failed.begin(), tally.failed.end(), [](const RunReport& a, const RunReport& b) { return a.seed < b.seed; });
+  return tally;
+}
 
-  std::sort(results.begin(), results.end(), [](const RunReport& a, const RunReport& b) { return a.seed < b.seed; });
+// The failing seeds, each with its anomalies and the line that replays it, then the anomaly
+// kinds over all of them and the closing count.
+void print_tally(const Tally& tally) {
   std::map<std::string, size_t> seeds_by_kind;
-  bool errors = false;  // a seed that could not be judged, as test counts errors
-  for (const RunReport& r : results) {
-    errors |= r.end != RunReport::End::finished || r.exit_code != lua::kExitViolation;
+  for (const RunReport& r : tally.failed) {
     for (const auto& k : r.kinds) ++seeds_by_kind[k];
     std::cout << fmt::format("FAIL  seed {}: {}\n", r.seed, one_line(r.failure));
     if (!r.kinds.empty()) {
@@ -131,10 +150,23 @@ int cmd_sweep(const SweepArgs& args) {
     for (const auto& [k, n] : seeds_by_kind) kinds += fmt::format("{}{} ({} seed{})", kinds.empty() ? "" : ", ", k, n, n == 1 ? "" : "s");
     std::cout << fmt::format("anomalies in failing seeds: {}\n", kinds);
   }
-  if (stopped) std::cout << fmt::format("stopped at the first failure; {} seeds not run\n", not_run);
-  std::cout << fmt::format("{} passed, {} failed\n", passed, results.size());
-  if (errors) return lua::kExitInvalid;
-  return results.empty() ? lua::kExitOk : lua::kExitViolation;
+  if (tally.stopped) std::cout << fmt::format("stopped at the first failure; {} seeds not run\n", tally.not_run);
+  std::cout << fmt::format("{} passed, {} failed\n", tally.passed, tally.failed.size());
+}
+
+}  // namespace
+
+int cmd_sweep(const SweepArgs& args) {
+  SeedShare share;
+  lua::RunOptions base;
+  if (std::string error = plan_sweep(args, share, base); !error.empty()) return usage_error(error);
+  const Tally tally = run_sweep(args, share, base);
+  if (!tally.usage_error.empty()) return usage_error(tally.usage_error);
+  print_tally(tally);
+  // A seed that could not be judged is an error, as test counts errors.
+  for (const RunReport& r : tally.failed)
+    if (verdict_of(r) == Verdict::error) return lua::kExitInvalid;
+  return tally.failed.empty() ? lua::kExitOk : lua::kExitViolation;
 }
 
 }  // namespace sim::cli

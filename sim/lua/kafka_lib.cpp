@@ -71,6 +71,74 @@ std::map<std::string, int32_t> assign_topics(lua_State* L, int idx) {
   return topics;
 }
 
+// A list of strings at `key` of the member `mr` reads (nil: empty), each charged to the sandbox's
+// text budget: a list may name one long string a million times.
+std::vector<std::string> member_strings(lua_State* L, TableReader& mr, const std::string& what, const char* key, Sandbox& sb) {
+  std::vector<std::string> out;
+  const int idx = mr.push(key);
+  if (lua_type(L, idx) == LUA_TTABLE) {
+    for (lua_Integer k = 1; k <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++k) {
+      lua_rawgeti(L, idx, k);
+      if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("{}.{}[{}]: expected a string", what, key, k));
+      size_t len = 0;
+      const char* text = lua_tolstring(L, -1, &len);
+      sb.take_text(L, sizeof(std::string) + len);
+      out.emplace_back(text, len);
+      lua_pop(L, 1);
+    }
+  } else if (!lua_isnil(L, idx)) {
+    fail(fmt::format("{}.{}: expected a list", what, key));
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+// "orders-3" -> {"orders", 3}: an owned partition as the member lists it.
+kafka::TopicPartition owned_partition(const std::string& what, const std::string& tp) {
+  const size_t dash = tp.rfind('-');
+  const std::string digits = dash == std::string::npos ? std::string() : tp.substr(dash + 1);
+  if (dash == 0 || digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
+    fail(fmt::format("{}.owned: \"{}\" is not \"topic-partition\"", what, tp));
+  }
+  return {tp.substr(0, dash), static_cast<int32_t>(std::stol(digits))};
+}
+
+// spec.members[i], the table at the top of the stack: { id =, instance_id =, topics =, owned =, generation = }.
+kafka::MemberSubscription assign_member(lua_State* L, lua_Integer i, Sandbox& sb) {
+  const std::string what = fmt::format("kafka.assign spec.members[{}]", i);
+  TableReader mr(L, -1, what, {"id", "instance_id", "topics", "owned", "generation"});
+  kafka::MemberSubscription s;
+  auto id = mr.string("id");
+  if (!id) fail(what + ": id is required");
+  s.member_id = *id;
+  s.group_instance_id = mr.string("instance_id");
+  s.generation = static_cast<int32_t>(mr.integer("generation").value_or(-1));
+  s.topics = member_strings(L, mr, what, "topics", sb);
+  for (const std::string& tp : member_strings(L, mr, what, "owned", sb)) s.owned.push_back(owned_partition(what, tp));
+  return s;
+}
+
+// spec.members of kafka.assign at idx, capped in number; the assignors' work, which grows with
+// partitions times members, is charged before any of it starts.
+std::vector<kafka::MemberSubscription> assign_members(lua_State* L, int m, const std::map<std::string, int32_t>& topics) {
+  if (lua_type(L, m) != LUA_TTABLE) fail("kafka.assign spec.members: a list of members");
+  const auto member_count = static_cast<int64_t>(lua_rawlen(L, m));
+  if (member_count > caps::kAssignMembers) {
+    fail(fmt::format("kafka.assign spec.members: at most {} members (kafkasim's cap)", caps::kAssignMembers));
+  }
+  int64_t partitions = 0;
+  for (const auto& [name, n] : topics) partitions += n;
+  Sandbox& sb = Runtime::of(L).sandbox();
+  sb.charge(L, static_cast<uint64_t>(partitions) * static_cast<uint64_t>(std::max<int64_t>(member_count, 1)));
+  std::vector<kafka::MemberSubscription> members;
+  for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, m)); ++i) {
+    lua_rawgeti(L, m, i);
+    members.push_back(assign_member(L, i, sb));
+    lua_pop(L, 1);
+  }
+  return members;
+}
+
 // kafka.assign(strategy, { topics = { name = partitions }, members = { { id =, instance_id =,
 // topics = {...}, owned = { "t-0" }, generation = } } }) -> { member_id = { "t-0", ... } }
 int l_assign(lua_State* L) {
@@ -82,59 +150,7 @@ int l_assign(lua_State* L) {
   TableReader r(L, 2, "kafka.assign spec", {"topics", "members"});
   const std::map<std::string, int32_t> topics = assign_topics(L, r.push("topics"));
   lua_pop(L, 1);
-  std::vector<kafka::MemberSubscription> members;
-  const int m = r.push("members");
-  if (lua_type(L, m) != LUA_TTABLE) fail("kafka.assign spec.members: a list of members");
-  const auto member_count = static_cast<int64_t>(lua_rawlen(L, m));
-  if (member_count > caps::kAssignMembers) {
-    fail(fmt::format("kafka.assign spec.members: at most {} members (kafkasim's cap)", caps::kAssignMembers));
-  }
-  // The assignors' work grows with partitions times members; charged before it starts.
-  int64_t partitions = 0;
-  for (const auto& [name, n] : topics) partitions += n;
-  Sandbox& sb = Runtime::of(L).sandbox();
-  sb.charge(L, static_cast<uint64_t>(partitions) * static_cast<uint64_t>(std::max<int64_t>(member_count, 1)));
-  for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, m)); ++i) {
-    lua_rawgeti(L, m, i);
-    const std::string what = fmt::format("kafka.assign spec.members[{}]", i);
-    TableReader mr(L, -1, what, {"id", "instance_id", "topics", "owned", "generation"});
-    kafka::MemberSubscription s;
-    auto id = mr.string("id");
-    if (!id) fail(what + ": id is required");
-    s.member_id = *id;
-    s.group_instance_id = mr.string("instance_id");
-    s.generation = static_cast<int32_t>(mr.integer("generation").value_or(-1));
-    auto strings = [&](const char* key) {
-      std::vector<std::string> out;
-      const int idx = mr.push(key);
-      if (lua_type(L, idx) == LUA_TTABLE) {
-        for (lua_Integer k = 1; k <= static_cast<lua_Integer>(lua_rawlen(L, idx)); ++k) {
-          lua_rawgeti(L, idx, k);
-          if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("{}.{}[{}]: expected a string", what, key, k));
-          size_t len = 0;
-          const char* text = lua_tolstring(L, -1, &len);
-          sb.take_text(L, sizeof(std::string) + len);  // a list may name one long string a million times
-          out.emplace_back(text, len);
-          lua_pop(L, 1);
-        }
-      } else if (!lua_isnil(L, idx)) {
-        fail(fmt::format("{}.{}: expected a list", what, key));
-      }
-      lua_pop(L, 1);
-      return out;
-    };
-    s.topics = strings("topics");
-    for (const std::string& tp : strings("owned")) {
-      const size_t dash = tp.rfind('-');
-      const std::string digits = dash == std::string::npos ? std::string() : tp.substr(dash + 1);
-      if (dash == 0 || digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
-        fail(fmt::format("{}.owned: \"{}\" is not \"topic-partition\"", what, tp));
-      }
-      s.owned.push_back({tp.substr(0, dash), static_cast<int32_t>(std::stol(digits))});
-    }
-    members.push_back(std::move(s));
-    lua_pop(L, 1);
-  }
+  const std::vector<kafka::MemberSubscription> members = assign_members(L, r.push("members"), topics);
   lua_pop(L, 1);
   kafka::Assignment result;
   try {

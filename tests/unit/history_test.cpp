@@ -1,5 +1,6 @@
 // Histories from trace events (HistorySink) and in and out of JSON: subscribe ops with their
-// keys, and rebalance logs on the poll after a rebalance.
+// keys, and rebalance logs on the poll after a rebalance; how a history read from JSON pairs
+// invocations with completions and says what is wrong with it.
 #include <gtest/gtest.h>
 
 #include <initializer_list>
@@ -66,4 +67,45 @@ TEST(HistoryJson, AMalformedRebalanceLogIsAnErrorNamingTheOperation) {
   EXPECT_FALSE(parse_history(R"([{"process":0,"type":"invoke","f":"poll","value":[["poll"]]},
     {"process":0,"type":"ok","f":"poll","value":[["poll",{}]],"rebalance-log":[{"type":"revoked"}]}])", error));
   EXPECT_NE(error.find("operation 2: a rebalance-log entry is"), std::string::npos) << error;
+}
+
+// Operations without an "op" id are paired by process and numbered after the largest id seen,
+// never taking one an operation of the history already uses.
+TEST(HistoryJson, OperationsWithoutIdsTakeIdsNoOtherOperationUses) {
+  std::string error;
+  const auto h = parse_history(R"({"op":0,"process":"a","type":"invoke","f":"send","value":[["send","k","v"]]}
+{"process":1,"type":"invoke","f":"poll","value":[["poll"]]}
+{"op":0,"process":"a","type":"ok","f":"send","value":[["send","k",[3,"v"]]]}
+{"op":2,"process":"b","type":"invoke","f":"poll"}
+{"process":1,"type":"ok","f":"poll","value":[["poll",{"k":[[3,"v"]]}]]}
+{"process":1,"type":"invoke","f":"assign","value":["k"]}
+)", error);
+  ASSERT_TRUE(h) << error;
+  ASSERT_EQ(h->ops.size(), 6u);
+  EXPECT_EQ(h->ops[1].id, 1) << "the next id after op 0";
+  EXPECT_EQ(h->ops[4].id, 1) << "a completion takes its process's open invocation's id";
+  EXPECT_EQ(h->ops[5].id, 3) << "op 2 is taken";
+  EXPECT_EQ(h->ops[2].sends.at(0).offset, 3);
+  EXPECT_EQ(h->ops[4].polls.at("k").at(0).value, "v");
+  EXPECT_EQ(h->ops[5].keys, std::vector<std::string>{"k"});
+  for (size_t i = 0; i < h->ops.size(); ++i) EXPECT_EQ(h->ops[i].index, static_cast<int64_t>(i));
+}
+
+TEST(HistoryJson, ErrorsNameTheLineOrTheOperation) {
+  std::string error;
+  EXPECT_FALSE(parse_history("{\"process\":0,\"type\":\"invoke\",\"f\":\"poll\"}\n\n{not json}\n", error));
+  EXPECT_EQ(error.rfind("line 3: not JSON", 0), 0u) << error;
+  EXPECT_FALSE(parse_history("[{\"process\":0,\"type\":\"invoke\",\"f\":\"poll\"},", error));
+  EXPECT_EQ(error.rfind("not a JSON array of operations", 0), 0u) << error;
+  EXPECT_FALSE(parse_history(R"({"op":4,"process":0,"type":"invoke","f":"poll"}
+{"op":4,"process":1,"type":"invoke","f":"poll"})", error));
+  EXPECT_EQ(error, "operation 2: op 4 is invoked twice");
+  EXPECT_FALSE(parse_history(R"([{"op":-1,"process":0,"type":"invoke","f":"poll"}])", error));
+  EXPECT_EQ(error.rfind("operation 1: \"op\" is the id of the invocation", 0), 0u) << error;
+  EXPECT_FALSE(parse_history(R"([{"process":0,"type":"invoke","f":"send","value":[["send","k"]]}])", error));
+  EXPECT_EQ(error.rfind("operation 1: a send is", 0), 0u) << error;
+  EXPECT_FALSE(parse_history(R"([{"process":0,"type":"ok","f":"poll","value":[["poll",{"k":[[1]]}]]}])", error));
+  EXPECT_EQ(error, "operation 1: a read is [offset, value]");
+  EXPECT_FALSE(parse_history(R"([{"process":0,"type":"invoke","f":"poll","value":[["peek"]]}])", error));
+  EXPECT_EQ(error, "operation 1: unknown micro-operation \"peek\"");
 }

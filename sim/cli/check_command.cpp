@@ -1,0 +1,78 @@
+#include "sim/cli/check_command.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "sim/check/history_json.hpp"
+#include "sim/check/jepsen.hpp"
+#include "sim/check/verdict.hpp"
+#include "sim/cli/output_file.hpp"
+#include "sim/cli/run_outcome.hpp"
+#include "sim/escape.hpp"
+#include "sim/lua/runtime.hpp"
+
+namespace sim::cli {
+
+namespace {
+
+// The history's text, from the file or (for "-") standard input; nothing, having said why, when
+// it cannot be read.
+std::optional<std::string> read_history(const std::string& path) {
+  std::stringstream buf;
+  if (path == "-") {
+    buf << std::cin.rdbuf();
+    return buf.str();
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    usage_error(fmt::format("{}: is a folder; name a history file", path));
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    usage_error(fmt::format("{}: cannot read the history", path));
+    return std::nullopt;
+  }
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace
+
+int cmd_check(const CheckArgs& a) {
+  const std::optional<std::string> text = read_history(a.history);
+  if (!text) return lua::kExitUsage;
+  Outputs outputs;
+  if (std::string error = open_outputs({a.history}, {{"--json", a.json}}, a.force, outputs); !error.empty()) return usage_error(error);
+  std::string error;
+  const auto history = check::parse_history(*text, error);
+  if (!history) {
+    std::cerr << "error: " << a.history << ": " << error << "\n";
+    return lua::kExitInvalid;
+  }
+  check::Evidence evidence{*history, {}, nullptr, nullptr, {}};
+  evidence.options.sub_via_subscribe = a.sub_via == "subscribe";
+  evidence.options.ww_deps = a.ww_deps;
+  const check::CheckOptions& opts = evidence.options;
+  const check::CheckResult r = check::find_anomalies(evidence);
+  std::ostream& summary = any_to_stdout(outputs) ? std::cerr : std::cout;
+  summary << fmt::format("history    {} ({} operations)\n", a.history, history->ops.size());
+  for (const auto& [name, list] : r.anomalies) {
+    const auto allowed = check::allowed_anomalies(opts);
+    const bool ok = std::find(allowed.begin(), allowed.end(), name) != allowed.end();
+    summary << fmt::format("anomaly    {} x{}{}: {}\n", name, list.size(), ok ? " (allowed)" : "",
+                           list.empty() ? "" : valid_utf8(list.front().detail));
+  }
+  summary << fmt::format("valid      {}\n", r.valid ? "true" : "false");
+  if (outputs[0]) check::write_result_json(r, outputs[0]->stream());
+  if (!commit_outputs(outputs)) return lua::kExitIoError;
+  return r.valid ? lua::kExitOk : lua::kExitViolation;
+}
+
+}  // namespace sim::cli
