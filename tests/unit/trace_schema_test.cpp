@@ -170,6 +170,52 @@ TEST(TraceSchema, TheValidatorRejectsWhatTheSchemaDoesNotDeclare) {
   EXPECT_EQ(check::validate_trace_line(R"({"seq":1,"t":5,"node":null,"kind":"node.crash","node":"b","unflushed":0,"entries_lost":0,"files_torn":0})"), "");
 }
 
+// Reads each event as it is emitted, while its strings are alive.
+class OpOkReader final : public sim::TraceSink {
+ public:
+  void write(const sim::Event& e) override {
+    if (auto v = sim::schema::read<kafka::event::OpOk>(e)) seen.push_back(*v);
+  }
+  std::vector<kafka::event::OpOk::View> seen;
+};
+
+TEST(TraceSchema, ViewsReadWhatEmittersWroteAndWhatTestsBuildByHand) {
+  using kafka::event::OpOk;
+  sim::Trace trace;
+  OpOkReader reader;
+  trace.add_sink(&reader);
+  // A send's outcome and a poll's: the optional fields each leaves out read as their fallbacks.
+  sim::schema::emit(trace, sim::Time{1}, 0,
+                    OpOk{.process = "p", .op = 7, .f = "send", .partition = 2, .offset = 40, .error = "NONE", .cause = "NONE"});
+  sim::schema::emit(trace, sim::Time{2}, 0, OpOk{.process = "c", .op = 8, .f = "poll", .records = 3});
+  sim::schema::emit(trace, sim::Time{3}, 0, kafka::event::OpInvoke{.process = "c", .op = 9, .f = "poll"});  // not an op.ok
+  // An event built by hand, fields out of order and without a spec, is read by key.
+  const sim::Field fields[] = {{"offset", sim::Value(5)}, {"process", sim::Value("h")}, {"f", sim::Value("send")}, {"op", sim::Value(1)}};
+  reader.write(sim::Event{0, sim::Time{4}, 0, "h", "op.ok", fields});
+  ASSERT_EQ(reader.seen.size(), 3u);
+  const auto& send = reader.seen[0];
+  EXPECT_EQ(send.process, "p");
+  EXPECT_EQ(send.op, 7);
+  EXPECT_EQ(send.partition, 2);
+  EXPECT_EQ(send.offset, 40);
+  EXPECT_EQ(send.cause, "NONE");
+  EXPECT_EQ(send.records, -1);
+  const auto& poll = reader.seen[1];
+  EXPECT_EQ(poll.f, "poll");
+  EXPECT_EQ(poll.partition, -1);
+  EXPECT_EQ(poll.error, "");
+  EXPECT_EQ(poll.records, 3);
+  const auto& by_hand = reader.seen[2];
+  EXPECT_EQ(by_hand.process, "h");
+  EXPECT_EQ(by_hand.op, 1);
+  EXPECT_EQ(by_hand.offset, 5);
+  EXPECT_EQ(by_hand.partition, -1);
+  // The same event as JSON: the field order of an emitter is the declaration's.
+  std::string line;
+  sim::format_event_json(sim::Event{0, sim::Time{1}, 0, "p", "op.ok", fields}, line);
+  EXPECT_NE(check::validate_trace_line(line), "");
+}
+
 TEST(TraceSchema, DocsTraceMdIsTheReferenceTheSchemaPrints) {
   std::ifstream in(source_path("docs/trace.md"));
   std::stringstream text;
