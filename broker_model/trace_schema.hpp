@@ -14,6 +14,7 @@
 
 namespace kafka::event {
 #define SIM_TRACE_LIST "broker_model/trace_events.def"
+#define SIM_TRACE_FIRST_ID ::sim::event::end_kind_id
 #include "sim/trace_schema_generate.hpp"
 }  // namespace kafka::event
 

@@ -56,7 +56,11 @@ struct KindSpec {
   std::string_view doc;
   std::span<const FieldSpec> fields;
   bool message_fields = false;  // the declared fields are followed by the message's own (net.send)
+  uint16_t id = 0;              // its place among every declared kind, the world's first
 };
+
+// Readers keep the kinds they read as a bit set of ids, so an event of another kind costs a test.
+inline constexpr size_t kMaxKinds = 256;
 
 // One line of a list file in order: a section heading or a kind.
 struct Entry {
@@ -66,44 +70,57 @@ struct Entry {
 };
 
 // ---- the argument types of emitters: what each field type accepts ----
+// Each holds its value as it came (an emitter is built, then written, on every emission: the
+// smaller it is, the less is copied) and makes the trace's Value when written.
 
-struct Arg {
-  Value value;
-};
-
-struct Integer : Arg {
+struct Integer {
   template <typename T>
     requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-  Integer(T v) : Arg{Value(v)} {}
-  Integer(Duration d) : Arg{Value(d)} {}  // nanoseconds
-  Integer(Time t) : Arg{Value(t)} {}
+  Integer(T x) : v(static_cast<int64_t>(x)) {}
+  Integer(Duration d) : v(d.ns) {}  // nanoseconds
+  Integer(Time t) : v(t.ns) {}
+  Value value() const { return Value(v); }
+  int64_t v;
 };
 
-struct Real : Arg {
+struct Real {
   template <std::floating_point T>
-  Real(T v) : Arg{Value(static_cast<double>(v))} {}
+  Real(T x) : v(static_cast<double>(x)) {}
+  Value value() const { return Value(v); }
+  double v;
 };
 
-struct Boolean : Arg {
+struct Boolean {
   template <typename T>
     requires std::same_as<T, bool>  // not an int or a pointer that happens to convert
-  Boolean(T v) : Arg{Value(v)} {}
+  Boolean(T x) : v(x) {}
+  Value value() const { return Value(v); }
+  bool v;
 };
 
-struct Text : Arg {
-  Text(std::string_view v) : Arg{Value(v)} {}
-  Text(const char* v) : Arg{Value(v)} {}
-  Text(const std::string& v) : Arg{Value(v)} {}
+struct Text {
+  Text(std::string_view x) : v(x) {}
+  Text(const char* x) : v(x) {}
+  Text(const std::string& x) : v(x) {}
+  Value value() const { return Value(v); }
+  std::string_view v;
 };
 
 // A count where there was nothing to list, a list otherwise (consumer.commit's offsets).
-struct IntegerOrText : Arg {
+struct IntegerOrText {
   template <typename T>
     requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-  IntegerOrText(T v) : Arg{Value(v)} {}
-  IntegerOrText(std::string_view v) : Arg{Value(v)} {}
-  IntegerOrText(const char* v) : Arg{Value(v)} {}
-  IntegerOrText(const std::string& v) : Arg{Value(v)} {}
+  IntegerOrText(T x) : v(x) {}
+  IntegerOrText(std::string_view x) : v(x) {}
+  IntegerOrText(const char* x) : v(x) {}
+  IntegerOrText(const std::string& x) : v(x) {}
+  Value value() const { return v; }
+  Value v;
+};
+
+template <typename A>
+concept ArgType = requires(const A& a) {
+  { a.value() } -> std::same_as<Value>;
 };
 
 // An optional field: absent unless given.
@@ -178,7 +195,10 @@ using ViewOf = typename Traits<T>::View;
 template <size_t N>
 class FieldArray {
  public:
-  void add(std::string_view key, const Arg& a) { slots_.fields[n_++] = Field{key, a.value}; }
+  template <ArgType A>
+  void add(std::string_view key, const A& a) {
+    slots_.fields[n_++] = Field{key, a.value()};
+  }
   template <typename A>
   void add(std::string_view key, const Optional<A>& o) {
     if (o.arg) add(key, *o.arg);
@@ -197,7 +217,10 @@ class FieldArray {
 class FieldVector {
  public:
   explicit FieldVector(std::vector<Field>& out) : out_(out) {}
-  void add(std::string_view key, const Arg& a) { out_.push_back(Field{key, a.value}); }
+  template <ArgType A>
+  void add(std::string_view key, const A& a) {
+    out_.push_back(Field{key, a.value()});
+  }
   template <typename A>
   void add(std::string_view key, const Optional<A>& o) {
     if (o.arg) add(key, *o.arg);
@@ -308,9 +331,20 @@ struct Reads {
   // Calls f(E::View) for the kind e is, if it is one of Es; says whether it was.
   template <typename F>
   static bool visit(const Event& e, F&& f) {
-    if (e.spec) return ((e.spec == &Es::spec ? (f(view<Es>(e)), true) : false) || ...);
+    if (e.spec) {
+      const uint16_t id = e.spec->id;
+      if (((mask[id / 64] >> (id % 64)) & 1) == 0) return false;
+      return ((e.spec == &Es::spec ? (f(view<Es>(e)), true) : false) || ...);
+    }
     return ((e.kind == Es::spec.name ? (f(view<Es>(e)), true) : false) || ...);
   }
+
+ private:
+  static constexpr std::array<uint64_t, kMaxKinds / 64> mask = [] {
+    std::array<uint64_t, kMaxKinds / 64> m{};
+    for (const KindSpec* k : kinds) m[k->id / 64] |= uint64_t{1} << (k->id % 64);
+    return m;
+  }();
 };
 
 // ---- the whole schema, from the entries of one or more list files ----

@@ -6,7 +6,28 @@
 #error "define SIM_TRACE_LIST as the list file to generate the schema from"
 #endif
 
+#ifndef SIM_TRACE_FIRST_ID
+#define SIM_TRACE_FIRST_ID 0  // the id of the list's first kind: the lists before it take the ones below
+#endif
+
 #define SIM_TRACE_TYPE_(t) ::sim::schema::FieldType::t
+
+// ---- pass 0: each kind's place in the list ----
+#define TRACE_SECTION(title, doc)
+#define TRACE_MESSAGE_FIELD(name, type, doc)
+#define TRACE_EVENT(Name, ...) Name,
+#define TRACE_EVENT_WITH_MESSAGE(Name, ...) Name,
+enum class KindIndex : uint16_t {
+#include SIM_TRACE_LIST
+  count_
+};
+inline constexpr uint16_t first_kind_id = SIM_TRACE_FIRST_ID;
+inline constexpr uint16_t end_kind_id = first_kind_id + static_cast<uint16_t>(KindIndex::count_);
+static_assert(end_kind_id <= ::sim::schema::kMaxKinds, "raise sim::schema::kMaxKinds");
+#undef TRACE_SECTION
+#undef TRACE_MESSAGE_FIELD
+#undef TRACE_EVENT
+#undef TRACE_EVENT_WITH_MESSAGE
 
 // ---- pass 1: each kind's field specs ----
 #define TRACE_SECTION(title, doc)
@@ -33,8 +54,9 @@
 #define SIM_TRACE_STRUCT_(Name, kind, node, doc, with_message, ...)                                  \
   struct Name {                                                                                      \
     static constexpr size_t max_fields = std::size(field_specs::Name) - 1;                           \
-    static constexpr ::sim::schema::KindSpec spec{kind, node, doc, {field_specs::Name, max_fields}, \
-                                                  with_message};                                     \
+    static constexpr ::sim::schema::KindSpec spec{                                                   \
+        kind, node, doc, {field_specs::Name, max_fields}, with_message,                              \
+        static_cast<uint16_t>(first_kind_id + static_cast<uint16_t>(KindIndex::Name))};             \
     struct View;                                                                                     \
     __VA_ARGS__                                                                                      \
     template <typename Out>                                                                          \
@@ -133,7 +155,7 @@ inline constexpr std::span<const ::sim::schema::FieldSpec> message_fields{messag
 #undef TRACE_MESSAGE_FIELD
 // A message's describe() adds each of its fields through these: message::correlation_id(7).
 #define TRACE_MESSAGE_FIELD(name, type, doc) \
-  inline ::sim::Field name(const ::sim::schema::ArgOf<SIM_TRACE_TYPE_(type)>& v) { return {#name, v.value}; }
+  inline ::sim::Field name(const ::sim::schema::ArgOf<SIM_TRACE_TYPE_(type)>& v) { return {#name, v.value()}; }
 namespace message {
 #include SIM_TRACE_LIST
 }  // namespace message
@@ -144,3 +166,4 @@ namespace message {
 #undef TRACE_MESSAGE_FIELD
 #undef SIM_TRACE_TYPE_
 #undef SIM_TRACE_LIST
+#undef SIM_TRACE_FIRST_ID

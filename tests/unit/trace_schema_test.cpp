@@ -94,6 +94,7 @@ Coverage run_every_scenario() {
 
 TEST(TraceSchema, DeclarationsAreWellFormed) {
   std::set<std::string_view> kinds;
+  std::set<uint16_t> ids;
   auto name_ok = [](std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || ch == '_' || ch == '.'; });
   };
@@ -105,6 +106,7 @@ TEST(TraceSchema, DeclarationsAreWellFormed) {
       }
       const auto& k = *e.kind;
       EXPECT_TRUE(kinds.insert(k.name).second) << k.name << " is declared twice";
+      EXPECT_TRUE(ids.insert(k.id).second) << k.name << " shares its id";
       EXPECT_TRUE(name_ok(k.name)) << k.name;
       EXPECT_FALSE(k.doc.empty()) << k.name;
       EXPECT_FALSE(k.node.empty()) << k.name;
