@@ -8,6 +8,7 @@
 #include "broker_model/client/consumer.hpp"
 #include "broker_model/client/producer.hpp"
 #include "broker_model/cluster_invariants.hpp"
+#include "broker_model/trace_schema.hpp"
 #include "sim/world.hpp"
 
 namespace kafka {
@@ -43,7 +44,7 @@ void start_cluster(sim::World& world, const ClusterLayout& layout, const Cluster
 bool create_topic(sim::World& world, const ClusterLayout& layout, const TopicSpec& spec) {
   return world.invoke(layout.controller, [spec](sim::Node& n, sim::Context& ctx) {
     const std::string error = static_cast<Controller&>(n).create_topic(ctx, spec);
-    if (!error.empty()) ctx.trace("admin.error", {{"request", sim::Value("CreateTopics")}, {"error", sim::Value(error)}});
+    if (!error.empty()) ctx.trace(event::AdminError{.request = "CreateTopics", .error = error});
   });
 }
 

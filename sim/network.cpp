@@ -1,5 +1,6 @@
 #include "sim/network.hpp"
 #include "sim/assert.hpp"
+#include "sim/world_events.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -76,11 +77,10 @@ void Network::send(NodeId from, NodeId to, MessagePtr msg) {
   const Message& m = *msg;
   if (options_.trace_messages) {
     describe_buf_.clear();
-    describe_buf_.push_back({"to", Value(names_[to])});
-    describe_buf_.push_back({"msg", Value(m.name())});
-    describe_buf_.push_back({"bytes", Value(m.size_bytes())});
+    schema::FieldVector fields(describe_buf_);
+    event::NetSend{.to = names_[to], .msg = m.name(), .bytes = m.size_bytes()}.write(fields);
     m.describe(describe_buf_);
-    trace_.emit(sched_.now(), from, "net.send", describe_buf_);
+    trace_.emit(sched_.now(), from, event::NetSend::spec, describe_buf_);
   }
 
   if (from == to) {  // loopback: no connection, no delay
@@ -148,15 +148,14 @@ void Network::arrive(uint32_t slot) {
   }
   ++stats_.delivered;
   if (options_.trace_messages) {
-    trace_.emit(sched_.now(), f.to, "net.recv", {{"from", Value(names_[f.from])}, {"msg", Value(f.msg->name())}});
+    schema::emit(trace_, sched_.now(), f.to, event::NetRecv{.from = names_[f.from], .msg = f.msg->name()});
   }
   host_.deliver(f.to, f.from, f.to_incarnation, std::move(f.msg));
 }
 
 void Network::drop(NodeId from, NodeId to, const Message& msg, std::string_view reason) {
   ++stats_.dropped;
-  trace_.emit(sched_.now(), from, "net.drop",
-              {{"to", Value(names_[to])}, {"msg", Value(msg.name())}, {"reason", Value(reason)}});
+  schema::emit(trace_, sched_.now(), from, event::NetDrop{.to = names_[to], .msg = msg.name(), .reason = reason});
 }
 
 void Network::fail_connect(NodeId from, NodeId to, Duration after, std::string_view reason) {
@@ -169,7 +168,7 @@ void Network::fail_connect(NodeId from, NodeId to, Duration after, std::string_v
     Conn& cc = conn(from, to);
     if (cc.state == ConnState::failed && cc.incarnation == inc) cc.state = ConnState::idle;
     // The sender is told even if the peer has connected meanwhile: what it sent is lost.
-    trace_.emit(sched_.now(), kNoNode, "net.reset", {{"a", Value(names_[from])}, {"b", Value(names_[to])}, {"reason", Value(reason)}});
+    schema::emit(trace_, sched_.now(), kNoNode, event::NetReset{.a = names_[from], .b = names_[to], .reason = reason});
     host_.disconnected(from, to, from_inc);
   });
 }
@@ -190,7 +189,7 @@ void Network::reset_now(NodeId a, NodeId b, std::string_view reason) {
   ++c.incarnation;  // whatever is still in flight arrives at a dead connection
   c.state = ConnState::idle;
   ++stats_.resets;
-  trace_.emit(sched_.now(), kNoNode, "net.reset", {{"a", Value(names_[a])}, {"b", Value(names_[b])}, {"reason", Value(reason)}});
+  schema::emit(trace_, sched_.now(), kNoNode, event::NetReset{.a = names_[a], .b = names_[b], .reason = reason});
   if (host_.alive(a)) host_.disconnected(a, b, host_.incarnation(a));
   if (host_.alive(b)) host_.disconnected(b, a, host_.incarnation(b));
 }

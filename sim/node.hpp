@@ -15,6 +15,7 @@
 #include "sim/random.hpp"
 #include "sim/scheduler.hpp"
 #include "sim/trace.hpp"
+#include "sim/trace_schema.hpp"
 
 namespace sim {
 
@@ -60,7 +61,12 @@ class Context {
   bool cancel_timer(TimerId& id);  // also clears id
   Disk& disk();
   Rng& rng();
-  void trace(std::string_view kind, std::initializer_list<Field> fields);
+  // Emits an event of a declared kind: ctx.trace(kafka::event::LogAppend{.topic = ..., ...}).
+  template <schema::EventType E>
+  void trace(const E& e) {
+    schema::with_fields(e, [this](std::span<const Field> fields) { trace(E::spec, fields); });
+  }
+  void trace(const schema::KindSpec& spec, std::span<const Field> fields);
   // Spend node time: nothing else reaches this node for d (CPU work, a slow disk).
   void busy(Duration d);
   // Finish a clean shutdown.

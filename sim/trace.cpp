@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "sim/escape.hpp"
+#include "sim/trace_schema.hpp"
 
 namespace sim {
 
@@ -88,8 +89,12 @@ void JsonlSink::write(const Event& e) {
   out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
 }
 
-void Trace::emit(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) {
-  const Event e{count_++, t, node, node == kNoNode ? std::string_view() : names_.get(node), kind, fields};
+void Trace::emit(Time t, NodeId node, const schema::KindSpec& spec, std::span<const Field> fields) {
+  emit_event(t, node, spec.name, &spec, fields);
+}
+
+void Trace::emit_event(Time t, NodeId node, std::string_view kind, const schema::KindSpec* spec, std::span<const Field> fields) {
+  const Event e{count_++, t, node, node == kNoNode ? std::string_view() : names_.get(node), kind, fields, spec};
   hash_.word(static_cast<uint64_t>(t.ns));
   hash_.word(node);
   hash_.bytes(kind);

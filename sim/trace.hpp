@@ -2,8 +2,9 @@
 // The trace: the single source of truth for checkers, reports and tests.
 //
 // An event is (time, node, kind, fields). Kinds and field keys are short dotted names
-// ("net.drop", "node.crash") fixed in the emitting code. Emission borrows strings and builds
-// nothing on the heap; each sink decides what to keep. The hash sink is always on, so every
+// ("net.drop", "node.crash") declared in the trace's schema (sim/trace_schema.hpp), whose
+// emitters nodes and the world use. Emission borrows strings and builds nothing on the heap;
+// each sink decides what to keep. The hash sink is always on, so every
 // run can print a trace hash that two runs of one seed must share.
 #include <cstdint>
 #include <fstream>
@@ -19,6 +20,10 @@
 #include "sim/time.hpp"
 
 namespace sim {
+
+namespace schema {
+struct KindSpec;
+}
 
 using NodeId = uint32_t;
 constexpr NodeId kNoNode = UINT32_MAX;  // events of the world itself (faults, narration)
@@ -67,6 +72,7 @@ struct Event {
   std::string_view node_name;  // empty for world events
   std::string_view kind;
   std::span<const Field> fields;
+  const schema::KindSpec* spec = nullptr;  // the declared kind (sim/trace_schema.hpp); null when emitted by name
 };
 
 // An event that owns its strings, for sinks and tests that keep events.
@@ -138,7 +144,11 @@ class Trace {
   void emit(Time t, NodeId node, std::string_view kind, std::initializer_list<Field> fields) {
     emit(t, node, kind, std::span<const Field>(fields.begin(), fields.size()));
   }
-  void emit(Time t, NodeId node, std::string_view kind, std::span<const Field> fields);
+  void emit(Time t, NodeId node, std::string_view kind, std::span<const Field> fields) { emit_event(t, node, kind, nullptr, fields); }
+  // A kind of the schema (what typed emitters use: Context::trace, World::emit). The fields are
+  // the kind's, in declared order, every required one present (readers rely on it); net.send's
+  // message fields follow its own.
+  void emit(Time t, NodeId node, const schema::KindSpec& spec, std::span<const Field> fields);
 
   void add_sink(TraceSink* sink) { sinks_.push_back(sink); }
   void remove_sink(TraceSink* sink);
@@ -150,6 +160,8 @@ class Trace {
   const NodeNames& names() const { return names_; }
 
  private:
+  void emit_event(Time t, NodeId node, std::string_view kind, const schema::KindSpec* spec, std::span<const Field> fields);
+
   std::vector<TraceSink*> sinks_;
   StreamHash hash_;
   uint64_t count_ = 0;

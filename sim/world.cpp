@@ -1,5 +1,6 @@
 #include "sim/world.hpp"
 #include "sim/assert.hpp"
+#include "sim/world_events.hpp"
 
 #include <algorithm>
 
@@ -34,8 +35,8 @@ bool Context::cancel_timer(TimerId& id) {
 }
 Disk& Context::disk() { return world_.nodes_[self_].disk; }
 Rng& Context::rng() { return world_.nodes_[self_].rng; }
-void Context::trace(std::string_view kind, std::initializer_list<Field> fields) {
-  world_.trace_.emit(world_.now(), self_, kind, fields);
+void Context::trace(const schema::KindSpec& spec, std::span<const Field> fields) {
+  world_.trace_.emit(world_.now(), self_, spec, fields);
 }
 void Context::busy(Duration d) {
   auto& slot = world_.nodes_[self_];
@@ -60,7 +61,7 @@ NodeId World::add_node(std::string name, NodeFactory factory, std::string rack) 
   topo_.add_node(id, rack);
   network_.add_node(id, name);
   trace_.names().set(id, name);
-  emit("node.added", {{"node", Value(s.name)}, {"id", Value(id)}, {"rack", Value(topo_.rack(id))}});
+  emit(event::NodeAdded{.node = s.name, .id = id, .rack = topo_.rack(id)});
   return id;
 }
 
@@ -109,14 +110,14 @@ void World::make_node(NodeId id) {
 
 bool World::start(NodeId id) {
   if (alive(id)) return false;
-  emit("node.start", {{"node", Value(nodes_[id].name)}});
+  emit(event::NodeStart{.node = nodes_[id].name});
   make_node(id);
   return true;
 }
 
 bool World::restart(NodeId id) {
   if (alive(id)) return false;
-  emit("node.restart", {{"node", Value(nodes_[id].name)}});
+  emit(event::NodeRestart{.node = nodes_[id].name});
   make_node(id);
   return true;
 }
@@ -133,10 +134,7 @@ bool World::crash(NodeId id, CrashOptions opts) {
   const uint64_t unflushed = s.disk.unflushed_entries();
   const Disk::CrashLoss loss = s.disk.crash(s.disk_rng, opts.torn_writes);
   network_.node_down(id);
-  emit("node.crash", {{"node", Value(s.name)},
-                      {"unflushed", Value(unflushed)},
-                      {"entries_lost", Value(loss.entries_lost)},
-                      {"files_torn", Value(loss.files_torn)}});
+  emit(event::NodeCrash{.node = s.name, .unflushed = unflushed, .entries_lost = loss.entries_lost, .files_torn = loss.files_torn});
   return true;
 }
 
@@ -145,7 +143,7 @@ bool World::shutdown(NodeId id) {
   if (s.state == NodeState::paused) resume(id);
   if (s.state != NodeState::running) return false;
   s.state = NodeState::stopping;
-  emit("node.shutdown", {{"node", Value(s.name)}});
+  emit(event::NodeShutdown{.node = s.name});
   call_node(id, [](Node& n, Context& ctx) { n.on_shutdown(ctx); });
   return true;
 }
@@ -161,14 +159,14 @@ void World::finish_shutdown(NodeId id) {
   s.wake_scheduled = false;
   cancel_timers_of(id);
   network_.node_down(id);
-  emit("node.stopped", {{"node", Value(s.name)}});
+  emit(event::NodeStopped{.node = s.name});
 }
 
 bool World::pause(NodeId id) {
   Slot& s = nodes_[id];
   if (s.state != NodeState::running) return false;
   s.state = NodeState::paused;
-  emit("node.pause", {{"node", Value(s.name)}});
+  emit(event::NodePause{.node = s.name});
   return true;
 }
 
@@ -176,7 +174,7 @@ bool World::resume(NodeId id) {
   Slot& s = nodes_[id];
   if (s.state != NodeState::paused) return false;
   s.state = NodeState::running;
-  emit("node.resume", {{"node", Value(s.name)}, {"held", Value(s.inbox.size())}});
+  emit(event::NodeResume{.node = s.name, .held = s.inbox.size()});
   drain(id);
   return true;
 }

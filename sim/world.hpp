@@ -91,9 +91,10 @@ class World final : private NetworkHost {
   using Call = std::function<void(Node&, Context&)>;
   bool invoke(NodeId id, Call f);
 
-  // Emits a world event (a fault, a note) at the current time.
-  void emit(std::string_view kind, std::initializer_list<Field> fields) {
-    trace_.emit(now(), kNoNode, kind, fields);
+  // Emits a world event (a fault, a note) at the current time: emit(event::FaultHeal{}).
+  template <schema::EventType E>
+  void emit(const E& e) {
+    schema::emit(trace_, now(), kNoNode, e);
   }
 
   // Running. Each returns the number of events run.

@@ -6,6 +6,7 @@
 #include "broker_model/broker/broker_timer.hpp"
 #include "broker_model/config/periods.hpp"
 #include "broker_model/log/log_files.hpp"
+#include "broker_model/trace_schema.hpp"
 #include "sim/timer_tag.hpp"
 
 namespace kafka {
@@ -42,7 +43,7 @@ void Broker::on_start(sim::Context& ctx) {
     next_producer_id_ = static_cast<const Marker&>(*blocks.back()).value;
   }
   replicas_.load_logs(ctx);
-  ctx.trace("broker.start", {{"broker", sim::Value(id_)}, {"clean_shutdown", sim::Value(previous_clean_shutdown_)}});
+  ctx.trace(event::BrokerStart{.broker = id_, .clean_shutdown = previous_clean_shutdown_});
   register_with_controller(ctx);
   ctx.set_timer(scheduler_period(config_.integer("replica.lag.time.max.ms") / 2).value_or(sim::Duration{0}), tag(BrokerTimer::isr_check));
   ctx.set_timer(scheduler_period(config_.integer("replica.high.watermark.checkpoint.interval.ms")).value_or(sim::Duration{0}),
@@ -54,7 +55,7 @@ void Broker::on_start(sim::Context& ctx) {
 void Broker::on_shutdown(sim::Context& ctx) {
   // Controlled shutdown: ask the controller to move leadership away, then exit.
   shutting_down_ = true;
-  ctx.trace("broker.controlled_shutdown", {{"broker", sim::Value(id_)}});
+  ctx.trace(event::BrokerControlledShutdown{.broker = id_});
   if (registered_) send_heartbeat(ctx);
   ctx.set_timer(sim::Duration::seconds(15), tag(BrokerTimer::shutdown_deadline));
 }
@@ -129,7 +130,7 @@ void Broker::handle_heartbeat_response(sim::Context& ctx, const BrokerHeartbeatR
 
 void Broker::handle_registration_response(sim::Context& ctx, const BrokerRegistrationResponse& reg) {
   if (reg.error != Error::NONE) {
-    ctx.trace("broker.registration_rejected", {{"broker", sim::Value(id_)}, {"error", sim::Value(error_name(reg.error))}});
+    ctx.trace(event::BrokerRegistrationRejected{.broker = id_, .error = error_name(reg.error)});
     ctx.set_timer(loop_interval(config_.integer("broker.heartbeat.interval.ms")), tag(BrokerTimer::controller_retry));
     return;
   }
@@ -177,7 +178,7 @@ void Broker::maybe_auto_create(sim::Context& ctx, const std::string& topic) {
   create->topic = topic;
   create->partitions = static_cast<int32_t>(config_.integer("num.partitions"));
   create->replication_factor = static_cast<int32_t>(config_.integer("default.replication.factor"));
-  ctx.trace("broker.auto_create_request", {{"topic", sim::Value(topic)}});
+  ctx.trace(event::BrokerAutoCreateRequest{.topic = topic});
   ctx.send(layout_.controller, create);
 }
 

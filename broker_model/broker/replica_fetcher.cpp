@@ -118,13 +118,13 @@ void ReplicaFetcher::truncate(sim::Context& ctx, Partition& p, int64_t offset, c
   const int64_t before = p.log->log_end_offset();
   const int64_t removed = p.log->truncate_to(offset);
   if (removed == 0) return;
-  ctx.trace("log.truncate", {{"topic", sim::Value(p.log->topic())},
-                             {"partition", sim::Value(p.log->partition())},
-                             {"to", sim::Value(p.log->log_end_offset())},
-                             {"from_leo", sim::Value(before)},
-                             {"removed", sim::Value(removed)},
-                             {"leader_epoch", sim::Value(p.leader_epoch)},
-                             {"reason", sim::Value(why)}});
+  ctx.trace(event::LogTruncate{.topic = p.log->topic(),
+                               .partition = p.log->partition(),
+                               .to = p.log->log_end_offset(),
+                               .from_leo = before,
+                               .removed = removed,
+                               .leader_epoch = p.leader_epoch,
+                               .reason = why});
 }
 
 void ReplicaFetcher::handle_fetch_response(sim::Context& ctx, BrokerId leader, const FetchResponse& resp) {
@@ -154,11 +154,8 @@ bool ReplicaFetcher::process_partition(sim::Context& ctx, Partition& p, const Fe
     // Not done when our log ends the shared epoch elsewhere: the next fetch checks again.
     const auto [leader_epoch, leader_end] = *pd.diverging_epoch;
     const TruncationPoint point = truncation_point(*p.log, leader_epoch, leader_end);
-    ctx.trace("replica.diverging_epoch", {{"topic", sim::Value(pd.topic)},
-                                          {"partition", sim::Value(pd.partition)},
-                                          {"epoch", sim::Value(leader_epoch)},
-                                          {"end_offset", sim::Value(leader_end)},
-                                          {"truncate_to", sim::Value(point.to)}});
+    ctx.trace(event::ReplicaDivergingEpoch{
+        .topic = pd.topic, .partition = pd.partition, .epoch = leader_epoch, .end_offset = leader_end, .truncate_to = point.to});
     truncate(ctx, p, point.to, "diverging-epoch");
     return true;
   }
@@ -222,12 +219,12 @@ void ReplicaFetcher::handle_epoch_response(sim::Context& ctx, const OffsetsForLe
     } else {
       point = truncation_point(*p->log, pd.leader_epoch, pd.end_offset);
     }
-    ctx.trace("replica.epoch_end_offset", {{"topic", sim::Value(pd.topic)},
-                                           {"partition", sim::Value(pd.partition)},
-                                           {"asked_epoch", sim::Value(p->truncation_epoch)},
-                                           {"leader_epoch", sim::Value(pd.leader_epoch)},
-                                           {"end_offset", sim::Value(pd.end_offset)},
-                                           {"truncate_to", sim::Value(point.to)}});
+    ctx.trace(event::ReplicaEpochEndOffset{.topic = pd.topic,
+                                           .partition = pd.partition,
+                                           .asked_epoch = p->truncation_epoch,
+                                           .leader_epoch = pd.leader_epoch,
+                                           .end_offset = pd.end_offset,
+                                           .truncate_to = point.to});
     truncate(ctx, *p, point.to, mode_ == TruncationMode::epoch_v0 ? "offsets-for-leader-epoch-v0" : "offsets-for-leader-epoch");
     if (point.done) {
       p->follower_state = Partition::FollowerState::fetching;

@@ -65,11 +65,11 @@ void ReplicaManager::load_logs(sim::Context& ctx) {
     const auto tp = log_files::partition_of_log(file);
     if (!tp) continue;
     const Partition& p = partition_for(ctx, tp->topic, tp->partition);
-    ctx.trace("log.recover", {{"topic", sim::Value(tp->topic)},
-                              {"partition", sim::Value(tp->partition)},
-                              {"leo", sim::Value(p.log->log_end_offset())},
-                              {"hw", sim::Value(p.log->high_watermark())},
-                              {"torn_batch_dropped", sim::Value(p.log->recovered_torn_batch())}});
+    ctx.trace(event::LogRecover{.topic = tp->topic,
+                                .partition = tp->partition,
+                                .leo = p.log->log_end_offset(),
+                                .hw = p.log->high_watermark(),
+                                .torn_batch_dropped = p.log->recovered_torn_batch()});
   }
 }
 
@@ -131,7 +131,7 @@ void ReplicaManager::apply_partition(sim::Context& ctx, const PartitionState& s)
 
 void ReplicaManager::become_leader(sim::Context& ctx, Partition& p, const PartitionState& s) {
   p.make_leader(s, id_, ctx.now());
-  trace_replica_state(ctx, "replica.leader", p);
+  trace_replica_state<event::ReplicaLeader>(ctx, p);
   maybe_increment_hw(ctx, p);
   if (listener_) listener_->on_election(ctx, p.tp());
 }
@@ -139,7 +139,7 @@ void ReplicaManager::become_leader(sim::Context& ctx, Partition& p, const Partit
 void ReplicaManager::become_follower(sim::Context& ctx, Partition& p, const PartitionState& s) {
   const bool was_leader = p.is_leader();
   p.make_follower(s);
-  trace_replica_state(ctx, "replica.follower", p);
+  trace_replica_state<event::ReplicaFollower>(ctx, p);
   if (was_leader) {
     purgatory_.check(ctx, p.tp());  // what waited on this leader now fails
     if (listener_) listener_->on_resignation(ctx, p.tp());
@@ -190,10 +190,8 @@ void ReplicaManager::propose_isr(sim::Context& ctx, Partition& p, std::vector<Br
   req->leader_epoch = p.leader_epoch;
   req->partition_epoch = p.partition_epoch;
   req->new_isr = isr;
-  ctx.trace("replica.alter_partition", {{"topic", sim::Value(req->topic)},
-                                        {"partition", sim::Value(req->partition)},
-                                        {"isr", sim::Value(broker_ids(p.isr))},
-                                        {"proposed", sim::Value(broker_ids(isr))}});
+  ctx.trace(event::ReplicaAlterPartition{
+      .topic = req->topic, .partition = req->partition, .isr = broker_ids(p.isr), .proposed = broker_ids(isr)});
   p.pending_isr = std::move(isr);
   ctx.send(layout_.controller, req);
 }
@@ -206,13 +204,11 @@ void ReplicaManager::handle_alter_partition_response(sim::Context& ctx, const Al
   if (resp.error == Error::NONE && resp.state.leader_epoch == p->leader_epoch) {
     p->isr = resp.state.isr;
     p->partition_epoch = resp.state.partition_epoch;
-    trace_replica_state(ctx, "replica.isr", *p);
+    trace_replica_state<event::ReplicaIsr>(ctx, *p);
     maybe_increment_hw(ctx, *p);
     purgatory_.check(ctx, p->tp());  // the ISR may have fallen below min.insync.replicas
   } else {
-    ctx.trace("replica.alter_partition_failed", {{"topic", sim::Value(resp.topic)},
-                                                 {"partition", sim::Value(resp.partition)},
-                                                 {"error", sim::Value(error_name(resp.error))}});
+    ctx.trace(event::ReplicaAlterPartitionFailed{.topic = resp.topic, .partition = resp.partition, .error = error_name(resp.error)});
   }
 }
 

@@ -38,11 +38,11 @@ ProduceResponse::PartitionResponse ReplicaManager::append_to_leader(sim::Context
     // A retried batch the log already has: answer with the original offsets.
     res.base_offset = *check.duplicate_of;
     required = *check.duplicate_of + pd.batch->count();
-    ctx.trace("log.duplicate", {{"topic", sim::Value(pd.topic)},
-                                {"partition", sim::Value(pd.partition)},
-                                {"producer_id", sim::Value(pd.batch->producer_id)},
-                                {"base_sequence", sim::Value(pd.batch->base_sequence)},
-                                {"offset", sim::Value(res.base_offset)}});
+    ctx.trace(event::LogDuplicate{.topic = pd.topic,
+                                  .partition = pd.partition,
+                                  .producer_id = pd.batch->producer_id,
+                                  .base_sequence = pd.batch->base_sequence,
+                                  .offset = res.base_offset});
   } else {
     BatchPtr b = p->log->append_as_leader(*pd.batch, p->leader_epoch, ctx.now().ns / 1'000'000);
     res.base_offset = b->base_offset;

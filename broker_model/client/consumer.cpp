@@ -35,9 +35,8 @@ Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet conf
 void Consumer::on_start(sim::Context& ctx) {
   coordinator_.start(ctx.now());
   app_.start(ctx.now());
-  coordinator_.trace().event(ctx, "consumer.start",
-                             fmt::format("policy {}, topics {}", to_string(app_.settings().policy),
-                                         metadata_.subscribed_topics().size()));
+  coordinator_.trace().emit<event::ConsumerStart>(
+      ctx, fmt::format("policy {}, topics {}", to_string(app_.settings().policy), metadata_.subscribed_topics().size()));
   metadata_.request_update(ctx);
   coordinator_.find_coordinator(ctx);
   ctx.set_timer(loop_interval(config_.integer("heartbeat.interval.ms")), sim::timer_tag(ConsumerTimer::heartbeat));
@@ -143,7 +142,7 @@ bool Consumer::seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset)
   if (!subscriptions_.is_assigned(tp)) return false;
   subscriptions_.seek(tp, offset);
   buffer_.drop(tp);
-  coordinator_.trace().position(ctx, "consumer.seek", tp, offset, fmt::format("{}-{} to {}", tp.topic, tp.partition, offset));
+  coordinator_.trace().position<event::ConsumerSeek>(ctx, tp, offset, fmt::format("{}-{} to {}", tp.topic, tp.partition, offset));
   fetcher_.send_fetches(ctx);
   return true;
 }
@@ -161,9 +160,8 @@ void Consumer::record_subscribe(sim::Context& ctx) {
   subscribe_recorded_ = true;
   const int64_t op = static_cast<int64_t>(app_.take_op());
   const std::string& member = coordinator_.trace().member();
-  ctx.trace("op.invoke", {{"process", sim::Value(member)}, {"op", sim::Value(op)}, {"f", sim::Value("subscribe")},
-                          {"keys", sim::Value(partitions_text(keys))}});
-  ctx.trace("op.ok", {{"process", sim::Value(member)}, {"op", sim::Value(op)}, {"f", sim::Value("subscribe")}});
+  ctx.trace(event::OpInvoke{.process = member, .op = op, .f = "subscribe", .keys = partitions_text(keys)});
+  ctx.trace(event::OpOk{.process = member, .op = op, .f = "subscribe"});
 }
 
 }  // namespace kafka

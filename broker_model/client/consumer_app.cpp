@@ -150,9 +150,8 @@ void ApplicationLoop::await_rebalance(sim::Context& ctx, bool held_partitions) {
 
 void ApplicationLoop::unblock(sim::Context& ctx) {
   if (!blocked_since_) return;
-  ctx.trace("consumer.unblocked", {{"member", sim::Value(coordinator_.trace().member())},
-                                   {"group", sim::Value(coordinator_.trace().group_id())},
-                                   {"blocked", sim::Value(ctx.now() - *blocked_since_)}});
+  ctx.trace(event::ConsumerUnblocked{
+      .member = coordinator_.trace().member(), .group = coordinator_.trace().group_id(), .blocked = ctx.now() - *blocked_since_});
   blocked_since_.reset();
 }
 
@@ -178,18 +177,17 @@ void ApplicationLoop::empty_poll(sim::Context& ctx) {
 void ApplicationLoop::hand_out(sim::Context& ctx, std::vector<ConsumerRecord> records) {
   const std::string& member = coordinator_.trace().member();
   poll_op_ = take_op();
-  ctx.trace("op.invoke", {{"process", sim::Value(member)}, {"op", sim::Value(poll_op_)}, {"f", sim::Value("poll")}});
+  ctx.trace(event::OpInvoke{.process = member, .op = poll_op_, .f = "poll"});
   for (const ConsumerRecord& r : records) {
-    ctx.trace("op.poll_record", {{"process", sim::Value(member)},
-                                 {"op", sim::Value(poll_op_)},
-                                 {"topic", sim::Value(r.tp.topic)},
-                                 {"partition", sim::Value(r.tp.partition)},
-                                 {"offset", sim::Value(r.offset)},
-                                 {"key", sim::Value(r.record.key)},
-                                 {"value", sim::Value(r.record.value)}});
+    ctx.trace(event::OpPollRecord{.process = member,
+                                  .op = poll_op_,
+                                  .topic = r.tp.topic,
+                                  .partition = r.tp.partition,
+                                  .offset = r.offset,
+                                  .key = r.record.key,
+                                  .value = r.record.value});
   }
-  ctx.trace("op.ok", {{"process", sim::Value(member)}, {"op", sim::Value(poll_op_)}, {"f", sim::Value("poll")},
-                      {"records", sim::Value(records.size())}});
+  ctx.trace(event::OpOk{.process = member, .op = poll_op_, .f = "poll", .records = records.size()});
   fetcher_.send_fetches(ctx);
   batch_.assign(std::make_move_iterator(records.begin()), std::make_move_iterator(records.end()));
 }
@@ -213,14 +211,14 @@ void ApplicationLoop::on_record_processed(sim::Context& ctx) {
   subscriptions_.processed(r.tp, r.offset + 1, r.leader_epoch);
   ++acked_since_commit_;
   const std::string& member = coordinator_.trace().member();
-  ctx.trace("consumer.processed", {{"member", sim::Value(member)},
-                                   {"group", sim::Value(coordinator_.trace().group_id())},
-                                   {"op", sim::Value(poll_op_)},
-                                   {"key", sim::Value(r.record.key)},
-                                   {"topic", sim::Value(r.tp.topic)},
-                                   {"partition", sim::Value(r.tp.partition)},
-                                   {"offset", sim::Value(r.offset)},
-                                   {"value", sim::Value(r.record.value)}});
+  ctx.trace(event::ConsumerProcessed{.member = member,
+                                      .group = coordinator_.trace().group_id(),
+                                      .op = poll_op_,
+                                      .key = r.record.key,
+                                      .topic = r.tp.topic,
+                                      .partition = r.tp.partition,
+                                      .offset = r.offset,
+                                      .value = r.record.value});
   if (app_.policy == CommitPolicy::record || app_.policy == CommitPolicy::manual_immediate) {
     if (commit_sync(ctx, {{r.tp, r.offset + 1, r.leader_epoch}}, policy_name(), AppState::committing_after_record)) return;
   } else if (policy_commit_due(ctx) &&
@@ -303,7 +301,7 @@ void ApplicationLoop::on_commit_completed(sim::Context& ctx, const ConsumerCoord
 
 bool ApplicationLoop::crash_point(sim::Context& ctx, const char* point) {
   if (app_.crash_at != point) return false;
-  coordinator_.trace().event(ctx, "consumer.crash_point", point);
+  coordinator_.trace().emit<event::ConsumerCrashPoint>(ctx, point);
   app_.crash_at.clear();
   ctx.crash();
   return true;
@@ -312,7 +310,7 @@ bool ApplicationLoop::crash_point(sim::Context& ctx, const char* point) {
 void ApplicationLoop::close(sim::Context& ctx) {
   ctx.set_timer(sim::Duration::seconds(5), sim::timer_tag(ConsumerTimer::shutdown_deadline));
   const ConsumerCoordinator::Offsets offsets = coordinator_.offsets_to_commit_on_revoke();
-  coordinator_.trace().event(ctx, "consumer.close", fmt::format("committing {} partitions", offsets.size()));
+  coordinator_.trace().emit<event::ConsumerClose>(ctx, fmt::format("committing {} partitions", offsets.size()));
   if (!offsets.empty()) {
     coordinator_.abandon_commit();  // the close commit takes over from a commit in flight
     if (commit_sync(ctx, offsets, "close", AppState::committing_on_close)) return;

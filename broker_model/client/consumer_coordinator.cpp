@@ -107,7 +107,7 @@ bool ConsumerCoordinator::handle_find_coordinator(sim::Context& ctx, const FindC
   }
   coordinator_ = resp.coordinator;
   transition(CoordinatorState::known);
-  trace_.event(ctx, "consumer.coordinator", fmt::format("broker {}", coordinator_));
+  trace_.emit<event::ConsumerCoordinator>(ctx, fmt::format("broker {}", coordinator_));
   if (commit_ && !commit_->sent) send_commit(ctx);
   refresh_committed_offsets(ctx);
   return true;
@@ -116,7 +116,7 @@ bool ConsumerCoordinator::handle_find_coordinator(sim::Context& ctx, const FindC
 void ConsumerCoordinator::coordinator_lost(sim::Context& ctx) {
   if (coordinator_state_ == CoordinatorState::unknown) find_coordinator(ctx);
   if (coordinator_state_ != CoordinatorState::known) return;
-  trace_.event(ctx, "consumer.coordinator_lost", fmt::format("broker {}", coordinator_));
+  trace_.emit<event::ConsumerCoordinatorLost>(ctx, fmt::format("broker {}", coordinator_));
   coordinator_ = kNoLeader;
   transition(CoordinatorState::unknown);
   heartbeat_in_flight_ = false;
@@ -185,7 +185,7 @@ void ConsumerCoordinator::heartbeat_tick(sim::Context& ctx, bool application_in_
       !application_in_poll) {
     // The heartbeat thread notices the application stopped polling: a dynamic member
     // leaves the group at once; a static one just goes quiet until its session expires.
-    trace_.event(ctx, "consumer.poll_timeout", fmt::format("no poll for {}", sim::format_duration(ctx.now() - last_poll_)));
+    trace_.emit<event::ConsumerPollTimeout>(ctx, fmt::format("no poll for {}", sim::format_duration(ctx.now() - last_poll_)));
     if (!settings_.group_instance_id) {
       send_leave_group(ctx);
       reset_generation(true);
@@ -216,7 +216,7 @@ bool ConsumerCoordinator::handle_heartbeat(sim::Context& ctx, const HeartbeatRes
   switch (resp.error) {
     case Error::NONE: return false;
     case Error::REBALANCE_IN_PROGRESS:
-      if (!rejoin_needed_) trace_.event(ctx, "consumer.rebalance_needed", "the coordinator started a rebalance");
+      if (!rejoin_needed_) trace_.emit<event::ConsumerRebalanceNeeded>(ctx, "the coordinator started a rebalance");
       rejoin_needed_ = true;
       return true;
     case Error::ILLEGAL_GENERATION:
@@ -229,7 +229,7 @@ bool ConsumerCoordinator::handle_heartbeat(sim::Context& ctx, const HeartbeatRes
       coordinator_lost(ctx);
       return false;
     default:
-      trace_.event(ctx, "consumer.fatal", std::string("Heartbeat: ") + std::string(error_name(resp.error)));
+      trace_.emit<event::ConsumerFatal>(ctx, std::string("Heartbeat: ") + std::string(error_name(resp.error)));
       return false;
   }
 }
@@ -275,7 +275,7 @@ ConsumerCoordinator::Offsets ConsumerCoordinator::offsets_to_commit_on_revoke() 
 
 void ConsumerCoordinator::revoke(sim::Context& ctx, const std::vector<TopicPartition>& partitions, const char* why) {
   if (partitions.empty()) return;
-  trace_.partitions(ctx, "consumer.revoked", partitions, why);
+  trace_.partitions<event::ConsumerRevoked>(ctx, partitions, why);
   subscriptions_.remove_assigned(partitions);
   buffer_.drop(partitions);
 }
@@ -292,7 +292,7 @@ void ConsumerCoordinator::revoke_cooperatively(sim::Context& ctx, const std::vec
 
 void ConsumerCoordinator::lose_partitions(sim::Context& ctx, const char* why) {
   if (!subscriptions_.has_assignment()) return;
-  trace_.partitions(ctx, "consumer.lost", subscriptions_.assigned_partitions(), why);
+  trace_.partitions<event::ConsumerLost>(ctx, subscriptions_.assigned_partitions(), why);
   subscriptions_.clear_assignment();
   buffer_.clear();
 }

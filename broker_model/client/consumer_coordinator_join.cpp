@@ -67,7 +67,7 @@ bool ConsumerCoordinator::handle_join(sim::Context& ctx, const JoinGroupResponse
       return false;
     default:
       // FENCED_INSTANCE_ID and the like end the application.
-      trace_.event(ctx, "consumer.fatal", std::string("JoinGroup: ") + std::string(error_name(resp.error)));
+      trace_.emit<event::ConsumerFatal>(ctx, std::string("JoinGroup: ") + std::string(error_name(resp.error)));
       transition(MemberState::unjoined);
       return true;
   }
@@ -104,10 +104,9 @@ void ConsumerCoordinator::perform_assignment(sim::Context& ctx, const JoinGroupR
     for (const auto& [member, tps] : assign(generation_.protocol_name, partitions, members))
       req.assignments.emplace_back(member, tps);
   } catch (const std::exception& e) {
-    trace_.event(ctx, "consumer.assignor_failed", e.what());
+    trace_.emit<event::ConsumerAssignorFailed>(ctx, e.what());
   }
-  trace_.event(ctx, "consumer.leader",
-               fmt::format("assigning with {} for {} members", generation_.protocol_name, members.size()));
+  trace_.emit<event::ConsumerLeader>(ctx, fmt::format("assigning with {} for {} members", generation_.protocol_name, members.size()));
 }
 
 bool ConsumerCoordinator::handle_sync(sim::Context& ctx, const SyncGroupResponse& resp) {
@@ -141,14 +140,14 @@ void ConsumerCoordinator::complete_rebalance(sim::Context& ctx, const std::vecto
     if (!contains(assignment, tp)) revoked.push_back(tp);
   for (const auto& tp : assignment)
     if (!subscriptions_.is_assigned(tp)) added.push_back(tp);
-  ctx.trace("consumer.assigned", {{"member", sim::Value(settings_.member)},
-                                  {"group", sim::Value(settings_.group_id)},
-                                  {"member_id", sim::Value(generation_.member_id)},
-                                  {"generation", sim::Value(generation_.generation_id)},
-                                  {"partitions", sim::Value(partitions_text(assignment))},
-                                  {"added", sim::Value(partitions_text(added))},
-                                  {"revoked", sim::Value(partitions_text(revoked))},
-                                  {"pause_ms", sim::Value((ctx.now() - rebalance_started_).as_millis())}});
+  ctx.trace(event::ConsumerAssigned{.member = settings_.member,
+                                     .group = settings_.group_id,
+                                     .member_id = generation_.member_id,
+                                     .generation = generation_.generation_id,
+                                     .partitions = partitions_text(assignment),
+                                     .added = partitions_text(added),
+                                     .revoked = partitions_text(revoked),
+                                     .pause_ms = (ctx.now() - rebalance_started_).as_millis()});
   if (!revoked.empty()) revoke_cooperatively(ctx, revoked);
   for (const auto& tp : added) subscriptions_.add_assigned(tp);
   last_assignment_ = assignment;

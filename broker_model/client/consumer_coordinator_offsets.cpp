@@ -38,13 +38,13 @@ bool ConsumerCoordinator::commit(sim::Context& ctx, Offsets offsets, bool sync, 
     const char* error = state_ == MemberState::unjoined || generation_.generation_id < 0
                             ? "COMMIT_FAILED (not a member of the active generation)"
                             : "REBALANCE_IN_PROGRESS (client)";
-    ctx.trace("consumer.commit", {{"member", sim::Value(settings_.member)},
-                                  {"group", sim::Value(settings_.group_id)},
-                                  {"generation", sim::Value(generation_.generation_id)},
-                                  {"offsets", sim::Value(offsets.size())},
-                                  {"why", sim::Value(why)},
-                                  {"sync", sim::Value(sync)},
-                                  {"error", sim::Value(error)}});
+    ctx.trace(event::ConsumerCommit{.member = settings_.member,
+                                    .group = settings_.group_id,
+                                    .generation = generation_.generation_id,
+                                    .offsets = offsets.size(),  // a count: the list was never sent
+                                    .why = why,
+                                    .sync = sync,
+                                    .error = error});
     rejoin_needed_ = true;
     return false;
   }
@@ -80,13 +80,13 @@ void ConsumerCoordinator::retry_commit(sim::Context& ctx) {
 
 void ConsumerCoordinator::trace_commit(sim::Context& ctx, const std::string& offsets, const std::string& why, bool sync,
                                        std::string_view error) const {
-  ctx.trace("consumer.commit", {{"member", sim::Value(settings_.member)},
-                                {"group", sim::Value(settings_.group_id)},
-                                {"generation", sim::Value(generation_.generation_id)},
-                                {"offsets", sim::Value(offsets)},
-                                {"why", sim::Value(why)},
-                                {"sync", sim::Value(sync)},
-                                {"error", sim::Value(error)}});
+  ctx.trace(event::ConsumerCommit{.member = settings_.member,
+                                  .group = settings_.group_id,
+                                  .generation = generation_.generation_id,
+                                  .offsets = offsets,
+                                  .why = why,
+                                  .sync = sync,
+                                  .error = error});
 }
 
 std::optional<ConsumerCoordinator::CommitCompletion> ConsumerCoordinator::handle_commit_response(
@@ -153,8 +153,8 @@ std::optional<std::vector<TopicPartition>> ConsumerCoordinator::handle_offset_fe
     }
     subscriptions_.seek_to_committed(o.tp, o.offset, o.leader_epoch);
     subscriptions_.committed_offset_fetched(o.tp, o.offset);
-    trace_.position(ctx, "consumer.position", o.tp, o.offset,
-                    fmt::format("{}-{} at committed offset {}", o.tp.topic, o.tp.partition, o.offset));
+    trace_.position<event::ConsumerPosition>(ctx, o.tp, o.offset,
+                                             fmt::format("{}-{} at committed offset {}", o.tp.topic, o.tp.partition, o.offset));
   }
   return reset;
 }

@@ -2,12 +2,16 @@
 // The consumer's trace events that name the member: who it is (its process name and group)
 // and, as the coordinator last told it, its member id and generation. Every part of the
 // consumer emits through one ConsumerTrace so the fields stay the same wherever an event
-// comes from (the checker reads them: sim/check/history_sink.hpp).
+// comes from (the checker reads them: sim/check/history_sink.hpp). The kind is a type of
+// broker_model/trace_events.def that declares these fields: emit<event::ConsumerStart>(...).
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "broker_model/protocol/topic_partition.hpp"
+#include "broker_model/trace_schema.hpp"
 #include "sim/node.hpp"
 
 namespace kafka {
@@ -32,15 +36,31 @@ class ConsumerTrace {
   const std::string& group_id() const { return group_id_; }
 
   // member, group, member_id, generation, detail.
-  void event(sim::Context& ctx, const char* kind, const std::string& detail) const;
+  template <typename E>
+  void emit(sim::Context& ctx, const std::string& detail) const {
+    ctx.trace(E{.member = member_,
+                .group = group_id_,
+                .member_id = generation_.member_id,
+                .generation = generation_.generation_id,
+                .detail = detail});
+  }
   // Partitions revoked or lost, as a list field (the history's rebalance log reads it).
-  void partitions(sim::Context& ctx, const char* kind, const std::vector<TopicPartition>& partitions,
-                  const char* why) const;
+  template <typename E>
+  void partitions(sim::Context& ctx, const std::vector<TopicPartition>& partitions, const char* why) const {
+    const std::string list = partitions_text(partitions);
+    ctx.trace(E{.member = member_,
+                .group = group_id_,
+                .generation = generation_.generation_id,
+                .partitions = list,
+                .detail = fmt::format("{} ({})", list, why)});
+  }
   // A position set by something other than processing (the committed offset, a reset, a seek),
   // with the offset as a field: the checker excuses the records a reset or seek jumped over
   // (sim/check/commits.hpp) and tells where a member resumed (sim/check/explain.hpp).
-  void position(sim::Context& ctx, const char* kind, const TopicPartition& tp, int64_t offset,
-                const std::string& detail) const;
+  template <typename E>
+  void position(sim::Context& ctx, const TopicPartition& tp, int64_t offset, const std::string& detail) const {
+    ctx.trace(E{.member = member_, .group = group_id_, .topic = tp.topic, .partition = tp.partition, .offset = offset, .detail = detail});
+  }
 
  private:
   std::string member_;

@@ -49,8 +49,8 @@ Fetcher::FetchOutcome Fetcher::handle_fetch(sim::Context& ctx, sim::NodeId from,
     const TopicPartition tp{pd.topic, pd.partition};
     if (!subscriptions_.is_assigned(tp) || !subscriptions_.state(tp).has_position()) continue;
     if (pd.error == Error::OFFSET_OUT_OF_RANGE) {
-      trace_.event(ctx, "consumer.offset_out_of_range",
-                   fmt::format("{}-{} at {}", tp.topic, tp.partition, subscriptions_.state(tp).fetch_offset));
+      trace_.emit<event::ConsumerOffsetOutOfRange>(
+          ctx, fmt::format("{}-{} at {}", tp.topic, tp.partition, subscriptions_.state(tp).fetch_offset));
       subscriptions_.invalidate_position(tp);
       offset_fetcher_.reset_positions(ctx, {tp});
       continue;
@@ -90,11 +90,11 @@ void Fetcher::report_lag(sim::Context& ctx) const {
   for (const auto& [tp, s] : subscriptions_.assignment()) {
     auto hw = high_watermarks_.find(tp);
     if (!s.has_position() || hw == high_watermarks_.end()) continue;
-    ctx.trace("consumer.lag", {{"member", sim::Value(trace_.member())},
-                               {"group", sim::Value(trace_.group_id())},
-                               {"topic", sim::Value(tp.topic)},
-                               {"partition", sim::Value(tp.partition)},
-                               {"lag", sim::Value(std::max<int64_t>(0, hw->second - s.offset))}});
+    ctx.trace(event::ConsumerLag{.member = trace_.member(),
+                                 .group = trace_.group_id(),
+                                 .topic = tp.topic,
+                                 .partition = tp.partition,
+                                 .lag = std::max<int64_t>(0, hw->second - s.offset)});
   }
 }
 

@@ -11,8 +11,7 @@ void OffsetFetcher::reset_positions(sim::Context& ctx, const std::vector<TopicPa
   if (partitions.empty()) return;
   const std::string& policy = config_.string("auto.offset.reset");
   if (policy == "none") {
-    trace_.event(ctx, "consumer.error",
-                 "NoOffsetForPartitionException: " + partitions_text(partitions) + " (auto.offset.reset=none)");
+    trace_.emit<event::ConsumerError>(ctx, "NoOffsetForPartitionException: " + partitions_text(partitions) + " (auto.offset.reset=none)");
     return;
   }
   std::map<BrokerId, std::shared_ptr<ListOffsetsRequest>> by_leader;
@@ -43,9 +42,9 @@ void OffsetFetcher::handle_list_offsets(sim::Context& ctx, const ListOffsetsResp
       continue;
     }
     subscriptions_.complete_reset(pd.tp, pd.offset, pd.leader_epoch);
-    trace_.position(ctx, "consumer.reset", pd.tp, pd.offset,
-                    fmt::format("{}-{} to {} (auto.offset.reset={})", pd.tp.topic, pd.tp.partition, pd.offset,
-                                config_.string("auto.offset.reset")));
+    trace_.position<event::ConsumerReset>(ctx, pd.tp, pd.offset,
+                                          fmt::format("{}-{} to {} (auto.offset.reset={})", pd.tp.topic, pd.tp.partition, pd.offset,
+                                                      config_.string("auto.offset.reset")));
   }
 }
 
@@ -84,13 +83,13 @@ void OffsetFetcher::detect_truncation(sim::Context& ctx, const TopicPartition& t
                                       const OffsetsForLeaderEpochResponse::PartitionData& pd) {
   // KIP-320: the log was truncated below our position (an unclean election, or the leader
   // lost records we had already read).
-  trace_.event(ctx, "consumer.truncation_detected",
-               fmt::format("{}-{}: position {} is past the leader's end {} of epoch {}", pd.topic, pd.partition,
-                           subscriptions_.state(tp).offset, pd.end_offset, pd.leader_epoch));
+  trace_.emit<event::ConsumerTruncationDetected>(
+      ctx, fmt::format("{}-{}: position {} is past the leader's end {} of epoch {}", pd.topic, pd.partition,
+                       subscriptions_.state(tp).offset, pd.end_offset, pd.leader_epoch));
   if (config_.string("auto.offset.reset") == "none") {
     // LogTruncationException for the application; the position stays where it was.
     subscriptions_.complete_validation(tp);
-    trace_.event(ctx, "consumer.error", "LogTruncationException");
+    trace_.emit<event::ConsumerError>(ctx, "LogTruncationException");
     return;
   }
   subscriptions_.truncate_position(tp, pd.end_offset);

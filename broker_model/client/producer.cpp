@@ -11,13 +11,16 @@
 namespace kafka {
 
 namespace {
-const char* outcome_kind(Outcome o) {
-  switch (o) {
-    case Outcome::ok: return "op.ok";
-    case Outcome::fail: return "op.fail";
-    case Outcome::info: return "op.info";
-  }
-  return "op.info";
+// op.ok, op.fail and op.info of a send carry the same fields.
+template <typename E>
+void trace_outcome(sim::Context& ctx, const std::string& client_id, const SendResult& result) {
+  ctx.trace(E{.process = client_id,
+              .op = result.op,
+              .f = "send",
+              .partition = result.partition,
+              .offset = result.offset,
+              .error = error_name(result.error),
+              .cause = error_name(result.cause)});
 }
 }  // namespace
 
@@ -46,10 +49,8 @@ Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config
       idempotent_(config_.boolean("enable.idempotence")) {}
 
 void Producer::on_start(sim::Context& ctx) {
-  ctx.trace("producer.start", {{"client_id", sim::Value(client_id_)},
-                               {"acks", sim::Value(acks_)},
-                               {"idempotence", sim::Value(idempotent_)},
-                               {"max_in_flight", sim::Value(settings_.max_in_flight)}});
+  ctx.trace(event::ProducerStart{
+      .client_id = client_id_, .acks = acks_, .idempotence = idempotent_, .max_in_flight = settings_.max_in_flight});
   request_metadata(ctx);
   ctx.set_timer(settings_.metadata_max_age, kMetadataRefresh);
 }
@@ -143,13 +144,13 @@ uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
   r.value = spec.value ? std::move(*spec.value) : fmt::format("{}-{}", client_id_, op);
   r.value_bytes = spec.value_bytes ? spec.value_bytes : static_cast<uint32_t>(r.value.size());
   r.timestamp_ms = ctx.now().ns / 1'000'000;
-  ctx.trace("op.invoke", {{"process", sim::Value(client_id_)},
-                          {"op", sim::Value(op)},
-                          {"f", sim::Value("send")},
-                          {"topic", sim::Value(spec.topic)},
-                          {"key", sim::Value(r.has_key ? std::string_view(r.key) : std::string_view())},
-                          {"has_key", sim::Value(r.has_key)},
-                          {"value", sim::Value(r.value)}});
+  ctx.trace(event::OpInvoke{.process = client_id_,
+                            .op = op,
+                            .f = "send",
+                            .topic = spec.topic,
+                            .key = r.has_key ? std::string_view(r.key) : std::string_view(),
+                            .has_key = r.has_key,
+                            .value = r.value});
   PendingRecord rec{op, spec.topic, std::move(r), std::move(done), ctx.now()};
   if (!metadata_ready_ || !known_partition(spec.topic, spec.partition)) {
     // KafkaProducer.send blocks (max.block.ms) until the topic's metadata is known.
@@ -422,18 +423,18 @@ void Producer::retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error er
       next_sequence_[tp] += static_cast<int32_t>(b->records.size());
     }
     reenqueue(ctx, b);
-    ctx.trace("producer.retry", {{"client_id", sim::Value(client_id_)},
-                                 {"topic", sim::Value(b->topic)},
-                                 {"partition", sim::Value(b->partition)},
-                                 {"attempt", sim::Value(b->attempts)},
-                                 {"error", sim::Value(error_name(error))},
-                                 {"base_sequence", sim::Value(b->base_sequence)}});
+    ctx.trace(event::ProducerRetry{.client_id = client_id_,
+                                   .topic = b->topic,
+                                   .partition = b->partition,
+                                   .attempt = b->attempts,
+                                   .error = error_name(error),
+                                   .base_sequence = b->base_sequence});
     if (needs_metadata_refresh(error)) request_metadata(ctx);
     return;
   }
   complete(ctx, b, b->maybe_applied ? Outcome::info : Outcome::fail, error, -1);
   if (reset_sequences) {
-    ctx.trace("producer.reset_producer_id", {{"client_id", sim::Value(client_id_)}, {"producer_id", sim::Value(producer_id_)}});
+    ctx.trace(event::ProducerResetProducerId{.client_id = client_id_, .producer_id = producer_id_});
     producer_id_ = kNoProducerId;
     producer_epoch_ = -1;
     next_sequence_.clear();
@@ -496,13 +497,11 @@ void Producer::expire_batches(sim::Context& ctx) {
 }
 
 void Producer::finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult& result) {
-  ctx.trace(outcome_kind(result.outcome), {{"process", sim::Value(client_id_)},
-                                           {"op", sim::Value(result.op)},
-                                           {"f", sim::Value("send")},
-                                           {"partition", sim::Value(result.partition)},
-                                           {"offset", sim::Value(result.offset)},
-                                           {"error", sim::Value(error_name(result.error))},
-                                           {"cause", sim::Value(error_name(result.cause))}});
+  switch (result.outcome) {
+    case Outcome::ok: trace_outcome<event::OpOk>(ctx, client_id_, result); break;
+    case Outcome::fail: trace_outcome<event::OpFail>(ctx, client_id_, result); break;
+    case Outcome::info: trace_outcome<event::OpInfo>(ctx, client_id_, result); break;
+  }
   if (rec.done) rec.done(ctx, result);
 }
 
@@ -523,9 +522,7 @@ void Producer::handle_init_producer_id(sim::Context& ctx, const InitProducerIdRe
   if (ip.error != Error::NONE) return;
   producer_id_ = ip.producer_id;
   producer_epoch_ = ip.producer_epoch;
-  ctx.trace("producer.init_producer_id", {{"client_id", sim::Value(client_id_)},
-                                          {"producer_id", sim::Value(producer_id_)},
-                                          {"producer_epoch", sim::Value(producer_epoch_)}});
+  ctx.trace(event::ProducerInitProducerId{.client_id = client_id_, .producer_id = producer_id_, .producer_epoch = producer_epoch_});
   run_sender(ctx);
 }
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "broker_model/trace_schema.hpp"
 #include "sim/timer_tag.hpp"
 
 namespace kafka {
@@ -42,7 +43,7 @@ void Controller::on_start(sim::Context& ctx) {
   // A controller that starts gives every registered broker a fresh session, as a new KRaft
   // leader does.
   for (auto& [id, b] : brokers_) b.last_heartbeat = ctx.now();
-  ctx.trace("controller.start", {{"records", sim::Value(log_.size())}});
+  ctx.trace(event::ControllerStart{.records = log_.size()});
   ctx.set_timer(kSessionCheckEvery, sim::timer_tag(Timer::session_check));
 }
 
@@ -119,14 +120,14 @@ void Controller::record_partition(sim::Context& ctx, const PartitionState& s, co
   MetadataRecord r;
   r.type = MetadataRecord::Type::partition;
   r.partition = s;
-  ctx.trace("controller.partition", {{"topic", sim::Value(s.topic)},
-                                     {"partition", sim::Value(s.partition)},
-                                     {"leader", sim::Value(s.leader)},
-                                     {"leader_epoch", sim::Value(s.leader_epoch)},
-                                     {"partition_epoch", sim::Value(s.partition_epoch)},
-                                     {"isr", sim::Value(ids(s.isr))},
-                                     {"elr", sim::Value(ids(s.elr))},
-                                     {"reason", sim::Value(reason)}});
+  ctx.trace(event::ControllerPartition{.topic = s.topic,
+                                       .partition = s.partition,
+                                       .leader = s.leader,
+                                       .leader_epoch = s.leader_epoch,
+                                       .partition_epoch = s.partition_epoch,
+                                       .isr = ids(s.isr),
+                                       .elr = ids(s.elr),
+                                       .reason = reason});
   append(ctx, std::move(r));
 }
 
@@ -181,9 +182,8 @@ void Controller::handle_registration(sim::Context& ctx, sim::NodeId from, const 
   r.rack = req.rack;
   append(ctx, r);
   brokers_[req.broker_id].last_heartbeat = ctx.now();
-  ctx.trace("controller.register", {{"broker", sim::Value(req.broker_id)},
-                                    {"broker_epoch", sim::Value(r.broker_epoch)},
-                                    {"clean_shutdown", sim::Value(req.previous_clean_shutdown)}});
+  ctx.trace(event::ControllerRegister{
+      .broker = req.broker_id, .broker_epoch = r.broker_epoch, .clean_shutdown = req.previous_clean_shutdown});
   if (!req.previous_clean_shutdown && elr_enabled()) {
     // KIP-966: a replica that may have lost unflushed data is no longer a safe leader.
     for (auto& [key, s] : partitions_) {
@@ -211,7 +211,7 @@ void Controller::handle_heartbeat(sim::Context& ctx, sim::NodeId from, const Bro
   b.last_heartbeat = ctx.now();
   if (req.want_shutdown && !b.shutting_down) {
     b.shutting_down = true;
-    ctx.trace("controller.controlled_shutdown", {{"broker", sim::Value(req.broker_id)}});
+    ctx.trace(event::ControllerControlledShutdown{.broker = req.broker_id});
     reconsider_partitions(ctx, req.broker_id, "controlled-shutdown");
   } else if (b.fenced && !b.shutting_down && req.current_metadata_offset >= b.registration_offset) {
     unfence(ctx, req.broker_id);
@@ -231,7 +231,7 @@ void Controller::fence(sim::Context& ctx, BrokerId b, const char* reason) {
   r.broker = b;
   r.broker_epoch = brokers_[b].epoch;
   append(ctx, r);
-  ctx.trace("controller.fence", {{"broker", sim::Value(b)}, {"reason", sim::Value(reason)}});
+  ctx.trace(event::ControllerFence{.broker = b, .reason = reason});
   reconsider_partitions(ctx, b, reason);
 }
 
@@ -241,7 +241,7 @@ void Controller::unfence(sim::Context& ctx, BrokerId b) {
   r.broker = b;
   r.broker_epoch = brokers_[b].epoch;
   append(ctx, r);
-  ctx.trace("controller.unfence", {{"broker", sim::Value(b)}});
+  ctx.trace(event::ControllerUnfence{.broker = b});
   create_pending_topics(ctx, pending_waited_);
   // Partitions without a leader may now have one.
   for (auto& [key, s] : partitions_) {
@@ -315,14 +315,14 @@ void Controller::elect(sim::Context& ctx, PartitionState next, const char* reaso
   next.leader = leader;
   if (leader != old_leader) ++next.leader_epoch;
   ++next.partition_epoch;
-  ctx.trace("controller.elect", {{"topic", sim::Value(next.topic)},
-                                 {"partition", sim::Value(next.partition)},
-                                 {"leader", sim::Value(leader)},
-                                 {"leader_node", sim::Value(leader == kNoLeader ? std::string_view() : ctx.name_of(layout_.node_of(leader)))},
-                                 {"previous", sim::Value(old_leader)},
-                                 {"leader_epoch", sim::Value(next.leader_epoch)},
-                                 {"election", sim::Value(how)},
-                                 {"reason", sim::Value(reason)}});
+  ctx.trace(event::ControllerElect{.topic = next.topic,
+                                   .partition = next.partition,
+                                   .leader = leader,
+                                   .leader_node = leader == kNoLeader ? std::string_view() : ctx.name_of(layout_.node_of(leader)),
+                                   .previous = old_leader,
+                                   .leader_epoch = next.leader_epoch,
+                                   .election = how,
+                                   .reason = reason});
   record_partition(ctx, next, reason);
 }
 
@@ -467,13 +467,12 @@ void Controller::handle_create_topics(sim::Context& ctx, sim::NodeId from, const
   resp->topic = req.topic;
   resp->error = create_topic(ctx, spec);
   if (resp->error.empty()) {
-    ctx.trace("controller.auto_create_topic", {{"topic", sim::Value(spec.name)},
-                                               {"partitions", sim::Value(spec.partitions)},
-                                               {"replication_factor", sim::Value(spec.replication_factor)}});
+    ctx.trace(event::ControllerAutoCreateTopic{
+        .topic = spec.name, .partitions = spec.partitions, .replication_factor = spec.replication_factor});
   } else {
     // Kafka's broker only logs a failed creation (often a race with the topic's own creation);
     // the client sees the topic appear, or never.
-    ctx.trace("admin.error", {{"request", sim::Value("CreateTopics")}, {"error", sim::Value(resp->error)}});
+    ctx.trace(event::AdminError{.request = "CreateTopics", .error = resp->error});
   }
   ctx.send(from, resp);
 }
@@ -488,8 +487,8 @@ std::string Controller::create_topic(sim::Context& ctx, const TopicSpec& spec) {
     return fmt::format("replication_factor {} needs between 1 and {} brokers (the cluster has {})", spec.replication_factor, n, n);
   }
   if (!can_create(spec, false)) {
-    ctx.trace("controller.create_topic_waiting", {{"topic", sim::Value(spec.name)},
-                                                  {"reason", sim::Value("INVALID_REPLICATION_FACTOR: not enough live brokers yet")}});
+    ctx.trace(event::ControllerCreateTopicWaiting{.topic = spec.name,
+                                                  .reason = "INVALID_REPLICATION_FACTOR: not enough live brokers yet"});
     if (pending_topics_.empty()) {
       ctx.set_timer(sim::Duration::millis(config_.integer("broker.session.timeout.ms")), sim::timer_tag(Timer::pending_topics_deadline));
     }
@@ -513,9 +512,8 @@ void Controller::create_now(sim::Context& ctx, const TopicSpec& spec) {
   t.flush_messages = spec.flush_messages;
   t.flush_ms = spec.flush_ms;
   append(ctx, t);
-  ctx.trace("controller.create_topic", {{"topic", sim::Value(spec.name)},
-                                        {"partitions", sim::Value(spec.partitions)},
-                                        {"replication_factor", sim::Value(spec.replication_factor)}});
+  ctx.trace(event::ControllerCreateTopic{
+      .topic = spec.name, .partitions = spec.partitions, .replication_factor = spec.replication_factor});
   for (int32_t p = 0; p < spec.partitions; ++p) {
     PartitionState s;
     s.topic = spec.name;

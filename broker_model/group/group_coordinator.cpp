@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "broker_model/client/partitioner.hpp"
+#include "broker_model/trace_schema.hpp"
 
 namespace kafka {
 
@@ -73,17 +74,20 @@ Error GroupCoordinator::not_coordinating(const std::string& group_id) const {
   return offsets_partition_for(group_id) < 0 ? Error::COORDINATOR_NOT_AVAILABLE : Error::NOT_COORDINATOR;
 }
 
-void GroupCoordinator::trace_group(sim::Context& ctx, const Group& g, const char* kind, const std::string& reason) {
+template <typename E>
+void GroupCoordinator::trace_group(sim::Context& ctx, const Group& g, const std::string& reason) {
   std::string members;
   for (const auto& id : g.join_order) members += (members.empty() ? "" : ",") + id;
-  ctx.trace(kind, {{"group", sim::Value(g.id)},
-                   {"state", sim::Value(to_string(g.phase))},
-                   {"generation", sim::Value(g.generation)},
-                   {"protocol", sim::Value(g.protocol)},
-                   {"leader", sim::Value(g.leader)},
-                   {"members", sim::Value(members)},
-                   {"reason", sim::Value(reason)}});
+  ctx.trace(E{.group = g.id,
+              .state = to_string(g.phase),
+              .generation = g.generation,
+              .protocol = g.protocol,
+              .leader = g.leader,
+              .members = members,
+              .reason = reason});
 }
+template void GroupCoordinator::trace_group<event::GroupState>(sim::Context&, const Group&, const std::string&);
+template void GroupCoordinator::trace_group<event::GroupLoaded>(sim::Context&, const Group&, const std::string&);
 
 // ---- discovery ----
 
@@ -174,7 +178,7 @@ void GroupCoordinator::join_member(sim::Context& ctx, Group& g, GroupMember& m, 
                                    const JoinGroupRequest& req) {
   const bool changed = m.subscription.topics != req.subscription.topics || m.protocols != req.protocols;
   update_member(ctx, m, from, req);
-  ctx.trace("group.join", {{"group", sim::Value(g.id)}, {"member_id", sim::Value(m.id)}, {"new", sim::Value(is_new)}});
+  ctx.trace(event::GroupJoin{.group = g.id, .member_id = m.id, .is_new = is_new});
   switch (g.phase) {
     case GroupPhase::empty:
     case GroupPhase::dead:
@@ -215,10 +219,7 @@ bool GroupCoordinator::replace_static_member(sim::Context& ctx, Group& g, const 
   if (g.leader == old_id) g.leader = id;
   update_member(ctx, m, from, req);
   GroupMember& placed = g.members[id] = std::move(m);
-  ctx.trace("group.static_rejoin", {{"group", sim::Value(g.id)},
-                                    {"instance_id", sim::Value(*req.group_instance_id)},
-                                    {"old_member_id", sim::Value(old_id)},
-                                    {"member_id", sim::Value(id)}});
+  ctx.trace(event::GroupStaticRejoin{.group = g.id, .instance_id = *req.group_instance_id, .old_member_id = old_id, .member_id = id});
   if (g.phase == GroupPhase::stable && same) {
     // Same instance, same subscription: the current assignment stands, no rebalance.
     write(ctx, g.offsets_partition, {group_record(g)}, [](sim::Context&, Error) {});
@@ -239,7 +240,7 @@ void GroupCoordinator::prepare_rebalance(sim::Context& ctx, Group& g, const std:
   g.initial_delay_running = initial && initial_delay > 0;
   g.join_deadline =
       ctx.now() + sim::Duration::millis(initial ? std::min<int64_t>(initial_delay, g.rebalance_timeout_ms()) : g.rebalance_timeout_ms());
-  trace_group(ctx, g, "group.state", reason);
+  trace_group<event::GroupState>(ctx, g, reason);
 }
 
 void GroupCoordinator::try_complete_join(sim::Context& ctx, Group& g) {
@@ -253,8 +254,7 @@ void GroupCoordinator::complete_join(sim::Context& ctx, Group& g) {
   for (const auto& [id, m] : g.members)
     if (!m.join) gone.push_back(id);
   for (const auto& id : gone) {
-    ctx.trace("group.member_removed",
-              {{"group", sim::Value(g.id)}, {"member_id", sim::Value(id)}, {"reason", sim::Value("did not rejoin in time")}});
+    ctx.trace(event::GroupMemberRemoved{.group = g.id, .member_id = id, .reason = "did not rejoin in time"});
     g.members.erase(id);
     g.join_order.erase(std::remove(g.join_order.begin(), g.join_order.end(), id), g.join_order.end());
   }
@@ -264,7 +264,7 @@ void GroupCoordinator::complete_join(sim::Context& ctx, Group& g) {
     g.phase = GroupPhase::empty;
     g.leader.clear();
     g.protocol.clear();
-    trace_group(ctx, g, "group.state", "no members");
+    trace_group<event::GroupState>(ctx, g, "no members");
     write(ctx, g.offsets_partition, {group_record(g)}, [](sim::Context&, Error) {});
     return;
   }
@@ -279,7 +279,7 @@ void GroupCoordinator::complete_join(sim::Context& ctx, Group& g) {
   g.protocol = chosen;
   if (!g.members.count(g.leader)) g.leader = g.join_order.front();
   g.phase = GroupPhase::completing_rebalance;
-  trace_group(ctx, g, "group.state", "join complete");
+  trace_group<event::GroupState>(ctx, g, "join complete");
   for (const auto& id : g.join_order) respond_join(ctx, g, g.members.at(id), Error::NONE);
 }
 
@@ -341,13 +341,11 @@ void GroupCoordinator::assignment_stored(sim::Context& ctx, const std::string& g
     return;
   }
   g.phase = GroupPhase::stable;
-  trace_group(ctx, g, "group.state", "assignment stored");
+  trace_group<event::GroupState>(ctx, g, "assignment stored");
   for (const std::string& id : g.join_order) {
     GroupMember& member = g.members.at(id);
-    ctx.trace("group.assignment", {{"group", sim::Value(g.id)},
-                                   {"generation", sim::Value(g.generation)},
-                                   {"member_id", sim::Value(id)},
-                                   {"partitions", sim::Value(assignment_text(member.assignment))}});
+    ctx.trace(event::GroupAssignment{
+        .group = g.id, .generation = g.generation, .member_id = id, .partitions = assignment_text(member.assignment)});
     if (!member.sync) continue;
     auto resp = std::make_shared<SyncGroupResponse>();
     resp->correlation_id = member.sync->correlation_id;
@@ -379,7 +377,7 @@ void GroupCoordinator::remove_member(sim::Context& ctx, Group& g, const std::str
   if (it->second.join) respond_join(ctx, g, it->second, Error::UNKNOWN_MEMBER_ID);
   g.members.erase(it);
   g.join_order.erase(std::remove(g.join_order.begin(), g.join_order.end(), member_id), g.join_order.end());
-  ctx.trace("group.member_removed", {{"group", sim::Value(g.id)}, {"member_id", sim::Value(member_id)}, {"reason", sim::Value(reason)}});
+  ctx.trace(event::GroupMemberRemoved{.group = g.id, .member_id = member_id, .reason = reason});
   switch (g.phase) {
     case GroupPhase::stable:
     case GroupPhase::completing_rebalance:

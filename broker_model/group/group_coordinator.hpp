@@ -55,7 +55,9 @@ class GroupCoordinator final : public LeadershipListener {
   Group* coordinated(const std::string& group_id, bool create);
   // Why a request for a group this broker does not coordinate is refused.
   Error not_coordinating(const std::string& group_id) const;
-  void trace_group(sim::Context& ctx, const Group& g, const char* kind, const std::string& reason);
+  // event::GroupState or event::GroupLoaded, with the group as it is.
+  template <typename E>
+  void trace_group(sim::Context& ctx, const Group& g, const std::string& reason);
 
   // Joining (ClassicGroup's rebalance).
   void join_member(sim::Context& ctx, Group& g, GroupMember& m, bool is_new, sim::NodeId from, const JoinGroupRequest& req);

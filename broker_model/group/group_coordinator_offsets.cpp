@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "broker_model/trace_schema.hpp"
+
 namespace kafka {
 
 namespace {
@@ -82,7 +84,7 @@ void GroupCoordinator::load_groups(sim::Context& ctx, int32_t partition) {
   for (const BatchPtr& b : log_.read_all({kOffsetsTopic, partition}))
     for (const Record& rec : *b->records) apply_offsets_record(rec, loaded, partition, ctx.now());
   for (auto& [id, g] : loaded) {
-    trace_group(ctx, g, "group.loaded", "became coordinator");
+    trace_group<event::GroupLoaded>(ctx, g, "became coordinator");
     groups_[id] = std::move(g);
   }
 }

@@ -41,8 +41,8 @@ struct JoinGroupRequest final : Request<ApiKey::join_group> {
   std::vector<std::string> protocols;  // assignor names, in preference order
   Subscription subscription;
   void describe(std::vector<sim::Field>& out) const override {
-    out.push_back({"group", sim::Value(group_id)});
-    out.push_back({"member_id", sim::Value(member_id)});
+    out.push_back(event::message::group(group_id));
+    out.push_back(event::message::member_id(member_id));
   }
 };
 
@@ -60,8 +60,8 @@ struct JoinGroupResponse final : Response<ApiKey::join_group> {
   };
   std::vector<Member> members;  // only for the leader
   void describe(std::vector<sim::Field>& out) const override {
-    out.push_back({"error", sim::Value(error_name(error))});
-    out.push_back({"generation", sim::Value(generation)});
+    out.push_back(event::message::error(error_name(error)));
+    out.push_back(event::message::generation(generation));
   }
 };
 
@@ -117,9 +117,9 @@ struct OffsetCommitRequest final : Request<ApiKey::offset_commit> {
   };
   std::vector<Offset> offsets;
   void describe(std::vector<sim::Field>& out) const override {
-    out.push_back({"group", sim::Value(group_id)});
-    out.push_back({"generation", sim::Value(generation)});
-    out.push_back({"offsets", sim::Value(offsets.size())});
+    out.push_back(event::message::group(group_id));
+    out.push_back(event::message::generation(generation));
+    out.push_back(event::message::offsets(offsets.size()));
   }
 };
 

@@ -12,6 +12,7 @@
 #include "broker_model/protocol/errors.hpp"
 #include "sim/message.hpp"
 #include "broker_model/protocol/topic_partition.hpp"
+#include "broker_model/trace_schema.hpp"
 
 namespace kafka {
 
@@ -84,9 +85,9 @@ struct ProduceRequest final : Request<ApiKey::produce> {
     return n;
   }
   void describe(std::vector<sim::Field>& out) const override {
-    out.push_back({"correlation_id", sim::Value(correlation_id)});
-    out.push_back({"acks", sim::Value(acks)});
-    out.push_back({"partitions", sim::Value(partitions.size())});
+    out.push_back(event::message::correlation_id(correlation_id));
+    out.push_back(event::message::acks(acks));
+    out.push_back(event::message::partitions(partitions.size()));
   }
 };
 
@@ -99,7 +100,7 @@ struct ProduceResponse final : Response<ApiKey::produce> {
     int64_t base_offset = -1;
   };
   std::vector<PartitionResponse> partitions;
-  void describe(std::vector<sim::Field>& out) const override { out.push_back({"correlation_id", sim::Value(correlation_id)}); }
+  void describe(std::vector<sim::Field>& out) const override { out.push_back(event::message::correlation_id(correlation_id)); }
 };
 
 // Used by followers (replica_id >= 0) and, later, consumers (replica_id = -1).
@@ -119,8 +120,8 @@ struct FetchRequest final : Request<ApiKey::fetch> {
   };
   std::vector<PartitionData> partitions;
   void describe(std::vector<sim::Field>& out) const override {
-    out.push_back({"correlation_id", sim::Value(correlation_id)});
-    if (partitions.size() == 1) out.push_back({"fetch_offset", sim::Value(partitions[0].fetch_offset)});
+    out.push_back(event::message::correlation_id(correlation_id));
+    if (partitions.size() == 1) out.push_back(event::message::fetch_offset(partitions[0].fetch_offset));
   }
 };
 
@@ -147,10 +148,10 @@ struct FetchResponse final : Response<ApiKey::fetch> {
     return n;
   }
   void describe(std::vector<sim::Field>& out) const override {
-    out.push_back({"correlation_id", sim::Value(correlation_id)});
+    out.push_back(event::message::correlation_id(correlation_id));
     size_t batches = 0;
     for (const auto& p : partitions) batches += p.batches.size();
-    out.push_back({"batches", sim::Value(batches)});
+    out.push_back(event::message::batches(batches));
   }
 };
 
@@ -239,8 +240,8 @@ struct AlterPartitionRequest final : Request<ApiKey::alter_partition> {
   int32_t partition_epoch = 0;
   std::vector<BrokerId> new_isr;
   void describe(std::vector<sim::Field>& out) const override {
-    out.push_back({"topic", sim::Value(topic)});
-    out.push_back({"partition", sim::Value(partition)});
+    out.push_back(event::message::topic(topic));
+    out.push_back(event::message::partition(partition));
   }
 };
 

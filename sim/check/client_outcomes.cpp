@@ -62,45 +62,61 @@ uint32_t NameTable::id(std::string_view name) {
   return id;
 }
 
-void ClientOutcomes::write(const sim::Event& e) {
-  if (e.kind.starts_with("op.")) {
-    on_op(e);
-  } else if (e.kind.starts_with("consumer.")) {
-    on_consumer(e);
+namespace ev = kafka::event;
+
+class ClientOutcomes::Reader {
+ public:
+  Reader(ClientOutcomes& o, const sim::Event& e) : o_(o), e_(e) {}
+  void operator()(const ev::OpInvoke::View& v) { o_.on_invoke(v); }
+  void operator()(const ev::OpOk::View& v) { o_.on_outcome(ev::OpOk::spec, v.process, v.op, v.f, v.partition, v.offset, v.error, v.cause); }
+  void operator()(const ev::OpFail::View& v) {
+    o_.on_outcome(ev::OpFail::spec, v.process, v.op, v.f, v.partition, v.offset, v.error, v.cause);
   }
+  void operator()(const ev::OpInfo::View& v) {
+    o_.on_outcome(ev::OpInfo::spec, v.process, v.op, v.f, v.partition, v.offset, v.error, v.cause);
+  }
+  void operator()(const ev::ConsumerProcessed::View& v) {
+    o_.group_of(v.group).processed.push_back({o_.members_.id(v.member), o_.topics_.id(v.topic), static_cast<int32_t>(v.partition),
+                                              v.offset, e_.time.ns, o_.texts_.add(v.key), o_.texts_.add(v.value)});
+  }
+  void operator()(const ev::ConsumerAssigned::View& v) { ++o_.group_of(v.group).assignments; }
+  void operator()(const ev::ConsumerUnblocked::View& v) { o_.group_of(v.group).blocked_ns += v.blocked; }
+  void operator()(const ev::ConsumerTruncationDetected::View& v) { ++o_.group_of(v.group).truncations; }
+  void operator()(const ev::ConsumerCommit::View& v) {
+    if (v.error != "NONE") ++o_.group_of(v.group).commit_errors[std::string(v.error)];
+  }
+
+ private:
+  ClientOutcomes& o_;
+  const sim::Event& e_;
+};
+
+void ClientOutcomes::write(const sim::Event& e) { Reads::visit(e, Reader(*this, e)); }
+
+void ClientOutcomes::on_invoke(const ev::OpInvoke::View& v) {
+  Process& proc = process(v.process);
+  ++proc.invoked;
+  if (v.f != "send") return;
+  if (!proc.producer) proc.producer = &producers_[std::string(v.process)];
+  ++proc.producer->sent;
+  proc.sends[v.op] = Pending{topics_.id(v.topic), v.has_key, v.has_key ? texts_.add(v.key) : TextArena::Piece{}, texts_.add(v.value)};
 }
 
-void ClientOutcomes::on_op(const sim::Event& e) {
-  // A poll's records are the group's to count when processed, not here.
-  if (e.kind == "op.poll_record") return;
-  const check::EventFields f(e);
-  const std::string_view name = f.text("process");
+void ClientOutcomes::on_outcome(const sim::schema::KindSpec& kind, std::string_view name, int64_t op, std::string_view f,
+                                int64_t partition, int64_t offset, std::string_view error, std::string_view cause) {
   Process& proc = process(name);
-  const int64_t op = f.integer("op");
-  const bool send = f.text("f") == "send";
-  if (e.kind == "op.invoke") {
-    ++proc.invoked;
-    if (!send) return;
-    if (!proc.producer) proc.producer = &producers_[std::string(name)];
-    ++proc.producer->sent;
-    const bool has_key = f.boolean("has_key");
-    proc.sends[op] = Pending{topics_.id(f.text("topic")), has_key, has_key ? texts_.add(f.text("key")) : TextArena::Piece{},
-                             texts_.add(f.text("value"))};
-    return;
-  }
-  if (!send) return;
+  if (f != "send") return;
   auto it = proc.sends.find(op);
   if (it == proc.sends.end()) return;
   const Pending sent = it->second;
   proc.sends.erase(it);
   ProducerOutcomes& out = *proc.producer;  // set when the send was invoked
-  if (e.kind == "op.ok") {
+  if (&kind == &ev::OpOk::spec) {
     ++out.ok;
-    out.acked.push_back({sent.topic, static_cast<int32_t>(f.integer("partition")), f.integer("offset"), sent.has_key, sent.key, sent.value});
+    out.acked.push_back({sent.topic, static_cast<int32_t>(partition), offset, sent.has_key, sent.key, sent.value});
     return;
   }
-  ++(e.kind == "op.fail" ? out.failed : out.indefinite);
-  const std::string_view error = f.text("error"), cause = f.text("cause");
+  ++(&kind == &ev::OpFail::spec ? out.failed : out.indefinite);
   ++out.errors[std::string(error)];
   ++out.causes[std::string(cause == "NONE" ? error : cause)];
 }
@@ -110,25 +126,6 @@ ClientOutcomes::Process& ClientOutcomes::process(std::string_view name) {
   last_name_ = name;
   last_ = &processes_[last_name_];
   return *last_;
-}
-
-void ClientOutcomes::on_consumer(const sim::Event& e) {
-  const check::EventFields f(e);
-  const std::string_view kind = e.kind.substr(9);
-  if (kind == "processed") {
-    GroupOutcomes& g = groups_[std::string(f.text("group"))];
-    g.processed.push_back({members_.id(f.text("member")), topics_.id(f.text("topic")), static_cast<int32_t>(f.integer("partition")),
-                           f.integer("offset"), e.time.ns, texts_.add(f.text("key")), texts_.add(f.text("value"))});
-  } else if (kind == "assigned") {
-    ++groups_[std::string(f.text("group"))].assignments;
-  } else if (kind == "unblocked") {
-    groups_[std::string(f.text("group"))].blocked_ns += f.integer("blocked");
-  } else if (kind == "truncation_detected") {
-    ++groups_[std::string(f.text("group"))].truncations;
-  } else if (kind == "commit") {
-    const std::string_view error = f.text("error");
-    if (error != "NONE") ++groups_[std::string(f.text("group"))].commit_errors[std::string(error)];
-  }
 }
 
 uint64_t ClientOutcomes::next_op(const std::string& process) const {

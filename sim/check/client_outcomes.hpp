@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker_model/trace_schema.hpp"
 #include "sim/trace.hpp"
 
 namespace check {
@@ -89,6 +90,9 @@ struct GroupOutcomes {
 
 class ClientOutcomes final : public sim::TraceSink {
  public:
+  using Reads = sim::schema::Reads<kafka::event::OpInvoke, kafka::event::OpOk, kafka::event::OpFail, kafka::event::OpInfo,
+                                   kafka::event::ConsumerProcessed, kafka::event::ConsumerAssigned, kafka::event::ConsumerUnblocked,
+                                   kafka::event::ConsumerTruncationDetected, kafka::event::ConsumerCommit>;
   void write(const sim::Event& e) override;
 
   // The number the process's next operation takes: how many it has invoked so far.
@@ -118,8 +122,12 @@ class ClientOutcomes final : public sim::TraceSink {
   // one found is tried first.
   Process& process(std::string_view name);
 
-  void on_op(const sim::Event& e);
-  void on_consumer(const sim::Event& e);
+  class Reader;
+  void on_invoke(const kafka::event::OpInvoke::View& v);
+  // A send's outcome (a poll's or a subscribe's has nothing to count).
+  void on_outcome(const sim::schema::KindSpec& kind, std::string_view name, int64_t op, std::string_view f, int64_t partition,
+                  int64_t offset, std::string_view error, std::string_view cause);
+  GroupOutcomes& group_of(std::string_view group_id) { return groups_[std::string(group_id)]; }
 
   std::unordered_map<std::string, Process> processes_;
   std::string last_name_;

@@ -6,6 +6,8 @@
 
 namespace check {
 
+namespace ev = kafka::event;
+
 namespace {
 std::vector<std::string> split_list(std::string_view list) {
   std::vector<std::string> out;
@@ -20,49 +22,64 @@ std::vector<std::string> split_list(std::string_view list) {
 }
 }  // namespace
 
-void HistorySink::write(const sim::Event& e) {
-  if (e.kind == "consumer.revoked" || e.kind == "consumer.lost" || e.kind == "consumer.assigned") {
-    const EventFields f(e);
-    const bool assigned = e.kind == "consumer.assigned";
-    auto keys = split_list(f.text(assigned ? "added" : "partitions"));
-    if (!keys.empty()) rebalances_[std::string(f.text("member"))].push_back(Rebalance{assigned ? "assigned" : "revoked", std::move(keys)});
-    return;
+class HistorySink::Reader {
+ public:
+  Reader(HistorySink& s, const sim::Event& e) : s_(s), e_(e) {}
+  void operator()(const ev::ConsumerRevoked::View& v) { s_.rebalance(v.member, "revoked", v.partitions); }
+  void operator()(const ev::ConsumerLost::View& v) { s_.rebalance(v.member, "revoked", v.partitions); }
+  void operator()(const ev::ConsumerAssigned::View& v) { s_.rebalance(v.member, "assigned", v.added); }
+  void operator()(const ev::OpInvoke::View& v) { s_.invoke(e_, v); }
+  void operator()(const ev::OpPollRecord::View& v) {
+    auto it = s_.pending_.find({std::string(v.process), v.op});
+    if (it == s_.pending_.end()) return;
+    it->second.polls[partition_key(v.topic, v.partition)].push_back({v.offset, std::string(v.value)});
   }
-  if (e.kind.size() < 3 || e.kind.compare(0, 3, "op.") != 0) return;
-  const EventFields f(e);
-  const std::string process(f.text("process"));
-  const int64_t op = f.integer("op");
-  if (e.kind == "op.poll_record") {
-    auto it = pending_.find({process, op});
-    if (it == pending_.end()) return;
-    it->second.polls[partition_key(f.text("topic"), f.integer("partition"))].push_back({f.integer("offset"), std::string(f.text("value"))});
-    return;
-  }
+  void operator()(const ev::OpOk::View& v) { s_.complete(e_, OpType::ok, v.process, v.op, v.f, v.partition, v.offset); }
+  void operator()(const ev::OpFail::View& v) { s_.complete(e_, OpType::fail, v.process, v.op, v.f, v.partition, v.offset); }
+  void operator()(const ev::OpInfo::View& v) { s_.complete(e_, OpType::info, v.process, v.op, v.f, v.partition, v.offset); }
+
+ private:
+  HistorySink& s_;
+  const sim::Event& e_;
+};
+
+void HistorySink::write(const sim::Event& e) { Reads::visit(e, Reader(*this, e)); }
+
+void HistorySink::rebalance(std::string_view process, const char* what, std::string_view partitions) {
+  auto keys = split_list(partitions);
+  if (!keys.empty()) rebalances_[std::string(process)].push_back(Rebalance{what, std::move(keys)});
+}
+
+void HistorySink::invoke(const sim::Event& e, const ev::OpInvoke::View& v) {
   Op out;
   out.index = static_cast<int64_t>(history_.ops.size());
-  out.process = process;
-  out.f = std::string(f.text("f"));
+  out.process = std::string(v.process);
+  out.f = std::string(v.f);
   out.time_ns = e.time.ns;
-  if (e.kind == "op.invoke") {
-    out.type = OpType::invoke;
-    out.id = next_id_++;
-    Pending p{out.id, std::string(f.text("topic")), std::string(f.text("value")), {}, split_list(f.text("keys"))};
-    // A send's partition (and so its key) is only known when it completes.
-    if (out.f == "send") out.sends.push_back(Send{p.topic, p.value, std::nullopt});
-    out.keys = p.keys;
-    pending_[{process, op}] = std::move(p);
-    history_.ops.push_back(std::move(out));
-    return;
-  }
-  auto it = pending_.find({process, op});
+  out.type = OpType::invoke;
+  out.id = next_id_++;
+  Pending p{out.id, std::string(v.topic), std::string(v.value), {}, split_list(v.keys)};
+  // A send's partition (and so its key) is only known when it completes.
+  if (out.f == "send") out.sends.push_back(Send{p.topic, p.value, std::nullopt});
+  out.keys = p.keys;
+  pending_[{out.process, v.op}] = std::move(p);
+  history_.ops.push_back(std::move(out));
+}
+
+void HistorySink::complete(const sim::Event& e, OpType type, std::string_view process, int64_t op, std::string_view f,
+                           int64_t partition, int64_t offset) {
+  auto it = pending_.find({std::string(process), op});
   if (it == pending_.end()) return;
   Pending p = std::move(it->second);
   pending_.erase(it);
+  Op out;
+  out.index = static_cast<int64_t>(history_.ops.size());
+  out.process = std::string(process);
+  out.f = std::string(f);
+  out.time_ns = e.time.ns;
   out.id = p.id;
-  out.type = e.kind == "op.ok" ? OpType::ok : e.kind == "op.fail" ? OpType::fail : OpType::info;
+  out.type = type;
   if (out.f == "send") {
-    const int64_t partition = f.integer("partition");
-    const int64_t offset = f.integer("offset");
     Send s;
     s.key = partition >= 0 ? partition_key(p.topic, partition) : p.topic;
     s.value = p.value;
@@ -70,7 +87,7 @@ void HistorySink::write(const sim::Event& e) {
     out.sends.push_back(std::move(s));
   } else if (out.f == "poll") {
     out.polls = std::move(p.polls);
-    auto r = rebalances_.find(process);
+    auto r = rebalances_.find(out.process);
     if (r != rebalances_.end()) {
       out.rebalance_log = std::move(r->second);
       rebalances_.erase(r);
@@ -81,31 +98,47 @@ void HistorySink::write(const sim::Event& e) {
   history_.ops.push_back(std::move(out));
 }
 
-void GroupSink::write(const sim::Event& e) {
-  if (e.kind.substr(0, 9) != "consumer.") return;
-  const EventFields f(e);
-  const std::string member(f.text("member"));
-  const std::string group(f.text("group"));
-  if (!member.empty() && !group.empty()) member_groups_.try_emplace(member, group);
-  if (e.kind == "consumer.processed") {
-    processed_.push_back(ProcessedRecord{group, member, partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"),
-                                         std::string(f.text("key")), std::string(f.text("value")), e.time.ns});
-  } else if (e.kind == "consumer.reset" || e.kind == "consumer.seek" || e.kind == "consumer.position") {
-    (e.kind == "consumer.position" ? resumes_ : jumps_)
-        .push_back(PositionJump{group, member, partition_key(f.text("topic"), f.integer("partition")), f.integer("offset"), e.time.ns});
-  } else if (e.kind == "consumer.commit") {
-    CommitRecord c{group, member, e.time.ns, {}, std::string(f.text("why")), f.text("error") == "NONE"};
+class GroupSink::Reader {
+ public:
+  Reader(GroupSink& s, const sim::Event& e) : s_(s), e_(e) {}
+  void operator()(const ev::ConsumerStart::View& v) { member(v.member, v.group); }
+  void operator()(const ev::ConsumerProcessed::View& v) {
+    member(v.member, v.group);
+    s_.processed_.push_back(ProcessedRecord{std::string(v.group), std::string(v.member), partition_key(v.topic, v.partition), v.offset,
+                                            std::string(v.key), std::string(v.value), e_.time.ns});
+  }
+  void operator()(const ev::ConsumerReset::View& v) { jump(s_.jumps_, v.member, v.group, v.topic, v.partition, v.offset); }
+  void operator()(const ev::ConsumerSeek::View& v) { jump(s_.jumps_, v.member, v.group, v.topic, v.partition, v.offset); }
+  void operator()(const ev::ConsumerPosition::View& v) { jump(s_.resumes_, v.member, v.group, v.topic, v.partition, v.offset); }
+  void operator()(const ev::ConsumerCommit::View& v) {
+    member(v.member, v.group);
+    CommitRecord c{std::string(v.group), std::string(v.member), e_.time.ns, {}, std::string(v.why), v.error == "NONE"};
     // "orders-0:57,orders-1:33" (topic names have no ':' in Kafka). A commit that failed before it
     // was sent carries only a count, no list.
-    for (const std::string& item : split_list(f.text("offsets"))) {
+    const std::string_view offsets = v.offsets.type() == sim::Value::Type::text ? v.offsets.text() : std::string_view();
+    for (const std::string& item : split_list(offsets)) {
       const size_t colon = item.rfind(':');
       int64_t offset = -1;
       if (colon != std::string::npos &&
           std::from_chars(item.data() + colon + 1, item.data() + item.size(), offset).ec == std::errc())
         c.offsets.emplace_back(item.substr(0, colon), offset);
     }
-    commits_.push_back(std::move(c));
+    s_.commits_.push_back(std::move(c));
   }
-}
+
+ private:
+  void member(std::string_view name, std::string_view group) {
+    if (!name.empty() && !group.empty()) s_.member_groups_.try_emplace(std::string(name), std::string(group));
+  }
+  void jump(std::vector<PositionJump>& to, std::string_view name, std::string_view group, std::string_view topic, int64_t partition,
+            int64_t offset) {
+    member(name, group);
+    to.push_back(PositionJump{std::string(group), std::string(name), partition_key(topic, partition), offset, e_.time.ns});
+  }
+  GroupSink& s_;
+  const sim::Event& e_;
+};
+
+void GroupSink::write(const sim::Event& e) { Reads::visit(e, Reader(*this, e)); }
 
 }  // namespace check

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "broker_model/trace_schema.hpp"
 #include "sim/check/delivery.hpp"
 #include "sim/check/history.hpp"
 #include "sim/trace.hpp"
@@ -17,10 +18,19 @@ namespace check {
 
 class HistorySink final : public sim::TraceSink {
  public:
+  using Reads = sim::schema::Reads<kafka::event::ConsumerRevoked, kafka::event::ConsumerLost, kafka::event::ConsumerAssigned,
+                                   kafka::event::OpInvoke, kafka::event::OpPollRecord, kafka::event::OpOk, kafka::event::OpFail,
+                                   kafka::event::OpInfo>;
   void write(const sim::Event& e) override;
   const History& history() const { return history_; }
 
  private:
+  class Reader;
+  void rebalance(std::string_view process, const char* what, std::string_view partitions);
+  void invoke(const sim::Event& e, const kafka::event::OpInvoke::View& v);
+  void complete(const sim::Event& e, OpType type, std::string_view process, int64_t op, std::string_view f, int64_t partition,
+                int64_t offset);
+
   struct Pending {
     int64_t id;
     std::string topic;
@@ -36,9 +46,11 @@ class HistorySink final : public sim::TraceSink {
 
 // Collects what consumer groups did: every record processed (consumer.processed events), every
 // offset commit completed (consumer.commit), every reset or seek of a position, and which group
-// each consumer belongs to (from any consumer.* event).
+// each consumer belongs to (from its consumer.start, or any of these).
 class GroupSink final : public sim::TraceSink {
  public:
+  using Reads = sim::schema::Reads<kafka::event::ConsumerStart, kafka::event::ConsumerProcessed, kafka::event::ConsumerReset,
+                                   kafka::event::ConsumerSeek, kafka::event::ConsumerPosition, kafka::event::ConsumerCommit>;
   void write(const sim::Event& e) override;
   std::vector<ProcessedRecord>& processed() { return processed_; }
   std::vector<CommitRecord>& commits() { return commits_; }
@@ -47,6 +59,7 @@ class GroupSink final : public sim::TraceSink {
   std::map<std::string, std::string>& member_groups() { return member_groups_; }
 
  private:
+  class Reader;
   std::vector<ProcessedRecord> processed_;
   std::vector<CommitRecord> commits_;
   std::vector<PositionJump> jumps_;

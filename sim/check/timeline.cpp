@@ -1,7 +1,5 @@
 #include "sim/check/timeline.hpp"
 
-#include <optional>
-
 #include "sim/check/event_fields.hpp"
 
 namespace check {
@@ -9,90 +7,101 @@ namespace check {
 namespace {
 
 using K = ReplicaEvent::Kind;
+using NK = NodeEvent::Kind;
+namespace ev = kafka::event;
+namespace world = sim::event;
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+// The offsets topic's appends are group state, not records anyone checks.
+bool internal(std::string_view topic) { return topic.substr(0, 2) == "__"; }
 
-// What a node fault or lifecycle event (node.*, fault.*) or a producer's new id says of a node;
-// nothing for every other event.
-std::optional<NodeEvent> node_event(const sim::Event& e, const EventFields& f) {
-  auto of = [&](NodeEvent::Kind kind, std::string detail = {}) {
-    return NodeEvent{kind, e.time.ns, std::string(f.text("node")), std::move(detail)};
-  };
-  if (starts_with(e.kind, "node.")) {
-    if (e.kind == "node.crash") return of(NodeEvent::Kind::crashed);
-    if (e.kind == "node.restart") return of(NodeEvent::Kind::restarted);
-    if (e.kind == "node.pause") return of(NodeEvent::Kind::paused);
-    if (e.kind == "node.resume") return of(NodeEvent::Kind::resumed);
-  } else if (starts_with(e.kind, "fault.")) {
-    if (e.kind == "fault.isolate") return of(NodeEvent::Kind::isolated);
-    if (e.kind == "fault.partition") return of(NodeEvent::Kind::partitioned, std::string(f.text("groups")));
-    if (e.kind == "fault.heal") return of(NodeEvent::Kind::healed);
-  } else if (e.kind == "producer.reset_producer_id") {
-    return NodeEvent{NodeEvent::Kind::producer_id_reset, e.time.ns, std::string(e.node_name), {}};
-  }
-  return std::nullopt;
-}
+// One event's place in the timeline, by its kind.
+class Reader {
+ public:
+  Reader(Timeline& t, const sim::Event& e) : t_(t), e_(e) {}
 
-// What a replica, log or election event (or a producer's retry of a batch) says of its
-// partition; nothing for every other event, and for the offsets topic's appends and high
-// watermarks (group state, not records anyone checks).
-std::optional<ReplicaEvent> replica_event(const sim::Event& e, const EventFields& f) {
-  if (e.kind == "producer.retry") {
-    return ReplicaEvent{K::producer_retry, -1, e.time.ns, std::string(e.node_name), f.integer("base_sequence"), f.integer("attempt"),
-                        std::string(f.text("error"))};
+  void operator()(const world::NodeCrash::View& v) { node(NK::crashed, v.node); }
+  void operator()(const world::NodeRestart::View& v) { node(NK::restarted, v.node); }
+  void operator()(const world::NodePause::View& v) { node(NK::paused, v.node); }
+  void operator()(const world::NodeResume::View& v) { node(NK::resumed, v.node); }
+  void operator()(const world::FaultIsolate::View& v) { node(NK::isolated, v.node); }
+  void operator()(const world::FaultPartition::View& v) { node(NK::partitioned, {}, std::string(v.groups)); }
+  void operator()(const world::FaultHeal::View&) { node(NK::healed, {}); }
+  void operator()(const ev::ProducerResetProducerId::View&) { node(NK::producer_id_reset, e_.node_name); }
+
+  void operator()(const ev::ProducerRetry::View& v) {
+    add(v.topic, v.partition, {K::producer_retry, -1, e_.time.ns, std::string(e_.node_name), v.base_sequence, v.attempt, std::string(v.error)});
   }
-  const bool replica = starts_with(e.kind, "replica.") || starts_with(e.kind, "log.");
-  if (!replica && e.kind != "controller.elect") return std::nullopt;
-  const bool internal = starts_with(f.text("topic"), "__");
-  ReplicaEvent r{K::leader_append, static_cast<int32_t>(f.integer("leader_epoch")), e.time.ns, std::string(e.node_name), -1, -1, {}};
-  if (e.kind == "log.append") {
-    if (internal) return std::nullopt;
-    r.kind = f.text("role") == "leader" ? K::leader_append : K::follower_append;
-    r.from = f.integer("base_offset");
-    r.to = f.integer("leo");
-    r.producer_id = f.integer("producer_id");
-    r.sequence = static_cast<int32_t>(f.integer("base_sequence"));
-  } else if (e.kind == "replica.hw") {
-    if (internal) return std::nullopt;
-    r.kind = K::high_watermark;
-    r.to = f.integer("hw");
-  } else if (e.kind == "replica.leader" || e.kind == "replica.follower") {
-    r.kind = e.kind == "replica.leader" ? K::became_leader : K::became_follower;
-    r.to = f.integer("leo");
-  } else if (e.kind == "log.truncate") {
-    r.kind = K::truncated;
-    r.from = f.integer("from_leo");
-    r.to = f.integer("to");
-    r.detail = std::string(f.text("reason"));
-  } else if (e.kind == "replica.epoch_end_offset" || e.kind == "replica.diverging_epoch") {
-    const bool asked = e.kind == "replica.epoch_end_offset";
-    r.kind = K::epoch_answer;
-    r.leader_epoch = static_cast<int32_t>(f.integer(asked ? "leader_epoch" : "epoch"));
-    r.from = asked ? f.integer("asked_epoch") : -1;
-    r.to = f.integer("end_offset");
-    r.detail = std::to_string(f.integer("truncate_to"));
-  } else if (e.kind == "log.recover") {
-    r.kind = K::recovered;
-    r.to = f.integer("leo");
-  } else if (e.kind == "controller.elect") {
-    r.kind = K::elected;
-    r.node = std::string(f.text("leader_node"));  // empty: no leader
-    r.detail = std::string(f.text("election")) + ": " + std::string(f.text("reason"));
-  } else {
-    return std::nullopt;
+  void operator()(const ev::LogAppend::View& v) {
+    if (internal(v.topic)) return;
+    ReplicaEvent r = replica(v.role == "leader" ? K::leader_append : K::follower_append, v.leader_epoch);
+    r.from = v.base_offset;
+    r.to = v.leo;
+    r.producer_id = v.producer_id;
+    r.sequence = static_cast<int32_t>(v.base_sequence);
+    add(v.topic, v.partition, std::move(r));
   }
-  return r;
-}
+  void operator()(const ev::ReplicaHw::View& v) {
+    if (internal(v.topic)) return;
+    ReplicaEvent r = replica(K::high_watermark, v.leader_epoch);
+    r.to = v.hw;
+    add(v.topic, v.partition, std::move(r));
+  }
+  void operator()(const ev::ReplicaLeader::View& v) { became(K::became_leader, v.topic, v.partition, v.leader_epoch, v.leo); }
+  void operator()(const ev::ReplicaFollower::View& v) { became(K::became_follower, v.topic, v.partition, v.leader_epoch, v.leo); }
+  void operator()(const ev::LogTruncate::View& v) {
+    ReplicaEvent r = replica(K::truncated, v.leader_epoch);
+    r.from = v.from_leo;
+    r.to = v.to;
+    r.detail = std::string(v.reason);
+    add(v.topic, v.partition, std::move(r));
+  }
+  void operator()(const ev::ReplicaEpochEndOffset::View& v) {
+    ReplicaEvent r = replica(K::epoch_answer, v.leader_epoch);
+    r.from = v.asked_epoch;
+    r.to = v.end_offset;
+    r.detail = std::to_string(v.truncate_to);
+    add(v.topic, v.partition, std::move(r));
+  }
+  void operator()(const ev::ReplicaDivergingEpoch::View& v) {
+    ReplicaEvent r = replica(K::epoch_answer, v.epoch);
+    r.to = v.end_offset;
+    r.detail = std::to_string(v.truncate_to);
+    add(v.topic, v.partition, std::move(r));
+  }
+  void operator()(const ev::LogRecover::View& v) {
+    ReplicaEvent r = replica(K::recovered, -1);
+    r.to = v.leo;
+    add(v.topic, v.partition, std::move(r));
+  }
+  void operator()(const ev::ControllerElect::View& v) {
+    ReplicaEvent r = replica(K::elected, v.leader_epoch);
+    r.node = std::string(v.leader_node);  // empty: no leader
+    r.detail = std::string(v.election) + ": " + std::string(v.reason);
+    add(v.topic, v.partition, std::move(r));
+  }
+
+ private:
+  void node(NK kind, std::string_view name, std::string detail = {}) {
+    t_.nodes.push_back(NodeEvent{kind, e_.time.ns, std::string(name), std::move(detail)});
+  }
+  ReplicaEvent replica(K kind, int64_t leader_epoch) const {
+    return ReplicaEvent{kind, static_cast<int32_t>(leader_epoch), e_.time.ns, std::string(e_.node_name), -1, -1, {}};
+  }
+  void became(K kind, std::string_view topic, int64_t partition, int64_t leader_epoch, int64_t leo) {
+    ReplicaEvent r = replica(kind, leader_epoch);
+    r.to = leo;
+    add(topic, partition, std::move(r));
+  }
+  void add(std::string_view topic, int64_t partition, ReplicaEvent r) {
+    t_.partitions[partition_key(topic, partition)].push_back(std::move(r));
+  }
+
+  Timeline& t_;
+  const sim::Event& e_;
+};
 
 }  // namespace
 
-void TimelineSink::write(const sim::Event& e) {
-  const EventFields f(e);
-  if (auto n = node_event(e, f)) {
-    timeline_.nodes.push_back(std::move(*n));
-  } else if (auto r = replica_event(e, f)) {
-    timeline_.partitions[partition_key(f.text("topic"), f.integer("partition"))].push_back(std::move(*r));
-  }
-}
+void TimelineSink::write(const sim::Event& e) { Reads::visit(e, Reader(timeline_, e)); }
 
 }  // namespace check

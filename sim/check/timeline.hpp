@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "broker_model/trace_schema.hpp"
 #include "sim/trace.hpp"
 
 namespace check {
@@ -55,6 +56,13 @@ struct Timeline {
 
 class TimelineSink final : public sim::TraceSink {
  public:
+  // The kinds it reads: node faults, producer retries, and each partition's replication.
+  using Reads = sim::schema::Reads<sim::event::NodeCrash, sim::event::NodeRestart, sim::event::NodePause, sim::event::NodeResume,
+                                   sim::event::FaultIsolate, sim::event::FaultPartition, sim::event::FaultHeal,
+                                   kafka::event::ProducerResetProducerId, kafka::event::ProducerRetry, kafka::event::LogAppend,
+                                   kafka::event::ReplicaHw, kafka::event::ReplicaLeader, kafka::event::ReplicaFollower,
+                                   kafka::event::LogTruncate, kafka::event::ReplicaEpochEndOffset,
+                                   kafka::event::ReplicaDivergingEpoch, kafka::event::LogRecover, kafka::event::ControllerElect>;
   void write(const sim::Event& e) override;
   Timeline& timeline() { return timeline_; }
 

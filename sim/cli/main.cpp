@@ -11,6 +11,7 @@
 #include "sim/cli/run_command.hpp"
 #include "sim/cli/sweep_command.hpp"
 #include "sim/cli/test_command.hpp"
+#include "sim/cli/trace_reference.hpp"
 #include "sim/emergency.hpp"
 #include "sim/lua/runtime.hpp"
 
@@ -99,6 +100,8 @@ int main(int argc, char** argv) {
   auto* test_cmd = add_test(app, test_args);
   auto* sweep_cmd = add_sweep(app, sweep_args);
   auto* check_cmd = add_check(app, check_args);
+  auto* schema_cmd =
+      app.add_subcommand("trace-schema", "Print the trace reference: every event kind and its fields (Markdown, as docs/trace.md)");
   auto* version_cmd = app.add_subcommand("version", "Print the version");
   auto* help_cmd = app.add_subcommand("help", "Show this help");
 
@@ -118,6 +121,10 @@ int main(int argc, char** argv) {
   }
   if (*help_cmd) {
     std::cout << help_text;
+    return kExitOk;
+  }
+  if (*schema_cmd) {
+    std::cout << sim::cli::trace_reference_markdown();
     return kExitOk;
   }
   if (*sweep_cmd) return guarded([&] { return cmd_sweep(sweep_args); });

@@ -13,6 +13,7 @@
 #include "broker_model/client/producer.hpp"
 #include "broker_model/controller/controller.hpp"
 #include "broker_model/log/log_files.hpp"
+#include "broker_model/trace_schema.hpp"
 #include "sim/lua/bindings.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/faults.hpp"

@@ -6,6 +6,7 @@
 
 #include "sim/lua/bindings.hpp"
 #include "sim/lua/runtime.hpp"
+#include "sim/world_events.hpp"
 
 namespace sim::lua {
 
@@ -123,7 +124,7 @@ std::string join_args(lua_State* L) {
 int l_note(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   const std::string text = join_args(L);
-  rt.world().emit("note", {{"text", Value(text)}});
+  rt.world().emit(event::Note{.text = text});
   rt.log_line("note: " + text);
   return 0;
 }

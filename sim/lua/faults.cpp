@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/world_events.hpp"
+
 namespace sim::lua {
 
 namespace {
@@ -105,7 +107,7 @@ int l_partition(lua_State* L) {
     groups.push_back(node_list(L, t, i, fmt::format("partition group {}", i - 1)));
     desc += (desc.empty() ? "" : " | ") + names_of(t.world(), groups.back());
   }
-  t.world().emit("fault.partition", {{"groups", Value(desc)}});
+  t.world().emit(event::FaultPartition{.groups = desc});
   t.world().network().partition(groups);
   return 0;
 }
@@ -114,7 +116,7 @@ int l_block(lua_State* L) {
   FaultTarget& t = target(L);
   const NodeId from = t.resolve(L, 2, "block(from, to): from");
   const NodeId to = t.resolve(L, 3, "block(from, to): to");
-  t.world().emit("fault.block", {{"from", Value(t.world().name(from))}, {"to", Value(t.world().name(to))}});
+  t.world().emit(event::FaultBlock{.from = t.world().name(from), .to = t.world().name(to)});
   t.world().network().block(from, to);
   return 0;
 }
@@ -122,14 +124,14 @@ int l_block(lua_State* L) {
 int l_isolate(lua_State* L) {
   FaultTarget& t = target(L);
   const NodeId id = t.resolve(L, 2, "isolate(node)");
-  t.world().emit("fault.isolate", {{"node", Value(t.world().name(id))}});
+  t.world().emit(event::FaultIsolate{.node = t.world().name(id)});
   t.world().network().isolate(id);
   return 0;
 }
 
 int l_heal(lua_State* L) {
   FaultTarget& t = target(L);
-  t.world().emit("fault.heal", {});
+  t.world().emit(event::FaultHeal{});
   t.world().network().heal();
   return 0;
 }
@@ -163,7 +165,7 @@ int l_slow_network(lua_State* L) {
       apply(a, b);
       if (!one_way) apply(b, a);
     }
-  w.emit("fault.slow_network", {{"from", Value(names_of(w, from))}, {"to", Value(names_of(w, to))}});
+  w.emit(event::FaultSlowNetwork{.from = names_of(w, from), .to = names_of(w, to)});
   return 0;
 }
 
@@ -172,7 +174,7 @@ int l_slow_disk(lua_State* L) {
   const NodeId id = t.resolve(L, 2, "slow_disk(node, latency)");
   const Duration d = to_duration(L, 3, "slow_disk(node, latency): latency");
   t.world().disk(id).set_op_latency(d);
-  t.world().emit("fault.slow_disk", {{"node", Value(t.world().name(id))}, {"latency", Value(d)}});
+  t.world().emit(event::FaultSlowDisk{.node = t.world().name(id), .latency = d});
   return 0;
 }
 

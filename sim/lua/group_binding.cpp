@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "broker_model/cluster_builder.hpp"
+#include "broker_model/trace_schema.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/cluster.hpp"
 #include "sim/lua/cluster_handles.hpp"
@@ -243,7 +244,7 @@ int l_member_seek(lua_State* L) {
   const std::string name(w.name(m.node));
   const bool sent = w.invoke(m.node, [tp, offset, name](Node& n, Context& ctx) {
     if (!static_cast<kafka::Consumer&>(n).seek(ctx, tp, offset)) {
-      ctx.trace("consumer.error", {{"member", Value(name)}, {"detail", Value("seek: partition not assigned (IllegalStateException)")}});
+      ctx.trace(kafka::event::ConsumerError{.member = name, .detail = "seek: partition not assigned (IllegalStateException)"});
     }
   });
   if (!sent) fail(fmt::format("seek: {} is not running", name));
@@ -272,7 +273,7 @@ int l_scale(lua_State* L) {
   World& w = g.cluster->world();
   size_t active = 0;
   for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
-  w.emit("group.scale", {{"group", Value(g.id)}, {"from", Value(active)}, {"to", Value(n)}});
+  w.emit(kafka::event::GroupScale{.group = g.id, .from = active, .to = n});
   while (active < static_cast<size_t>(n)) {
     start_member(g);
     ++active;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "broker_model/trace_schema.hpp"
 #include "sim/check/commits.hpp"
 #include "sim/check/explain.hpp"
 #include "sim/lua/bindings.hpp"
@@ -31,21 +32,21 @@ class AutoCreateLog final : public TraceSink {
  public:
   explicit AutoCreateLog(Runtime& rt) : rt_(rt) {}
   void write(const Event& e) override {
-    if (e.kind != "controller.auto_create_topic") return;
-    std::string topic;
-    int64_t partitions = 0, rf = 0;
-    for (const Field& f : e.fields) {
-      if (f.key == "topic") topic = std::string(f.value.text());
-      else if (f.key == "partitions") partitions = f.value.integer();
-      else if (f.key == "replication_factor") rf = f.value.integer();
-    }
+    if (schema::is<kafka::event::ControllerAutoCreateTopic>(e)) log(e);
+  }
+
+ private:
+  // Apart from write, which every event of the run passes through and which is then only a test.
+  [[gnu::noinline]] void log(const Event& e) {
+    const auto created = schema::view<kafka::event::ControllerAutoCreateTopic>(e);
+    const std::string topic(created.topic);
+    const int64_t partitions = created.partitions, rf = created.replication_factor;
     if (!seen_.insert(topic).second) return;
     rt_.log_line(fmt::format("auto-created topic '{}' ({} partition{}, replication factor {}): a client named it and the "
                              "brokers' auto.create.topics.enable is true",
                              topic, partitions, partitions == 1 ? "" : "s", rf));
   }
 
- private:
   Runtime& rt_;
   std::set<std::string> seen_;
 };
@@ -97,10 +98,7 @@ void Runtime::declare(ScenarioInfo info) {
   timeline_ = std::make_unique<check::TimelineSink>();
   world_->trace().add_sink(timeline_.get());
   sandbox_.set_random(world_->stream("lua:math.random"));
-  world_->emit("scenario", {{"name", Value(info_.name)},
-                            {"seed", Value(info_.seed)},
-                            {"duration", Value(info_.duration)},
-                            {"kafka_version", Value(info_.kafka_version)}});
+  world_->emit(event::Scenario{.name = info_.name, .seed = info_.seed, .duration = info_.duration, .kafka_version = info_.kafka_version});
 }
 
 std::optional<std::string> Runtime::take_param(const std::string& name) {
@@ -241,7 +239,7 @@ void Runtime::drain() {
   // The heal-and-drain phase: faults end, crashed nodes return, producers stop, and consumers
   // get `drain` to catch up, so that what is still unseen afterwards is lost, not late.
   World& w = *world_;
-  w.emit("drain.start", {{"drain", Value(*info_.drain)}});
+  w.emit(event::DrainStart{.drain = *info_.drain});
   log_line("drain: faults healed, crashed nodes restarted, producers stopped");
   w.network().heal();
   for (NodeId id = 0; id < w.node_count(); ++id) {
@@ -250,7 +248,7 @@ void Runtime::drain() {
   }
   for (auto& f : drainers_) f(w);
   w.run_until(w.now() + *info_.drain);
-  w.emit("drain.end", {});
+  w.emit(event::DrainEnd{});
 }
 
 namespace {
@@ -288,7 +286,7 @@ void Runtime::judge_expectations(RunResult& result) {
 }
 
 void Runtime::check(std::string name, bool held, std::string detail, std::string explanation) {
-  world().emit("check", {{"name", Value(name)}, {"held", Value(held)}, {"detail", Value(detail)}});
+  world().emit(event::Check{.name = name, .held = held, .detail = detail});
   log_line(fmt::format("check {}: {}{}", name, held ? "held" : "VIOLATED", detail.empty() ? "" : " (" + detail + ")"));
   checks_.push_back(Check{std::move(name), held, std::move(detail), world().now(), std::move(explanation)});
 }

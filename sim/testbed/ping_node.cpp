@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "sim/world_events.hpp"
+
 namespace sim::testbed {
 
 namespace {
@@ -9,13 +11,13 @@ struct Ping final : Message {
   uint64_t seq;
   explicit Ping(uint64_t s) : seq(s) {}
   std::string_view name() const override { return "Ping"; }
-  void describe(std::vector<Field>& out) const override { out.push_back({"seq", Value(seq)}); }
+  void describe(std::vector<Field>& out) const override { out.push_back(event::message::seq(seq)); }
 };
 struct Pong final : Message {
   uint64_t seq;
   explicit Pong(uint64_t s) : seq(s) {}
   std::string_view name() const override { return "Pong"; }
-  void describe(std::vector<Field>& out) const override { out.push_back({"seq", Value(seq)}); }
+  void describe(std::vector<Field>& out) const override { out.push_back(event::message::seq(seq)); }
 };
 struct PongRecord final : DiskEntry {
   NodeId from;
@@ -30,7 +32,7 @@ void PingNode::on_start(Context& ctx) {
   log_ = ctx.disk().open("pongs.log");
   if (ctx.disk().last_entry_torn(log_)) ctx.disk().truncate(log_, ctx.disk().size(log_) - 1);
   stats_.recovered = ctx.disk().size(log_);
-  ctx.trace("ping.recovered", {{"records", Value(stats_.recovered)}});
+  ctx.trace(event::PingRecovered{.records = stats_.recovered});
   ctx.set_timer(config_.interval, kPing);
   ctx.set_timer(config_.flush_every, kFlush);
 }
@@ -60,7 +62,7 @@ void PingNode::on_timer(Context& ctx, uint64_t tag) {
 
 void PingNode::on_disconnect(Context& ctx, NodeId peer) {
   ++stats_.disconnects;
-  ctx.trace("ping.disconnect", {{"peer", Value(ctx.name_of(peer))}});
+  ctx.trace(event::PingDisconnect{.peer = ctx.name_of(peer)});
 }
 
 }  // namespace sim::testbed

@@ -92,7 +92,14 @@ INSTANTIATE_TEST_SUITE_P(
              {"another broker took over as coordinator", "committed offsets survived", "the group kept consuming",
               "expect delivery at-least-once (analytics)"}},
         Case{"OffsetResetLatestMisses", "group_offset_reset.lua", {},
-             {"latest misses the records produced before it joined", "earliest processes every record"}}),
+             {"latest misses the records produced before it joined", "earliest processes every record"}},
+        Case{"PausedMemberLosesItsPartitions", "group_paused_member.lua", {},
+             {"the group rebalanced without the member and again when it rejoined", "all three members hold partitions",
+              "expect delivery at-least-once (indexers)"}},
+        Case{"PauseWithinTheSessionKeepsThem", "group_paused_member.lua", {{"session_s", "60"}},
+             {"no rebalance", "all three members hold partitions", "expect delivery exactly-once (indexers)"}},
+        Case{"SeekReplays", "group_seek_replay.lua", {},
+             {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
 
 // The teaching text under a verdict: each failure mode's explanation names the events that led

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "broker_model/log/log_files.hpp"
+#include "sim/world_events.hpp"
 
 namespace kafkasim_test {
 
@@ -97,8 +98,6 @@ bool TestCluster::run_until(const std::function<bool()>& done, sim::Duration lim
   return done();
 }
 
-void TestCluster::fault(std::string_view kind, std::initializer_list<sim::Field> fields) { world_.emit(kind, fields); }
-
 void TestCluster::crash(sim::NodeId n) {
   if (!world_.crash(n)) throw std::logic_error("crash: " + std::string(world_.name(n)) + " is not running");
 }
@@ -114,12 +113,12 @@ void TestCluster::partition(const std::vector<std::vector<sim::NodeId>>& groups)
     for (sim::NodeId n : group) names += (names.empty() ? "" : ",") + std::string(world_.name(n));
     desc += (desc.empty() ? "" : " | ") + names;
   }
-  fault("fault.partition", {{"groups", sim::Value(desc)}});
+  world_.emit(sim::event::FaultPartition{.groups = desc});
   world_.network().partition(groups);
 }
 
 void TestCluster::heal() {
-  fault("fault.heal", {});
+  world_.emit(sim::event::FaultHeal{});
   world_.network().heal();
 }
 

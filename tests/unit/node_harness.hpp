@@ -97,7 +97,6 @@ class TestCluster {
 
  private:
   kafka::FirstOp next_op() const;
-  void fault(std::string_view kind, std::initializer_list<sim::Field> fields);
 
   // The sinks outlive the world, whose trace and client factories point at them.
   check::ClientOutcomes outcomes_;
