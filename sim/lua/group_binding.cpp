@@ -57,6 +57,89 @@ void start_member(GroupHandle& g) {
   g.cluster->clients.push_back(node);
 }
 
+// The group's own keys of the options table at idx (members, topics, commit, the application's
+// timings, static), then Kafka's consumer configs. Returns the number of members to start.
+int64_t read_group_options(lua_State* L, int idx, GroupHandle& g, std::optional<std::string>& commit) {
+  int64_t members = 1;
+  if (lua_type(L, idx) != LUA_TTABLE) {
+    fail(fmt::format("group(group_id, options): options is a table such as {{ members = 2, topics = {{ \"orders\" }} }}, got {}",
+                     describe(L, idx)));
+  }
+  lua_getfield(L, idx, "members");
+  if (!lua_isnil(L, -1)) {
+    const auto n = to_whole(L, -1);
+    if (!n || *n < 0) fail(fmt::format("group.members: a number of members, got {}", describe(L, -1)));
+    members = *n;
+    if (members > caps::kMembersPerGroup) {
+      fail(fmt::format("group.members: {} is more than kafkasim's cap of {} members per group", members, caps::kMembersPerGroup));
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "topics");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    g.app.topics.emplace_back(lua_tostring(L, -1));
+  } else if (lua_type(L, -1) == LUA_TTABLE) {
+    for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, -1)); ++i) {
+      lua_rawgeti(L, -1, i);
+      if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("group.topics[{}]: expected a topic name", i));
+      g.app.topics.emplace_back(lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "commit");
+  if (lua_type(L, -1) == LUA_TSTRING) commit = lua_tostring(L, -1);
+  else if (!lua_isnil(L, -1)) fail("group.commit: a commit policy name");
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "processing_time");
+  if (!lua_isnil(L, -1)) g.app.processing_time = to_duration_dist(L, -1, "group.processing_time");
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "ack_count");
+  if (!lua_isnil(L, -1)) {
+    const auto n = to_whole(L, -1);
+    if (!n || *n < 1) fail(fmt::format("group.ack_count: a positive number of records, got {}", describe(L, -1)));
+    g.app.ack_count = *n;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "ack_time");
+  if (!lua_isnil(L, -1)) g.app.ack_time = to_duration(L, -1, "group.ack_time");
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "static");
+  g.static_members = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 1);
+  const std::vector<std::string> own = {"members", "topics", "commit", "processing_time", "ack_count", "ack_time", "static"};
+  read_config(L, idx, g.config, "group", own);
+  return members;
+}
+
+// The commit policy (by default Kafka's auto-commit when enable.auto.commit is on, else
+// after-process), and enable.auto.commit made to agree with it.
+void resolve_commit_policy(GroupHandle& g, std::optional<std::string> commit) {
+  const std::vector<std::string> policies = {"auto", "after-process", "async", "before-process", "RECORD", "BATCH",
+                                             "TIME", "COUNT", "COUNT_TIME", "MANUAL", "MANUAL_IMMEDIATE"};
+  if (!commit) commit = g.config.boolean("enable.auto.commit") ? "auto" : "after-process";
+  auto policy = kafka::parse_commit_policy(*commit);
+  if (!policy) {
+    std::string list;
+    for (const auto& name : policies) list += (list.empty() ? "" : ", ") + name;
+    fail(fmt::format("group.commit: unknown policy \"{}\"{}; the policies are {}", *commit, suggestion(*commit, policies), list));
+  }
+  g.app.policy = *policy;
+  if (*policy == kafka::CommitPolicy::kafka_auto) {
+    if (g.config.is_explicit("enable.auto.commit") && !g.config.boolean("enable.auto.commit")) {
+      fail("group: commit = \"auto\" needs enable.auto.commit = true");
+    }
+    g.config.resolve("enable.auto.commit", true);
+  } else {
+    // Applications that commit themselves (and Spring's container) run without auto-commit;
+    // Spring rejects its manual modes with auto-commit on.
+    if (g.config.is_explicit("enable.auto.commit") && g.config.boolean("enable.auto.commit")) {
+      fail(fmt::format("group: commit = \"{}\" cannot be combined with enable.auto.commit = true", *commit));
+    }
+    g.config.resolve("enable.auto.commit", false);
+  }
+}
+
 int l_group(lua_State* L) {
   Cluster& c = check_object<Cluster>(L, 1, "a cluster");
   Runtime& rt = Runtime::of(L);
@@ -66,88 +149,15 @@ int l_group(lua_State* L) {
   g->outcomes = &rt.client_outcomes();
   g->id = lua_tostring(L, 2);
   g->config = kafka::ConfigSet(kafka::ConfigScope::consumer, c.version);
-  int64_t members = 1;
   std::optional<std::string> commit;
-  const std::vector<std::string> own = {"members", "topics", "commit", "processing_time", "ack_count", "ack_time", "static"};
-  if (!lua_isnoneornil(L, 3)) {
-    if (lua_type(L, 3) != LUA_TTABLE) {
-      fail(fmt::format("group(group_id, options): options is a table such as {{ members = 2, topics = {{ \"orders\" }} }}, got {}",
-                       describe(L, 3)));
-    }
-    // The group's own keys first, then Kafka's consumer configs.
-    lua_getfield(L, 3, "members");
-    if (!lua_isnil(L, -1)) {
-      const auto n = to_whole(L, -1);
-      if (!n || *n < 0) fail(fmt::format("group.members: a number of members, got {}", describe(L, -1)));
-      members = *n;
-      if (members > caps::kMembersPerGroup) {
-        fail(fmt::format("group.members: {} is more than kafkasim's cap of {} members per group", members, caps::kMembersPerGroup));
-      }
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, 3, "topics");
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      g->app.topics.emplace_back(lua_tostring(L, -1));
-    } else if (lua_type(L, -1) == LUA_TTABLE) {
-      for (lua_Integer i = 1; i <= static_cast<lua_Integer>(lua_rawlen(L, -1)); ++i) {
-        lua_rawgeti(L, -1, i);
-        if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("group.topics[{}]: expected a topic name", i));
-        g->app.topics.emplace_back(lua_tostring(L, -1));
-        lua_pop(L, 1);
-      }
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, 3, "commit");
-    if (lua_type(L, -1) == LUA_TSTRING) commit = lua_tostring(L, -1);
-    else if (!lua_isnil(L, -1)) fail("group.commit: a commit policy name");
-    lua_pop(L, 1);
-    lua_getfield(L, 3, "processing_time");
-    if (!lua_isnil(L, -1)) g->app.processing_time = to_duration_dist(L, -1, "group.processing_time");
-    lua_pop(L, 1);
-    lua_getfield(L, 3, "ack_count");
-    if (!lua_isnil(L, -1)) {
-      const auto n = to_whole(L, -1);
-      if (!n || *n < 1) fail(fmt::format("group.ack_count: a positive number of records, got {}", describe(L, -1)));
-      g->app.ack_count = *n;
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, 3, "ack_time");
-    if (!lua_isnil(L, -1)) g->app.ack_time = to_duration(L, -1, "group.ack_time");
-    lua_pop(L, 1);
-    lua_getfield(L, 3, "static");
-    g->static_members = lua_toboolean(L, -1) != 0;
-    lua_pop(L, 1);
-    read_config(L, 3, g->config, "group", own);
-  }
+  const int64_t members = lua_isnoneornil(L, 3) ? 1 : read_group_options(L, 3, *g, commit);
   if (g->app.topics.empty()) fail("group.topics: name the topics the group subscribes to");
   for (const std::string& t : g->app.topics) {
     check_topic_name(t, "group.topics");
     c.client_names_topic(t, g->config.boolean("allow.auto.create.topics"), "group");
   }
   g->config.put("group.id", g->id);
-  const std::vector<std::string> policies = {"auto", "after-process", "async", "before-process", "RECORD", "BATCH",
-                                             "TIME", "COUNT", "COUNT_TIME", "MANUAL", "MANUAL_IMMEDIATE"};
-  if (!commit) commit = g->config.boolean("enable.auto.commit") ? "auto" : "after-process";
-  auto policy = kafka::parse_commit_policy(*commit);
-  if (!policy) {
-    std::string list;
-    for (const auto& name : policies) list += (list.empty() ? "" : ", ") + name;
-    fail(fmt::format("group.commit: unknown policy \"{}\"{}; the policies are {}", *commit, suggestion(*commit, policies), list));
-  }
-  g->app.policy = *policy;
-  if (*policy == kafka::CommitPolicy::kafka_auto) {
-    if (g->config.is_explicit("enable.auto.commit") && !g->config.boolean("enable.auto.commit")) {
-      fail("group: commit = \"auto\" needs enable.auto.commit = true");
-    }
-    g->config.resolve("enable.auto.commit", true);
-  } else {
-    // Applications that commit themselves (and Spring's container) run without auto-commit;
-    // Spring rejects its manual modes with auto-commit on.
-    if (g->config.is_explicit("enable.auto.commit") && g->config.boolean("enable.auto.commit")) {
-      fail(fmt::format("group: commit = \"{}\" cannot be combined with enable.auto.commit = true", *commit));
-    }
-    g->config.resolve("enable.auto.commit", false);
-  }
+  resolve_commit_policy(*g, std::move(commit));
   if (const std::string error = kafka::finalize_consumer(g->config); !error.empty()) fail("group: " + error);
   ensure_offsets_topic(c);
   rt.register_group(g->id, std::set<std::string>(g->app.topics.begin(), g->app.topics.end()),
