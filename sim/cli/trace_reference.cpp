@@ -47,10 +47,20 @@ bool same_fields(const KindSpec& a, const KindSpec& b) {
   return true;
 }
 
+// A table cell's text: a '|' of its own would end the cell.
+std::string cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 std::string field_table(std::span<const FieldSpec> fields) {
   std::string out = "| field | type | meaning |\n|---|---|---|\n";
   for (const FieldSpec& f : fields)
-    out += fmt::format("| `{}` | {}{} | {} |\n", f.name, schema::type_name(f.type), f.optional ? ", optional" : "", f.doc);
+    out += fmt::format("| `{}` | {}{} | {} |\n", f.name, schema::type_name(f.type), f.optional ? ", optional" : "", cell(f.doc));
   return out;
 }
 
@@ -98,7 +108,7 @@ std::string message_fields_markdown() {
       "without any adds none):\n\n"
       "| field | type | message: meaning |\n|---|---|---|\n";
   for (auto fields : {sim::event::message_fields, kafka::event::message_fields})
-    for (const FieldSpec& f : fields) out += fmt::format("| `{}` | {} | {} |\n", f.name, schema::type_name(f.type), f.doc);
+    for (const FieldSpec& f : fields) out += fmt::format("| `{}` | {} | {} |\n", f.name, schema::type_name(f.type), cell(f.doc));
   return out;
 }
 
