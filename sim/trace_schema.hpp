@@ -67,6 +67,9 @@ struct Entry {
   const KindSpec* kind = nullptr;
   std::string_view section;  // when kind is null
   std::string_view section_doc;
+  // Whether this entry is a kind. Said apart from `kind`: comparing the address of a static with
+  // null is not a constant expression for GCC with the sanitizers on.
+  bool is_kind = false;
 };
 
 // ---- the argument types of emitters: what each field type accepts ----
@@ -352,7 +355,7 @@ struct Reads {
 template <size_t N>
 constexpr size_t count_kinds(const Entry (&entries)[N]) {
   size_t n = 0;
-  for (const Entry& e : entries) n += e.kind != nullptr;
+  for (const Entry& e : entries) n += e.is_kind ? 1 : 0;
   return n;
 }
 
@@ -361,7 +364,7 @@ constexpr std::array<const KindSpec*, K> collect_kinds(const Entry (&entries)[N]
   std::array<const KindSpec*, K> out{};
   size_t i = 0;
   for (const Entry& e : entries)
-    if (e.kind) out[i++] = e.kind;
+    if (e.is_kind) out[i++] = e.kind;
   return out;
 }
 

@@ -131,8 +131,8 @@ static_assert(end_kind_id <= ::sim::schema::kMaxKinds, "raise sim::schema::kMaxK
 // ---- pass 6: the list's entries (sections and kinds) in order ----
 #undef TRACE_SECTION
 #define TRACE_SECTION(title, doc) ::sim::schema::Entry{nullptr, title, doc},
-#define TRACE_EVENT(Name, ...) ::sim::schema::Entry{&Name::spec, {}, {}},
-#define TRACE_EVENT_WITH_MESSAGE(Name, ...) ::sim::schema::Entry{&Name::spec, {}, {}},
+#define TRACE_EVENT(Name, ...) ::sim::schema::Entry{&Name::spec, {}, {}, true},
+#define TRACE_EVENT_WITH_MESSAGE(Name, ...) ::sim::schema::Entry{&Name::spec, {}, {}, true},
 inline constexpr ::sim::schema::Entry entries[] = {
 #include SIM_TRACE_LIST
 };
