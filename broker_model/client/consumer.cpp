@@ -55,9 +55,7 @@ void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::Messag
       if (coordinator_.handle_heartbeat(ctx, message_as<HeartbeatResponse>(m))) app_.on_rejoin_needed(ctx);
       break;
     case route_of<OffsetCommitResponse>: handle_commit_response(ctx, message_as<OffsetCommitResponse>(m)); break;
-    case route_of<JoinGroupResponse>:
-      if (coordinator_.handle_join(ctx, message_as<JoinGroupResponse>(m))) app_.on_fatal_error();
-      break;
+    case route_of<JoinGroupResponse>: coordinator_.handle_join(ctx, message_as<JoinGroupResponse>(m)); break;
     case route_of<SyncGroupResponse>:
       if (coordinator_.handle_sync(ctx, message_as<SyncGroupResponse>(m))) app_.on_assigned(ctx);
       break;
@@ -77,6 +75,7 @@ void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::Messag
     case route_of<LeaveGroupResponse>: break;  // the member already acted as having left (AbstractCoordinator logs it)
     default: unexpected_message("a consumer", m);
   }
+  if (coordinator_.failed()) app_.on_fatal_error();
 }
 
 void Consumer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) {
@@ -101,7 +100,11 @@ void Consumer::handle_offset_fetch(sim::Context& ctx, const OffsetFetchResponse&
 }
 
 void Consumer::handle_commit_response(sim::Context& ctx, const OffsetCommitResponse& resp) {
-  if (const auto completion = coordinator_.handle_commit_response(ctx, resp)) app_.on_commit_completed(ctx, *completion);
+  const auto completion = coordinator_.handle_commit_response(ctx, resp);
+  if (!completion) return;
+  // A commitSync that throws FencedInstanceIdException ends the loop where it waits.
+  if (coordinator_.failed()) app_.on_fatal_error();
+  else app_.on_commit_completed(ctx, *completion);
 }
 
 void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {

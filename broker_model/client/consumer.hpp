@@ -59,6 +59,7 @@ class Consumer final : public sim::Node {
   int32_t generation() const { return coordinator_.generation().generation_id; }
   const std::string& member_id() const { return coordinator_.generation().member_id; }
   bool stable() const { return coordinator_.state() == MemberState::stable; }
+  AppState app_state() const { return app_.state(); }
 
  private:
   void handle_metadata(sim::Context& ctx, const MetadataResponse& resp);

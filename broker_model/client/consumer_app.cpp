@@ -93,8 +93,9 @@ void ApplicationLoop::on_assigned(sim::Context& ctx) {
 }
 
 void ApplicationLoop::on_fatal_error() {
-  // The loop stops where it waits. A record being processed is finished and the loop goes on:
-  // the error is lost (as before the split; Kafka would throw it from the next poll()).
+  // The loop stops where it waits (inside poll(), or in a commitSync that throws). A record
+  // being processed is finished first: the coordinator keeps the error, and the next poll()
+  // throws it (AbstractCoordinator.joinGroupIfNeeded, pollHeartbeat).
   if (state_ == AppState::processing || state_ == AppState::closed) return;
   transition(AppState::closed);
 }
@@ -103,6 +104,10 @@ void ApplicationLoop::on_fatal_error() {
 
 void ApplicationLoop::poll(sim::Context& ctx) {
   if (state_ != AppState::idle && state_ != AppState::awaiting_rebalance) return;
+  if (coordinator_.failed()) {
+    transition(AppState::closed);  // poll() throws the group's fatal error
+    return;
+  }
   coordinator_.record_poll(ctx.now());
   transition(AppState::polling);
   const bool held_partitions = subscriptions_.has_assignment();

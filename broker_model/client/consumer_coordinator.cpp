@@ -164,6 +164,7 @@ ConsumerCoordinator::PollResult ConsumerCoordinator::poll(sim::Context& ctx) {
     if (!rebalance_in_progress()) {
       if (!cooperative()) return prepare_join(ctx) ? PollResult::committing_on_revoke : PollResult::rebalancing;
       rebalance_started_ = ctx.now();
+      if (generation_reset()) lose_partitions(ctx, "generation reset");
       send_join(ctx);
     }
     if (!keep_consuming) return PollResult::rebalancing;
@@ -180,20 +181,18 @@ void ConsumerCoordinator::resume_join(sim::Context& ctx) {
 // ---- the heartbeat thread ----
 
 void ConsumerCoordinator::heartbeat_tick(sim::Context& ctx, bool application_in_poll, bool closing) {
+  // AbstractCoordinator.HeartbeatThread: idle while the member has not joined (UNJOINED,
+  // PREPARING_REBALANCE) or has failed; otherwise it checks the poll timeout and heartbeats,
+  // waiting for its assignment (COMPLETING_REBALANCE) as well as when STABLE.
+  auto joined = [this] { return state_ == MemberState::completing_rebalance || state_ == MemberState::stable; };
   const sim::Duration max_poll = sim::Duration::millis(config_.integer("max.poll.interval.ms"));
-  if (state_ == MemberState::stable && !poll_timeout_expired_ && ctx.now() - last_poll_ > max_poll &&
-      !application_in_poll) {
-    // The heartbeat thread notices the application stopped polling: a dynamic member
-    // leaves the group at once; a static one just goes quiet until its session expires.
+  if (joined() && !failed_ && !poll_timeout_expired_ && ctx.now() - last_poll_ > max_poll && !application_in_poll) {
+    // handlePollTimeoutExpiry: the application stopped polling.
     trace_.emit<event::ConsumerPollTimeout>(ctx, fmt::format("no poll for {}", sim::format_duration(ctx.now() - last_poll_)));
-    if (!settings_.group_instance_id) {
-      send_leave_group(ctx);
-      reset_generation(true);
-    }
+    maybe_leave_group(ctx);
     poll_timeout_expired_ = true;
   }
-  if (state_ == MemberState::stable && !poll_timeout_expired_ && coordinator_state_ == CoordinatorState::known &&
-      !heartbeat_in_flight_ && !closing) {
+  if (joined() && !failed_ && coordinator_state_ == CoordinatorState::known && !heartbeat_in_flight_ && !closing) {
     send_heartbeat(ctx);
   }
   ctx.set_timer(loop_interval(config_.integer("heartbeat.interval.ms")), sim::timer_tag(ConsumerTimer::heartbeat));
@@ -201,6 +200,7 @@ void ConsumerCoordinator::heartbeat_tick(sim::Context& ctx, bool application_in_
 
 void ConsumerCoordinator::send_heartbeat(sim::Context& ctx) {
   heartbeat_in_flight_ = true;
+  heartbeat_generation_ = generation_;
   auto req = std::make_shared<HeartbeatRequest>();
   req->correlation_id = heartbeat_correlation_ = client_.next_correlation_id();
   req->group_id = settings_.group_id;
@@ -213,25 +213,39 @@ void ConsumerCoordinator::send_heartbeat(sim::Context& ctx) {
 bool ConsumerCoordinator::handle_heartbeat(sim::Context& ctx, const HeartbeatResponse& resp) {
   if (resp.correlation_id != heartbeat_correlation_) return false;
   heartbeat_in_flight_ = false;
+  // HeartbeatResponseHandler: an error about a generation the member has since left is stale.
+  const bool generation_unchanged = heartbeat_generation_.generation_id == generation_.generation_id &&
+                                    heartbeat_generation_.member_id == generation_.member_id;
   switch (resp.error) {
     case Error::NONE: return false;
     case Error::REBALANCE_IN_PROGRESS:
+      // Only a STABLE member rejoins; one completing the rebalance hears of it from SyncGroup.
+      if (state_ != MemberState::stable) return false;
       if (!rejoin_needed_) trace_.emit<event::ConsumerRebalanceNeeded>(ctx, "the coordinator started a rebalance");
       rejoin_needed_ = true;
       return true;
     case Error::ILLEGAL_GENERATION:
     case Error::UNKNOWN_MEMBER_ID:
-      reset_generation(resp.error == Error::UNKNOWN_MEMBER_ID);
+    case Error::FENCED_INSTANCE_ID:
+      if (!generation_unchanged) return false;
+      reset_generation(resp.error != Error::ILLEGAL_GENERATION);
       lose_partitions(ctx, error_name(resp.error).data());
+      // The heartbeat thread fails on FencedInstanceIdException; poll() throws it.
+      if (resp.error == Error::FENCED_INSTANCE_ID) fail(ctx, "Heartbeat: FENCED_INSTANCE_ID");
       return true;
     case Error::NOT_COORDINATOR:
     case Error::COORDINATOR_NOT_AVAILABLE:
       coordinator_lost(ctx);
       return false;
     default:
-      trace_.emit<event::ConsumerFatal>(ctx, std::string("Heartbeat: ") + std::string(error_name(resp.error)));
-      return false;
+      return false;  // failHeartbeat: the next one goes out after the backoff
   }
+}
+
+void ConsumerCoordinator::fail(sim::Context& ctx, const std::string& what) {
+  if (failed_) return;
+  failed_ = true;
+  trace_.emit<event::ConsumerFatal>(ctx, what);
 }
 
 // ---- leaving ----
@@ -251,6 +265,13 @@ void ConsumerCoordinator::send_leave_group(sim::Context& ctx) {
   leave->group_id = settings_.group_id;
   leave->member_id = generation_.member_id;
   client_.send(ctx, coordinator_, leave);
+}
+
+void ConsumerCoordinator::maybe_leave_group(sim::Context& ctx) {
+  // Only dynamic members leave (KIP-345): a static member's place is kept until its session
+  // expires or another instance takes its identity.
+  if (!settings_.group_instance_id && state_ != MemberState::unjoined) send_leave_group(ctx);
+  reset_generation(true);
 }
 
 void ConsumerCoordinator::leave_group_on_close(sim::Context& ctx) {

@@ -75,6 +75,9 @@ class ConsumerCoordinator {
   const Generation& generation() const { return generation_; }
   MemberState state() const { return state_; }
   bool cooperative() const;
+  // An error that ends the application (FencedInstanceIdException, a fatal JoinGroup error):
+  // the next poll() throws it, however long the application takes to call it.
+  bool failed() const { return failed_; }
 
   // ---- driven by the application's poll() ----
   void start(sim::Time now);
@@ -137,8 +140,16 @@ class ConsumerCoordinator {
   bool rebalance_in_progress() const {
     return state_ == MemberState::preparing_rebalance || state_ == MemberState::completing_rebalance;
   }
+  // onJoinPrepare: a member whose generation or member id was reset (by the heartbeat thread,
+  // a poll timeout) has lost what it owned, rather than giving it up.
+  bool generation_reset() const { return generation_.generation_id < 0 || generation_.member_id.empty(); }
   void coordinator_lost(sim::Context& ctx);
   void reset_generation(bool forget_member_id);
+  // Records the error the next poll() throws (and the trace's consumer.fatal).
+  void fail(sim::Context& ctx, const std::string& what);
+  // AbstractCoordinator.maybeLeaveGroup: a dynamic member sends LeaveGroup; every member
+  // resets its generation and member id (resetGenerationOnLeaveGroup).
+  void maybe_leave_group(sim::Context& ctx);
 
   void send_heartbeat(sim::Context& ctx);
   void send_leave_group(sim::Context& ctx);
@@ -176,8 +187,10 @@ class ConsumerCoordinator {
   BrokerId coordinator_ = kNoLeader;
   bool rejoin_needed_ = false;
   bool heartbeat_in_flight_ = false;
-  // The heartbeat thread found no poll() for max.poll.interval.ms and gave the membership up
-  // (a static member just stops heartbeating); the next poll() rejoins.
+  Generation heartbeat_generation_;  // the generation the heartbeat in flight was sent with
+  bool failed_ = false;
+  // The heartbeat thread found no poll() for max.poll.interval.ms and gave the membership up;
+  // the next poll() rejoins.
   bool poll_timeout_expired_ = false;
   int32_t join_correlation_ = 0, sync_correlation_ = 0, heartbeat_correlation_ = 0, offset_fetch_correlation_ = 0;
   // The last assignment received: the eager StickyAssignor's user data carries it into the next

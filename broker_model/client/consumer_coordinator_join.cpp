@@ -21,7 +21,8 @@ bool ConsumerCoordinator::prepare_join(sim::Context& ctx) {
   // listener committing what it processed), then, with the eager protocol, give up everything.
   rebalance_started_ = ctx.now();
   const Offsets offsets = offsets_to_commit_on_revoke();
-  if (!cooperative()) revoke(ctx, subscriptions_.assigned_partitions(), "eager rebalance");
+  if (generation_reset()) lose_partitions(ctx, "generation reset");
+  else if (!cooperative()) revoke(ctx, subscriptions_.assigned_partitions(), "eager rebalance");
   // The JoinGroup waits for a commitSync (resume_join); a refused one does not hold it up.
   if (commit(ctx, offsets, true, "on-revoke")) return true;
   send_join(ctx);
@@ -66,8 +67,9 @@ bool ConsumerCoordinator::handle_join(sim::Context& ctx, const JoinGroupResponse
       coordinator_lost(ctx);
       return false;
     default:
-      // FENCED_INSTANCE_ID and the like end the application.
-      trace_.emit<event::ConsumerFatal>(ctx, std::string("JoinGroup: ") + std::string(error_name(resp.error)));
+      // FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL and the like: joinGroupIfNeeded throws
+      // them from poll(), which ends the application.
+      fail(ctx, std::string("JoinGroup: ") + std::string(error_name(resp.error)));
       transition(MemberState::unjoined);
       return true;
   }
@@ -121,6 +123,12 @@ bool ConsumerCoordinator::handle_sync(sim::Context& ctx, const SyncGroupResponse
       reset_generation(resp.error == Error::UNKNOWN_MEMBER_ID);
       lose_partitions(ctx, error_name(resp.error).data());
       send_join(ctx);
+      return false;
+    case Error::FENCED_INSTANCE_ID:
+      // SyncGroupResponseHandler: always fatal, another instance holds this identity.
+      reset_generation(true);
+      lose_partitions(ctx, "FENCED_INSTANCE_ID");
+      fail(ctx, "SyncGroup: FENCED_INSTANCE_ID");
       return false;
     default:
       coordinator_lost(ctx);

@@ -104,8 +104,13 @@ std::optional<ConsumerCoordinator::CommitCompletion> ConsumerCoordinator::handle
   trace_commit(ctx, offsets_text(c.offsets), c.why, c.sync, error_name(resp.error));
   if (resp.error == Error::NONE) {
     subscriptions_.commit_acknowledged(c.offsets);
-  } else if (resp.error == Error::ILLEGAL_GENERATION || resp.error == Error::UNKNOWN_MEMBER_ID ||
-             resp.error == Error::FENCED_INSTANCE_ID) {
+  } else if (resp.error == Error::FENCED_INSTANCE_ID) {
+    // FencedInstanceIdException, thrown by commitSync (an async commit's by the next poll):
+    // another instance holds this identity. The application stops (Spring's container too).
+    reset_generation(true);
+    lose_partitions(ctx, "commit fenced");
+    fail(ctx, "OffsetCommit: FENCED_INSTANCE_ID");
+  } else if (resp.error == Error::ILLEGAL_GENERATION || resp.error == Error::UNKNOWN_MEMBER_ID) {
     // CommitFailedException: this member was removed from the group; its partitions are gone.
     reset_generation(resp.error == Error::UNKNOWN_MEMBER_ID);
     lose_partitions(ctx, "commit fenced");

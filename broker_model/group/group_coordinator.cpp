@@ -132,53 +132,75 @@ void GroupCoordinator::update_member(sim::Context& ctx, GroupMember& m, sim::Nod
 }
 
 void GroupCoordinator::handle_join_group(sim::Context& ctx, sim::NodeId from, const JoinGroupRequest& req) {
-  auto reply_error = [&](Error e, const std::string& member_id) {
-    auto resp = std::make_shared<JoinGroupResponse>();
-    resp->correlation_id = req.correlation_id;
-    resp->error = e;
-    resp->member_id = member_id;
-    ctx.send(from, resp);
-  };
   Group* gp = coordinated(req.group_id, true);
-  if (!gp) return reply_error(Error::NOT_COORDINATOR, req.member_id);
+  if (!gp) return refuse_join(ctx, from, req, Error::NOT_COORDINATOR, req.member_id);
   Group& g = *gp;
   if (req.session_timeout_ms < config_.integer("group.min.session.timeout.ms") ||
       req.session_timeout_ms > config_.integer("group.max.session.timeout.ms")) {
-    return reply_error(Error::INVALID_SESSION_TIMEOUT, req.member_id);
+    return refuse_join(ctx, from, req, Error::INVALID_SESSION_TIMEOUT, req.member_id);
   }
-  std::string id = req.member_id;
-  if (id.empty() && !req.group_instance_id) {
-    // KIP-394: a new dynamic member gets its id first and must join again with it.
-    id = fmt::format("consumer-{}-{}", id_, next_member_id_++);
-    g.pending_member_ids.insert(id);
-    return reply_error(Error::MEMBER_ID_REQUIRED, id);
-  }
-  bool is_new = false;
-  if (id.empty()) {
-    // A static member (KIP-345): its instance id is its identity across restarts.
-    id = fmt::format("{}-{}-{}", *req.group_instance_id, id_, next_member_id_++);
-    if (replace_static_member(ctx, g, id, from, req)) return;
-    is_new = true;
-  } else if (!g.members.count(id)) {
-    if (!g.pending_member_ids.count(id)) return reply_error(Error::UNKNOWN_MEMBER_ID, id);
-    g.pending_member_ids.erase(id);
-    is_new = true;
-  }
-  if (is_new) {
-    GroupMember m;
-    m.id = id;
-    m.instance_id = req.group_instance_id;
-    g.members[id] = std::move(m);
-    g.join_order.push_back(id);
-  }
-  join_member(ctx, g, g.members.at(id), is_new, from, req);
+  // classicGroupJoinNewMember and classicGroupJoinExistingMember: a joiner whose protocols the
+  // members cannot all run is refused alone; the group goes on as it was.
+  if (!g.supports_protocols(req.protocols)) return refuse_join(ctx, from, req, Error::INCONSISTENT_GROUP_PROTOCOL, req.member_id);
+  if (req.member_id.empty()) join_new_member(ctx, g, from, req);
+  else join_existing_member(ctx, g, from, req);
 }
 
-void GroupCoordinator::join_member(sim::Context& ctx, Group& g, GroupMember& m, bool is_new, sim::NodeId from,
-                                   const JoinGroupRequest& req) {
-  const bool changed = m.subscription.topics != req.subscription.topics || m.protocols != req.protocols;
+void GroupCoordinator::refuse_join(sim::Context& ctx, sim::NodeId from, const JoinGroupRequest& req, Error error,
+                                   const std::string& member_id) {
+  auto resp = std::make_shared<JoinGroupResponse>();
+  resp->correlation_id = req.correlation_id;
+  resp->error = error;
+  resp->member_id = member_id;
+  ctx.send(from, resp);
+}
+
+void GroupCoordinator::join_new_member(sim::Context& ctx, Group& g, sim::NodeId from, const JoinGroupRequest& req) {
+  if (!req.group_instance_id) {
+    // KIP-394: a new dynamic member gets its id first and must join again with it.
+    const std::string id = fmt::format("consumer-{}-{}", id_, next_member_id_++);
+    g.pending_member_ids.insert(id);
+    return refuse_join(ctx, from, req, Error::MEMBER_ID_REQUIRED, id);
+  }
+  // A static member (KIP-345): its instance id is its identity across restarts.
+  const std::string id = fmt::format("{}-{}-{}", *req.group_instance_id, id_, next_member_id_++);
+  const std::string existing = g.static_member_id(*req.group_instance_id);
+  if (!existing.empty()) return replace_static_member(ctx, g, existing, id, from, req);
+  add_member(ctx, g, id, from, req);
+}
+
+void GroupCoordinator::add_member(sim::Context& ctx, Group& g, const std::string& id, sim::NodeId from,
+                                  const JoinGroupRequest& req) {
+  GroupMember m;
+  m.id = id;
+  m.instance_id = req.group_instance_id;
+  g.members[id] = std::move(m);
+  g.join_order.push_back(id);
+  GroupMember& added = g.members.at(id);
+  update_member(ctx, added, from, req);
+  ctx.trace(event::GroupJoin{.group = g.id, .member_id = id, .is_new = true});
+  rebalance_or_complete_join(ctx, g, "new member " + id, true);
+}
+
+void GroupCoordinator::join_existing_member(sim::Context& ctx, Group& g, sim::NodeId from, const JoinGroupRequest& req) {
+  const std::string& id = req.member_id;
+  if (g.pending_member_ids.erase(id)) return add_member(ctx, g, id, from, req);
+  if (const Error e = g.validate_member(id, req.group_instance_id); e != Error::NONE) return refuse_join(ctx, from, req, e, id);
+  GroupMember& m = g.members.at(id);
+  ctx.trace(event::GroupJoin{.group = g.id, .member_id = id, .is_new = false});
+  // The same metadata during CompletingRebalance (the member missed its JoinGroup response),
+  // or from a follower of a stable group: the current generation stands.
+  const bool same = m.matches(req.protocols, req.subscription);
+  if ((g.phase == GroupPhase::completing_rebalance && same) || (g.phase == GroupPhase::stable && same && id != g.leader)) {
+    m.join = PendingReply{from, req.correlation_id};
+    respond_join(ctx, g, m, Error::NONE);
+    return;
+  }
   update_member(ctx, m, from, req);
-  ctx.trace(event::GroupJoin{.group = g.id, .member_id = m.id, .is_new = is_new});
+  rebalance_or_complete_join(ctx, g, "member " + id + " rejoined", false);
+}
+
+void GroupCoordinator::rebalance_or_complete_join(sim::Context& ctx, Group& g, const std::string& reason, bool is_new) {
   switch (g.phase) {
     case GroupPhase::empty:
     case GroupPhase::dead:
@@ -186,11 +208,7 @@ void GroupCoordinator::join_member(sim::Context& ctx, Group& g, GroupMember& m, 
       break;
     case GroupPhase::stable:
     case GroupPhase::completing_rebalance:
-      if (!is_new && !changed && m.id != g.leader && g.phase == GroupPhase::stable) {
-        respond_join(ctx, g, m, Error::NONE);  // nothing changed: the current generation stands
-        return;
-      }
-      prepare_rebalance(ctx, g, is_new ? "new member " + m.id : "member " + m.id + " rejoined");
+      prepare_rebalance(ctx, g, reason);
       break;
     case GroupPhase::preparing_rebalance:
       if (is_new && g.initial_delay_running) {
@@ -203,32 +221,42 @@ void GroupCoordinator::join_member(sim::Context& ctx, Group& g, GroupMember& m, 
   try_complete_join(ctx, g);
 }
 
-bool GroupCoordinator::replace_static_member(sim::Context& ctx, Group& g, const std::string& id, sim::NodeId from,
-                                             const JoinGroupRequest& req) {
-  auto old = std::find_if(g.members.begin(), g.members.end(),
-                          [&](const auto& kv) { return kv.second.instance_id == req.group_instance_id; });
-  if (old == g.members.end()) return false;
-  // The new member id replaces the old one, and fences whoever still uses it.
-  GroupMember m = std::move(old->second);
-  const std::string old_id = m.id;
-  g.members.erase(old);
-  if (m.join) respond_join(ctx, g, m, Error::FENCED_INSTANCE_ID);
-  const bool same = m.subscription.topics == req.subscription.topics && m.protocols == req.protocols;
+void GroupCoordinator::replace_static_member(sim::Context& ctx, Group& g, const std::string& old_id, const std::string& id,
+                                             sim::NodeId from, const JoinGroupRequest& req) {
+  // ClassicGroup.replaceStaticMember: the new member id takes the old one's place, and whoever
+  // still waits under the old one is fenced at once.
+  GroupMember m = std::move(g.members.at(old_id));
+  g.members.erase(old_id);
+  respond_join(ctx, g, m, Error::FENCED_INSTANCE_ID);
+  if (m.sync) {
+    reply<SyncGroupResponse>(ctx, m.sync->from, m.sync->correlation_id, Error::FENCED_INSTANCE_ID);
+    m.sync.reset();
+  }
   m.id = id;
   std::replace(g.join_order.begin(), g.join_order.end(), old_id, id);
   if (g.leader == old_id) g.leader = id;
   update_member(ctx, m, from, req);
   GroupMember& placed = g.members[id] = std::move(m);
   ctx.trace(event::GroupStaticRejoin{.group = g.id, .instance_id = *req.group_instance_id, .old_member_id = old_id, .member_id = id});
-  if (g.phase == GroupPhase::stable && same) {
-    // Same instance, same subscription: the current assignment stands, no rebalance.
-    write(ctx, g.offsets_partition, {group_record(g)}, [](sim::Context&, Error) {});
-    respond_join(ctx, g, placed, Error::NONE);
-    return true;
+  switch (g.phase) {
+    case GroupPhase::stable:
+      if (select_protocol(g) == g.protocol) {
+        // updateStaticMemberThenRebalanceOrCompleteJoin: the group's protocol would not change,
+        // so the current assignment stands: no rebalance, the member id persisted.
+        write(ctx, g.offsets_partition, {group_record(g)}, [](sim::Context&, Error) {});
+        respond_join(ctx, g, placed, Error::NONE);
+        return;
+      }
+      prepare_rebalance(ctx, g, "static member " + id + " rejoined with a change of protocol");
+      break;
+    case GroupPhase::completing_rebalance:
+      // The leader may be assigning to the old member id: rebalance again.
+      prepare_rebalance(ctx, g, "static member " + id + " rejoined during CompletingRebalance");
+      break;
+    default:
+      break;
   }
-  prepare_rebalance(ctx, g, "static member rejoined with a new subscription");
   try_complete_join(ctx, g);
-  return true;
 }
 
 void GroupCoordinator::prepare_rebalance(sim::Context& ctx, Group& g, const std::string& reason) {
@@ -268,14 +296,9 @@ void GroupCoordinator::complete_join(sim::Context& ctx, Group& g) {
     write(ctx, g.offsets_partition, {group_record(g)}, [](sim::Context&, Error) {});
     return;
   }
+  // Every joiner shares a protocol with every member (Group::supports_protocols).
   const std::string chosen = select_protocol(g);
-  if (chosen.empty()) {
-    for (auto& [id, m] : g.members) respond_join(ctx, g, m, Error::INCONSISTENT_GROUP_PROTOCOL);
-    g.members.clear();
-    g.join_order.clear();
-    g.phase = GroupPhase::empty;
-    return;
-  }
+  SIM_ASSERT(!chosen.empty(), "group " + g.id + ": members without a common protocol");
   g.protocol = chosen;
   if (!g.members.count(g.leader)) g.leader = g.join_order.front();
   g.phase = GroupPhase::completing_rebalance;
@@ -298,9 +321,10 @@ void GroupCoordinator::handle_sync_group(sim::Context& ctx, sim::NodeId from, co
   Group* gp = coordinated(req.group_id, false);
   if (!gp) return refuse(not_coordinating(req.group_id));
   Group& g = *gp;
-  auto it = g.members.find(req.member_id);
-  if (it == g.members.end()) return refuse(Error::UNKNOWN_MEMBER_ID);
+  // GroupMetadataManager.validateSyncGroup.
+  if (const Error e = g.validate_member(req.member_id, req.group_instance_id); e != Error::NONE) return refuse(e);
   if (req.generation != g.generation) return refuse(Error::ILLEGAL_GENERATION);
+  auto it = g.members.find(req.member_id);
   GroupMember& m = it->second;
   m.last_heartbeat = ctx.now();
   switch (g.phase) {
@@ -356,19 +380,15 @@ void GroupCoordinator::assignment_stored(sim::Context& ctx, const std::string& g
 }
 
 void GroupCoordinator::handle_heartbeat(sim::Context& ctx, sim::NodeId from, const HeartbeatRequest& req) {
-  Error error = Error::NONE;
+  // GroupMetadataManager.classicGroupHeartbeatToClassicGroup: members heartbeat while the
+  // group completes its rebalance too; only PreparingRebalance asks them to rejoin.
+  auto answer = [&](Error e) { reply<HeartbeatResponse>(ctx, from, req.correlation_id, e); };
   Group* g = coordinated(req.group_id, false);
-  if (!g) {
-    error = not_coordinating(req.group_id);
-  } else if (!g->members.count(req.member_id)) {
-    error = Error::UNKNOWN_MEMBER_ID;
-  } else if (req.generation != g->generation) {
-    error = Error::ILLEGAL_GENERATION;
-  } else {
-    g->members.at(req.member_id).last_heartbeat = ctx.now();
-    if (g->phase == GroupPhase::preparing_rebalance) error = Error::REBALANCE_IN_PROGRESS;
-  }
-  reply<HeartbeatResponse>(ctx, from, req.correlation_id, error);
+  if (!g) return answer(not_coordinating(req.group_id));
+  if (const Error e = g->validate_member(req.member_id, req.group_instance_id); e != Error::NONE) return answer(e);
+  if (req.generation != g->generation) return answer(Error::ILLEGAL_GENERATION);
+  g->members.at(req.member_id).last_heartbeat = ctx.now();
+  answer(g->phase == GroupPhase::preparing_rebalance ? Error::REBALANCE_IN_PROGRESS : Error::NONE);
 }
 
 void GroupCoordinator::remove_member(sim::Context& ctx, Group& g, const std::string& member_id, const std::string& reason) {
@@ -394,11 +414,22 @@ void GroupCoordinator::remove_member(sim::Context& ctx, Group& g, const std::str
 }
 
 void GroupCoordinator::handle_leave_group(sim::Context& ctx, sim::NodeId from, const LeaveGroupRequest& req) {
+  // GroupMetadataManager.classicGroupLeaveToClassicGroup, for the one MemberIdentity a consumer
+  // sends: by instance id alone (an administrator's removal), a pending member, or a member
+  // that validateMember accepts.
   Error error = Error::NONE;
   Group* g = coordinated(req.group_id, false);
-  if (!g) error = Error::NOT_COORDINATOR;
-  else if (!g->members.count(req.member_id)) error = Error::UNKNOWN_MEMBER_ID;
-  else remove_member(ctx, *g, req.member_id, "LeaveGroup");
+  if (!g) {
+    error = Error::NOT_COORDINATOR;
+  } else if (req.member_id.empty()) {
+    const std::string id = req.group_instance_id ? g->static_member_id(*req.group_instance_id) : std::string();
+    if (id.empty()) error = Error::UNKNOWN_MEMBER_ID;
+    else remove_member(ctx, *g, id, "LeaveGroup");
+  } else if (g->pending_member_ids.erase(req.member_id)) {
+    try_complete_join(ctx, *g);
+  } else if (error = g->validate_member(req.member_id, req.group_instance_id); error == Error::NONE) {
+    remove_member(ctx, *g, req.member_id, "LeaveGroup");
+  }
   reply<LeaveGroupResponse>(ctx, from, req.correlation_id, error);
 }
 

@@ -59,10 +59,16 @@ class GroupCoordinator final : public LeadershipListener {
   template <typename E>
   void trace_group(sim::Context& ctx, const Group& g, const std::string& reason);
 
-  // Joining (ClassicGroup's rebalance).
-  void join_member(sim::Context& ctx, Group& g, GroupMember& m, bool is_new, sim::NodeId from, const JoinGroupRequest& req);
-  // A static member rejoining under a new member id; false if its instance id is new here.
-  bool replace_static_member(sim::Context& ctx, Group& g, const std::string& id, sim::NodeId from, const JoinGroupRequest& req);
+  // Joining (GroupMetadataManager.classicGroupJoinToClassicGroup and what it calls).
+  void refuse_join(sim::Context& ctx, sim::NodeId from, const JoinGroupRequest& req, Error error, const std::string& member_id);
+  void join_new_member(sim::Context& ctx, Group& g, sim::NodeId from, const JoinGroupRequest& req);
+  void join_existing_member(sim::Context& ctx, Group& g, sim::NodeId from, const JoinGroupRequest& req);
+  void add_member(sim::Context& ctx, Group& g, const std::string& id, sim::NodeId from, const JoinGroupRequest& req);
+  // A static member rejoining under a new member id `id` in place of `old_id`.
+  void replace_static_member(sim::Context& ctx, Group& g, const std::string& old_id, const std::string& id, sim::NodeId from,
+                             const JoinGroupRequest& req);
+  // maybePrepareRebalanceOrCompleteJoin, after a member joined or changed.
+  void rebalance_or_complete_join(sim::Context& ctx, Group& g, const std::string& reason, bool is_new);
   void update_member(sim::Context& ctx, GroupMember& m, sim::NodeId from, const JoinGroupRequest& req);
   void respond_join(sim::Context& ctx, Group& g, GroupMember& m, Error error);
   void prepare_rebalance(sim::Context& ctx, Group& g, const std::string& reason);

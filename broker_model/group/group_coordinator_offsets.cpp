@@ -26,10 +26,17 @@ void GroupCoordinator::handle_offset_commit(sim::Context& ctx, sim::NodeId from,
   Group* gp = coordinated(req.group_id, true);
   if (!gp) return reply(not_coordinating(req.group_id));
   Group& g = *gp;
-  if (req.generation >= 0 || !req.member_id.empty()) {
-    if (!g.members.count(req.member_id)) return reply(Error::UNKNOWN_MEMBER_ID);
+  // ClassicGroup.validateOffsetCommit: a commit from outside the group protocol (generation -1,
+  // no member id) only while the group is empty; a member's, when validateMember accepts it, in
+  // its generation, and not while the group completes a rebalance.
+  if (req.generation < 0 && g.phase == GroupPhase::empty) {
+    // accepted: nobody in the group could object
+  } else if (req.generation >= 0 || !req.member_id.empty() || req.group_instance_id) {
+    if (const Error e = g.validate_member(req.member_id, req.group_instance_id); e != Error::NONE) return reply(e);
     if (req.generation != g.generation) return reply(Error::ILLEGAL_GENERATION);
     if (g.phase == GroupPhase::completing_rebalance) return reply(Error::REBALANCE_IN_PROGRESS);
+  } else {
+    return reply(Error::UNKNOWN_MEMBER_ID);
   }
   std::vector<Record> records;
   for (const auto& o : req.offsets) records.push_back(offset_record(g.id, o.tp, {o.offset, o.leader_epoch}));

@@ -17,6 +17,33 @@ std::string_view to_string(GroupPhase p) {
   return "?";
 }
 
+std::string Group::static_member_id(const std::string& instance_id) const {
+  for (const auto& [member_id, m] : members)
+    if (m.instance_id == instance_id) return member_id;
+  return {};
+}
+
+Error Group::validate_member(const std::string& member_id, const std::optional<std::string>& instance_id) const {
+  if (instance_id) {
+    const std::string existing = static_member_id(*instance_id);
+    if (existing.empty()) return Error::UNKNOWN_MEMBER_ID;
+    if (existing != member_id) return Error::FENCED_INSTANCE_ID;
+  }
+  return members.count(member_id) ? Error::NONE : Error::UNKNOWN_MEMBER_ID;
+}
+
+bool Group::supports_protocols(const std::vector<std::string>& candidate) const {
+  if (phase == GroupPhase::empty) return !candidate.empty();
+  for (const std::string& p : candidate) {
+    const bool everyone = std::all_of(members.begin(), members.end(), [&](const auto& kv) {
+      const auto& theirs = kv.second.protocols;
+      return std::find(theirs.begin(), theirs.end(), p) != theirs.end();
+    });
+    if (everyone) return true;
+  }
+  return false;
+}
+
 namespace {
 // Fields are separated by a control character no topic or group name contains.
 constexpr char kSep = '\x1f';
@@ -105,6 +132,9 @@ void apply_offsets_record(const Record& r, std::map<std::string, Group>& groups,
         }
       }
       m.last_heartbeat = now;  // a loaded member gets a fresh session
+      // The record keeps only the chosen protocol (ClassicGroup.fromRecord): it is all a loaded
+      // member is known to support until it joins again.
+      if (!g.protocol.empty()) m.protocols = {g.protocol};
       g.join_order.push_back(m.id);
       g.members[m.id] = std::move(m);
     }

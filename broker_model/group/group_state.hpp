@@ -35,6 +35,12 @@ struct GroupMember {
   sim::Time last_heartbeat;
   std::optional<PendingReply> join;  // awaiting the end of the join phase
   std::optional<PendingReply> sync;  // awaiting the leader's assignment
+
+  // ClassicGroupMember.matches: the same protocols with the same metadata (the whole
+  // subscription, owned partitions and generation included).
+  bool matches(const std::vector<std::string>& other_protocols, const Subscription& other) const {
+    return protocols == other_protocols && subscription == other;
+  }
 };
 
 struct CommittedOffset {
@@ -63,6 +69,14 @@ struct Group {
       if (!m.join) return false;
     return true;
   }
+  // ClassicGroup.staticMemberId: the member id `instance_id` maps to, or empty.
+  std::string static_member_id(const std::string& instance_id) const;
+  // ClassicGroup.validateMember: FENCED_INSTANCE_ID when the instance id maps to another member
+  // id, UNKNOWN_MEMBER_ID when it maps to none or the member id is not a member, else NONE.
+  Error validate_member(const std::string& member_id, const std::optional<std::string>& instance_id) const;
+  // ClassicGroup.supportsProtocols: an empty group takes any protocols; otherwise one of them
+  // must be supported by every member.
+  bool supports_protocols(const std::vector<std::string>& candidate) const;
   int32_t rebalance_timeout_ms() const {
     int32_t t = 0;
     for (const auto& [member_id, m] : members) t = std::max(t, m.rebalance_timeout_ms);

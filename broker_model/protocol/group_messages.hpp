@@ -29,6 +29,7 @@ struct Subscription {
   std::vector<std::string> topics;
   std::vector<TopicPartition> owned;
   int32_t generation = -1;
+  bool operator==(const Subscription&) const = default;
 };
 
 struct JoinGroupRequest final : Request<ApiKey::join_group> {
@@ -93,10 +94,12 @@ struct HeartbeatResponse final : Response<ApiKey::heartbeat> {
   Error error = Error::NONE;
 };
 
+// LeaveGroup v3+ names members by MemberIdentity; a consumer leaves with one, its own.
 struct LeaveGroupRequest final : Request<ApiKey::leave_group> {
   int32_t correlation_id = 0;
   std::string group_id;
   std::string member_id;
+  std::optional<std::string> group_instance_id;
 };
 
 struct LeaveGroupResponse final : Response<ApiKey::leave_group> {

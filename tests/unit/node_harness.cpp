@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "broker_model/client/partitioner.hpp"
 #include "broker_model/log/log_files.hpp"
 #include "sim/world_events.hpp"
 
@@ -56,23 +57,46 @@ sim::NodeId TestCluster::producer(const std::string& client_id, const Settings& 
 
 sim::NodeId TestCluster::consumer(const std::string& member, const std::string& group, const std::vector<std::string>& topics,
                                   const Settings& config) {
-  if (!offsets_topic_) {
-    // Kafka creates __consumer_offsets at the first FindCoordinator; here, with the first member.
-    offsets_topic_ = true;
-    kafka::TopicSpec offsets;
-    offsets.name = "__consumer_offsets";
-    offsets.partitions = static_cast<int32_t>(spec_.broker_config.integer("offsets.topic.num.partitions"));
-    offsets.replication_factor = static_cast<int32_t>(
-        std::min<int64_t>(spec_.broker_config.integer("offsets.topic.replication.factor"), spec_.brokers));
-    kafka::create_topic(world_, layout_, offsets);
+  offsets_topic();
+  // group.instance.id is set for the member here, as static = true sets it (scenarios may not).
+  Settings rest;
+  std::optional<std::string> instance;
+  for (const auto& [key, value] : config) {
+    if (key == "group.instance.id") instance = std::get<std::string>(value);
+    else rest.emplace_back(key, value);
   }
-  kafka::ConfigSet cfg = config_of(kafka::ConfigScope::consumer, config);
+  kafka::ConfigSet cfg = config_of(kafka::ConfigScope::consumer, rest);
   cfg.put("group.id", group);
+  if (instance) cfg.put("group.instance.id", *instance);
   require(kafka::finalize_consumer(cfg), "consumer config");
   kafka::ConsumerApp app;
   app.topics = topics;
   app.policy = cfg.boolean("enable.auto.commit") ? kafka::CommitPolicy::kafka_auto : kafka::CommitPolicy::after_process;
   return kafka::start_consumer(world_, layout_, member, cfg, app, next_op(), spec_.bugs);
+}
+
+void TestCluster::offsets_topic() {
+  if (offsets_topic_) return;
+  // Kafka creates __consumer_offsets at the first FindCoordinator; here, with the first member.
+  offsets_topic_ = true;
+  kafka::TopicSpec offsets;
+  offsets.name = "__consumer_offsets";
+  offsets.partitions = static_cast<int32_t>(spec_.broker_config.integer("offsets.topic.num.partitions"));
+  offsets.replication_factor = static_cast<int32_t>(
+      std::min<int64_t>(spec_.broker_config.integer("offsets.topic.replication.factor"), spec_.brokers));
+  topic(offsets);
+}
+
+sim::NodeId TestCluster::coordinator(const std::string& group) const {
+  const auto partitions = static_cast<int32_t>(spec_.broker_config.integer("offsets.topic.num.partitions"));
+  return node(leader("__consumer_offsets", kafka::coordinator_partition(group, partitions)));
+}
+
+const kafka::Group* TestCluster::group(const std::string& group) const {
+  const auto* broker = dynamic_cast<const kafka::Broker*>(world_.node(coordinator(group)));
+  if (!broker) return nullptr;
+  auto it = broker->groups().find(group);
+  return it == broker->groups().end() ? nullptr : &it->second;
 }
 
 kafka::FirstOp TestCluster::next_op() const {
@@ -104,6 +128,14 @@ void TestCluster::crash(sim::NodeId n) {
 
 void TestCluster::restart(sim::NodeId n) {
   if (!world_.restart(n)) throw std::logic_error("restart: " + std::string(world_.name(n)) + " is running");
+}
+
+void TestCluster::pause(sim::NodeId n) {
+  if (!world_.pause(n)) throw std::logic_error("pause: " + std::string(world_.name(n)) + " is not running");
+}
+
+void TestCluster::resume(sim::NodeId n) {
+  if (!world_.resume(n)) throw std::logic_error("resume: " + std::string(world_.name(n)) + " is not paused");
 }
 
 void TestCluster::partition(const std::vector<std::vector<sim::NodeId>>& groups) {

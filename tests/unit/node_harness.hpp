@@ -63,6 +63,13 @@ class TestCluster {
   // A group member running the application loop (commit policy from enable.auto.commit).
   sim::NodeId consumer(const std::string& member, const std::string& group, const std::vector<std::string>& topics,
                        const Settings& config = {});
+  // __consumer_offsets, created as the first consumer would; returns once each partition has a leader.
+  void offsets_topic();
+  // The broker node coordinating `group` (the leader of its __consumer_offsets partition), and
+  // the group as that broker holds it (null before anything joined).
+  sim::NodeId coordinator(const std::string& group) const;
+  const kafka::Group* group(const std::string& group) const;
+  const kafka::Consumer* consumer_at(sim::NodeId n) const { return dynamic_cast<const kafka::Consumer*>(world_.node(n)); }
   // What the clients saw, read from the trace (as p:acked() and g:processed() are).
   const check::ClientOutcomes& outcomes() const { return outcomes_; }
 
@@ -77,6 +84,8 @@ class TestCluster {
   // Faults on any node (a broker's is node(b)), traced as a scenario's are.
   void crash(sim::NodeId n);
   void restart(sim::NodeId n);
+  void pause(sim::NodeId n);
+  void resume(sim::NodeId n);
   void partition(const std::vector<std::vector<sim::NodeId>>& groups);
   void heal();
   // Checks `invariant` after every event too (one the cluster's configuration would not apply).
