@@ -277,14 +277,21 @@ void GroupCoordinator::try_complete_join(sim::Context& ctx, Group& g) {
 }
 
 void GroupCoordinator::complete_join(sim::Context& ctx, Group& g) {
-  // Members that did not rejoin in time leave the group.
+  // completeClassicGroupJoin: dynamic members that did not rejoin in time leave the group; a
+  // static member keeps its place (and gets an assignment) until its session expires.
   std::vector<std::string> gone;
   for (const auto& [id, m] : g.members)
-    if (!m.join) gone.push_back(id);
+    if (!m.join && !m.instance_id) gone.push_back(id);
   for (const auto& id : gone) {
     ctx.trace(event::GroupMemberRemoved{.group = g.id, .member_id = id, .reason = "did not rejoin in time"});
     g.members.erase(id);
     g.join_order.erase(std::remove(g.join_order.begin(), g.join_order.end(), id), g.join_order.end());
+  }
+  if (!elect_joined_leader(g) && !g.members.empty()) {
+    // Only absent static members are left: wait another rebalance timeout for one to rejoin,
+    // or for the sessions to expire.
+    g.join_deadline = ctx.now() + sim::Duration::millis(g.rebalance_timeout_ms());
+    return;
   }
   g.pending_member_ids.clear();
   ++g.generation;
@@ -300,10 +307,21 @@ void GroupCoordinator::complete_join(sim::Context& ctx, Group& g) {
   const std::string chosen = select_protocol(g);
   SIM_ASSERT(!chosen.empty(), "group " + g.id + ": members without a common protocol");
   g.protocol = chosen;
-  if (!g.members.count(g.leader)) g.leader = g.join_order.front();
   g.phase = GroupPhase::completing_rebalance;
   trace_group<event::GroupState>(ctx, g, "join complete");
   for (const auto& id : g.join_order) respond_join(ctx, g, g.members.at(id), Error::NONE);
+}
+
+bool GroupCoordinator::elect_joined_leader(Group& g) {
+  // ClassicGroup.maybeElectNewJoinedLeader: the leader must be among the members that joined.
+  auto it = g.members.find(g.leader);
+  if (it != g.members.end() && it->second.join) return true;
+  for (const std::string& id : g.join_order) {
+    if (!g.members.at(id).join) continue;
+    g.leader = id;
+    return true;
+  }
+  return false;
 }
 
 // ---- syncing, heartbeats, leaving ----

@@ -74,6 +74,8 @@ class GroupCoordinator final : public LeadershipListener {
   void prepare_rebalance(sim::Context& ctx, Group& g, const std::string& reason);
   void try_complete_join(sim::Context& ctx, Group& g);
   void complete_join(sim::Context& ctx, Group& g);
+  // Keeps or makes the leader a member that joined this round; false when none did.
+  bool elect_joined_leader(Group& g);
   void remove_member(sim::Context& ctx, Group& g, const std::string& member_id, const std::string& reason);
   // Answers the members waiting in SyncGroup with `error`.
   void fail_syncs(sim::Context& ctx, Group& g, Error error);

@@ -284,6 +284,29 @@ TEST_F(GroupProtocol, AFollowerRejoiningWithOtherOwnedPartitionsRebalances) {
   EXPECT_EQ(c_.group(kGroup)->phase, kafka::GroupPhase::preparing_rebalance);
 }
 
+// GroupMetadataManager.completeClassicGroupJoin: a static member that does not rejoin in time
+// keeps its place (its session decides); only dynamic members are removed. A leader that did not
+// rejoin hands the role to one that did (ClassicGroup.maybeElectNewJoinedLeader).
+TEST_F(GroupProtocol, AStaticMemberThatDoesNotRejoinKeepsItsPlace) {
+  const sim::NodeId s = probe("s"), d = probe("d");
+  auto first = join("", "reader-s");
+  first->rebalance_timeout_ms = 2000;
+  const auto* s1 = join_now(s, first);
+  ASSERT_NE(s1, nullptr);
+  ASSERT_EQ(sync(s, *s1, "reader-s"), Error::NONE);
+  const auto* d_id = join_now(d, join("", std::nullopt));
+  ASSERT_NE(d_id, nullptr);
+  auto second = join(d_id->member_id, std::nullopt);
+  second->rebalance_timeout_ms = 2000;
+  const auto* d1 = await<kafka::JoinGroupResponse>(d, send(d, second), Duration::seconds(4));
+  ASSERT_NE(d1, nullptr);
+  EXPECT_EQ(d1->error, Error::NONE);
+  EXPECT_EQ(d1->generation, s1->generation + 1);
+  EXPECT_EQ(d1->leader, d1->member_id) << "the leader that did not rejoin hands the role over";
+  EXPECT_EQ(d1->members.size(), 2u) << "the absent static member is assigned to as well";
+  EXPECT_TRUE(c_.group(kGroup)->members.count(s1->member_id));
+}
+
 // ---- the consumer ----
 
 // AbstractCoordinator.HeartbeatThread heartbeats in every state but UNJOINED and
