@@ -85,6 +85,11 @@ class ClientOutcomes::Reader {
   void operator()(const ev::ConsumerCommit::View& v) {
     if (v.error != "NONE") ++o_.group_of(v.group).commit_errors[std::string(v.error)];
   }
+  void operator()(const ev::ConsumerFatal::View& v) {
+    // The detail is "<request>: <error>".
+    const size_t colon = v.detail.rfind(": ");
+    ++o_.group_of(v.group).fatal_errors[std::string(colon == std::string_view::npos ? v.detail : v.detail.substr(colon + 2))];
+  }
 
  private:
   ClientOutcomes& o_;

@@ -1,7 +1,8 @@
 #pragma once
 // What the scenario's applications saw, read from the trace as it streams: for each producer its
 // operations' outcomes (p:acked(), p:stats()), for each consumer group what its members processed,
-// their rebalances, commit errors, truncations and time blocked (g:processed(), g:stats()).
+// their rebalances, commit errors, fatal errors, truncations and time blocked (g:processed(),
+// g:stats()).
 //
 // The clients keep none of this themselves: a crashed client's successor starts empty, as Kafka's
 // would, and the record of what happened is the trace's. The one thing a successor needs is the
@@ -86,13 +87,15 @@ struct GroupOutcomes {
   int64_t blocked_ns = 0;    // time members holding partitions waited in poll() for a rebalance
   uint64_t truncations = 0;  // KIP-320 truncations detected
   std::map<std::string, uint64_t> commit_errors;  // failed commits by error
+  std::map<std::string, uint64_t> fatal_errors;   // members' applications stopped by a group error, by error
 };
 
 class ClientOutcomes final : public sim::TraceSink {
  public:
   using Reads = sim::schema::Reads<kafka::event::OpInvoke, kafka::event::OpOk, kafka::event::OpFail, kafka::event::OpInfo,
                                    kafka::event::ConsumerProcessed, kafka::event::ConsumerAssigned, kafka::event::ConsumerUnblocked,
-                                   kafka::event::ConsumerTruncationDetected, kafka::event::ConsumerCommit>;
+                                   kafka::event::ConsumerTruncationDetected, kafka::event::ConsumerCommit,
+                                   kafka::event::ConsumerFatal>;
   void write(const sim::Event& e) override;
 
   // The number the process's next operation takes: how many it has invoked so far.

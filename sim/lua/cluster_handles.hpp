@@ -43,8 +43,9 @@ class GroupHandle final : public LuaObject {
   kafka::ConsumerApp app;
   bool static_members = false;
   const check::ClientOutcomes* outcomes = nullptr;  // where a restarted member learns its next op id
-  std::vector<NodeId> members;  // every member ever started, in order
+  std::vector<NodeId> members;  // each slot's current process, slots in the order they were added
   std::vector<bool> retired;    // scaled down
+  std::vector<int> instances;   // processes started in each slot (m:replace() adds one)
 };
 
 class MemberHandle final : public LuaObject {

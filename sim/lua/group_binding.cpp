@@ -41,20 +41,31 @@ void ensure_offsets_topic(Cluster& c) {
   c.world().invoke(c.layout.controller, [spec](Node& n, Context& ctx) { static_cast<kafka::Controller&>(n).create_topic(ctx, spec); });
 }
 
-void start_member(GroupHandle& g) {
+// Starts a process in slot `slot` (a new slot when it is the number of slots): the slot's
+// first process is named <group>-<n>, its later ones <group>-<n>#<k>. A static member's
+// group.instance.id is the slot's name, whichever process holds it.
+NodeId start_member(GroupHandle& g, size_t slot) {
   World& w = g.cluster->world();
-  const size_t index = g.members.size() + 1;
-  const std::string name = fmt::format("{}-{}", g.id, index);
+  const std::string base = fmt::format("{}-{}", g.id, slot + 1);
+  const int instance = slot < g.instances.size() ? g.instances[slot] + 1 : 1;
+  const std::string name = instance == 1 ? base : fmt::format("{}#{}", base, instance);
   if (w.find(name)) fail(fmt::format("group: the node name '{}' is taken", name));
   kafka::ConfigSet cfg = g.config;
-  if (g.static_members) cfg.put("group.instance.id", name);
+  if (g.static_members) cfg.put("group.instance.id", base);
   const check::ClientOutcomes* outcomes = g.outcomes;
   const NodeId node = kafka::start_consumer(
       w, g.cluster->layout, name, cfg, g.app, [outcomes](const std::string& process) { return outcomes->next_op(process); },
       g.cluster->bugs);
-  g.members.push_back(node);
-  g.retired.push_back(false);
+  if (slot == g.members.size()) {
+    g.members.push_back(node);
+    g.retired.push_back(false);
+    g.instances.push_back(1);
+  } else {
+    g.members[slot] = node;
+    g.instances[slot] = instance;
+  }
   g.cluster->clients.push_back(node);
+  return node;
 }
 
 // The group's own keys of the options table at idx (members, topics, commit, the application's
@@ -163,7 +174,7 @@ int l_group(lua_State* L) {
   rt.register_group(g->id, std::set<std::string>(g->app.topics.begin(), g->app.topics.end()),
                     g->app.policy != kafka::CommitPolicy::before_process);
   GroupHandle& ref = rt.adopt(L, std::move(g), kGroupMeta);
-  for (int64_t i = 0; i < members; ++i) start_member(ref);
+  for (int64_t i = 0; i < members; ++i) start_member(ref, ref.members.size());
   return 1;
 }
 
@@ -268,6 +279,33 @@ int l_member_leave(lua_State* L) {
   return 0;
 }
 
+// m:replace(): a new process takes the member's identity (its group.instance.id) in its slot,
+// while the old process runs on: a zombie if it is still alive (paused, cut off). m now names
+// the new process; the handle returned names the old one.
+int l_member_replace(lua_State* L) {
+  MemberHandle& m = member(L);
+  GroupHandle& g = *m.group;
+  World& w = g.cluster->world();
+  auto slot = std::find(g.members.begin(), g.members.end(), m.node);
+  if (slot == g.members.end()) {
+    fail(fmt::format("replace: {} was itself replaced; replace the handle of the member's current process", w.name(m.node)));
+  }
+  const auto index = static_cast<size_t>(slot - g.members.begin());
+  if (g.retired[index]) fail(fmt::format("replace: {} was scaled away", w.name(m.node)));
+  auto old = std::make_unique<MemberHandle>();
+  old->group = &g;
+  old->node = m.node;
+  m.node = start_member(g, index);
+  Runtime::of(L).adopt(L, std::move(old), kMemberMeta);
+  return 1;
+}
+
+int l_member_name(lua_State* L) {
+  MemberHandle& m = member(L);
+  lua_pushstring(L, std::string(m.group->cluster->world().name(m.node)).c_str());
+  return 1;
+}
+
 int l_member_state(lua_State* L) {
   MemberHandle& m = member(L);
   lua_pushstring(L, std::string(to_string(m.group->cluster->world().state(m.node))).c_str());
@@ -285,7 +323,7 @@ int l_scale(lua_State* L) {
   for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
   w.emit(kafka::event::GroupScale{.group = g.id, .from = active, .to = n});
   while (active < static_cast<size_t>(n)) {
-    start_member(g);
+    start_member(g, g.members.size());
     ++active;
   }
   // An autoscaler removes the newest members first; they close cleanly.
@@ -416,6 +454,12 @@ int l_group_stats(lua_State* L) {
     lua_setfield(L, -2, name.c_str());
   }
   lua_setfield(L, -2, "commit_errors");
+  lua_newtable(L);
+  for (const auto& [name, n] : o.fatal_errors) {
+    lua_pushinteger(L, static_cast<lua_Integer>(n));
+    lua_setfield(L, -2, name.c_str());
+  }
+  lua_setfield(L, -2, "fatal_errors");
   return 1;
 }
 
@@ -435,7 +479,8 @@ void register_group_metatables(lua_State* L) {
                                       {"pause", guarded<l_member_pause>},   {"resume", guarded<l_member_resume>},
                                       {"slow", guarded<l_member_slow>},     {"crash_at", guarded<l_member_crash_at>},
                                       {"leave", guarded<l_member_leave>},   {"state", guarded<l_member_state>},
-                                      {"seek", guarded<l_member_seek>},
+                                      {"seek", guarded<l_member_seek>},     {"replace", guarded<l_member_replace>},
+                                      {"name", guarded<l_member_name>},
                                       {nullptr, nullptr}};
   register_handle(L, kMemberMeta, "group member", mmethods);
 }

@@ -159,6 +159,37 @@ at("15s", function() check("the last 50 read again", g:stats().processed == 150,
   expect_all_held(r, 2);
 }
 
+// m:replace() starts a new process in the member's slot while the old one runs on: m names the
+// new process, the handle returned the old one. A dynamic member's replacement is a new member;
+// both processes appear under their own names, and a replaced handle cannot be replaced again.
+TEST(KafkaLua, ReplaceStartsANewProcessInTheMembersSlot) {
+  auto r = run_checks("replace.lua", R"(
+scenario { name = "replace", duration = "20s" }
+local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 4 } }
+c:topic("t", { partitions = 4, replication_factor = 3 })
+local p = c:producer("p", {})
+local g = c:group("g", { members = 2, topics = { "t" }, commit = "after-process", ["auto.offset.reset"] = "earliest" })
+local m = g:member(1)
+local old
+at("2s", function() p:load { topic = "t", rate = 100, count = 1000 } end)
+at("5s", function()
+  old = m:replace()
+  check("the handle names the new process", m:name() == "g-1#2" and g:member(1):name() == "g-1#2", m:name())
+  check("the returned handle names the old one", old:name() == "g-1" and old:state() == "running", old:name())
+  local ok, err = pcall(old.replace, old)
+  check("a replaced process cannot be replaced again", not ok and tostring(err):find("was itself replaced") ~= nil, tostring(err))
+end)
+at("18s", function()
+  local by = {}
+  for _, rec in ipairs(g:processed()) do by[rec.member] = (by[rec.member] or 0) + 1 end
+  check("both processes consumed, under their own names", (by["g-1"] or 0) > 0 and (by["g-1#2"] or 0) > 0,
+    tostring(by["g-1"]) .. " / " .. tostring(by["g-1#2"]))
+  check("the group counts slots, not processes", g:stats().members == 2, tostring(g:stats().members))
+end)
+)");
+  expect_all_held(r, 5);
+}
+
 TEST(KafkaLua, ConsumersDetectTruncationAfterAnUncleanElection) {
   // KIP-320: broker 3 falls behind and is elected uncleanly; the consumer had read past the new
   // leader's end and must notice the truncation instead of waiting for offsets that will hold
