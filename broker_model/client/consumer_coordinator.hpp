@@ -132,6 +132,7 @@ class ConsumerCoordinator {
     int32_t correlation_id = 0;
     sim::Time deadline;
     bool sent = false;
+    Generation sent_generation;  // the member's generation when it was last sent
   };
 
   void transition(MemberState to);

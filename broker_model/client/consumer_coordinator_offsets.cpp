@@ -71,6 +71,7 @@ void ConsumerCoordinator::send_commit(sim::Context& ctx) {
   req->generation = generation_.generation_id;
   req->offsets = commit_->offsets;
   commit_->sent = true;
+  commit_->sent_generation = generation_;
   client_.send(ctx, coordinator_, req);
 }
 
@@ -105,6 +106,11 @@ std::optional<ConsumerCoordinator::CommitCompletion> ConsumerCoordinator::handle
   if (resp.error == Error::NONE) {
     subscriptions_.commit_acknowledged(c.offsets);
   } else if (resp.error == Error::FENCED_INSTANCE_ID) {
+    // OffsetCommitResponseHandler: in a generation the member has since left, the fence is
+    // stale and the commit just fails (RebalanceInProgressException, CommitFailedException).
+    const bool generation_unchanged = c.sent_generation.generation_id == generation_.generation_id &&
+                                      c.sent_generation.member_id == generation_.member_id;
+    if (!generation_unchanged) return CommitCompletion{c.sync, resp.error};
     // FencedInstanceIdException, thrown by commitSync (an async commit's by the next poll):
     // another instance holds this identity. The application stops (Spring's container too).
     reset_generation(true);

@@ -416,10 +416,14 @@ void GroupCoordinator::remove_member(sim::Context& ctx, Group& g, const std::str
   g.members.erase(it);
   g.join_order.erase(std::remove(g.join_order.begin(), g.join_order.end(), member_id), g.join_order.end());
   ctx.trace(event::GroupMemberRemoved{.group = g.id, .member_id = member_id, .reason = reason});
+  member_gone(ctx, g, member_id + " left: " + reason);
+}
+
+void GroupCoordinator::member_gone(sim::Context& ctx, Group& g, const std::string& reason) {
   switch (g.phase) {
     case GroupPhase::stable:
     case GroupPhase::completing_rebalance:
-      prepare_rebalance(ctx, g, member_id + " left: " + reason);
+      prepare_rebalance(ctx, g, reason);
       if (g.members.empty()) g.initial_delay_running = false;
       try_complete_join(ctx, g);
       break;
@@ -444,7 +448,7 @@ void GroupCoordinator::handle_leave_group(sim::Context& ctx, sim::NodeId from, c
     if (id.empty()) error = Error::UNKNOWN_MEMBER_ID;
     else remove_member(ctx, *g, id, "LeaveGroup");
   } else if (g->pending_member_ids.erase(req.member_id)) {
-    try_complete_join(ctx, *g);
+    member_gone(ctx, *g, "pending member " + req.member_id + " left: LeaveGroup");
   } else if (error = g->validate_member(req.member_id, req.group_instance_id); error == Error::NONE) {
     remove_member(ctx, *g, req.member_id, "LeaveGroup");
   }

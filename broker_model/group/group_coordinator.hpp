@@ -77,6 +77,8 @@ class GroupCoordinator final : public LeadershipListener {
   // Keeps or makes the leader a member that joined this round; false when none did.
   bool elect_joined_leader(Group& g);
   void remove_member(sim::Context& ctx, Group& g, const std::string& member_id, const std::string& reason);
+  // After a member (or a pending one) left: rebalance, or complete the join phase it held up.
+  void member_gone(sim::Context& ctx, Group& g, const std::string& reason);
   // Answers the members waiting in SyncGroup with `error`.
   void fail_syncs(sim::Context& ctx, Group& g, Error error);
   // The leader's assignment was stored (or not): the group is stable, or rebalances again.

@@ -82,6 +82,7 @@ TEST(ClientOutcomes, GroupOutcomesCountWhatEveryMemberDid) {
   t.emit(Time{11}, 0, "consumer.commit", {{"member", Value("g-1")}, {"group", Value("g")}, {"error", Value("ILLEGAL_GENERATION")}});
   t.emit(Time{12}, 0, "consumer.truncation_detected", {{"member", Value("g-2")}, {"group", Value("g")}});
   t.emit(Time{13}, 0, "consumer.assigned", {{"member", Value("h-1")}, {"group", Value("h")}});
+  t.emit(Time{14}, 0, "consumer.fatal", {{"member", Value("g-2")}, {"group", Value("g")}, {"detail", Value("Heartbeat: FENCED_INSTANCE_ID")}});
 
   const auto& g = seen.group("g");
   ASSERT_EQ(g.processed.size(), 2u);
@@ -94,6 +95,8 @@ TEST(ClientOutcomes, GroupOutcomesCountWhatEveryMemberDid) {
   EXPECT_EQ(g.commit_errors.size(), 1u);
   EXPECT_EQ(g.commit_errors.at("ILLEGAL_GENERATION"), 1u);
   EXPECT_EQ(g.truncations, 1u);
+  ASSERT_EQ(g.fatal_errors.size(), 1u);
+  EXPECT_EQ(g.fatal_errors.at("FENCED_INSTANCE_ID"), 1u) << "counted by error, whichever request met it";
 }
 
 TEST(ClientOutcomes, RestartedClientsContinueTheirOperationsAndKeepTheirHistory) {
