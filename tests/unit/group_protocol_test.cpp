@@ -307,6 +307,27 @@ TEST_F(GroupProtocol, AStaticMemberThatDoesNotRejoinKeepsItsPlace) {
   EXPECT_TRUE(c_.group(kGroup)->members.count(s1->member_id));
 }
 
+// GroupMetadataManager.classicGroupLeaveToClassicGroup: a LeaveGroup may name a static member
+// by its instance id alone (an administrator's removal), and a pending member's LeaveGroup is a
+// valid leave too: either way the stable group rebalances.
+TEST_F(GroupProtocol, LeaveGroupByInstanceIdOrFromAPendingMemberRebalances) {
+  const sim::NodeId s = probe("s"), d = probe("d");
+  const auto* s1 = join_now(s, join("", "reader-s"));
+  ASSERT_NE(s1, nullptr);
+  ASSERT_EQ(sync(s, *s1, "reader-s"), Error::NONE);
+  c_.run_for(Duration::millis(100));
+  const auto* pending = join_now(d, join("", std::nullopt));
+  ASSERT_NE(pending, nullptr);
+  ASSERT_EQ(pending->error, Error::MEMBER_ID_REQUIRED);
+  EXPECT_EQ(leave(d, pending->member_id, std::nullopt), Error::NONE);
+  EXPECT_EQ(c_.group(kGroup)->phase, kafka::GroupPhase::preparing_rebalance) << "a valid leave rebalances";
+
+  const sim::NodeId admin = probe("admin");
+  EXPECT_EQ(leave(admin, "", "reader-s"), Error::NONE);
+  EXPECT_FALSE(c_.group(kGroup)->members.count(s1->member_id));
+  EXPECT_EQ(leave(admin, "", "reader-s"), Error::UNKNOWN_MEMBER_ID) << "gone already";
+}
+
 // ---- the consumer ----
 
 // AbstractCoordinator.HeartbeatThread heartbeats in every state but UNJOINED and
