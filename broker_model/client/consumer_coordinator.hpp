@@ -138,6 +138,7 @@ class ConsumerCoordinator {
     return state_ == MemberState::preparing_rebalance || state_ == MemberState::completing_rebalance;
   }
   void coordinator_lost(sim::Context& ctx);
+  void offset_fetch_lost();
   void reset_generation(bool forget_member_id);
 
   void send_heartbeat(sim::Context& ctx);
