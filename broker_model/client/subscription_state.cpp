@@ -98,8 +98,10 @@ void SubscriptionState::seek_unvalidated(const TopicPartition& tp, int64_t offse
   // TopicPartitionState.validatePosition: without an epoch on either side there is nothing
   // to compare. A partition sought, reset or validated while the OffsetFetch was on its way
   // takes the committed offset as well (refreshCommittedOffsets seeks whatever the state).
-  const bool validate = offset_epoch >= 0 && leader_epoch >= 0;
-  transition(tp, s, validate ? FetchState::await_validation : FetchState::fetching);
+  // seekValidated, then validatePosition: by way of FETCHING, so a partition awaiting a reset
+  // meanwhile takes it too.
+  transition(tp, s, FetchState::fetching);
+  if (offset_epoch >= 0 && leader_epoch >= 0) transition(tp, s, FetchState::await_validation);
 }
 
 void SubscriptionState::set_committed_offset_pending(const TopicPartition& tp) {
