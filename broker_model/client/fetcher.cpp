@@ -8,6 +8,10 @@
 namespace kafka {
 
 void Fetcher::send_fetches(sim::Context& ctx) {
+  // An exception waits for poll() to throw it (an OFFSET_OUT_OF_RANGE under
+  // auto.offset.reset=none would only come back again): fetching resumes after that poll, as
+  // Kafka's sendFetches runs inside poll().
+  if (offset_fetcher_.has_exception()) return;
   std::map<BrokerId, std::shared_ptr<FetchRequest>> by_leader;
   for (const auto& [tp, s] : subscriptions_.assignment()) {
     if (s.state != FetchState::fetching || s.committed_offset_pending) continue;
