@@ -72,6 +72,13 @@ void ReplicaManager::handle_list_offsets(sim::Context& ctx, sim::NodeId from, co
     ListOffsetsResponse::PartitionData out{pd.tp, Error::NONE, -1, -1};
     const Partition* p = led(pd.tp);
     out.error = leader_error(p, pd.current_leader_epoch);
+    if (out.error == Error::NONE && pd.timestamp == ListOffsetsRequest::kLatest &&
+        p->epoch_start_offset > p->log->high_watermark()) {
+      // Partition.fetchOffsetForTimestamp (KIP-207): a new leader whose high watermark has not
+      // yet reached the start of its epoch does not know the latest offset yet; the client
+      // retries.
+      out.error = Error::OFFSET_NOT_AVAILABLE;
+    }
     if (out.error == Error::NONE) {
       // A read_uncommitted consumer's "latest" is the high watermark.
       out.offset = pd.timestamp == ListOffsetsRequest::kEarliest ? p->log->log_start_offset() : p->log->high_watermark();

@@ -30,7 +30,7 @@ Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet conf
                    buffer_),
       offset_fetcher_(client_, config_, subscriptions_, metadata_, buffer_, coordinator_.trace()),
       fetcher_(client_, config_, subscriptions_, metadata_, offset_fetcher_, buffer_, coordinator_.trace()),
-      app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_) {}
+      app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_, offset_fetcher_) {}
 
 void Consumer::on_start(sim::Context& ctx) {
   coordinator_.start(ctx.now());
@@ -75,11 +75,14 @@ void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::Messag
     case route_of<LeaveGroupResponse>: break;  // the member already acted as having left (AbstractCoordinator logs it)
     default: unexpected_message("a consumer", m);
   }
+  // What went wrong reaches the application through its poll().
   if (coordinator_.failed()) app_.on_fatal_error();
+  if (offset_fetcher_.has_exception()) app_.on_exception_pending(ctx);
 }
 
 void Consumer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) {
-  offset_fetcher_.validate_positions(ctx, metadata_.handle_response(resp));
+  offset_fetcher_.leaders_changed(metadata_.handle_response(resp));
+  offset_fetcher_.validate_positions_if_needed(ctx);
   record_subscribe(ctx);
   metadata_.retry_if_incomplete(ctx);
   fetcher_.send_fetches(ctx);
@@ -95,7 +98,8 @@ void Consumer::handle_fetch(sim::Context& ctx, sim::NodeId from, const FetchResp
 void Consumer::handle_offset_fetch(sim::Context& ctx, const OffsetFetchResponse& resp) {
   const auto without_committed_offset = coordinator_.handle_offset_fetch(ctx, resp);
   if (!without_committed_offset) return;
-  offset_fetcher_.reset_positions(ctx, *without_committed_offset);
+  offset_fetcher_.reset_initializing_positions(ctx, *without_committed_offset);
+  offset_fetcher_.validate_positions_if_needed(ctx);
   fetcher_.send_fetches(ctx);
 }
 
@@ -116,6 +120,7 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
     case ConsumerTimer::coordinator_retry: coordinator_.find_coordinator(ctx); break;
     case ConsumerTimer::commit_retry: coordinator_.retry_commit(ctx); break;
     case ConsumerTimer::metadata_retry: metadata_.request_update(ctx); break;
+    case ConsumerTimer::position_retry: app_.on_position_retry(ctx); break;
     case ConsumerTimer::lag_report:
       fetcher_.report_lag(ctx);
       ctx.set_timer(sim::Duration::seconds(1), sim::timer_tag(ConsumerTimer::lag_report));
@@ -133,7 +138,7 @@ void Consumer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   metadata_.request_lost();
   fetcher_.connection_lost(broker);
   coordinator_.connection_lost(ctx, broker);
-  offset_fetcher_.connection_lost(broker);
+  offset_fetcher_.connection_lost(ctx, broker);
   metadata_.request_update(ctx);
 }
 

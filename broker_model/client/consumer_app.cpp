@@ -28,9 +28,10 @@ std::string_view to_string(AppState s) {
 bool valid_transition(AppState from, AppState to) {
   using S = AppState;
   // close() may interrupt the loop anywhere but inside poll(); a fatal error of the group
-  // stops it wherever it waits (a record being processed finishes first: on_fatal_error).
+  // stops it wherever it waits (a record being processed finishes first: on_fatal_error), and
+  // an exception poll() throws stops it inside poll().
   if (to == S::committing_on_close) return from != S::polling && from != S::committing_on_close;
-  if (to == S::closed) return from != S::polling && from != S::processing && from != S::closed;
+  if (to == S::closed) return from != S::processing && from != S::closed;
   switch (from) {
     case S::idle: return to == S::polling || to == S::committing_before_poll;
     case S::polling:
@@ -53,14 +54,16 @@ bool valid_transition(AppState from, AppState to) {
 }
 
 ApplicationLoop::ApplicationLoop(ConsumerApp app, const ConfigSet& config, uint64_t first_op, Bugs bugs,
-                                 SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher)
+                                 SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher,
+                                 OffsetFetcher& offset_fetcher)
     : app_(std::move(app)),
       config_(config),
       next_op_(first_op),
       bugs_(bugs),
       subscriptions_(subscriptions),
       coordinator_(coordinator),
-      fetcher_(fetcher) {}
+      fetcher_(fetcher),
+      offset_fetcher_(offset_fetcher) {}
 
 void ApplicationLoop::transition(AppState to) {
   SIM_ASSERT(valid_transition(state_, to),
@@ -100,7 +103,25 @@ void ApplicationLoop::on_fatal_error() {
   transition(AppState::closed);
 }
 
+void ApplicationLoop::on_position_retry(sim::Context& ctx) {
+  // Inside poll(timeout), the Java consumer waits at most retry.backoff.ms while a position is
+  // missing (ClassicKafkaConsumer.pollForFetches), then runs updateFetchPositions again.
+  if (state_ != AppState::idle) return;  // the next poll() does it
+  if (offset_fetcher_.has_exception()) {
+    poll(ctx);
+    return;
+  }
+  update_fetch_positions(ctx);
+  fetcher_.send_fetches(ctx);
+}
+
 // ---- poll() ----
+
+void ApplicationLoop::update_fetch_positions(sim::Context& ctx) {
+  offset_fetcher_.validate_positions_if_needed(ctx);
+  coordinator_.refresh_committed_offsets(ctx);
+  offset_fetcher_.reset_positions_if_needed(ctx);
+}
 
 void ApplicationLoop::poll(sim::Context& ctx) {
   if (state_ != AppState::idle && state_ != AppState::awaiting_rebalance) return;
@@ -123,7 +144,11 @@ void ApplicationLoop::poll(sim::Context& ctx) {
   }
   unblock(ctx);
   // KafkaConsumer.updateFetchPositions, then Fetcher.sendFetches.
-  coordinator_.refresh_committed_offsets(ctx);
+  update_fetch_positions(ctx);
+  if (const auto exception = offset_fetcher_.take_exception()) {
+    poll_threw(ctx, *exception);
+    return;
+  }
   fetcher_.send_fetches(ctx);
   if (policy_commit_due(ctx) &&
       commit_sync(ctx, subscriptions_.uncommitted_processed(), policy_name(), AppState::committing_before_poll)) {
@@ -177,6 +202,31 @@ void ApplicationLoop::empty_poll(sim::Context& ctx) {
     return;
   }
   poll(ctx);
+}
+
+void ApplicationLoop::poll_threw(sim::Context& ctx, const std::string& exception) {
+  const bool spring = app_.policy != CommitPolicy::kafka_auto && app_.policy != CommitPolicy::after_process &&
+                      app_.policy != CommitPolicy::async && app_.policy != CommitPolicy::before_process;
+  const bool no_offset = exception.starts_with("NoOffsetForPartitionException");
+  if (spring && !no_offset) {
+    // ListenerConsumer.handleConsumerException: the container's error handler logs it
+    // (handleOtherException) and the loop polls again.
+    coordinator_.trace().emit<event::ConsumerError>(ctx, exception);
+    empty_poll(ctx);
+    return;
+  }
+  transition(AppState::closed);
+  if (spring) {
+    // ListenerConsumer.run: NoOffsetForPartitionException is fatal; wrapUp() commits nothing
+    // and closes the consumer, which leaves the group; the container stops.
+    coordinator_.trace().emit<event::ConsumerFatal>(ctx, "poll() threw " + exception + "; the listener container stops");
+    leave_and_exit(ctx);
+    return;
+  }
+  // A plain poll loop does not catch it: the application's thread ends, and with it the
+  // process, without close() (its partitions move once session.timeout.ms expires).
+  coordinator_.trace().emit<event::ConsumerFatal>(ctx, "poll() threw " + exception + "; the application stops");
+  ctx.exit();
 }
 
 void ApplicationLoop::hand_out(sim::Context& ctx, std::vector<ConsumerRecord> records) {

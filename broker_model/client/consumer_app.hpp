@@ -23,7 +23,8 @@
 //   COMMITTING_AFTER_BATCH     after-process/BATCH/MANUAL             -> IDLE, poll again
 //   COMMITTING_ON_REVOKE       onJoinPrepare (eager rebalance)        -> AWAITING_REBALANCE, JoinGroup
 //   COMMITTING_ON_CLOSE        close()                                -> LeaveGroup, exit
-//   CLOSED                     a fatal group error ended the loop
+//   CLOSED                     a fatal group error ended the loop, or poll() threw an exception
+//                              the application does not handle (docs/fidelity.md)
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -35,6 +36,7 @@
 #include "broker_model/client/consumer_coordinator.hpp"
 #include "broker_model/client/fetch_buffer.hpp"
 #include "broker_model/client/fetcher.hpp"
+#include "broker_model/client/offset_fetcher.hpp"
 #include "sim/time.hpp"
 #include "broker_model/client/subscription_state.hpp"
 #include "broker_model/config/bugs.hpp"
@@ -72,7 +74,8 @@ bool valid_transition(AppState from, AppState to);
 class ApplicationLoop {
  public:
   ApplicationLoop(ConsumerApp app, const ConfigSet& config, uint64_t first_op, Bugs bugs,
-                  SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher);
+                  SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher,
+                  OffsetFetcher& offset_fetcher);
 
   ConsumerApp& settings() { return app_; }
   AppState state() const { return state_; }
@@ -93,6 +96,13 @@ class ApplicationLoop {
   void on_record_processed(sim::Context& ctx);
   void on_commit_completed(sim::Context& ctx, const ConsumerCoordinator::CommitCompletion& c);
   void on_fatal_error();
+  // A reset, validation or OffsetFetch failed and its backoff is over; or an exception waits
+  // to be thrown. A poll() waiting for records goes round its loop again.
+  void on_position_retry(sim::Context& ctx);
+  void on_exception_pending(sim::Context& ctx) { on_position_retry(ctx); }
+  // KafkaConsumer.updateFetchPositions: validate positions against new leaders, ask for
+  // committed offsets, reset what has none.
+  void update_fetch_positions(sim::Context& ctx);
   // KafkaConsumer.close(): commit, leave the group (dynamic members), exit.
   void close(sim::Context& ctx);
 
@@ -102,6 +112,8 @@ class ApplicationLoop {
   void await_rebalance(sim::Context& ctx, bool held_partitions);
   void unblock(sim::Context& ctx);
   void empty_poll(sim::Context& ctx);
+  // poll() threw: what the application (a plain loop, or Spring's container) does with it.
+  void poll_threw(sim::Context& ctx, const std::string& exception);
   void hand_out(sim::Context& ctx, std::vector<ConsumerRecord> records);
   void process_next(sim::Context& ctx);
   void after_batch(sim::Context& ctx);
@@ -120,6 +132,7 @@ class ApplicationLoop {
   SubscriptionState& subscriptions_;
   ConsumerCoordinator& coordinator_;
   Fetcher& fetcher_;
+  OffsetFetcher& offset_fetcher_;
 
   AppState state_ = AppState::idle;
   std::deque<ConsumerRecord> batch_;  // records of the current poll still to process

@@ -122,6 +122,7 @@ void ConsumerCoordinator::coordinator_lost(sim::Context& ctx) {
   heartbeat_in_flight_ = false;
   if (rebalance_in_progress()) transition(MemberState::unjoined);
   if (commit_) commit_->sent = false;
+  offset_fetch_lost();
   ctx.set_timer(sim::Duration::millis(config_.integer("retry.backoff.ms")), sim::timer_tag(ConsumerTimer::coordinator_retry));
 }
 

@@ -145,6 +145,7 @@ class ConsumerCoordinator {
   // a poll timeout) has lost what it owned, rather than giving it up.
   bool generation_reset() const { return generation_.generation_id < 0 || generation_.member_id.empty(); }
   void coordinator_lost(sim::Context& ctx);
+  void offset_fetch_lost();
   void reset_generation(bool forget_member_id);
   // Records the error the next poll() throws (and the trace's consumer.fatal).
   void fail(sim::Context& ctx, const std::string& what);

@@ -150,9 +150,14 @@ std::optional<std::vector<TopicPartition>> ConsumerCoordinator::handle_offset_fe
   if (resp.correlation_id != offset_fetch_correlation_) return std::nullopt;
   // Every partition asked for is answered or given up: one OffsetFetch counts at a time (an
   // earlier one still on its way is ignored when it arrives, and its partitions asked again).
+  offset_fetch_correlation_ = 0;
   subscriptions_.clear_committed_offset_pending();
   if (resp.error != Error::NONE) {
-    coordinator_lost(ctx);
+    // OffsetFetchResponseHandler: NOT_COORDINATOR looks for the coordinator again,
+    // COORDINATOR_LOAD_IN_PROGRESS just retries; fetchCommittedOffsets asks again after
+    // retry.backoff.ms.
+    if (resp.error == Error::NOT_COORDINATOR || resp.error == Error::COORDINATOR_NOT_AVAILABLE) coordinator_lost(ctx);
+    ctx.set_timer(sim::Duration::millis(config_.integer("retry.backoff.ms")), sim::timer_tag(ConsumerTimer::position_retry));
     return std::nullopt;
   }
   std::vector<TopicPartition> reset;
@@ -162,12 +167,24 @@ std::optional<std::vector<TopicPartition>> ConsumerCoordinator::handle_offset_fe
       reset.push_back(o.tp);
       continue;
     }
-    subscriptions_.seek_to_committed(o.tp, o.offset, o.leader_epoch);
+    // refreshCommittedOffsets: seekUnvalidated with the committed leader epoch (KIP-320).
+    subscriptions_.seek_unvalidated(o.tp, o.offset, o.leader_epoch, metadata_.leader_epoch_of(o.tp));
+    buffer_.drop(o.tp);
     subscriptions_.committed_offset_fetched(o.tp, o.offset);
-    trace_.position<event::ConsumerPosition>(ctx, o.tp, o.offset,
-                                             fmt::format("{}-{} at committed offset {}", o.tp.topic, o.tp.partition, o.offset));
+    trace_.position<event::ConsumerPosition>(
+        ctx, o.tp, o.offset,
+        o.leader_epoch >= 0 ? fmt::format("{}-{} at committed offset {} (leader epoch {})", o.tp.topic, o.tp.partition, o.offset, o.leader_epoch)
+                            : fmt::format("{}-{} at committed offset {}", o.tp.topic, o.tp.partition, o.offset));
   }
   return reset;
+}
+
+void ConsumerCoordinator::offset_fetch_lost() {
+  // The coordinator's connection broke or it moved: the OffsetFetch will not be answered
+  // (its future fails with a retriable error); the next poll asks again.
+  if (offset_fetch_correlation_ == 0) return;
+  offset_fetch_correlation_ = 0;
+  subscriptions_.clear_committed_offset_pending();
 }
 
 }  // namespace kafka

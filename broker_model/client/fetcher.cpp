@@ -8,6 +8,10 @@
 namespace kafka {
 
 void Fetcher::send_fetches(sim::Context& ctx) {
+  // An exception waits for poll() to throw it (an OFFSET_OUT_OF_RANGE under
+  // auto.offset.reset=none would only come back again): fetching resumes after that poll, as
+  // Kafka's sendFetches runs inside poll().
+  if (offset_fetcher_.has_exception()) return;
   std::map<BrokerId, std::shared_ptr<FetchRequest>> by_leader;
   for (const auto& [tp, s] : subscriptions_.assignment()) {
     if (s.state != FetchState::fetching || s.committed_offset_pending) continue;
@@ -47,19 +51,18 @@ Fetcher::FetchOutcome Fetcher::handle_fetch(sim::Context& ctx, sim::NodeId from,
   bool any = false;
   for (const auto& pd : resp.partitions) {
     const TopicPartition tp{pd.topic, pd.partition};
-    if (!subscriptions_.is_assigned(tp) || !subscriptions_.state(tp).has_position()) continue;
+    // FetchCollector: a partition no longer fetchable (awaiting a reset or a validation
+    // since) ignores what the fetch brought.
+    if (!subscriptions_.is_assigned(tp) || subscriptions_.state(tp).state != FetchState::fetching) continue;
     if (pd.error == Error::OFFSET_OUT_OF_RANGE) {
-      trace_.emit<event::ConsumerOffsetOutOfRange>(
-          ctx, fmt::format("{}-{} at {}", tp.topic, tp.partition, subscriptions_.state(tp).fetch_offset));
-      subscriptions_.invalidate_position(tp);
-      offset_fetcher_.reset_positions(ctx, {tp});
+      offset_fetcher_.handle_offset_out_of_range(ctx, tp);
       continue;
     }
     if (pd.error != Error::NONE) {
       metadata_.request_update(ctx);
       continue;
     }
-    high_watermarks_[tp] = pd.high_watermark;
+    subscriptions_.update_high_watermark(tp, pd.high_watermark);
     buffer_records(tp, pd, any);
   }
   return any ? FetchOutcome::records : FetchOutcome::no_records;
@@ -81,20 +84,21 @@ void Fetcher::buffer_records(const TopicPartition& tp, const FetchResponse::Part
 
 std::vector<ConsumerRecord> Fetcher::collect_fetch(size_t max_poll_records) {
   std::vector<ConsumerRecord> records =
-      buffer_.drain(max_poll_records, [this](const TopicPartition& tp) { return subscriptions_.is_assigned(tp); });
+      buffer_.drain(max_poll_records, [this](const TopicPartition& tp) {
+        return subscriptions_.is_assigned(tp) && subscriptions_.state(tp).state == FetchState::fetching;
+      });
   for (const ConsumerRecord& r : records) subscriptions_.consumed(r.tp, r.offset + 1, r.leader_epoch);
   return records;
 }
 
 void Fetcher::report_lag(sim::Context& ctx) const {
   for (const auto& [tp, s] : subscriptions_.assignment()) {
-    auto hw = high_watermarks_.find(tp);
-    if (!s.has_position() || hw == high_watermarks_.end()) continue;
+    if (!s.has_position() || s.high_watermark < 0) continue;
     ctx.trace(event::ConsumerLag{.member = trace_.member(),
                                  .group = trace_.group_id(),
                                  .topic = tp.topic,
                                  .partition = tp.partition,
-                                 .lag = std::max<int64_t>(0, hw->second - s.offset)});
+                                 .lag = std::max<int64_t>(0, s.high_watermark - s.offset)});
   }
 }
 

@@ -40,8 +40,8 @@ class Fetcher {
   // The connection to a broker broke: its fetch will not be answered.
   void connection_lost(BrokerId broker) { in_flight_.erase(broker); }
 
-  // consumer.lag per assigned partition: the leader's high watermark, as the last fetch
-  // reported it, minus the position.
+  // consumer.lag per assigned partition: the leader's high watermark, as the last fetch of
+  // this assignment reported it (TopicPartitionState.highWatermark), minus the position.
   void report_lag(sim::Context& ctx) const;
 
  private:
@@ -55,9 +55,6 @@ class Fetcher {
   FetchBuffer& buffer_;
   const ConsumerTrace& trace_;
   std::map<BrokerId, int32_t> in_flight_;  // broker -> correlation id of its fetch
-  // As the last fetch of each partition reported it. Kept when a partition is revoked (as
-  // before), so a partition that comes back reports lag against it until its next fetch.
-  std::map<TopicPartition, int64_t> high_watermarks_;
 };
 
 }  // namespace kafka

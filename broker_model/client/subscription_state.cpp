@@ -19,18 +19,14 @@ std::string_view to_string(FetchState s) {
   return "?";
 }
 
-// Kafka's FetchStates.validTransitions(), plus the model's fall-backs to INITIALIZING (see the
-// header). INITIALIZING -> AWAIT_VALIDATION is Kafka's but not the model's: a committed offset
-// is used without validating its epoch.
+// Kafka's FetchStates.validTransitions().
 bool valid_transition(FetchState from, FetchState to) {
   using S = FetchState;
   switch (from) {
-    case S::initializing: return to == S::fetching || to == S::await_reset;
+    case S::initializing:
     case S::fetching:
-      return to == S::fetching || to == S::await_validation || to == S::await_reset || to == S::initializing;
-    case S::await_reset: return to == S::fetching || to == S::await_reset || to == S::initializing;
-    case S::await_validation:
-      return to == S::fetching || to == S::await_validation || to == S::await_reset || to == S::initializing;
+    case S::await_validation: return to == S::fetching || to == S::await_reset || to == S::await_validation;
+    case S::await_reset: return to == S::fetching || to == S::await_reset;
   }
   return false;
 }
@@ -39,8 +35,8 @@ void SubscriptionState::transition(const TopicPartition& tp, TopicPartitionState
   SIM_ASSERT(valid_transition(s.state, to), tp.to_string() + ": fetch state " + std::string(to_string(s.state)) +
                                                 " -> " + std::string(to_string(to)));
   s.state = to;
-  // FetchStates.requiresPosition / hasValidPosition, as the model keeps them.
-  SIM_ASSERT(s.state != FetchState::initializing || !s.has_position(), tp.to_string() + ": INITIALIZING with a position");
+  // TopicPartitionState.transitionState: a state that requires no position drops it.
+  if (to == FetchState::await_reset) s.offset = s.fetch_offset = -1;
   SIM_ASSERT(s.state != FetchState::fetching || s.has_position(), tp.to_string() + ": FETCHING without a position");
   SIM_ASSERT(s.state != FetchState::await_validation || s.has_position(),
              tp.to_string() + ": AWAIT_VALIDATION without a position");
@@ -88,17 +84,24 @@ void SubscriptionState::seek(const TopicPartition& tp, int64_t offset) {
   s.offset = s.fetch_offset = offset;
   s.offset_epoch = -1;
   s.committed_offset_pending = false;
+  s.next_retry.reset();
   transition(tp, s, FetchState::fetching);
 }
 
-void SubscriptionState::seek_to_committed(const TopicPartition& tp, int64_t offset, int32_t epoch) {
+void SubscriptionState::seek_unvalidated(const TopicPartition& tp, int64_t offset, int32_t offset_epoch,
+                                         int32_t leader_epoch) {
   SIM_ASSERT(offset >= 0, "a committed offset is never negative");
   TopicPartitionState& s = mutable_state(tp);
   s.offset = s.fetch_offset = offset;
-  s.offset_epoch = epoch;
-  // Normally INITIALIZING. A partition sought, reset or validated while the OffsetFetch was
-  // on its way keeps its state: the committed offset replaces its position as before.
-  if (s.state == FetchState::initializing) transition(tp, s, FetchState::fetching);
+  s.offset_epoch = offset_epoch;
+  s.next_retry.reset();
+  // TopicPartitionState.validatePosition: without an epoch on either side there is nothing
+  // to compare. A partition sought, reset or validated while the OffsetFetch was on its way
+  // takes the committed offset as well (refreshCommittedOffsets seeks whatever the state).
+  // seekValidated, then validatePosition: by way of FETCHING, so a partition awaiting a reset
+  // meanwhile takes it too.
+  transition(tp, s, FetchState::fetching);
+  if (offset_epoch >= 0 && leader_epoch >= 0) transition(tp, s, FetchState::await_validation);
 }
 
 void SubscriptionState::set_committed_offset_pending(const TopicPartition& tp) {
@@ -112,49 +115,60 @@ void SubscriptionState::clear_committed_offset_pending() {
   for (auto& [tp, s] : assignment_) s.committed_offset_pending = false;
 }
 
-void SubscriptionState::invalidate_position(const TopicPartition& tp) {
-  TopicPartitionState& s = mutable_state(tp);
-  s.offset = -1;
-  // A partition awaiting a reset that got a position meanwhile (records buffered before the
-  // reset, a late committed offset) goes on waiting for its ListOffsets, which decides.
-  if (s.state != FetchState::await_reset) transition(tp, s, FetchState::initializing);
-}
-
 void SubscriptionState::request_reset(const TopicPartition& tp) {
   TopicPartitionState& s = mutable_state(tp);
+  s.next_retry.reset();
   transition(tp, s, FetchState::await_reset);
 }
 
-void SubscriptionState::complete_reset(const TopicPartition& tp, int64_t offset, int32_t epoch) {
+void SubscriptionState::complete_reset(const TopicPartition& tp, int64_t offset) {
   TopicPartitionState& s = mutable_state(tp);
   SIM_ASSERT(s.state == FetchState::await_reset, tp.to_string() + ": a reset nobody asked for");
   s.offset = s.fetch_offset = offset;
-  s.offset_epoch = epoch;
+  // OffsetFetcherUtils.resetPositionIfNeeded: the position carries no epoch, so it is not
+  // validated (the ListOffsets answer's epoch only updates the metadata).
+  s.offset_epoch = -1;
+  s.next_retry.reset();
   transition(tp, s, FetchState::fetching);
 }
 
-void SubscriptionState::abandon_reset(const TopicPartition& tp) {
+bool SubscriptionState::maybe_validate_position(const TopicPartition& tp) {
   TopicPartitionState& s = mutable_state(tp);
-  SIM_ASSERT(s.state == FetchState::await_reset, tp.to_string() + ": abandoning a reset nobody asked for");
-  transition(tp, s, s.has_position() ? FetchState::fetching : FetchState::initializing);
+  if (s.state == FetchState::await_reset || !s.has_position()) return false;
+  s.next_retry.reset();
+  transition(tp, s, s.offset_epoch >= 0 ? FetchState::await_validation : FetchState::fetching);
+  return s.state == FetchState::await_validation;
 }
 
-void SubscriptionState::request_validation(const TopicPartition& tp) {
-  TopicPartitionState& s = mutable_state(tp);
-  transition(tp, s, FetchState::await_validation);
-}
-
-void SubscriptionState::truncate_position(const TopicPartition& tp, int64_t end_offset) {
+void SubscriptionState::truncate_position(const TopicPartition& tp, int64_t end_offset, int32_t epoch) {
   TopicPartitionState& s = mutable_state(tp);
   SIM_ASSERT(s.state == FetchState::await_validation && end_offset >= 0 && end_offset < s.offset,
              tp.to_string() + ": truncation outside a validation");
   s.offset = s.fetch_offset = end_offset;
+  s.offset_epoch = epoch;
+  s.next_retry.reset();
+  transition(tp, s, FetchState::fetching);
 }
 
 void SubscriptionState::complete_validation(const TopicPartition& tp) {
   TopicPartitionState& s = mutable_state(tp);
   SIM_ASSERT(s.state == FetchState::await_validation, tp.to_string() + ": a validation nobody asked for");
+  s.next_retry.reset();
   transition(tp, s, FetchState::fetching);
+}
+
+void SubscriptionState::set_next_retry(const std::vector<TopicPartition>& partitions, sim::Time until) {
+  for (const auto& tp : partitions) {
+    auto it = assignment_.find(tp);
+    if (it != assignment_.end()) it->second.next_retry = until;  // by then it may be revoked
+  }
+}
+
+std::vector<TopicPartition> SubscriptionState::partitions_needing(FetchState state, sim::Time now) const {
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, s] : assignment_)
+    if (s.state == state && !s.awaiting_retry_backoff(now)) out.push_back(tp);
+  return out;
 }
 
 void SubscriptionState::advance_fetch_offset(const TopicPartition& tp, int64_t next_fetch_offset) {
@@ -165,10 +179,9 @@ void SubscriptionState::advance_fetch_offset(const TopicPartition& tp, int64_t n
 
 void SubscriptionState::consumed(const TopicPartition& tp, int64_t next_offset, int32_t epoch) {
   TopicPartitionState& s = mutable_state(tp);
+  SIM_ASSERT(s.state == FetchState::fetching, tp.to_string() + ": records handed out without a valid position");
   s.offset = next_offset;
   s.offset_epoch = epoch;
-  // Records still buffered from before the position was lost give it back.
-  if (s.state == FetchState::initializing) transition(tp, s, FetchState::fetching);
 }
 
 void SubscriptionState::processed(const TopicPartition& tp, int64_t next_offset, int32_t epoch) {

@@ -31,6 +31,7 @@ std::string_view error_name(Error e) {
     case Error::FENCED_LEADER_EPOCH: return "FENCED_LEADER_EPOCH";
     case Error::UNKNOWN_LEADER_EPOCH: return "UNKNOWN_LEADER_EPOCH";
     case Error::STALE_BROKER_EPOCH: return "STALE_BROKER_EPOCH";
+    case Error::OFFSET_NOT_AVAILABLE: return "OFFSET_NOT_AVAILABLE";
     case Error::MEMBER_ID_REQUIRED: return "MEMBER_ID_REQUIRED";
     case Error::FENCED_INSTANCE_ID: return "FENCED_INSTANCE_ID";
     case Error::INVALID_UPDATE_VERSION: return "INVALID_UPDATE_VERSION";
@@ -72,6 +73,7 @@ bool is_retriable(Error e) {
     case Error::NOT_COORDINATOR:
     case Error::NOT_ENOUGH_REPLICAS:
     case Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case Error::OFFSET_NOT_AVAILABLE:  // OffsetNotAvailableException (KIP-207)
       return true;
     default:
       return false;

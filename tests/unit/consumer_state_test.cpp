@@ -16,17 +16,15 @@ using kafka::SubscriptionState;
 using kafka::TopicPartition;
 
 TEST(FetchStates, KafkasTransitionsAreValid) {
-  // SubscriptionState.FetchStates.validTransitions(), except INITIALIZING -> AWAIT_VALIDATION:
-  // the model does not validate a committed offset's epoch.
-  for (FetchState from : {FetchState::fetching, FetchState::await_validation})
+  // SubscriptionState.FetchStates.validTransitions(), all of them and only them.
+  for (FetchState from : {FetchState::initializing, FetchState::fetching, FetchState::await_validation})
     for (FetchState to : {FetchState::fetching, FetchState::await_reset, FetchState::await_validation})
       EXPECT_TRUE(kafka::valid_transition(from, to)) << to_string(from) << " -> " << to_string(to);
-  EXPECT_TRUE(kafka::valid_transition(FetchState::initializing, FetchState::fetching));
-  EXPECT_TRUE(kafka::valid_transition(FetchState::initializing, FetchState::await_reset));
   EXPECT_TRUE(kafka::valid_transition(FetchState::await_reset, FetchState::fetching));
   EXPECT_TRUE(kafka::valid_transition(FetchState::await_reset, FetchState::await_reset));
   EXPECT_FALSE(kafka::valid_transition(FetchState::await_reset, FetchState::await_validation));
-  EXPECT_FALSE(kafka::valid_transition(FetchState::initializing, FetchState::initializing));
+  for (FetchState from : {FetchState::initializing, FetchState::fetching, FetchState::await_reset, FetchState::await_validation})
+    EXPECT_FALSE(kafka::valid_transition(from, FetchState::initializing)) << to_string(from);
 }
 
 TEST(FetchStates, APartitionGoesThroughResetFetchingAndValidation) {
@@ -35,31 +33,48 @@ TEST(FetchStates, APartitionGoesThroughResetFetchingAndValidation) {
   s.add_assigned(tp);
   EXPECT_EQ(s.state(tp).state, FetchState::initializing);
   s.request_reset(tp);
-  s.abandon_reset(tp);  // the ListOffsets was lost: ask for the committed offset again
-  EXPECT_EQ(s.state(tp).state, FetchState::initializing);
-  s.request_reset(tp);
-  s.complete_reset(tp, 5, 2);
+  // The ListOffsets was lost: the partition keeps waiting for its reset, after the backoff.
+  s.set_next_retry({tp}, sim::Time{} + sim::Duration::millis(100));
+  EXPECT_EQ(s.state(tp).state, FetchState::await_reset);
+  EXPECT_TRUE(s.partitions_needing(FetchState::await_reset, sim::Time{} + sim::Duration::millis(99)).empty());
+  EXPECT_EQ(s.partitions_needing(FetchState::await_reset, sim::Time{} + sim::Duration::millis(100)).size(), 1u);
+  s.complete_reset(tp, 5);
   EXPECT_EQ(s.state(tp).state, FetchState::fetching);
   EXPECT_EQ(s.state(tp).offset, 5);
+  EXPECT_EQ(s.state(tp).offset_epoch, -1) << "a reset position carries no epoch (resetPositionIfNeeded)";
+  EXPECT_FALSE(s.maybe_validate_position(tp)) << "nothing to validate without an epoch";
   s.consumed(tp, 8, 2);
-  s.request_validation(tp);
-  s.truncate_position(tp, 6);
-  s.complete_validation(tp);
+  EXPECT_TRUE(s.maybe_validate_position(tp));
+  s.truncate_position(tp, 6, 1);
   EXPECT_EQ(s.state(tp).state, FetchState::fetching);
   EXPECT_EQ(s.state(tp).offset, 6);
   EXPECT_EQ(s.state(tp).fetch_offset, 6);
-  s.invalidate_position(tp);  // OFFSET_OUT_OF_RANGE
-  EXPECT_EQ(s.state(tp).state, FetchState::initializing);
+  s.request_reset(tp);  // OFFSET_OUT_OF_RANGE
+  EXPECT_EQ(s.state(tp).state, FetchState::await_reset);
   EXPECT_FALSE(s.state(tp).has_position());
+}
+
+TEST(FetchStates, ACommittedOffsetWithAnEpochAwaitsValidation) {
+  SubscriptionState s;
+  const TopicPartition tp{"t", 0};
+  s.add_assigned(tp);
+  s.seek_unvalidated(tp, 40, 3, 5);  // SubscriptionState.seekUnvalidated
+  EXPECT_EQ(s.state(tp).state, FetchState::await_validation);
+  s.complete_validation(tp);
+  EXPECT_EQ(s.state(tp).state, FetchState::fetching);
+  const TopicPartition old{"t", 1};
+  s.add_assigned(old);
+  s.seek_unvalidated(old, 40, -1, 5);  // committed before KIP-320: no epoch to check
+  EXPECT_EQ(s.state(old).state, FetchState::fetching);
 }
 
 TEST(FetchStates, IllegalTransitionsAreInvariantViolations) {
   SubscriptionState s;
   const TopicPartition tp{"t", 1};
   s.add_assigned(tp);
-  EXPECT_THROW(s.complete_reset(tp, 0, 0), sim::InvariantViolation);   // no reset was asked for
+  EXPECT_THROW(s.complete_reset(tp, 0), sim::InvariantViolation);      // no reset was asked for
   EXPECT_THROW(s.complete_validation(tp), sim::InvariantViolation);    // nor a validation
-  EXPECT_THROW(s.request_validation(tp), sim::InvariantViolation);     // not from INITIALIZING
+  EXPECT_THROW(s.consumed(tp, 1, 0), sim::InvariantViolation);         // records without a position
   EXPECT_THROW(s.add_assigned(tp), sim::InvariantViolation);           // assigned twice
   EXPECT_THROW(s.seek({"t", 9}, 0), sim::InvariantViolation);          // not assigned
 }

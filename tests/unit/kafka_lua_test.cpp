@@ -213,6 +213,27 @@ end)
   expect_all_held(r, 2);
 }
 
+TEST(KafkaLua, ResetNoneStopsTheApplicationAsItsFrameworkDoes) {
+  // No committed offset and auto.offset.reset=none: poll() throws NoOffsetForPartitionException.
+  // Spring's container treats it as fatal (ListenerConsumer.run): it stops and closes its
+  // consumer, which leaves the group at once. A plain poll loop does not catch it: the process
+  // ends without close(), and the coordinator keeps the member until its session expires.
+  auto r = run_checks("reset_none.lua", R"(
+scenario { name = "reset none", duration = "10s" }
+local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 1 } }
+c:topic("t", { partitions = 1, replication_factor = 3 })
+local spring = c:group("spring", { members = 1, topics = { "t" }, commit = "RECORD", ["auto.offset.reset"] = "none" })
+local plain = c:group("plain", { members = 1, topics = { "t" }, commit = "auto", ["auto.offset.reset"] = "none" })
+at("9s", function()
+  check("the container stopped", spring:member(1):state() == "down", spring:member(1):state())
+  check("its consumer left the group", spring:state() == "Empty", spring:state())
+  check("the plain application's process ended", plain:member(1):state() == "down", plain:member(1):state())
+  check("the member stays until its session expires", plain:state() == "Stable", plain:state())
+end)
+)");
+  expect_all_held(r, 4);
+}
+
 TEST(KafkaLua, ExpectationsAreJudgedAgainstTheHistory) {
   const std::string text = R"(
 local acks = param("acks", "1")

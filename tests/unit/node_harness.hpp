@@ -57,7 +57,8 @@ class TestCluster {
   sim::NodeId node(kafka::BrokerId b) const { return layout_.node_of(b); }
 
   // Setup. topic() returns once the controller has a leader for every partition and that
-  // broker leads it.
+  // broker leads it. A test may create __consumer_offsets itself (to place it); otherwise the
+  // first consumer() creates it.
   void topic(const kafka::TopicSpec& spec);
   sim::NodeId producer(const std::string& client_id, const Settings& config);
   // A group member running the application loop (commit policy from enable.auto.commit).
