@@ -36,7 +36,8 @@ Producer::Settings::Settings(const ConfigSet& c)
       max_block(sim::Duration::millis(c.integer("max.block.ms"))),
       metadata_max_age(loop_interval(c.integer("metadata.max.age.ms"))),
       ignore_keys(c.boolean("partitioner.ignore.keys")),
-      adaptive(c.boolean("partitioner.adaptive.partitioning.enable")) {}
+      adaptive(c.boolean("partitioner.adaptive.partitioning.enable")),
+      availability_timeout(sim::Duration::millis(c.integer("partitioner.availability.timeout.ms"))) {}
 
 Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, uint64_t first_op, Bugs bugs)
     : client_id_(std::move(client_id)),

@@ -128,6 +128,9 @@ class Producer final : public sim::Node {
   ReadyCheck ready(sim::Time now);
   void partition_ready(sim::Time now, const std::string& topic, ReadyCheck& out);
   bool backing_off(const ProducerBatch& b, sim::Time now) const;
+  // RecordAccumulator.updateNodeLatencyStats, and whether a leader is to be avoided.
+  void update_node_latency_stats(BrokerId node, sim::Time now, bool can_drain);
+  bool unavailable(BrokerId leader) const;
   // RecordAccumulator.drainBatchesForOneNode.
   std::vector<ProducerBatchPtr> drain_batches_for_one_node(BrokerId node, sim::Time now);
   void send_produce_request(sim::Context& ctx, BrokerId leader, const std::vector<ProducerBatchPtr>& batches);
@@ -153,6 +156,7 @@ class Producer final : public sim::Node {
     int64_t batch_size, max_in_flight, retries, retry_backoff_ms, retry_backoff_max_ms;
     sim::Duration linger, request_timeout, delivery_timeout, max_block, metadata_max_age;
     bool ignore_keys, adaptive;
+    sim::Duration availability_timeout;  // partitioner.availability.timeout.ms (0: off)
     explicit Settings(const ConfigSet& c);
   };
 
@@ -191,6 +195,12 @@ class Producer final : public sim::Node {
   std::map<TopicPartition, std::vector<ProducerBatchPtr>> inflight_batches_;
   std::set<TopicPartition> muted_;          // max.in.flight=1: a partition with a batch out
   std::map<BrokerId, size_t> drain_index_;  // RecordAccumulator.nodesDrainIndex
+  // RecordAccumulator.NodeLatencyStats, kept only with partitioner.availability.timeout.ms:
+  // when a broker last had data ready, and when it could last take it.
+  struct NodeLatencyStats {
+    sim::Time ready, drain;
+  };
+  std::map<BrokerId, NodeLatencyStats> node_stats_;
   int32_t next_correlation_ = 0;
   uint64_t next_batch_id_ = 0;
   sim::Time wakeup_at_ = sim::Time::max();

@@ -72,7 +72,9 @@ bool Producer::send_producer_data(sim::Context& ctx) {
   std::map<BrokerId, std::vector<ProducerBatchPtr>> drained;
   for (BrokerId node : r.ready_nodes) {
     // NetworkClient.ready: the connection takes another request (a response wakes us).
-    if (in_flight_per_broker_[node] >= settings_.max_in_flight) continue;
+    const bool can_drain = in_flight_per_broker_[node] < settings_.max_in_flight;
+    update_node_latency_stats(node, now, can_drain);
+    if (!can_drain) continue;
     auto batches = drain_batches_for_one_node(node, now);
     if (!batches.empty()) drained.emplace(node, std::move(batches));
   }
@@ -136,7 +138,15 @@ void Producer::partition_ready(sim::Time now, const std::string& topic, ReadyChe
       out.unknown_leader = true;
       continue;
     }
-    if (collect) queue_sizes.back() = static_cast<int32_t>(q.size());
+    if (collect) {
+      queue_sizes.back() = static_cast<int32_t>(q.size());
+      // partitioner.availability.timeout.ms: a partition whose leader has had data ready but
+      // could not take it for that long is left out of the load stats, so it is not chosen.
+      if (unavailable(leader)) {
+        queue_sizes.pop_back();
+        partition_ids.pop_back();
+      }
+    }
     // batchReady: full, lingered long enough, and not backing off.
     if (out.ready_nodes.count(leader) || muted_.count(tp)) continue;
     const bool backing = backing_off(b, now);
@@ -155,6 +165,19 @@ void Producer::partition_ready(sim::Time now, const std::string& topic, ReadyChe
   } else {
     partitioner->clear_partition_load_stats();
   }
+}
+
+void Producer::update_node_latency_stats(BrokerId node, sim::Time now, bool can_drain) {
+  if (settings_.availability_timeout <= sim::Duration{}) return;
+  auto [it, inserted] = node_stats_.emplace(node, NodeLatencyStats{now, now});
+  it->second.ready = now;
+  if (can_drain) it->second.drain = now;
+}
+
+bool Producer::unavailable(BrokerId leader) const {
+  if (settings_.availability_timeout <= sim::Duration{}) return false;
+  auto it = node_stats_.find(leader);
+  return it != node_stats_.end() && it->second.ready - it->second.drain > settings_.availability_timeout;
 }
 
 // ---- RecordAccumulator.drain ----

@@ -372,13 +372,13 @@ TEST(ProducerSender, ABatchInFlightFailsAtItsDeliveryTimeoutWithoutWaitingForThe
 
 // ---- BuiltInPartitioner with RecordAccumulator.partitionReady's load stats ----
 
-// Records per broker when broker 2 answers produce requests 300 ms late; keyless records at
+// Records per broker when broker 2 answers produce requests a second late; keyless records at
 // 1000 a second over 3 s.
 std::pair<int, int> records_per_broker(bool adaptive) {
   Rig rig({1, 1, 2, 2});
   rig.script = [](const Attempt& a) {
     Answer ans;
-    if (a.broker == 2) ans.delay = sim::Duration::millis(300);
+    if (a.broker == 2) ans.delay = sim::Duration::seconds(1);
     return ans;
   };
   rig.start_producer({{"batch.size", 1000}, {"linger.ms", 5}, {"partitioner.adaptive.partitioning.enable", adaptive}});
@@ -400,12 +400,14 @@ std::pair<int, int> records_per_broker(bool adaptive) {
 TEST(ProducerPartitioner, AdaptivePartitioningSendsFewerRecordsToASlowBrokersPartitions) {
   // RecordAccumulator.partitionReady hands each topic's queue sizes to
   // BuiltInPartitioner.updatePartitionLoadStats: the slow broker's partitions build longer
-  // queues and are chosen less often when the sticky partition switches.
+  // queues and are chosen less often when the sticky partition switches. Without adaptive
+  // partitioning the choice is uniform, and the fast broker gets more only because its
+  // partitions' batches leave before they fill (the switch waits for twice batch.size).
   const auto [fast, slow] = records_per_broker(true);
-  EXPECT_GT(fast, 2 * slow) << fast << " vs " << slow;
-  // Without adaptive partitioning the choice is uniform.
   const auto [fast_uniform, slow_uniform] = records_per_broker(false);
+  EXPECT_GT(fast, 3 * slow) << fast << " vs " << slow;
   EXPECT_LT(fast_uniform, 2 * slow_uniform) << fast_uniform << " vs " << slow_uniform;
+  EXPECT_LT(2 * slow, slow_uniform) << slow << " vs " << slow_uniform;
 }
 
 TEST(ProducerPartitioner, TheStickyPartitionMovesOnlyOnceItsLastBatchIsFull) {
@@ -432,6 +434,41 @@ TEST(ProducerPartitioner, TheStickyPartitionMovesOnlyOnceItsLastBatchIsFull) {
   rig.run_for(sim::Duration::seconds(5));
   for (const auto& r : sent) ASSERT_TRUE(r->has_value() && r->result->outcome == Outcome::ok);
   for (size_t i = 1; i < 17; ++i) EXPECT_EQ(sent[i]->result->partition, sent[0]->result->partition) << i;
+}
+
+// Records sent after the first second that went to broker 2, which takes produce requests
+// and never answers them.
+int late_records_to_a_stuck_broker(int64_t availability_timeout_ms) {
+  Rig rig({1, 1, 2, 2});
+  rig.script = [](const Attempt& a) {
+    Answer ans;
+    ans.never = a.broker == 2;
+    return ans;
+  };
+  rig.start_producer({{"batch.size", 1000}, {"linger.ms", 5}, {"partitioner.availability.timeout.ms", availability_timeout_ms}});
+  rig.run_for(sim::Duration::millis(10));
+  std::vector<std::shared_ptr<Sent>> sent;
+  for (int i = 0; i < 3000; ++i) {
+    sent.push_back(rig.send(std::nullopt, 100));
+    rig.run_for(sim::Duration::millis(1));
+  }
+  rig.run_for(sim::Duration::seconds(150));
+  int late = 0;
+  for (size_t i = 1000; i < sent.size(); ++i) {
+    EXPECT_TRUE(sent[i]->has_value());
+    if (sent[i]->has_value() && sent[i]->result->partition >= 2) ++late;
+  }
+  return late;
+}
+
+TEST(ProducerPartitioner, AvailabilityTimeoutLeavesABrokerThatCannotTakeDataOutOfTheChoice) {
+  // RecordAccumulator.updateNodeLatencyStats: broker 2 has data ready but its connection is
+  // full (five requests unanswered); after partitioner.availability.timeout.ms its partitions
+  // are left out of the load stats (partitionReady) and no switch lands on them again.
+  const int with_timeout = late_records_to_a_stuck_broker(200);
+  const int without = late_records_to_a_stuck_broker(0);
+  EXPECT_EQ(with_timeout, 0);
+  EXPECT_GT(without, 0);
 }
 
 }  // namespace
