@@ -282,12 +282,13 @@ void Producer::fail_request(sim::Context& ctx, int32_t correlation_id, Error why
 }
 
 void Producer::fail_broker_requests(sim::Context& ctx, BrokerId broker, Error why) {
-  // NetworkClient fails a node's in-flight requests newest first; with re-enqueue at the
-  // front, the oldest batch ends up first again.
+  // NetworkClient.cancelInFlightRequests fails a node's in-flight requests oldest first
+  // (InFlightRequests.clearAll); a non-idempotent producer re-enqueues each at the front of its
+  // queue, so the newest batch of a partition goes out first again.
   std::vector<int32_t> lost;
   for (const auto& [corr, f] : in_flight_)
     if (f.broker == broker) lost.push_back(corr);
-  for (auto it = lost.rbegin(); it != lost.rend(); ++it) fail_request(ctx, *it, why);
+  for (int32_t corr : lost) fail_request(ctx, corr, why);
 }
 
 void Producer::complete_batch(sim::Context& ctx, const ProducerBatchPtr& b, Error error, int64_t base_offset,

@@ -30,6 +30,7 @@ struct Attempt {
   int16_t epoch;
   int32_t base_sequence;
   int32_t records;
+  uint32_t value_bytes;  // of its first record
 };
 
 // What a scripted broker does with one batch: answer with `error` (appending first when it is
@@ -156,7 +157,8 @@ void ScriptedBroker::produce(sim::Context& ctx, sim::NodeId from, const ProduceR
   bool never = false;
   for (const auto& pd : req.partitions) {
     const RecordBatch& b = *pd.batch;
-    const Attempt a{ctx.now(), id_, req.correlation_id, pd.partition, b.producer_id, b.producer_epoch, b.base_sequence, b.count()};
+    const Attempt a{ctx.now(),        id_,          req.correlation_id, pd.partition, b.producer_id, b.producer_epoch,
+                    b.base_sequence, b.count(), b.records->front().value_bytes};
     rig_.attempts.push_back(a);
     Answer answer = rig_.script(a);
     ProduceResponse::PartitionResponse pr{pd.topic, pd.partition, answer.error, -1};
@@ -469,6 +471,32 @@ TEST(ProducerPartitioner, AvailabilityTimeoutLeavesABrokerThatCannotTakeDataOutO
   const int without = late_records_to_a_stuck_broker(0);
   EXPECT_EQ(with_timeout, 0);
   EXPECT_GT(without, 0);
+}
+
+TEST(ProducerSender, ATimedOutConnectionFailsItsRequestsOldestFirstSoTheNewestBatchRetriesFirst) {
+  // NetworkClient.cancelInFlightRequests takes the node's requests oldest first
+  // (InFlightRequests.clearAll); without idempotence each failed batch is re-enqueued at the
+  // front of its queue (RecordAccumulator.reenqueue), so the later batch is retried first:
+  // the reordering max.in.flight.requests.per.connection > 1 allows.
+  Rig rig({1});
+  std::map<uint32_t, int> seen;
+  rig.script = [&](const Attempt& a) {
+    Answer ans;
+    ans.never = seen[a.value_bytes]++ == 0;  // every first attempt goes unanswered
+    return ans;
+  };
+  rig.start_producer({{"enable.idempotence", false}, {"acks", "1"}, {"request.timeout.ms", 2000}});
+  rig.run_for(sim::Duration::millis(10));
+  rig.send(0, 100);
+  rig.run_for(sim::Duration::millis(10));
+  rig.send(0, 200);
+  rig.run_for(sim::Duration::seconds(5));
+  const auto attempts = rig.attempts_of(0);
+  ASSERT_EQ(attempts.size(), 4u);
+  EXPECT_EQ(attempts[0].value_bytes, 100u);
+  EXPECT_EQ(attempts[1].value_bytes, 200u);
+  EXPECT_EQ(attempts[2].value_bytes, 200u) << "the later batch goes again first";
+  EXPECT_EQ(attempts[3].value_bytes, 100u);
 }
 
 }  // namespace
