@@ -1,8 +1,9 @@
 #pragma once
 // The producer client (KafkaProducer with its application): metadata, the partitioner, the
 // record accumulator (batch.size, linger.ms), the sender (max.in.flight.requests.per.connection,
-// request.timeout.ms, retries, retry.backoff.ms, delivery.timeout.ms, acks) and the idempotent
-// producer (InitProducerId, per-partition sequences, ordered re-enqueue). Every record the
+// request.timeout.ms, retries, retry.backoff.ms, delivery.timeout.ms, acks; in
+// producer_sender.cpp) and the idempotent producer (InitProducerId, then the
+// TransactionManager's sequences and epoch bumps). Every record the
 // application sends becomes an operation in the trace: op.invoke, then op.ok / op.fail /
 // op.info (indefinite: it may or may not have been written).
 #include <deque>
