@@ -36,7 +36,8 @@ Producer::Settings::Settings(const ConfigSet& c)
       max_block(sim::Duration::millis(c.integer("max.block.ms"))),
       metadata_max_age(loop_interval(c.integer("metadata.max.age.ms"))),
       ignore_keys(c.boolean("partitioner.ignore.keys")),
-      adaptive(c.boolean("partitioner.adaptive.partitioning.enable")) {}
+      adaptive(c.boolean("partitioner.adaptive.partitioning.enable")),
+      availability_timeout(sim::Duration::millis(c.integer("partitioner.availability.timeout.ms"))) {}
 
 Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, uint64_t first_op, Bugs bugs)
     : client_id_(std::move(client_id)),
@@ -100,12 +101,7 @@ void Producer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) 
     topics_[t.name] = std::move(m);
   }
   metadata_ready_ = true;
-  if (idempotent_ && producer_id_ == kNoProducerId && !init_in_flight_) {
-    init_in_flight_ = true;
-    auto req = std::make_shared<InitProducerIdRequest>();
-    req->correlation_id = ++next_correlation_;
-    ctx.send(metadata_node_, req);
-  }
+  maybe_init_producer_id(ctx);
   drain_blocked(ctx);
   // KafkaProducer.waitOnMetadata asks again, after retry.backoff.ms, until the topic (and the
   // partition asked for) is there or max.block.ms has passed.
@@ -248,251 +244,22 @@ void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& t
   const TopicPartition tp{topic, partition};
   auto& q = queues_[tp];
   if (!fits(partition)) {
-    auto b = std::make_shared<Batch>();
+    auto b = std::make_shared<ProducerBatch>();
     b->id = next_batch_id_++;
     b->topic = topic;
     b->partition = partition;
     b->created = ctx.now();
     q.push_back(b);
   }
-  Batch& b = *q.back();
+  ProducerBatch& b = *q.back();
   b.bytes += bytes;
   b.records.push_back(std::move(rec));
   if (keyless && config_.version() >= kV3_3) {
-    const bool switch_ok = q.size() > 1 || b.bytes >= batch_size;
+    // RecordAccumulator.allBatchesFull: a switch waits until the partition's last batch is full
+    // (or twice batch.size went there), so that it does not strand a small batch.
+    const bool switch_ok = b.bytes >= batch_size;
     uniform_[topic]->update_partition_info(partition, static_cast<int32_t>(bytes), switch_ok, n,
                                            available_partitions(topic), ctx.rng());
-  }
-}
-
-// ---- the sender ----
-
-bool Producer::ready(const Batch& b, sim::Time now) const {
-  if (b.attempts > 0) return now >= b.retry_at;
-  return b.bytes >= static_cast<uint32_t>(settings_.batch_size) ||
-         now - b.created >= settings_.linger;
-}
-
-bool Producer::partition_busy(const TopicPartition& tp) const {
-  auto it = in_flight_per_partition_.find(tp);
-  return it != in_flight_per_partition_.end() && it->second > 0;
-}
-
-void Producer::schedule_wakeup(sim::Context& ctx, sim::Time at) {
-  if (at == sim::Time::max() || at >= wakeup_at_) return;
-  if (wakeup_timer_.valid()) ctx.cancel_timer(wakeup_timer_);
-  wakeup_at_ = at;
-  wakeup_timer_ = ctx.set_timer(std::max(sim::Duration{0}, at - ctx.now()), kSenderWakeup);
-}
-
-void Producer::run_sender(sim::Context& ctx) {
-  expire_batches(ctx);
-  if (idempotent_ && producer_id_ == kNoProducerId) return;  // waits for InitProducerId
-  const sim::Time now = ctx.now();
-  const int64_t max_in_flight = settings_.max_in_flight;
-  const sim::Duration linger = settings_.linger;
-  const sim::Duration delivery = settings_.delivery_timeout;
-  sim::Time next = sim::Time::max();
-  std::map<BrokerId, std::vector<BatchPtr2>> drains;
-  bool need_metadata = false;
-  for (auto& [tp, q] : queues_) {
-    if (q.empty()) continue;
-    next = std::min(next, q.front()->created + delivery);
-    const BrokerId leader = leader_of(tp);
-    if (leader == kNoLeader) {
-      need_metadata = true;
-      continue;
-    }
-    const BatchPtr2& b = q.front();
-    // One batch at a time per partition with max.in.flight=1 (Kafka mutes the partition), and
-    // an idempotent retry waits until the batches before it are resolved.
-    if ((max_in_flight == 1 || (idempotent_ && b->attempts > 0)) && partition_busy(tp)) continue;
-    const bool backing_off = b->attempts > 0 && now < b->retry_at;
-    if (backing_off || (!ready(*b, now) && q.size() == 1)) {
-      next = std::min(next, b->attempts > 0 ? b->retry_at : b->created + linger);
-      continue;
-    }
-    if (in_flight_per_broker_[leader] >= max_in_flight) continue;
-    drains[leader].push_back(b);
-    q.pop_front();
-  }
-  if (need_metadata) request_metadata(ctx);
-
-  for (auto& [leader, batches] : drains) {
-    auto req = std::make_shared<ProduceRequest>();
-    req->correlation_id = ++next_correlation_;
-    req->acks = acks_;
-    req->timeout_ms = static_cast<int32_t>(settings_.request_timeout.ns / 1000000);
-    for (const BatchPtr2& b : batches) {
-      const TopicPartition tp{b->topic, b->partition};
-      if (idempotent_ && b->base_sequence == kNoSequence) {
-        b->base_sequence = next_sequence_[tp];
-        next_sequence_[tp] += static_cast<int32_t>(b->records.size());
-      }
-      auto wire = std::make_shared<RecordBatch>();
-      auto recs = std::make_shared<std::vector<Record>>();
-      recs->reserve(b->records.size());
-      for (const auto& pr : b->records) recs->push_back(pr.record);
-      wire->records = std::move(recs);
-      wire->producer_id = idempotent_ ? producer_id_ : kNoProducerId;
-      wire->producer_epoch = idempotent_ ? producer_epoch_ : -1;
-      wire->base_sequence = idempotent_ ? b->base_sequence : kNoSequence;
-      req->partitions.push_back({b->topic, b->partition, wire});
-      ++b->attempts;
-    }
-    ctx.send(layout_.node_of(leader), req);
-    if (acks_ == 0) {
-      // Fire and forget: the client counts the record as sent, with no offset.
-      for (const BatchPtr2& b : batches) complete(ctx, b, Outcome::ok, Error::NONE, -1);
-      continue;
-    }
-    InFlight f{leader, batches, {}};
-    f.timer = ctx.set_timer(settings_.request_timeout, kRequestTimeoutTag + static_cast<uint64_t>(req->correlation_id));
-    for (const BatchPtr2& b : batches) ++in_flight_per_partition_[{b->topic, b->partition}];
-    ++in_flight_per_broker_[leader];
-    in_flight_.emplace(req->correlation_id, std::move(f));
-  }
-  schedule_wakeup(ctx, next);
-}
-
-void Producer::handle_produce_response(sim::Context& ctx, const ProduceResponse& resp) {
-  auto it = in_flight_.find(resp.correlation_id);
-  if (it == in_flight_.end()) return;  // already given up on (timeout or disconnect)
-  InFlight f = std::move(it->second);
-  in_flight_.erase(it);
-  ctx.cancel_timer(f.timer);
-  --in_flight_per_broker_[f.broker];
-  for (const BatchPtr2& b : f.batches) --in_flight_per_partition_[{b->topic, b->partition}];
-  for (const BatchPtr2& b : f.batches) {
-    Error error = Error::NETWORK_EXCEPTION;
-    int64_t base = -1;
-    for (const auto& pr : resp.partitions) {
-      if (pr.topic == b->topic && pr.partition == b->partition) {
-        error = pr.error;
-        base = pr.base_offset;
-      }
-    }
-    if (error == Error::NONE) complete(ctx, b, Outcome::ok, error, base);
-    else if (error == Error::DUPLICATE_SEQUENCE_NUMBER) complete(ctx, b, Outcome::ok, error, -1);
-    else retry_or_complete(ctx, b, error, error == Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND || error == Error::REQUEST_TIMED_OUT);
-  }
-  run_sender(ctx);
-}
-
-void Producer::fail_request(sim::Context& ctx, int32_t correlation_id, Error why) {
-  auto it = in_flight_.find(correlation_id);
-  if (it == in_flight_.end()) return;
-  InFlight f = std::move(it->second);
-  in_flight_.erase(it);
-  ctx.cancel_timer(f.timer);
-  --in_flight_per_broker_[f.broker];
-  for (const BatchPtr2& b : f.batches) --in_flight_per_partition_[{b->topic, b->partition}];
-  // The request may have been written before its connection broke or its response was lost.
-  for (const BatchPtr2& b : f.batches) retry_or_complete(ctx, b, why, true);
-  request_metadata(ctx);
-}
-
-void Producer::retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error error, bool appended_maybe) {
-  b->maybe_applied |= appended_maybe;
-  b->last_error = error;
-  const TopicPartition tp{b->topic, b->partition};
-  bool retriable = is_retriable(error);
-  bool reset_sequences = false;
-  if (idempotent_ && error == Error::OUT_OF_ORDER_SEQUENCE_NUMBER) {
-    // Retriable while an earlier batch of the partition is still unresolved (it will fill the
-    // gap); otherwise the sequence is lost and the producer starts a new id (KIP-360).
-    bool earlier = false;
-    for (const auto& other : queues_[tp]) earlier |= other->base_sequence >= 0 && other->base_sequence < b->base_sequence;
-    for (const auto& [corr, f] : in_flight_)
-      for (const auto& other : f.batches)
-        earlier |= other->topic == b->topic && other->partition == b->partition && other->base_sequence < b->base_sequence;
-    retriable = earlier;
-    reset_sequences = !earlier;
-  }
-  if (idempotent_ && (error == Error::UNKNOWN_PRODUCER_ID || error == Error::INVALID_PRODUCER_EPOCH)) reset_sequences = true;
-  const sim::Time deadline = b->created + settings_.delivery_timeout;
-  if (retriable && ctx.now() >= deadline) {
-    expire(ctx, b);
-    return;
-  }
-  if (retriable && b->attempts <= settings_.retries) {
-    if (idempotent_ && bugs_.producer_resequences_retries && b->base_sequence != kNoSequence) {
-      // The bug: the retry goes out as new records under fresh sequence numbers, so a broker
-      // that appended the first attempt appends it again.
-      b->base_sequence = next_sequence_[tp];
-      next_sequence_[tp] += static_cast<int32_t>(b->records.size());
-    }
-    reenqueue(ctx, b);
-    ctx.trace(event::ProducerRetry{.client_id = client_id_,
-                                   .topic = b->topic,
-                                   .partition = b->partition,
-                                   .attempt = b->attempts,
-                                   .error = error_name(error),
-                                   .base_sequence = b->base_sequence});
-    if (needs_metadata_refresh(error)) request_metadata(ctx);
-    return;
-  }
-  complete(ctx, b, b->maybe_applied ? Outcome::info : Outcome::fail, error, -1);
-  if (reset_sequences) {
-    ctx.trace(event::ProducerResetProducerId{.client_id = client_id_, .producer_id = producer_id_});
-    producer_id_ = kNoProducerId;
-    producer_epoch_ = -1;
-    next_sequence_.clear();
-    for (auto& [qtp, q] : queues_)
-      for (auto& qb : q) qb->base_sequence = kNoSequence;
-    request_metadata(ctx);
-  }
-}
-
-void Producer::reenqueue(sim::Context& ctx, const BatchPtr2& b) {
-  // Exponential backoff with 20% jitter from 3.7 (KIP-580); a fixed backoff before.
-  const int64_t base = settings_.retry_backoff_ms;
-  double backoff = static_cast<double>(base);
-  if (config_.version() >= kV3_7) {
-    backoff = std::min(backoff * std::pow(2.0, std::max(0, b->attempts - 1)),
-                       static_cast<double>(settings_.retry_backoff_max_ms));
-    backoff *= ctx.rng().uniform_real(0.8, 1.2);
-  }
-  b->retry_at = ctx.now() + sim::Duration{static_cast<int64_t>(backoff * 1e6)};
-  auto& q = queues_[{b->topic, b->partition}];
-  if (idempotent_ && b->base_sequence != kNoSequence) {
-    // RecordAccumulator.insertInSequenceOrder.
-    auto pos = std::find_if(q.begin(), q.end(), [&](const BatchPtr2& o) {
-      return o->base_sequence == kNoSequence || o->base_sequence > b->base_sequence;
-    });
-    q.insert(pos, b);
-  } else {
-    q.push_front(b);
-  }
-}
-
-void Producer::complete(sim::Context& ctx, const BatchPtr2& b, Outcome outcome, Error error, int64_t base_offset) {
-  // ProducerBatch.done: the first outcome is final. A failed or expired batch may still be
-  // answered later, and that answer changes nothing; a succeeded batch is never completed again.
-  if (b->final_state) {
-    SIM_ASSERT(*b->final_state != Outcome::ok, "a SUCCEEDED batch must not attempt another state change");
-    return;
-  }
-  b->final_state = outcome;
-  for (size_t i = 0; i < b->records.size(); ++i) {
-    SendResult r{b->records[i].op, outcome, error, b->partition,
-                 base_offset >= 0 ? base_offset + static_cast<int64_t>(i) : -1, b->last_error};
-    finish_op(ctx, b->records[i], r);
-  }
-}
-
-void Producer::expire(sim::Context& ctx, const BatchPtr2& b) {
-  complete(ctx, b, b->maybe_applied ? Outcome::info : Outcome::fail, Error::CLIENT_DELIVERY_TIMEOUT, -1);
-}
-
-void Producer::expire_batches(sim::Context& ctx) {
-  const sim::Duration delivery = settings_.delivery_timeout;
-  for (auto& [tp, q] : queues_) {
-    while (!q.empty() && ctx.now() >= q.front()->created + delivery) {
-      BatchPtr2 b = q.front();
-      q.pop_front();
-      expire(ctx, b);
-    }
   }
 }
 
@@ -519,10 +286,9 @@ void Producer::on_message(sim::Context& ctx, sim::NodeId, const sim::MessagePtr&
 
 void Producer::handle_init_producer_id(sim::Context& ctx, const InitProducerIdResponse& ip) {
   init_in_flight_ = false;
-  if (ip.error != Error::NONE) return;
-  producer_id_ = ip.producer_id;
-  producer_epoch_ = ip.producer_epoch;
-  ctx.trace(event::ProducerInitProducerId{.client_id = client_id_, .producer_id = producer_id_, .producer_epoch = producer_epoch_});
+  if (ip.error != Error::NONE) return;  // asked again at the next metadata response
+  txn_.set_producer_id_and_epoch({ip.producer_id, ip.producer_epoch});
+  ctx.trace(event::ProducerInitProducerId{.client_id = client_id_, .producer_id = ip.producer_id, .producer_epoch = ip.producer_epoch});
   run_sender(ctx);
 }
 
@@ -536,15 +302,6 @@ void Producer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   fail_broker_requests(ctx, layout_.broker_of(peer), Error::CLIENT_DISCONNECTED);
   request_metadata(ctx);
   run_sender(ctx);
-}
-
-void Producer::fail_broker_requests(sim::Context& ctx, BrokerId broker, Error why) {
-  // NetworkClient fails a node's in-flight requests newest first; with re-enqueue at the
-  // front, the oldest batch ends up first again.
-  std::vector<int32_t> lost;
-  for (const auto& [corr, f] : in_flight_)
-    if (f.broker == broker) lost.push_back(corr);
-  for (auto it = lost.rbegin(); it != lost.rend(); ++it) fail_request(ctx, *it, why);
 }
 
 void Producer::on_timer(sim::Context& ctx, uint64_t tag) {

@@ -1,8 +1,9 @@
 #pragma once
 // The producer client (KafkaProducer with its application): metadata, the partitioner, the
 // record accumulator (batch.size, linger.ms), the sender (max.in.flight.requests.per.connection,
-// request.timeout.ms, retries, retry.backoff.ms, delivery.timeout.ms, acks) and the idempotent
-// producer (InitProducerId, per-partition sequences, ordered re-enqueue). Every record the
+// request.timeout.ms, retries, retry.backoff.ms, delivery.timeout.ms, acks; in
+// producer_sender.cpp) and the idempotent producer (InitProducerId, then the
+// TransactionManager's sequences and epoch bumps). Every record the
 // application sends becomes an operation in the trace: op.invoke, then op.ok / op.fail /
 // op.info (indefinite: it may or may not have been written).
 #include <deque>
@@ -10,18 +11,19 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "broker_model/client/partitioner.hpp"
+#include "broker_model/client/producer_batch.hpp"
+#include "broker_model/client/transaction_manager.hpp"
 #include "broker_model/cluster_layout.hpp"
 #include "broker_model/config/bugs.hpp"
 #include "broker_model/config/config.hpp"
 #include "sim/node.hpp"
 
 namespace kafka {
-
-enum class Outcome { ok, fail, info };
 
 struct SendSpec {
   std::string topic;
@@ -31,15 +33,6 @@ struct SendSpec {
   std::optional<std::string> value;
   uint32_t value_bytes = 0;
   std::optional<int32_t> partition;
-};
-
-struct SendResult {
-  uint64_t op = 0;
-  Outcome outcome = Outcome::ok;
-  Error error = Error::NONE;
-  int32_t partition = -1;
-  int64_t offset = -1;
-  Error cause = Error::NONE;  // the last error from a broker, when the outcome is a timeout
 };
 
 // A load generator run by the application (p:load).
@@ -55,7 +48,7 @@ struct LoadSpec {
 
 class Producer final : public sim::Node {
  public:
-  using Callback = std::function<void(sim::Context&, const SendResult&)>;
+  using Callback = SendCallback;
 
   Producer(std::string client_id, ClusterLayout layout, ConfigSet config, uint64_t first_op = 0, Bugs bugs = {});
 
@@ -78,32 +71,9 @@ class Producer final : public sim::Node {
   const std::string& client_id() const { return client_id_; }
 
  private:
-  struct PendingRecord {
-    uint64_t op;
-    std::string topic;
-    Record record;
-    Callback done;
-    sim::Time enqueued;
-  };
-  struct Batch {
-    uint64_t id;
-    std::string topic;
-    int32_t partition;
-    std::vector<PendingRecord> records;
-    uint32_t bytes = 61;
-    sim::Time created;
-    sim::Time retry_at;
-    int32_t attempts = 0;
-    int32_t base_sequence = kNoSequence;
-    bool maybe_applied = false;  // some attempt may have reached the log
-    Error last_error = Error::NONE;
-    // ProducerBatch.FinalState: set once, by the first outcome (unset: still in play).
-    std::optional<Outcome> final_state;
-  };
-  using BatchPtr2 = std::shared_ptr<Batch>;
   struct InFlight {
     BrokerId broker;
-    std::vector<BatchPtr2> batches;
+    std::vector<ProducerBatchPtr> batches;
     sim::TimerId timer;
   };
   struct TopicMeta {
@@ -141,19 +111,43 @@ class Producer final : public sim::Node {
   int32_t choose_partition(sim::Context& ctx, const std::string& topic, const Record& r,
                            std::optional<int32_t> explicit_partition);
   void drain_blocked(sim::Context& ctx);
-  // sender
+  // sender (producer_sender.cpp)
+  // Sender.runOnce, repeated while it sends something (Kafka polls with a zero timeout then).
   void run_sender(sim::Context& ctx);
+  bool run_once(sim::Context& ctx);
+  // Sender.sendProducerData; returns whether a request went out.
+  bool send_producer_data(sim::Context& ctx);
+  void maybe_init_producer_id(sim::Context& ctx);
   void schedule_wakeup(sim::Context& ctx, sim::Time at);
-  bool ready(const Batch& b, sim::Time now) const;
+  // RecordAccumulator.ready: the brokers with a batch to send, the next time to look again,
+  // and each topic's queue sizes for the partitioner (partitionReady).
+  struct ReadyCheck {
+    std::set<BrokerId> ready_nodes;
+    sim::Time next_check = sim::Time::max();
+    bool unknown_leader = false;
+  };
+  ReadyCheck ready(sim::Time now);
+  void partition_ready(sim::Time now, const std::string& topic, ReadyCheck& out);
+  bool backing_off(const ProducerBatch& b, sim::Time now) const;
+  // RecordAccumulator.updateNodeLatencyStats, and whether a leader is to be avoided.
+  void update_node_latency_stats(BrokerId node, sim::Time now, bool can_drain);
+  bool unavailable(BrokerId leader) const;
+  // RecordAccumulator.drainBatchesForOneNode.
+  std::vector<ProducerBatchPtr> drain_batches_for_one_node(BrokerId node, sim::Time now);
+  void send_produce_request(sim::Context& ctx, BrokerId leader, const std::vector<ProducerBatchPtr>& batches);
   void handle_produce_response(sim::Context& ctx, const ProduceResponse& resp);
   void fail_request(sim::Context& ctx, int32_t correlation_id, Error why);
   void fail_broker_requests(sim::Context& ctx, BrokerId broker, Error why);
-  void retry_or_complete(sim::Context& ctx, const BatchPtr2& b, Error error, bool appended_maybe);
-  void reenqueue(sim::Context& ctx, const BatchPtr2& b);
-  void complete(sim::Context& ctx, const BatchPtr2& b, Outcome outcome, Error error, int64_t base_offset);
-  void expire(sim::Context& ctx, const BatchPtr2& b);
+  // Sender.completeBatch: done, retried, or failed.
+  void complete_batch(sim::Context& ctx, const ProducerBatchPtr& b, Error error, int64_t base_offset, bool appended_maybe);
+  bool can_retry(const ProducerBatch& b, Error error, sim::Time now);
+  void reenqueue(sim::Context& ctx, const ProducerBatchPtr& b);
+  void fail_batch(sim::Context& ctx, const ProducerBatchPtr& b, Error error, bool adjust_sequence_numbers);
+  void complete(sim::Context& ctx, const ProducerBatchPtr& b, Outcome outcome, Error error, int64_t base_offset);
+  void remove_from_inflight_batches(const ProducerBatch& b);
+  // RecordAccumulator.expiredBatches and Sender.getExpiredInflightBatches.
   void expire_batches(sim::Context& ctx);
-  bool partition_busy(const TopicPartition& tp) const;
+  void trace_epoch_change(sim::Context& ctx, TransactionManager::Bump bump, int64_t old_producer_id);
   // application
   void finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult& result);
   void load_send(sim::Context& ctx, size_t load, uint32_t thread);
@@ -163,6 +157,7 @@ class Producer final : public sim::Node {
     int64_t batch_size, max_in_flight, retries, retry_backoff_ms, retry_backoff_max_ms;
     sim::Duration linger, request_timeout, delivery_timeout, max_block, metadata_max_age;
     bool ignore_keys, adaptive;
+    sim::Duration availability_timeout;  // partitioner.availability.timeout.ms (0: off)
     explicit Settings(const ConfigSet& c);
   };
 
@@ -185,18 +180,28 @@ class Producer final : public sim::Node {
   sim::TimerId metadata_timer_;
 
   // idempotence
-  int64_t producer_id_ = kNoProducerId;
-  int16_t producer_epoch_ = -1;
+  TransactionManager txn_;
   bool init_in_flight_ = false;
-  std::map<TopicPartition, int32_t> next_sequence_;
+  bool in_sender_ = false;     // a sender pass is running
+  bool sender_again_ = false;  // and something asked for another
 
   // accumulator and sender
-  std::map<TopicPartition, std::deque<BatchPtr2>> queues_;
+  std::map<TopicPartition, std::deque<ProducerBatchPtr>> queues_;
   std::vector<std::pair<std::string, PendingRecord>> blocked_;  // waiting for metadata (max.block.ms)
   std::vector<std::optional<int32_t>> blocked_partition_;
   std::map<int32_t, InFlight> in_flight_;
   std::map<BrokerId, int32_t> in_flight_per_broker_;
-  std::map<TopicPartition, int32_t> in_flight_per_partition_;
+  // Sender.inFlightBatches: sent and not yet answered or re-enqueued, per partition in the order
+  // sent, for the delivery timeout.
+  std::map<TopicPartition, std::vector<ProducerBatchPtr>> inflight_batches_;
+  std::set<TopicPartition> muted_;          // max.in.flight=1: a partition with a batch out
+  std::map<BrokerId, size_t> drain_index_;  // RecordAccumulator.nodesDrainIndex
+  // RecordAccumulator.NodeLatencyStats, kept only with partitioner.availability.timeout.ms:
+  // when a broker last had data ready, and when it could last take it.
+  struct NodeLatencyStats {
+    sim::Time ready, drain;
+  };
+  std::map<BrokerId, NodeLatencyStats> node_stats_;
   int32_t next_correlation_ = 0;
   uint64_t next_batch_id_ = 0;
   sim::Time wakeup_at_ = sim::Time::max();

@@ -152,7 +152,7 @@ const std::vector<Entry>& entries() {
         "Prefer partitions with shorter queues for records without keys (3.3+)", R(J::boolean, kProd));
     add(S::producer, "partitioner.availability.timeout.ms", T::duration_ms, always(int64_t{0}),
         "Avoid partitions whose leader has not accepted produce requests for this long (0: off)",
-        R(J::int64, kProd).min(0).not_applied("kafkasim does not model partition availability yet (only 0, the default, is accepted)"));
+        R(J::int64, kProd).min(0));
     add(S::producer, "metadata.max.age.ms", T::duration_ms, always(int64_t{300000}), "Refresh metadata at least this often",
         R(J::int64, kProd).min(0));
     add(S::producer, "max.block.ms", T::duration_ms, always(int64_t{60000}), "How long send() may block",

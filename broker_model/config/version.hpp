@@ -20,6 +20,7 @@ struct KafkaVersion {
 constexpr KafkaVersion kV2_8{2, 8};
 constexpr KafkaVersion kV3_0{3, 0};
 constexpr KafkaVersion kV3_3{3, 3};
+constexpr KafkaVersion kV3_6{3, 6};
 constexpr KafkaVersion kV3_7{3, 7};
 constexpr KafkaVersion kV4_0{4, 0};
 

@@ -25,13 +25,10 @@ ProducerStateManager::Check ProducerStateManager::check(const RecordBatch& b) co
   }
   if (e.batches.empty()) return {};
   const int32_t expected = next_seq(e.batches.back().last_seq);
-  if (b.base_sequence != expected) {
-    // Older than the retained window: a duplicate we can no longer answer precisely.
-    if (b.base_sequence < e.batches.front().first_seq && b.last_sequence() <= e.batches.back().last_seq) {
-      return {Error::DUPLICATE_SEQUENCE_NUMBER, std::nullopt};
-    }
-    return {Error::OUT_OF_ORDER_SEQUENCE_NUMBER, std::nullopt};
-  }
+  // ProducerAppendInfo.checkSequence (1.1+): anything but the next sequence is out of order,
+  // including a duplicate older than the retained batches (0.11 and 1.0 answered that one with
+  // DUPLICATE_SEQUENCE_NUMBER; every version modelled here is later).
+  if (b.base_sequence != expected) return {Error::OUT_OF_ORDER_SEQUENCE_NUMBER, std::nullopt};
   return {};
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Idempotent-producer state of one partition (Kafka's ProducerStateManager): for each
 // producer id its epoch and the metadata of its last five batches, used to reject
-// out-of-order sequences and to answer retried duplicates with the original offsets.
+// out-of-order sequences and to answer retried duplicates with the original offsets
+// (ProducerStateEntry.findDuplicateBatch, ProducerAppendInfo.checkSequence).
 #include <cstdint>
 #include <deque>
 #include <map>

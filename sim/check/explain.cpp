@@ -186,9 +186,9 @@ std::string explain_duplicate(const Timeline& timeline, const std::string& parti
     break;
   }
   for (const NodeEvent& n : timeline.nodes)
-    if (n.kind == NodeEvent::Kind::producer_id_reset && n.time_ns >= first->time_ns && n.time_ns <= second->time_ns &&
+    if (n.kind == NodeEvent::Kind::producer_epoch_bump && n.time_ns >= first->time_ns && n.time_ns <= second->time_ns &&
         (producer_name.empty() || n.node == producer_name)) {
-      parts.push_back(fmt::format("{} reset its producer id at {}", n.node, format_time(n.time_ns)));
+      parts.push_back(fmt::format("{} bumped its producer epoch at {}", n.node, format_time(n.time_ns)));
       break;
     }
   if (first->producer_id < 0)

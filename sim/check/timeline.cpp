@@ -26,7 +26,7 @@ class Reader {
   void operator()(const world::FaultIsolate::View& v) { node(NK::isolated, v.node); }
   void operator()(const world::FaultPartition::View& v) { node(NK::partitioned, {}, std::string(v.groups)); }
   void operator()(const world::FaultHeal::View&) { node(NK::healed, {}); }
-  void operator()(const ev::ProducerResetProducerId::View&) { node(NK::producer_id_reset, e_.node_name); }
+  void operator()(const ev::ProducerBumpEpoch::View&) { node(NK::producer_epoch_bump, e_.node_name); }
 
   void operator()(const ev::ProducerRetry::View& v) {
     add(v.topic, v.partition, {K::producer_retry, -1, e_.time.ns, std::string(e_.node_name), v.base_sequence, v.attempt, std::string(v.error)});

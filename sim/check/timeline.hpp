@@ -42,7 +42,7 @@ struct ReplicaEvent {
 };
 
 struct NodeEvent {
-  enum class Kind : uint8_t { crashed, restarted, paused, resumed, isolated, partitioned, healed, producer_id_reset };
+  enum class Kind : uint8_t { crashed, restarted, paused, resumed, isolated, partitioned, healed, producer_epoch_bump };
   Kind kind;
   int64_t time_ns = 0;
   std::string node;    // empty for partitioned / healed
@@ -59,7 +59,7 @@ class TimelineSink final : public sim::TraceSink {
   // The kinds it reads: node faults, producer retries, and each partition's replication.
   using Reads = sim::schema::Reads<sim::event::NodeCrash, sim::event::NodeRestart, sim::event::NodePause, sim::event::NodeResume,
                                    sim::event::FaultIsolate, sim::event::FaultPartition, sim::event::FaultHeal,
-                                   kafka::event::ProducerResetProducerId, kafka::event::ProducerRetry, kafka::event::LogAppend,
+                                   kafka::event::ProducerBumpEpoch, kafka::event::ProducerRetry, kafka::event::LogAppend,
                                    kafka::event::ReplicaHw, kafka::event::ReplicaLeader, kafka::event::ReplicaFollower,
                                    kafka::event::LogTruncate, kafka::event::ReplicaEpochEndOffset,
                                    kafka::event::ReplicaDivergingEpoch, kafka::event::LogRecover, kafka::event::ControllerElect>;
