@@ -42,6 +42,7 @@ void Broker::on_start(sim::Context& ctx) {
   if (auto blocks = ctx.disk().read(pid_file_); !blocks.empty()) {
     next_producer_id_ = static_cast<const Marker&>(*blocks.back()).value;
   }
+  incarnation_id_ = ctx.rng().next_u64();  // Kafka's random incarnation Uuid
   replicas_.load_logs(ctx);
   ctx.trace(event::BrokerStart{.broker = id_, .clean_shutdown = previous_clean_shutdown_});
   register_with_controller(ctx);
@@ -78,6 +79,7 @@ void Broker::register_with_controller(sim::Context& ctx) {
   req->broker_id = id_;
   req->rack = rack_;
   req->previous_clean_shutdown = previous_clean_shutdown_;
+  req->incarnation_id = incarnation_id_;
   ctx.send(layout_.controller, req);
 }
 
