@@ -121,7 +121,7 @@ void Controller::append(sim::Context& ctx, MetadataRecord r) {
   // The KRaft metadata log is fsynced before it is acknowledged.
   ctx.disk().append(log_file_, std::make_shared<LoggedRecord>(std::move(r)));
   ctx.disk().flush(log_file_);
-  answer_fetches(ctx);
+  if (publish_hold_ == 0) answer_fetches(ctx);
 }
 
 PartitionState Controller::record_partition(sim::Context& ctx, PartitionState s, const char* reason) {
@@ -193,6 +193,7 @@ void Controller::handle_registration(sim::Context& ctx, sim::NodeId from, const 
     ctx.send(from, resp);
     return;
   }
+  AtomicBatch batch(*this, ctx);
   // Kafka 4.0 (ClusterControlManager.registerBroker, with metadata that supports ELR): a new
   // incarnation may have lost unflushed records, so its records come before the registration.
   if (new_incarnation && metadata_version() >= kV4_0) remove_new_incarnation(ctx, req.broker_id);
@@ -242,6 +243,7 @@ void Controller::handle_heartbeat(sim::Context& ctx, sim::NodeId from, const Bro
   BrokerInfo& b = it->second;
   b.last_heartbeat = ctx.now();
   if (req.want_shutdown && !b.shutting_down) {
+    AtomicBatch batch(*this, ctx);
     // BrokerRegistrationChangeRecord(inControlledShutdown): brokers learn it too, and stop
     // counting the broker as eligible for the ISR (KIP-903).
     MetadataRecord r;

@@ -137,6 +137,19 @@ class Controller final : public sim::Node {
   std::map<BrokerId, ParkedFetch> parked_;
   std::vector<TopicSpec> pending_topics_;  // volatile, like the admin client's retries
   bool pending_waited_ = false;
+  // Records appended while held reach brokers together, as one of KRaft's atomic batches
+  // (ControllerResult.atomicOf): a broker never acts on half of one decision.
+  int publish_hold_ = 0;
+  struct AtomicBatch {
+    Controller& c;
+    sim::Context& ctx;
+    AtomicBatch(Controller& controller, sim::Context& context) : c(controller), ctx(context) { ++c.publish_hold_; }
+    ~AtomicBatch() {
+      if (--c.publish_hold_ == 0) c.answer_fetches(ctx);
+    }
+    AtomicBatch(const AtomicBatch&) = delete;
+    AtomicBatch& operator=(const AtomicBatch&) = delete;
+  };
 };
 
 }  // namespace kafka
