@@ -42,6 +42,9 @@ void Broker::on_start(sim::Context& ctx) {
   if (auto blocks = ctx.disk().read(pid_file_); !blocks.empty()) {
     next_producer_id_ = static_cast<const Marker&>(*blocks.back()).value;
   }
+  // Kafka draws a random incarnation Uuid; the start's instant is as unique here (a node
+  // cannot start twice in one instant) and leaves the broker's random stream alone.
+  incarnation_id_ = static_cast<uint64_t>(ctx.now().ns) + 1;
   replicas_.load_logs(ctx);
   ctx.trace(event::BrokerStart{.broker = id_, .clean_shutdown = previous_clean_shutdown_});
   register_with_controller(ctx);
@@ -78,6 +81,7 @@ void Broker::register_with_controller(sim::Context& ctx) {
   req->broker_id = id_;
   req->rack = rack_;
   req->previous_clean_shutdown = previous_clean_shutdown_;
+  req->incarnation_id = incarnation_id_;
   ctx.send(layout_.controller, req);
 }
 

@@ -66,6 +66,7 @@ class Broker final : public sim::Node {
   bool metadata_in_flight_ = false;
   bool shutting_down_ = false;
   bool previous_clean_shutdown_ = true;
+  uint64_t incarnation_id_ = 0;
   bool flush_check_armed_ = false;
   std::set<std::string> auto_creating_;  // topics a CreateTopics is in flight for
   sim::FileId clean_marker_ = 0;

@@ -14,6 +14,7 @@ struct MetadataImage {
     int64_t epoch = -1;
     std::string rack;
     bool fenced = true;
+    bool in_controlled_shutdown = false;
   };
   struct Topic {
     int32_t partitions = 0;
@@ -33,8 +34,9 @@ struct MetadataImage {
     ++offset;
     switch (r.type) {
       case MetadataRecord::Type::register_broker:
-        brokers[r.broker] = Broker{r.broker_epoch, r.rack, true};
+        brokers[r.broker] = Broker{r.broker_epoch, r.rack, true, false};
         return nullptr;
+      case MetadataRecord::Type::in_controlled_shutdown: brokers[r.broker].in_controlled_shutdown = true; return nullptr;
       case MetadataRecord::Type::fence_broker: brokers[r.broker].fenced = true; return nullptr;
       case MetadataRecord::Type::unfence_broker: brokers[r.broker].fenced = false; return nullptr;
       case MetadataRecord::Type::topic:

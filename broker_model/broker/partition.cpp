@@ -20,27 +20,42 @@ std::vector<BrokerId> Partition::maximal_isr() const {
 
 bool Partition::in_isr(BrokerId b) const { return contains(isr, b); }
 
-bool Partition::enough_in_sync(int64_t min_isr) const {
-  return static_cast<int64_t>(isr.size()) >= std::min<int64_t>(min_isr, static_cast<int64_t>(replicas.size()));
+int64_t Partition::effective_min_isr(int64_t min_isr) const {
+  return std::min<int64_t>(min_isr, static_cast<int64_t>(replicas.size()));
 }
 
-void Partition::make_leader(const PartitionState& s, BrokerId self, sim::Time now) {
+bool Partition::enough_in_sync(int64_t min_isr) const {
+  return static_cast<int64_t>(isr.size()) >= effective_min_isr(min_isr);
+}
+
+bool Partition::enough_in_maximal_isr(int64_t min_isr) const {
+  return static_cast<int64_t>(maximal_isr().size()) >= effective_min_isr(min_isr);
+}
+
+Partition::LeaderChange Partition::make_leader(const PartitionState& s, BrokerId self, sim::Time now) {
+  // The AlterPartition answer may have told us a newer partition epoch than this record's.
+  if (s.partition_epoch < partition_epoch) return {};
+  const LeaderChange change{true, !is_leader(), s.leader_epoch > leader_epoch};
   role = Role::leader;
   leader = self;
-  leader_epoch = s.leader_epoch;
-  partition_epoch = s.partition_epoch;
+  follower_state = FollowerState::idle;
+  // updateAssignmentAndIsr: a follower per assigned replica (existing ones kept), the ISR
+  // committed, no change in flight.
+  std::map<BrokerId, Replica> kept;
+  for (BrokerId b : s.replicas)
+    if (b != self) kept[b] = remotes.count(b) ? remotes.at(b) : Replica{};
+  remotes = std::move(kept);
   isr = s.isr;
   pending_isr.reset();
-  follower_state = FollowerState::idle;
-  epoch_start_offset = log->log_end_offset();
-  log->assign_epoch_start(s.leader_epoch, log->log_end_offset());
-  remotes.clear();
-  for (BrokerId b : s.replicas) {
-    if (b == self) continue;
-    Replica r;
-    r.last_caught_up = in_isr(b) ? now : sim::Time{0};
-    remotes[b] = r;
+  pending_correlation_id = -1;
+  if (change.new_epoch) {
+    epoch_start_offset = log->log_end_offset();
+    log->assign_epoch_start(s.leader_epoch, epoch_start_offset);
+    for (auto& [b, r] : remotes) r.reset(now, epoch_start_offset, change.new_leader, in_isr(b));
+    leader_epoch = s.leader_epoch;
   }
+  partition_epoch = s.partition_epoch;
+  return change;
 }
 
 void Partition::make_follower(const PartitionState& s) {
@@ -50,28 +65,41 @@ void Partition::make_follower(const PartitionState& s) {
   partition_epoch = s.partition_epoch;
   isr = s.isr;
   pending_isr.reset();
+  pending_correlation_id = -1;
   remotes.clear();
 }
 
-void Partition::update_follower_fetch_state(BrokerId follower, int64_t fetch_offset, sim::Time now) {
-  remotes[follower].update_fetch_state(fetch_offset, log->log_end_offset(), now);
+void Partition::update_follower_fetch_state(BrokerId follower, int64_t fetch_offset, sim::Time now, int64_t broker_epoch) {
+  // Only an assigned follower has fetch state (Partition.getReplicaOrException).
+  auto it = remotes.find(follower);
+  if (it != remotes.end()) it->second.update_fetch_state(fetch_offset, log->log_end_offset(), now, broker_epoch);
 }
 
-int64_t Partition::leader_hw_candidate(sim::Time now, sim::Duration lag, const std::function<bool(BrokerId)>& unfenced) const {
+int64_t Partition::leader_hw_candidate(sim::Time now, sim::Duration lag, const std::function<bool(BrokerId)>& isr_eligible) const {
   const int64_t leo = log->log_end_offset();
   const std::vector<BrokerId> maximal = maximal_isr();
   int64_t hw = leo;
   for (const auto& [b, r] : remotes) {
-    if (r.leo < hw && (contains(maximal, b) || (r.caught_up(leo, now, lag) && unfenced(b)))) hw = r.leo;
+    if (r.leo < hw && (contains(maximal, b) || (r.caught_up(leo, now, lag) && isr_eligible(b)))) hw = r.leo;
   }
   return hw;
 }
 
-bool Partition::can_add_to_isr(BrokerId follower, bool unfenced) const {
+bool Partition::is_replica_isr_eligible(BrokerId b, const MetadataImage& image) const {
+  auto r = remotes.find(b);
+  auto reg = image.brokers.find(b);
+  if (r == remotes.end() || reg == image.brokers.end()) return false;
+  if (reg->second.fenced || reg->second.in_controlled_shutdown) return false;
+  // isBrokerEpochIsrEligible: the epoch stored from its fetches against getAliveBrokerEpoch.
+  const std::optional<int64_t>& stored = r->second.broker_epoch;
+  return stored && (*stored == -1 || *stored == reg->second.epoch);
+}
+
+bool Partition::can_add_to_isr(BrokerId follower, bool isr_eligible) const {
   auto it = remotes.find(follower);
   if (it == remotes.end()) return false;
   const Replica& r = it->second;
-  return r.leo >= log->high_watermark() && r.leo >= epoch_start_offset && unfenced;
+  return r.leo >= log->high_watermark() && r.leo >= epoch_start_offset && isr_eligible;
 }
 
 std::vector<BrokerId> Partition::isr_without_laggards(BrokerId self, sim::Time now, sim::Duration lag) const {
@@ -82,7 +110,7 @@ std::vector<BrokerId> Partition::isr_without_laggards(BrokerId self, sim::Time n
       keep.push_back(b);
       continue;
     }
-    // An ISR member the leader has no fetch state for counts as fetched at time zero.
+    // An ISR member the leader has no fetch state for is out of sync (isFollowerOutOfSync).
     auto it = remotes.find(b);
     const Replica r = it == remotes.end() ? Replica{} : it->second;
     if (r.caught_up(leo, now, lag)) keep.push_back(b);

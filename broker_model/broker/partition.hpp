@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "broker_model/broker/metadata_image.hpp"
 #include "broker_model/broker/replica.hpp"
 #include "broker_model/log/partition_log.hpp"
 #include "broker_model/protocol/messages.hpp"
@@ -31,24 +32,42 @@ class Partition {
 
   std::vector<BrokerId> maximal_isr() const;
   bool in_isr(BrokerId b) const;
-  // Whether the ISR has at least min(min.insync.replicas, replication factor) members.
+  // Partition.effectiveMinIsr: min.insync.replicas, capped by the replication factor.
+  int64_t effective_min_isr(int64_t min_isr) const;
+  // Whether the committed ISR has at least the effective min ISR (Partition.isUnderMinIsr,
+  // appendRecordsToLeader's check before an acks=all append).
   bool enough_in_sync(int64_t min_isr) const;
+  // The same of the maximal ISR (Partition.checkEnoughReplicasReachOffset, after the append).
+  bool enough_in_maximal_isr(int64_t min_isr) const;
 
-  // Partition.makeLeader: this broker leads `s`'s epoch from its log's end; the followers'
-  // ends are unknown until they fetch, and those in the ISR count as caught up now
-  // (Replica.resetReplicaState).
-  void make_leader(const PartitionState& s, BrokerId self, sim::Time now);
+  // What make_leader did.
+  struct LeaderChange {
+    bool applied = false;     // false: `s` is older than this replica's partition epoch
+    bool new_leader = false;  // this broker did not lead before
+    bool new_epoch = false;   // the leader epoch moved on
+  };
+  // Partition.makeLeader: takes `s`'s assignment and ISR as committed (dropping any
+  // AlterPartition in flight, whose answer is then stale). In a new leader epoch, the epoch
+  // starts at the log's end and each follower's state is reset (Replica.resetReplicaState):
+  // forgotten by a new leader, kept by a re-elected one; those in the ISR count as caught up now.
+  LeaderChange make_leader(const PartitionState& s, BrokerId self, sim::Time now);
   // Partition.makeFollower.
   void make_follower(const PartitionState& s);
 
-  // Records a follower's fetch from `fetch_offset`.
-  void update_follower_fetch_state(BrokerId follower, int64_t fetch_offset, sim::Time now);
+  // Records a follower's fetch from `fetch_offset`, made with `broker_epoch`.
+  void update_follower_fetch_state(BrokerId follower, int64_t fetch_offset, sim::Time now, int64_t broker_epoch = -1);
   // The high watermark Partition.maybeIncrementLeaderHW would take: the smallest log end of
   // the maximal ISR and of the caught-up replicas that could join it (so the HW waits for them).
-  int64_t leader_hw_candidate(sim::Time now, sim::Duration lag, const std::function<bool(BrokerId)>& unfenced) const;
+  // `isr_eligible` is Partition.isReplicaIsrEligible.
+  int64_t leader_hw_candidate(sim::Time now, sim::Duration lag, const std::function<bool(BrokerId)>& isr_eligible) const;
+  // Partition.isReplicaIsrEligible (KIP-903): an assigned follower whose broker is registered
+  // in `image`, not fenced, not in controlled shutdown, and whose fetches name the broker
+  // epoch it is registered with (or -1, which skips the check).
+  bool is_replica_isr_eligible(BrokerId b, const MetadataImage& image) const;
   // Partition.isFollowerInSync / canAddReplicaToIsr: caught up to the HW and into this
-  // leader's epoch, and not fenced.
-  bool can_add_to_isr(BrokerId follower, bool unfenced) const;
+  // leader's epoch, and eligible (isReplicaIsrEligible: not fenced, not shutting down, the
+  // broker epoch of its fetches its registered one).
+  bool can_add_to_isr(BrokerId follower, bool isr_eligible) const;
   // The ISR without the followers that fell behind for longer than `lag`
   // (Partition.getOutOfSyncReplicas).
   std::vector<BrokerId> isr_without_laggards(BrokerId self, sim::Time now, sim::Duration lag) const;
@@ -66,6 +85,7 @@ class Partition {
   // Leader side.
   std::vector<BrokerId> isr;                         // committed with the controller
   std::optional<std::vector<BrokerId>> pending_isr;  // an AlterPartition in flight
+  int32_t pending_correlation_id = -1;               // which one: a late answer to another is stale
   std::map<BrokerId, Replica> remotes;
   int64_t epoch_start_offset = 0;                    // where this leader's epoch began
 

@@ -87,8 +87,9 @@ bool Purgatory::try_complete(sim::Context&, uint64_t id) {
     }
     if (p->log->high_watermark() >= d.required[i]) {
       // Partition.checkEnoughReplicasReachOffset: written everywhere the ISR says, but the
-      // ISR may have shrunk below min.insync.replicas meanwhile.
-      if (!p->enough_in_sync(replicas_.min_isr(res.topic))) res.error = Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+      // ISR may have shrunk below min.insync.replicas meanwhile. It counts the maximal ISR:
+      // a shrink in flight does not count yet, an expansion in flight already does.
+      if (!p->enough_in_maximal_isr(replicas_.min_isr(res.topic))) res.error = Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND;
       d.required[i] = -1;
       continue;
     }

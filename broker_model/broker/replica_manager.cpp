@@ -111,17 +111,11 @@ void ReplicaManager::flush_by_time(sim::Context& ctx) {
 void ReplicaManager::apply_partition(sim::Context& ctx, const PartitionState& s) {
   if (std::find(s.replicas.begin(), s.replicas.end(), id_) == s.replicas.end()) return;
   Partition& p = partition_for(ctx, s.topic, s.partition);
-  p.replicas = s.replicas;
   if (s.leader == id_) {
-    if (!p.is_leader() || s.leader_epoch > p.leader_epoch) {
-      become_leader(ctx, p, s);
-    } else if (s.partition_epoch > p.partition_epoch && !p.pending_isr) {
-      p.isr = s.isr;
-      p.partition_epoch = s.partition_epoch;
-      maybe_increment_hw(ctx, p);
-    }
+    become_leader(ctx, p, s);
     return;
   }
+  p.replicas = s.replicas;
   if (p.role != Partition::Role::follower || s.leader_epoch > p.leader_epoch || s.leader != p.leader) {
     become_follower(ctx, p, s);
   } else {
@@ -130,10 +124,16 @@ void ReplicaManager::apply_partition(sim::Context& ctx, const PartitionState& s)
 }
 
 void ReplicaManager::become_leader(sim::Context& ctx, Partition& p, const PartitionState& s) {
-  p.make_leader(s, id_, ctx.now());
-  trace_replica_state<event::ReplicaLeader>(ctx, p);
-  maybe_increment_hw(ctx, p);
-  if (listener_) listener_->on_election(ctx, p.tp());
+  // ReplicaManager.applyLocalLeadersDelta hands every change that names this broker leader
+  // to Partition.makeLeader, which takes it over any AlterPartition in flight.
+  const std::vector<BrokerId> isr_before = p.isr;
+  const Partition::LeaderChange change = p.make_leader(s, id_, ctx.now());
+  if (!change.applied) return;
+  p.replicas = s.replicas;
+  if (change.new_epoch) trace_replica_state<event::ReplicaLeader>(ctx, p);
+  else if (p.isr != isr_before) trace_replica_state<event::ReplicaIsr>(ctx, p);
+  maybe_increment_hw(ctx, p);  // the ISR may be down to this broker
+  if (change.new_epoch && listener_) listener_->on_election(ctx, p.tp());
 }
 
 void ReplicaManager::become_follower(sim::Context& ctx, Partition& p, const PartitionState& s) {
@@ -149,25 +149,28 @@ void ReplicaManager::become_follower(sim::Context& ctx, Partition& p, const Part
 
 // ---- the high watermark and the ISR ----
 
+bool ReplicaManager::isr_eligible(const Partition& p, BrokerId b) const { return p.is_replica_isr_eligible(b, image_); }
+
 bool ReplicaManager::maybe_increment_hw(sim::Context& ctx, Partition& p) {
   if (!p.is_leader()) return false;
   if (strict_min_isr() && !p.enough_in_sync(min_isr(p.log->topic()))) return false;
-  const int64_t hw = p.leader_hw_candidate(ctx.now(), lag_max_, [this](BrokerId b) { return image_.unfenced(b); });
+  const int64_t hw = p.leader_hw_candidate(ctx.now(), lag_max_, [&](BrokerId b) { return isr_eligible(p, b); });
   if (!p.log->maybe_increment_hw(hw)) return false;
   trace_high_watermark(ctx, p);
   purgatory_.hw_moved(ctx, p.tp());
   return true;
 }
 
-void ReplicaManager::update_follower(sim::Context& ctx, Partition& p, BrokerId follower, int64_t fetch_offset) {
-  p.update_follower_fetch_state(follower, fetch_offset, ctx.now());
+void ReplicaManager::update_follower(sim::Context& ctx, Partition& p, BrokerId follower, int64_t fetch_offset,
+                                     int64_t broker_epoch) {
+  p.update_follower_fetch_state(follower, fetch_offset, ctx.now(), broker_epoch);
   maybe_expand_isr(ctx, p, follower);
   maybe_increment_hw(ctx, p);
 }
 
 void ReplicaManager::maybe_expand_isr(sim::Context& ctx, Partition& p, BrokerId follower) {
   if (p.pending_isr || p.in_isr(follower)) return;
-  if (!p.can_add_to_isr(follower, image_.unfenced(follower))) return;
+  if (!p.can_add_to_isr(follower, isr_eligible(p, follower))) return;
   std::vector<BrokerId> isr = p.isr;
   isr.push_back(follower);
   propose_isr(ctx, p, isr);
@@ -183,32 +186,69 @@ void ReplicaManager::maybe_shrink_isr(sim::Context& ctx) {
 
 void ReplicaManager::propose_isr(sim::Context& ctx, Partition& p, std::vector<BrokerId> isr) {
   auto req = std::make_shared<AlterPartitionRequest>();
+  req->correlation_id = next_alter_partition_id_++;
   req->broker_id = id_;
   req->broker_epoch = broker_epoch_;
   req->topic = p.log->topic();
   req->partition = p.log->partition();
   req->leader_epoch = p.leader_epoch;
   req->partition_epoch = p.partition_epoch;
-  req->new_isr = isr;
+  // Partition.addBrokerEpochToIsr: each member's epoch as its fetches named it (-1: unknown).
+  for (BrokerId b : isr) {
+    int64_t epoch = -1;
+    if (b == id_) epoch = broker_epoch_;
+    else if (auto r = p.remotes.find(b); r != p.remotes.end() && r->second.broker_epoch) epoch = *r->second.broker_epoch;
+    req->new_isr_with_epochs.push_back({b, epoch});
+  }
   ctx.trace(event::ReplicaAlterPartition{
       .topic = req->topic, .partition = req->partition, .isr = broker_ids(p.isr), .proposed = broker_ids(isr)});
   p.pending_isr = std::move(isr);
+  p.pending_correlation_id = req->correlation_id;
   ctx.send(layout_.controller, req);
 }
 
 void ReplicaManager::handle_alter_partition_response(sim::Context& ctx, const AlterPartitionResponse& resp) {
   Partition* p = partition(resp.topic, resp.partition);
+  // Partition.submitAlterPartition's callback: an answer to a change the partition no longer
+  // waits for (new metadata replaced it) is stale.
   if (!p) return;
-  p->pending_isr.reset();
-  if (!p->is_leader()) return;
-  if (resp.error == Error::NONE && resp.state.leader_epoch == p->leader_epoch) {
-    p->isr = resp.state.isr;
-    p->partition_epoch = resp.state.partition_epoch;
-    trace_replica_state<event::ReplicaIsr>(ctx, *p);
-    maybe_increment_hw(ctx, *p);
-    purgatory_.check(ctx, p->tp());  // the ISR may have fallen below min.insync.replicas
-  } else {
+  if (resp.error != Error::NONE) {
     ctx.trace(event::ReplicaAlterPartitionFailed{.topic = resp.topic, .partition = resp.partition, .error = error_name(resp.error)});
+  }
+  if (!p->is_leader() || !p->pending_isr || p->pending_correlation_id != resp.correlation_id) return;
+  if (resp.error != Error::NONE) {
+    handle_alter_partition_error(*p, resp.error);
+    return;
+  }
+  // handleAlterPartitionUpdate: a newer leader epoch or an older partition epoch is stale, and
+  // the change stays pending until metadata replaces it.
+  if (resp.state.leader_epoch != p->leader_epoch || resp.state.partition_epoch < p->partition_epoch) return;
+  p->pending_isr.reset();
+  p->pending_correlation_id = -1;
+  p->isr = resp.state.isr;
+  p->partition_epoch = resp.state.partition_epoch;
+  trace_replica_state<event::ReplicaIsr>(ctx, *p);
+  maybe_increment_hw(ctx, *p);
+  purgatory_.check(ctx, p->tp());  // the ISR may have fallen below min.insync.replicas
+}
+
+void ReplicaManager::handle_alter_partition_error(Partition& p, Error error) {
+  switch (error) {
+    case Error::INELIGIBLE_REPLICA:
+      // The controller says the request was not applied and our partition epoch is current:
+      // back to the committed ISR, free to propose again.
+    case Error::STALE_BROKER_EPOCH:
+    case Error::NOT_CONTROLLER:
+      // Errors AlterPartitionManager and Partition retry (after 50 ms); simplified: the
+      // change is dropped and the next fetch or ISR check proposes it afresh.
+      p.pending_isr.reset();
+      p.pending_correlation_id = -1;
+      break;
+    default:
+      // INVALID_UPDATE_VERSION, FENCED_LEADER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION...: our state
+      // is out of date. The change stays pending, so no other is proposed, until the metadata
+      // catches up (handleAlterPartitionError).
+      break;
   }
 }
 

@@ -94,7 +94,11 @@ class ReplicaManager final : public PartitionWriter {
 
   // The leader's high watermark and ISR.
   bool maybe_increment_hw(sim::Context& ctx, Partition& p);
-  void update_follower(sim::Context& ctx, Partition& p, BrokerId follower, int64_t fetch_offset);
+  void update_follower(sim::Context& ctx, Partition& p, BrokerId follower, int64_t fetch_offset, int64_t broker_epoch);
+  // Partition.isReplicaIsrEligible against this broker's metadata image.
+  bool isr_eligible(const Partition& p, BrokerId b) const;
+  // Partition.handleAlterPartitionError.
+  static void handle_alter_partition_error(Partition& p, Error error);
   void maybe_expand_isr(sim::Context& ctx, Partition& p, BrokerId follower);
   void propose_isr(sim::Context& ctx, Partition& p, std::vector<BrokerId> isr);
   // KAFKA-15583 (3.7): the HW stands still while the ISR is below min.insync.replicas.
@@ -120,6 +124,7 @@ class ReplicaManager final : public PartitionWriter {
   Bugs bugs_;
   sim::Duration lag_max_;  // replica.lag.time.max.ms
   int64_t broker_epoch_ = -1;
+  int32_t next_alter_partition_id_ = 0;  // AlterPartition correlation ids
   LeadershipListener* listener_ = nullptr;
   Partitions partitions_;
   Purgatory purgatory_;

@@ -27,7 +27,7 @@ void ReplicaManager::handle_fetch(sim::Context& ctx, sim::NodeId from, const std
         ready = true;
         continue;
       }
-      update_follower(ctx, *p, req->replica_id, pd.fetch_offset);
+      update_follower(ctx, *p, req->replica_id, pd.fetch_offset, req->broker_epoch);
       if (pd.fetch_offset < p->log->log_end_offset()) ready = true;
     } else if (pd.fetch_offset < p->log->high_watermark() || pd.fetch_offset > p->log->log_end_offset()) {
       ready = true;

@@ -62,10 +62,16 @@ int32_t Controller::partition_count(const std::string& topic) const {
   return it == topics_.end() ? 0 : it->second.partitions;
 }
 
-int64_t Controller::min_isr(const std::string& topic) const {
-  auto it = topics_.find(topic);
-  if (it != topics_.end() && it->second.min_insync_replicas >= 0) return it->second.min_insync_replicas;
-  return config_.integer("min.insync.replicas");
+int64_t Controller::effective_min_isr(const PartitionState& s) const {
+  auto it = topics_.find(s.topic);
+  const int64_t min = it != topics_.end() && it->second.min_insync_replicas >= 0 ? it->second.min_insync_replicas
+                                                                                 : config_.integer("min.insync.replicas");
+  return std::min<int64_t>(min, static_cast<int64_t>(s.replicas.size()));
+}
+
+KafkaVersion Controller::metadata_version() const {
+  const std::string& mv = config_.string("inter.broker.protocol.version");
+  return KafkaVersion::parse(std::string_view(mv).substr(0, mv.find('-'))).value_or(config_.version());
 }
 
 bool Controller::unclean_allowed(const std::string& topic) const {
@@ -91,6 +97,7 @@ void Controller::apply(const MetadataRecord& r) {
       b.rack = r.rack;
       b.fenced = true;
       b.shutting_down = false;
+      b.incarnation_id = r.incarnation_id;
       b.registration_offset = static_cast<int64_t>(log_.size());
       break;
     }
@@ -98,6 +105,7 @@ void Controller::apply(const MetadataRecord& r) {
     case MetadataRecord::Type::unfence_broker:
       brokers_[r.broker].fenced = false;
       break;
+    case MetadataRecord::Type::in_controlled_shutdown: brokers_[r.broker].shutting_down = true; break;
     case MetadataRecord::Type::topic:
       topics_[r.topic] = TopicInfo{r.partitions, r.min_insync_replicas, r.unclean_leader_election};
       break;
@@ -113,10 +121,17 @@ void Controller::append(sim::Context& ctx, MetadataRecord r) {
   // The KRaft metadata log is fsynced before it is acknowledged.
   ctx.disk().append(log_file_, std::make_shared<LoggedRecord>(std::move(r)));
   ctx.disk().flush(log_file_);
-  answer_fetches(ctx);
+  if (publish_hold_ == 0) answer_fetches(ctx);
 }
 
-void Controller::record_partition(sim::Context& ctx, const PartitionState& s, const char* reason) {
+PartitionState Controller::record_partition(sim::Context& ctx, PartitionState s, const char* reason) {
+  // KAFKA-15021: brokers before 3.6 needed a new leader epoch whenever the ISR shrank.
+  const PartitionState* cur = partition(s.topic, s.partition);
+  if (cur && metadata_version() < KafkaVersion{3, 6} && s.leader_epoch == cur->leader_epoch) {
+    bool shrank = false;
+    for (BrokerId b : cur->isr) shrank |= !contains(s.isr, b);
+    if (shrank) ++s.leader_epoch;
+  }
   MetadataRecord r;
   r.type = MetadataRecord::Type::partition;
   r.partition = s;
@@ -129,6 +144,7 @@ void Controller::record_partition(sim::Context& ctx, const PartitionState& s, co
                                        .elr = ids(s.elr),
                                        .reason = reason});
   append(ctx, std::move(r));
+  return s;
 }
 
 void Controller::handle_metadata_fetch(sim::Context& ctx, sim::NodeId from, const MetadataFetchRequest& req) {
@@ -167,36 +183,53 @@ void Controller::answer_fetches(sim::Context& ctx) {
 void Controller::handle_registration(sim::Context& ctx, sim::NodeId from, const BrokerRegistrationRequest& req) {
   auto existing = brokers_.find(req.broker_id);
   const sim::Duration session = sim::Duration::millis(config_.integer("broker.session.timeout.ms"));
-  if (existing != brokers_.end() && !existing->second.fenced && ctx.now() - existing->second.last_heartbeat <= session) {
-    // ClusterControlManager: another incarnation still holds a live session; the new one
-    // must wait until that session expires (and is fenced) before it can register.
+  const bool new_incarnation = existing == brokers_.end() || existing->second.incarnation_id != req.incarnation_id;
+  if (new_incarnation && existing != brokers_.end() && !existing->second.fenced &&
+      ctx.now() - existing->second.last_heartbeat <= session) {
+    // ClusterControlManager.registerBroker: another incarnation still holds a live session
+    // (BrokerHeartbeatManager.hasValidSession); the new one waits until that session expires.
     auto resp = std::make_shared<BrokerRegistrationResponse>();
     resp->error = Error::DUPLICATE_BROKER_REGISTRATION;
     ctx.send(from, resp);
     return;
   }
+  AtomicBatch batch(*this, ctx);
+  // Kafka 4.0 (ClusterControlManager.registerBroker, with metadata that supports ELR): a new
+  // incarnation may have lost unflushed records, so its records come before the registration.
+  if (new_incarnation && metadata_version() >= kV4_0) remove_new_incarnation(ctx, req.broker_id);
   MetadataRecord r;
   r.type = MetadataRecord::Type::register_broker;
   r.broker = req.broker_id;
   r.broker_epoch = static_cast<int64_t>(log_.size());  // KRaft: the offset of the registration record
+  r.incarnation_id = req.incarnation_id;
   r.rack = req.rack;
   append(ctx, r);
   brokers_[req.broker_id].last_heartbeat = ctx.now();
   ctx.trace(event::ControllerRegister{
       .broker = req.broker_id, .broker_epoch = r.broker_epoch, .clean_shutdown = req.previous_clean_shutdown});
-  if (!req.previous_clean_shutdown && elr_enabled()) {
-    // KIP-966: a replica that may have lost unflushed data is no longer a safe leader.
-    for (auto& [key, s] : partitions_) {
-      if (!contains(s.elr, req.broker_id)) continue;
-      PartitionState next = s;
-      erase(next.elr, req.broker_id);
-      ++next.partition_epoch;
-      record_partition(ctx, next, "unclean-shutdown-leaves-elr");
-    }
-  }
   auto resp = std::make_shared<BrokerRegistrationResponse>();
   resp->broker_epoch = r.broker_epoch;
   ctx.send(from, resp);
+}
+
+void Controller::remove_new_incarnation(sim::Context& ctx, BrokerId b) {
+  std::vector<PartitionState> changes;
+  for (const auto& [key, s] : partitions_) {
+    if (!contains(s.isr, b) && !contains(s.elr, b)) continue;
+    PartitionState next = s;
+    // Without ELR, KRaft never empties the ISR (PartitionChangeBuilder.build).
+    if (next.isr.size() > 1 || elr_enabled()) erase(next.isr, b);
+    erase(next.elr, b);  // an unclean-shutdown replica never joins the ELR
+    if (next.isr != s.isr || next.elr != s.elr || next.leader == b) changes.push_back(next);
+  }
+  for (PartitionState& next : changes) {
+    if (next.leader == b) {
+      elect(ctx, next, "new-broker-incarnation", b);
+    } else {
+      ++next.partition_epoch;
+      record_partition(ctx, next, "new-broker-incarnation");
+    }
+  }
 }
 
 void Controller::handle_heartbeat(sim::Context& ctx, sim::NodeId from, const BrokerHeartbeatRequest& req) {
@@ -210,7 +243,14 @@ void Controller::handle_heartbeat(sim::Context& ctx, sim::NodeId from, const Bro
   BrokerInfo& b = it->second;
   b.last_heartbeat = ctx.now();
   if (req.want_shutdown && !b.shutting_down) {
-    b.shutting_down = true;
+    AtomicBatch batch(*this, ctx);
+    // BrokerRegistrationChangeRecord(inControlledShutdown): brokers learn it too, and stop
+    // counting the broker as eligible for the ISR (KIP-903).
+    MetadataRecord r;
+    r.type = MetadataRecord::Type::in_controlled_shutdown;
+    r.broker = req.broker_id;
+    r.broker_epoch = b.epoch;
+    append(ctx, r);
     ctx.trace(event::ControllerControlledShutdown{.broker = req.broker_id});
     reconsider_partitions(ctx, req.broker_id, "controlled-shutdown");
   } else if (b.fenced && !b.shutting_down && req.current_metadata_offset >= b.registration_offset) {
@@ -258,7 +298,7 @@ void Controller::reconsider_partitions(sim::Context& ctx, BrokerId b, const char
       const std::vector<BrokerId> before = next.isr;
       if (next.isr.size() > 1 || elr_enabled()) erase(next.isr, b);  // KRaft never empties the ISR without ELR
       if (elr_enabled() && next.isr.size() != before.size()) {
-        if (static_cast<int64_t>(next.isr.size()) < min_isr(next.topic) && !contains(next.elr, b)) next.elr.push_back(b);
+        if (static_cast<int64_t>(next.isr.size()) < effective_min_isr(next) && !contains(next.elr, b)) next.elr.push_back(b);
       }
     }
     if (next.isr != s.isr || next.elr != s.elr || next.leader == b) changes.push_back(next);
@@ -273,12 +313,13 @@ void Controller::reconsider_partitions(sim::Context& ctx, BrokerId b, const char
   }
 }
 
-void Controller::elect(sim::Context& ctx, PartitionState next, const char* reason) {
+void Controller::elect(sim::Context& ctx, PartitionState next, const char* reason, BrokerId excluded) {
   const BrokerId old_leader = next.leader;
+  auto acceptable = [&](BrokerId r) { return r != excluded && acceptable_leader(r); };
   BrokerId leader = kNoLeader;
   const char* how = "none";
   for (BrokerId r : next.replicas) {
-    if (contains(next.isr, r) && acceptable_leader(r)) {
+    if (contains(next.isr, r) && acceptable(r)) {
       leader = r;
       how = "isr";
       break;
@@ -286,7 +327,7 @@ void Controller::elect(sim::Context& ctx, PartitionState next, const char* reaso
   }
   if (leader == kNoLeader && elr_enabled()) {
     for (BrokerId r : next.replicas) {
-      if (contains(next.elr, r) && acceptable_leader(r)) {
+      if (contains(next.elr, r) && acceptable(r)) {
         leader = r;
         how = "elr";
         next.isr = {r};
@@ -297,7 +338,7 @@ void Controller::elect(sim::Context& ctx, PartitionState next, const char* reaso
   }
   if (leader == kNoLeader && unclean_allowed(next.topic)) {
     for (BrokerId r : next.replicas) {
-      if (acceptable_leader(r)) {
+      if (acceptable(r)) {
         leader = r;
         how = "unclean";
         next.isr = {r};
@@ -324,50 +365,6 @@ void Controller::elect(sim::Context& ctx, PartitionState next, const char* reaso
                                    .election = how,
                                    .reason = reason});
   record_partition(ctx, next, reason);
-}
-
-void Controller::handle_alter_partition(sim::Context& ctx, sim::NodeId from, const AlterPartitionRequest& req) {
-  auto resp = std::make_shared<AlterPartitionResponse>();
-  resp->topic = req.topic;
-  resp->partition = req.partition;
-  auto b = brokers_.find(req.broker_id);
-  auto p = partitions_.find(TopicPartition{req.topic, req.partition});
-  if (b == brokers_.end() || b->second.epoch != req.broker_epoch) {
-    resp->error = Error::STALE_BROKER_EPOCH;
-  } else if (p == partitions_.end()) {
-    resp->error = Error::UNKNOWN_TOPIC_OR_PARTITION;
-  } else if (p->second.leader != req.broker_id || req.leader_epoch < p->second.leader_epoch) {
-    resp->error = Error::FENCED_LEADER_EPOCH;
-  } else if (req.partition_epoch != p->second.partition_epoch) {
-    resp->error = Error::INVALID_UPDATE_VERSION;
-  } else {
-    for (BrokerId r : req.new_isr) {
-      if (!contains(p->second.replicas, r) || (!contains(p->second.isr, r) && !acceptable_leader(r))) {
-        resp->error = Error::INELIGIBLE_REPLICA;
-      }
-    }
-  }
-  if (resp->error == Error::NONE) {
-    PartitionState next = p->second;
-    const std::vector<BrokerId> old = next.isr;
-    next.isr = req.new_isr;
-    if (elr_enabled()) {
-      const int64_t min = min_isr(next.topic);
-      if (static_cast<int64_t>(next.isr.size()) >= min) {
-        next.elr.clear();
-      } else {
-        for (BrokerId r : old)
-          if (!contains(next.isr, r) && !contains(next.elr, r)) next.elr.push_back(r);
-      }
-      for (BrokerId r : next.isr) erase(next.elr, r);
-    }
-    ++next.partition_epoch;
-    record_partition(ctx, next, next.isr.size() > old.size() ? "isr-expand" : "isr-shrink");
-    resp->state = next;
-  } else if (p != partitions_.end()) {
-    resp->state = p->second;
-  }
-  ctx.send(from, resp);
 }
 
 // ---- topics ----

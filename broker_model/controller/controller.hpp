@@ -56,6 +56,9 @@ class Controller final : public sim::Node {
   bool fenced(BrokerId b) const;
   const std::map<TopicPartition, PartitionState>& partitions() const { return partitions_; }
   bool unclean_allowed(const std::string& topic) const;
+  // ReplicationControlManager.getTopicEffectiveMinIsr: min.insync.replicas, capped by the
+  // replication factor.
+  int64_t effective_min_isr(const PartitionState& s) const;
 
   // Every partition's registration is coherent: ISR and ELR within the replicas and apart,
   // the leader in the ISR; the image follows the log.
@@ -66,7 +69,8 @@ class Controller final : public sim::Node {
     int64_t epoch = -1;
     std::string rack;
     bool fenced = true;
-    bool shutting_down = false;
+    bool shutting_down = false;  // inControlledShutdown, from the metadata log
+    uint64_t incarnation_id = 0;
     int64_t registration_offset = 0;
     sim::Time last_heartbeat;
   };
@@ -94,18 +98,30 @@ class Controller final : public sim::Node {
   void handle_create_topics(sim::Context& ctx, sim::NodeId from, const CreateTopicsRequest& req);
   void handle_heartbeat(sim::Context& ctx, sim::NodeId from, const BrokerHeartbeatRequest& req);
   void handle_alter_partition(sim::Context& ctx, sim::NodeId from, const AlterPartitionRequest& req);
+  // ReplicationControlManager.validateAlterPartitionData (controller_alter_partition.cpp).
+  Error validate_alter_partition(const AlterPartitionRequest& req, const PartitionState& s) const;
+  // ReplicationControlManager.ineligibleReplicasForIsr: registered, unfenced, not shutting
+  // down, and (unless -1) the broker epoch the leader saw its fetches name.
+  bool isr_eligible(const AlterPartitionRequest::BrokerState& member) const;
   void handle_metadata_fetch(sim::Context& ctx, sim::NodeId from, const MetadataFetchRequest& req);
 
   void fence(sim::Context& ctx, BrokerId b, const char* reason);
   void unfence(sim::Context& ctx, BrokerId b);
   // Re-elects leaders and trims ISRs of every partition that involves b after b changed state.
   void reconsider_partitions(sim::Context& ctx, BrokerId b, const char* reason);
-  // Elects a leader for a partition whose leader is gone; records the change if any.
-  void elect(sim::Context& ctx, PartitionState next, const char* reason);
+  // ReplicationControlManager.handleBrokerUncleanShutdown (metadata 4.0+): a new incarnation of
+  // `b` may have lost what it had not flushed, so it leaves every ISR and ELR and leads nothing.
+  void remove_new_incarnation(sim::Context& ctx, BrokerId b);
+  // Elects a leader for a partition whose leader is gone (never `excluded`); records the
+  // change if any.
+  void elect(sim::Context& ctx, PartitionState next, const char* reason, BrokerId excluded = kNoLeader);
   bool acceptable_leader(BrokerId b) const;
-  int64_t min_isr(const std::string& topic) const;
   bool elr_enabled() const;
-  void record_partition(sim::Context& ctx, const PartitionState& s, const char* reason);
+  // The metadata version (inter.broker.protocol.version's release; the IV is not modelled).
+  KafkaVersion metadata_version() const;
+  // Appends `s` as the partition's registration and returns it; before metadata 3.6 an ISR
+  // shrink also bumps the leader epoch (PartitionChangeBuilder.triggerLeaderEpochBumpForIsrShrinkIfNeeded).
+  PartitionState record_partition(sim::Context& ctx, PartitionState s, const char* reason);
   std::vector<std::vector<BrokerId>> assign_replicas(sim::Context& ctx, int32_t partitions, int32_t rf);
   bool can_create(const TopicSpec& spec, bool waited) const;
   void create_now(sim::Context& ctx, const TopicSpec& spec);
@@ -121,6 +137,19 @@ class Controller final : public sim::Node {
   std::map<BrokerId, ParkedFetch> parked_;
   std::vector<TopicSpec> pending_topics_;  // volatile, like the admin client's retries
   bool pending_waited_ = false;
+  // Records appended while held reach brokers together, as one of KRaft's atomic batches
+  // (ControllerResult.atomicOf): a broker never acts on half of one decision.
+  int publish_hold_ = 0;
+  struct AtomicBatch {
+    Controller& c;
+    sim::Context& ctx;
+    AtomicBatch(Controller& controller, sim::Context& context) : c(controller), ctx(context) { ++c.publish_hold_; }
+    ~AtomicBatch() {
+      if (--c.publish_hold_ == 0) c.answer_fetches(ctx);
+    }
+    AtomicBatch(const AtomicBatch&) = delete;
+    AtomicBatch& operator=(const AtomicBatch&) = delete;
+  };
 };
 
 }  // namespace kafka

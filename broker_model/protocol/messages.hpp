@@ -210,7 +210,8 @@ struct CreateTopicsResponse final : Response<ApiKey::create_topics> {
 struct BrokerRegistrationRequest final : Request<ApiKey::broker_registration> {
   BrokerId broker_id = 0;
   std::string rack;
-  bool previous_clean_shutdown = true;  // KIP-966: an unclean shutdown leaves the ELR
+  bool previous_clean_shutdown = true;  // the .kafka_cleanshutdown marker was there
+  uint64_t incarnation_id = 0;          // drawn anew by every start of the broker process
 };
 
 struct BrokerRegistrationResponse final : Response<ApiKey::broker_registration> {
@@ -232,13 +233,20 @@ struct BrokerHeartbeatResponse final : Response<ApiKey::broker_heartbeat> {
 };
 
 struct AlterPartitionRequest final : Request<ApiKey::alter_partition> {
+  // AlterPartitionRequestData.BrokerState (KIP-903): a member of the proposed ISR and the
+  // broker epoch its fetches named, -1 when the leader does not know it.
+  struct BrokerState {
+    BrokerId broker_id = 0;
+    int64_t broker_epoch = -1;
+  };
+  int32_t correlation_id = 0;  // matches the answer to this request
   BrokerId broker_id = 0;
   int64_t broker_epoch = -1;
   std::string topic;
   int32_t partition = 0;
   int32_t leader_epoch = 0;
   int32_t partition_epoch = 0;
-  std::vector<BrokerId> new_isr;
+  std::vector<BrokerState> new_isr_with_epochs;
   void describe(std::vector<sim::Field>& out) const override {
     out.push_back(event::message::topic(topic));
     out.push_back(event::message::partition(partition));
@@ -246,6 +254,7 @@ struct AlterPartitionRequest final : Request<ApiKey::alter_partition> {
 };
 
 struct AlterPartitionResponse final : Response<ApiKey::alter_partition> {
+  int32_t correlation_id = 0;
   Error error = Error::NONE;
   std::string topic;
   int32_t partition = 0;
@@ -255,9 +264,11 @@ struct AlterPartitionResponse final : Response<ApiKey::alter_partition> {
 // A record of the controller's metadata log (KRaft's __cluster_metadata), simplified to whole
 // registrations.
 struct MetadataRecord {
-  enum class Type : uint8_t { register_broker, fence_broker, unfence_broker, topic, partition } type;
+  // in_controlled_shutdown: Kafka's BrokerRegistrationChangeRecord with InControlledShutdown set.
+  enum class Type : uint8_t { register_broker, fence_broker, unfence_broker, in_controlled_shutdown, topic, partition } type;
   BrokerId broker = -1;
   int64_t broker_epoch = -1;
+  uint64_t incarnation_id = 0;  // register_broker
   std::string rack;
   std::string topic;
   int32_t partitions = 0;

@@ -99,7 +99,7 @@ Partition leader_of(sim::Disk& disk, int records_in_epoch_1, std::vector<BrokerI
 TEST(Replica, AFetchReachingThePreviousEndCatchesUpAsOfThatFetch) {
   Replica r;
   r.update_fetch_state(0, 10, at_ms(100));  // behind
-  EXPECT_EQ(r.last_caught_up.ns, 0);
+  EXPECT_FALSE(r.last_caught_up) << "never caught up";
   r.update_fetch_state(10, 15, at_ms(200));  // reaches where the leader was at the last fetch
   EXPECT_EQ(r.last_caught_up, at_ms(100));
   r.update_fetch_state(15, 15, at_ms(300));  // reaches the leader's end
@@ -114,7 +114,7 @@ TEST(Partition, MakeLeaderCountsTheIsrAsCaughtUpAndStartsItsEpochAtTheEnd) {
   EXPECT_EQ(p.epoch_start_offset, 5);
   EXPECT_EQ(p.log->latest_epoch(), 2);
   EXPECT_EQ(p.remotes.at(2).last_caught_up, at_ms(1000));
-  EXPECT_EQ(p.remotes.at(3).last_caught_up.ns, 0) << "outside the ISR: never caught up";
+  EXPECT_FALSE(p.remotes.at(3).last_caught_up) << "outside the ISR: never caught up";
   EXPECT_EQ(p.remotes.at(2).leo, -1) << "unknown until it fetches";
 }
 
@@ -158,6 +158,116 @@ TEST(Partition, AFollowerJoinsTheIsrOnceIntoThisLeadersEpoch) {
   EXPECT_TRUE(p.can_add_to_isr(2, true));
   EXPECT_FALSE(p.can_add_to_isr(2, false)) << "a fenced broker never joins";
   EXPECT_FALSE(p.can_add_to_isr(3, true)) << "3 never fetched";
+}
+
+// Kafka's "never" is time 0, 1970: never within replica.lag.time.max.ms of any clock reading.
+// The virtual clock starts at 0, so this holds only if "never" is not a time.
+TEST(Replica, NeverCaughtUpIsNotCaughtUpEvenInTheFirstLagTime) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 10, {1, 2}, at_ms(0));
+  auto eligible = [](BrokerId) { return true; };
+  p.update_follower_fetch_state(2, 10, at_ms(100));
+  p.update_follower_fetch_state(3, 4, at_ms(100));  // outside the ISR, behind, never caught up
+  EXPECT_FALSE(p.remotes.at(3).caught_up(10, at_ms(100), kLag));
+  EXPECT_EQ(p.leader_hw_candidate(at_ms(100), kLag, eligible), 10) << "the HW does not wait for a replica never caught up";
+  Replica never;
+  EXPECT_FALSE(never.caught_up(5, at_ms(1), kLag));
+}
+
+// Replica.resetReplicaState: a leader re-elected in a new epoch keeps what it knew of its
+// followers; one that was not leading starts from nothing.
+TEST(Partition, AReElectedLeaderKeepsItsFollowersEndOffsets) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 5, {1, 2, 3}, at_ms(0));
+  p.update_follower_fetch_state(2, 5, at_ms(1000), 7);
+  p.update_follower_fetch_state(3, 3, at_ms(1000), 8);
+  PartitionState s;
+  s.topic = "t";
+  s.replicas = {1, 2, 3};
+  s.isr = {1, 2};
+  s.leader = 1;
+  s.leader_epoch = 3;
+  s.partition_epoch = 1;
+  const Partition::LeaderChange change = p.make_leader(s, 1, at_ms(2000));
+  EXPECT_TRUE(change.applied && change.new_epoch && !change.new_leader);
+  EXPECT_EQ(p.remotes.at(2).leo, 5) << "kept";
+  EXPECT_EQ(p.remotes.at(2).broker_epoch, 7);
+  EXPECT_EQ(p.remotes.at(2).last_fetch, at_ms(2000)) << "in the ISR: fetched as of the election";
+  EXPECT_EQ(p.remotes.at(3).leo, 3);
+  EXPECT_FALSE(p.remotes.at(3).last_fetch) << "outside the ISR: not fetched until it fetches";
+  EXPECT_FALSE(p.remotes.at(3).last_caught_up);
+  // updateAssignmentAndIsr drops a follower no longer assigned.
+  s.replicas = {1, 2};
+  s.isr = {1, 2};
+  s.partition_epoch = 2;
+  p.replicas = s.replicas;
+  EXPECT_TRUE(p.make_leader(s, 1, at_ms(3000)).applied);
+  EXPECT_EQ(p.remotes.count(3), 0u);
+  EXPECT_EQ(p.remotes.at(2).leo, 5) << "same epoch: nothing reset";
+  // A record older than the partition epoch this leader knows is skipped.
+  s.partition_epoch = 1;
+  s.isr = {1};
+  EXPECT_FALSE(p.make_leader(s, 1, at_ms(4000)).applied);
+  EXPECT_EQ(p.isr, (std::vector<BrokerId>{1, 2}));
+  // A broker that was following knows nothing of the other followers when it leads.
+  p.make_follower(s);
+  s.partition_epoch = 3;
+  s.leader_epoch = 4;
+  EXPECT_TRUE(p.make_leader(s, 1, at_ms(5000)).new_leader);
+  EXPECT_EQ(p.remotes.at(2).leo, -1);
+}
+
+// Partition.makeLeader takes the controller's ISR over an AlterPartition in flight.
+TEST(Partition, MakeLeaderReplacesAPendingIsrChange) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 5, {1, 2}, at_ms(0));
+  p.pending_isr = std::vector<BrokerId>{1, 2, 3};
+  p.pending_correlation_id = 4;
+  PartitionState s;
+  s.topic = "t";
+  s.replicas = {1, 2, 3};
+  s.isr = {1};
+  s.leader = 1;
+  s.leader_epoch = 2;
+  s.partition_epoch = 1;
+  EXPECT_TRUE(p.make_leader(s, 1, at_ms(10)).applied);
+  EXPECT_EQ(p.isr, (std::vector<BrokerId>{1}));
+  EXPECT_FALSE(p.pending_isr);
+  EXPECT_EQ(p.pending_correlation_id, -1) << "the answer to the replaced change is stale";
+}
+
+// Partition.checkEnoughReplicasReachOffset counts the maximal ISR; appendRecordsToLeader and
+// isUnderMinIsr the committed one.
+TEST(Partition, AfterTheAppendTheMaximalIsrCounts) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 1, {1}, at_ms(0));
+  p.pending_isr = std::vector<BrokerId>{1, 2};  // an expansion in flight
+  EXPECT_FALSE(p.enough_in_sync(2));
+  EXPECT_TRUE(p.enough_in_maximal_isr(2));
+  p.isr = {1, 2};
+  p.pending_isr = std::vector<BrokerId>{1};  // a shrink in flight: the maximal ISR is the committed one
+  EXPECT_TRUE(p.enough_in_maximal_isr(2));
+}
+
+// Partition.isReplicaIsrEligible (KIP-903).
+TEST(Partition, IsrEligibilityFollowsTheRegistrationAndTheFetchesBrokerEpoch) {
+  sim::Disk disk;
+  Partition p = leader_of(disk, 1, {1}, at_ms(0));
+  MetadataImage image;
+  image.brokers[2] = {.epoch = 40, .rack = "", .fenced = false, .in_controlled_shutdown = false};
+  EXPECT_FALSE(p.is_replica_isr_eligible(2, image)) << "no fetch yet: no broker epoch";
+  p.update_follower_fetch_state(2, 1, at_ms(1), 40);
+  EXPECT_TRUE(p.is_replica_isr_eligible(2, image));
+  image.brokers[2].in_controlled_shutdown = true;
+  EXPECT_FALSE(p.is_replica_isr_eligible(2, image)) << "in controlled shutdown";
+  image.brokers[2].in_controlled_shutdown = false;
+  image.brokers[2].epoch = 55;  // registered again: its fetches name the old incarnation
+  EXPECT_FALSE(p.is_replica_isr_eligible(2, image));
+  p.update_follower_fetch_state(2, 1, at_ms(2), -1);
+  EXPECT_TRUE(p.is_replica_isr_eligible(2, image)) << "-1 skips the check";
+  image.brokers[2].fenced = true;
+  EXPECT_FALSE(p.is_replica_isr_eligible(2, image));
+  EXPECT_FALSE(p.is_replica_isr_eligible(3, image)) << "not registered";
 }
 
 TEST(Partition, EnoughInSyncIsCappedByTheReplicationFactor) {

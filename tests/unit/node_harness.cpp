@@ -11,8 +11,8 @@ namespace kafkasim_test {
 
 namespace {
 
-kafka::ConfigSet config_of(kafka::ConfigScope scope, const Settings& settings) {
-  kafka::ConfigSet cfg(scope, kafka::KafkaVersion{});
+kafka::ConfigSet config_of(kafka::ConfigScope scope, const Settings& settings, kafka::KafkaVersion version = {}) {
+  kafka::ConfigSet cfg(scope, version);
   for (const auto& [key, value] : settings) {
     if (const std::string error = cfg.set(key, value); !error.empty()) throw std::invalid_argument(key + ": " + error);
   }
@@ -30,7 +30,7 @@ TestCluster::TestCluster(Options options) : world_(options.seed) {
   world_.trace().add_sink(&outcomes_);
   world_.set_paranoid(true);
   spec_.brokers = options.brokers;
-  spec_.broker_config = config_of(kafka::ConfigScope::broker, options.broker);
+  spec_.broker_config = config_of(kafka::ConfigScope::broker, options.broker, options.kafka_version);
   require(kafka::finalize_broker(spec_.broker_config), "broker config");
   spec_.bugs = options.bugs;
   layout_ = kafka::add_cluster_nodes(world_, spec_);
@@ -138,6 +138,16 @@ void TestCluster::pause(sim::NodeId n) {
 
 void TestCluster::resume(sim::NodeId n) {
   if (!world_.resume(n)) throw std::logic_error("resume: " + std::string(world_.name(n)) + " is not paused");
+}
+
+void TestCluster::shutdown(sim::NodeId n) {
+  if (!world_.shutdown(n)) throw std::logic_error("shutdown: " + std::string(world_.name(n)) + " is not running");
+}
+
+void TestCluster::slow_link(sim::NodeId from, sim::NodeId to, sim::Duration latency) {
+  sim::LinkParams link;
+  link.latency = sim::DurationDist::constant(latency);
+  world_.network().topology().set_override(from, to, link);
 }
 
 void TestCluster::partition(const std::vector<std::vector<sim::NodeId>>& groups) {

@@ -47,6 +47,7 @@ class TestCluster {
     int32_t brokers = 3;
     uint64_t seed = 1;
     Settings broker;  // broker configs, as cluster { broker = { ... } }
+    kafka::KafkaVersion kafka_version;  // as scenario { kafka_version = ... }
     kafka::Bugs bugs;  // switched on for the brokers and the clients
   };
   explicit TestCluster(Options options);
@@ -87,6 +88,10 @@ class TestCluster {
   void restart(sim::NodeId n);
   void pause(sim::NodeId n);
   void resume(sim::NodeId n);
+  // A clean shutdown (a broker's is a controlled shutdown).
+  void shutdown(sim::NodeId n);
+  // Every message from `from` to `to` takes `latency` (until heal()).
+  void slow_link(sim::NodeId from, sim::NodeId to, sim::Duration latency);
   void partition(const std::vector<std::vector<sim::NodeId>>& groups);
   void heal();
   // Checks `invariant` after every event too (one the cluster's configuration would not apply).
