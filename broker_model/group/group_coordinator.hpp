@@ -21,6 +21,10 @@ namespace kafka {
 
 inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
 
+// The assignor a completed join phase uses (ClassicGroup.selectProtocol); empty when the
+// members share none.
+std::string select_protocol(const Group& g);
+
 class GroupCoordinator final : public LeadershipListener {
  public:
   // `config` and `image` are the broker's and outlive this.
@@ -66,6 +70,9 @@ class GroupCoordinator final : public LeadershipListener {
   void update_member(sim::Context& ctx, GroupMember& m, sim::NodeId from, const JoinGroupRequest& req);
   void respond_join(sim::Context& ctx, Group& g, GroupMember& m, Error error);
   void prepare_rebalance(sim::Context& ctx, Group& g, const std::string& reason);
+  // At the end of an initial-delay window: opens the next one if a member joined during it and
+  // the rebalance timeout leaves time; false when the join phase should complete.
+  bool extend_initial_delay(Group& g);
   void try_complete_join(sim::Context& ctx, Group& g);
   void complete_join(sim::Context& ctx, Group& g);
   void remove_member(sim::Context& ctx, Group& g, const std::string& member_id, const std::string& reason);
