@@ -4,9 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "broker_model/broker/broker_timer.hpp"
 #include "broker_model/client/partitioner.hpp"
 #include "broker_model/group/java_collections.hpp"
 #include "broker_model/trace_schema.hpp"
+#include "sim/timer_tag.hpp"
 
 namespace kafka {
 
@@ -249,10 +251,17 @@ void GroupCoordinator::prepare_rebalance(sim::Context& ctx, Group& g, const std:
   g.initial_delay_ms = initial_delay;
   g.initial_remaining_ms = std::max<int64_t>(g.rebalance_timeout_ms() - initial_delay, 0);
   g.join_deadline = ctx.now() + sim::Duration::millis(initial ? initial_delay : g.rebalance_timeout_ms());
+  arm_join_deadline(ctx, g);
   trace_group<event::GroupState>(ctx, g, reason);
 }
 
-bool GroupCoordinator::extend_initial_delay(Group& g) {
+void GroupCoordinator::arm_join_deadline(sim::Context& ctx, const Group& g) {
+  // Kafka's coordinator schedules a timer per join phase (classicGroupJoinKey). One broker timer
+  // kind serves every group: a wake whose group moved on finds nothing due and does nothing.
+  ctx.set_timer(std::max(g.join_deadline - ctx.now(), sim::Duration{0}), sim::timer_tag(BrokerTimer::group_join));
+}
+
+bool GroupCoordinator::extend_initial_delay(sim::Context& ctx, Group& g) {
   // GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule.
   if (!g.initial_delay_running || !g.new_member_added || g.initial_remaining_ms == 0) return false;
   g.new_member_added = false;
@@ -260,6 +269,7 @@ bool GroupCoordinator::extend_initial_delay(Group& g) {
   g.initial_remaining_ms = std::max<int64_t>(g.initial_remaining_ms - g.initial_delay_ms, 0);
   g.initial_delay_ms = delay;
   g.join_deadline = g.join_deadline + sim::Duration::millis(delay);
+  arm_join_deadline(ctx, g);
   return true;
 }
 
@@ -430,7 +440,12 @@ void GroupCoordinator::tick(sim::Context& ctx) {
       if (ctx.now() - m.last_heartbeat > sim::Duration::millis(m.session_timeout_ms)) expired.push_back(id);
     }
     for (const auto& id : expired) remove_member(ctx, g, id, "session timeout");
-    if (g.phase == GroupPhase::preparing_rebalance && ctx.now() >= g.join_deadline && !extend_initial_delay(g)) {
+  }
+}
+
+void GroupCoordinator::complete_due_joins(sim::Context& ctx) {
+  for (auto& [gid, g] : groups_) {
+    if (g.phase == GroupPhase::preparing_rebalance && ctx.now() >= g.join_deadline && !extend_initial_delay(ctx, g)) {
       g.initial_delay_running = false;
       complete_join(ctx, g);
     }

@@ -5,6 +5,8 @@
 // and tryCompleteInitialRebalanceElseSchedule; the Scala coordinator's InitialDelayedJoin).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "broker_model/group/group_coordinator.hpp"
 #include "node_harness.hpp"
 
@@ -48,23 +50,62 @@ Rebalance initial_rebalance(Duration second_after, const Settings& consumer) {
   return {*first(c, "PreparingRebalance"), first(c, "CompletingRebalance").value_or(sim::Time{})};
 }
 
-// The coordinator checks its deadlines every 50 ms (GroupCoordinator::kTickEvery).
-constexpr Duration kTick = Duration::millis(50);
-
 TEST(GroupTiming, ANewcomerInTheFirstWindowAddsAWholeSecondWindow) {
   const Rebalance r = initial_rebalance(Duration::seconds(1), {});
-  const Duration took = r.completed - r.started;
-  EXPECT_GE(took, Duration::seconds(6)) << "two windows of 3 s, not 3 s after the newcomer";
-  EXPECT_LE(took, Duration::seconds(6) + kTick);
+  EXPECT_EQ(r.completed - r.started, Duration::seconds(6)) << "two windows of 3 s, not 3 s after the newcomer";
 }
 
 TEST(GroupTiming, TheFirstWindowIsTheWholeDelayEvenPastTheRebalanceTimeout) {
   // max.poll.interval.ms is the rebalance timeout: 2 s leaves no time for a second window, but
   // the first is still the full 3 s.
   const Rebalance r = initial_rebalance(Duration::seconds(1), {{"max.poll.interval.ms", 2000}});
-  const Duration took = r.completed - r.started;
-  EXPECT_GE(took, Duration::seconds(3));
-  EXPECT_LE(took, Duration::seconds(3) + kTick);
+  EXPECT_EQ(r.completed - r.started, Duration::seconds(3));
+}
+
+// A later rebalance waits for the members at most the rebalance timeout, the largest
+// max.poll.interval.ms among them (GroupMetadataManager.maybeCompleteJoinElseSchedule), and
+// removes whoever did not rejoin (completeClassicGroupJoin); it ends on the millisecond, not on
+// the coordinator's next tick.
+TEST(GroupTiming, ALaterRebalanceEndsAtTheRebalanceTimeout) {
+  TestCluster::Options o;
+  o.broker = {{"offsets.topic.num.partitions", 1}, {"group.initial.rebalance.delay.ms", 0}};
+  TestCluster c(o);
+  c.topic(orders());
+  const Settings slow_to_leave = {{"session.timeout.ms", 60000}, {"max.poll.interval.ms", 10007}};
+  c.consumer("readers-1", "readers", {kTopic}, slow_to_leave);
+  const sim::NodeId second = c.consumer("readers-2", "readers", {kTopic}, slow_to_leave);
+  auto stable_generation = [&](int64_t generation) {
+    for (const sim::StoredEvent* e : c.events("group.state"))
+      if (e->field("state")->s == "Stable" && e->field("generation")->i >= generation) return true;
+    return false;
+  };
+  auto states_text = [&] {
+    std::string out;
+    for (const sim::StoredEvent* e : c.events("group.state"))
+      out += e->field("state")->s + "/" + std::to_string(e->field("generation")->i) + " ";
+    return out;
+  };
+  ASSERT_TRUE(c.run_until([&] { return stable_generation(1); })) << states_text();
+  c.run_for(Duration::seconds(5));
+  const size_t before = c.events("group.state").size();
+  c.world().pause(second);
+  c.consumer("readers-3", "readers", {kTopic}, slow_to_leave);
+  ASSERT_TRUE(c.run_until([&] {
+    const auto states = c.events("group.state");
+    for (size_t i = before; i < states.size(); ++i)
+      if (states[i]->field("state")->s == "CompletingRebalance") return true;
+    return false;
+  }, Duration::seconds(30)));
+  const auto states = c.events("group.state");
+  std::optional<sim::Time> prepared, completed;
+  for (size_t i = before; i < states.size(); ++i) {
+    if (!prepared && states[i]->field("state")->s == "PreparingRebalance") prepared = states[i]->time;
+    if (!completed && states[i]->field("state")->s == "CompletingRebalance") completed = states[i]->time;
+  }
+  ASSERT_TRUE(prepared && completed) << states_text();
+  EXPECT_EQ(*completed - *prepared, Duration::millis(10007)) << "the paused member held the phase up to the rebalance timeout";
+  const std::string members = states.back()->field("members")->s;
+  EXPECT_EQ(std::count(members.begin(), members.end(), ','), 1) << "the paused member was removed: " << states_text();
 }
 
 // ClassicGroup.selectProtocol counts votes in a HashMap and keeps the first of equal counts in
