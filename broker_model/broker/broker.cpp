@@ -262,6 +262,7 @@ void Broker::on_timer(sim::Context& ctx, uint64_t t) {
       break;
     case BrokerTimer::delayed: replicas_.purgatory().expire(ctx, sim::timer_id(t)); break;
     case BrokerTimer::fetcher_backoff: replicas_.fetcher().resume(ctx, static_cast<BrokerId>(sim::timer_id(t))); break;
+    case BrokerTimer::group_join: coordinator_.complete_due_joins(ctx); break;
   }
 }
 

@@ -12,9 +12,10 @@ enum class BrokerTimer : uint16_t {
   flush_check,        // LogManager's flush by time
   controller_retry,   // registration or metadata fetch after the controller was lost
   shutdown_deadline,  // controlled shutdown gave up waiting
-  group_tick,         // the group coordinator's heartbeat and join deadlines
+  group_tick,         // the group coordinator's session expiry
   delayed,            // a request in the purgatory ended its wait (id: Purgatory's)
   fetcher_backoff,    // a fetcher's pause after its leader failed (id: the leader)
+  group_join,         // a group's join phase may be due to end (its deadline or a window's)
 };
 
 }  // namespace kafka

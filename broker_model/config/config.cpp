@@ -484,6 +484,9 @@ bool valid_metadata_version(std::string_view text) {
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
+  // Java's String.split drops trailing empty segments, so "3.9." has two and is looked up
+  // whole (and refused), not as "3.9".
+  while (!segments.empty() && segments.back().empty()) segments.pop_back();
   const size_t keep = text.substr(0, 2) == "0." ? 3 : 2;
   std::string key(text);
   if (segments.size() > keep) {

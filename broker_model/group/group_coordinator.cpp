@@ -4,8 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "broker_model/broker/broker_timer.hpp"
 #include "broker_model/client/partitioner.hpp"
+#include "broker_model/group/java_collections.hpp"
 #include "broker_model/trace_schema.hpp"
+#include "sim/timer_tag.hpp"
 
 namespace kafka {
 
@@ -24,9 +27,14 @@ void reply(sim::Context& ctx, sim::NodeId to, int32_t correlation_id, Error erro
   ctx.send(to, resp);
 }
 
-// ClassicGroup.selectProtocol: among the assignors every member supports, each member votes
-// for its first; the most votes wins. Empty when the members share none.
+}  // namespace
+
 std::string select_protocol(const Group& g) {
+  // ClassicGroup.selectProtocol: among the assignors every member supports (candidateProtocols),
+  // each member votes for its first (ClassicGroupMember.vote); the most votes win. Java counts
+  // the votes in a HashMap and takes the max of its entries in iteration order, which keeps the
+  // first of equal counts: a tie goes to the assignor Java's HashMap iterates first.
+  if (g.members.empty()) return {};
   std::vector<std::string> candidates = g.members.begin()->second.protocols;
   for (const auto& [id, m] : g.members) {
     std::vector<std::string> keep;
@@ -36,18 +44,20 @@ std::string select_protocol(const Group& g) {
   }
   if (candidates.empty()) return {};
   std::map<std::string, int> votes;
-  for (const auto& [id, m] : g.members)
-    for (const auto& p : m.protocols)
-      if (std::find(candidates.begin(), candidates.end(), p) != candidates.end()) {
-        ++votes[p];
-        break;
-      }
-  std::string chosen = candidates.front();
-  for (const auto& c : candidates)
-    if (votes[c] > votes[chosen]) chosen = c;
+  java::HashOrder<std::string> order;
+  for (const auto& [id, m] : g.members) {
+    for (const auto& p : m.protocols) {
+      if (std::find(candidates.begin(), candidates.end(), p) == candidates.end()) continue;
+      ++votes[p];
+      order.insert(p, java::string_hash(p));
+      break;
+    }
+  }
+  std::string chosen;
+  for (const std::string& p : order.keys())
+    if (chosen.empty() || votes[p] > votes[chosen]) chosen = p;
   return chosen;
 }
-}  // namespace
 
 GroupCoordinator::GroupCoordinator(BrokerId id, const ConfigSet& config, const MetadataImage& image, PartitionWriter& log)
     : id_(id), config_(config), image_(image), log_(log) {}
@@ -211,11 +221,9 @@ void GroupCoordinator::rebalance_or_complete_join(sim::Context& ctx, Group& g, c
       prepare_rebalance(ctx, g, reason);
       break;
     case GroupPhase::preparing_rebalance:
-      if (is_new && g.initial_delay_running) {
-        // group.initial.rebalance.delay.ms is extended by each newcomer, up to the rebalance timeout.
-        const sim::Time cap = g.rebalance_started + sim::Duration::millis(g.rebalance_timeout_ms());
-        g.join_deadline = std::min(cap, ctx.now() + sim::Duration::millis(config_.integer("group.initial.rebalance.delay.ms")));
-      }
+      // A newcomer during the initial delay earns the group one more window when this one ends
+      // (GroupMetadataManager.classicGroupJoinNewMember sets newMemberAdded).
+      if (is_new && g.initial_delay_running) g.new_member_added = true;
       break;
   }
   try_complete_join(ctx, g);
@@ -264,11 +272,33 @@ void GroupCoordinator::prepare_rebalance(sim::Context& ctx, Group& g, const std:
   const bool initial = g.phase == GroupPhase::empty || g.phase == GroupPhase::dead;
   const int64_t initial_delay = config_.integer("group.initial.rebalance.delay.ms");
   g.phase = GroupPhase::preparing_rebalance;
-  g.rebalance_started = ctx.now();
+  // GroupMetadataManager.prepareRebalance: an empty group's first window is the whole delay,
+  // whatever the rebalance timeout; the windows after it share what the timeout leaves.
   g.initial_delay_running = initial && initial_delay > 0;
-  g.join_deadline =
-      ctx.now() + sim::Duration::millis(initial ? std::min<int64_t>(initial_delay, g.rebalance_timeout_ms()) : g.rebalance_timeout_ms());
+  g.new_member_added = false;
+  g.initial_delay_ms = initial_delay;
+  g.initial_remaining_ms = std::max<int64_t>(g.rebalance_timeout_ms() - initial_delay, 0);
+  g.join_deadline = ctx.now() + sim::Duration::millis(initial ? initial_delay : g.rebalance_timeout_ms());
+  arm_join_deadline(ctx, g);
   trace_group<event::GroupState>(ctx, g, reason);
+}
+
+void GroupCoordinator::arm_join_deadline(sim::Context& ctx, const Group& g) {
+  // Kafka's coordinator schedules a timer per join phase (classicGroupJoinKey). One broker timer
+  // kind serves every group: a wake whose group moved on finds nothing due and does nothing.
+  ctx.set_timer(std::max(g.join_deadline - ctx.now(), sim::Duration{0}), sim::timer_tag(BrokerTimer::group_join));
+}
+
+bool GroupCoordinator::extend_initial_delay(sim::Context& ctx, Group& g) {
+  // GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule.
+  if (!g.initial_delay_running || !g.new_member_added || g.initial_remaining_ms == 0) return false;
+  g.new_member_added = false;
+  const int64_t delay = std::min(config_.integer("group.initial.rebalance.delay.ms"), g.initial_remaining_ms);
+  g.initial_remaining_ms = std::max<int64_t>(g.initial_remaining_ms - g.initial_delay_ms, 0);
+  g.initial_delay_ms = delay;
+  g.join_deadline = g.join_deadline + sim::Duration::millis(delay);
+  arm_join_deadline(ctx, g);
+  return true;
 }
 
 void GroupCoordinator::try_complete_join(sim::Context& ctx, Group& g) {
@@ -463,7 +493,12 @@ void GroupCoordinator::tick(sim::Context& ctx) {
       if (ctx.now() - m.last_heartbeat > sim::Duration::millis(m.session_timeout_ms)) expired.push_back(id);
     }
     for (const auto& id : expired) remove_member(ctx, g, id, "session timeout");
-    if (g.phase == GroupPhase::preparing_rebalance && ctx.now() >= g.join_deadline) {
+  }
+}
+
+void GroupCoordinator::complete_due_joins(sim::Context& ctx) {
+  for (auto& [gid, g] : groups_) {
+    if (g.phase == GroupPhase::preparing_rebalance && ctx.now() >= g.join_deadline && !extend_initial_delay(ctx, g)) {
       g.initial_delay_running = false;
       complete_join(ctx, g);
     }

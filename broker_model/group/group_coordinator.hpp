@@ -21,6 +21,10 @@ namespace kafka {
 
 inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
 
+// The assignor a completed join phase uses (ClassicGroup.selectProtocol); empty when the
+// members share none.
+std::string select_protocol(const Group& g);
+
 class GroupCoordinator final : public LeadershipListener {
  public:
   // `config` and `image` are the broker's and outlive this.
@@ -38,8 +42,11 @@ class GroupCoordinator final : public LeadershipListener {
   void handle_leave_group(sim::Context& ctx, sim::NodeId from, const LeaveGroupRequest& req);
   void handle_offset_commit(sim::Context& ctx, sim::NodeId from, const OffsetCommitRequest& req);
   void handle_offset_fetch(sim::Context& ctx, sim::NodeId from, const OffsetFetchRequest& req);
-  // Expires silent members' sessions and ends join phases whose deadline passed.
+  // Expires silent members' sessions (every kTickEvery).
   void tick(sim::Context& ctx);
+  // Ends the join phase of every group whose deadline has come (BrokerTimer::group_join, armed
+  // for each deadline, so a phase ends on time rather than on the next tick).
+  void complete_due_joins(sim::Context& ctx);
   static constexpr sim::Duration kTickEvery = sim::Duration::millis(50);
 
   // Each group's state agrees with its phase (ClassicGroup's rules), and is coordinated here.
@@ -72,6 +79,11 @@ class GroupCoordinator final : public LeadershipListener {
   void update_member(sim::Context& ctx, GroupMember& m, sim::NodeId from, const JoinGroupRequest& req);
   void respond_join(sim::Context& ctx, Group& g, GroupMember& m, Error error);
   void prepare_rebalance(sim::Context& ctx, Group& g, const std::string& reason);
+  // At the end of an initial-delay window: opens the next one if a member joined during it and
+  // the rebalance timeout leaves time; false when the join phase should complete.
+  bool extend_initial_delay(sim::Context& ctx, Group& g);
+  // Wakes the broker when the group's join deadline comes.
+  void arm_join_deadline(sim::Context& ctx, const Group& g);
   void try_complete_join(sim::Context& ctx, Group& g);
   void complete_join(sim::Context& ctx, Group& g);
   // Keeps or makes the leader a member that joined this round; false when none did.

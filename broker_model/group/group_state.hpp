@@ -59,8 +59,13 @@ struct Group {
   std::vector<std::string> join_order;         // member ids, first joined first
   std::set<std::string> pending_member_ids;    // told MEMBER_ID_REQUIRED, not joined yet
   std::map<TopicPartition, CommittedOffset> offsets;
+  // The initial rebalance of an empty group waits in windows of group.initial.rebalance.delay.ms
+  // (GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule): a window in which a new
+  // member joined is followed by another, until the rebalance timeout is used up.
   bool initial_delay_running = false;
-  sim::Time rebalance_started;
+  bool new_member_added = false;
+  int64_t initial_delay_ms = 0;      // the current window's length
+  int64_t initial_remaining_ms = 0;  // what the windows after it may still take
   sim::Time join_deadline;
 
   bool all_joined() const {

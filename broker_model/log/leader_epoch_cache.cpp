@@ -16,7 +16,9 @@ bool LeaderEpochCache::assign(int32_t epoch, int64_t start_offset) {
 
 std::pair<int32_t, int64_t> LeaderEpochCache::end_offset_for(int32_t requested, int64_t log_end_offset) const {
   // LeaderEpochFileCache.endOffsetFor.
-  if (requested < 0 || entries_.empty()) return {-1, -1};
+  // Only UNDEFINED_EPOCH (-1) is answered as unknown; another negative epoch is older than
+  // every entry and gets the first one's start offset below.
+  if (requested == -1 || entries_.empty()) return {-1, -1};
   if (entries_.back().epoch == requested) return {requested, log_end_offset};
   size_t higher = 0;
   while (higher < entries_.size() && entries_[higher].epoch <= requested) ++higher;

@@ -104,11 +104,13 @@ TEST(ClientOutcomes, RestartedClientsContinueTheirOperationsAndKeepTheirHistory)
   // operations on from where it stopped, so generated values stay unique.
   auto r = run_text("restarts.lua", R"(
 scenario { name = "restarts", duration = "30s" }
-local c = cluster { brokers = 3, network = { latency = "1ms" }, broker = { ["offsets.topic.num.partitions"] = 4 } }
+local c = cluster { brokers = 3, network = { latency = "1ms" },
+                   broker = { ["offsets.topic.num.partitions"] = 4, ["group.initial.rebalance.delay.ms"] = 1000 } }
 c:topic("t", { partitions = 2, replication_factor = 3 })
 local p = c:producer("p", { acks = "all" })
 local g = c:group("g", { members = 2, topics = { "t" }, commit = "after-process", ["auto.offset.reset"] = "earliest",
                          ["session.timeout.ms"] = 6000, ["heartbeat.interval.ms"] = 1000 })
+-- The group forms in two windows of the initial delay (about 2 s), before the crash.
 at("2s", function() p:load { topic = "t", rate = 100, count = 50 } end)
 at("4s", function() p:crash() g:member(1):crash() end)
 at("5s", function() p:restart() g:member(1):restart() end)

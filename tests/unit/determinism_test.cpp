@@ -1,5 +1,8 @@
-// Same binary + scenario + seed => the same trace, byte for byte; another seed => another run.
+// Same binary + scenario + seed => the same trace, byte for byte; another seed => another run;
+// and --paranoid, which only reads state after each event, changes neither trace nor verdict.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "scenario_helpers.hpp"
 #include "sim/hash.hpp"
@@ -31,48 +34,73 @@ struct Outcome {
   uint64_t trace_hash;
   uint64_t jsonl_hash;
   uint64_t events;
+  std::string verdict;  // every check's name, whether it held and its detail; the anomalies found
 };
 
-Outcome run(const std::filesystem::path& path, std::optional<uint64_t> seed) {
+// The verdict of a run as one text, so two runs' verdicts compare with one EXPECT_EQ.
+std::string verdict_of(const sim::lua::RunResult& r) {
+  std::string out = "exit " + std::to_string(r.exit_code) + "\n";
+  for (const auto& c : r.checks) out += (c.held ? "held " : "VIOLATED ") + c.name + ": " + c.detail + "\n";
+  if (r.anomalies) {
+    out += r.anomalies->valid ? "valid\n" : "invalid\n";
+    for (const auto& [name, list] : r.anomalies->anomalies) out += name + " x" + std::to_string(list.size()) + "\n";
+  }
+  return out;
+}
+
+Outcome run(const std::filesystem::path& path, std::optional<uint64_t> seed, bool paranoid = false) {
   JsonlHashSink sink;
   sim::lua::RunOptions o;
   o.path = path;
   o.seed = seed;
   o.sinks = {&sink};
+  o.paranoid = paranoid;
   const auto r = sim::lua::run_scenario(o);
   EXPECT_EQ(r.exit_code, 0) << path << ": " << r.error;
   EXPECT_EQ(sink.lines(), r.trace_events);
-  return {r.trace_hash, sink.hash(), r.trace_events};
+  return {r.trace_hash, sink.hash(), r.trace_events, verdict_of(r)};
 }
 
+// Every scenario: the examples in scenarios/ and the tests' own in tests/scenarios/.
 std::vector<std::string> all_scenarios() {
   std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(source_path("scenarios")))
-    if (e.path().extension() == ".lua") out.push_back(e.path().filename().string());
+  for (const char* dir : {"scenarios", "tests/scenarios"}) {
+    for (const auto& e : std::filesystem::directory_iterator(source_path(dir)))
+      if (e.path().extension() == ".lua") out.push_back(std::string(dir) + "/" + e.path().filename().string());
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
 
 class Replay : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(Replay, TwoRunsOfOneSeedAreIdentical) {
-  const auto path = source_path("scenarios/" + GetParam());
-  const Outcome a = run(path, std::nullopt), b = run(path, std::nullopt);
+// The second run is paranoid: it checks every invariant after every event, which must read
+// state and change nothing, so the same seed gives the same trace and the same verdict.
+TEST_P(Replay, TwoRunsOfOneSeedAreIdenticalParanoidOrNot) {
+  const auto path = source_path(GetParam());
+  const Outcome a = run(path, std::nullopt), b = run(path, std::nullopt, /*paranoid=*/true);
   EXPECT_GT(a.events, 10u);
   EXPECT_EQ(a.trace_hash, b.trace_hash);
   EXPECT_EQ(a.jsonl_hash, b.jsonl_hash) << "the JSONL traces differ";
+  EXPECT_EQ(a.verdict, b.verdict);
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, Replay, ::testing::ValuesIn(all_scenarios()),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            std::string name = param_info.param.substr(0, param_info.param.size() - 4);
+                           if (name.rfind("scenarios/", 0) == 0) name = name.substr(10);
                            for (char& ch : name)
                              if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return name;
                          });
 }  // namespace
 
-TEST(Determinism, ScenariosAreFound) { EXPECT_GE(all_scenarios().size(), 9u); }
+TEST(Determinism, ScenariosAreFound) {
+  const auto all = all_scenarios();
+  EXPECT_GE(all.size(), 11u);
+  EXPECT_GE(std::count_if(all.begin(), all.end(), [](const std::string& s) { return s.rfind("tests/", 0) == 0; }), 2)
+      << "the tests' own scenarios are replayed too";
+}
 
 TEST(Determinism, AnotherSeedGivesAnotherRun) {
   const auto path = source_path("scenarios/kernel_demo.lua");

@@ -594,11 +594,13 @@ TEST(Hostile14Values, QueuedSyncSendsGetTheirOwnValues) {
   const auto history = scratch_dir() / "sync_values.jsonl";
   std::filesystem::remove(history);
   // A sync send every 100 ms, each acknowledged after 300 ms: sends queue behind the blocked one.
+  // They stop at 5 s, so the queue drains (one send per 300 ms) and the member reads the last
+  // record well before the run ends, whenever its group formed.
   const auto scenario = write_file("hostile/sync_values.lua",
                                    "scenario { name = \"sync values\", duration = \"6s\" }\n"
                                    "local c = cluster { brokers = 1, network = { latency = \"150ms\" } }\nc:topic(\"t\")\n"
                                    "local p = c:producer(\"p\")\n"
-                                   "every(\"100ms\", function() p:send(\"t\", { sync = true }) end, { from = \"2s\" })\n"
+                                   "every(\"100ms\", function() p:send(\"t\", { sync = true }) end, { from = \"2s\", to = \"5s\" })\n"
                                    "c:group(\"g\", { topics = \"t\", [\"auto.offset.reset\"] = \"earliest\" })\n"
                                    "expect { no_anomalies = true }\n");
   const Ran r = kafkasim("run " + scenario.string() + " --quiet --history " + history.string());

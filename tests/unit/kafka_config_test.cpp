@@ -108,6 +108,7 @@ TEST(KafkaConfig, EveryNumericKeyHasKafkasTypeAndRange) {
       {S::broker, "min.insync.replicas", 'I', 1, none},               // LogConfig: atLeast(1)
       {S::topic, "min.insync.replicas", 'I', 1, none},
       {S::broker, "replica.lag.time.max.ms", 'L', none, none},        // ReplicationConfigs: no validator
+      {S::broker, "replica.fetch.wait.max.ms", 'I', none, none},      // no validator (validateValues bounds it)
       {S::broker, "replica.fetch.backoff.ms", 'I', 0, none},          // atLeast(0)
       {S::broker, "replica.high.watermark.checkpoint.interval.ms", 'L', none, none},
       {S::broker, "flush.messages", 'L', 1, none},                    // LogConfig: atLeast(1)
@@ -221,6 +222,14 @@ TEST(KafkaConfig, StringKeysTakeKafkasValuesOnly) {
   for (const char* bad : {"banana", "3.9-iv0", "0.10", "3.10", "4.0-IV4", ""}) {
     EXPECT_NE(b.set("inter.broker.protocol.version", std::string(bad)), "") << bad;
   }
+  // MetadataVersion.fromVersionString splits with String.split, which drops trailing empty
+  // segments: "3.9." has two segments, is looked up whole and is not a version; "3.9.x" has
+  // three and is read as "3.9".
+  for (const char* bad : {"3.9.", "3.9..", "0.10.2.", "..."}) {
+    EXPECT_NE(b.set("inter.broker.protocol.version", std::string(bad)), "") << bad;
+  }
+  EXPECT_EQ(b.set("inter.broker.protocol.version", std::string("3.9.x")), "");
+  EXPECT_EQ(b.set("inter.broker.protocol.version", std::string("0.10.2.x.")), "") << "four segments, read as 0.10.2";
   EXPECT_EQ(b.set("replica.fetch.wait.max.ms", int64_t{40000}), "") << "accepted by its type";
   EXPECT_EQ(b.set("replica.lag.time.max.ms", int64_t{60000}), "");
   EXPECT_NE(finalize_broker(b), "") << "but not above replica.socket.timeout.ms (KafkaConfig.validateValues)";

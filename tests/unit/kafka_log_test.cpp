@@ -47,6 +47,9 @@ TEST(LeaderEpochCache, EndOffsetsFollowLeaderEpochFileCache) {
   EXPECT_EQ(c.end_offset_for(3, 12), std::make_pair(2, int64_t{9})) << "largest epoch <= requested";
   EXPECT_EQ(c.end_offset_for(1, 12), std::make_pair(1, int64_t{5})) << "older than all: start of the first";
   EXPECT_EQ(c.end_offset_for(7, 12), std::make_pair(-1, int64_t{-1})) << "newer than all";
+  EXPECT_EQ(c.end_offset_for(-1, 12), std::make_pair(-1, int64_t{-1})) << "UNDEFINED_EPOCH";
+  EXPECT_EQ(c.end_offset_for(-2, 12), std::make_pair(-2, int64_t{5}))
+      << "any other epoch below every entry is answered from the first (floorEntry is null)";
   EXPECT_EQ(c.end_offset_v0(1, 12), -1);
   EXPECT_EQ(c.end_offset_v0(3, 12), 9);
 }
