@@ -13,9 +13,12 @@ namespace check {
 
 namespace {
 
+// Anomalies of the run's final state or trace, beside the history's: they make the run invalid,
+// and are counted apart so that the history's own verdict stays what `kafkasim check` gives.
 void add(CheckResult& found, const std::string& name, std::vector<Anomaly> list) {
   if (list.empty()) return;
   found.valid = false;
+  found.beyond_history[name] += list.size();
   auto& into = found.anomalies[name];
   into.insert(into.end(), std::make_move_iterator(list.begin()), std::make_move_iterator(list.end()));
 }

@@ -98,6 +98,22 @@ struct Written {
   size_t history_ops = 0;
 };
 
+// The history's anomalies as `kafkasim check` lists them (allowed ones marked), its validity
+// by Jepsen's rules, then what the final state and the trace found beyond the history.
+void print_anomalies(std::ostream& out, const check::CheckResult& found) {
+  std::string history, beyond;
+  for (const auto& [name, list] : found.anomalies) {
+    auto extra = found.beyond_history.find(name);
+    const size_t more = extra == found.beyond_history.end() ? 0 : extra->second;
+    if (list.size() > more) history += fmt::format("{}{} {}{}", history.empty() ? "" : ", ", name, list.size() - more, found.allowed_mark(name));
+    if (more > 0) beyond += fmt::format("{}{} {}", beyond.empty() ? "" : ", ", name, more);
+  }
+  out << fmt::format("anomalies  {}\n", history.empty() ? "none" : history);
+  out << fmt::format("           valid by Jepsen's rules: {} (sub-via {}, as kafkasim check judges the history)\n",
+                     found.history_valid ? "true" : "false", found.options.sub_via_subscribe ? "subscribe" : "assign");
+  if (!beyond.empty()) out << fmt::format("final      {} (found in the final state and the trace, beyond the history)\n", beyond);
+}
+
 void print_summary(std::ostream& out, const RunArgs& a, const RunResult& r, double wall, const Written& written) {
   out << fmt::format("scenario   {}\n", valid_utf8(r.scenario.name.empty() ? a.scenario : r.scenario.name));
   out << fmt::format("seed       {}\n", r.seed);
@@ -107,12 +123,7 @@ void print_summary(std::ostream& out, const RunArgs& a, const RunResult& r, doub
   out << fmt::format("trace      {} events, hash {:016x}\n", r.trace_events, r.trace_hash);
   if (written.trace) out << fmt::format("trace file {}\n", *written.trace);
   if (written.history) out << fmt::format("history    {} operations in {}\n", written.history_ops, *written.history);
-  if (r.anomalies) {
-    std::string found;
-    for (const auto& [name, list] : r.anomalies->anomalies)
-      if (!list.empty()) found += fmt::format("{}{} {}", found.empty() ? "" : ", ", name, list.size());
-    out << fmt::format("anomalies  {}\n", found.empty() ? "none" : found);
-  }
+  if (r.anomalies) print_anomalies(out, *r.anomalies);
   for (const Check& c : r.checks) {
     out << fmt::format("check      {} {}{}\n", c.held ? "held    " : "VIOLATED", valid_utf8(c.name),
                        c.detail.empty() ? "" : ": " + valid_utf8(c.detail));

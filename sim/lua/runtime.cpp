@@ -279,7 +279,9 @@ void Runtime::judge_expectations(RunResult& result) {
   truth.member_groups = std::move(groups_seen_->member_groups());
   for (auto& f : final_state_) f(truth);
   check::Evidence evidence{history_->history(), {}, &truth, &timeline_->timeline(), groups_};
-  evidence.options.sub_via_subscribe = true;  // groups subscribe: rebalances move partitions between members
+  // Groups subscribe (rebalances move partitions between members); the rule is the one
+  // `kafkasim check` applies to a history, so both judge a run's history alike.
+  evidence.options.sub_via_subscribe = check::subscribes(history_->history());
   check::Verdict verdict = check::judge(evidence, expectations_);
   result.anomalies = std::move(verdict.anomalies);
   for (check::Judgement& j : verdict.expectations) check(std::move(j.name), j.held, std::move(j.detail), std::move(j.explanation));
