@@ -82,7 +82,12 @@ nlohmann::ordered_json result_json(const RunResult& r) {
   j["replay"] = r.replay;
   auto checks = nlohmann::ordered_json::array();
   for (const Check& c : r.checks) {
-    nlohmann::ordered_json item = {{"name", c.name}, {"held", c.held}, {"detail", c.detail}, {"at_ns", c.at.ns}};
+    nlohmann::ordered_json item = {{"name", c.name},
+                                   {"status", !c.judged ? "not judged" : c.held ? "held" : "violated"},
+                                   {"held", c.held},
+                                   {"judged", c.judged},
+                                   {"detail", c.detail},
+                                   {"at_ns", c.at.ns}};
     if (!c.explanation.empty()) item["explanation"] = c.explanation;
     checks.push_back(std::move(item));
   }
@@ -125,11 +130,17 @@ void print_summary(std::ostream& out, const RunArgs& a, const RunResult& r, doub
   if (written.history) out << fmt::format("history    {} operations in {}\n", written.history_ops, *written.history);
   if (r.anomalies) print_anomalies(out, *r.anomalies);
   for (const Check& c : r.checks) {
-    out << fmt::format("check      {} {}{}\n", c.held ? "held    " : "VIOLATED", valid_utf8(c.name),
+    out << fmt::format("check      {} {}{}\n", !c.judged ? "NOT JUDGED" : c.held ? "held    " : "VIOLATED", valid_utf8(c.name),
                        c.detail.empty() ? "" : ": " + valid_utf8(c.detail));
     if (!c.explanation.empty()) out << wrap("           why: " + c.explanation, 100, 16);
   }
-  out << fmt::format("result     {}\n", r.exit_code == 0 ? "ok" : r.exit_code == 1 ? "VIOLATED" : "error");
+  size_t unjudged = 0;
+  for (const Check& c : r.checks) unjudged += c.judged ? 0 : 1;
+  std::string result = r.exit_code == 0 ? "ok" : r.exit_code == 1 ? "VIOLATED" : "error";
+  if (r.exit_code <= 1 && unjudged > 0) result += fmt::format(" ({} expectation{} not judged)", unjudged, unjudged == 1 ? "" : "s");
+  if (a.until.size() > 0 && r.exit_code <= 1)
+    out << fmt::format("cut        at {} by --until: no drain, so safety is judged and liveness is not\n", format_time(r.end_time));
+  out << fmt::format("result     {}\n", result);
   out << fmt::format("replay     {}\n", r.replay);
 }
 
