@@ -1,4 +1,5 @@
 #include "sim/check/explain.hpp"
+#include "sim/check/story.hpp"
 
 #include <algorithm>
 #include <set>
@@ -117,22 +118,21 @@ std::string explain_lost_write(const Timeline& timeline, const std::string& part
     return fmt::format("{} was acknowledged to {} at {} at offset {} of {}, but no leader's append of that offset is in the trace.",
                        value, process, format_time(acked_ns), o, partition);
   }
-  std::vector<std::string> parts;
-  parts.push_back(fmt::format("{} was appended at offset {} of {} by {}, leader in epoch {}, at {}, and acknowledged to {} at {}.",
-                              value, o, partition, append->node, append->leader_epoch, format_time(append->time_ns), process,
-                              format_time(acked_ns)));
+  Story story;
+  story.at(append->time_ns, fmt::format("{} was appended at offset {} of {} by {}, leader in epoch {}, at {}", value, o, partition,
+                                        append->node, append->leader_epoch, format_time(append->time_ns)));
+  story.at(acked_ns, fmt::format("It was acknowledged to {} at {}", process, format_time(acked_ns)));
   int64_t after = append->time_ns;
   if (const NodeEvent* fault = first_fault(timeline, append->node, append->time_ns)) {
-    std::string s = describe_fault(*fault, append->node);
     const std::string ends = follower_ends(*events, append->node, fault->time_ns);
-    parts.push_back(s + (ends.empty() ? "." : "; by then " + ends + "."));
+    story.at(fault->time_ns, describe_fault(*fault, append->node) + (ends.empty() ? "" : "; by then " + ends));
     after = fault->time_ns;
   }
   for (const ReplicaEvent& e : *events) {
     if (e.time_ns < after || e.kind != K::elected || e.leader_epoch <= append->leader_epoch) continue;
     if (e.node.empty()) {
-      parts.push_back(fmt::format("At {} the controller found no eligible leader for epoch {} ({}).", format_time(e.time_ns),
-                                  e.leader_epoch, e.detail));
+      story.at(e.time_ns, fmt::format("At {} the controller found no eligible leader for epoch {} ({})", format_time(e.time_ns),
+                                      e.leader_epoch, e.detail));
       continue;
     }
     std::string s = fmt::format("The controller elected {} leader in epoch {} at {} ({})", e.node, e.leader_epoch,
@@ -143,22 +143,23 @@ std::string explain_lost_write(const Timeline& timeline, const std::string& part
                      : fmt::format("; its log end offset was {}: it had offset {}", l.to, o);
       break;
     }
-    parts.push_back(s + ".");
+    story.at(e.time_ns, s);
     break;
   }
   for (const ReplicaEvent& e : *events) {
     if (e.kind != K::recovered || e.node != append->node || e.time_ns < after || e.to > o) continue;
-    parts.push_back(fmt::format("{} restarted at {} with its log recovered from disk to end at offset {}: the crash lost what "
-                                "it had not flushed, offset {} among it.",
-                                e.node, format_time(e.time_ns), e.to, o));
+    story.at(e.time_ns, fmt::format("{} restarted at {} with its log recovered from disk to end at offset {}: the crash lost what "
+                                    "it had not flushed, offset {} among it",
+                                    e.node, format_time(e.time_ns), e.to, o));
     break;
   }
-  const std::string cut = truncations(*events, "", o, append->time_ns);
-  if (!cut.empty()) parts.push_back(fmt::format("Then {}.", cut));
-  parts.push_back(fmt::format("No replica's log holds {} now.", value));
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
-  return out;
+  int shown = 0;
+  for (const ReplicaEvent& e : *events) {
+    if (e.time_ns < append->time_ns || e.kind != K::truncated || e.to > o || ++shown > 3) continue;
+    story.at(e.time_ns, fmt::format("{} truncated its log from {} to {} at {} ({})", e.node, e.from, e.to, format_time(e.time_ns), e.detail));
+  }
+  story.closing(fmt::format("No replica's log holds {} now", value));
+  return story.text();
 }
 
 std::string explain_duplicate(const Timeline& timeline, const std::string& partition, const std::string& value,
@@ -172,36 +173,35 @@ std::string explain_duplicate(const Timeline& timeline, const std::string& parti
   auto producer = [](const ReplicaEvent& a) {
     return a.producer_id < 0 ? std::string("no producer id") : fmt::format("producer id {}, batch sequence {}", a.producer_id, a.sequence);
   };
-  std::vector<std::string> parts;
-  parts.push_back(fmt::format("{} is at offsets {} and {} of {}", value, offsets[0], offsets[1], partition));
-  parts.push_back(fmt::format("{}, leader in epoch {}, appended it at {} ({}); {}, leader in epoch {}, appended it again at {} ({})",
-                              first->node, first->leader_epoch, format_time(first->time_ns), producer(*first), second->node,
-                              second->leader_epoch, format_time(second->time_ns), producer(*second)));
+  Story story;
+  story.opening(fmt::format("{} is at offsets {} and {} of {}", value, offsets[0], offsets[1], partition));
+  story.at(first->time_ns, fmt::format("{}, leader in epoch {}, appended it at {} ({})", first->node, first->leader_epoch,
+                                       format_time(first->time_ns), producer(*first)));
+  story.at(second->time_ns, fmt::format("{}, leader in epoch {}, appended it again at {} ({})", second->node, second->leader_epoch,
+                                        format_time(second->time_ns), producer(*second)));
   std::string producer_name;
   for (const ReplicaEvent& e : *events) {
     if (e.kind != K::producer_retry || e.time_ns < first->time_ns || e.time_ns > second->time_ns) continue;
     producer_name = e.node;
-    parts.push_back(fmt::format("In between, {} retried a batch of {} (attempt {}) after {} at {}", e.node, partition, e.to,
-                                e.detail, format_time(e.time_ns)));
+    story.at(e.time_ns, fmt::format("{} retried a batch of {} (attempt {}) after {} at {}", e.node, partition, e.to, e.detail,
+                                    format_time(e.time_ns)));
     break;
   }
   for (const NodeEvent& n : timeline.nodes)
     if (n.kind == NodeEvent::Kind::producer_epoch_bump && n.time_ns >= first->time_ns && n.time_ns <= second->time_ns &&
         (producer_name.empty() || n.node == producer_name)) {
-      parts.push_back(fmt::format("{} bumped its producer epoch at {}", n.node, format_time(n.time_ns)));
+      story.at(n.time_ns, fmt::format("{} bumped its producer epoch at {}", n.node, format_time(n.time_ns)));
       break;
     }
   if (first->producer_id < 0)
-    parts.push_back("Without idempotence the leader cannot tell a retry from new records");
+    story.closing("Without idempotence the leader cannot tell a retry from new records");
   else if (first->producer_id != second->producer_id)
-    parts.push_back("The second append came under another producer id, so the leader could not recognise it as a retry");
+    story.closing("The second append came under another producer id, so the leader could not recognise it as a retry");
   else if (first->sequence != second->sequence)
-    parts.push_back("The retry carried new sequence numbers, so the leader could not recognise it as a retry");
+    story.closing("The retry carried new sequence numbers, so the leader could not recognise it as a retry");
   else
-    parts.push_back("Both carried the same producer id and sequence: the leader should have recognised the retry");
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p + ".";
-  return out;
+    story.closing("Both carried the same producer id and sequence: the leader should have recognised the retry");
+  return story.text();
 }
 
 std::string explain_divergence(const Timeline& timeline, const std::string& partition, int64_t offset,

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "sim/check/explain.hpp"
+#include "sim/check/story.hpp"
 
 namespace check {
 
@@ -89,13 +90,11 @@ std::string explain_unseen(const History& history, const Timeline& timeline, con
           offset = s.offset;
           acked = op.time_ns;
         }
-  std::vector<std::string> parts;
-  std::string first = fmt::format("{} was acknowledged at {}", value, format_time(acked));
-  if (offset) {
-    first += fmt::format(" at offset {} of {}", *offset, partition);
-    if (const ReplicaEvent* a = append_of(timeline, partition, *offset, acked)) first += fmt::format(" ({})", appended(*a));
-  }
-  parts.push_back(first);
+  Story story;
+  const ReplicaEvent* a = offset ? append_of(timeline, partition, *offset, acked) : nullptr;
+  if (a) story.at(a->time_ns, fmt::format("{} was written at offset {} of {}: {}", value, *offset, partition, appended(*a)));
+  story.at(acked, fmt::format("{} was acknowledged at {}{}", a ? "It" : value, format_time(acked),
+                              offset && !a ? fmt::format(" at offset {} of {}", *offset, partition) : std::string()));
   const Op* last = nullptr;
   int64_t furthest = -1;
   for (const Op& op : history.ops) {
@@ -105,12 +104,12 @@ std::string explain_unseen(const History& history, const Timeline& timeline, con
     last = &op;
     for (const Read& read : r->second) furthest = std::max(furthest, read.offset);
   }
-  if (!last) parts.push_back(fmt::format("No ok poll ever returned a record of {}", partition));
+  if (!last) story.closing(fmt::format("No ok poll ever returned a record of {}", partition));
   else
-    parts.push_back(fmt::format("The last ok poll of {} that returned records was by {} at {}, and no ok poll got past offset {}",
-                                partition, last->process, format_time(last->time_ns), furthest));
-  parts.push_back("Unseen cannot tell lost from not yet read: the ground-truth checks (lost_acked_writes, delivery) can");
-  return sentences(parts);
+    story.at(last->time_ns, fmt::format("The last ok poll of {} that returned records was by {} at {}, and no ok poll got past offset {}",
+                                        partition, last->process, format_time(last->time_ns), furthest));
+  story.closing("Unseen cannot tell lost from not yet read: the ground-truth checks (lost_acked_writes, delivery) can");
+  return story.text();
 }
 
 // How one consumer's successive polls of a partition jumped or went back: both polls, and what
@@ -129,10 +128,9 @@ std::string explain_poll_step(const History& history, const GroundTruth& truth, 
   const auto b = read_at(*after, false);
   if (!a || !b) return {};
   const std::string& member = after->process;
-  std::vector<std::string> parts;
-  parts.push_back(fmt::format("{}'s poll at {} ended its reads of {} at offset {} ({}); its next poll at {} began at offset {} ({})",
-                              before->process, format_time(before->time_ns), partition, a->offset, a->value,
-                              format_time(after->time_ns), b->offset, b->value));
+  Story story;
+  story.at(before->time_ns, fmt::format("{}'s poll at {} ended its reads of {} at offset {} ({})", before->process,
+                                        format_time(before->time_ns), partition, a->offset, a->value));
   std::vector<std::pair<int64_t, std::string>> between;  // (time, what), told in time order
   for (const Op& op : history.ops) {
     if (op.process != member || op.index <= before->index || op.index > after->index) continue;
@@ -155,13 +153,14 @@ std::string explain_poll_step(const History& history, const GroundTruth& truth, 
       between.emplace_back(j.time_ns, fmt::format("{} reset its position in {} to {} at {}", member, partition, j.offset,
                                                   format_time(j.time_ns)));
   std::stable_sort(between.begin(), between.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-  if (between.empty()) parts.push_back("Nothing the trace records happened to the member or the partition in between");
-  else {
-    std::string s = "In between";
-    for (size_t i = 0; i < between.size() && i < 6; ++i) s += (i == 0 ? ": " : "; ") + between[i].second;
-    parts.push_back(s);
-  }
-  return sentences(parts);
+  if (between.size() > 6) between.resize(6);
+  for (const auto& [t, what] : between) story.at(t, what);
+  // Told last among events at its time: a rebalance is logged on the poll that follows it.
+  story.at(after->time_ns, fmt::format("{}{}'s next poll at {} began at offset {} ({})",
+                                       between.empty() ? "Nothing the trace records happened to the member or the partition until "
+                                                       : "Then ",
+                                       member, format_time(after->time_ns), b->offset, b->value));
+  return story.text();
 }
 
 // How a producer's later send landed at or before its earlier one: both appends, and the

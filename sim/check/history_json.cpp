@@ -331,6 +331,14 @@ std::optional<History> parse_history(std::string_view text, std::string& error) 
 nlohmann::ordered_json result_json(const CheckResult& r) {
   nlohmann::ordered_json out;
   out["valid"] = r.valid;
+  out["history_valid"] = r.history_valid;
+  out["sub_via"] = r.options.sub_via_subscribe ? "subscribe" : "assign";
+  out["ww_deps"] = r.options.ww_deps;
+  auto allowed = nlohmann::ordered_json::array();
+  for (const auto& [name, list] : r.anomalies)
+    if (!list.empty() && r.allowed(name)) allowed.push_back(name);
+  out["allowed"] = allowed;
+  if (!r.beyond_history.empty()) out["beyond_history"] = r.beyond_history;
   out["anomalies"] = nlohmann::ordered_json::object();
   for (const auto& [name, list] : r.anomalies) {
     auto arr = nlohmann::ordered_json::array();

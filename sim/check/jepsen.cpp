@@ -363,6 +363,22 @@ std::vector<std::string> allowed_anomalies(const CheckOptions& options) {
   return out;
 }
 
+bool subscribes(const History& h) {
+  return std::any_of(h.ops.begin(), h.ops.end(), [](const Op& op) { return op.f == "subscribe"; });
+}
+
+bool CheckResult::allowed(const std::string& name) const {
+  const std::vector<std::string> names = allowed_anomalies(options);
+  return std::binary_search(names.begin(), names.end(), name);
+}
+
+std::string CheckResult::allowed_mark(const std::string& name) const {
+  if (!allowed(name)) return {};
+  if (name == "poll-skip" || name == "nonmonotonic-poll") return " (allowed under subscribe)";
+  if (name.starts_with("G1c")) return " (allowed under ww-deps)";
+  return " (allowed)";
+}
+
 CheckResult check_history(const History& h, const CheckOptions& options) {
   using namespace jepsen;
   const Analysis a(h);
@@ -380,12 +396,14 @@ CheckResult check_history(const History& h, const CheckOptions& options) {
   cycles(a, options.ww_deps, found["G0"], found["G1c"], found["G0-realtime"], found["G1c-realtime"]);
 
   CheckResult result;
+  result.options = options;
   const std::vector<std::string> allowed = allowed_anomalies(options);
   for (auto& [type, list] : found) {
     if (list.empty()) continue;
     if (!std::binary_search(allowed.begin(), allowed.end(), type)) result.valid = false;
     result.anomalies.emplace(std::string(type), std::move(list));
   }
+  result.history_valid = result.valid;
   return result;
 }
 

@@ -37,10 +37,26 @@ struct CheckOptions {
 struct CheckResult {
   bool valid = true;  // every anomaly found is in the allowed set
   std::map<std::string, std::vector<Anomaly>> anomalies;  // Jepsen's names: "lost-write", "duplicate", ...
+  // Jepsen's verdict on the history alone, as `kafkasim check` gives it: a run's own checks of
+  // its final state (replica-divergence, duplicates in the logs, ...) can make `valid` false,
+  // never this.
+  bool history_valid = true;
+  CheckOptions options;  // what the history was judged under (its allowed set)
+  // Of each anomaly, how many a run's final state or trace found rather than its history; the
+  // rest is what `kafkasim check` finds in the run's history.
+  std::map<std::string, size_t> beyond_history;
+
+  bool allowed(const std::string& name) const;
+  // " (allowed under subscribe)" and the like after an allowed anomaly's name; empty otherwise.
+  std::string allowed_mark(const std::string& name) const;
 };
 
 // Runs every check below and judges validity against allowed_anomalies(options).
 CheckResult check_history(const History& h, const CheckOptions& options = {});
+
+// Jepsen's `:sub-via` of a history: subscribe when any operation subscribes (a run's groups
+// do; Jepsen's generator emits subscribe operations only when subscribe is among its modes).
+bool subscribes(const History& h);
 
 // Jepsen's allowed-error-types for these options (int-send-skip and G0 always; poll-skip and
 // nonmonotonic-poll under subscribe; G1c under ww-deps). Sorted.

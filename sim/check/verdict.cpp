@@ -13,9 +13,12 @@ namespace check {
 
 namespace {
 
+// Anomalies of the run's final state or trace, beside the history's: they make the run invalid,
+// and are counted apart so that the history's own verdict stays what `kafkasim check` gives.
 void add(CheckResult& found, const std::string& name, std::vector<Anomaly> list) {
   if (list.empty()) return;
   found.valid = false;
+  found.beyond_history[name] += list.size();
   auto& into = found.anomalies[name];
   into.insert(into.end(), std::make_move_iterator(list.begin()), std::make_move_iterator(list.end()));
 }
@@ -38,6 +41,10 @@ class Judge {
     if (!x.delivery.empty() || !x.order.empty()) judge_delivery(x);
     if (!x.anomaly.empty()) {
       const int64_t n = count(x.anomaly);
+      if (x.anomaly == "unseen" && !e_.end.drained()) {
+        not_judged(x.name, fmt::format("{} found, but {}: whether values stay unseen is liveness, not judged", n, no_drain()));
+        return;
+      }
       record(x.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, first_detail(x.anomaly)) : "not found", explain({x.anomaly}));
       return;
     }
@@ -60,7 +67,14 @@ class Judge {
 
  private:
   void record(std::string name, bool held, std::string detail, std::string explanation = {}) {
-    judged_.push_back({std::move(name), held, std::move(detail), std::move(explanation)});
+    judged_.push_back({std::move(name), true, held, std::move(detail), std::move(explanation)});
+  }
+  void not_judged(std::string name, std::string detail) { judged_.push_back({std::move(name), false, false, std::move(detail), {}}); }
+
+  // Why this run cannot judge liveness.
+  std::string no_drain() const {
+    return e_.end.cut ? fmt::format("the run was cut at {} by --until, before the drain", format_time(e_.end.end_ns))
+                      : std::string("the scenario has no drain phase (drain = 0)");
   }
 
   // A judgement's name, with the producer it is scoped to: "expect lost_acked_writes (payments-api)".
@@ -125,14 +139,15 @@ class Judge {
   }
 
   void judge_guarantee(const Expectation& x, const std::string& gid, const DeliveryReport& d) {
-    const bool held = x.delivery == "at-most-once"    ? d.at_most_once()
-                      : x.delivery == "at-least-once" ? d.at_least_once()
-                                                      : d.exactly_once();
+    const bool wants_all = x.delivery != "at-most-once", wants_once = x.delivery != "at-least-once";
+    const size_t skipped = d.late.size() - d.unreached.size();
+    // Safety: what more time would not have mended (a record lost, skipped, processed twice).
+    const bool safe = (!wants_once || d.at_most_once()) && (!wants_all || (d.lost.empty() && skipped == 0));
     std::string detail = fmt::format("{} acknowledged: {} processed once, {} more than once, {} never ({} lost, {} late)",
                                      d.acknowledged, d.processed_once, d.processed_more, d.lost.size() + d.late.size(),
                                      d.lost.size(), d.late.size());
-    if (!d.unreached.empty())
-      detail += fmt::format("; {} of the late never reached: the group stalled before them (a liveness failure)", d.unreached.size());
+    bool live = true, judged = true;
+    if (wants_all && !d.unreached.empty()) detail += liveness(gid, d, live, judged);
     if (!d.lost.empty()) detail += "; lost: " + sample(d.lost);
     if (!d.late.empty()) detail += "; late: " + sample(d.late);
     // The first skipped record, else the first processed twice: what the verdict is about.
@@ -142,15 +157,46 @@ class Judge {
     } else if (!d.reprocessed.empty()) {
       why = explain_reprocessed(history_, truth_, timeline_, gid, d.reprocessed.front().first, d.reprocessed.front().second);
     }
-    record(fmt::format("expect delivery {} ({})", x.delivery, gid), held, detail, why);
+    const std::string name = fmt::format("expect delivery {} ({})", x.delivery, gid);
+    if (safe && live && !judged) return not_judged(name, detail);
+    record(name, safe && live, detail, why);
+  }
+
+  // The records a group never reached: a stall (no progress late in the drain) is a liveness
+  // failure; a group still progressing when the drain ended, or a run without a drain, leaves
+  // liveness not judged. Sets `live` and `judged`; returns the words for the detail.
+  std::string liveness(const std::string& gid, const DeliveryReport& d, bool& live, bool& judged) const {
+    if (!e_.end.drained()) {
+      judged = false;
+      return fmt::format("; {} of the late not yet reached: {}, so liveness is not judged", d.unreached.size(), no_drain());
+    }
+    const auto progress = progress_of(truth_, gid, d.unreached, e_.end);
+    const std::string stalls = describe_stalls(progress, e_.end), lag = describe_lag(progress, e_.end);
+    std::string out = fmt::format("; {} of the late never reached", d.unreached.size());
+    if (!stalls.empty()) {
+      live = false;
+      out += "; stalled (a liveness failure): " + stalls;
+    }
+    if (!lag.empty()) {
+      judged = !live;
+      out += "; still behind at the end of the drain but progressing, not stalled: " + lag;
+      if (live) out += " (liveness not judged: a longer drain would tell)";
+    }
+    return out;
   }
 
   void judge_absent(const Expectation& x) {
     std::string present;
+    int64_t unjudged = 0;  // unseen values a run without a drain cannot judge
     for (const auto& [name, list] : found_.anomalies) {
       if (list.empty()) continue;
       const bool listed = x.all_absent || std::find(x.absent.begin(), x.absent.end(), name) != x.absent.end();
-      if (listed) present += fmt::format("{}{} x{} ({})", present.empty() ? "" : "; ", name, list.size(), list.front().detail);
+      if (!listed) continue;
+      if (name == "unseen" && !e_.end.drained()) unjudged += static_cast<int64_t>(list.size());
+      else present += fmt::format("{}{} x{} ({})", present.empty() ? "" : "; ", name, list.size(), list.front().detail);
+    }
+    if (present.empty() && unjudged > 0) {
+      return not_judged(x.name, fmt::format("none found but unseen x{}, which is liveness: {}, so it is not judged", unjudged, no_drain()));
     }
     record(x.name, present.empty(), present.empty() ? "none found" : present,
            present.empty() ? std::string() : explain(x.all_absent ? std::vector<std::string>{} : x.absent));

@@ -10,6 +10,7 @@
 #include "sim/check/delivery.hpp"
 #include "sim/check/history.hpp"
 #include "sim/check/jepsen.hpp"
+#include "sim/check/liveness.hpp"
 #include "sim/check/timeline.hpp"
 
 namespace check {
@@ -47,10 +48,15 @@ struct Evidence {
   const GroundTruth* truth = nullptr;
   const Timeline* timeline = nullptr;
   std::map<std::string, GroupUnderTest> groups;
+  RunEnd end;  // whether liveness can be judged: a drained run's, not a cut one's
 };
 
 struct Judgement {
   std::string name;
+  // Not judged: the verdict rests on liveness the run could not show (it was cut short, or a
+  // group was still progressing when the drain ended). held is then false, the detail says why,
+  // and the run's exit code does not count it as a violation.
+  bool judged = true;
   bool held = true;
   std::string detail;
   std::string explanation;  // how a violation came about, in plain language

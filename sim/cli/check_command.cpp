@@ -57,17 +57,18 @@ int cmd_check(const CheckArgs& a) {
     return lua::kExitInvalid;
   }
   check::Evidence evidence{*history, {}, nullptr, nullptr, {}};
-  evidence.options.sub_via_subscribe = a.sub_via == "subscribe";
+  // Without --sub-via, the history says: a run's groups subscribe, and so does any history
+  // with a subscribe operation (the rule `kafkasim run` judges its own history by).
+  evidence.options.sub_via_subscribe = a.sub_via.empty() ? check::subscribes(*history) : a.sub_via == "subscribe";
   evidence.options.ww_deps = a.ww_deps;
-  const check::CheckOptions& opts = evidence.options;
   const check::CheckResult r = check::find_anomalies(evidence);
   std::ostream& summary = any_to_stdout(outputs) ? std::cerr : std::cout;
   summary << fmt::format("history    {} ({} operations)\n", a.history, history->ops.size());
+  summary << fmt::format("sub-via    {}{}\n", evidence.options.sub_via_subscribe ? "subscribe" : "assign",
+                         a.sub_via.empty() ? (evidence.options.sub_via_subscribe ? " (the history subscribes)" : " (the history never subscribes)") : "");
   for (const auto& [name, list] : r.anomalies) {
-    const auto allowed = check::allowed_anomalies(opts);
-    const bool ok = std::find(allowed.begin(), allowed.end(), name) != allowed.end();
-    summary << fmt::format("anomaly    {} x{}{}: {}\n", name, list.size(), ok ? " (allowed)" : "",
-                           list.empty() ? "" : valid_utf8(list.front().detail));
+    if (list.empty()) continue;
+    summary << fmt::format("anomaly    {} x{}{}: {}\n", name, list.size(), r.allowed_mark(name), valid_utf8(list.front().detail));
   }
   summary << fmt::format("valid      {}\n", r.valid ? "true" : "false");
   if (outputs[0]) check::write_result_json(r, outputs[0]->stream());

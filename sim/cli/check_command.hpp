@@ -7,7 +7,7 @@ namespace sim::cli {
 
 struct CheckArgs {
   std::string history;
-  std::string sub_via = "assign";
+  std::string sub_via;  // assign or subscribe; empty: subscribe when the history has a subscribe operation
   bool ww_deps = false;
   std::string json;
   bool force = false;

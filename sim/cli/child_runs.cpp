@@ -52,13 +52,13 @@ std::string unescape(const std::string& s) {
 std::string encode(const lua::RunResult& r) {
   std::string kinds;
   for (const auto& k : anomaly_kinds(r)) kinds += (kinds.empty() ? "" : ",") + k;
-  return fmt::format("{}\t{}\t{}\t{}\t{}\t{}\n", r.exit_code, escape(r.scenario.name), r.seed, escape(kinds),
-                     escape(first_failure(r)), escape(r.replay));
+  return fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\n", r.exit_code, escape(r.scenario.name), r.seed, escape(kinds),
+                     escape(first_failure(r)), escape(r.replay), escape(not_judged(r)));
 }
 
 bool decode(const std::string& line, RunReport& r) {
   const auto f = split(line, '\t');
-  if (f.size() != 6) return false;
+  if (f.size() != 7) return false;
   r.exit_code = std::atoi(f[0].c_str());
   r.scenario = unescape(f[1]);
   r.seed = std::strtoull(f[2].c_str(), nullptr, 10);
@@ -66,6 +66,7 @@ bool decode(const std::string& line, RunReport& r) {
   if (!kinds.empty()) r.kinds = split(kinds, ',');
   r.failure = unescape(f[4]);
   r.replay = unescape(f[5]);
+  r.not_judged = unescape(f[6]);
   return true;
 }
 

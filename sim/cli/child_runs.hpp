@@ -21,6 +21,7 @@ struct RunReport {
   std::vector<std::string> kinds;  // anomaly kinds found
   std::string failure;             // empty when the run passed
   std::string replay;              // the line that replays it
+  std::string not_judged;          // expectations it could not judge, "name: why" a line
   double seconds = 0;              // wall time, measured by the parent
 };
 

@@ -63,7 +63,7 @@ CLI::App* add_sweep(CLI::App& app, SweepArgs& sweep) {
 CLI::App* add_check(CLI::App& app, CheckArgs& check) {
   auto* cmd = app.add_subcommand("check", "Check a history recorded elsewhere (JSON array or JSON lines) with Jepsen's Kafka checks");
   cmd->add_option("history", check.history, "History file (- for standard input)")->required();
-  cmd->add_option("--sub-via", check.sub_via, "How consumers got partitions: assign (default) or subscribe")
+  cmd->add_option("--sub-via", check.sub_via, "How consumers got partitions: assign or subscribe (default: subscribe when the history has a subscribe operation)")
       ->check(CLI::IsMember({"assign", "subscribe"}));
   cmd->add_flag("--ww-deps", check.ww_deps, "Infer write-write dependencies (G1c becomes allowed)");
   cmd->add_option("--json", check.json, "Write the result as JSON to FILE");

@@ -82,7 +82,12 @@ nlohmann::ordered_json result_json(const RunResult& r) {
   j["replay"] = r.replay;
   auto checks = nlohmann::ordered_json::array();
   for (const Check& c : r.checks) {
-    nlohmann::ordered_json item = {{"name", c.name}, {"held", c.held}, {"detail", c.detail}, {"at_ns", c.at.ns}};
+    nlohmann::ordered_json item = {{"name", c.name},
+                                   {"status", !c.judged ? "not judged" : c.held ? "held" : "violated"},
+                                   {"held", c.held},
+                                   {"judged", c.judged},
+                                   {"detail", c.detail},
+                                   {"at_ns", c.at.ns}};
     if (!c.explanation.empty()) item["explanation"] = c.explanation;
     checks.push_back(std::move(item));
   }
@@ -98,6 +103,22 @@ struct Written {
   size_t history_ops = 0;
 };
 
+// The history's anomalies as `kafkasim check` lists them (allowed ones marked), its validity
+// by Jepsen's rules, then what the final state and the trace found beyond the history.
+void print_anomalies(std::ostream& out, const check::CheckResult& found) {
+  std::string history, beyond;
+  for (const auto& [name, list] : found.anomalies) {
+    auto extra = found.beyond_history.find(name);
+    const size_t more = extra == found.beyond_history.end() ? 0 : extra->second;
+    if (list.size() > more) history += fmt::format("{}{} {}{}", history.empty() ? "" : ", ", name, list.size() - more, found.allowed_mark(name));
+    if (more > 0) beyond += fmt::format("{}{} {}", beyond.empty() ? "" : ", ", name, more);
+  }
+  out << fmt::format("anomalies  {}\n", history.empty() ? "none" : history);
+  out << fmt::format("           valid by Jepsen's rules: {} (sub-via {}, as kafkasim check judges the history)\n",
+                     found.history_valid ? "true" : "false", found.options.sub_via_subscribe ? "subscribe" : "assign");
+  if (!beyond.empty()) out << fmt::format("final      {} (found in the final state and the trace, beyond the history)\n", beyond);
+}
+
 void print_summary(std::ostream& out, const RunArgs& a, const RunResult& r, double wall, const Written& written) {
   out << fmt::format("scenario   {}\n", valid_utf8(r.scenario.name.empty() ? a.scenario : r.scenario.name));
   out << fmt::format("seed       {}\n", r.seed);
@@ -107,18 +128,19 @@ void print_summary(std::ostream& out, const RunArgs& a, const RunResult& r, doub
   out << fmt::format("trace      {} events, hash {:016x}\n", r.trace_events, r.trace_hash);
   if (written.trace) out << fmt::format("trace file {}\n", *written.trace);
   if (written.history) out << fmt::format("history    {} operations in {}\n", written.history_ops, *written.history);
-  if (r.anomalies) {
-    std::string found;
-    for (const auto& [name, list] : r.anomalies->anomalies)
-      if (!list.empty()) found += fmt::format("{}{} {}", found.empty() ? "" : ", ", name, list.size());
-    out << fmt::format("anomalies  {}\n", found.empty() ? "none" : found);
-  }
+  if (r.anomalies) print_anomalies(out, *r.anomalies);
   for (const Check& c : r.checks) {
-    out << fmt::format("check      {} {}{}\n", c.held ? "held    " : "VIOLATED", valid_utf8(c.name),
+    out << fmt::format("check      {} {}{}\n", !c.judged ? "NOT JUDGED" : c.held ? "held    " : "VIOLATED", valid_utf8(c.name),
                        c.detail.empty() ? "" : ": " + valid_utf8(c.detail));
     if (!c.explanation.empty()) out << wrap("           why: " + c.explanation, 100, 16);
   }
-  out << fmt::format("result     {}\n", r.exit_code == 0 ? "ok" : r.exit_code == 1 ? "VIOLATED" : "error");
+  size_t unjudged = 0;
+  for (const Check& c : r.checks) unjudged += c.judged ? 0 : 1;
+  std::string result = r.exit_code == 0 ? "ok" : r.exit_code == 1 ? "VIOLATED" : "error";
+  if (r.exit_code <= 1 && unjudged > 0) result += fmt::format(" ({} expectation{} not judged)", unjudged, unjudged == 1 ? "" : "s");
+  if (a.until.size() > 0 && r.exit_code <= 1)
+    out << fmt::format("cut        at {} by --until: no drain, so safety is judged and liveness is not\n", format_time(r.end_time));
+  out << fmt::format("result     {}\n", result);
   out << fmt::format("replay     {}\n", r.replay);
 }
 

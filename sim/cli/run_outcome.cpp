@@ -68,9 +68,16 @@ std::vector<std::string> split(const std::string& s, char sep) {
 std::string first_failure(const lua::RunResult& r) {
   if (!r.error.empty()) return r.error;
   for (const auto& c : r.checks)
-    if (!c.held) return fmt::format("{}: {}", c.name, c.detail);
+    if (!c.held && c.judged) return fmt::format("{}: {}", c.name, c.detail);
   if (r.exit_code != 0) return fmt::format("exit code {}", r.exit_code);
   return {};
+}
+
+std::string not_judged(const lua::RunResult& r) {
+  std::string out;
+  for (const auto& c : r.checks)
+    if (!c.judged) out += fmt::format("{}{}: {}", out.empty() ? "" : "\n", c.name, c.detail);
+  return out;
 }
 
 std::vector<std::string> anomaly_kinds(const lua::RunResult& r) {

@@ -35,6 +35,9 @@ std::vector<std::string> split(const std::string& s, char sep);
 // its exit code.
 std::string first_failure(const lua::RunResult& r);
 
+// The expectations the run could not judge, one "name: why" a line; empty when it judged all.
+std::string not_judged(const lua::RunResult& r);
+
 // The anomaly kinds found in the run's history, sorted ("duplicate", "lost-write", ...); empty
 // when the scenario declared no expectations (its history was not checked).
 std::vector<std::string> anomaly_kinds(const lua::RunResult& r);

@@ -113,6 +113,8 @@ void print_outcome(const Outcome& o, bool github) {
   const RunReport& r = o.report;
   if (o.verdict == Verdict::passed) {
     std::cout << fmt::format("PASS  {} (seed {}, {:.2f}s)\n", o.file, r.seed, r.seconds);
+    for (const std::string& line : split(r.not_judged, '\n'))
+      if (!line.empty()) std::cout << "      not judged: " << one_line(line) << "\n";
     return;
   }
   const char* tag = o.verdict == Verdict::failed ? "FAIL " : "ERROR";
@@ -151,6 +153,8 @@ void write_junit(std::ostream& x, const std::vector<Outcome>& outcomes, size_t f
       const char* tag = o.verdict == Verdict::failed ? "failure" : "error";
       x << fmt::format("<{} message=\"{}\">replay: {}</{}>", tag, xml_text(r.failure), xml_text(r.replay), tag);
     }
+    // Expectations the run could not judge pass no verdict; CI shows them as the run's output.
+    if (!r.not_judged.empty()) x << fmt::format("<system-out>not judged: {}</system-out>", xml_text(r.not_judged));
     x << "</testcase>\n";
   }
   x << "</testsuite></testsuites>\n";

@@ -204,7 +204,7 @@ RunResult Runtime::run() {
     if (!options_.until && info_.drain->ns > 0) drain();
     judge_expectations(result);
     for (const Check& c : checks_)
-      if (!c.held) result.exit_code = kExitViolation;
+      if (!c.held && c.judged) result.exit_code = kExitViolation;
   } catch (const ScenarioError& e) {
     result.exit_code = kExitInvalid;
     result.error = e.what();
@@ -239,6 +239,7 @@ void Runtime::drain() {
   // The heal-and-drain phase: faults end, crashed nodes return, producers stop, and consumers
   // get `drain` to catch up, so that what is still unseen afterwards is lost, not late.
   World& w = *world_;
+  drain_started_ = w.now();
   w.emit(event::DrainStart{.drain = *info_.drain});
   log_line("drain: faults healed, crashed nodes restarted, producers stopped");
   w.network().heal();
@@ -279,16 +280,22 @@ void Runtime::judge_expectations(RunResult& result) {
   truth.member_groups = std::move(groups_seen_->member_groups());
   for (auto& f : final_state_) f(truth);
   check::Evidence evidence{history_->history(), {}, &truth, &timeline_->timeline(), groups_};
-  evidence.options.sub_via_subscribe = true;  // groups subscribe: rebalances move partitions between members
+  evidence.end.cut = options_.until.has_value();
+  evidence.end.end_ns = world_->now().ns;
+  evidence.end.drain_start_ns = drain_started_ ? drain_started_->ns : -1;
+  // Groups subscribe (rebalances move partitions between members); the rule is the one
+  // `kafkasim check` applies to a history, so both judge a run's history alike.
+  evidence.options.sub_via_subscribe = check::subscribes(history_->history());
   check::Verdict verdict = check::judge(evidence, expectations_);
   result.anomalies = std::move(verdict.anomalies);
-  for (check::Judgement& j : verdict.expectations) check(std::move(j.name), j.held, std::move(j.detail), std::move(j.explanation));
+  for (check::Judgement& j : verdict.expectations)
+    check(std::move(j.name), j.held, std::move(j.detail), std::move(j.explanation), j.judged);
 }
 
-void Runtime::check(std::string name, bool held, std::string detail, std::string explanation) {
+void Runtime::check(std::string name, bool held, std::string detail, std::string explanation, bool judged) {
   world().emit(event::Check{.name = name, .held = held, .detail = detail});
-  log_line(fmt::format("check {}: {}{}", name, held ? "held" : "VIOLATED", detail.empty() ? "" : " (" + detail + ")"));
-  checks_.push_back(Check{std::move(name), held, std::move(detail), world().now(), std::move(explanation)});
+  log_line(fmt::format("check {}: {}{}", name, !judged ? "NOT JUDGED" : held ? "held" : "VIOLATED", detail.empty() ? "" : " (" + detail + ")"));
+  checks_.push_back(Check{std::move(name), held, std::move(detail), world().now(), std::move(explanation), judged});
 }
 
 std::string out_of_memory_message() {

@@ -61,6 +61,9 @@ struct Check {
   std::string detail;
   Time at;
   std::string explanation;  // how a violation came about, in plain language (sim/check/explain.hpp)
+  // False for an expectation the run could not judge (liveness without a drain, a group still
+  // progressing when the drain ended): held is false too, but it is no violation.
+  bool judged = true;
 };
 
 struct RunResult {
@@ -122,7 +125,7 @@ class Runtime {
 
   RunResult run();
   // Records a check's outcome; a violated check makes the run's exit code 1.
-  void check(std::string name, bool held, std::string detail, std::string explanation = {});
+  void check(std::string name, bool held, std::string detail, std::string explanation = {}, bool judged = true);
 
   // Expectations, judged against the run's history at the end (after the drain phase).
   using Expectation = check::Expectation;
@@ -168,6 +171,7 @@ class Runtime {
   std::vector<Expectation> expectations_;
   std::unique_ptr<check::HistorySink> history_;
   std::vector<std::function<void(World&)>> drainers_;
+  std::optional<Time> drain_started_;  // when the heal-and-drain phase began, if it did
   std::map<std::string, check::GroupUnderTest> groups_;
   std::vector<std::string> producers_;  // in creation order
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;

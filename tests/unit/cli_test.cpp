@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "scenario_helpers.hpp"
 
@@ -126,9 +127,62 @@ TEST(Cli, ARunsHistoryChecksTheSameOutsideTheRun) {
   std::filesystem::remove(history);
   auto r = kafkasim("run " + source_path("scenarios/group_commit_before_process.lua").string() + " --quiet --history " + history.string());
   ASSERT_EQ(r.code, 0) << r.out;
-  auto c = kafkasim("check " + history.string() + " --sub-via subscribe");
+  auto c = kafkasim("check " + history.string());
   EXPECT_EQ(c.code, 0) << c.out;
   EXPECT_NE(c.out.find("valid      true"), std::string::npos) << c.out;
+}
+
+namespace {
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in, nullptr, false);
+}
+}  // namespace
+
+// `kafkasim check` on a run's own history, with no options, says what the run said of it: the
+// same anomalies with the same counts, the same ones marked allowed (the run's groups
+// subscribe, so poll-skip and nonmonotonic-poll are), and the same verdict by Jepsen's rules.
+TEST(Cli, CheckAgreesWithTheRunOnItsOwnHistoryByDefault) {
+  const std::vector<std::string> runs = {"scenarios/quickstart.lua", "scenarios/group_autocommit_crash.lua",
+                                         "tests/scenarios/group_random_crashes.lua --seed 1",
+                                         "tests/scenarios/group_random_crashes.lua --seed 4 --set bugs=consumer_commits_fetched"};
+  bool saw_allowed = false;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    SCOPED_TRACE(runs[i]);
+    const auto history = scratch_dir() / fmt::format("agree_{}.jsonl", i);
+    const auto run_json = scratch_dir() / fmt::format("agree_{}_run.json", i);
+    const auto check_json = scratch_dir() / fmt::format("agree_{}_check.json", i);
+    auto r = kafkasim("run " + source_path("").string() + "/" + runs[i] + " --quiet -f --history " + history.string() + " --json " +
+                      run_json.string());
+    ASSERT_TRUE(r.code == 0 || r.code == 1) << r.out;
+    auto c = kafkasim("check " + history.string() + " -f --json " + check_json.string());
+    ASSERT_TRUE(c.code == 0 || c.code == 1) << c.out;
+    const auto run = read_json(run_json)["anomalies"];
+    const auto check = read_json(check_json);
+    ASSERT_TRUE(run.is_object() && check.is_object());
+    EXPECT_EQ(run["history_valid"], check["valid"]);
+    EXPECT_EQ(c.code, check["valid"].get<bool>() ? 0 : 1);
+    EXPECT_EQ(run["sub_via"], check["sub_via"]);
+    EXPECT_EQ(run["allowed"], check["allowed"]);
+    const auto beyond = run.value("beyond_history", nlohmann::json::object());
+    for (const auto& [name, list] : run["anomalies"].items()) {
+      const size_t more = beyond.value(name, size_t{0});
+      const size_t in_check = check["anomalies"].contains(name) ? check["anomalies"][name].size() : 0;
+      EXPECT_EQ(list.size() - more, in_check) << name;
+    }
+    for (const auto& [name, list] : check["anomalies"].items())
+      EXPECT_TRUE(run["anomalies"].contains(name) || list.empty()) << name << " found by check only";
+    // Both summaries mark what they allow, alike.
+    for (const auto& name : check["allowed"]) {
+      saw_allowed = true;
+      const std::string n = name.get<std::string>();
+      EXPECT_NE(c.out.find(n + " x"), std::string::npos) << c.out;
+      EXPECT_NE(c.out.find("(allowed under subscribe)"), std::string::npos) << c.out;
+      EXPECT_NE(r.out.find(n + " " + std::to_string(check["anomalies"][n].size()) + " (allowed under subscribe)"), std::string::npos) << r.out;
+    }
+    EXPECT_NE(r.out.find(fmt::format("valid by Jepsen's rules: {}", check["valid"].get<bool>())), std::string::npos) << r.out;
+  }
+  EXPECT_TRUE(saw_allowed) << "no run showed an allowed anomaly: the marking was not tested";
 }
 
 TEST(Cli, RunWritesItsResultAsJson) {

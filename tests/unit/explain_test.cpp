@@ -188,7 +188,8 @@ TEST(ExplainAnomalies, InconsistentOffsetsG1aAndUnseenGetTheirStories) {
   ok.sends[0].offset = 2;
   acked.ops = {send, ok};
   const std::string unseen = explain_unseen(acked, s.timeline(), "t-0", "v");
-  EXPECT_NE(unseen.find("v was acknowledged at 0.210s at offset 2 of t-0 (broker-2, leader in epoch 1, appended it at 0.200s)"),
+  EXPECT_NE(unseen.find("v was written at offset 2 of t-0: broker-2, leader in epoch 1, appended it at 0.200s. It was acknowledged "
+                        "at 0.210s."),
             std::string::npos) << unseen;
   EXPECT_NE(unseen.find("No ok poll ever returned a record of t-0"), std::string::npos) << unseen;
 }
@@ -204,9 +205,10 @@ TEST(ExplainAnomalies, APollThatWentBackTellsTheCrashAndTheResume) {
   GroundTruth truth;
   truth.resumes = {PositionJump{"g", "g-1", "t-0", 30, 800 * ms}};
   const std::string why = explain_poll_step(h, truth, s.timeline(), "t-0", 0, 1);
-  for (const char* fact : {"g-1's poll at 0.100s ended its reads of t-0 at offset 41 (b); its next poll at 0.900s began at offset 30 (c)",
-                           "In between: g-1 crashed at 0.200s; g-1 restarted at 0.500s; g-1 resumed t-0 at the committed offset 30 at 0.800s; "
-                           "g-1 was assigned t-0 (logged at 0.900s)"}) {
+  // In time order: the first poll, what happened to the member, the next poll.
+  for (const char* fact : {"g-1's poll at 0.100s ended its reads of t-0 at offset 41 (b). g-1 crashed at 0.200s. g-1 restarted at "
+                           "0.500s. g-1 resumed t-0 at the committed offset 30 at 0.800s. g-1 was assigned t-0 (logged at 0.900s). "
+                           "Then g-1's next poll at 0.900s began at offset 30 (c)."}) {
     EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
   }
 }
@@ -242,4 +244,24 @@ TEST(ExplainAnomalies, AStepInsideOnePollNamesTheRecordsBetween) {
   }
   EXPECT_TRUE(explain_internal_step(h, s.timeline(), "t-0", 0, "zzz", false).empty()) << "no such step";
   EXPECT_TRUE(explain_internal_step(h, s.timeline(), "t-0", 0, "d", true).empty()) << "the poll sent nothing";
+}
+
+// A member polls a record and crashes with its commit in flight; the coordinator took the commit,
+// so the next owner resumes past the record and later commits further. The story is the crash
+// and the resume at the lost commit's offset, in time order; the later commit caused nothing.
+TEST(ExplainDelivery, ASkipByACommitWhoseResponseWasLostFollowsTheChain) {
+  History h;
+  h.ops = {Op{0, 0, "w", OpType::ok, "send", 500 * ms, {Send{"t-0", "v", 10}}, {}, {}, {}},
+           Op{1, 1, "g-1", OpType::ok, "poll", 1000 * ms, {}, {{"t-0", {{10, "v"}}}}, {}, {}}};
+  TimelineSink s;
+  emit(s, 2000, "", "node.crash", {{"node", Value("g-1")}});
+  GroundTruth truth;
+  truth.member_groups = {{"g-1", "g"}, {"g-2", "g"}};
+  truth.resumes = {PositionJump{"g", "g-2", "t-0", 20, 3000 * ms}};
+  truth.commits = {CommitRecord{"g", "g-2", 4000 * ms, {{"t-0", 30}}, "auto", true}};
+  const std::string why = explain_skipped(h, truth, s.timeline(), "g", "t-0", "v");
+  EXPECT_EQ(why,
+            "v at offset 10 of t-0 was returned by a poll to g-1 at 1.000s. g-1 crashed at 2.000s. g-2 resumed t-0 at the committed "
+            "offset 20 at 3.000s, past offset 10 (no member saw a commit of that offset complete: the coordinator took one whose "
+            "response never arrived). No member of g processed v.");
 }
