@@ -29,23 +29,14 @@ TestCluster::Options four_brokers() {
 }
 
 void create_topics(TestCluster& c, bool unclean) {
-  kafka::TopicSpec orders;
-  orders.name = kTopic;
-  orders.replication_factor = 3;
-  orders.assignment = {{1, 2, 3}};
+  kafka::TopicSpec orders = one_partition_topic(kTopic);
   if (unclean) orders.unclean_leader_election = 1;
   c.topic(orders);
-  kafka::TopicSpec offsets;
-  offsets.name = "__consumer_offsets";
-  offsets.assignment = {{4}};
-  c.topic(offsets);
+  c.topic(one_partition_topic("__consumer_offsets", {4}));
 }
 
 std::shared_ptr<SentRecord> send_and_wait(TestCluster& c, sim::NodeId producer, const std::string& value) {
-  kafka::SendSpec s;
-  s.topic = kTopic;
-  s.value = value;
-  auto sent = c.send(producer, s);
+  auto sent = c.send(producer, record_of(kTopic, value));
   EXPECT_TRUE(c.run_until([&] { return sent->done(); })) << value << " got no answer";
   EXPECT_TRUE(sent->ok()) << value << ": " << (sent->done() ? kafka::error_name(sent->result->error) : "pending");
   return sent;

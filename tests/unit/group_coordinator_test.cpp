@@ -17,13 +17,7 @@ using sim::Duration;
 
 const std::string kTopic = "orders";
 
-kafka::TopicSpec orders() {
-  kafka::TopicSpec spec;
-  spec.name = kTopic;
-  spec.replication_factor = 3;
-  spec.assignment = {{1, 2, 3}};
-  return spec;
-}
+kafka::TopicSpec orders() { return one_partition_topic(kTopic); }
 
 // The time of the group's first state change with `state`, or nothing.
 std::optional<sim::Time> first(const TestCluster& c, const std::string& state) {

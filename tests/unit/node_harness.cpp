@@ -25,6 +25,21 @@ void require(const std::string& error, const char* what) {
 
 }  // namespace
 
+kafka::TopicSpec one_partition_topic(const std::string& name, std::vector<kafka::BrokerId> replicas) {
+  kafka::TopicSpec spec;
+  spec.name = name;
+  spec.replication_factor = static_cast<int32_t>(replicas.size());
+  spec.assignment = {std::move(replicas)};
+  return spec;
+}
+
+kafka::SendSpec record_of(const std::string& topic, const std::string& value) {
+  kafka::SendSpec s;
+  s.topic = topic;
+  s.value = value;
+  return s;
+}
+
 TestCluster::TestCluster(Options options) : world_(options.seed) {
   world_.trace().add_sink(&trace_);
   world_.trace().add_sink(&outcomes_);

@@ -41,6 +41,11 @@ struct SentRecord {
   bool ok() const { return done() && result->outcome == kafka::Outcome::ok; }
 };
 
+// A topic of one partition on `replicas`, the first its preferred leader.
+kafka::TopicSpec one_partition_topic(const std::string& name, std::vector<kafka::BrokerId> replicas = {1, 2, 3});
+// A record of `topic` with `value` and no key, for TestCluster::send.
+kafka::SendSpec record_of(const std::string& topic, const std::string& value);
+
 class TestCluster {
  public:
   struct Options {

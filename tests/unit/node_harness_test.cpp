@@ -16,20 +16,9 @@ using sim::Duration;
 const std::string kTopic = "orders";
 
 // One partition on brokers 1, 2 and 3, broker 1 its preferred leader.
-kafka::TopicSpec orders() {
-  kafka::TopicSpec spec;
-  spec.name = kTopic;
-  spec.replication_factor = 3;
-  spec.assignment = {{1, 2, 3}};
-  return spec;
-}
+kafka::TopicSpec orders() { return one_partition_topic(kTopic); }
 
-kafka::SendSpec record(const std::string& value) {
-  kafka::SendSpec s;
-  s.topic = kTopic;
-  s.value = value;
-  return s;
-}
+kafka::SendSpec record(const std::string& value) { return record_of(kTopic, value); }
 
 std::vector<std::string> values(const std::vector<LogRecord>& log) {
   std::vector<std::string> out;

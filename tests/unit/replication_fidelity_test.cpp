@@ -17,20 +17,9 @@ using sim::Duration;
 
 const std::string kTopic = "orders";
 
-kafka::TopicSpec orders(std::vector<BrokerId> replicas = {1, 2, 3}) {
-  kafka::TopicSpec spec;
-  spec.name = kTopic;
-  spec.replication_factor = static_cast<int32_t>(replicas.size());
-  spec.assignment = {replicas};
-  return spec;
-}
+kafka::TopicSpec orders(std::vector<BrokerId> replicas = {1, 2, 3}) { return one_partition_topic(kTopic, std::move(replicas)); }
 
-kafka::SendSpec record(const std::string& value) {
-  kafka::SendSpec s;
-  s.topic = kTopic;
-  s.value = value;
-  return s;
-}
+kafka::SendSpec record(const std::string& value) { return record_of(kTopic, value); }
 
 std::vector<BrokerId> isr_at_controller(const TestCluster& c) { return c.registration(kTopic, 0)->isr; }
 
