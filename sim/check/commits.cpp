@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sim/check/explain.hpp"
+#include "sim/check/story.hpp"
 
 namespace check {
 
@@ -108,14 +109,24 @@ class CommitAudit {
     const std::string& value = *r.values[i];
     std::string detail = fmt::format("{} committed {} offset {} at {} ({}) while {} at offset {} {}", c.member, partition, committed,
                                      format_time(c.time_ns), c.why, value, r.offsets[i], when);
-    // Where the record stood at the commit: handed to the application, or only fetched.
+    // Where the record stood at the commit (handed to the application, or only fetched), told
+    // with the commit and the processing in time order.
     const auto* p = polled(value);
-    std::string why = p && p->first <= c.time_ns
-                          ? fmt::format("{}. {} had been returned by a poll to {} at {}: the commit came before its processing.",
-                                        detail, value, p->second, format_time(p->first))
-                          : fmt::format("{}. No poll had returned {} by then: the commit covered a record the group had at "
-                                        "most fetched and buffered.",
-                                        detail, value);
+    Story story;
+    if (p && p->first <= c.time_ns)
+      story.at(p->first, fmt::format("{} (offset {} of {}) was returned by a poll to {} at {}", value, r.offsets[i], partition,
+                                     p->second, format_time(p->first)));
+    story.at(c.time_ns, fmt::format("{} committed {} offset {} at {} ({}), past {}", c.member, partition, committed,
+                                    format_time(c.time_ns), c.why, value));
+    if (!p || p->first > c.time_ns)
+      story.at(c.time_ns, fmt::format("No poll had returned {} by then: the commit covered a record the group had at most fetched "
+                                      "and buffered",
+                                      value));
+    if (r.processed_at[i] == kNever)
+      story.closing(fmt::format("No member of {} ever processed {}", group_, value));
+    else
+      story.at(r.processed_at[i], fmt::format("{} was processed only at {}, after the commit", value, format_time(r.processed_at[i])));
+    std::string why = story.text();
     return Anomaly{partition, std::move(detail), {}, std::move(why), value};
   }
 

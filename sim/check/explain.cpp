@@ -83,19 +83,50 @@ std::string follower_ends(const std::vector<ReplicaEvent>& events, const std::st
   return out;
 }
 
-std::string truncations(const std::vector<ReplicaEvent>& events, const std::string& node, int64_t offset, int64_t from) {
-  std::string out;
+// What the replica that kept the older record (`copy`, first written by `writer`) did after it:
+// its last turn as a follower (where it should have truncated), the epoch answer it got and its
+// truncations, each at its time, and that none of them reached `offset`.
+void tell_stale_follower(Story& story, const std::vector<ReplicaEvent>& events, const std::string& stale,
+                         const ReplicaEvent& copy, const ReplicaEvent& writer, int64_t offset) {
+  const ReplicaEvent* follow = nullptr;
+  for (const ReplicaEvent& e : events)
+    if (e.kind == K::became_follower && e.node == stale && e.time_ns >= copy.time_ns) follow = &e;
+  if (!follow) {
+    story.closing(fmt::format("{} never became a follower after writing its record, so nothing made it truncate", stale));
+    return;
+  }
+  int64_t epoch_start = -1;
+  std::string leader;
+  for (const ReplicaEvent& e : events)
+    if (e.kind == K::became_leader && e.leader_epoch == follow->leader_epoch) {
+      epoch_start = e.to;
+      leader = e.node;
+    }
+  std::string s = fmt::format("{} became a follower in epoch {} at {} with its log ending at offset {}", stale,
+                              follow->leader_epoch, format_time(follow->time_ns), follow->to);
+  if (epoch_start >= 0) s += fmt::format(" ({} began epoch {} at offset {})", leader, follow->leader_epoch, epoch_start);
+  story.at(follow->time_ns, s);
+  for (const ReplicaEvent& e : events) {
+    if (e.kind != K::epoch_answer || e.node != stale || e.time_ns < follow->time_ns) continue;
+    const std::string when = format_time(e.time_ns);
+    story.at(e.time_ns,
+             e.from >= 0 && e.leader_epoch < 0
+                 ? fmt::format("At {} {} asked where epoch {} ends and was told offset {} (an answer that names no epoch), so it "
+                               "truncated to {}",
+                               when, stale, e.from, e.to, e.detail)
+             : e.from >= 0 ? fmt::format("At {} {} asked where epoch {} ends and was told epoch {} ends at offset {}, so it truncated to {}",
+                                         when, stale, e.from, e.leader_epoch, e.to, e.detail)
+                           : fmt::format("At {} a fetch told {} that epoch {} ends at offset {}, so it truncated to {}", when, stale,
+                                         e.leader_epoch, e.to, e.detail));
+  }
   int shown = 0;
   for (const ReplicaEvent& e : events) {
-    if (e.time_ns < from || e.kind != K::truncated || e.to > offset || (!node.empty() && e.node != node)) continue;
-    if (++shown > 3) {
-      out += "; ...";
-      break;
-    }
-    out += fmt::format("{}{} truncated its log from {} to {} at {} ({})", out.empty() ? "" : "; ", e.node, e.from, e.to,
-                       format_time(e.time_ns), e.detail);
+    if (e.time_ns < copy.time_ns || e.kind != K::truncated || e.node != stale || ++shown > 3) continue;
+    story.at(e.time_ns, fmt::format("{} truncated its log from {} to {} at {} ({})", e.node, e.from, e.to, format_time(e.time_ns), e.detail));
   }
-  return out;
+  story.closing(fmt::format("{} below offset {}: the record of epoch {} stayed",
+                            shown == 0 ? stale + " never truncated" : "None of " + stale + "'s truncations went", offset,
+                            writer.leader_epoch));
 }
 
 }  // namespace
@@ -219,15 +250,15 @@ std::string explain_divergence(const Timeline& timeline, const std::string& part
     if (g.copy) g.writer = g.copy->kind == K::leader_append ? g.copy : leader_append_in(*events, g.copy->leader_epoch, offset);
     origins.push_back(g);
   }
-  std::vector<std::string> parts;
+  Story story;
   for (const Origin& g : origins) {
     if (!g.writer) {
-      parts.push_back(fmt::format("{} holds a record at offset {} whose append is not in the trace.", g.replica, offset));
+      story.opening(fmt::format("{} holds a record at offset {} whose append is not in the trace", g.replica, offset));
       continue;
     }
-    parts.push_back(fmt::format("{} holds the record {} appended as leader in epoch {} at {}.", g.replica,
-                                g.writer->node == g.replica ? "it" : g.writer->node, g.writer->leader_epoch,
-                                format_time(g.writer->time_ns)));
+    story.at(g.writer->time_ns, fmt::format("{} holds the record {} appended as leader in epoch {} at {}", g.replica,
+                                            g.writer->node == g.replica ? "it" : g.writer->node, g.writer->leader_epoch,
+                                            format_time(g.writer->time_ns)));
   }
   if (origins[0].writer && origins[1].writer) {
     // The replica that should have truncated: the one that is not the partition's last leader
@@ -238,46 +269,10 @@ std::string explain_divergence(const Timeline& timeline, const std::string& part
     bool a_stale = origins[0].writer->leader_epoch < origins[1].writer->leader_epoch;
     if (last_leader == origins[0].replica) a_stale = false;
     if (last_leader == origins[1].replica) a_stale = true;
-    const Origin& stale = a_stale ? origins[0] : origins[1];
-    // Its last turn as a follower after it wrote the record: where it should have truncated.
-    const ReplicaEvent* follow = nullptr;
-    for (const ReplicaEvent& e : *events)
-      if (e.kind == K::became_follower && e.node == stale.replica && e.time_ns >= stale.copy->time_ns) follow = &e;
-    std::string s;
-    if (follow) {
-      int64_t epoch_start = -1;
-      std::string leader;
-      for (const ReplicaEvent& e : *events)
-        if (e.kind == K::became_leader && e.leader_epoch == follow->leader_epoch) {
-          epoch_start = e.to;
-          leader = e.node;
-        }
-      s = fmt::format("{} became a follower in epoch {} at {} with its log ending at offset {}", stale.replica,
-                      follow->leader_epoch, format_time(follow->time_ns), follow->to);
-      if (epoch_start >= 0) s += fmt::format(" ({} began epoch {} at offset {})", leader, follow->leader_epoch, epoch_start);
-      for (const ReplicaEvent& e : *events) {
-        if (e.kind != K::epoch_answer || e.node != stale.replica || e.time_ns < follow->time_ns) continue;
-        s += e.from >= 0 && e.leader_epoch < 0
-                 ? fmt::format("; it asked where epoch {} ends and was told offset {} (an answer that names no epoch), so it truncated to {}",
-                               e.from, e.to, e.detail)
-             : e.from >= 0 ? fmt::format("; it asked where epoch {} ends and was told epoch {} ends at offset {}, so it truncated to {}",
-                                         e.from, e.leader_epoch, e.to, e.detail)
-                         : fmt::format("; a fetch told it epoch {} ends at offset {}, so it truncated to {}", e.leader_epoch,
-                                       e.to, e.detail);
-      }
-    } else {
-      s = fmt::format("{} never became a follower after writing its record", stale.replica);
-    }
-    const std::string cut = truncations(*events, stale.replica, INT64_MAX, stale.copy->time_ns);
-    s += cut.empty() ? fmt::format(". It never truncated below offset {}: the record of epoch {} stayed.", offset,
-                                   stale.writer->leader_epoch)
-                     : fmt::format(". Its truncations ({}) did not reach offset {}: the record of epoch {} stayed.", cut,
-                                   offset, stale.writer->leader_epoch);
-    parts.push_back(s);
+    tell_stale_follower(story, *events, a_stale ? origins[0].replica : origins[1].replica,
+                        a_stale ? *origins[0].copy : *origins[1].copy, a_stale ? *origins[0].writer : *origins[1].writer, offset);
   }
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " ") + p;
-  return out;
+  return story.text();
 }
 
 }  // namespace check

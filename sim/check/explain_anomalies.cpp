@@ -45,20 +45,21 @@ const Op* op_at(const History& h, int64_t index) {
 std::string explain_inconsistent_offset(const Timeline& timeline, const std::string& partition, int64_t offset) {
   auto it = timeline.partitions.find(partition);
   if (it == timeline.partitions.end()) return {};
-  std::vector<std::string> parts{fmt::format("Offset {} of {} was written more than once", offset, partition)};
+  Story story;
+  story.opening(fmt::format("Offset {} of {} was written more than once", offset, partition));
   int shown = 0;
   for (const ReplicaEvent& e : it->second) {
     if (shown >= 6) break;
     if (e.kind == K::leader_append && e.from <= offset && offset < e.to) {
-      parts.push_back(fmt::format("{}, leader in epoch {}, appended a record there at {}", e.node, e.leader_epoch, format_time(e.time_ns)));
+      story.at(e.time_ns, fmt::format("{}, leader in epoch {}, appended a record there at {}", e.node, e.leader_epoch, format_time(e.time_ns)));
       ++shown;
     } else if (e.kind == K::truncated && e.to <= offset && e.from > offset) {
-      parts.push_back(fmt::format("{} truncated its log from {} to {} at {} ({})", e.node, e.from, e.to, format_time(e.time_ns), e.detail));
+      story.at(e.time_ns, fmt::format("{} truncated its log from {} to {} at {} ({})", e.node, e.from, e.to, format_time(e.time_ns), e.detail));
       ++shown;
     }
   }
-  parts.push_back("So the acknowledgements and reads that name this offset name different records");
-  return sentences(parts);
+  story.closing("So the acknowledgements and reads that name this offset name different records");
+  return story.text();
 }
 
 std::string explain_failed_send_read(const History& history, const Timeline& timeline, const std::string& partition,
@@ -70,13 +71,14 @@ std::string explain_failed_send_read(const History& history, const Timeline& tim
   if (auto r = reader->polls.find(partition); r != reader->polls.end())
     for (const Read& read : r->second)
       if (read.value == value) offset = read.offset;
-  std::vector<std::string> parts{fmt::format("{} was told its send of {} failed at {}", writer->process, value, format_time(writer->time_ns))};
-  if (const ReplicaEvent* a = offset >= 0 ? append_of(timeline, partition, offset) : nullptr)
-    parts.push_back(fmt::format("yet {} at offset {} of {}", appended(*a), offset, partition));
-  parts.push_back(fmt::format("{} read it at {}. A failure must mean the record was not written: only indefinite (info) "
-                              "outcomes may have been",
-                              reader->process, format_time(reader->time_ns)));
-  return sentences(parts);
+  Story story;
+  if (const ReplicaEvent* a = offset >= 0 ? append_of(timeline, partition, offset, reader->time_ns) : nullptr)
+    story.at(a->time_ns, fmt::format("{}, leader in epoch {}, appended {} at offset {} of {} at {}", a->node, a->leader_epoch, value,
+                                     offset, partition, format_time(a->time_ns)));
+  story.at(writer->time_ns, fmt::format("{} was told its send of {} failed at {}", writer->process, value, format_time(writer->time_ns)));
+  story.at(reader->time_ns, fmt::format("{} read {} at {}", reader->process, value, format_time(reader->time_ns)));
+  story.closing("A send reported as failed must not have been written: only indefinite (info) outcomes may have been");
+  return story.text();
 }
 
 std::string explain_unseen(const History& history, const Timeline& timeline, const std::string& partition,
@@ -164,7 +166,7 @@ std::string explain_poll_step(const History& history, const GroundTruth& truth, 
 }
 
 // How a producer's later send landed at or before its earlier one: both appends, and the
-// retries and leader changes of the partition in between.
+// retries and leader changes of the partition in between, in time order.
 std::string explain_send_order(const History& history, const Timeline& timeline, const std::string& partition,
                                int64_t earlier_op, int64_t later_op) {
   const Op* before = op_at(history, earlier_op);
@@ -179,36 +181,52 @@ std::string explain_send_order(const History& history, const Timeline& timeline,
   const auto a = sent(*before, true);
   const auto b = sent(*after, false);
   if (!a || !b) return {};
-  std::vector<std::string> parts;
-  auto where = [&](const Send& s) {
-    const ReplicaEvent* e = append_of(timeline, partition, *s.offset);
-    return e ? fmt::format(" ({})", appended(*e)) : std::string();
-  };
-  parts.push_back(fmt::format("{} sent {} and it landed at offset {} of {}{}; its later send of {} landed at offset {}{}",
-                              before->process, a->value, *a->offset, partition, where(*a), b->value, *b->offset, where(*b)));
+  Story story;
+  story.opening(fmt::format("{} sent {} before {}, yet {} landed at offset {} of {}, at or before {}'s offset {}", before->process,
+                            a->value, b->value, b->value, *b->offset, partition, a->value, *a->offset));
+  // Each send's append: the last one of its offset before the send was acknowledged (a later
+  // leader may have written another record there since).
+  for (const auto& [send, acked] : {std::pair{&*a, before->time_ns}, std::pair{&*b, after->time_ns}})
+    if (const ReplicaEvent* e = append_of(timeline, partition, *send->offset, acked))
+      story.at(e->time_ns, fmt::format("{}, leader in epoch {}, appended {} at offset {} at {}", e->node, e->leader_epoch, send->value,
+                                       *send->offset, format_time(e->time_ns)));
   auto it = timeline.partitions.find(partition);
   // From the first of the two invocations to the last completion.
   int64_t from = std::min(before->time_ns, after->time_ns);
   for (const Op& op : history.ops)
     if (op.type == OpType::invoke && (op.id == before->id || op.id == after->id)) from = std::min(from, op.time_ns);
   const int64_t to = std::max(before->time_ns, after->time_ns);
-  std::vector<std::string> between;
+  // The producer's retries and the partition's elections between them; the retries of several
+  // batches for one error at one time are told as one sentence.
+  struct Between {
+    int64_t time_ns;
+    std::string what;
+    int batches = 0;  // for a retry: how many batches
+  };
+  std::vector<Between> between;
+  bool retried = false;
   if (it != timeline.partitions.end())
     for (const ReplicaEvent& e : it->second) {
-      if (e.time_ns < from || e.time_ns > to || between.size() >= 4) continue;
-      if (e.kind == K::producer_retry && e.node == before->process)
-        between.push_back(fmt::format("{} retried a batch (attempt {}) after {} at {}", e.node, e.to, e.detail, format_time(e.time_ns)));
-      else if (e.kind == K::elected && !e.node.empty())
-        between.push_back(fmt::format("{} became leader in epoch {} at {}", e.node, e.leader_epoch, format_time(e.time_ns)));
+      if (e.time_ns < from || e.time_ns > to) continue;
+      if (e.kind == K::producer_retry && e.node == before->process) {
+        retried = true;
+        const std::string what = fmt::format("(attempt {}) after {} at {}", e.to, e.detail, format_time(e.time_ns));
+        if (!between.empty() && between.back().batches > 0 && between.back().what == what)
+          ++between.back().batches;
+        else if (between.size() < 4)
+          between.push_back({e.time_ns, what, 1});
+      } else if (e.kind == K::elected && !e.node.empty() && between.size() < 4) {
+        between.push_back({e.time_ns, fmt::format("{} became leader in epoch {} at {}", e.node, e.leader_epoch, format_time(e.time_ns))});
+      }
     }
-  if (!between.empty()) {
-    std::string s = "In between";
-    for (size_t i = 0; i < between.size(); ++i) s += (i == 0 ? ": " : "; ") + between[i];
-    parts.push_back(s);
-    parts.push_back("A retried batch is sent again after batches that were sent later; only idempotence (sequence "
-                    "numbers) puts them back in order");
-  }
-  return sentences(parts);
+  for (const Between& b : between)
+    story.at(b.time_ns, b.batches == 0 ? b.what
+                        : b.batches == 1 ? fmt::format("{} retried a batch {}", before->process, b.what)
+                                         : fmt::format("{} retried {} batches {}", before->process, b.batches, b.what));
+  if (retried)
+    story.closing("A retried batch is sent again after batches that were sent later; only idempotence (sequence "
+                  "numbers) puts them back in order");
+  return story.text();
 }
 
 std::string explain_internal_step(const History& history, const Timeline& timeline, const std::string& partition,

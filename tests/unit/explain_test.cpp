@@ -175,10 +175,11 @@ TEST(ExplainAnomalies, InconsistentOffsetsG1aAndUnseenGetTheirStories) {
   Op poll{2, 1, "c", OpType::ok, "poll", 300 * ms, {}, {{"t-0", {{2, "v"}}}}, {}, {}};
   h.ops = {send, failed, poll};
   const std::string g1a = explain_failed_send_read(h, s.timeline(), "t-0", "v", 1, 2);
-  for (const char* fact : {"p was told its send of v failed at 0.120s", "yet broker-2, leader in epoch 1, appended it at 0.200s at offset 2",
-                           "c read it at 0.300s"}) {
-    EXPECT_NE(g1a.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << g1a;
-  }
+  // In time order: the failure, the append (the failed request's batch was written after all), the read.
+  EXPECT_NE(g1a.find("p was told its send of v failed at 0.120s. broker-2, leader in epoch 1, appended v at offset 2 of t-0 at "
+                     "0.200s. c read v at 0.300s. A send reported as failed must not have been written"),
+            std::string::npos)
+      << g1a;
 
   History acked;
   Op ok = send;
@@ -223,9 +224,20 @@ TEST(ExplainAnomalies, ASendThatLandedBeforeAnEarlierOneTellsTheRetry) {
   TimelineSink s;
   emit(s, 50, "p", "producer.retry", {{"topic", Value("t")}, {"partition", Value(0)}, {"attempt", Value(1)},
                                        {"error", Value("NOT_LEADER_OR_FOLLOWER")}});
+  emit(s, 60, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                         {"base_offset", Value(4)}, {"leader_epoch", Value(0)}, {"leo", Value(5)}});
+  emit(s, 70, "broker-1", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                         {"base_offset", Value(5)}, {"leader_epoch", Value(0)}, {"leo", Value(6)}});
+  // A later leader's append at offset 4, after both sends were acknowledged, is not b's.
+  emit(s, 900, "broker-2", "log.append", {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value("leader")},
+                                          {"base_offset", Value(4)}, {"leader_epoch", Value(1)}, {"leo", Value(5)}});
   const std::string why = explain_send_order(h, s.timeline(), "t-0", 2, 3);
-  for (const char* fact : {"p sent a and it landed at offset 5 of t-0; its later send of b landed at offset 4",
-                           "p retried a batch (attempt 1) after NOT_LEADER_OR_FOLLOWER at 0.050s", "only idempotence"}) {
+  EXPECT_EQ(why.find("broker-2"), std::string::npos) << why;
+  // In time order: the retry, then the appends of b and of a.
+  for (const char* fact : {"p sent a before b, yet b landed at offset 4 of t-0, at or before a's offset 5. p retried a batch (attempt "
+                           "1) after NOT_LEADER_OR_FOLLOWER at 0.050s. broker-1, leader in epoch 0, appended b at offset 4 at 0.060s. "
+                           "broker-1, leader in epoch 0, appended a at offset 5 at 0.070s",
+                           "only idempotence"}) {
     EXPECT_NE(why.find(fact), std::string::npos) << "missing: " << fact << "\nin: " << why;
   }
 }
