@@ -48,6 +48,9 @@ namespace kafka {
 enum class MemberState { unjoined, preparing_rebalance, completing_rebalance, stable };
 std::string_view to_string(MemberState s);
 bool valid_transition(MemberState from, MemberState to);
+// What a commit outside a stable generation fails with, unsent (sendOffsetCommitRequest): the
+// error of the trace's consumer.commit.
+std::string_view commit_refusal(MemberState state);
 
 enum class CoordinatorState { unknown, finding, known };
 std::string_view to_string(CoordinatorState s);

@@ -21,6 +21,14 @@ std::string offsets_text(const std::vector<OffsetCommitRequest::Offset>& offsets
 }
 }  // namespace
 
+std::string_view commit_refusal(MemberState state) {
+  // AbstractCoordinator.rebalanceInProgress alone names it, whatever the generation: a member
+  // rejoining after it lost its generation is rebalancing too, and may retry after poll().
+  return state == MemberState::preparing_rebalance || state == MemberState::completing_rebalance
+             ? "REBALANCE_IN_PROGRESS (client)"                        // RebalanceInProgressException
+             : "COMMIT_FAILED (not a member of the active generation)";  // CommitFailedException
+}
+
 void ConsumerCoordinator::maybe_auto_commit(sim::Context& ctx) {
   // Auto-commit commits the positions of records returned by earlier polls.
   if (!settings_.auto_commit || ctx.now() < next_auto_commit_) return;
@@ -30,14 +38,12 @@ void ConsumerCoordinator::maybe_auto_commit(sim::Context& ctx) {
 
 bool ConsumerCoordinator::commit(sim::Context& ctx, Offsets offsets, bool sync, const char* why) {
   if (offsets.empty()) return false;
-  if (state_ != MemberState::stable || generation_.generation_id < 0) {
-    // ConsumerCoordinator.sendOffsetCommitRequest: a consumer outside a stable generation does
-    // not send the commit; it fails at once (RebalanceInProgressException while rejoining,
-    // CommitFailedException when it is no longer a member). commitSync throws at once: the
-    // caller goes on as after any completed commit.
-    const char* error = state_ == MemberState::unjoined || generation_.generation_id < 0
-                            ? "COMMIT_FAILED (not a member of the active generation)"
-                            : "REBALANCE_IN_PROGRESS (client)";
+  if (state_ != MemberState::stable) {
+    // ConsumerCoordinator.sendOffsetCommitRequest: a consumer outside a stable generation
+    // (generationIfStable() is null; a stable member always holds one) does not send the
+    // commit; it fails at once. commitSync throws at once: the caller goes on as after any
+    // completed commit.
+    const std::string_view error = commit_refusal(state_);
     ctx.trace(event::ConsumerCommit{.member = settings_.member,
                                     .group = settings_.group_id,
                                     .generation = generation_.generation_id,

@@ -10,6 +10,10 @@ constexpr int64_t kPartitionsPerTopic = 10'000;
 // Partitions times replicas, over every topic of a cluster (__consumer_offsets included).
 constexpr int64_t kReplicasPerCluster = 100'000;
 constexpr int64_t kMembersPerGroup = 1'000;
+// Producers and group members a run starts, over its whole life: a stopped process stays in the
+// world (its trace and history name it), so m:replace() or g:scale() in a loop would otherwise
+// grow the model without bound, outside the Lua heap's limit.
+constexpr int64_t kClientProcesses = 2'000;  // above a full group, with room to replace its members
 constexpr int64_t kLoadKeys = 1'000'000;
 constexpr double kLoadRate = 10'000'000;  // records per simulated second, per load
 constexpr int64_t kLoadThreads = 1'000;

@@ -341,6 +341,7 @@ int l_producer(lua_State* L) {
   kafka::ConfigSet cfg(kafka::ConfigScope::producer, c.version);
   if (!lua_isnoneornil(L, 3)) read_config(L, 3, cfg, "producer config", {});
   if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("producer config: " + error);
+  c.reserve_clients(1, "producer");
   auto handle = std::make_unique<ProducerHandle>();
   handle->cluster = &c;
   handle->id = id;

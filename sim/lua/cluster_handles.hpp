@@ -122,6 +122,14 @@ class Cluster final : public FaultTarget {
     replicas += n;
   }
 
+  // Checks that n more client processes fit under the cap of one run (one cluster a run).
+  void reserve_clients(int64_t n, const char* what) const {
+    if (n > caps::kClientProcesses - static_cast<int64_t>(clients.size())) {
+      fail(fmt::format("{}: this would take the run past kafkasim's cap of {} client processes (producers and group "
+                       "members, replaced and scaled-away ones included)", what, caps::kClientProcesses));
+    }
+  }
+
   std::string broker_list() const {
     std::string s;
     for (const auto& [b, n] : layout.brokers) s += (s.empty() ? "" : ", ") + std::to_string(b);
@@ -147,7 +155,7 @@ class Cluster final : public FaultTarget {
   kafka::Bugs bugs;  // switched on for every broker and client of the cluster
   kafka::ClusterLayout layout;
   std::vector<ProducerHandle*> producers;
-  std::vector<NodeId> clients;  // producer and consumer nodes
+  std::vector<NodeId> clients;  // producer and consumer nodes, every one the run started
   bool offsets_topic_requested = false;
   int64_t replicas = 0;  // partition replicas of every topic so far
   std::set<std::string> topics;  // declared, or named by a client and so auto-created

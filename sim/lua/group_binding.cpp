@@ -43,9 +43,11 @@ void ensure_offsets_topic(Cluster& c) {
 
 // Starts a process in slot `slot` (a new slot when it is the number of slots): the slot's
 // first process is named <group>-<n>, its later ones <group>-<n>#<k>. A static member's
-// group.instance.id is the slot's name, whichever process holds it.
-NodeId start_member(GroupHandle& g, size_t slot) {
+// group.instance.id is the slot's name, whichever process holds it. `what` names the call for
+// the cap on client processes.
+NodeId start_member(GroupHandle& g, size_t slot, const char* what) {
   World& w = g.cluster->world();
+  g.cluster->reserve_clients(1, what);
   const std::string base = fmt::format("{}-{}", g.id, slot + 1);
   const int instance = slot < g.instances.size() ? g.instances[slot] + 1 : 1;
   const std::string name = instance == 1 ? base : fmt::format("{}#{}", base, instance);
@@ -173,8 +175,9 @@ int l_group(lua_State* L) {
   ensure_offsets_topic(c);
   rt.register_group(g->id, std::set<std::string>(g->app.topics.begin(), g->app.topics.end()),
                     g->app.policy != kafka::CommitPolicy::before_process);
+  c.reserve_clients(members, "group");  // before any starts: a caught error leaves no half-started group
   GroupHandle& ref = rt.adopt(L, std::move(g), kGroupMeta);
-  for (int64_t i = 0; i < members; ++i) start_member(ref, ref.members.size());
+  for (int64_t i = 0; i < members; ++i) start_member(ref, ref.members.size(), "group");
   return 1;
 }
 
@@ -295,7 +298,7 @@ int l_member_replace(lua_State* L) {
   auto old = std::make_unique<MemberHandle>();
   old->group = &g;
   old->node = m.node;
-  m.node = start_member(g, index);
+  m.node = start_member(g, index, "replace");
   Runtime::of(L).adopt(L, std::move(old), kMemberMeta);
   return 1;
 }
@@ -321,9 +324,10 @@ int l_scale(lua_State* L) {
   World& w = g.cluster->world();
   size_t active = 0;
   for (size_t i = 0; i < g.members.size(); ++i) active += g.retired[i] ? 0 : 1;
+  if (n > static_cast<lua_Integer>(active)) g.cluster->reserve_clients(n - static_cast<lua_Integer>(active), "scale(n)");
   w.emit(kafka::event::GroupScale{.group = g.id, .from = active, .to = n});
   while (active < static_cast<size_t>(n)) {
-    start_member(g, g.members.size());
+    start_member(g, g.members.size(), "scale(n)");
     ++active;
   }
   // An autoscaler removes the newest members first; they close cleanly.

@@ -109,6 +109,15 @@ TEST(MemberStates, KafkasRebalanceCycle) {
   EXPECT_FALSE(kafka::valid_transition(MemberState::stable, MemberState::completing_rebalance));
 }
 
+TEST(MemberStates, ACommitOutsideAStableGenerationIsNamedByRebalanceInProgressAlone) {
+  // ConsumerCoordinator.sendOffsetCommitRequest: RebalanceInProgressException while
+  // rebalanceInProgress(), whatever the generation (a member rejoining after it lost its
+  // generation included); CommitFailedException otherwise.
+  EXPECT_EQ(kafka::commit_refusal(MemberState::preparing_rebalance), "REBALANCE_IN_PROGRESS (client)");
+  EXPECT_EQ(kafka::commit_refusal(MemberState::completing_rebalance), "REBALANCE_IN_PROGRESS (client)");
+  EXPECT_EQ(kafka::commit_refusal(MemberState::unjoined), "COMMIT_FAILED (not a member of the active generation)");
+}
+
 TEST(CoordinatorStates, FindingAndLosingTheCoordinator) {
   EXPECT_TRUE(kafka::valid_transition(CoordinatorState::unknown, CoordinatorState::finding));
   EXPECT_TRUE(kafka::valid_transition(CoordinatorState::finding, CoordinatorState::known));

@@ -201,6 +201,21 @@ TEST(HostileSandbox, TheReplicaCapHoldsAfterItsErrorIsCaught) {
                  "cap of 100000 partition replicas", 6);
 }
 
+TEST(HostileSandbox, ClientProcessesPerRunAreCapped) {
+  // A replaced member's old process stays in the world: replace() in a loop would grow the
+  // model without bound, outside the Lua heap's limit. The producer and the group's first
+  // member count too, so the 1,999th replacement is one too many.
+  const std::string group = kCluster + "local g = c:group(\"g\", { topics = { \"t\" } })\nlocal m = g:member(1)\n";
+  expect_refused("replace_loop", group + "for i = 1, 1998 do m:replace() end\nm:replace()",
+                 "replace: this would take the run past kafkasim's cap of 2000 client processes", 8);
+  // Scaled-away members count as well; a scale past the cap starts none of its members, so a
+  // script that catches the error is still under it.
+  expect_refused("scale_loop",
+                 group + "g:scale(1000) g:scale(0)\nassert(not pcall(g.scale, g, 1000))\n"
+                         "g:scale(999)\ng:scale(1000)",
+                 "scale(n): this would take the run past kafkasim's cap of 2000 client processes", 10);
+}
+
 TEST(HostileSandbox, TextHandedToTheSimulatorIsLimited) {
   // A record value is capped as value_size is.
   expect_refused("big_value", kCluster + "local v = (\"x\"):rep(100 * 1024 * 1024 + 1)\np:send(\"t\", { value = v })",
