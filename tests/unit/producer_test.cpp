@@ -372,6 +372,52 @@ TEST(ProducerSender, ABatchInFlightFailsAtItsDeliveryTimeoutWithoutWaitingForThe
   EXPECT_LT(r->at - sent_at, sim::Duration::millis(4010));
 }
 
+// ---- what the application is told when a batch finally fails ----
+
+// Runs one record through a producer whose broker answers attempt n with errors[n]; returns
+// what the application was told.
+SendResult fail_with(int16_t acks, std::vector<Error> errors) {
+  Rig rig({1});
+  rig.script = [&](const Attempt&) {
+    Answer ans;
+    ans.error = errors[std::min(rig.attempts.size(), errors.size()) - 1];
+    return ans;
+  };
+  rig.start_producer({{"acks", static_cast<int64_t>(acks)},
+                      {"enable.idempotence", false},
+                      {"retries", static_cast<int64_t>(errors.size() - 1)},
+                      {"retry.backoff.ms", 10}});
+  rig.run_for(sim::Duration::millis(10));
+  auto r = rig.send(0);
+  rig.run_for(sim::Duration::seconds(5));
+  EXPECT_EQ(rig.attempts.size(), errors.size());
+  EXPECT_TRUE(r->has_value());
+  return r->has_value() ? *r->result : SendResult{};
+}
+
+TEST(ProducerOutcome, AnAcksAllBatchLastAnsweredNotLeaderMayHaveBeenWritten) {
+  // KAFKA-13574: the leader appends, loses leadership while the ISR catches up, and
+  // DelayedProduce answers NOT_LEADER_OR_FOLLOWER (Partition.checkEnoughReplicasReachOffset);
+  // the new leader may hold the batch, so its failure is indefinite.
+  const SendResult r = fail_with(-1, {Error::NOT_LEADER_OR_FOLLOWER});
+  EXPECT_EQ(r.outcome, Outcome::info);
+  EXPECT_EQ(r.error, Error::NOT_LEADER_OR_FOLLOWER);
+}
+
+TEST(ProducerOutcome, AnyAttemptThatMayHaveBeenWrittenMakesTheFailureIndefinite) {
+  // The last answer (rejected before the append) does not undo what the first left open.
+  const SendResult r = fail_with(-1, {Error::NOT_LEADER_OR_FOLLOWER, Error::NOT_ENOUGH_REPLICAS});
+  EXPECT_EQ(r.outcome, Outcome::info);
+  EXPECT_EQ(r.error, Error::NOT_ENOUGH_REPLICAS);
+}
+
+TEST(ProducerOutcome, WithAcksOneNotLeaderMeansTheAppendWasRefused) {
+  // With acks=1 the leader answers at once after appending; NOT_LEADER_OR_FOLLOWER comes only
+  // from ReplicaManager.appendToLocalLog refusing the batch.
+  const SendResult r = fail_with(1, {Error::NOT_LEADER_OR_FOLLOWER, Error::NOT_ENOUGH_REPLICAS});
+  EXPECT_EQ(r.outcome, Outcome::fail);
+}
+
 // ---- BuiltInPartitioner with RecordAccumulator.partitionReady's load stats ----
 
 // Records per broker when broker 2 answers produce requests a second late; keyless records at
