@@ -163,7 +163,7 @@ void Producer::partition_ready(sim::Time now, const std::string& topic, ReadyChe
     if (out.ready_nodes.count(leader) || muted_.count(tp)) continue;
     const bool backing = backing_off(b, now);
     const sim::Time since = std::max(b.created, b.last_attempt);
-    const bool full = q.size() > 1 || b.bytes >= batch_size;
+    const bool full = q.size() > 1 || b.full(batch_size);
     const bool lingered = now - since >= settings_.linger;
     if ((full || lingered) && !backing) {
       out.ready_nodes.insert(leader);

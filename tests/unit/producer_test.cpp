@@ -333,6 +333,26 @@ TEST(ProducerSender, AReadyBrokerTakesEveryPartitionsFirstBatchLingeringOrNot) {
   EXPECT_EQ(p1[0].correlation_id, rig.attempts_of(0)[0].correlation_id) << "in the same request";
 }
 
+TEST(ProducerSender, ABatchOfOneRecordLargerThanBatchSizeWaitsLingerMs) {
+  // RecordAccumulator.append sizes the buffer max(batch.size, estimateSizeInBytesUpperBound), so
+  // MemoryRecordsBuilder.isFull is false for it: it goes out after linger.ms, unless a second
+  // record opens another batch behind it (ready's deque.size() > 1).
+  Rig rig({1});
+  rig.start_producer({{"batch.size", 1000}, {"linger.ms", 500}});
+  rig.run_for(sim::Duration::millis(10));
+  const sim::Time sent_at = rig.world.now();
+  rig.send(0, 3000);
+  rig.run_for(sim::Duration::seconds(1));
+  ASSERT_EQ(rig.attempts_of(0).size(), 1u);
+  EXPECT_GE(rig.attempts_of(0)[0].at - sent_at, sim::Duration::millis(500));
+  const sim::Time second_at = rig.world.now();
+  rig.send(0, 3000);
+  rig.send(0, 100);
+  rig.run_for(sim::Duration::millis(100));
+  ASSERT_EQ(rig.attempts_of(0).size(), 2u) << "the second batch behind it makes the first ready";
+  EXPECT_LT(rig.attempts_of(0)[1].at - second_at, sim::Duration::millis(100));
+}
+
 TEST(ProducerSender, QueuedFullBatchesGoOutTogetherUpToMaxInFlight) {
   // The sender passes again at once while a pass sent something (Sender.sendProducerData
   // returns a zero poll timeout): full batches waiting for metadata all go out together, one
