@@ -225,19 +225,23 @@ void Network::heal() {
 }
 
 void Network::node_down(NodeId n) {
-  for (NodeId peer = 0; peer < names_.size(); ++peer) {
-    if (peer == n) continue;
-    Conn& c = conn(n, peer);
-    if (c.state != ConnState::open) continue;
-    // What n already put on the wire still arrives; then the peer sees the close. If the link
-    // is down, the peer only notices by timeout.
-    if (!topo_.up(n, peer)) {
-      reset_later(n, peer, options_.detect, "peer-down");
-      continue;
-    }
-    const Duration after = std::max(topo_.params(n, peer).latency.mean(), c.last_arrival[dir(n, peer)] - sched_.now());
-    reset_later(n, peer, after, "peer-closed");
+  for (NodeId peer = 0; peer < names_.size(); ++peer)
+    if (peer != n) close_from(n, peer, "peer-closed");
+}
+
+void Network::close(NodeId n, NodeId peer) { close_from(n, peer, "closed"); }
+
+void Network::close_from(NodeId n, NodeId peer, std::string_view reason) {
+  Conn& c = conn(n, peer);
+  if (c.state != ConnState::open) return;
+  // What n already put on the wire still arrives; then the peer sees the close. If the link
+  // is down, the peer only notices by timeout.
+  if (!topo_.up(n, peer)) {
+    reset_later(n, peer, options_.detect, "peer-down");
+    return;
   }
+  const Duration after = std::max(topo_.params(n, peer).latency.mean(), c.last_arrival[dir(n, peer)] - sched_.now());
+  reset_later(n, peer, after, reason);
 }
 
 }  // namespace sim

@@ -66,6 +66,9 @@ class Network {
   void heal();                         // restores every link and clears link overrides
   // A node went down: its connections close once what it sent has arrived.
   void node_down(NodeId n);
+  // n closes its connection to peer (a server dropping a client): what n already sent still
+  // arrives, then both ends are told and the next send opens a new connection.
+  void close(NodeId n, NodeId peer);
 
   NetworkOptions& options() { return options_; }
   const NetworkStats& stats() const { return stats_; }
@@ -103,6 +106,7 @@ class Network {
   void reset_later(NodeId a, NodeId b, Duration after, std::string_view reason);
   void reset_now(NodeId a, NodeId b, std::string_view reason);
   void cut(NodeId from, NodeId to, std::string_view reason);
+  void close_from(NodeId n, NodeId peer, std::string_view reason);  // reason: a literal
   uint32_t new_in_flight(InFlight f);
 
   Scheduler& sched_;

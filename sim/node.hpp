@@ -57,6 +57,8 @@ class Context {
   std::string_view name_of(NodeId id) const;
 
   void send(NodeId to, MessagePtr msg);
+  // Closes this node's connection to peer (Network::close); both ends get on_disconnect.
+  void close_connection(NodeId peer);
   TimerId set_timer(Duration after, uint64_t tag);
   bool cancel_timer(TimerId& id);  // also clears id
   Disk& disk();

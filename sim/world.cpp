@@ -27,6 +27,7 @@ Time Context::now() const { return world_.now(); }
 std::string_view Context::name() const { return world_.name(self_); }
 std::string_view Context::name_of(NodeId id) const { return world_.name(id); }
 void Context::send(NodeId to, MessagePtr msg) { world_.network_.send(self_, to, std::move(msg)); }
+void Context::close_connection(NodeId peer) { world_.network_.close(self_, peer); }
 TimerId Context::set_timer(Duration after, uint64_t tag) { return world_.set_timer(self_, after, tag); }
 bool Context::cancel_timer(TimerId& id) {
   const bool was = world_.cancel_timer(id);

@@ -14,7 +14,15 @@ void ReplicaManager::handle_produce(sim::Context& ctx, sim::NodeId from, const P
     d.results.push_back(append_to_leader(ctx, req, pd, required));
     d.required.push_back(d.results.back().error == Error::NONE ? required : -1);
   }
-  if (req.acks == 0) return;  // no response at all
+  if (req.acks == 0) {
+    // No response at all; on an error KafkaApis.handleProduceRequest closes the connection
+    // (requestChannel.closeConnection) so the producer's NetworkClient notices and refreshes
+    // its metadata.
+    const bool failed = std::any_of(d.results.begin(), d.results.end(),
+                                    [](const ProduceResponse::PartitionResponse& r) { return r.error != Error::NONE; });
+    if (failed) ctx.close_connection(from);
+    return;
+  }
   if (req.acks == 1 || (req.acks == -1 && bugs_.acks_all_before_isr)) {
     std::fill(d.required.begin(), d.required.end(), -1);
   }

@@ -257,7 +257,7 @@ void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& t
   if (keyless && config_.version() >= kV3_3) {
     // RecordAccumulator.allBatchesFull: a switch waits until the partition's last batch is full
     // (or twice batch.size went there), so that it does not strand a small batch.
-    const bool switch_ok = b.bytes >= batch_size;
+    const bool switch_ok = b.full(batch_size);
     uniform_[topic]->update_partition_info(partition, static_cast<int32_t>(bytes), switch_ok, n,
                                            available_partitions(topic), ctx.rng());
   }

@@ -70,6 +70,10 @@ struct ProducerBatch {
   TopicPartition tp() const { return {topic, partition}; }
   int32_t record_count() const { return static_cast<int32_t>(records.size()); }
   bool has_sequence() const { return base_sequence != kNoSequence; }
+  // MemoryRecordsBuilder.isFull: the buffer is sized max(batch.size, the first record's
+  // estimateSizeInBytesUpperBound), so a batch whose one record outgrows batch.size still has
+  // room by that bound and waits linger.ms like any other; only a batch of several can fill.
+  bool full(uint32_t batch_size) const { return records.size() > 1 && bytes >= batch_size; }
   // DefaultRecordBatch.incrementSequence: sequences wrap after Integer.MAX_VALUE.
   int32_t last_sequence() const {
     const int64_t last = static_cast<int64_t>(base_sequence) + record_count() - 1;

@@ -14,6 +14,18 @@ namespace {
 // max.request.size at its default (not configurable here): a drain stops adding batches to a
 // request that would grow past it.
 constexpr int64_t kMaxRequestSize = 1048576;
+
+// Whether an answer to an acks=all produce leaves open that the batch reached the leader's log.
+// The leader appends before it waits for the ISR (ReplicaManager.appendRecords), and
+// DelayedProduce.tryComplete then answers with whatever ReplicaManager.getPartitionOrError or
+// Partition.checkEnoughReplicasReachOffset says: NOT_ENOUGH_REPLICAS_AFTER_APPEND, or
+// NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION if the leader lost the partition meanwhile
+// (KAFKA-13574: a new leader may hold the batch; KAFKA_STORAGE_ERROR is not modelled); the
+// purgatory's timeout answers REQUEST_TIMED_OUT. With acks=1 those errors come only from a refused append.
+bool may_have_appended(int16_t acks, Error error) {
+  if (error == Error::REQUEST_TIMED_OUT || error == Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND) return true;
+  return acks == -1 && (error == Error::NOT_LEADER_OR_FOLLOWER || error == Error::UNKNOWN_TOPIC_OR_PARTITION);
+}
 }  // namespace
 
 // ---- Sender.runOnce ----
@@ -151,7 +163,7 @@ void Producer::partition_ready(sim::Time now, const std::string& topic, ReadyChe
     if (out.ready_nodes.count(leader) || muted_.count(tp)) continue;
     const bool backing = backing_off(b, now);
     const sim::Time since = std::max(b.created, b.last_attempt);
-    const bool full = q.size() > 1 || b.bytes >= batch_size;
+    const bool full = q.size() > 1 || b.full(batch_size);
     const bool lingered = now - since >= settings_.linger;
     if ((full || lingered) && !backing) {
       out.ready_nodes.insert(leader);
@@ -264,7 +276,7 @@ void Producer::handle_produce_response(sim::Context& ctx, const ProduceResponse&
         base = pr.base_offset;
       }
     }
-    complete_batch(ctx, b, error, base, error == Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND || error == Error::REQUEST_TIMED_OUT);
+    complete_batch(ctx, b, error, base, may_have_appended(acks_, error));
   }
   run_sender(ctx);
 }

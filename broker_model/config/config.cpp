@@ -587,6 +587,54 @@ std::string finalize_consumer(ConfigSet& c) {
   return {};
 }
 
+namespace {
+// Whether the producer is idempotent, and acks when that decides it.
+// Before 3.0, ProducerConfig.maybeOverrideAcksAndRetries sets acks=all unless acks was given
+// (then it must be all);
+// KafkaProducer.configureInflightRequests allows at most 5 requests in flight.
+// From 3.0, ProducerConfig.postProcessAndValidateIdempotenceConfigs checks retries, acks and
+// max.in.flight in that order: an explicit enable.idempotence makes a conflict an error, the
+// default quietly yields (KAFKA-13673), except that from 4.0 (KAFKA-17927) more than 5 in
+// flight is an error whenever idempotence is still on at that check.
+std::string settle_idempotence(ConfigSet& p) {
+  const bool explicit_idem = p.is_explicit("enable.idempotence");
+  const int64_t in_flight = p.integer("max.in.flight.requests.per.connection");
+  const int64_t retries = p.integer("retries");
+  bool idem = p.boolean("enable.idempotence");
+  if (p.version() < kV3_0) {
+    if (idem) {
+      if (retries <= 0) return "enable.idempotence=true needs retries > 0";
+      if (p.is_explicit("acks") && producer_acks(p) != -1) {
+        return "enable.idempotence=true needs acks=all (Kafka: \"Must set acks to all in order to use the idempotent producer\")";
+      }
+      p.resolve("acks", std::string("-1"));
+      if (in_flight > 5) return "enable.idempotence=true needs max.in.flight.requests.per.connection <= 5";
+    }
+    p.resolve("enable.idempotence", idem);
+    return {};
+  }
+  if (idem) {
+    bool disable = false;
+    if (retries <= 0) {
+      if (explicit_idem) return "enable.idempotence=true needs retries > 0";
+      disable = true;
+    }
+    if (producer_acks(p) != -1) {
+      if (explicit_idem) return "enable.idempotence=true needs acks=all (Kafka: \"Must set acks to all in order to use the idempotent producer\")";
+      disable = true;
+    }
+    if (in_flight > 5) {
+      if (explicit_idem) return "enable.idempotence=true needs max.in.flight.requests.per.connection <= 5";
+      if (p.version() >= kV4_0) return "max.in.flight.requests.per.connection > 5 is not allowed with idempotence (Kafka 4.0)";
+      disable = true;
+    }
+    if (disable) idem = false;
+  }
+  p.resolve("enable.idempotence", idem);
+  return {};
+}
+}  // namespace
+
 std::string finalize_producer(ConfigSet& p) {
   const std::string acks = p.string("acks");
   if (acks != "all" && acks != "-1" && acks != "0" && acks != "1") {
@@ -595,28 +643,10 @@ std::string finalize_producer(ConfigSet& p) {
   if (p.integer("max.in.flight.requests.per.connection") < 1) return "max.in.flight.requests.per.connection: must be at least 1";
   if (p.integer("batch.size") < 0) return "batch.size: must not be negative";
 
-  // ProducerConfig.postProcessAndValidateIdempotenceConfigs.
-  const bool explicit_idem = p.is_explicit("enable.idempotence");
-  bool idem = p.boolean("enable.idempotence");
-  const int16_t a = producer_acks(p);
-  const int64_t in_flight = p.integer("max.in.flight.requests.per.connection");
-  const int64_t retries = p.integer("retries");
-  if (idem) {
-    if (explicit_idem) {
-      if (a != -1) return "enable.idempotence=true needs acks=all (Kafka: \"Must set acks to all in order to use the idempotent producer\")";
-      if (retries <= 0) return "enable.idempotence=true needs retries > 0";
-      if (in_flight > 5) return "enable.idempotence=true needs max.in.flight.requests.per.connection <= 5";
-    } else {
-      // On by default only: a conflicting setting quietly turns it off (KAFKA-13673), except
-      // that from 4.0 too many requests in flight is an error.
-      if (p.version() >= kV4_0 && in_flight > 5 && a == -1 && retries > 0) {
-        return "max.in.flight.requests.per.connection > 5 is not allowed with idempotence (Kafka 4.0)";
-      }
-      if (a != -1 || retries <= 0 || in_flight > 5) idem = false;
-    }
-  }
+  std::string why = settle_idempotence(p);
+  if (!why.empty()) return why;
+  const bool idem = p.boolean("enable.idempotence");
   if (!p.string("transactional.id").empty() && !idem) return "transactional.id needs enable.idempotence=true";
-  p.resolve("enable.idempotence", idem);
 
   // KafkaProducer's constructor: batch.size 0 means batches of one record (Math.max(1, ...)),
   // and linger.ms is capped to an int.

@@ -68,6 +68,38 @@ TEST(KafkaConfig, DefaultIdempotenceQuietlyYields) {
   EXPECT_EQ(producer_acks(p), 1);
 }
 
+TEST(KafkaConfig, Before30IdempotenceSetsAcksToAllUnlessAcksWasGiven) {
+  // ProducerConfig.maybeOverrideAcksAndRetries (2.8): acks defaults to 1 but an idempotent
+  // producer without an explicit acks gets acks=all.
+  ConfigSet p(ConfigScope::producer, kV2_8);
+  p.set("enable.idempotence", true);
+  EXPECT_EQ(finalize_producer(p), "");
+  EXPECT_EQ(producer_acks(p), -1);
+  EXPECT_TRUE(p.boolean("enable.idempotence"));
+  ConfigSet q(ConfigScope::producer, kV2_8);
+  q.set("enable.idempotence", true);
+  q.set("acks", std::string("1"));
+  EXPECT_NE(finalize_producer(q).find("acks=all"), std::string::npos) << "an explicit acks=1 still conflicts";
+}
+
+TEST(KafkaConfig, From40TooManyInFlightIsAnErrorWheneverIdempotenceIsOnAtTheCheck) {
+  // KAFKA-17927: the check sits inside postProcessAndValidateIdempotenceConfigs's
+  // idempotenceEnabled block, which an earlier conflict (acks=1) does not leave.
+  ConfigSet p(ConfigScope::producer, kV4_0);
+  p.set("acks", std::string("1"));
+  p.set("max.in.flight.requests.per.connection", 6.0);
+  EXPECT_NE(finalize_producer(p), "");
+  ConfigSet q(ConfigScope::producer, kV4_0);
+  q.set("enable.idempotence", false);
+  q.set("max.in.flight.requests.per.connection", 6.0);
+  EXPECT_EQ(finalize_producer(q), "") << "off from the start: no check";
+  ConfigSet r(ConfigScope::producer, {3, 9});
+  r.set("acks", std::string("1"));
+  r.set("max.in.flight.requests.per.connection", 6.0);
+  EXPECT_EQ(finalize_producer(r), "") << "before 4.0 the default yields";
+  EXPECT_FALSE(r.boolean("enable.idempotence"));
+}
+
 TEST(KafkaConfig, DeliveryTimeoutCoversLingerAndRequestTimeout) {
   ConfigSet p(ConfigScope::producer, {3, 9});
   p.set("request.timeout.ms", std::string("200s"));

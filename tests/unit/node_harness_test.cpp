@@ -71,6 +71,38 @@ TEST(NodeHarness, AcksAllAnswersOnlyOnceTheHighWatermarkPassesTheRecord) {
   }
 }
 
+// An acks=0 produce the broker refuses gets no answer, but KafkaApis.handleProduceRequest closes
+// the connection (requestChannel.closeConnection): the producer sees the disconnect, refreshes
+// its metadata and sends the next record to the new leader instead of losing it too.
+TEST(NodeHarness, AFailedAcksZeroProduceClosesTheConnection) {
+  TestCluster c;
+  c.topic(orders());
+  const sim::NodeId p = c.producer("app", {{"acks", "0"}});
+  ASSERT_TRUE(send_and_wait(c, p, "a")->ok());
+  ASSERT_TRUE(c.run_until([&] { return c.log(1, kTopic, 0)->high_watermark() == 1; }));
+
+  // Broker 1 loses leadership; the producer, which kept its connection to it, does not hear.
+  c.partition({{c.node(1)}, {c.node(2), c.node(3), c.layout().controller}});
+  ASSERT_TRUE(c.run_until([&] {
+    const kafka::BrokerId l = c.leader(kTopic, 0);
+    return l != 1 && l != kafka::kNoLeader && c.replica(l, kTopic, 0) && c.replica(l, kTopic, 0)->is_leader();
+  }));
+  c.heal();
+  ASSERT_TRUE(c.run_until([&] { return c.replica(1, kTopic, 0) && !c.replica(1, kTopic, 0)->is_leader(); }));
+  const kafka::BrokerId leader = c.leader(kTopic, 0);
+
+  ASSERT_TRUE(send_and_wait(c, p, "y")->ok()) << "acks=0: counted as sent";
+  c.run_for(sim::Duration::seconds(2));
+  ASSERT_TRUE(send_and_wait(c, p, "z")->ok());
+  ASSERT_TRUE(c.run_until([&] {
+    const auto v = values(c.records(leader, kTopic, 0));
+    return std::find(v.begin(), v.end(), "z") != v.end();
+  }, sim::Duration::seconds(10))) << "z went to the old leader as well";
+  bool closed = false;
+  for (const sim::StoredEvent* e : c.events("net.reset")) closed |= e->text("reason") == "closed";
+  EXPECT_TRUE(closed);
+}
+
 // A consumer reads only below the high watermark: a record the followers do not have yet is
 // invisible to it, however long it sits in the leader's log (Kafka's fetch isolation for
 // consumers, FetchIsolation.HIGH_WATERMARK).

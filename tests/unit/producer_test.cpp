@@ -333,6 +333,26 @@ TEST(ProducerSender, AReadyBrokerTakesEveryPartitionsFirstBatchLingeringOrNot) {
   EXPECT_EQ(p1[0].correlation_id, rig.attempts_of(0)[0].correlation_id) << "in the same request";
 }
 
+TEST(ProducerSender, ABatchOfOneRecordLargerThanBatchSizeWaitsLingerMs) {
+  // RecordAccumulator.append sizes the buffer max(batch.size, estimateSizeInBytesUpperBound), so
+  // MemoryRecordsBuilder.isFull is false for it: it goes out after linger.ms, unless a second
+  // record opens another batch behind it (ready's deque.size() > 1).
+  Rig rig({1});
+  rig.start_producer({{"batch.size", 1000}, {"linger.ms", 500}});
+  rig.run_for(sim::Duration::millis(10));
+  const sim::Time sent_at = rig.world.now();
+  rig.send(0, 3000);
+  rig.run_for(sim::Duration::seconds(1));
+  ASSERT_EQ(rig.attempts_of(0).size(), 1u);
+  EXPECT_GE(rig.attempts_of(0)[0].at - sent_at, sim::Duration::millis(500));
+  const sim::Time second_at = rig.world.now();
+  rig.send(0, 3000);
+  rig.send(0, 100);
+  rig.run_for(sim::Duration::millis(100));
+  ASSERT_EQ(rig.attempts_of(0).size(), 2u) << "the second batch behind it makes the first ready";
+  EXPECT_LT(rig.attempts_of(0)[1].at - second_at, sim::Duration::millis(100));
+}
+
 TEST(ProducerSender, QueuedFullBatchesGoOutTogetherUpToMaxInFlight) {
   // The sender passes again at once while a pass sent something (Sender.sendProducerData
   // returns a zero poll timeout): full batches waiting for metadata all go out together, one
@@ -370,6 +390,52 @@ TEST(ProducerSender, ABatchInFlightFailsAtItsDeliveryTimeoutWithoutWaitingForThe
   // retry was still out (its own request would time out only at 6.1 s).
   EXPECT_EQ(rig.attempts_of(0).size(), 2u);
   EXPECT_LT(r->at - sent_at, sim::Duration::millis(4010));
+}
+
+// ---- what the application is told when a batch finally fails ----
+
+// Runs one record through a producer whose broker answers attempt n with errors[n]; returns
+// what the application was told.
+SendResult fail_with(int16_t acks, std::vector<Error> errors) {
+  Rig rig({1});
+  rig.script = [&](const Attempt&) {
+    Answer ans;
+    ans.error = errors[std::min(rig.attempts.size(), errors.size()) - 1];
+    return ans;
+  };
+  rig.start_producer({{"acks", static_cast<int64_t>(acks)},
+                      {"enable.idempotence", false},
+                      {"retries", static_cast<int64_t>(errors.size() - 1)},
+                      {"retry.backoff.ms", 10}});
+  rig.run_for(sim::Duration::millis(10));
+  auto r = rig.send(0);
+  rig.run_for(sim::Duration::seconds(5));
+  EXPECT_EQ(rig.attempts.size(), errors.size());
+  EXPECT_TRUE(r->has_value());
+  return r->has_value() ? *r->result : SendResult{};
+}
+
+TEST(ProducerOutcome, AnAcksAllBatchLastAnsweredNotLeaderMayHaveBeenWritten) {
+  // KAFKA-13574: the leader appends, loses leadership while the ISR catches up, and
+  // DelayedProduce answers NOT_LEADER_OR_FOLLOWER (Partition.checkEnoughReplicasReachOffset);
+  // the new leader may hold the batch, so its failure is indefinite.
+  const SendResult r = fail_with(-1, {Error::NOT_LEADER_OR_FOLLOWER});
+  EXPECT_EQ(r.outcome, Outcome::info);
+  EXPECT_EQ(r.error, Error::NOT_LEADER_OR_FOLLOWER);
+}
+
+TEST(ProducerOutcome, AnyAttemptThatMayHaveBeenWrittenMakesTheFailureIndefinite) {
+  // The last answer (rejected before the append) does not undo what the first left open.
+  const SendResult r = fail_with(-1, {Error::NOT_LEADER_OR_FOLLOWER, Error::NOT_ENOUGH_REPLICAS});
+  EXPECT_EQ(r.outcome, Outcome::info);
+  EXPECT_EQ(r.error, Error::NOT_ENOUGH_REPLICAS);
+}
+
+TEST(ProducerOutcome, WithAcksOneNotLeaderMeansTheAppendWasRefused) {
+  // With acks=1 the leader answers at once after appending; NOT_LEADER_OR_FOLLOWER comes only
+  // from ReplicaManager.appendToLocalLog refusing the batch.
+  const SendResult r = fail_with(1, {Error::NOT_LEADER_OR_FOLLOWER, Error::NOT_ENOUGH_REPLICAS});
+  EXPECT_EQ(r.outcome, Outcome::fail);
 }
 
 // ---- BuiltInPartitioner with RecordAccumulator.partitionReady's load stats ----
