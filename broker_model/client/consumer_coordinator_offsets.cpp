@@ -58,7 +58,7 @@ bool ConsumerCoordinator::commit(sim::Context& ctx, Offsets offsets, bool sync, 
   // sync one takes over (the earlier response is then ignored).
   if (commit_ && !sync) return false;
   commit_ = CommitInFlight{std::move(offsets), sync, why, 0,
-                           ctx.now() + sim::Duration::millis(config_.integer("default.api.timeout.ms")), false};
+                           ctx.now() + sim::Duration::millis(config_.integer("default.api.timeout.ms")), false, {}};
   send_commit(ctx);
   return sync;
 }

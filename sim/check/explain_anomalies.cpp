@@ -219,10 +219,10 @@ std::string explain_send_order(const History& history, const Timeline& timeline,
         between.push_back({e.time_ns, fmt::format("{} became leader in epoch {} at {}", e.node, e.leader_epoch, format_time(e.time_ns))});
       }
     }
-  for (const Between& b : between)
-    story.at(b.time_ns, b.batches == 0 ? b.what
-                        : b.batches == 1 ? fmt::format("{} retried a batch {}", before->process, b.what)
-                                         : fmt::format("{} retried {} batches {}", before->process, b.batches, b.what));
+  for (const Between& step : between)
+    story.at(step.time_ns, step.batches == 0 ? step.what
+                           : step.batches == 1 ? fmt::format("{} retried a batch {}", before->process, step.what)
+                                               : fmt::format("{} retried {} batches {}", before->process, step.batches, step.what));
   if (retried)
     story.closing("A retried batch is sent again after batches that were sent later; only idempotence (sequence "
                   "numbers) puts them back in order");

@@ -56,7 +56,7 @@ int cmd_check(const CheckArgs& a) {
     std::cerr << "error: " << a.history << ": " << error << "\n";
     return lua::kExitInvalid;
   }
-  check::Evidence evidence{*history, {}, nullptr, nullptr, {}};
+  check::Evidence evidence{*history, {}, nullptr, nullptr, {}, {}};
   // Without --sub-via, the history says: a run's groups subscribe, and so does any history
   // with a subscribe operation (the rule `kafkasim run` judges its own history by).
   evidence.options.sub_via_subscribe = a.sub_via.empty() ? check::subscribes(*history) : a.sub_via == "subscribe";

@@ -279,7 +279,7 @@ void Runtime::judge_expectations(RunResult& result) {
   truth.resumes = std::move(groups_seen_->resumes());
   truth.member_groups = std::move(groups_seen_->member_groups());
   for (auto& f : final_state_) f(truth);
-  check::Evidence evidence{history_->history(), {}, &truth, &timeline_->timeline(), groups_};
+  check::Evidence evidence{history_->history(), {}, &truth, &timeline_->timeline(), groups_, {}};
   evidence.end.cut = options_.until.has_value();
   evidence.end.end_ns = world_->now().ns;
   evidence.end.drain_start_ns = drain_started_ ? drain_started_->ns : -1;

@@ -270,7 +270,7 @@ TEST(GroupSink, ReadsCommitsWithTheirOffsetsAndResets) {
 TEST(Verdict, AHistoryAloneGetsJepsensChecksOnly) {
   History h = acked({{"t-0", "a"}});
   h.ops.back().sends[0].offset = 0;
-  Evidence alone{h, {}, nullptr, nullptr, {}};
+  Evidence alone{h, {}, nullptr, nullptr, {}, {}};
   const CheckResult r = find_anomalies(alone);
   const CheckResult jepsen = check_history(h, {});
   EXPECT_EQ(r.valid, jepsen.valid);
@@ -286,7 +286,7 @@ TEST(Verdict, TheFinalLogsAddOurAnomalies) {
   GroundTruth truth;
   truth.replicas["t-0"].push_back({"broker-1", 2, {{0, "a"}, {1, "a"}}});  // written twice
   Timeline timeline;
-  Evidence e{h, {}, &truth, &timeline, {}};
+  Evidence e{h, {}, &truth, &timeline, {}, {}};
   const CheckResult r = find_anomalies(e);
   EXPECT_FALSE(r.valid);
   ASSERT_EQ(r.anomalies.count("duplicate"), 1u);
@@ -297,7 +297,7 @@ TEST(Verdict, AnExpectationThatJudgedNothingFailsAsVacuous) {
   History h;  // nothing acknowledged
   GroundTruth truth;
   Timeline timeline;
-  Evidence e{h, {}, &truth, &timeline, {{"g", {{"orders"}, true}}}};
+  Evidence e{h, {}, &truth, &timeline, {{"g", {{"orders"}, true}}}, {}};
   Expectation delivery;
   delivery.delivery = "at-least-once";
   Expectation allowed = delivery;
@@ -317,7 +317,7 @@ TEST(Verdict, DeliveryIsJudgedPerGroup) {
   truth.processed = {{"g", "g-1", "orders-0", 0, "k", "a"}, {"g", "g-1", "orders-0", 1, "k", "b"}, {"g", "g-1", "orders-0", 1, "k", "b"}};
   truth.member_groups = {{"g-1", "g"}};
   Timeline timeline;
-  Evidence e{h, {}, &truth, &timeline, {{"g", {{"orders"}, false}}}};
+  Evidence e{h, {}, &truth, &timeline, {{"g", {{"orders"}, false}}}, {}};
   Expectation once;
   once.delivery = "exactly-once";
   Expectation least = once;
@@ -336,7 +336,7 @@ TEST(Verdict, AProducerScopeJudgesOnlyTheRecordsItSent) {
   truth.final_logs["t-0"] = {"a2", "b1"};
   truth.replicas["t-0"].push_back({"broker-1", 3, {{0, "a2"}, {1, "b1"}, {2, "a2"}}});
   Timeline timeline;
-  Evidence e{h, {}, &truth, &timeline, {}};
+  Evidence e{h, {}, &truth, &timeline, {}, {}};
   Expectation whole;
   whole.name = "expect";
   whole.max_lost = 0;
@@ -366,7 +366,7 @@ TEST(Verdict, AProducerScopeIsVacuousWhenThatProducerHadNothingAcknowledged) {
   GroundTruth truth;
   truth.final_logs["t-0"] = {"a1"};
   Timeline timeline;
-  Evidence e{h, {}, &truth, &timeline, {}};
+  Evidence e{h, {}, &truth, &timeline, {}, {}};
   Expectation idle;
   idle.name = "expect";
   idle.max_lost = 0;

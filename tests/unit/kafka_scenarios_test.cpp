@@ -316,4 +316,4 @@ INSTANTIATE_TEST_SUITE_P(
                       Told{"RandomCrashesCommitsFetched", "tests/scenarios/group_random_crashes.lua", {{"bugs", "consumer_commits_fetched"}}},
                       Told{"RandomCrashesSeed4", "tests/scenarios/group_random_crashes.lua", {{"bugs", "consumer_commits_fetched"}}, 4},
                       Told{"RandomCrashesSeed5", "tests/scenarios/group_random_crashes.lua", {}, 5}),
-    [](const ::testing::TestParamInfo<Told>& info) { return info.param.label; });
+    [](const ::testing::TestParamInfo<Told>& p) { return p.param.label; });
