@@ -29,12 +29,19 @@ enum class ApiKey : int16_t {
   create_topics = 19,
   init_producer_id = 22,
   offset_for_leader_epoch = 23,
+  add_partitions_to_txn = 24,
+  add_offsets_to_txn = 25,
+  end_txn = 26,
+  write_txn_markers = 27,
+  txn_offset_commit = 28,
   alter_partition = 56,
   broker_registration = 62,
   broker_heartbeat = 63,
   // Not one of Kafka's keys: KRaft brokers follow __cluster_metadata with the Raft Fetch API;
   // here a fetch of the controller's metadata log has an API of its own.
   metadata_log_fetch = 1000,
+  // Not Kafka's either: the application's database (a store node, broker_model/app/).
+  store = 1001,
 };
 
 // The message names the trace shows: "Produce" + "Request" / "Response".
@@ -54,10 +61,16 @@ constexpr std::string_view api_name(ApiKey k) {
     case ApiKey::create_topics: return "CreateTopics";
     case ApiKey::init_producer_id: return "InitProducerId";
     case ApiKey::offset_for_leader_epoch: return "OffsetsForLeaderEpoch";
+    case ApiKey::add_partitions_to_txn: return "AddPartitionsToTxn";
+    case ApiKey::add_offsets_to_txn: return "AddOffsetsToTxn";
+    case ApiKey::end_txn: return "EndTxn";
+    case ApiKey::write_txn_markers: return "WriteTxnMarkers";
+    case ApiKey::txn_offset_commit: return "TxnOffsetCommit";
     case ApiKey::alter_partition: return "AlterPartition";
     case ApiKey::broker_registration: return "BrokerRegistration";
     case ApiKey::broker_heartbeat: return "BrokerHeartbeat";
     case ApiKey::metadata_log_fetch: return "MetadataFetch";
+    case ApiKey::store: return "Store";
   }
   return "Unknown";
 }

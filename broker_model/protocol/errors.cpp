@@ -38,6 +38,16 @@ std::string_view error_name(Error e) {
     case Error::INVALID_UPDATE_VERSION: return "INVALID_UPDATE_VERSION";
     case Error::DUPLICATE_BROKER_REGISTRATION: return "DUPLICATE_BROKER_REGISTRATION";
     case Error::INELIGIBLE_REPLICA: return "INELIGIBLE_REPLICA";
+    case Error::UNKNOWN_SERVER_ERROR: return "UNKNOWN_SERVER_ERROR";
+    case Error::INVALID_TXN_STATE: return "INVALID_TXN_STATE";
+    case Error::INVALID_PRODUCER_ID_MAPPING: return "INVALID_PRODUCER_ID_MAPPING";
+    case Error::INVALID_TRANSACTION_TIMEOUT: return "INVALID_TRANSACTION_TIMEOUT";
+    case Error::CONCURRENT_TRANSACTIONS: return "CONCURRENT_TRANSACTIONS";
+    case Error::TRANSACTION_COORDINATOR_FENCED: return "TRANSACTION_COORDINATOR_FENCED";
+    case Error::OPERATION_NOT_ATTEMPTED: return "OPERATION_NOT_ATTEMPTED";
+    case Error::INVALID_RECORD: return "INVALID_RECORD";
+    case Error::PRODUCER_FENCED: return "PRODUCER_FENCED";
+    case Error::TRANSACTION_ABORTABLE: return "TRANSACTION_ABORTABLE";
     case Error::CLIENT_DISCONNECTED: return "NETWORK_EXCEPTION (disconnected)";
     case Error::CLIENT_TIMEOUT: return "TIMEOUT (no response)";
     case Error::CLIENT_DELIVERY_TIMEOUT: return "TIMEOUT (delivery.timeout.ms expired)";
@@ -75,6 +85,7 @@ bool is_retriable(Error e) {
     case Error::NOT_ENOUGH_REPLICAS:
     case Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case Error::OFFSET_NOT_AVAILABLE:  // OffsetNotAvailableException (KIP-207)
+    case Error::CONCURRENT_TRANSACTIONS:  // ConcurrentTransactionsException
       return true;
     default:
       return false;

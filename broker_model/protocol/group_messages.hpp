@@ -13,9 +13,13 @@
 
 namespace kafka {
 
+// FindCoordinatorRequest.KeyType: a group's coordinator, or a transactional id's.
+enum class CoordinatorType : int8_t { group = 0, transaction = 1 };
+
 struct FindCoordinatorRequest final : Request<ApiKey::find_coordinator> {
   int32_t correlation_id = 0;
-  std::string key;  // the group id
+  std::string key;  // the group id, or the transactional id
+  CoordinatorType key_type = CoordinatorType::group;
 };
 
 struct FindCoordinatorResponse final : Response<ApiKey::find_coordinator> {

@@ -71,6 +71,7 @@ inline bool stale_leader_epoch(int32_t seen, int32_t received) { return seen >= 
 
 struct ProduceRequest final : Request<ApiKey::produce> {
   int32_t correlation_id = 0;
+  std::string transactional_id;  // empty: not a transactional producer
   int16_t acks = -1;
   int32_t timeout_ms = 30000;
   struct PartitionData {
@@ -110,6 +111,9 @@ struct FetchRequest final : Request<ApiKey::fetch> {
   int64_t broker_epoch = -1;
   int32_t max_wait_ms = 500;
   int32_t min_bytes = 1;
+  // IsolationLevel: 0 READ_UNCOMMITTED (to the high watermark), 1 READ_COMMITTED (to the last
+  // stable offset, with the aborted transactions listed). Followers read uncommitted.
+  int8_t isolation_level = 0;
   struct PartitionData {
     std::string topic;
     int32_t partition;
@@ -138,6 +142,14 @@ struct FetchResponse final : Response<ApiKey::fetch> {
     int64_t log_end_offset = -1;
     // Set when the fetcher's last fetched epoch diverges from the leader's log.
     std::optional<std::pair<int32_t, int64_t>> diverging_epoch;  // (epoch, end offset)
+    int64_t last_stable_offset = -1;
+    // FetchResponse.AbortedTransaction, for READ_COMMITTED: each aborted transaction's producer
+    // and first offset that overlaps the batches returned.
+    struct AbortedTransaction {
+      int64_t producer_id;
+      int64_t first_offset;
+    };
+    std::vector<AbortedTransaction> aborted_transactions;
     std::vector<BatchPtr> batches;
   };
   std::vector<PartitionData> partitions;
@@ -182,7 +194,12 @@ struct OffsetsForLeaderEpochResponse final : Response<ApiKey::offset_for_leader_
 
 struct InitProducerIdRequest final : Request<ApiKey::init_producer_id> {
   int32_t correlation_id = 0;
-  std::string transactional_id;
+  std::string transactional_id;  // empty: an idempotent producer without transactions
+  int32_t transaction_timeout_ms = 60000;
+  // KIP-360: the producer id and epoch the client has, so the coordinator can bump the epoch
+  // of that id rather than fence it (-1: none).
+  int64_t producer_id = kNoProducerId;
+  int16_t producer_epoch = -1;
 };
 
 struct InitProducerIdResponse final : Response<ApiKey::init_producer_id> {
