@@ -33,6 +33,9 @@ struct StoreOrigin {
   std::string member;
   TopicPartition tp;
   int64_t offset = -1;
+  // Which run of the handler: unique within the member's process name, so a record handled
+  // twice (redelivered after a crash, or retried by the error handler) is told apart.
+  uint64_t invocation = 0;
 };
 
 struct StoreRequest final : Request<ApiKey::store> {

@@ -46,6 +46,7 @@ std::string_view error_name(Error e) {
     case Error::TRANSACTION_COORDINATOR_FENCED: return "TRANSACTION_COORDINATOR_FENCED";
     case Error::OPERATION_NOT_ATTEMPTED: return "OPERATION_NOT_ATTEMPTED";
     case Error::INVALID_RECORD: return "INVALID_RECORD";
+    case Error::UNSTABLE_OFFSET_COMMIT: return "UNSTABLE_OFFSET_COMMIT";
     case Error::PRODUCER_FENCED: return "PRODUCER_FENCED";
     case Error::TRANSACTION_ABORTABLE: return "TRANSACTION_ABORTABLE";
     case Error::CLIENT_DISCONNECTED: return "NETWORK_EXCEPTION (disconnected)";
@@ -86,6 +87,7 @@ bool is_retriable(Error e) {
     case Error::NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case Error::OFFSET_NOT_AVAILABLE:  // OffsetNotAvailableException (KIP-207)
     case Error::CONCURRENT_TRANSACTIONS:  // ConcurrentTransactionsException
+    case Error::UNSTABLE_OFFSET_COMMIT:   // UnstableOffsetCommitException (KIP-447)
       return true;
     default:
       return false;

@@ -139,6 +139,10 @@ struct OffsetFetchRequest final : Request<ApiKey::offset_fetch> {
   int32_t correlation_id = 0;
   std::string group_id;
   std::vector<TopicPartition> partitions;
+  // KIP-447 (OffsetFetch v7): a partition with transactional offsets still pending answers
+  // UNSTABLE_OFFSET_COMMIT instead of its committed offset. Consumers set it for
+  // isolation.level=read_committed.
+  bool require_stable = false;
 };
 
 struct OffsetFetchResponse final : Response<ApiKey::offset_fetch> {
