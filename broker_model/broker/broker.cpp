@@ -27,8 +27,11 @@ Broker::Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet co
       layout_(std::move(layout)),
       config_(std::move(config)),
       replicas_(id_, layout_, config_, image_, bugs),
-      coordinator_(id_, config_, image_, replicas_) {
-  replicas_.set_listener(&coordinator_);
+      coordinator_(id_, config_, image_, replicas_),
+      txn_coordinator_(config_, image_, layout_, replicas_, [this](sim::Context& ctx) { return generate_producer_id(ctx); }) {
+  coordinators_.add(&coordinator_);
+  coordinators_.add(&txn_coordinator_);
+  replicas_.set_listener(&coordinators_);
 }
 
 void Broker::on_start(sim::Context& ctx) {
@@ -186,15 +189,22 @@ void Broker::maybe_auto_create(sim::Context& ctx, const std::string& topic) {
   ctx.send(layout_.controller, create);
 }
 
-void Broker::handle_init_producer_id(sim::Context& ctx, sim::NodeId from, const InitProducerIdRequest& req) {
+int64_t Broker::generate_producer_id(sim::Context& ctx) {
   // Producer ids come from a durable per-broker block, unique across brokers (Kafka gets
   // blocks from the controller; see docs/fidelity.md).
-  auto resp = std::make_shared<InitProducerIdResponse>();
-  resp->correlation_id = req.correlation_id;
-  resp->producer_id = static_cast<int64_t>(id_) * 1'000'000'000LL + next_producer_id_;
-  resp->producer_epoch = 0;
+  const int64_t id = static_cast<int64_t>(id_) * 1'000'000'000LL + next_producer_id_;
   ++next_producer_id_;
   ctx.disk().replace(pid_file_, {std::make_shared<Marker>(next_producer_id_)});
+  return id;
+}
+
+void Broker::handle_init_producer_id(sim::Context& ctx, sim::NodeId from, const InitProducerIdRequest& req) {
+  // With a transactional id, the id's transaction coordinator answers (KafkaApis).
+  if (!req.transactional_id.empty()) return txn_coordinator_.handle_init_producer_id(ctx, from, req);
+  auto resp = std::make_shared<InitProducerIdResponse>();
+  resp->correlation_id = req.correlation_id;
+  resp->producer_id = generate_producer_id(ctx);
+  resp->producer_epoch = 0;
   ctx.send(from, resp);
 }
 
@@ -222,13 +232,24 @@ void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessageP
       replicas_.fetcher().handle_epoch_response(ctx, message_as<OffsetsForLeaderEpochResponse>(m));
       break;
     case route_of<ListOffsetsRequest>: replicas_.handle_list_offsets(ctx, from, message_as<ListOffsetsRequest>(m)); break;
-    case route_of<FindCoordinatorRequest>: coordinator_.handle_find_coordinator(ctx, from, message_as<FindCoordinatorRequest>(m)); break;
+    case route_of<FindCoordinatorRequest>: {
+      const auto& req = message_as<FindCoordinatorRequest>(m);
+      if (req.key_type == CoordinatorType::transaction) txn_coordinator_.handle_find_coordinator(ctx, from, req);
+      else coordinator_.handle_find_coordinator(ctx, from, req);
+      break;
+    }
     case route_of<JoinGroupRequest>: coordinator_.handle_join_group(ctx, from, message_as<JoinGroupRequest>(m)); break;
     case route_of<SyncGroupRequest>: coordinator_.handle_sync_group(ctx, from, message_as<SyncGroupRequest>(m)); break;
     case route_of<HeartbeatRequest>: coordinator_.handle_heartbeat(ctx, from, message_as<HeartbeatRequest>(m)); break;
     case route_of<LeaveGroupRequest>: coordinator_.handle_leave_group(ctx, from, message_as<LeaveGroupRequest>(m)); break;
     case route_of<OffsetCommitRequest>: coordinator_.handle_offset_commit(ctx, from, message_as<OffsetCommitRequest>(m)); break;
     case route_of<OffsetFetchRequest>: coordinator_.handle_offset_fetch(ctx, from, message_as<OffsetFetchRequest>(m)); break;
+    case route_of<AddPartitionsToTxnRequest>: txn_coordinator_.handle_add_partitions(ctx, from, message_as<AddPartitionsToTxnRequest>(m)); break;
+    case route_of<AddOffsetsToTxnRequest>: txn_coordinator_.handle_add_offsets(ctx, from, message_as<AddOffsetsToTxnRequest>(m)); break;
+    case route_of<EndTxnRequest>: txn_coordinator_.handle_end_txn(ctx, from, message_as<EndTxnRequest>(m)); break;
+    case route_of<WriteTxnMarkersResponse>:
+      txn_coordinator_.handle_write_txn_markers_response(ctx, message_as<WriteTxnMarkersResponse>(m));
+      break;
     default: unexpected_message("a broker", m);
   }
 }
@@ -263,6 +284,9 @@ void Broker::on_timer(sim::Context& ctx, uint64_t t) {
     case BrokerTimer::delayed: replicas_.purgatory().expire(ctx, sim::timer_id(t)); break;
     case BrokerTimer::fetcher_backoff: replicas_.fetcher().resume(ctx, static_cast<BrokerId>(sim::timer_id(t))); break;
     case BrokerTimer::group_join: coordinator_.complete_due_joins(ctx); break;
+    case BrokerTimer::txn_load:
+    case BrokerTimer::txn_abort_check:
+    case BrokerTimer::txn_markers: txn_coordinator_.on_timer(ctx, sim::timer_kind<BrokerTimer>(t), sim::timer_id(t)); break;
   }
 }
 
@@ -276,11 +300,14 @@ void Broker::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
     return;
   }
   const BrokerId b = layout_.broker_of(peer);
-  if (b != kNoLeader) replicas_.fetcher().leader_failed(ctx, b);
+  if (b == kNoLeader) return;
+  replicas_.fetcher().leader_failed(ctx, b);
+  txn_coordinator_.on_disconnect(ctx, b);  // markers in flight to it are sent again
 }
 
 std::string Broker::invariants() const {
   if (std::string broken = replicas_.invariants(); !broken.empty()) return broken;
+  if (std::string broken = txn_coordinator_.invariants(); !broken.empty()) return broken;
   return coordinator_.invariants();
 }
 

@@ -8,12 +8,14 @@
 #include <set>
 #include <string>
 
+#include "broker_model/broker/leadership_listeners.hpp"
 #include "broker_model/broker/metadata_image.hpp"
 #include "broker_model/broker/replica_manager.hpp"
 #include "broker_model/cluster_layout.hpp"
 #include "broker_model/config/bugs.hpp"
 #include "broker_model/config/config.hpp"
 #include "broker_model/group/group_coordinator.hpp"
+#include "broker_model/txn/transaction_coordinator.hpp"
 #include "sim/node.hpp"
 
 namespace kafka {
@@ -37,6 +39,8 @@ class Broker final : public sim::Node {
   const ReplicaManager::Partitions& partitions() const { return replicas_.partitions(); }
   const MetadataImage& image() const { return image_; }
   const std::map<std::string, Group>& groups() const { return coordinator_.groups(); }
+  // The transactional ids this broker coordinates.
+  const std::map<std::string, TransactionMetadata>& transactions() const { return txn_coordinator_.transactions(); }
 
  private:
   void register_with_controller(sim::Context& ctx);
@@ -47,6 +51,8 @@ class Broker final : public sim::Node {
   void handle_registration_response(sim::Context& ctx, const BrokerRegistrationResponse& resp);
   void handle_metadata_request(sim::Context& ctx, sim::NodeId from, const MetadataRequest& req);
   void handle_init_producer_id(sim::Context& ctx, sim::NodeId from, const InitProducerIdRequest& req);
+  // The next producer id of this broker's durable block (ProducerIdManager.generateProducerId).
+  int64_t generate_producer_id(sim::Context& ctx);
   // AutoTopicCreationManager: one CreateTopics per topic at a time.
   void maybe_auto_create(sim::Context& ctx, const std::string& topic);
   void arm_flush_check(sim::Context& ctx);
@@ -59,6 +65,8 @@ class Broker final : public sim::Node {
   MetadataImage image_;
   ReplicaManager replicas_;
   GroupCoordinator coordinator_;
+  TransactionCoordinator txn_coordinator_;
+  LeadershipListeners coordinators_;  // both coordinators, told of leadership changes
 
   int64_t broker_epoch_ = -1;
   bool registered_ = false;

@@ -16,6 +16,9 @@ enum class BrokerTimer : uint16_t {
   delayed,            // a request in the purgatory ended its wait (id: Purgatory's)
   fetcher_backoff,    // a fetcher's pause after its leader failed (id: the leader)
   group_join,         // a group's join phase may be due to end (its deadline or a window's)
+  txn_load,           // a __transaction_state partition finished loading (id: the partition)
+  txn_abort_check,    // abortTimedOutTransactions (transaction.abort.timed.out.transaction.cleanup.interval.ms)
+  txn_markers,        // transaction markers waiting to be sent again
 };
 
 }  // namespace kafka

@@ -115,6 +115,21 @@ const std::vector<Entry>& entries() {
         R(J::int16, kGroup).min(1));
     add(S::broker, "offsets.topic.num.partitions", T::integer, always(int64_t{50}), "Partitions of __consumer_offsets",
         R(J::int32, kGroup).min(1));
+    constexpr const char* kTxnLog = "TransactionLogConfig";
+    constexpr const char* kTxnState = "TransactionStateManagerConfig";
+    add(S::broker, "transaction.state.log.num.partitions", T::integer, always(int64_t{50}), "Partitions of __transaction_state",
+        R(J::int32, kTxnLog).min(1));
+    add(S::broker, "transaction.state.log.replication.factor", T::integer, always(int64_t{3}),
+        "Replication of __transaction_state", R(J::int16, kTxnLog).min(1));
+    add(S::broker, "transaction.state.log.min.isr", T::integer, always(int64_t{2}),
+        "min.insync.replicas of __transaction_state: a coordinator's write needs this many in-sync replicas",
+        R(J::int32, kTxnLog).min(1));
+    add(S::broker, "transaction.max.timeout.ms", T::duration_ms, always(int64_t{900000}),
+        "The largest transaction.timeout.ms a producer may ask for (else INVALID_TRANSACTION_TIMEOUT)",
+        R(J::int32, kTxnState).min(1));
+    add(S::broker, "transaction.abort.timed.out.transaction.cleanup.interval.ms", T::duration_ms, always(int64_t{10000}),
+        "How often the transaction coordinator aborts transactions past their transaction.timeout.ms",
+        R(J::int32, kTxnState).min(1));
     add(S::broker, "inter.broker.protocol.version", T::string, [](KafkaVersion v) { return ConfigValue(v.to_string()); },
         "Replication protocol: below 0.11 truncates to the high watermark (pre-KIP-101); 0.11-1.1 uses "
         "OffsetsForLeaderEpoch v0 (KIP-101); 2.0-2.6 adds KIP-279; 2.7+ detects divergence in Fetch",

@@ -22,6 +22,7 @@ constexpr KafkaVersion kV3_0{3, 0};
 constexpr KafkaVersion kV3_3{3, 3};
 constexpr KafkaVersion kV3_6{3, 6};
 constexpr KafkaVersion kV3_7{3, 7};
+constexpr KafkaVersion kV3_8{3, 8};
 constexpr KafkaVersion kV4_0{4, 0};
 
 }  // namespace kafka

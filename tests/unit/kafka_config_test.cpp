@@ -153,6 +153,11 @@ TEST(KafkaConfig, EveryNumericKeyHasKafkasTypeAndRange) {
       {S::broker, "num.partitions", 'I', 1, none},                    // atLeast(1)
       {S::broker, "offsets.topic.replication.factor", 'S', 1, none},  // GroupCoordinatorConfig: SHORT, atLeast(1)
       {S::broker, "offsets.topic.num.partitions", 'I', 1, none},
+      {S::broker, "transaction.state.log.num.partitions", 'I', 1, none},  // TransactionLogConfig: atLeast(1)
+      {S::broker, "transaction.state.log.replication.factor", 'S', 1, none},
+      {S::broker, "transaction.state.log.min.isr", 'I', 1, none},
+      {S::broker, "transaction.max.timeout.ms", 'I', 1, none},  // TransactionStateManagerConfig: atLeast(1)
+      {S::broker, "transaction.abort.timed.out.transaction.cleanup.interval.ms", 'I', 1, none},
       {S::broker, "group.initial.rebalance.delay.ms", 'I', none, none},
       {S::broker, "group.min.session.timeout.ms", 'I', none, none},
       {S::broker, "group.max.session.timeout.ms", 'I', none, none},

@@ -49,12 +49,19 @@ TestCluster::TestCluster(Options options) : world_(options.seed) {
   require(kafka::finalize_broker(spec_.broker_config), "broker config");
   spec_.bugs = options.bugs;
   layout_ = kafka::add_cluster_nodes(world_, spec_);
+  for (const kafka::BrokerId b : options.fronted) {
+    world_.set_factory(node(b), [b, front = options.front, layout = layout_,
+                                 config = spec_.broker_config, bugs = spec_.bugs]() -> std::unique_ptr<sim::Node> {
+      return front(b, std::make_unique<kafka::Broker>(b, "", layout, config, bugs));  // the harness sets no racks
+    });
+  }
   kafka::start_cluster(world_, layout_, spec_);
 }
 
 void TestCluster::topic(const kafka::TopicSpec& spec) {
   // A test that places __consumer_offsets itself keeps it where it put it.
   if (spec.name == "__consumer_offsets") offsets_topic_ = true;
+  if (spec.name == "__transaction_state") transaction_state_topic_ = true;
   if (!kafka::create_topic(world_, layout_, spec)) throw std::logic_error("topic: the controller is down");
   const bool led = run_until([&] {
     for (int32_t p = 0; p < spec.partitions; ++p) {
@@ -102,6 +109,30 @@ void TestCluster::offsets_topic() {
   offsets.replication_factor = static_cast<int32_t>(
       std::min<int64_t>(spec_.broker_config.integer("offsets.topic.replication.factor"), spec_.brokers));
   topic(offsets);
+}
+
+void TestCluster::transaction_state_topic() {
+  if (transaction_state_topic_) return;
+  transaction_state_topic_ = true;
+  kafka::TopicSpec spec;
+  spec.name = "__transaction_state";
+  spec.partitions = static_cast<int32_t>(spec_.broker_config.integer("transaction.state.log.num.partitions"));
+  spec.replication_factor = static_cast<int32_t>(
+      std::min<int64_t>(spec_.broker_config.integer("transaction.state.log.replication.factor"), spec_.brokers));
+  spec.min_insync_replicas = spec_.broker_config.integer("transaction.state.log.min.isr");
+  topic(spec);
+}
+
+sim::NodeId TestCluster::txn_coordinator(const std::string& transactional_id) const {
+  const auto partitions = static_cast<int32_t>(spec_.broker_config.integer("transaction.state.log.num.partitions"));
+  return node(leader("__transaction_state", kafka::coordinator_partition(transactional_id, partitions)));
+}
+
+const kafka::Broker* TestCluster::broker(kafka::BrokerId b) const {
+  if (node(b) == sim::kNoNode) return nullptr;
+  const sim::Node* n = world_.node(node(b));
+  if (const auto* front = dynamic_cast<const BrokerFront*>(n)) return &front->broker();
+  return dynamic_cast<const kafka::Broker*>(n);
 }
 
 sim::NodeId TestCluster::coordinator(const std::string& group) const {
@@ -196,9 +227,8 @@ kafka::BrokerId TestCluster::leader(const std::string& topic, int32_t p) const {
 }
 
 const kafka::Partition* TestCluster::replica(kafka::BrokerId b, const std::string& topic, int32_t p) const {
-  const sim::NodeId n = node(b);
-  const auto* broker = n == sim::kNoNode ? nullptr : dynamic_cast<const kafka::Broker*>(world_.node(n));
-  return broker ? broker->partition(topic, p) : nullptr;
+  const kafka::Broker* running = broker(b);
+  return running ? running->partition(topic, p) : nullptr;
 }
 
 const kafka::PartitionLog* TestCluster::log(kafka::BrokerId b, const std::string& topic, int32_t p) const {

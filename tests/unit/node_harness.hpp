@@ -46,6 +46,14 @@ kafka::TopicSpec one_partition_topic(const std::string& name, std::vector<kafka:
 // A record of `topic` with `value` and no key, for TestCluster::send.
 kafka::SendSpec record_of(const std::string& topic, const std::string& value);
 
+// A node in front of a real broker, which sees every message first (a test's fake partition
+// leader answering what the broker would): the harness reads the broker behind it.
+class BrokerFront : public sim::Node {
+ public:
+  virtual const kafka::Broker& broker() const = 0;
+};
+using BrokerFrontFactory = std::function<std::unique_ptr<BrokerFront>(kafka::BrokerId, std::unique_ptr<kafka::Broker>)>;
+
 class TestCluster {
  public:
   struct Options {
@@ -54,6 +62,9 @@ class TestCluster {
     Settings broker;  // broker configs, as cluster { broker = { ... } }
     kafka::KafkaVersion kafka_version;  // as scenario { kafka_version = ... }
     kafka::Bugs bugs;  // switched on for the brokers and the clients
+    // Brokers that run behind a BrokerFront (made by `front`), e.g. fake partition leaders.
+    std::vector<kafka::BrokerId> fronted;
+    BrokerFrontFactory front;
   };
   explicit TestCluster(Options options);
   TestCluster() : TestCluster(Options{}) {}
@@ -72,6 +83,13 @@ class TestCluster {
                        const Settings& config = {});
   // __consumer_offsets, created as the first consumer would; returns once each partition has a leader.
   void offsets_topic();
+  // __transaction_state, created as the first transactional producer would (its min ISR
+  // transaction.state.log.min.isr); returns once each partition has a leader.
+  void transaction_state_topic();
+  // The broker node coordinating `transactional_id` (the leader of its __transaction_state
+  // partition), and the broker running at `b` (null when down), behind a front or not.
+  sim::NodeId txn_coordinator(const std::string& transactional_id) const;
+  const kafka::Broker* broker(kafka::BrokerId b) const;
   // The broker node coordinating `group` (the leader of its __consumer_offsets partition), and
   // the group as that broker holds it (null before anything joined).
   sim::NodeId coordinator(const std::string& group) const;
@@ -125,6 +143,7 @@ class TestCluster {
   sim::World world_;
   kafka::ClusterLayout layout_;
   bool offsets_topic_ = false;
+  bool transaction_state_topic_ = false;
 };
 
 }  // namespace kafkasim_test
