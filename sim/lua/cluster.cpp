@@ -332,6 +332,28 @@ int l_topic(lua_State* L) {
   return 0;
 }
 
+// Kafka creates __transaction_state at the first FindCoordinator for a transactional id (with
+// transaction.state.log.min.isr as its min.insync.replicas); here, with the first
+// transactional producer, as __consumer_offsets comes with the first group.
+void ensure_transaction_state_topic(Cluster& c) {
+  if (c.transaction_state_topic_requested) return;
+  c.transaction_state_topic_requested = true;
+  kafka::TopicSpec spec;
+  spec.name = "__transaction_state";
+  const int64_t partitions = c.broker_config.integer("transaction.state.log.num.partitions");
+  const int64_t rf = std::min<int64_t>(c.broker_config.integer("transaction.state.log.replication.factor"),
+                                       static_cast<int64_t>(c.layout.brokers.size()));
+  if (partitions > caps::kPartitionsPerTopic) {
+    fail(fmt::format("producer: transaction.state.log.num.partitions = {} is more than kafkasim's cap of {} partitions per topic",
+                     partitions, caps::kPartitionsPerTopic));
+  }
+  c.reserve_replicas(partitions * rf, "producer (creating __transaction_state)");
+  spec.partitions = static_cast<int32_t>(partitions);
+  spec.replication_factor = static_cast<int32_t>(rf);
+  spec.min_insync_replicas = c.broker_config.integer("transaction.state.log.min.isr");
+  if (!kafka::create_topic(c.world(), c.layout, spec)) fail("producer: the controller is not running");
+}
+
 int l_producer(lua_State* L) {
   Cluster& c = self(L);
   Runtime& rt = Runtime::of(L);
@@ -342,6 +364,7 @@ int l_producer(lua_State* L) {
   if (!lua_isnoneornil(L, 3)) read_config(L, 3, cfg, "producer config", {});
   if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("producer config: " + error);
   c.reserve_clients(1, "producer");
+  if (!cfg.string("transactional.id").empty()) ensure_transaction_state_topic(c);
   auto handle = std::make_unique<ProducerHandle>();
   handle->cluster = &c;
   handle->id = id;

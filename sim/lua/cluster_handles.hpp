@@ -157,6 +157,7 @@ class Cluster final : public FaultTarget {
   std::vector<ProducerHandle*> producers;
   std::vector<NodeId> clients;  // producer and consumer nodes, every one the run started
   bool offsets_topic_requested = false;
+  bool transaction_state_topic_requested = false;
   int64_t replicas = 0;  // partition replicas of every topic so far
   std::set<std::string> topics;  // declared, or named by a client and so auto-created
 };

@@ -327,6 +327,26 @@ TEST_F(TxnCoordinator, AbortRetriesAMarkerTheLeaderRefused) {
   EXPECT_EQ(c_.events("txn.marker_answered").size(), 3u);
 }
 
+TEST_F(TxnCoordinator, MarkersLostWithTheirLeaderWaitForTheNextOne) {
+  auto id = init();
+  add(id->producer_id, 0, {p0_});
+  desk_.hold = true;
+  EXPECT_EQ(end(id->producer_id, 0, true)->error, Error::NONE);
+  ASSERT_TRUE(c_.run_until([&] { return desk_.held.size() == 1; }, Duration::seconds(5)));
+  // orders-0's only replica goes down with the marker unanswered: the connection breaks, the
+  // partition has no leader, and the marker waits for one.
+  c_.crash(c_.node(kDataLeader));
+  desk_.held.clear();
+  desk_.hold = false;
+  c_.run_for(Duration::seconds(15));
+  EXPECT_EQ(txn()->state(), TxnState::prepare_commit);
+  EXPECT_EQ(desk_.received.size(), 1u);
+  c_.restart(c_.node(kDataLeader));
+  ASSERT_TRUE(reaches(TxnState::complete_commit, Duration::seconds(30)));
+  ASSERT_EQ(desk_.received.size(), 2u);
+  EXPECT_EQ(desk_.received[1]->markers.at(0).partitions, (std::vector<TopicPartition>{p0_}));
+}
+
 TEST_F(TxnCoordinator, RequestsWhileMarkersAreOutAreConcurrentTransactions) {
   auto id = init();
   add(id->producer_id, 0, {p0_});
