@@ -347,6 +347,24 @@ TEST_F(TxnCoordinator, MarkersLostWithTheirLeaderWaitForTheNextOne) {
   EXPECT_EQ(desk_.received[1]->markers.at(0).partitions, (std::vector<TopicPartition>{p0_}));
 }
 
+TEST_F(TxnCoordinator, AWriteBelowTheMinIsrChangesNothing) {
+  auto id = init();
+  // __transaction_state needs transaction.state.log.min.isr = 2 in sync: leave its leader alone.
+  const sim::NodeId coordinator = c_.txn_coordinator(kTxnId);
+  std::vector<sim::NodeId> others;
+  for (kafka::BrokerId b = 1; b <= 3; ++b)
+    if (c_.node(b) != coordinator) others.push_back(c_.node(b));
+  for (sim::NodeId n : others) c_.crash(n);
+  ASSERT_TRUE(c_.run_until([&] { return c_.registration("__transaction_state", 0)->isr.size() == 1; }, Duration::seconds(60)));
+  c_.run_for(Duration::seconds(1));  // the leader learns its ISR from the metadata log
+  EXPECT_EQ(add(id->producer_id, 0, {p0_}), (std::vector<Error>{Error::COORDINATOR_NOT_AVAILABLE}));
+  EXPECT_EQ(txn()->state(), TxnState::empty);
+  EXPECT_FALSE(txn()->pending_transition_in_progress()) << "the failed transition is dropped";
+  for (sim::NodeId n : others) c_.restart(n);
+  ASSERT_TRUE(c_.run_until([&] { return c_.registration("__transaction_state", 0)->isr.size() == 3; }, Duration::seconds(60)));
+  EXPECT_EQ(add(id->producer_id, 0, {p0_}), (std::vector<Error>{Error::NONE}));
+}
+
 TEST_F(TxnCoordinator, RequestsWhileMarkersAreOutAreConcurrentTransactions) {
   auto id = init();
   add(id->producer_id, 0, {p0_});
