@@ -39,7 +39,7 @@ std::string explain_duplicate_effect(const GroundTruth& truth, const Timeline& t
   std::set<std::string> nodes = {report.store};
   for (const EffectRun& run : record.runs) {
     nodes.insert(run.member);
-    story.at(run.time_ns, fmt::format("at {} {}'s handler (run {}) wrote {}", format_time(run.time_ns), run.member, run.invocation,
+    story.at(run.time_ns, fmt::format("At {} {}'s handler (run {}) wrote {}", format_time(run.time_ns), run.member, run.invocation,
                                       writes_of(run)));
   }
   faults_of(story, timeline, nodes, record.runs.front().time_ns, record.runs.back().time_ns);
@@ -66,14 +66,14 @@ std::string explain_missing_effect(const GroundTruth& truth, const Timeline& tim
   }
   for (const StoreWriteRecord& w : truth.store_writes) {
     if (w.store != report.store || w.partition != record.partition || w.offset != record.offset) continue;
-    story.at(w.time_ns, fmt::format("at {} {}'s handler wrote {} {}={}, which changed nothing", format_time(w.time_ns), w.member,
+    story.at(w.time_ns, fmt::format("At {} {}'s handler wrote {} {}={}, which changed nothing", format_time(w.time_ns), w.member,
                                     w.op, w.key, w.value));
   }
   if (first < 0) {
-    story.closing("no member of the group processed it: its offset was committed (or reset) past it before a handler ran");
+    story.closing("No member of the group processed it: expect delivery for the group tells whether it was skipped (by a commit or an offset reset) or never reached");
   } else {
     faults_of(story, timeline, nodes, first, last + 1'000'000'000);
-    story.closing("the record was processed but its writes did not reach the store: a write lost with an unknown outcome "
+    story.closing("The record was processed but its writes did not reach the store: a write lost with an unknown outcome "
                   "and not retried, or a handler that skipped it");
   }
   return story.text();

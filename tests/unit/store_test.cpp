@@ -11,6 +11,7 @@
 #include "broker_model/app/store.hpp"
 #include "broker_model/app/store_client.hpp"
 #include "broker_model/cluster_builder.hpp"
+#include "sim/check/effects.hpp"
 #include "sim/world.hpp"
 
 namespace {
@@ -226,6 +227,46 @@ TEST_F(SlowStoreTest, ACleanShutdownAnswersWhatItCommitted) {
   w.run_until(w.now() + Duration::seconds(1));
   ASSERT_TRUE(c->reply);
   EXPECT_EQ(c->reply->outcome, StoreCallOutcome::ok);
+}
+
+// The effects check on the real store's trace: a record redelivered to a second handler run
+// that increments again is applied twice; the same runs guarded by insert_if_absent of the
+// event id (the idempotent consumer) apply it once. The check must fail the first and pass the
+// second: if it passed both, it would be checking nothing.
+check::EffectsReport effects_of_redelivery(bool idempotent) {
+  StoreWorld s;
+  check::StoreSink sink;
+  s.w.trace().add_sink(&sink);
+  for (int64_t run = 1; run <= 2; ++run) {  // the same record, handled by two runs of the handler
+    const kafka::StoreOrigin origin{run == 1 ? "g-1" : "g-2", kafka::TopicPartition{"transfers", 0}, 0, static_cast<uint64_t>(run)};
+    if (!idempotent) {
+      s.call_and_wait({incr("balance:alice", 10)}, origin);
+      continue;
+    }
+    auto guard = s.call_and_wait({insert("applied:e0", "1")}, origin);
+    if (guard->reply->results[0].inserted) s.call_and_wait({incr("balance:alice", 10)}, origin);
+  }
+  check::History h;
+  check::Op ok;
+  ok.f = "send";
+  ok.type = check::OpType::ok;
+  ok.sends.push_back({"transfers-0", "e0", 0});
+  h.ops.push_back(ok);
+  check::GroundTruth truth;
+  truth.final_logs["transfers-0"] = {"e0"};
+  truth.member_groups = {{"g-1", "g"}, {"g-2", "g"}};
+  truth.store_writes = sink.writes();
+  s.w.trace().remove_sink(&sink);
+  return check::analyze_effects(h, truth, "g", {"transfers"}, "read-model");
+}
+
+TEST(StoreEffects, ARedeliveredPlainIncrementIsAppliedTwiceAndAnIdempotentOneOnce) {
+  const check::EffectsReport plain = effects_of_redelivery(false);
+  EXPECT_EQ(plain.twice, 1);
+  EXPECT_FALSE(plain.exactly_once());
+  const check::EffectsReport guarded = effects_of_redelivery(true);
+  EXPECT_EQ(guarded.once, 1);
+  EXPECT_TRUE(guarded.exactly_once());
 }
 
 }  // namespace
