@@ -46,7 +46,11 @@ int l_store(lua_State* L) {
 
 // A store key from Lua: a string, or a number written as Lua's tostring writes it.
 std::string key_arg(lua_State* L, int idx, const char* what) {
-  if (lua_type(L, idx) == LUA_TSTRING) return lua_tostring(L, idx);
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    size_t len = 0;
+    const char* s = lua_tolstring(L, idx, &len);
+    return std::string(s, len);
+  }
   if (const auto n = to_whole(L, idx)) return std::to_string(*n);
   fail(fmt::format("{}: expected a key (a string), got {}", what, describe(L, idx)));
 }
