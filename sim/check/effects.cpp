@@ -15,17 +15,30 @@ std::string topic_of(const std::string& partition) {
 
 using RecordId = std::pair<std::string, int64_t>;  // (topic-partition, offset)
 
-// The offset of an acknowledged send whose acknowledgement named none (acks=0): where the
-// final logs or the group's processing put its value.
-std::optional<int64_t> find_offset(const GroundTruth& truth, const std::string& partition, const std::string& value) {
-  if (auto it = truth.replicas.find(partition); it != truth.replicas.end())
-    for (const ReplicaLog& log : it->second)
-      for (const auto& [offset, v] : log.records)
-        if (v == value) return offset;
-  for (const ProcessedRecord& p : truth.processed)
-    if (p.partition == partition && p.value == value) return p.offset;
-  return std::nullopt;
-}
+// Where the final logs, else the group's processing, put each value: the offset of an
+// acknowledged send whose acknowledgement named none (acks=0). Built on first need.
+class OffsetsByValue {
+ public:
+  explicit OffsetsByValue(const GroundTruth& truth) : truth_(truth) {}
+  std::optional<int64_t> find(const std::string& partition, const std::string& value) {
+    if (!built_) build();
+    auto it = offsets_.find({partition, value});
+    if (it == offsets_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  void build() {
+    built_ = true;
+    for (const auto& [partition, logs] : truth_.replicas)
+      for (const ReplicaLog& log : logs)
+        for (const auto& [offset, v] : log.records) offsets_.try_emplace({partition, v}, offset);
+    for (const ProcessedRecord& p : truth_.processed) offsets_.try_emplace({p.partition, p.value}, p.offset);
+  }
+  const GroundTruth& truth_;
+  bool built_ = false;
+  std::map<std::pair<std::string, std::string>, int64_t> offsets_;
+};
 }  // namespace
 
 std::string RecordEffects::label() const {
@@ -39,11 +52,12 @@ EffectsReport analyze_effects(const History& history, const GroundTruth& truth, 
   r.store = store;
   auto of_topics = [&](const std::string& partition) { return topics.empty() || topics.count(topic_of(partition)) > 0; };
   std::map<RecordId, RecordEffects> records;
+  OffsetsByValue offsets(truth);
   for (const Op& op : history.ops) {
     if (op.type != OpType::ok || op.f != "send") continue;
     for (const Send& s : op.sends) {
       if (!of_topics(s.key)) continue;
-      const std::optional<int64_t> offset = s.offset ? s.offset : find_offset(truth, s.key, s.value);
+      const std::optional<int64_t> offset = s.offset ? s.offset : offsets.find(s.key, s.value);
       // A record in no replica's final log never reached the topic for good: the delivery
       // check's lost write, not a question of effects (unless a handler applied it: below).
       const auto log = truth.final_logs.find(s.key);

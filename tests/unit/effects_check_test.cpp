@@ -195,3 +195,15 @@ TEST(EffectsCheck, TheStoreSinkReadsStoreWrites) {
   EXPECT_FALSE(w.changed);
   EXPECT_EQ(w.time_ns, 5'000'000);
 }
+
+// An acknowledgement without an offset (acks=0): the record is found by its value in the logs.
+TEST(EffectsCheck, ASendAcknowledgedWithoutAnOffsetIsFoundInTheFinalLog) {
+  Fixture f;
+  for (Op& op : f.h.ops)
+    for (Send& s : op.sends) s.offset.reset();
+  f.truth.replicas["transfers-0"].push_back(ReplicaLog{"broker-1", 3, {{0, "e0"}, {1, "e1"}, {2, "e2"}}});
+  f.truth.store_writes = {write("g-1", 1, 0, "k", true, 10), write("g-1", 2, 1, "k", true, 20), write("g-1", 3, 2, "k", true, 30)};
+  const EffectsReport r = analyze_effects(f.h, f.truth, "g", {"transfers"}, "read-model");
+  EXPECT_EQ(r.records, 3);
+  EXPECT_EQ(r.once, 3);
+}
