@@ -68,4 +68,12 @@ sim::NodeId start_consumer(sim::World& world, const ClusterLayout& layout, const
   return node;
 }
 
+sim::NodeId start_store(sim::World& world, ClusterLayout& layout, const std::string& name, const StoreConfig& config) {
+  const sim::NodeId node = world.add_node(name, nullptr);
+  world.set_factory(node, [name, config] { return std::make_unique<Store>(name, config); });
+  layout.stores[name] = node;
+  world.start(node);
+  return node;
+}
+
 }  // namespace kafka

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "broker_model/app/store.hpp"
 #include "broker_model/cluster_layout.hpp"
 #include "broker_model/config/bugs.hpp"
 #include "broker_model/config/config.hpp"
@@ -59,5 +60,9 @@ sim::NodeId start_producer(sim::World& world, const ClusterLayout& layout, const
 // (group.id set, finalized).
 sim::NodeId start_consumer(sim::World& world, const ClusterLayout& layout, const std::string& member_name,
                            const ConfigSet& config, const ConsumerApp& app, FirstOp first_op, const Bugs& bugs);
+
+// Adds and starts a store node named `name` (the application's database) and records it in
+// `layout.stores`, so clients added after it find it by name.
+sim::NodeId start_store(sim::World& world, ClusterLayout& layout, const std::string& name, const StoreConfig& config);
 
 }  // namespace kafka

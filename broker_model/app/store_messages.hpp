@@ -47,6 +47,7 @@ struct StoreRequest final : Request<ApiKey::store> {
 struct StoreResponse final : Response<ApiKey::store> {
   int32_t correlation_id = 0;
   bool ok = true;  // false: the transaction was not applied (the store is shutting down)
+  std::string error;  // why it was not applied, when !ok (e.g. an increment of a non-integer)
   std::vector<StoreResult> results;  // one per op
 };
 

@@ -18,6 +18,7 @@
 
 #include "sim/check/history.hpp"
 #include "sim/check/replicas.hpp"
+#include "sim/check/store_writes.hpp"
 
 namespace check {
 
@@ -59,6 +60,7 @@ struct GroundTruth {
   std::map<std::string, std::string> member_groups;          // consumer (process name) -> its group
   std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
   std::map<std::string, std::vector<ReplicaLog>> replicas;  // topic-partition -> each live replica's log and HW
+  std::vector<StoreWriteRecord> store_writes;                // every write the application's stores applied
 };
 
 struct DeliveryReport {

@@ -6,6 +6,7 @@
 
 #include "sim/assert.hpp"
 #include "sim/check/commits.hpp"
+#include "sim/check/effects.hpp"
 #include "sim/check/explain.hpp"
 #include "sim/check/replicas.hpp"
 
@@ -39,6 +40,7 @@ class Judge {
 
   void judge(const Expectation& x) {
     if (!x.delivery.empty() || !x.order.empty()) judge_delivery(x);
+    if (!x.effects.empty()) judge_effects(x);
     if (!x.anomaly.empty()) {
       const int64_t n = count(x.anomaly);
       if (x.anomaly == "unseen" && !e_.end.drained()) {
@@ -135,6 +137,44 @@ class Judge {
         record(fmt::format("expect order {} ({})", x.order, gid), v.empty(),
                v.empty() ? "first deliveries in order" : fmt::format("{} out of order: {}", v.size(), sample(v)));
       }
+    }
+  }
+
+  // Each group's effects in the store, judged per record: exactly-once needs every record's
+  // effect once, at-least-once at least once.
+  void judge_effects(const Expectation& x) {
+    std::vector<std::string> targets;
+    if (!x.group.empty()) targets.push_back(x.group);
+    else for (const auto& [id, g] : e_.groups) targets.push_back(id);
+    for (const std::string& gid : targets) {
+      auto it = e_.groups.find(gid);
+      const std::set<std::string> topics = it == e_.groups.end() ? std::set<std::string>{} : it->second.topics;
+      const EffectsReport r = analyze_effects(history_, truth_, gid, topics, x.store);
+      const std::string name = fmt::format("expect effects {} in {} ({})", x.effects, x.store, gid);
+      if (vacuous(x, name, r.records, fmt::format("the topics of group {}", gid))) continue;
+      const bool held = x.effects == "exactly-once" ? r.exactly_once() : r.at_least_once();
+      std::string detail = fmt::format("{} records: effect once {}, twice or more {}, never {}", r.records, r.once, r.twice, r.never);
+      auto list = [](const std::vector<RecordEffects>& v) {
+        std::string s;
+        for (size_t i = 0; i < v.size() && i < 3; ++i) {
+          s += (i ? ", " : "") + v[i].label() + " x" + std::to_string(v[i].runs.size());
+          for (const EffectRun& run : v[i].runs) s += fmt::format(" [{} run {} at {}]", run.member, run.invocation, format_time(run.time_ns));
+        }
+        return v.size() > 3 ? s + ", ..." : s;
+      };
+      const bool dup_counts = x.effects == "exactly-once";
+      if (dup_counts && !r.duplicated.empty()) detail += "; twice: " + list(r.duplicated);
+      if (!r.missing.empty()) detail += "; never: " + list(r.missing);
+      // A record never applied may only be one the group had not reached: without a drain that
+      // is liveness, not judged (a duplicate effect is safety, judged always).
+      if (!held && (!dup_counts || r.duplicated.empty()) && !e_.end.drained()) {
+        not_judged(name, detail + "; " + no_drain() + ", so records never applied are not judged");
+        continue;
+      }
+      std::string why;
+      if (!held && !r.missing.empty()) why = explain_missing_effect(truth_, timeline_, r, r.missing.front());
+      else if (!held) why = explain_duplicate_effect(truth_, timeline_, r, r.duplicated.front());
+      record(name, held, detail, why);
     }
   }
 

@@ -25,6 +25,10 @@ struct Expectation {
   std::string group;     // delivery and order: this group (empty: every group)
   std::string delivery;  // "at-most-once", "at-least-once", "exactly-once"
   std::string order;     // "per-partition", "per-key", "none"
+  // The effects check (effects.hpp): each input record's effect in `store`, "exactly-once" or
+  // "at-least-once", for `group` (empty: every group).
+  std::string effects;
+  std::string store;
   // max_lost, max_duplicates and the vacuity rule: only the records this producer sent (empty:
   // the whole run's). A producer's name is its history process.
   std::string producer;

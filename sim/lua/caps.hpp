@@ -14,6 +14,7 @@ constexpr int64_t kMembersPerGroup = 1'000;
 // world (its trace and history name it), so m:replace() or g:scale() in a loop would otherwise
 // grow the model without bound, outside the Lua heap's limit.
 constexpr int64_t kClientProcesses = 2'000;  // above a full group, with room to replace its members
+constexpr int64_t kStores = 100;  // the application's databases (c:store), each a node
 constexpr int64_t kLoadKeys = 1'000'000;
 constexpr double kLoadRate = 10'000'000;  // records per simulated second, per load
 constexpr int64_t kLoadThreads = 1'000;

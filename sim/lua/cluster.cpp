@@ -665,6 +665,7 @@ void register_cluster(lua_State* L) {
       {"isr", guarded<l_isr>},           {"replicas", guarded<l_replicas>},  {"hw", guarded<l_hw>},
       {"leo", guarded<l_leo>},           {"log", guarded<l_log>},            {"controller", guarded<l_controller>},
       {"brokers_down", guarded<l_brokers_down>}, {"brokers", guarded<l_brokers>}, {"group", cluster_group},
+      {"store", cluster_store},
       {nullptr, nullptr}};
   register_handle(L, kClusterMeta, "cluster", methods, /*with_faults=*/true);
 
@@ -675,6 +676,7 @@ void register_cluster(lua_State* L) {
   register_handle(L, kProducerMeta, "producer", pmethods);
 
   register_group_metatables(L);
+  register_store_metatable(L);
   lua_register(L, "cluster", guarded<l_cluster>);
 }
 

@@ -64,6 +64,15 @@ class ProducerHandle final : public LuaObject {
   int64_t loads = 0;  // p:load calls so far
 };
 
+// c:store(name, options): the application's database, a node of its own.
+class StoreHandle final : public LuaObject {
+ public:
+  const char* kind() const override { return "store"; }
+  Cluster* cluster = nullptr;
+  NodeId node = kNoNode;
+  std::string name;
+};
+
 class Cluster final : public FaultTarget {
  public:
   Cluster(World& w, kafka::KafkaVersion v) : world_(w), version(v), broker_config(kafka::ConfigScope::broker, v) {}
@@ -74,6 +83,7 @@ class Cluster final : public FaultTarget {
     std::vector<NodeId> out = {layout.controller};
     for (const auto& [b, n] : layout.brokers) out.push_back(n);
     out.insert(out.end(), clients.begin(), clients.end());
+    for (const auto& [name, n] : layout.stores) out.push_back(n);
     return out;
   }
 
@@ -97,8 +107,9 @@ class Cluster final : public FaultTarget {
       auto* box = static_cast<HandleBox*>(lua_touserdata(L, idx));
       if (auto* ph = box ? dynamic_cast<ProducerHandle*>(box->object) : nullptr) return ph->node;
       if (auto* mh = box ? dynamic_cast<MemberHandle*>(box->object) : nullptr) return mh->node;
+      if (auto* sh = box ? dynamic_cast<StoreHandle*>(box->object) : nullptr) return sh->node;
     }
-    fail(fmt::format("{}: expected a broker id, a node name or a client handle, got {}", what, describe(L, idx)));
+    fail(fmt::format("{}: expected a broker id, a node name, a client handle or a store, got {}", what, describe(L, idx)));
   }
 
   // A topic a client names: one the scenario did not declare will be auto-created (when the

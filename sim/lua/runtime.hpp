@@ -142,6 +142,8 @@ class Runtime {
   check::ClientOutcomes& client_outcomes() { return client_outcomes_; }
   // A producer's name, which is its process in the history, for `expect { producer = ... }`.
   void register_producer(std::string id) { producers_.push_back(std::move(id)); }
+  // A store's name, for `expect { store = ... }`.
+  void register_store(std::string name) { stores_.push_back(std::move(name)); }
   bool has_cluster() const { return has_cluster_; }
   void set_has_cluster() { has_cluster_ = true; }
   // Fills the final replica logs into the ground truth at the end of the run.
@@ -174,11 +176,13 @@ class Runtime {
   std::optional<Time> drain_started_;  // when the heal-and-drain phase began, if it did
   std::map<std::string, check::GroupUnderTest> groups_;
   std::vector<std::string> producers_;  // in creation order
+  std::vector<std::string> stores_;     // in creation order
   std::vector<std::function<void(check::GroundTruth&)>> final_state_;
   bool has_cluster_ = false;
   bool loading_ = true;  // the scenario file is still running (expectations belong there)
   std::unique_ptr<TraceSink> auto_create_log_;
   std::unique_ptr<check::GroupSink> groups_seen_;
+  std::unique_ptr<check::StoreSink> stores_seen_;  // every write the stores applied
   std::unique_ptr<check::TimelineSink> timeline_;  // what the cluster did, for explanations
   void drain();
   void judge_expectations(RunResult& result);

@@ -268,6 +268,10 @@ TEST(Hostile12Acceptance, ValuesKafkasValidatorsRejectAreErrors) {
            {"local c = cluster {}\nlocal p = c:producer(\"p\", { [\"linger.ms\"] = 0/0 })", "linger.ms: expected a whole number"},
            {"local c = cluster { broker = { [\"replica.fetch.wait.max.ms\"] = 40000, [\"replica.lag.time.max.ms\"] = 60000 } }",
             "replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms"},
+           {"local c = cluster {}\nc:store(\"db\", { latency = 0/0 })", "store options.latency: expected a non-negative time"},
+           {"local c = cluster {}\nc:store(\"db\", { latency = 1e300 })", "store options.latency: expected a non-negative time"},
+           {"local c = cluster {}\nc:store(\"db\", { latency = { dist = \"zipf\" } })", "store options.latency"},
+           {"local c = cluster {}\nlocal db = c:store(\"db\")\ndb:get(0/0)", "get(key): expected a key"},
        }) {
     const Ran r = run_cli("rejected", body, "--quiet", 30);
     EXPECT_EQ(r.code, 2) << body << "\n" << r.out;
