@@ -253,7 +253,7 @@ int l_member_crash_at(lua_State* L) {
                      suggestion(point, points)));
   }
   World& w = m.group->cluster->world();
-  if (!w.invoke(m.node, [point](Node& n, Context&) { static_cast<kafka::Consumer&>(n).arm_crash(point); })) {
+  if (!w.invoke(m.node, [point](Node& n, Context&) { static_cast<kafka::Consumer&>(n).arm_crash({point, 0}); })) {
     fail(fmt::format("crash_at: {} is not running", w.name(m.node)));
   }
   return 0;
