@@ -56,16 +56,19 @@ struct Awaiting {
 class LuaListener final : public kafka::Listener {
  public:
   LuaListener(Runtime& rt, int handler_ref, bool batch) : rt_(rt), handler_ref_(handler_ref), batch_(batch) {
-    lua_State* L = rt_.L();
-    app_ = &rt_.adopt(L, std::make_unique<AppHandle>(), kAppMeta);
-    app_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_newtable(L);
-    app_->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    app_->listener = this;
+    // Built when the process starts, from the scheduler: what it allocates in Lua is under the
+    // sandbox's limits like any call.
+    rt_.sandbox().protected_call("on_record (the app of a starting process)", [this](lua_State* L) {
+      app_ = &rt_.adopt(L, std::make_unique<AppHandle>(), kAppMeta);
+      app_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+      lua_newtable(L);
+      app_->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+      app_->listener = this;
+    });
   }
   ~LuaListener() override {
     lua_State* L = rt_.sandbox().state();
-    if (!L) return;  // the run is over and its Lua state closed
+    if (!L || !app_) return;  // the run is over and its Lua state closed
     app_->listener = nullptr;
     for (const auto& [task, ref] : threads_) luaL_unref(L, LUA_REGISTRYINDEX, ref);
     for (const auto& [id, ref] : every_refs_) luaL_unref(L, LUA_REGISTRYINDEX, ref);
@@ -75,38 +78,43 @@ class LuaListener final : public kafka::Listener {
   bool batch() const override { return batch_; }
 
   kafka::ListenerStep on_record(const kafka::ConsumerRecord& r, kafka::ListenerServices& s) override {
-    return start(kafka::kHandlerTask, s, [&](lua_State* co) {
-      lua_rawgeti(co, LUA_REGISTRYINDEX, handler_ref_);
-      push_record(co, r);
+    return start(kafka::kHandlerTask, s, [&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref_);
+      push_record(L, r);
       return 1;
     });
   }
   kafka::ListenerStep on_batch(const std::vector<kafka::ConsumerRecord>& records, kafka::ListenerServices& s) override {
-    return start(kafka::kHandlerTask, s, [&](lua_State* co) {
-      lua_rawgeti(co, LUA_REGISTRYINDEX, handler_ref_);
-      lua_createtable(co, static_cast<int>(records.size()), 0);
+    return start(kafka::kHandlerTask, s, [&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref_);
+      lua_createtable(L, static_cast<int>(records.size()), 0);
       for (size_t i = 0; i < records.size(); ++i) {
-        push_record(co, records[i]);
-        lua_rawseti(co, -2, static_cast<lua_Integer>(i + 1));
+        push_record(L, records[i]);
+        lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
       }
       return 1;
     });
   }
   kafka::ListenerStep on_every(uint64_t id, kafka::ListenerServices& s) override {
     if (threads_.count(id)) return kafka::ListenerStep::done();  // its last run still waits: skip this one
-    return start(id, s, [&](lua_State* co) {
-      lua_rawgeti(co, LUA_REGISTRYINDEX, every_refs_.at(id));
+    return start(id, s, [&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, every_refs_.at(id));
       return 0;
     });
   }
   kafka::ListenerStep resume(uint64_t task, const kafka::ListenerReply& reply, kafka::ListenerServices& s) override {
     auto it = threads_.find(task);
     if (it == threads_.end()) return kafka::ListenerStep::done();
-    lua_State* L = rt_.L();
-    lua_rawgeti(L, LUA_REGISTRYINDEX, it->second);
-    lua_State* co = lua_tothread(L, -1);
-    lua_pop(L, 1);
-    push_reply(co, reply, awaiting_[task]);
+    lua_State* co = nullptr;
+    rt_.sandbox().protected_call("a handler's reply", [&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, it->second);
+      co = lua_tothread(L, -1);
+      lua_pop(L, 1);
+      // Built on the protected stack, then moved: co is not running and has no handler of its own.
+      push_reply(L, reply, awaiting_[task]);
+      if (!lua_checkstack(co, 2)) fail("a handler's reply: out of Lua stack");
+      lua_xmove(L, co, 2);
+    });
     return run(task, co, 2, s);
   }
 
@@ -131,11 +139,16 @@ class LuaListener final : public kafka::Listener {
  private:
   template <typename PushFn>
   kafka::ListenerStep start(uint64_t task, kafka::ListenerServices& s, PushFn&& push) {
-    lua_State* L = rt_.L();
-    lua_State* co = lua_newthread(L);
-    threads_[task] = luaL_ref(L, LUA_REGISTRYINDEX);
-    const int nargs = push(co) + 1;
-    lua_rawgeti(co, LUA_REGISTRYINDEX, app_ref_);
+    lua_State* co = nullptr;
+    int nargs = 0;
+    rt_.sandbox().protected_call("on_record", [&](lua_State* L) {
+      co = lua_newthread(L);
+      threads_[task] = luaL_ref(L, LUA_REGISTRYINDEX);
+      nargs = push(L) + 1;
+      lua_rawgeti(L, LUA_REGISTRYINDEX, app_ref_);
+      if (!lua_checkstack(co, nargs + 1)) fail("on_record: out of Lua stack");
+      lua_xmove(L, co, nargs + 1);
+    });
     awaiting_[task] = {};
     return run(task, co, nargs, s);
   }
