@@ -108,7 +108,7 @@ void Consumer::handle_commit_response(sim::Context& ctx, const OffsetCommitRespo
   const auto completion = coordinator_.handle_commit_response(ctx, resp);
   if (!completion) return;
   // A commitSync that throws FencedInstanceIdException ends the loop where it waits.
-  if (coordinator_.failed()) app_.on_fatal_error();
+  if (coordinator_.failed() && !app_.handler_waits_for_commit()) app_.on_fatal_error();
   else app_.on_commit_completed(ctx, *completion);
 }
 

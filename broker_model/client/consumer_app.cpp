@@ -315,7 +315,9 @@ void ApplicationLoop::after_batch(sim::Context& ctx) {
     case CommitPolicy::manual:
       // With a listener, MANUAL commits only what app:ack() acknowledged.
       if (listener_) {
-        if (commit_sync(ctx, acked_offsets(), policy_name(), AppState::committing_after_batch)) return;
+        ConsumerCoordinator::Offsets acked = acked_offsets();
+        acked_.clear();
+        if (commit_sync(ctx, std::move(acked), policy_name(), AppState::committing_after_batch)) return;
         break;
       }
       [[fallthrough]];
@@ -376,7 +378,7 @@ void ApplicationLoop::on_commit_completed(sim::Context& ctx, const ConsumerCoord
     if (commit_after_armed_ && record_crash_point(ctx, "after-commit", 0, 0)) return;
   }
   if (!c.sync) return;
-  if (handler_commit_) {
+  if (handler_commit_ && state_ == AppState::processing) {
     // The commitSync the handler asked for: back into the handler.
     handler_commit_ = false;
     resume_task(ctx, kHandlerTask, ListenerReply{.kind = ListenerReply::Kind::commit, .commit_error = c.error, .store = {}});

@@ -103,6 +103,9 @@ class ApplicationLoop {
   // max.poll.interval.ms.
   bool waiting_in_poll() const { return state_ == AppState::idle; }
   bool closing() const { return state_ == AppState::committing_on_close; }
+  // The handler waits in a commitSync it asked for: its completion, even a fatal error,
+  // returns to the handler (which sees the exception).
+  bool handler_waits_for_commit() const { return handler_commit_ && state_ == AppState::processing; }
 
   void start(sim::Time now) { last_commit_ = now; }
   // The id of the member's next operation in the history (poll, subscribe).

@@ -46,7 +46,11 @@ class ApplicationLoop::Services final : public ListenerServices {
       offsets.push_back({r.tp, r.offset + 1, r.leader_epoch});
     }
     if (loop_.app_.policy != CommitPolicy::manual_immediate) {
-      for (const auto& o : offsets) loop_.acked_[o.tp] = o;
+      // Spring commits the highest acknowledged offset of each partition.
+      for (const auto& o : offsets) {
+        auto [it, fresh] = loop_.acked_.try_emplace(o.tp, o);
+        if (!fresh && it->second.offset < o.offset) it->second = o;
+      }
       return false;
     }
     // MANUAL_IMMEDIATE: the container commits it at once, synchronously (syncCommits).

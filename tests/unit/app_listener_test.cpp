@@ -151,6 +151,72 @@ TEST(AppListener, AHandlerWaitingForItsStoreHoldsTheLoopAndResumesWithTheReply) 
   EXPECT_TRUE(c.run_until([&] { return committed(c, "g") == 4; }));
 }
 
+// A store call that waits longer than max.poll.interval.ms: the handler's thread does not poll,
+// so the heartbeat thread leaves the group as it would for a slow record (Kafka counts the
+// time, whatever the application waits for).
+TEST(AppListener, WaitingForTheStoreCountsAgainstMaxPollInterval) {
+  TestCluster c;
+  with_records(c, 2);
+  StoreLog log;
+  const sim::NodeId db = c.world().add_node("db", [&log] { return std::make_unique<StubStore>(log, Duration::seconds(3)); });
+  c.world().start(db);
+  auto script = std::make_shared<Script>();
+  script->on_record = [](const ConsumerRecord&, ListenerServices& s) {
+    s.store("db", {{kafka::StoreOpKind::increment, "n", "", 1}});
+    return ListenerStep::waiting();
+  };
+  kafka::ConsumerApp app = app_with(kafka::CommitPolicy::record, script);
+  app.stores = {{"db", db}};
+  c.consumer("m-1", "g", app, {{"auto.offset.reset", "earliest"}, {"max.poll.interval.ms", 1000}});
+  ASSERT_TRUE(c.run_until([&] { return !c.events("consumer.poll_timeout").empty(); }, Duration::seconds(10)))
+      << "a 3 s store call inside a 1 s max.poll.interval.ms";
+  EXPECT_EQ(log.requests.size(), 1u) << "the handler still waits for its first call";
+}
+
+// A crash while the handler waits drops the coroutine: the new process handles the record
+// afresh, and the record is processed once (the first run never finished).
+TEST(AppListener, ACrashWhileTheHandlerWaitsDropsIt) {
+  TestCluster c;
+  with_records(c, 2);
+  StoreLog log;
+  const sim::NodeId db = c.world().add_node("db", [&log] { return std::make_unique<StubStore>(log, Duration::seconds(2)); });
+  c.world().start(db);
+  auto script = std::make_shared<Script>();
+  script->on_record = [](const ConsumerRecord&, ListenerServices& s) {
+    s.store("db", {{kafka::StoreOpKind::increment, "n", "", 1}});
+    return ListenerStep::waiting();
+  };
+  kafka::ConsumerApp app = app_with(kafka::CommitPolicy::record, script);
+  app.stores = {{"db", db}};
+  const sim::NodeId m = c.consumer("m-1", "g", app, {{"auto.offset.reset", "earliest"}, {"session.timeout.ms", 6000}});
+  ASSERT_TRUE(c.run_until([&] { return log.requests.size() == 1; }));
+  c.crash(m);
+  c.restart(m);
+  ASSERT_TRUE(c.run_until([&] { return processed(c, "g").size() == 2; }, Duration::seconds(60)));
+  EXPECT_EQ(processed(c, "g"), (std::map<int64_t, int>{{0, 1}, {1, 1}}));
+  ASSERT_EQ(log.requests.size(), 3u) << "offset 0 twice (one run per process), then offset 1";
+  EXPECT_EQ(log.requests[0].second.origin.offset, 0);
+  EXPECT_EQ(log.requests[1].second.origin.offset, 0);
+  EXPECT_EQ(script->calls[0], 2);
+}
+
+// MANUAL with a listener commits only what it acknowledged.
+TEST(AppListener, ManualCommitsOnlyAcknowledgedRecords) {
+  TestCluster c;
+  with_records(c, 5);
+  auto script = std::make_shared<Script>();
+  script->on_record = [](const ConsumerRecord& r, ListenerServices& s) {
+    if (r.offset < 2) {
+      EXPECT_FALSE(s.ack()) << "MANUAL: an acknowledgement waits for the batch's commit";
+    }
+    return ListenerStep::done();
+  };
+  c.consumer("m-1", "g", app_with(kafka::CommitPolicy::manual, script), kEarliest);
+  ASSERT_TRUE(c.run_until([&] { return processed(c, "g").size() == 5; }));
+  c.run_for(Duration::seconds(2));
+  EXPECT_EQ(committed(c, "g"), 2) << "records 2..4 were processed but never acknowledged";
+}
+
 TEST(AppListener, ASpringContainerDeliversAFailingRecordTenTimesThenSkipsIt) {
   TestCluster c;
   with_records(c, 3);

@@ -90,6 +90,11 @@ at("5s", function() check("acknowledged up to offset 2", g:committed("t", 0) == 
 at("5s", function() check("commitSync committed what was processed before", g:committed("t", 0) >= 4, tostring(g:committed("t", 0))) end)
 )"));
   expect_all_held(sync, 1);
+  auto manual = run_text("manual.lua", scenario(R"(commit = "MANUAL",
+  on_record = function(rec, app) if rec.offset ~= 4 then app:ack() end end,)", R"(
+at("5s", function() check("MANUAL commits acknowledged records", g:committed("t", 0) == 6, tostring(g:committed("t", 0))) end)
+)"));
+  expect_all_held(manual, 1);
 }
 
 TEST(AppLua, EveryRunsOnTheMembersClockOncePerLine) {
