@@ -147,6 +147,12 @@ void ApplicationLoop::finish_batch_listener(sim::Context& ctx) {
     batch_.pop_front();
   }
   if (record_crash_point(ctx, "after-process", first, count)) return;
+  // A batch listener's records are one unit: RECORD commits them as BATCH would (Spring treats
+  // AckMode.RECORD with a batch listener so).
+  if (app_.policy == CommitPolicy::record &&
+      commit_sync(ctx, subscriptions_.uncommitted_processed(), policy_name(), AppState::committing_after_batch)) {
+    return;
+  }
   after_batch(ctx);
 }
 

@@ -146,6 +146,17 @@ at("19s", function()
 end)
 )", "20s").insert(0, "handled = {}\n"));
   expect_all_held(r, 1);
+  // A batch listener handles the poll's records as one: a crash after them re-delivers them all.
+  auto batch = run_text("crash_at_batch.lua", scenario(R"(commit = "RECORD",
+  on_batch = function(records, app) for _, rec in ipairs(records) do handled[#handled + 1] = rec.offset end end,)", R"(
+at("500ms", function() g:member(1):crash_at({ point = "after-process", record = 3 }) end)
+at("4s", function() g:member(1):restart() end)
+at("19s", function()
+  check("the whole batch handled twice", #handled == 12 and handled[7] == 0, table.concat(handled, ","))
+  check("committed after the restart", g:committed("t", 0) == 6, tostring(g:committed("t", 0)))
+end)
+)", "20s").insert(0, "handled = {}\n"));
+  expect_all_held(batch, 2);
   auto bad = run_text("crash_at_bad.lua", scenario("", R"(
 at("500ms", function() g:member(1):crash_at({ point = "before-comit", record = 3 }) end)
 )"));
