@@ -221,7 +221,6 @@ class ApplicationLoop {
   bool commit_after_armed_ = false;
   // DefaultErrorHandler's FailedRecordTracker: deliveries of the record that last failed.
   std::map<TopicPartition, std::pair<int64_t, int>> failures_;
-  std::vector<ConsumerRecord> batch_records_;  // a batch listener's records of the current poll
 };
 
 }  // namespace kafka

@@ -125,6 +125,8 @@ class LuaListener final : public kafka::Listener {
     return *services_;
   }
   uint64_t task() const { return task_; }
+  // The coroutine of the task running now: only it may wait (its yield is the simulator's).
+  lua_State* running() const { return running_; }
   void await(Awaiting a) { awaiting_[task_] = a; }
   // app:every(interval, fn) from the line `where`: one timer per line of code.
   std::optional<uint64_t> add_every(lua_State* L, int fn_idx, const std::string& where) {
@@ -156,9 +158,11 @@ class LuaListener final : public kafka::Listener {
   kafka::ListenerStep run(uint64_t task, lua_State* co, int nargs, kafka::ListenerServices& s) {
     services_ = &s;
     task_ = task;
+    running_ = co;
     awaiting_[task] = {};
     const int status = rt_.sandbox().resume(co, nargs, task == kafka::kHandlerTask ? "on_record" : "app:every");
     services_ = nullptr;
+    running_ = nullptr;
     if (status == LUA_YIELD && awaiting_[task].kind != Awaiting::Kind::nothing) return kafka::ListenerStep::waiting();
     std::string failure;
     if (status == LUA_YIELD) {
@@ -246,6 +250,7 @@ class LuaListener final : public kafka::Listener {
   std::map<uint64_t, int> every_refs_;
   kafka::ListenerServices* services_ = nullptr;
   uint64_t task_ = kafka::kHandlerTask;
+  lua_State* running_ = nullptr;
 };
 
 // ---- the bindings ----
@@ -254,6 +259,15 @@ LuaListener& listener_of(lua_State* L) {
   AppHandle& app = check_object<AppHandle>(L, 1, "the app");
   if (!app.listener) fail("app: the process this app belonged to is gone (a crash, or the run ended)");
   return *app.listener;
+}
+
+// A call that waits must be able to suspend the handler: not from inside s:tx's function (a
+// C call), nor from a coroutine of the script's own. Checked before anything is sent.
+void require_yieldable(lua_State* L, const char* what, const LuaListener& l) {
+  if (!lua_isyieldable(L) || L != l.running()) {
+    fail(fmt::format("{} waits for a reply, which it cannot do here (inside s:tx's function use t; not from a "
+                     "coroutine of the script's own)", what));
+  }
 }
 
 // The continuation of a yielded call: returns the reply's value, or raises its error.
@@ -301,6 +315,7 @@ int commit(lua_State* L, bool sync) {
   if (l.task() != kafka::kHandlerTask) {
     fail("app:commit: KafkaConsumer is not safe for multi-threaded access (commit from the handler, not from app:every)");
   }
+  if (sync) require_yieldable(L, "app:commit", l);
   if (!l.services(L).commit(sync)) return 0;
   l.await({Awaiting::Kind::commit});
   return kYield;
@@ -311,6 +326,7 @@ int l_commit_async(lua_State* L) { return commit(L, false); }
 int l_ack(lua_State* L) {
   LuaListener& l = listener_of(L);
   if (l.task() != kafka::kHandlerTask) fail("app:ack: acknowledge from the handler, not from app:every");
+  require_yieldable(L, "app:ack", l);
   if (!l.services(L).ack()) return 0;
   l.await({Awaiting::Kind::commit});
   return kYield;
@@ -328,6 +344,7 @@ int l_every(lua_State* L) {
 
 int l_crash(lua_State* L) {
   LuaListener& l = listener_of(L);
+  require_yieldable(L, "app:crash", l);
   l.services(L).crash();
   l.await({Awaiting::Kind::crash});
   return kYield;  // never resumed: the process dies here
@@ -364,6 +381,7 @@ kafka::StoreOp op_of(lua_State* L, kafka::StoreOpKind kind, const char* what) {
 }
 
 int call_store(lua_State* L, const std::string& name, std::vector<kafka::StoreOp> ops, Awaiting a, LuaListener& l) {
+  require_yieldable(L, "a store call", l);
   if (!l.services(L).store(name, std::move(ops))) fail(fmt::format("app:store: there is no store named '{}'", name));
   l.await(a);
   return kYield;
@@ -391,6 +409,7 @@ int l_store_tx(lua_State* L) {
   if (!s.app->listener) fail("store: the process this handle belonged to is gone");
   TxCollector& t = s.app->tx;
   if (t.open) fail("s:tx: transactions do not nest");
+  require_yieldable(L, "s:tx", *s.app->listener);
   t.ops.clear();
   t.open = true;
   // fn runs now, from C: its operations are only collected (it cannot wait inside).

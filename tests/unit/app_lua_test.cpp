@@ -124,6 +124,25 @@ at("5s", function() check("the member stopped on the error", g:member(1):state()
   expect_all_held(r, 1);
 }
 
+TEST(AppLua, AWaitingCallInsideATransactionFunctionIsAFailureNotASend) {
+  // s:tx's function runs from C and cannot wait: a call on the store itself there fails before
+  // anything is sent, and the failure is the handler's (Spring: re-delivered, then skipped).
+  auto r = run_text("tx_yield.lua", scenario(R"(commit = "RECORD",
+  on_record = function(rec, app)
+    local s = app:store("db")
+    local ok, err = pcall(function() s:tx(function(t) s:put("k", "v") end) end)
+    messages[#messages + 1] = tostring(err)
+    local ok2, err2 = pcall(coroutine.wrap(function() s:put("k", "v") end))
+    messages2[#messages2 + 1] = tostring(err2)
+  end,)", R"(
+at("5s", function()
+  check("refused", #messages == 6 and messages[1]:find("cannot do here", 1, true) ~= nil, tostring(messages[1]))
+  check("refused in a coroutine of the script's own", messages2[1]:find("cannot do here", 1, true) ~= nil, tostring(messages2[1]))
+end)
+)").insert(0, "messages = {}; messages2 = {}\n"));
+  expect_all_held(r, 2);
+}
+
 TEST(AppLua, AnEndlessHandlerHitsTheInstructionLimit) {
   sim::lua::RunOptions o;
   o.limits.instructions = 1'000'000;
