@@ -30,7 +30,7 @@ Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet conf
                    buffer_),
       offset_fetcher_(client_, config_, subscriptions_, metadata_, buffer_, coordinator_.trace()),
       fetcher_(client_, config_, subscriptions_, metadata_, offset_fetcher_, buffer_, coordinator_.trace()),
-      app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_, offset_fetcher_) {}
+      app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_, offset_fetcher_, buffer_) {}
 
 void Consumer::on_start(sim::Context& ctx) {
   coordinator_.start(ctx.now());
@@ -72,6 +72,7 @@ void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::Messag
       offset_fetcher_.handle_epoch_response(ctx, message_as<OffsetsForLeaderEpochResponse>(m));
       fetcher_.send_fetches(ctx);
       break;
+    case route_of<StoreResponse>: app_.on_store_response(ctx, message_as<StoreResponse>(m)); break;
     case route_of<LeaveGroupResponse>: break;  // the member already acted as having left (AbstractCoordinator logs it)
     default: unexpected_message("a consumer", m);
   }
@@ -107,11 +108,15 @@ void Consumer::handle_commit_response(sim::Context& ctx, const OffsetCommitRespo
   const auto completion = coordinator_.handle_commit_response(ctx, resp);
   if (!completion) return;
   // A commitSync that throws FencedInstanceIdException ends the loop where it waits.
-  if (coordinator_.failed()) app_.on_fatal_error();
+  if (coordinator_.failed() && !app_.handler_waits_for_commit()) app_.on_fatal_error();
   else app_.on_commit_completed(ctx, *completion);
 }
 
 void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
+  if (sim::timer_kind<ConsumerTimer>(tag) == ConsumerTimer::app_every) {
+    app_.on_listener_timer(ctx, sim::timer_id(tag));
+    return;
+  }
   SIM_ASSERT(sim::timer_id(tag) == 0, "consumer timers carry no id");
   switch (sim::timer_kind<ConsumerTimer>(tag)) {
     case ConsumerTimer::poll_tick: app_.on_poll_tick(ctx); break;
@@ -130,10 +135,15 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
       ctx.set_timer(loop_interval(config_.integer("metadata.max.age.ms")), sim::timer_tag(ConsumerTimer::metadata_refresh));
       break;
     case ConsumerTimer::shutdown_deadline: ctx.exit(); break;
+    case ConsumerTimer::app_every: break;  // handled above
   }
 }
 
 void Consumer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
+  if (app_.is_store(peer)) {
+    app_.store_connection_lost(ctx, peer);
+    return;
+  }
   const BrokerId broker = client_.broker_of(peer);
   metadata_.request_lost();
   fetcher_.connection_lost(broker);

@@ -49,7 +49,7 @@ class Consumer final : public sim::Node {
 
   // Application controls.
   void set_processing_time(sim::DurationDist d) { app_.settings().processing_time = d; }
-  void arm_crash(std::string point) { app_.settings().crash_at = std::move(point); }
+  void arm_crash(CrashPoint point) { app_.settings().crash_at = std::move(point); }
   // KafkaConsumer.seek: the next records of an assigned partition start at offset. Returns
   // false when the partition is not assigned to this member.
   bool seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset);

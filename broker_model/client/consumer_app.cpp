@@ -31,7 +31,8 @@ bool valid_transition(AppState from, AppState to) {
   // stops it wherever it waits (a record being processed finishes first: on_fatal_error), and
   // an exception poll() throws stops it inside poll().
   if (to == S::committing_on_close) return from != S::polling && from != S::committing_on_close;
-  if (to == S::closed) return from != S::processing && from != S::closed;
+  // A handler's exception ends a plain loop's thread wherever it ran (PROCESSING).
+  if (to == S::closed) return from != S::closed;
   switch (from) {
     case S::idle: return to == S::polling || to == S::committing_before_poll;
     case S::polling:
@@ -55,7 +56,7 @@ bool valid_transition(AppState from, AppState to) {
 
 ApplicationLoop::ApplicationLoop(ConsumerApp app, const ConfigSet& config, uint64_t first_op, Bugs bugs,
                                  SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher,
-                                 OffsetFetcher& offset_fetcher)
+                                 OffsetFetcher& offset_fetcher, FetchBuffer& buffer)
     : app_(std::move(app)),
       config_(config),
       next_op_(first_op),
@@ -63,7 +64,9 @@ ApplicationLoop::ApplicationLoop(ConsumerApp app, const ConfigSet& config, uint6
       subscriptions_(subscriptions),
       coordinator_(coordinator),
       fetcher_(fetcher),
-      offset_fetcher_(offset_fetcher) {}
+      offset_fetcher_(offset_fetcher),
+      listener_(app_.listener ? app_.listener() : nullptr),
+      buffer_(buffer) {}
 
 void ApplicationLoop::transition(AppState to) {
   SIM_ASSERT(valid_transition(state_, to),
@@ -128,6 +131,11 @@ void ApplicationLoop::poll(sim::Context& ctx) {
   if (coordinator_.failed()) {
     transition(AppState::closed);  // poll() throws the group's fatal error
     return;
+  }
+  if (coordinator_.auto_commit_due(ctx.now()) && subscriptions_.has_assignment()) {
+    // The auto-commit inside this poll() is the next commit.
+    if (record_crash_point(ctx, "before-commit", 0, 0)) return;
+    commit_started();
   }
   coordinator_.record_poll(ctx.now());
   transition(AppState::polling);
@@ -254,6 +262,11 @@ void ApplicationLoop::process_next(sim::Context& ctx) {
     after_batch(ctx);
     return;
   }
+  // A batch listener takes the poll's records at once, in one processing_time.
+  const int64_t count = listener_ && listener_->batch() ? static_cast<int64_t>(batch_.size()) : 1;
+  const int64_t first = records_begun_ + 1;
+  records_begun_ += count;
+  if (record_crash_point(ctx, "before-process", first, count)) return;
   transition(AppState::processing);
   ctx.set_timer(app_.processing_time.sample(ctx.rng()), sim::timer_tag(ConsumerTimer::process));
 }
@@ -261,8 +274,10 @@ void ApplicationLoop::process_next(sim::Context& ctx) {
 void ApplicationLoop::on_record_processed(sim::Context& ctx) {
   if (state_ == AppState::committing_on_close) return;  // close() interrupted the processing
   SIM_ASSERT(state_ == AppState::processing && !batch_.empty(), "a record processed outside PROCESSING");
-  const ConsumerRecord r = std::move(batch_.front());
-  batch_.pop_front();
+  handler_step(ctx, run_handler(ctx));
+}
+
+void ApplicationLoop::record_processed(sim::Context& ctx, const ConsumerRecord& r) {
   subscriptions_.processed(r.tp, r.offset + 1, r.leader_epoch);
   ++acked_since_commit_;
   const std::string& member = coordinator_.trace().member();
@@ -274,7 +289,18 @@ void ApplicationLoop::on_record_processed(sim::Context& ctx) {
                                       .partition = r.tp.partition,
                                       .offset = r.offset,
                                       .value = r.record.value});
-  if (app_.policy == CommitPolicy::record || app_.policy == CommitPolicy::manual_immediate) {
+}
+
+void ApplicationLoop::finish_record(sim::Context& ctx) {
+  const ConsumerRecord r = std::move(batch_.front());
+  batch_.pop_front();
+  record_processed(ctx, r);
+  if (record_crash_point(ctx, "after-process", records_begun_, 1)) return;
+  // With a listener, MANUAL_IMMEDIATE commits what app:ack() acknowledged, when it does.
+  const bool acks_commit = listener_ && app_.policy == CommitPolicy::manual_immediate;
+  if (acks_commit) {
+    // nothing: the acknowledgement committed it
+  } else if (app_.policy == CommitPolicy::record || app_.policy == CommitPolicy::manual_immediate) {
     if (commit_sync(ctx, {{r.tp, r.offset + 1, r.leader_epoch}}, policy_name(), AppState::committing_after_record)) return;
   } else if (policy_commit_due(ctx) &&
              commit_sync(ctx, subscriptions_.uncommitted_processed(), policy_name(), AppState::committing_after_record)) {
@@ -286,14 +312,28 @@ void ApplicationLoop::on_record_processed(sim::Context& ctx) {
 void ApplicationLoop::after_batch(sim::Context& ctx) {
   if (crash_point(ctx, "after-process")) return;
   switch (app_.policy) {
+    case CommitPolicy::manual:
+      // With a listener, MANUAL commits only what app:ack() acknowledged.
+      if (listener_) {
+        ConsumerCoordinator::Offsets acked = acked_offsets();
+        acked_.clear();
+        if (commit_sync(ctx, std::move(acked), policy_name(), AppState::committing_after_batch)) return;
+        break;
+      }
+      [[fallthrough]];
     case CommitPolicy::after_process:
     case CommitPolicy::batch:
-    case CommitPolicy::manual:
       if (commit_sync(ctx, subscriptions_.uncommitted_processed(), policy_name(), AppState::committing_after_batch)) return;
       break;
-    case CommitPolicy::async:
-      coordinator_.commit(ctx, subscriptions_.uncommitted_processed(), false, "async");
+    case CommitPolicy::async: {
+      ConsumerCoordinator::Offsets offsets = subscriptions_.uncommitted_processed();
+      if (!offsets.empty()) {
+        if (record_crash_point(ctx, "before-commit", 0, 0)) return;
+        commit_started();
+      }
+      coordinator_.commit(ctx, std::move(offsets), false, "async");
       break;
+    }
     default:
       break;
   }
@@ -322,6 +362,10 @@ bool ApplicationLoop::policy_commit_due(sim::Context& ctx) const {
 
 bool ApplicationLoop::commit_sync(sim::Context& ctx, ConsumerCoordinator::Offsets offsets, const char* why,
                                   AppState waiting) {
+  if (!offsets.empty()) {
+    if (record_crash_point(ctx, "before-commit", 0, 0)) return true;  // dead: the loop goes no further
+    commit_started();
+  }
   if (!coordinator_.commit(ctx, std::move(offsets), true, why)) return false;
   transition(waiting);
   return true;
@@ -331,8 +375,15 @@ void ApplicationLoop::on_commit_completed(sim::Context& ctx, const ConsumerCoord
   if (c.error == Error::NONE) {
     acked_since_commit_ = 0;
     last_commit_ = ctx.now();
+    if (commit_after_armed_ && record_crash_point(ctx, "after-commit", 0, 0)) return;
   }
   if (!c.sync) return;
+  if (handler_commit_ && state_ == AppState::processing) {
+    // The commitSync the handler asked for: back into the handler.
+    handler_commit_ = false;
+    resume_task(ctx, kHandlerTask, ListenerReply{.kind = ListenerReply::Kind::commit, .commit_error = c.error, .store = {}});
+    return;
+  }
   // Back on the application's thread, where the blocking commit left it (whether it
   // succeeded or failed).
   switch (state_) {
@@ -355,9 +406,9 @@ void ApplicationLoop::on_commit_completed(sim::Context& ctx, const ConsumerCoord
 // ---- crash points and close() ----
 
 bool ApplicationLoop::crash_point(sim::Context& ctx, const char* point) {
-  if (app_.crash_at != point) return false;
+  if (app_.crash_at.record != 0 || app_.crash_at.point != point) return false;
   coordinator_.trace().emit<event::ConsumerCrashPoint>(ctx, point);
-  app_.crash_at.clear();
+  app_.crash_at = {};
   ctx.crash();
   return true;
 }

@@ -14,7 +14,9 @@
 //   IDLE                       waiting inside poll(timeout) for records (or between polls)
 //   POLLING                    inside poll() (never seen from outside: poll() runs at once)
 //   AWAITING_REBALANCE         poll() waits for the group: no coordinator, or no assignment yet
-//   PROCESSING                 processing one record (processing_time)
+//   PROCESSING                 processing one record (processing_time), or the poll's records
+//                              for a batch listener; a listener waiting for a reply (a store
+//                              call, a commitSync it asked for) stays here
 //   COMMITTING_BEFORE_POLL     TIME/COUNT/COUNT_TIME due before a poll, COUNT after an empty
 //                              poll                                   -> IDLE, poll again
 //   COMMITTING_BEFORE_PROCESS  before-process: what poll() returned  -> PROCESSING
@@ -27,11 +29,14 @@
 //                              the application does not handle (docs/fidelity.md)
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "broker_model/app/listener.hpp"
 #include "broker_model/client/commit_policy.hpp"
 #include "broker_model/client/consumer_coordinator.hpp"
 #include "broker_model/client/fetch_buffer.hpp"
@@ -45,6 +50,16 @@
 
 namespace kafka {
 
+// Where the application dies once (m:crash_at): "before-process", "after-process",
+// "before-commit" or "after-commit". With record = n (1-based) at that point of the n-th record
+// this incarnation processes: before its handler runs, after it, before the first commit
+// started after it, after that commit completed. Without (record = 0, the old form) at the
+// point of the poll loop: after poll() returned, after the poll's records, after the commit.
+struct CrashPoint {
+  std::string point;  // empty: none armed
+  int64_t record = 0;
+};
+
 // What the application does, as a scenario describes it.
 struct ConsumerApp {
   std::vector<std::string> topics;
@@ -52,7 +67,12 @@ struct ConsumerApp {
   sim::DurationDist processing_time = sim::DurationDist::constant(sim::Duration::millis(1));
   int64_t ack_count = 1;
   sim::Duration ack_time = sim::Duration::seconds(5);
-  std::string crash_at;  // "before-process", "after-process" or "after-commit": die there once
+  CrashPoint crash_at;
+  // The application's code (none: processing a record is only its processing_time), made
+  // afresh for each incarnation of the process.
+  ListenerFactory listener;
+  // The stores (databases) the application's code can call, by name.
+  std::map<std::string, sim::NodeId> stores;
 };
 
 enum class AppState {
@@ -75,7 +95,7 @@ class ApplicationLoop {
  public:
   ApplicationLoop(ConsumerApp app, const ConfigSet& config, uint64_t first_op, Bugs bugs,
                   SubscriptionState& subscriptions, ConsumerCoordinator& coordinator, Fetcher& fetcher,
-                  OffsetFetcher& offset_fetcher);
+                  OffsetFetcher& offset_fetcher, FetchBuffer& buffer);
 
   ConsumerApp& settings() { return app_; }
   AppState state() const { return state_; }
@@ -83,6 +103,9 @@ class ApplicationLoop {
   // max.poll.interval.ms.
   bool waiting_in_poll() const { return state_ == AppState::idle; }
   bool closing() const { return state_ == AppState::committing_on_close; }
+  // The handler waits in a commitSync it asked for: its completion, even a fatal error,
+  // returns to the handler (which sees the exception).
+  bool handler_waits_for_commit() const { return handler_commit_ && state_ == AppState::processing; }
 
   void start(sim::Time now) { last_commit_ = now; }
   // The id of the member's next operation in the history (poll, subscribe).
@@ -96,6 +119,13 @@ class ApplicationLoop {
   void on_record_processed(sim::Context& ctx);
   void on_commit_completed(sim::Context& ctx, const ConsumerCoordinator::CommitCompletion& c);
   void on_fatal_error();
+  // The application's code: an every() timer fired, a store replied, a store's connection broke.
+  void on_listener_timer(sim::Context& ctx, uint64_t id);
+  void on_store_response(sim::Context& ctx, const StoreResponse& resp);
+  bool is_store(sim::NodeId node) const;
+  void store_connection_lost(sim::Context& ctx, sim::NodeId node);
+  // A handler threw: the container's error handling (listener_error_handling.cpp).
+  void handle_record_failure(sim::Context& ctx, const ConsumerRecord& record, const std::string& message);
   // A reset, validation or OffsetFetch failed and its backoff is over; or an exception waits
   // to be thrown. A poll() waiting for records goes round its loop again.
   void on_position_retry(sim::Context& ctx);
@@ -122,6 +152,31 @@ class ApplicationLoop {
   // Starts a commitSync and, when it is on its way, waits for it in `waiting`.
   bool commit_sync(sim::Context& ctx, ConsumerCoordinator::Offsets offsets, const char* why, AppState waiting);
   bool crash_point(sim::Context& ctx, const char* point);
+  // The per-record form of crash_at. before-process and after-process: the records numbered
+  // first .. first+count-1 of this incarnation reach the point; before-commit: a commit is
+  // about to start; after-commit: one completed.
+  bool record_crash_point(sim::Context& ctx, const char* point, int64_t first, int64_t count);
+  void commit_started();
+
+  // ---- the application's code (consumer_app_listener.cpp) ----
+  class Services;
+  // Runs the handler for the record at the front of the batch (or the whole batch), or, when
+  // the loop has no listener, reports it done.
+  ListenerStep run_handler(sim::Context& ctx);
+  // Calls into the listener as `task`, with the services bound to ctx.
+  ListenerStep call_listener(sim::Context& ctx, uint64_t task, const std::function<ListenerStep(ListenerServices&)>& call);
+  // The handler's step: done finishes the record(s), failed goes to the error handling.
+  void handler_step(sim::Context& ctx, const ListenerStep& step);
+  void resume_task(sim::Context& ctx, uint64_t task, const ListenerReply& reply);
+  void finish_record(sim::Context& ctx);
+  void finish_batch_listener(sim::Context& ctx);
+  void record_processed(sim::Context& ctx, const ConsumerRecord& r);
+  ConsumerCoordinator::Offsets acked_offsets() const;
+  // KafkaConsumer.seek from the application's thread.
+  void seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset);
+  // The default error handler's work (DefaultErrorHandler with FixedBackOff(0, 9)): seeks
+  // the failed records back and polls again, or gives up on them after ten deliveries.
+  void redeliver(sim::Context& ctx, const ConsumerRecord& failed, const std::string& message);
   void leave_and_exit(sim::Context& ctx);
   const char* policy_name() const { return to_string(app_.policy).data(); }
 
@@ -142,6 +197,30 @@ class ApplicationLoop {
   // poll(timeout): waiting for records until the deadline; an empty poll returns at it.
   std::optional<sim::Time> poll_deadline_;
   std::optional<sim::Time> blocked_since_;
+
+  // The application's code and what it waits for.
+  std::unique_ptr<Listener> listener_;
+  FetchBuffer& buffer_;
+  bool handler_ran_ = false;       // the current record's (batch's) handler ran and waits
+  bool handler_commit_ = false;    // the handler waits for a commitSync it asked for
+  uint64_t current_task_ = kHandlerTask;
+  uint64_t invocation_ = 0;        // handler runs in this process
+  std::map<uint64_t, sim::Duration> every_;  // every() timers by id
+  struct StoreCall {
+    uint64_t task;
+    sim::NodeId node;
+  };
+  std::map<int32_t, StoreCall> store_calls_;  // by correlation id, in flight
+  int32_t next_store_correlation_ = 0;
+  std::map<TopicPartition, OffsetCommitRequest::Offset> acked_;  // MANUAL: acknowledged, not committed
+  // Per-record crash points: records this incarnation began processing, and whether a commit
+  // started after the armed record was processed (before-commit has passed; after-commit waits).
+  int64_t records_begun_ = 0;
+  bool armed_record_processed_ = false;
+  std::string armed_record_;  // "orders-0@17", for the trace
+  bool commit_after_armed_ = false;
+  // DefaultErrorHandler's FailedRecordTracker: deliveries of the record that last failed.
+  std::map<TopicPartition, std::pair<int64_t, int>> failures_;
 };
 
 }  // namespace kafka

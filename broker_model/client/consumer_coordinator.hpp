@@ -107,6 +107,8 @@ class ConsumerCoordinator {
   // Starts a commit. Returns true when a commitSync is now on its way: the application waits
   // for it. An empty or refused commit returns false at once.
   bool commit(sim::Context& ctx, Offsets offsets, bool sync, const char* why);
+  // The auto-commit inside the next poll() is due (maybeAutoCommitOffsetsAsync).
+  bool auto_commit_due(sim::Time now) const { return settings_.auto_commit && now >= next_auto_commit_; }
   struct CommitCompletion {
     bool sync;
     Error error;

@@ -1,5 +1,6 @@
 // cluster { ... } and its handles: topics, producers, queries and the fault methods.
 #include "sim/lua/cluster.hpp"
+#include "sim/lua/app_binding.hpp"
 #include "sim/lua/cluster_handles.hpp"
 
 #include <algorithm>
@@ -677,6 +678,7 @@ void register_cluster(lua_State* L) {
 
   register_group_metatables(L);
   register_store_metatable(L);
+  register_app_metatables(L);
   lua_register(L, "cluster", guarded<l_cluster>);
 }
 

@@ -7,6 +7,7 @@
 
 #include "broker_model/cluster_builder.hpp"
 #include "broker_model/trace_schema.hpp"
+#include "sim/lua/app_binding.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/cluster.hpp"
 #include "sim/lua/cluster_handles.hpp"
@@ -70,6 +71,23 @@ NodeId start_member(GroupHandle& g, size_t slot, const char* what) {
   return node;
 }
 
+// on_record = function(rec, app) or on_batch = function(records, app): the application's code.
+void read_handler(lua_State* L, int idx, GroupHandle& g) {
+  bool batch = false;
+  for (const char* key : {"on_record", "on_batch"}) {
+    lua_getfield(L, idx, key);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    if (!lua_isfunction(L, -1)) fail(fmt::format("group.{}: a function(rec, app), got {}", key, describe(L, -1)));
+    if (g.app.listener) fail("group: on_record and on_batch exclude each other (a listener is a record or a batch listener)");
+    batch = std::string_view(key) == "on_batch";
+    const int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    g.app.listener = lua_listener(Runtime::of(L), ref, batch);
+  }
+}
+
 // The group's own keys of the options table at idx (members, topics, commit, the application's
 // timings, static), then Kafka's consumer configs. Returns the number of members to start.
 int64_t read_group_options(lua_State* L, int idx, GroupHandle& g, std::optional<std::string>& commit) {
@@ -120,7 +138,9 @@ int64_t read_group_options(lua_State* L, int idx, GroupHandle& g, std::optional<
   lua_getfield(L, idx, "static");
   g.static_members = lua_toboolean(L, -1) != 0;
   lua_pop(L, 1);
-  const std::vector<std::string> own = {"members", "topics", "commit", "processing_time", "ack_count", "ack_time", "static"};
+  read_handler(L, idx, g);
+  const std::vector<std::string> own = {"members", "topics",  "commit",    "processing_time", "ack_count",
+                                        "ack_time", "static", "on_record", "on_batch"};
   read_config(L, idx, g.config, "group", own);
   return members;
 }
@@ -244,16 +264,33 @@ int l_member_slow(lua_State* L) {
   return 0;
 }
 
+// m:crash_at("after-process") at a point of the poll loop, or m:crash_at({ point = ...,
+// record = n }) at a point of the n-th record the process handles from now on.
 int l_member_crash_at(lua_State* L) {
   MemberHandle& m = member(L);
-  const std::string point = luaL_checkstring(L, 2);
-  const std::vector<std::string> points = {"before-process", "after-process", "after-commit"};
+  kafka::CrashPoint at;
+  std::vector<std::string> points = {"before-process", "after-process", "after-commit"};
+  if (lua_istable(L, 2)) {
+    points.insert(points.begin() + 2, "before-commit");
+    lua_getfield(L, 2, "point");
+    if (lua_type(L, -1) != LUA_TSTRING) fail(fmt::format("crash_at.point: a point name, got {}", describe(L, -1)));
+    at.point = lua_tostring(L, -1);
+    lua_getfield(L, 2, "record");
+    const auto n = to_whole(L, -1);
+    if (!n || *n < 1) fail(fmt::format("crash_at.record: the record's number, 1 or more, got {}", describe(L, -1)));
+    at.record = *n;
+    lua_pop(L, 2);
+  } else {
+    at.point = luaL_checkstring(L, 2);
+  }
+  const std::string& point = at.point;
   if (std::find(points.begin(), points.end(), point) == points.end()) {
-    fail(fmt::format("crash_at: unknown point \"{}\"{}; points: before-process, after-process, after-commit", point,
-                     suggestion(point, points)));
+    std::string list;
+    for (const auto& p : points) list += (list.empty() ? "" : ", ") + p;
+    fail(fmt::format("crash_at: unknown point \"{}\"{}; points: {}", point, suggestion(point, points), list));
   }
   World& w = m.group->cluster->world();
-  if (!w.invoke(m.node, [point](Node& n, Context&) { static_cast<kafka::Consumer&>(n).arm_crash(point); })) {
+  if (!w.invoke(m.node, [at](Node& n, Context&) { static_cast<kafka::Consumer&>(n).arm_crash(at); })) {
     fail(fmt::format("crash_at: {} is not running", w.name(m.node)));
   }
   return 0;

@@ -234,6 +234,19 @@ void Sandbox::pcall(int nargs, const char* what) {
   lua_remove(L_, base);
 }
 
+int Sandbox::resume(lua_State* co, int nargs, const char* what) {
+  if (terminated_) raise_error(LUA_ERRRUN, what);
+  if (depth_ == 0) entry_ = what;
+  int results = 0;
+  enter();
+  const int status = lua_resume(co, L_, nargs, &results);
+  leave();
+  if (terminated_) raise_error(LUA_ERRRUN, what);
+  if (status == LUA_ERRMEM || heap_.refused()) raise_error(LUA_ERRMEM, what);
+  if (status == LUA_YIELD) lua_pop(co, results);
+  return status;
+}
+
 void Sandbox::call_ref(int ref, const char* what) {
   lua_rawgeti(L_, LUA_REGISTRYINDEX, ref);
   pcall(0, what);

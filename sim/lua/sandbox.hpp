@@ -60,6 +60,11 @@ class Sandbox {
   void call_ref(int ref, const char* what);
   // A protected call of the function + nargs on the stack, results discarded.
   void pcall(int nargs, const char* what);
+  // Resumes the coroutine co with the nargs values on its stack, inside the limits of one call
+  // from the simulator (a handler's run up to its next blocking call). Returns LUA_OK when it
+  // finished, LUA_YIELD, or an error status with the message on co's stack. A limit ends the
+  // run (ScenarioError), as in any other call.
+  int resume(lua_State* co, int nargs, const char* what);
   // Runs `body` inside a protected call (so that what it pushes or calls is covered by the
   // limits and errors end the run with a message instead of aborting the process).
   void protected_call(const char* what, const std::function<void(lua_State*)>& body);

@@ -99,6 +99,16 @@ sim::NodeId TestCluster::consumer(const std::string& member, const std::string& 
   return kafka::start_consumer(world_, layout_, member, cfg, app, next_op(), spec_.bugs);
 }
 
+sim::NodeId TestCluster::consumer(const std::string& member, const std::string& group, kafka::ConsumerApp app,
+                                  const Settings& config) {
+  offsets_topic();
+  kafka::ConfigSet cfg = config_of(kafka::ConfigScope::consumer, config);
+  cfg.put("group.id", group);
+  cfg.put("enable.auto.commit", app.policy == kafka::CommitPolicy::kafka_auto);
+  require(kafka::finalize_consumer(cfg), "consumer config");
+  return kafka::start_consumer(world_, layout_, member, cfg, app, next_op(), spec_.bugs);
+}
+
 void TestCluster::offsets_topic() {
   if (offsets_topic_) return;
   // Kafka creates __consumer_offsets at the first FindCoordinator; here, with the first member.

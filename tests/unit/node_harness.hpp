@@ -81,6 +81,10 @@ class TestCluster {
   // A group member running the application loop (commit policy from enable.auto.commit).
   sim::NodeId consumer(const std::string& member, const std::string& group, const std::vector<std::string>& topics,
                        const Settings& config = {});
+  // A group member running `app` (its topics, commit policy, listener), with auto-commit on
+  // exactly when the policy is Kafka's auto-commit.
+  sim::NodeId consumer(const std::string& member, const std::string& group, kafka::ConsumerApp app,
+                       const Settings& config = {});
   // __consumer_offsets, created as the first consumer would; returns once each partition has a leader.
   void offsets_topic();
   // __transaction_state, created as the first transactional producer would (its min ISR

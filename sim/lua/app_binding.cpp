@@ -1,0 +1,457 @@
+// on_record / on_batch handlers as coroutines, and the `app` object they get. A blocking call
+// (a store round trip, commitSync, an acknowledgement that commits) yields the coroutine; the
+// consumer resumes it with the reply, which the call then returns (or raises, as the Java call
+// would throw). A handler's error is a processing failure; a limit of the sandbox ends the run.
+#include "sim/lua/app_binding.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "sim/lua/object.hpp"
+#include "sim/lua/runtime.hpp"
+
+namespace sim::lua {
+
+namespace {
+
+constexpr const char* kAppMeta = "kafkasim.app";
+constexpr const char* kStoreMeta = "kafkasim.app_store";
+constexpr const char* kTxMeta = "kafkasim.app_tx";
+constexpr int kYield = -1;  // a binding's answer: yield the coroutine for the reply
+
+class LuaListener;
+
+// A transaction's `t`: collects the operations of s:tx(fn) while fn runs.
+struct TxCollector final : LuaObject {
+  const char* kind() const override { return "store transaction"; }
+  std::vector<kafka::StoreOp> ops;
+  bool open = false;
+};
+
+struct AppStore final : LuaObject {
+  const char* kind() const override { return "store"; }
+  struct AppHandle* app = nullptr;
+  std::string name;
+};
+
+// `app`: lives as long as the run (scripts may keep it); its listener only while the process does.
+struct AppHandle final : LuaObject {
+  const char* kind() const override { return "app"; }
+  LuaListener* listener = nullptr;
+  int state_ref = LUA_NOREF;
+  std::map<std::string, std::unique_ptr<AppStore>> stores;
+  TxCollector tx;
+};
+
+// What the current task waits for, so that the reply becomes the right Lua value.
+struct Awaiting {
+  enum class Kind { nothing, commit, store, crash } kind = Kind::nothing;
+  bool tx = false;
+  kafka::StoreOpKind op = kafka::StoreOpKind::get;
+};
+
+class LuaListener final : public kafka::Listener {
+ public:
+  LuaListener(Runtime& rt, int handler_ref, bool batch) : rt_(rt), handler_ref_(handler_ref), batch_(batch) {
+    // Built when the process starts, from the scheduler: what it allocates in Lua is under the
+    // sandbox's limits like any call.
+    rt_.sandbox().protected_call("on_record (the app of a starting process)", [this](lua_State* L) {
+      app_ = &rt_.adopt(L, std::make_unique<AppHandle>(), kAppMeta);
+      app_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+      lua_newtable(L);
+      app_->state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+      app_->listener = this;
+    });
+  }
+  ~LuaListener() override {
+    lua_State* L = rt_.sandbox().state();
+    if (!L || !app_) return;  // the run is over and its Lua state closed
+    app_->listener = nullptr;
+    for (const auto& [task, ref] : threads_) luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    for (const auto& [id, ref] : every_refs_) luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    luaL_unref(L, LUA_REGISTRYINDEX, app_ref_);
+  }
+
+  bool batch() const override { return batch_; }
+
+  kafka::ListenerStep on_record(const kafka::ConsumerRecord& r, kafka::ListenerServices& s) override {
+    return start(kafka::kHandlerTask, s, [&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref_);
+      push_record(L, r);
+      return 1;
+    });
+  }
+  kafka::ListenerStep on_batch(const std::vector<kafka::ConsumerRecord>& records, kafka::ListenerServices& s) override {
+    return start(kafka::kHandlerTask, s, [&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref_);
+      lua_createtable(L, static_cast<int>(records.size()), 0);
+      for (size_t i = 0; i < records.size(); ++i) {
+        push_record(L, records[i]);
+        lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+      }
+      return 1;
+    });
+  }
+  kafka::ListenerStep on_every(uint64_t id, kafka::ListenerServices& s) override {
+    if (threads_.count(id)) return kafka::ListenerStep::done();  // its last run still waits: skip this one
+    return start(id, s, [&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, every_refs_.at(id));
+      return 0;
+    });
+  }
+  kafka::ListenerStep resume(uint64_t task, const kafka::ListenerReply& reply, kafka::ListenerServices& s) override {
+    auto it = threads_.find(task);
+    if (it == threads_.end()) return kafka::ListenerStep::done();
+    lua_State* co = nullptr;
+    rt_.sandbox().protected_call("a handler's reply", [&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, it->second);
+      co = lua_tothread(L, -1);
+      lua_pop(L, 1);
+      // Built on the protected stack, then moved: co is not running and has no handler of its own.
+      push_reply(L, reply, awaiting_[task]);
+      if (!lua_checkstack(co, 2)) fail("a handler's reply: out of Lua stack");
+      lua_xmove(L, co, 2);
+    });
+    return run(task, co, 2, s);
+  }
+
+  // ---- what the bindings use ----
+  kafka::ListenerServices& services(lua_State* L) {
+    if (!services_) fail("app: the process is not running this code now (keep app inside the handler)");
+    (void)L;
+    return *services_;
+  }
+  uint64_t task() const { return task_; }
+  // The coroutine of the task running now: only it may wait (its yield is the simulator's).
+  lua_State* running() const { return running_; }
+  void await(Awaiting a) { awaiting_[task_] = a; }
+  // app:every(interval, fn) from the line `where`: one timer per line of code.
+  std::optional<uint64_t> add_every(lua_State* L, int fn_idx, const std::string& where) {
+    if (every_lines_.count(where)) return std::nullopt;
+    const uint64_t id = every_lines_.size() + 1;
+    every_lines_[where] = id;
+    lua_pushvalue(L, fn_idx);
+    every_refs_[id] = luaL_ref(L, LUA_REGISTRYINDEX);
+    return id;
+  }
+
+ private:
+  template <typename PushFn>
+  kafka::ListenerStep start(uint64_t task, kafka::ListenerServices& s, PushFn&& push) {
+    lua_State* co = nullptr;
+    int nargs = 0;
+    rt_.sandbox().protected_call("on_record", [&](lua_State* L) {
+      co = lua_newthread(L);
+      threads_[task] = luaL_ref(L, LUA_REGISTRYINDEX);
+      nargs = push(L) + 1;
+      lua_rawgeti(L, LUA_REGISTRYINDEX, app_ref_);
+      if (!lua_checkstack(co, nargs + 1)) fail("on_record: out of Lua stack");
+      lua_xmove(L, co, nargs + 1);
+    });
+    awaiting_[task] = {};
+    return run(task, co, nargs, s);
+  }
+
+  kafka::ListenerStep run(uint64_t task, lua_State* co, int nargs, kafka::ListenerServices& s) {
+    services_ = &s;
+    task_ = task;
+    running_ = co;
+    awaiting_[task] = {};
+    const int status = rt_.sandbox().resume(co, nargs, task == kafka::kHandlerTask ? "on_record" : "app:every");
+    services_ = nullptr;
+    running_ = nullptr;
+    if (status == LUA_YIELD && awaiting_[task].kind != Awaiting::Kind::nothing) return kafka::ListenerStep::waiting();
+    std::string failure;
+    if (status == LUA_YIELD) {
+      failure = Sandbox::where(co) + "a handler cannot yield (coroutine.yield) to the simulator";
+    } else if (status != LUA_OK) {
+      const char* msg = lua_tostring(co, -1);
+      failure = msg ? msg : "error raised with a non-string value";
+      if (failure.find(".lua:") == std::string::npos) failure = Sandbox::where(co) + failure;
+    }
+    end(task);
+    return failure.empty() ? kafka::ListenerStep::done() : kafka::ListenerStep::failed(failure);
+  }
+
+  void end(uint64_t task) {
+    auto it = threads_.find(task);
+    if (it == threads_.end()) return;
+    luaL_unref(rt_.L(), LUA_REGISTRYINDEX, it->second);
+    threads_.erase(it);
+    awaiting_.erase(task);
+  }
+
+  void push_record(lua_State* co, const kafka::ConsumerRecord& r) {
+    lua_createtable(co, 0, 7);
+    set_field(co, "topic", std::string_view(r.tp.topic));
+    set_field(co, "partition", static_cast<lua_Integer>(r.tp.partition));
+    set_field(co, "offset", static_cast<lua_Integer>(r.offset));
+    if (r.record.has_key) set_field(co, "key", std::string_view(r.record.key));
+    set_field(co, "value", std::string_view(r.record.value));
+    lua_newtable(co);
+    lua_setfield(co, -2, "headers");
+    set_field(co, "timestamp", static_cast<lua_Integer>(r.record.timestamp_ms));
+  }
+
+  // Two values for the yielded call's continuation: ok, then the result or the error.
+  static void push_reply(lua_State* co, const kafka::ListenerReply& reply, const Awaiting& a) {
+    if (reply.kind == kafka::ListenerReply::Kind::commit) {
+      const bool ok = reply.commit_error == kafka::Error::NONE;
+      lua_pushboolean(co, ok);
+      if (ok) lua_pushboolean(co, 1);
+      else lua_pushstring(co, fmt::format("CommitFailedException: {}", kafka::error_name(reply.commit_error)).c_str());
+      return;
+    }
+    if (!reply.store || !reply.store->ok) {
+      lua_pushboolean(co, 0);
+      lua_pushstring(co, reply.store ? "the store did not apply the transaction"
+                                     : "the store's connection broke before it answered: the outcome is unknown");
+      return;
+    }
+    lua_pushboolean(co, 1);
+    const auto& results = reply.store->results;
+    if (a.tx) {
+      lua_createtable(co, static_cast<int>(results.size()), 0);
+      for (size_t i = 0; i < results.size(); ++i) {
+        push_result(co, results[i], std::nullopt);
+        lua_rawseti(co, -2, static_cast<lua_Integer>(i + 1));
+      }
+      return;
+    }
+    if (results.empty()) lua_pushnil(co);
+    else push_result(co, results[0], a.op);
+  }
+
+  static void push_result(lua_State* co, const kafka::StoreResult& r, std::optional<kafka::StoreOpKind> op) {
+    if (op == kafka::StoreOpKind::insert_if_absent) {
+      lua_pushboolean(co, r.inserted);
+    } else if (op == kafka::StoreOpKind::put) {
+      lua_pushnil(co);
+    } else if (!r.value) {
+      lua_pushnil(co);
+    } else if (op == kafka::StoreOpKind::increment) {
+      lua_pushinteger(co, std::stoll(*r.value));
+    } else {
+      lua_pushlstring(co, r.value->data(), r.value->size());
+    }
+  }
+
+  Runtime& rt_;
+  int handler_ref_;
+  bool batch_;
+  AppHandle* app_ = nullptr;
+  int app_ref_ = LUA_NOREF;
+  std::map<uint64_t, int> threads_;  // task -> its coroutine (registry reference)
+  std::map<uint64_t, Awaiting> awaiting_;
+  std::map<std::string, uint64_t> every_lines_;
+  std::map<uint64_t, int> every_refs_;
+  kafka::ListenerServices* services_ = nullptr;
+  uint64_t task_ = kafka::kHandlerTask;
+  lua_State* running_ = nullptr;
+};
+
+// ---- the bindings ----
+
+LuaListener& listener_of(lua_State* L) {
+  AppHandle& app = check_object<AppHandle>(L, 1, "the app");
+  if (!app.listener) fail("app: the process this app belonged to is gone (a crash, or the run ended)");
+  return *app.listener;
+}
+
+// A call that waits must be able to suspend the handler: not from inside s:tx's function (a
+// C call), nor from a coroutine of the script's own. Checked before anything is sent.
+void require_yieldable(lua_State* L, const char* what, const LuaListener& l) {
+  if (!lua_isyieldable(L) || L != l.running()) {
+    fail(fmt::format("{} waits for a reply, which it cannot do here (inside s:tx's function use t; not from a "
+                     "coroutine of the script's own)", what));
+  }
+}
+
+// The continuation of a yielded call: returns the reply's value, or raises its error.
+int after_reply(lua_State* L, int, lua_KContext) {
+  if (!lua_toboolean(L, -2)) {
+    lua_pushstring(L, (Sandbox::where(L) + luaL_tolstring(L, -1, nullptr)).c_str());
+    return lua_error(L);
+  }
+  return 1;
+}
+
+// A binding that may block: F answers kYield to wait for the reply.
+template <int (*F)(lua_State*)>
+int blocking(lua_State* L) {
+  const int n = guarded<F>(L);
+  if (n != kYield) return n;
+  return lua_yieldk(L, 0, 0, &after_reply);
+}
+
+int l_state_index(lua_State* L) {
+  AppHandle& app = check_object<AppHandle>(L, 1, "the app");
+  const char* key = lua_tostring(L, 2);
+  if (key && std::string_view(key) == "state") {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, app.state_ref);
+    return 1;
+  }
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (lua_isnil(L, -1) && key) fail(fmt::format("app has no field '{}' (state, commit, commit_async, ack, every, crash, store)", key));
+  return 1;
+}
+
+int l_state_newindex(lua_State* L) {
+  AppHandle& app = check_object<AppHandle>(L, 1, "the app");
+  const char* key = lua_tostring(L, 2);
+  if (!key || std::string_view(key) != "state" || !lua_istable(L, 3)) fail("app: only app.state can be set, to a table");
+  luaL_unref(L, LUA_REGISTRYINDEX, app.state_ref);
+  lua_pushvalue(L, 3);
+  app.state_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+int commit(lua_State* L, bool sync) {
+  LuaListener& l = listener_of(L);
+  if (l.task() != kafka::kHandlerTask) {
+    fail("app:commit: KafkaConsumer is not safe for multi-threaded access (commit from the handler, not from app:every)");
+  }
+  if (sync) require_yieldable(L, "app:commit", l);
+  if (!l.services(L).commit(sync)) return 0;
+  l.await({Awaiting::Kind::commit});
+  return kYield;
+}
+int l_commit(lua_State* L) { return commit(L, true); }
+int l_commit_async(lua_State* L) { return commit(L, false); }
+
+int l_ack(lua_State* L) {
+  LuaListener& l = listener_of(L);
+  if (l.task() != kafka::kHandlerTask) fail("app:ack: acknowledge from the handler, not from app:every");
+  require_yieldable(L, "app:ack", l);
+  if (!l.services(L).ack()) return 0;
+  l.await({Awaiting::Kind::commit});
+  return kYield;
+}
+
+int l_every(lua_State* L) {
+  LuaListener& l = listener_of(L);
+  const Duration interval = to_duration(L, 2, "app:every(interval, fn)");
+  if (interval.ns <= 0) fail("app:every(interval, fn): the interval must be positive");
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  const std::string where = Sandbox::where(L);
+  if (auto id = l.add_every(L, 3, where)) l.services(L).every(interval, *id);
+  return 0;
+}
+
+int l_crash(lua_State* L) {
+  LuaListener& l = listener_of(L);
+  require_yieldable(L, "app:crash", l);
+  l.services(L).crash();
+  l.await({Awaiting::Kind::crash});
+  return kYield;  // never resumed: the process dies here
+}
+
+int l_store(lua_State* L) {
+  AppHandle& app = check_object<AppHandle>(L, 1, "the app");
+  const std::string name = luaL_checkstring(L, 2);
+  auto& s = app.stores[name];
+  if (!s) {
+    s = std::make_unique<AppStore>();
+    s->app = &app;
+    s->name = name;
+  }
+  push_object(L, s.get(), kStoreMeta);
+  return 1;
+}
+
+std::string text_arg(lua_State* L, int idx, const char* what) {
+  if (lua_type(L, idx) != LUA_TSTRING && lua_type(L, idx) != LUA_TNUMBER) {
+    fail(fmt::format("{}: expected a string or a number, got {}", what, describe(L, idx)));
+  }
+  size_t len = 0;
+  const char* s = lua_tolstring(L, idx, &len);
+  Sandbox::of(L).take_text(L, len);
+  return std::string(s, len);
+}
+
+kafka::StoreOp op_of(lua_State* L, kafka::StoreOpKind kind, const char* what) {
+  kafka::StoreOp op{kind, text_arg(L, 2, what), {}, 0};
+  if (kind == kafka::StoreOpKind::put || kind == kafka::StoreOpKind::insert_if_absent) op.value = text_arg(L, 3, what);
+  if (kind == kafka::StoreOpKind::increment) op.delta = lua_isnoneornil(L, 3) ? 1 : luaL_checkinteger(L, 3);
+  return op;
+}
+
+int call_store(lua_State* L, const std::string& name, std::vector<kafka::StoreOp> ops, Awaiting a, LuaListener& l) {
+  require_yieldable(L, "a store call", l);
+  if (!l.services(L).store(name, std::move(ops))) fail(fmt::format("app:store: there is no store named '{}'", name));
+  l.await(a);
+  return kYield;
+}
+
+template <kafka::StoreOpKind K>
+int l_store_op(lua_State* L) {
+  static constexpr const char* names[] = {"get", "put", "insert_if_absent", "increment"};
+  const char* what = names[static_cast<int>(K)];
+  if (auto* box = static_cast<HandleBox*>(lua_touserdata(L, 1)); box && dynamic_cast<TxCollector*>(box->object)) {
+    TxCollector& t = check_object<TxCollector>(L, 1, "a transaction");
+    if (!t.open) fail(fmt::format("t:{}: the transaction is over (use t only inside its function)", what));
+    t.ops.push_back(op_of(L, K, what));
+    return 0;  // results come back from s:tx, in order, once the transaction committed
+  }
+  AppStore& s = check_object<AppStore>(L, 1, "a store");
+  if (!s.app->listener) fail("store: the process this handle belonged to is gone");
+  std::vector<kafka::StoreOp> ops = {op_of(L, K, what)};
+  return call_store(L, s.name, std::move(ops), {Awaiting::Kind::store, false, K}, *s.app->listener);
+}
+
+int l_store_tx(lua_State* L) {
+  AppStore& s = check_object<AppStore>(L, 1, "a store");
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  if (!s.app->listener) fail("store: the process this handle belonged to is gone");
+  TxCollector& t = s.app->tx;
+  if (t.open) fail("s:tx: transactions do not nest");
+  require_yieldable(L, "s:tx", *s.app->listener);
+  t.ops.clear();
+  t.open = true;
+  // fn runs now, from C: its operations are only collected (it cannot wait inside).
+  lua_pushvalue(L, 2);
+  push_object(L, &t, kTxMeta);
+  const int status = lua_pcall(L, 1, 0, 0);
+  t.open = false;
+  if (status != LUA_OK) return lua_error(L);
+  if (t.ops.empty()) return 0;
+  return call_store(L, s.name, std::move(t.ops), {Awaiting::Kind::store, true, kafka::StoreOpKind::get}, *s.app->listener);
+}
+
+}  // namespace
+
+kafka::ListenerFactory lua_listener(Runtime& rt, int handler_ref, bool batch) {
+  return [&rt, handler_ref, batch] { return std::make_unique<LuaListener>(rt, handler_ref, batch); };
+}
+
+void register_app_metatables(lua_State* L) {
+  luaL_newmetatable(L, kAppMeta);
+  lua_newtable(L);
+  static const luaL_Reg app_methods[] = {{"commit", blocking<l_commit>}, {"commit_async", blocking<l_commit_async>},
+                                         {"ack", blocking<l_ack>},       {"every", guarded<l_every>},
+                                         {"crash", blocking<l_crash>},   {"store", guarded<l_store>},
+                                         {nullptr, nullptr}};
+  luaL_setfuncs(L, app_methods, 0);
+  lua_pushcclosure(L, guarded<l_state_index>, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, guarded<l_state_newindex>);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushstring(L, "app");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+
+  static const luaL_Reg store_methods[] = {{"get", blocking<l_store_op<kafka::StoreOpKind::get>>},
+                                           {"put", blocking<l_store_op<kafka::StoreOpKind::put>>},
+                                           {"insert_if_absent", blocking<l_store_op<kafka::StoreOpKind::insert_if_absent>>},
+                                           {"increment", blocking<l_store_op<kafka::StoreOpKind::increment>>},
+                                           {"tx", blocking<l_store_tx>},
+                                           {nullptr, nullptr}};
+  register_handle(L, kStoreMeta, "store", store_methods);
+  register_handle(L, kTxMeta, "store transaction", store_methods);
+}
+
+}  // namespace sim::lua

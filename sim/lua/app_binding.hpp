@@ -1,0 +1,19 @@
+#pragma once
+// The application's code in Lua: a group's on_record / on_batch handler becomes the consumer's
+// kafka::Listener (broker_model/app/listener.hpp), each run a coroutine inside the sandbox's
+// limits, and `app` (app.state, app:commit, app:commit_async, app:ack, app:every, app:crash,
+// app:store) the services of the member's process.
+#include <lua5.4/lua.hpp>
+
+#include "broker_model/app/listener.hpp"
+
+namespace sim::lua {
+
+class Runtime;
+
+// A factory of listeners that call the Lua function `handler_ref` (a registry reference) per
+// record, or per poll's records when `batch`.
+kafka::ListenerFactory lua_listener(Runtime& rt, int handler_ref, bool batch);
+void register_app_metatables(lua_State* L);
+
+}  // namespace sim::lua
