@@ -56,8 +56,11 @@ NodeId start_member(GroupHandle& g, size_t slot, const char* what) {
   kafka::ConfigSet cfg = g.config;
   if (g.static_members) cfg.put("group.instance.id", base);
   const check::ClientOutcomes* outcomes = g.outcomes;
+  // The member's code finds the stores declared so far by name (a JDBC URL in its config).
+  kafka::ConsumerApp app = g.app;
+  app.stores.insert(g.cluster->layout.stores.begin(), g.cluster->layout.stores.end());
   const NodeId node = kafka::start_consumer(
-      w, g.cluster->layout, name, cfg, g.app, [outcomes](const std::string& process) { return outcomes->next_op(process); },
+      w, g.cluster->layout, name, cfg, std::move(app), [outcomes](const std::string& process) { return outcomes->next_op(process); },
       g.cluster->bugs);
   if (slot == g.members.size()) {
     g.members.push_back(node);
