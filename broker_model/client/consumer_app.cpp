@@ -263,6 +263,12 @@ void ApplicationLoop::on_record_processed(sim::Context& ctx) {
   SIM_ASSERT(state_ == AppState::processing && !batch_.empty(), "a record processed outside PROCESSING");
   const ConsumerRecord r = std::move(batch_.front());
   batch_.pop_front();
+  if (app_.process_hook) {
+    if (const auto failure = app_.process_hook(r)) {
+      handle_record_failure(ctx, r, *failure);
+      return;
+    }
+  }
   subscriptions_.processed(r.tp, r.offset + 1, r.leader_epoch);
   ++acked_since_commit_;
   const std::string& member = coordinator_.trace().member();

@@ -27,11 +27,14 @@
 //                              the application does not handle (docs/fidelity.md)
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "broker_model/app/error_handler.hpp"
 #include "broker_model/client/commit_policy.hpp"
 #include "broker_model/client/consumer_coordinator.hpp"
 #include "broker_model/client/fetch_buffer.hpp"
@@ -53,6 +56,13 @@ struct ConsumerApp {
   int64_t ack_count = 1;
   sim::Duration ack_time = sim::Duration::seconds(5);
   std::string crash_at;  // "before-process", "after-process" or "after-commit": die there once
+  // The producer the process hosts (group's producer = { ... }; finalized), if any.
+  std::optional<ConfigSet> producer;
+  // Spring's DefaultErrorHandler for records whose processing fails (error_handler = { ... }).
+  ErrorHandlerSpec error_handler;
+  // For C++ tests without a listener: called as each record's processing ends; a message
+  // means the processing failed with that exception.
+  std::function<std::optional<std::string>(const ConsumerRecord&)> process_hook;
 };
 
 enum class AppState {
@@ -105,6 +115,18 @@ class ApplicationLoop {
   void update_fetch_positions(sim::Context& ctx);
   // KafkaConsumer.close(): commit, leave the group (dynamic members), exit.
   void close(sim::Context& ctx);
+  // Processing `record` failed with `message` (a handler's exception): Spring's DefaultErrorHandler
+  // decides (listener_error_handling.cpp). Called in PROCESSING, `record` taken off the batch and not processed.
+  void handle_record_failure(sim::Context& ctx, const ConsumerRecord& record, const std::string& message);
+  // The error handler's back off is over (ConsumerTimer::listener_backoff).
+  void on_listener_backoff(sim::Context& ctx);
+  // What the error handler uses of its process: the producer for the dead-letter recoverer
+  // (null: none) and KafkaConsumer.seek.
+  using SeekFn = std::function<bool(sim::Context&, const TopicPartition&, int64_t)>;
+  void attach(Producer* producer, SeekFn seek) {
+    producer_ = producer;
+    seek_ = std::move(seek);
+  }
 
  private:
   void transition(AppState to);
@@ -142,6 +164,14 @@ class ApplicationLoop {
   // poll(timeout): waiting for records until the deadline; an empty poll returns at it.
   std::optional<sim::Time> poll_deadline_;
   std::optional<sim::Time> blocked_since_;
+  // Spring's error handling (listener_error_handling.cpp).
+  FailedRecordTracker failures_{app_.error_handler.backoff};
+  Producer* producer_ = nullptr;
+  SeekFn seek_;
+  std::map<TopicPartition, int64_t> backoff_seeks_;  // SeekUtils.doSeeks after the back off
+  void seek_remaining(sim::Context& ctx, std::map<TopicPartition, int64_t> seeks);
+  void recovered(sim::Context& ctx, const ConsumerRecord& record, int32_t attempts, const std::string& message,
+                 const SendResult* dead_letter);
 };
 
 }  // namespace kafka

@@ -18,6 +18,8 @@ enum class ConsumerTimer : uint16_t {
   metadata_retry = 11,     // a subscribed topic is still missing from metadata
   lag_report = 12,         // consumer.lag, every second
   position_retry = 13,     // a reset, validation or OffsetFetch failed: poll() tries again after retry.backoff.ms
+  producer = 14,           // the hosted producer's own timers: its tag is the id
+  listener_backoff = 15,   // the error handler's back off before a failed record is delivered again
 };
 
 }  // namespace kafka

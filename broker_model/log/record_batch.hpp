@@ -15,13 +15,30 @@ constexpr int64_t kNoProducerId = -1;
 constexpr int32_t kNoSequence = -1;
 constexpr int32_t kNoEpoch = -1;
 
+// One record header (Kafka's Header): Headers are an ordered list in which a key may repeat.
+struct Header {
+  std::string key;
+  std::string value;
+  bool operator==(const Header&) const = default;
+};
+
 struct Record {
   std::string key;
   std::string value;       // unique per record in generated workloads, so the checker can tell them apart
   bool has_key = true;
   uint32_t value_bytes = 0;  // bytes the value stands for (a generated value is not padded in memory)
   int64_t timestamp_ms = 0;
+  std::vector<Header> headers;
 };
+
+// A record's bytes in a v2 batch: about 20 bytes of framing (lengths, attributes, deltas, the
+// header count) plus key, value and headers; a header costs its key and value and a varint
+// length of each (one byte at the sizes used here; DefaultRecord.sizeOf).
+inline uint32_t record_bytes(const Record& r) {
+  uint32_t n = 20 + static_cast<uint32_t>(r.key.size()) + r.value_bytes;
+  for (const Header& h : r.headers) n += 2 + static_cast<uint32_t>(h.key.size() + h.value.size());
+  return n;
+}
 
 struct RecordBatch final : sim::DiskEntry {
   int64_t base_offset = -1;
@@ -40,12 +57,11 @@ struct RecordBatch final : sim::DiskEntry {
   // Kafka's v2 batch overhead (61 bytes) plus about 20 bytes of framing per record.
   uint32_t size_bytes() const override {
     uint32_t n = 61;
-    for (const Record& r : *records) n += 20 + static_cast<uint32_t>(r.key.size()) + r.value_bytes;
+    for (const Record& r : *records) n += record_bytes(r);
     return n;
   }
 };
 using BatchPtr = std::shared_ptr<const RecordBatch>;
 
-inline uint32_t record_bytes(const Record& r) { return 20 + static_cast<uint32_t>(r.key.size()) + r.value_bytes; }
 
 }  // namespace kafka

@@ -70,6 +70,12 @@ class TestCluster {
   // A group member running the application loop (commit policy from enable.auto.commit).
   sim::NodeId consumer(const std::string& member, const std::string& group, const std::vector<std::string>& topics,
                        const Settings& config = {});
+  // A member running `app` as given (its topics, policy, producer, error handler, hook); the
+  // policy must agree with enable.auto.commit in `config`.
+  sim::NodeId consumer(const std::string& member, const std::string& group, kafka::ConsumerApp app,
+                       const Settings& config = {});
+  // A finalized producer config, for a producer a consumer's process hosts (ConsumerApp::producer).
+  kafka::ConfigSet producer_config(const Settings& config) const;
   // __consumer_offsets, created as the first consumer would; returns once each partition has a leader.
   void offsets_topic();
   // The broker node coordinating `group` (the leader of its __consumer_offsets partition), and

@@ -1,0 +1,116 @@
+// The listener container's side of Spring Kafka's DefaultErrorHandler, for a record listener
+// whose processing failed (KafkaMessageListenerContainer.ListenerConsumer.invokeErrorHandler,
+// DefaultErrorHandler.handleRemaining, SeekUtils.seekOrRecover and doSeeks):
+//
+//   1. FailedRecordTracker.recovered counts the delivery and asks the BackOff for the next
+//      interval. Not STOP: the container thread sleeps it (DefaultBackOffHandler; the member
+//      keeps heartbeating, max.poll.interval.ms keeps counting), then seeks the failed record's
+//      partition back to it and every other partition of the poll's remaining records to its
+//      first one, and polls again: the record is delivered again, its partition blocked behind it.
+//   2. STOP: the recoverer runs. The default one logs the record (listener.recovered) and skips
+//      it; DeadLetterPublishingRecoverer publishes it with the process's producer and waits for
+//      the result (verifySendResult) on the container thread. The remaining records are sought
+//      as in 1, and the recovered record is acknowledged (ackAfterHandle, on by default:
+//      ackCurrent, which commits at once in RECORD mode and otherwise counts it with the acks).
+//   3. A failed publication is the recoverer throwing: the partition's retry state is reset
+//      (resetStateOnRecoveryFailure) and the record is sought back, to be retried afresh.
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "broker_model/client/consumer_app.hpp"
+#include "broker_model/client/consumer_timers.hpp"
+
+namespace kafka {
+
+void ApplicationLoop::handle_record_failure(sim::Context& ctx, const ConsumerRecord& record, const std::string& message) {
+  SIM_ASSERT(state_ == AppState::processing, "a record failed outside PROCESSING");
+  const FailedRecordTracker::Decision d = failures_.failed(record.tp, record.offset);
+  // SeekUtils.doSeeks: the failed record's partition (unless recovered), then the first
+  // remaining record of every other partition (computeIfAbsent keeps the first).
+  std::map<TopicPartition, int64_t> seeks;
+  if (!d.recover) seeks[record.tp] = record.offset;
+  for (const ConsumerRecord& r : batch_) seeks.emplace(r.tp, r.offset);
+  batch_.clear();
+  backoff_seeks_ = std::move(seeks);
+  const ConsumerTrace& trace = coordinator_.trace();
+  if (!d.recover) {
+    ctx.trace(event::ListenerRetry{.member = trace.member(),
+                                   .group = trace.group_id(),
+                                   .topic = record.tp.topic,
+                                   .partition = record.tp.partition,
+                                   .offset = record.offset,
+                                   .attempts = d.attempts,
+                                   .backoff = d.backoff_ms,
+                                   .error = message});
+    ctx.set_timer(sim::Duration::millis(d.backoff_ms), sim::timer_tag(ConsumerTimer::listener_backoff));
+    return;
+  }
+  if (!app_.error_handler.dead_letter) {
+    recovered(ctx, record, d.attempts, message, nullptr);
+    return;
+  }
+  SIM_ASSERT(producer_ != nullptr, "a dead-letter recoverer needs the process's producer");
+  // Both live and die with the process: the callback never outlives this loop.
+  producer_->send(ctx, dead_letter_record(record, trace.group_id(), message, app_.error_handler),
+                  [this, record, attempts = d.attempts, message](sim::Context& c, const SendResult& result) {
+                    recovered(c, record, attempts, message, &result);
+                  });
+}
+
+void ApplicationLoop::recovered(sim::Context& ctx, const ConsumerRecord& record, int32_t attempts,
+                                const std::string& message, const SendResult* dead_letter) {
+  if (state_ != AppState::processing) return;  // close() took over while the publication was out
+  const ConsumerTrace& trace = coordinator_.trace();
+  const std::string destination = dead_letter ? app_.error_handler.destination(record.tp.topic) : "";
+  if (dead_letter && dead_letter->outcome != Outcome::ok) {
+    // The recoverer threw (KafkaException from verifySendResult): doSeeks includes the record.
+    failures_.forget(record.tp);
+    backoff_seeks_[record.tp] = record.offset;
+    ctx.trace(event::ListenerRecoveryFailed{.member = trace.member(),
+                                            .group = trace.group_id(),
+                                            .topic = record.tp.topic,
+                                            .partition = record.tp.partition,
+                                            .offset = record.offset,
+                                            .dead_letter = destination,
+                                            .error = std::string(error_name(dead_letter->error))});
+    on_listener_backoff(ctx);
+    return;
+  }
+  ctx.trace(event::ListenerRecovered{.member = trace.member(),
+                                     .group = trace.group_id(),
+                                     .topic = record.tp.topic,
+                                     .partition = record.tp.partition,
+                                     .offset = record.offset,
+                                     .attempts = attempts,
+                                     .dead_letter = destination,
+                                     .dead_letter_offset = dead_letter ? dead_letter->offset : -1,
+                                     .error = message});
+  // ackAfterHandle: the recovered record is acknowledged as if it had been processed.
+  subscriptions_.processed(record.tp, record.offset + 1, record.leader_epoch);
+  ++acked_since_commit_;
+  seek_remaining(ctx, std::exchange(backoff_seeks_, {}));
+  if (app_.policy == CommitPolicy::record &&
+      commit_sync(ctx, {{record.tp, record.offset + 1, record.leader_epoch}}, policy_name(),
+                  AppState::committing_after_record)) {
+    return;
+  }
+  process_next(ctx);  // the batch is empty: what the policy does after a batch, then poll()
+}
+
+void ApplicationLoop::on_listener_backoff(sim::Context& ctx) {
+  if (state_ != AppState::processing) return;  // close() interrupted the sleep
+  seek_remaining(ctx, std::exchange(backoff_seeks_, {}));
+  process_next(ctx);
+}
+
+void ApplicationLoop::seek_remaining(sim::Context& ctx, std::map<TopicPartition, int64_t> seeks) {
+  // SeekUtils.seekPartitions: a partition no longer assigned fails its seek, which is logged.
+  for (const auto& [tp, offset] : seeks) {
+    if (!seek_ || !seek_(ctx, tp, offset)) {
+      coordinator_.trace().emit<event::ConsumerError>(ctx, fmt::format("Failed to seek {}-{} to {}", tp.topic, tp.partition, offset));
+    }
+  }
+}
+
+}  // namespace kafka
