@@ -257,3 +257,49 @@ TEST(ListenerErrorHandling, WithoutRetriesTheLoggingRecovererSkipsAtOnce) {
   for (const Delivery& d : *seen) v1 += d.record.record.value == "v1";
   EXPECT_EQ(v1, 1u);
 }
+
+// KafkaProducer.flush(): batches go at once whatever linger.ms says, and the flush completes
+// once every earlier send has.
+TEST(HostedProducer, FlushSendsLingeringBatchesAndWaitsForThem) {
+  TestCluster c;
+  c.topic(kafkasim_test::one_partition_topic("in"));
+  c.topic(kafkasim_test::one_partition_topic("out"));
+  auto seen = std::make_shared<std::vector<Delivery>>();
+  kafka::ConsumerApp app = app_of(c, {"in"}, seen);
+  app.producer = c.producer_config({{"linger.ms", 60'000}});
+  const sim::NodeId member = c.consumer("reader-1", "g", app, kFromStart);
+  ASSERT_TRUE(c.run_until([&] { return c.consumer_at(member)->stable(); }));
+  std::vector<std::shared_ptr<kafkasim_test::SentRecord>> sends;
+  for (int i = 0; i < 3; ++i) sends.push_back(app_send(c, member, kafkasim_test::record_of("out", "r" + std::to_string(i))));
+  c.run_for(Duration::seconds(1));
+  for (const auto& s : sends) EXPECT_FALSE(s->done()) << "lingering for linger.ms";
+  auto flushed = std::make_shared<std::optional<sim::Time>>();
+  c.world().invoke(member, [flushed](sim::Node& n, sim::Context& ctx) {
+    static_cast<kafka::Consumer&>(n).flush(ctx, [flushed](sim::Context& cc) { *flushed = cc.now(); });
+  });
+  ASSERT_TRUE(c.run_until([&] { return flushed->has_value(); }, Duration::seconds(5)));
+  for (const auto& s : sends) {
+    ASSERT_TRUE(s->ok());
+    EXPECT_LE(s->completed, **flushed);
+  }
+}
+
+// The back off blocks the container thread, not the heartbeat thread: a back off longer than
+// max.poll.interval.ms makes the member leave the group (Spring warns of exactly this).
+TEST(ListenerErrorHandling, ABackOffCountsAgainstMaxPollInterval) {
+  TestCluster c;
+  c.topic(kafkasim_test::one_partition_topic("in"));
+  const sim::NodeId feed = c.producer("feed", {});
+  auto sent = c.send(feed, kafkasim_test::record_of("in", "pill"));
+  ASSERT_TRUE(c.run_until([&] { return sent->ok(); }));
+  auto seen = std::make_shared<std::vector<Delivery>>();
+  kafka::ConsumerApp app = app_of(c, {"in"}, seen, "pill");
+  app.error_handler.backoff = kafka::BackOffSpec::fixed(5000, 1);
+  kafkasim_test::Settings config = kFromStart;
+  config.emplace_back("max.poll.interval.ms", 2000);
+  config.emplace_back("heartbeat.interval.ms", 500);
+  const sim::NodeId member = c.consumer("reader-1", "g", app, config);
+  ASSERT_TRUE(c.run_until([&] { return !c.events("listener.retry").empty(); }));
+  EXPECT_TRUE(c.run_until([&] { return !c.events("consumer.poll_timeout", member).empty(); }, Duration::seconds(4)))
+      << "max.poll.interval.ms passed during the 5 s back off";
+}
