@@ -101,7 +101,7 @@ SendSpec dead_letter_record(const ConsumerRecord& record, const std::string& gro
   if (record.record.has_key) out.key = record.record.key;
   out.value = record.record.value;
   out.value_bytes = record.record.value_bytes;
-  out.headers = record.record.headers;
+  out.headers = record.record.headers.list();
   auto add = [&out](const char* name, std::string value) { out.headers.push_back({name, std::move(value)}); };
   add("kafka_dlt-original-topic", record.tp.topic);
   add("kafka_dlt-original-partition", int_bytes(record.tp.partition));
