@@ -21,16 +21,27 @@ CoordinatorSettings coordinator_settings(const std::string& member, const Config
 }
 }  // namespace
 
+std::string hosted_producer_client_id(const std::string& member_name) { return member_name + "-producer"; }
+
 Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, uint64_t first_op,
-                   Bugs bugs)
+                   Bugs bugs, uint64_t producer_first_op)
     : config_(std::move(config)),
-      client_(std::move(layout)),
+      client_(layout),
       metadata_(client_, config_, app.topics),
       coordinator_(coordinator_settings(member_name, config_, app, bugs), client_, config_, subscriptions_, metadata_,
                    buffer_),
       offset_fetcher_(client_, config_, subscriptions_, metadata_, buffer_, coordinator_.trace()),
       fetcher_(client_, config_, subscriptions_, metadata_, offset_fetcher_, buffer_, coordinator_.trace()),
-      app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_, offset_fetcher_, buffer_) {}
+      app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_, offset_fetcher_, buffer_) {
+  if (app_.settings().producer) {
+    const ProducerHost host{.timer_base = sim::timer_tag(ConsumerTimer::producer),
+                            .first_correlation_id = kHostedProducerCorrelationIds,
+                            .own_rng = true};
+    producer_ = std::make_unique<Producer>(hosted_producer_client_id(member_name), std::move(layout),
+                                           *app_.settings().producer, producer_first_op, bugs, host);
+  }
+  app_.attach(producer_.get());
+}
 
 void Consumer::on_start(sim::Context& ctx) {
   coordinator_.start(ctx.now());
@@ -43,12 +54,17 @@ void Consumer::on_start(sim::Context& ctx) {
   ctx.set_timer(loop_interval(config_.integer("metadata.max.age.ms")), sim::timer_tag(ConsumerTimer::metadata_refresh));
   ctx.set_timer(sim::Duration{0}, sim::timer_tag(ConsumerTimer::poll_tick));
   ctx.set_timer(sim::Duration::seconds(1), sim::timer_tag(ConsumerTimer::lag_report));
+  if (producer_) producer_->on_start(ctx);
 }
 
 // ---- events ----
 
 void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) {
   const KafkaMessage& m = kafka_message(msg);
+  if (producer_ && for_producer(m)) {
+    producer_->on_message(ctx, from, msg);
+    return;
+  }
   switch (route(m)) {
     case route_of<FetchResponse>: handle_fetch(ctx, from, message_as<FetchResponse>(m)); break;
     case route_of<HeartbeatResponse>:
@@ -79,6 +95,15 @@ void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::Messag
   // What went wrong reaches the application through its poll().
   if (coordinator_.failed()) app_.on_fatal_error();
   if (offset_fetcher_.has_exception()) app_.on_exception_pending(ctx);
+}
+
+bool Consumer::for_producer(const KafkaMessage& m) const {
+  switch (route(m)) {
+    case route_of<ProduceResponse>:
+    case route_of<InitProducerIdResponse>: return true;
+    case route_of<MetadataResponse>: return producer_->owns_correlation_id(message_as<MetadataResponse>(m).correlation_id);
+    default: return false;
+  }
 }
 
 void Consumer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) {
@@ -117,6 +142,11 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
     app_.on_listener_timer(ctx, sim::timer_id(tag));
     return;
   }
+  if (sim::timer_kind<ConsumerTimer>(tag) == ConsumerTimer::producer) {
+    SIM_ASSERT(producer_ != nullptr, "a producer timer without a producer");
+    producer_->on_timer(ctx, sim::timer_id(tag));
+    return;
+  }
   SIM_ASSERT(sim::timer_id(tag) == 0, "consumer timers carry no id");
   switch (sim::timer_kind<ConsumerTimer>(tag)) {
     case ConsumerTimer::poll_tick: app_.on_poll_tick(ctx); break;
@@ -136,6 +166,8 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
       break;
     case ConsumerTimer::shutdown_deadline: ctx.exit(); break;
     case ConsumerTimer::app_every: break;  // handled above
+    case ConsumerTimer::listener_backoff: app_.on_listener_backoff(ctx); break;
+    case ConsumerTimer::producer: break;  // handed over above
   }
 }
 
@@ -150,18 +182,24 @@ void Consumer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   coordinator_.connection_lost(ctx, broker);
   offset_fetcher_.connection_lost(ctx, broker);
   metadata_.request_update(ctx);
+  if (producer_ && broker != kNoLeader) producer_->on_disconnect(ctx, peer);
 }
 
 void Consumer::on_shutdown(sim::Context& ctx) { app_.close(ctx); }
 
 // ---- the KafkaConsumer API the application uses ----
 
-bool Consumer::seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset) {
-  if (!subscriptions_.is_assigned(tp)) return false;
-  subscriptions_.seek(tp, offset);
-  buffer_.drop(tp);
-  coordinator_.trace().position<event::ConsumerSeek>(ctx, tp, offset, fmt::format("{}-{} to {}", tp.topic, tp.partition, offset));
-  fetcher_.send_fetches(ctx);
+bool Consumer::seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset) { return app_.seek(ctx, tp, offset); }
+
+bool Consumer::send(sim::Context& ctx, SendSpec spec, Producer::Callback done) {
+  if (!producer_) return false;
+  producer_->send(ctx, std::move(spec), std::move(done));
+  return true;
+}
+
+bool Consumer::flush(sim::Context& ctx, std::function<void(sim::Context&)> done) {
+  if (!producer_) return false;
+  producer_->flush(ctx, std::move(done));
   return true;
 }
 

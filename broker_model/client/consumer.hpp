@@ -10,11 +10,18 @@
 //   OffsetFetcher          auto.offset.reset (ListOffsets), KIP-320 validation
 //   Fetcher, FetchBuffer   fetching and the records poll() returns
 //   ApplicationLoop        poll -> process -> commit by the policy, crash points, close()
+//   Producer               the process's own producer, when the group configures one
+//                          (producer = { ... }): a KafkaTemplate in a Spring listener, Kafka
+//                          Streams' producer. Its client.id is "<member>-producer"; its timers
+//                          are ConsumerTimer::producer with its own tag as the id, its
+//                          correlation ids start above kHostedProducerCorrelationIds.
 //
 // As in the Java client, heartbeats and the max.poll.interval.ms check run in the background,
 // while joining the group, syncing, the rebalance listener and auto-commit happen inside
 // poll(), on the application's thread. The parts talk through plain calls; only the node
 // receives messages, timers and disconnects.
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +34,7 @@
 #include "broker_model/client/fetcher.hpp"
 #include "sim/time.hpp"
 #include "broker_model/client/offset_fetcher.hpp"
+#include "broker_model/client/producer.hpp"
 #include "broker_model/client/subscription_state.hpp"
 #include "broker_model/cluster_layout.hpp"
 #include "broker_model/config/bugs.hpp"
@@ -35,10 +43,16 @@
 
 namespace kafka {
 
+// The hosted producer's correlation ids start above this, so a response (a Metadata response
+// above all, which both ask for) reaches the part that sent the request.
+inline constexpr int32_t kHostedProducerCorrelationIds = 1 << 30;
+std::string hosted_producer_client_id(const std::string& member_name);
+
 class Consumer final : public sim::Node {
  public:
+  // producer_first_op: the first operation id of the hosted producer (when app.producer is set).
   Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, uint64_t first_op = 0,
-           Bugs bugs = {});
+           Bugs bugs = {}, uint64_t producer_first_op = 0);
 
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
@@ -53,6 +67,12 @@ class Consumer final : public sim::Node {
   // KafkaConsumer.seek: the next records of an assigned partition start at offset. Returns
   // false when the partition is not assigned to this member.
   bool seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset);
+  // The process's producer (KafkaTemplate.send, KafkaProducer.send): false when the group
+  // configured none. The send is an operation of the producer's client id in the trace.
+  bool send(sim::Context& ctx, SendSpec spec, Producer::Callback done = {});
+  // KafkaProducer.flush(): `done` runs once every earlier send has completed.
+  bool flush(sim::Context& ctx, std::function<void(sim::Context&)> done);
+  const Producer* producer() const { return producer_.get(); }
 
   // Read-only views.
   std::vector<TopicPartition> assignment() const { return subscriptions_.assigned_partitions(); }
@@ -62,6 +82,8 @@ class Consumer final : public sim::Node {
   AppState app_state() const { return app_.state(); }
 
  private:
+  // Whether a response answers the hosted producer's request.
+  bool for_producer(const KafkaMessage& m) const;
   void handle_metadata(sim::Context& ctx, const MetadataResponse& resp);
   void handle_fetch(sim::Context& ctx, sim::NodeId from, const FetchResponse& resp);
   void handle_offset_fetch(sim::Context& ctx, const OffsetFetchResponse& resp);
@@ -78,6 +100,7 @@ class Consumer final : public sim::Node {
   OffsetFetcher offset_fetcher_;
   Fetcher fetcher_;
   ApplicationLoop app_;
+  std::unique_ptr<Producer> producer_;
   bool subscribe_recorded_ = false;
 };
 

@@ -29,6 +29,7 @@
 //                              the application does not handle (docs/fidelity.md)
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker_model/app/error_handler.hpp"
 #include "broker_model/app/listener.hpp"
 #include "broker_model/client/commit_policy.hpp"
 #include "broker_model/client/consumer_coordinator.hpp"
@@ -73,6 +75,10 @@ struct ConsumerApp {
   ListenerFactory listener;
   // The stores (databases) the application's code can call, by name.
   std::map<std::string, sim::NodeId> stores;
+  // The producer the process hosts (group's producer = { ... }; finalized), if any.
+  std::optional<ConfigSet> producer;
+  // Spring's DefaultErrorHandler for records whose processing fails (error_handler = { ... }).
+  ErrorHandlerSpec error_handler;
 };
 
 enum class AppState {
@@ -124,8 +130,6 @@ class ApplicationLoop {
   void on_store_response(sim::Context& ctx, const StoreResponse& resp);
   bool is_store(sim::NodeId node) const;
   void store_connection_lost(sim::Context& ctx, sim::NodeId node);
-  // A handler threw: the container's error handling (listener_error_handling.cpp).
-  void handle_record_failure(sim::Context& ctx, const ConsumerRecord& record, const std::string& message);
   // A reset, validation or OffsetFetch failed and its backoff is over; or an exception waits
   // to be thrown. A poll() waiting for records goes round its loop again.
   void on_position_retry(sim::Context& ctx);
@@ -135,6 +139,16 @@ class ApplicationLoop {
   void update_fetch_positions(sim::Context& ctx);
   // KafkaConsumer.close(): commit, leave the group (dynamic members), exit.
   void close(sim::Context& ctx);
+  // Processing `record` failed with `message` (a handler's exception): a plain loop ends, Spring's
+  // DefaultErrorHandler decides (listener_error_handling.cpp). Called in PROCESSING, `record`
+  // taken off the batch and not processed.
+  void handle_record_failure(sim::Context& ctx, const ConsumerRecord& record, const std::string& message);
+  // The error handler's back off is over (ConsumerTimer::listener_backoff).
+  void on_listener_backoff(sim::Context& ctx);
+  // The process's producer (null: none), for the dead-letter recoverer and the handler's sends.
+  void attach(Producer* producer) { producer_ = producer; }
+  // KafkaConsumer.seek from the application's thread: false when `tp` is not assigned.
+  bool seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset);
 
  private:
   void transition(AppState to);
@@ -172,11 +186,6 @@ class ApplicationLoop {
   void finish_batch_listener(sim::Context& ctx);
   void record_processed(sim::Context& ctx, const ConsumerRecord& r);
   ConsumerCoordinator::Offsets acked_offsets() const;
-  // KafkaConsumer.seek from the application's thread.
-  void seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset);
-  // The default error handler's work (DefaultErrorHandler with FixedBackOff(0, 9)): seeks
-  // the failed records back and polls again, or gives up on them after ten deliveries.
-  void redeliver(sim::Context& ctx, const ConsumerRecord& failed, const std::string& message);
   void leave_and_exit(sim::Context& ctx);
   const char* policy_name() const { return to_string(app_.policy).data(); }
 
@@ -219,8 +228,15 @@ class ApplicationLoop {
   bool armed_record_processed_ = false;
   std::string armed_record_;  // "orders-0@17", for the trace
   bool commit_after_armed_ = false;
-  // DefaultErrorHandler's FailedRecordTracker: deliveries of the record that last failed.
-  std::map<TopicPartition, std::pair<int64_t, int>> failures_;
+
+  // Spring's error handling (listener_error_handling.cpp).
+  FailedRecordTracker failures_{app_.error_handler.backoff};
+  Producer* producer_ = nullptr;
+  std::map<TopicPartition, int64_t> backoff_seeks_;  // SeekUtils.doSeeks after the back off
+  std::vector<ConsumerRecord> recovered_batch_;       // a batch listener's other records, recovered with the first
+  void seek_remaining(sim::Context& ctx, std::map<TopicPartition, int64_t> seeks);
+  void recovered(sim::Context& ctx, const ConsumerRecord& record, int32_t attempts, const std::string& message,
+                 const SendResult* dead_letter);
 };
 
 }  // namespace kafka

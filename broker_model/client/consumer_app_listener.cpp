@@ -120,7 +120,12 @@ void ApplicationLoop::handler_step(sim::Context& ctx, const ListenerStep& step) 
   handler_ran_ = step.status == ListenerStatus::waiting;
   switch (step.status) {
     case ListenerStatus::waiting: return;  // still PROCESSING: resumed by the reply
-    case ListenerStatus::failed: handle_record_failure(ctx, batch_.front(), step.failure); return;
+    case ListenerStatus::failed: {
+      const ConsumerRecord failed = std::move(batch_.front());
+      batch_.pop_front();
+      handle_record_failure(ctx, failed, step.failure);
+      return;
+    }
     case ListenerStatus::done:
       if (listener_ && listener_->batch()) finish_batch_listener(ctx);
       else finish_record(ctx);
@@ -223,11 +228,13 @@ bool ApplicationLoop::record_crash_point(sim::Context& ctx, const char* point, i
 
 // ---- seeking ----
 
-void ApplicationLoop::seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset) {
-  if (!subscriptions_.is_assigned(tp)) return;
+bool ApplicationLoop::seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset) {
+  if (!subscriptions_.is_assigned(tp)) return false;
   subscriptions_.seek(tp, offset);
   buffer_.drop(tp);
   coordinator_.trace().position<event::ConsumerSeek>(ctx, tp, offset, fmt::format("{}-{} to {}", tp.topic, tp.partition, offset));
+  fetcher_.send_fetches(ctx);
+  return true;
 }
 
 }  // namespace kafka

@@ -17,8 +17,10 @@ enum class ConsumerTimer : uint16_t {
   shutdown_deadline = 9,   // close() gives up waiting and exits
   metadata_retry = 11,     // a subscribed topic is still missing from metadata
   lag_report = 12,         // consumer.lag, every second
-  position_retry = 13,
-  app_every = 14,          // the application's app:every timer; the id says which     // a reset, validation or OffsetFetch failed: poll() tries again after retry.backoff.ms
+  position_retry = 13,     // a reset, validation or OffsetFetch failed: poll() tries again after retry.backoff.ms
+  app_every = 14,          // the application's app:every timer; the id says which
+  producer = 15,           // the hosted producer's own timers: its tag is the id
+  listener_backoff = 16,   // the error handler's back off before a failed record is delivered again
 };
 
 }  // namespace kafka

@@ -39,7 +39,8 @@ Producer::Settings::Settings(const ConfigSet& c)
       adaptive(c.boolean("partitioner.adaptive.partitioning.enable")),
       availability_timeout(sim::Duration::millis(c.integer("partitioner.availability.timeout.ms"))) {}
 
-Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, uint64_t first_op, Bugs bugs)
+Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config, uint64_t first_op, Bugs bugs,
+                   ProducerHost host)
     : client_id_(std::move(client_id)),
       layout_(std::move(layout)),
       config_(std::move(config)),
@@ -47,13 +48,16 @@ Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config
       next_op_(first_op),
       bugs_(bugs),
       acks_(producer_acks(config_)),
-      idempotent_(config_.boolean("enable.idempotence")) {}
+      idempotent_(config_.boolean("enable.idempotence")),
+      next_correlation_(host.first_correlation_id),
+      host_(host) {}
 
 void Producer::on_start(sim::Context& ctx) {
+  if (host_.own_rng) own_rng_.emplace(ctx.rng().next_u64());
   ctx.trace(event::ProducerStart{
       .client_id = client_id_, .acks = acks_, .idempotence = idempotent_, .max_in_flight = settings_.max_in_flight});
   request_metadata(ctx);
-  ctx.set_timer(settings_.metadata_max_age, kMetadataRefresh);
+  set_timer(ctx, settings_.metadata_max_age, kMetadataRefresh);
 }
 
 // ---- metadata ----
@@ -73,7 +77,7 @@ void Producer::request_metadata(sim::Context& ctx) {
   for (const auto& [topic, rec] : blocked_)
     if (std::find(req->topics.begin(), req->topics.end(), topic) == req->topics.end()) req->topics.push_back(topic);
   ctx.send(metadata_node_, req);
-  metadata_timer_ = ctx.set_timer(settings_.request_timeout, kMetadataTimeout);
+  metadata_timer_ = set_timer(ctx, settings_.request_timeout, kMetadataTimeout);
 }
 
 void Producer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) {
@@ -105,7 +109,7 @@ void Producer::handle_metadata(sim::Context& ctx, const MetadataResponse& resp) 
   drain_blocked(ctx);
   // KafkaProducer.waitOnMetadata asks again, after retry.backoff.ms, until the topic (and the
   // partition asked for) is there or max.block.ms has passed.
-  if (!blocked_.empty()) ctx.set_timer(loop_interval(settings_.retry_backoff_ms), kMetadataRetry);
+  if (!blocked_.empty()) set_timer(ctx, loop_interval(settings_.retry_backoff_ms), kMetadataRetry);
   run_sender(ctx);
 }
 
@@ -140,6 +144,7 @@ uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
   r.value = spec.value ? std::move(*spec.value) : fmt::format("{}-{}", client_id_, op);
   r.value_bytes = spec.value_bytes ? spec.value_bytes : static_cast<uint32_t>(r.value.size());
   r.timestamp_ms = ctx.now().ns / 1'000'000;
+  r.headers = std::move(spec.headers);
   ctx.trace(event::OpInvoke{.process = client_id_,
                             .op = op,
                             .f = "send",
@@ -147,12 +152,13 @@ uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
                             .key = r.has_key ? std::string_view(r.key) : std::string_view(),
                             .has_key = r.has_key,
                             .value = r.value});
+  incomplete_.insert(op);
   PendingRecord rec{op, spec.topic, std::move(r), std::move(done), ctx.now()};
   if (!metadata_ready_ || !known_partition(spec.topic, spec.partition)) {
     // KafkaProducer.send blocks (max.block.ms) until the topic's metadata is known.
     blocked_.emplace_back(spec.topic, std::move(rec));
     blocked_partition_.push_back(spec.partition);
-    ctx.set_timer(settings_.max_block, kBlockedTimeout);
+    set_timer(ctx, settings_.max_block, kBlockedTimeout);
     request_metadata(ctx);
     return op;
   }
@@ -210,13 +216,13 @@ int32_t Producer::choose_partition(sim::Context& ctx, const std::string& topic, 
   if (explicit_partition) return *explicit_partition;
   if (r.has_key && !settings_.ignore_keys) return partition_for_key(r.key, n);
   const auto available = available_partitions(topic);
-  if (config_.version() < kV3_3) return sticky_[topic].partition(topic, n, available, ctx.rng());
+  if (config_.version() < kV3_3) return sticky_[topic].partition(topic, n, available, rng(ctx));
   auto& u = uniform_[topic];
   if (!u) {
     u = std::make_unique<BuiltInPartitioner>(topic, static_cast<int32_t>(std::max<int64_t>(1, settings_.batch_size)),
                                              settings_.adaptive);
   }
-  return u->peek_current_partition(n, available, ctx.rng());
+  return u->peek_current_partition(n, available, rng(ctx));
 }
 
 void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& topic, std::optional<int32_t> explicit_partition,
@@ -239,7 +245,7 @@ void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& t
     // DefaultPartitioner (2.4-3.2): a record that would open a new batch on the sticky
     // partition moves the sticky partition instead (onNewBatch), then is placed there.
     auto& q = queues_[{topic, partition}];
-    if (!q.empty()) partition = sticky_[topic].next_partition(topic, partition, n, available_partitions(topic), ctx.rng());
+    if (!q.empty()) partition = sticky_[topic].next_partition(topic, partition, n, available_partitions(topic), rng(ctx));
   }
   const TopicPartition tp{topic, partition};
   auto& q = queues_[tp];
@@ -259,7 +265,7 @@ void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& t
     // (or twice batch.size went there), so that it does not strand a small batch.
     const bool switch_ok = b.full(batch_size);
     uniform_[topic]->update_partition_info(partition, static_cast<int32_t>(bytes), switch_ok, n,
-                                           available_partitions(topic), ctx.rng());
+                                           available_partitions(topic), rng(ctx));
   }
 }
 
@@ -269,7 +275,26 @@ void Producer::finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult
     case Outcome::fail: trace_outcome<event::OpFail>(ctx, client_id_, result); break;
     case Outcome::info: trace_outcome<event::OpInfo>(ctx, client_id_, result); break;
   }
+  incomplete_.erase(rec.op);
   if (rec.done) rec.done(ctx, result);
+  if (!flush_waiters_.empty()) complete_flushes(ctx);
+}
+
+void Producer::flush(sim::Context& ctx, std::function<void(sim::Context&)> done) {
+  flush_waiters_.emplace_back(next_op_, std::move(done));
+  complete_flushes(ctx);
+  if (!flush_waiters_.empty()) run_sender(ctx);
+}
+
+void Producer::complete_flushes(sim::Context& ctx) {
+  // A flush waits for the sends made before it; later ones may still be open.
+  while (!flush_waiters_.empty()) {
+    const uint64_t below = flush_waiters_.front().first;
+    if (!incomplete_.empty() && *incomplete_.begin() < below) return;
+    auto done = std::move(flush_waiters_.front().second);
+    flush_waiters_.erase(flush_waiters_.begin());
+    if (done) done(ctx);
+  }
 }
 
 // ---- events ----
@@ -325,14 +350,14 @@ void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
       break;
     case kMetadataRefresh:
       request_metadata(ctx);
-      ctx.set_timer(settings_.metadata_max_age, kMetadataRefresh);
+      set_timer(ctx, settings_.metadata_max_age, kMetadataRefresh);
       break;
     case kMetadataTimeout:
       // NetworkClient drops the connection of a request that timed out, and Metadata waits
       // retry.backoff.ms before its next update (Metadata.failedUpdate).
       metadata_in_flight_ = false;
       init_in_flight_ = false;
-      ctx.set_timer(loop_interval(settings_.retry_backoff_ms), kMetadataRetry);
+      set_timer(ctx, loop_interval(settings_.retry_backoff_ms), kMetadataRetry);
       break;
     case kMetadataRetry:
       request_metadata(ctx);
@@ -351,9 +376,9 @@ void Producer::start_load(sim::Context& ctx, LoadSpec spec) {
   loads_.push_back(Load{std::move(spec), 0, false});
   const LoadSpec& l = loads_.back().spec;
   if (l.sync) {
-    for (int32_t t = 0; t < l.threads; ++t) ctx.set_timer(sim::Duration{0}, base + static_cast<uint64_t>(t));
+    for (int32_t t = 0; t < l.threads; ++t) set_timer(ctx, sim::Duration{0}, base + static_cast<uint64_t>(t));
   } else {
-    ctx.set_timer(sim::Duration{0}, base + kAsyncThread);
+    set_timer(ctx, sim::Duration{0}, base + kAsyncThread);
   }
 }
 
@@ -364,22 +389,22 @@ void Producer::load_send(sim::Context& ctx, size_t load, uint32_t thread) {
   ++l.issued;
   SendSpec s;
   s.topic = l.spec.topic;
-  if (!l.spec.keys.empty()) s.key = l.spec.keys[ctx.rng().index(l.spec.keys.size())];
+  if (!l.spec.keys.empty()) s.key = l.spec.keys[rng(ctx).index(l.spec.keys.size())];
   s.value_bytes = l.spec.value_size;
   const sim::Duration gap = sim::Duration{static_cast<int64_t>(1e9 / l.spec.rate)};
   const uint64_t tag = kLoadTag + (static_cast<uint64_t>(load) << 20) + thread;
   if (thread == kAsyncThread) {
     send(ctx, std::move(s));
-    ctx.set_timer(gap, tag);
+    set_timer(ctx, gap, tag);
     return;
   }
   // A synchronous application thread: the next send waits for this one's outcome, and the
   // threads together keep to the rate.
   const sim::Time started = ctx.now();
   const sim::Duration per_thread = gap * l.spec.threads;
-  send(ctx, std::move(s), [tag, started, per_thread](sim::Context& c, const SendResult&) {
+  send(ctx, std::move(s), [this, tag, started, per_thread](sim::Context& c, const SendResult&) {
     const sim::Time next = std::max(c.now(), started + per_thread);
-    c.set_timer(next - c.now(), tag);
+    set_timer(c, next - c.now(), tag);
   });
 }
 

@@ -33,6 +33,7 @@ struct SendSpec {
   std::optional<std::string> value;
   uint32_t value_bytes = 0;
   std::optional<int32_t> partition;
+  std::vector<Header> headers;  // ProducerRecord's headers, in order
 };
 
 // A load generator run by the application (p:load).
@@ -46,11 +47,21 @@ struct LoadSpec {
   int32_t threads = 1;
 };
 
+// A producer hosted in another client's process (a KafkaTemplate in a Spring listener, Kafka
+// Streams' producer): it shares the host's node, so its timer tags and correlation ids are kept
+// apart from the host's, and it draws from a random stream of its own.
+struct ProducerHost {
+  uint64_t timer_base = 0;           // ORed into every timer tag it sets; the host strips it
+  int32_t first_correlation_id = 0;  // its correlation ids start above this one
+  bool own_rng = false;              // seeded from the host's stream at start
+};
+
 class Producer final : public sim::Node {
  public:
   using Callback = SendCallback;
 
-  Producer(std::string client_id, ClusterLayout layout, ConfigSet config, uint64_t first_op = 0, Bugs bugs = {});
+  Producer(std::string client_id, ClusterLayout layout, ConfigSet config, uint64_t first_op = 0, Bugs bugs = {},
+           ProducerHost host = {});
 
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
@@ -68,7 +79,14 @@ class Producer final : public sim::Node {
     for (Load& l : loads_) l.stopped = true;
   }
 
+  // KafkaProducer.flush(): every batch is sent at once (RecordAccumulator.flushInProgress
+  // ignores linger.ms), and `done` runs once every record sent before the call has completed.
+  void flush(sim::Context& ctx, std::function<void(sim::Context&)> done);
+
   const std::string& client_id() const { return client_id_; }
+  // Whether a response with this correlation id answers one of this producer's requests
+  // (meaningful for a hosted producer, whose ids start above its host's).
+  bool owns_correlation_id(int32_t id) const { return id > host_.first_correlation_id; }
 
  private:
   struct InFlight {
@@ -222,6 +240,20 @@ class Producer final : public sim::Node {
   std::deque<AppSend> app_queue_;
   bool app_blocked_ = false;
   void app_next(sim::Context& ctx);
+
+  // Hosting: timers through the host's tag space, and the random stream.
+  sim::TimerId set_timer(sim::Context& ctx, sim::Duration after, uint64_t tag) {
+    return ctx.set_timer(after, host_.timer_base | tag);
+  }
+  sim::Rng& rng(sim::Context& ctx) { return own_rng_ ? *own_rng_ : ctx.rng(); }
+  ProducerHost host_;
+  std::optional<sim::Rng> own_rng_;
+
+  // flush(): the sends not yet complete, and who waits for which of them.
+  std::set<uint64_t> incomplete_;
+  std::vector<std::pair<uint64_t, std::function<void(sim::Context&)>>> flush_waiters_;  // (ops below, done)
+  bool flush_in_progress() const { return !flush_waiters_.empty(); }
+  void complete_flushes(sim::Context& ctx);
 };
 
 }  // namespace kafka

@@ -164,7 +164,7 @@ void Producer::partition_ready(sim::Time now, const std::string& topic, ReadyChe
     const bool backing = backing_off(b, now);
     const sim::Time since = std::max(b.created, b.last_attempt);
     const bool full = q.size() > 1 || b.full(batch_size);
-    const bool lingered = now - since >= settings_.linger;
+    const bool lingered = now - since >= settings_.linger || flush_in_progress();
     if ((full || lingered) && !backing) {
       out.ready_nodes.insert(leader);
     } else {
@@ -253,7 +253,7 @@ void Producer::send_produce_request(sim::Context& ctx, BrokerId leader, const st
     return;
   }
   InFlight f{leader, batches, {}};
-  f.timer = ctx.set_timer(settings_.request_timeout, kRequestTimeoutTag + static_cast<uint64_t>(req->correlation_id));
+  f.timer = set_timer(ctx, settings_.request_timeout, kRequestTimeoutTag + static_cast<uint64_t>(req->correlation_id));
   ++in_flight_per_broker_[leader];
   in_flight_.emplace(req->correlation_id, std::move(f));
 }
@@ -357,7 +357,7 @@ void Producer::reenqueue(sim::Context& ctx, const ProducerBatchPtr& b) {
   if (config_.version() >= kV3_7) {
     backoff = std::min(backoff * std::pow(2.0, std::max(0, b->attempts - 1)),
                        static_cast<double>(settings_.retry_backoff_max_ms));
-    backoff *= ctx.rng().uniform_real(0.8, 1.2);
+    backoff *= rng(ctx).uniform_real(0.8, 1.2);
   }
   b->retry_at = ctx.now() + sim::Duration{static_cast<int64_t>(backoff * 1e6)};
   if (idempotent_ && bugs_.producer_resequences_retries && b->has_sequence()) {
@@ -435,7 +435,7 @@ void Producer::schedule_wakeup(sim::Context& ctx, sim::Time at) {
   if (at == sim::Time::max() || at >= wakeup_at_) return;
   if (wakeup_timer_.valid()) ctx.cancel_timer(wakeup_timer_);
   wakeup_at_ = at;
-  wakeup_timer_ = ctx.set_timer(std::max(sim::Duration{0}, at - ctx.now()), kSenderWakeup);
+  wakeup_timer_ = set_timer(ctx, std::max(sim::Duration{0}, at - ctx.now()), kSenderWakeup);
 }
 
 }  // namespace kafka

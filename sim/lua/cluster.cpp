@@ -18,6 +18,7 @@
 #include "sim/lua/bindings.hpp"
 #include "sim/lua/caps.hpp"
 #include "sim/lua/faults.hpp"
+#include "sim/lua/record_headers.hpp"
 #include "sim/lua/runtime.hpp"
 #include "sim/escape.hpp"
 
@@ -510,7 +511,7 @@ int l_send(lua_State* L) {
   bool sync = false;
   int callback_ref = LUA_NOREF;
   if (!lua_isnoneornil(L, 3)) {
-    TableReader r(L, 3, "send record", {"key", "value", "partition", "sync", "value_size", "callback"});
+    TableReader r(L, 3, "send record", {"key", "value", "partition", "sync", "value_size", "callback", "headers"});
     spec.key = r.string("key");
     spec.value = r.string("value");
     if (spec.value && spec.value->size() > static_cast<size_t>(caps::kValueBytes)) {
@@ -527,6 +528,7 @@ int l_send(lua_State* L) {
     }
     if (auto size = r.integer("value_size")) spec.value_bytes = static_cast<uint32_t>(value_size(*size, "send record.value_size"));
     sync = r.boolean("sync").value_or(false);
+    if (r.has("headers")) spec.headers = read_headers(L, r.push("headers"), r.name("headers"));
     if (r.has("callback")) {
       const int idx = r.push("callback");
       if (lua_type(L, idx) != LUA_TFUNCTION) fail("send record.callback: expected a function(result)");

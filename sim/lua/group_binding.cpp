@@ -11,6 +11,7 @@
 #include "sim/lua/caps.hpp"
 #include "sim/lua/cluster.hpp"
 #include "sim/lua/cluster_handles.hpp"
+#include "sim/lua/group_app_options.hpp"
 #include "sim/lua/runtime.hpp"
 
 namespace sim::lua {
@@ -144,7 +145,10 @@ int64_t read_group_options(lua_State* L, int idx, GroupHandle& g, std::optional<
   read_handler(L, idx, g);
   const std::vector<std::string> own = {"members", "topics",  "commit",    "processing_time", "ack_count",
                                         "ack_time", "static", "on_record", "on_batch"};
-  read_config(L, idx, g.config, "group", own);
+  read_group_app_options(L, idx, g.app, g.cluster->version);
+  std::vector<std::string> own_and_app = own;
+  own_and_app.insert(own_and_app.end(), kGroupAppOptionKeys.begin(), kGroupAppOptionKeys.end());
+  read_config(L, idx, g.config, "group", own_and_app);
   return members;
 }
 
@@ -191,6 +195,10 @@ int l_group(lua_State* L) {
   for (const std::string& t : g->app.topics) {
     check_topic_name(t, "group.topics");
     c.client_names_topic(t, g->config.boolean("allow.auto.create.topics"), "group");
+  }
+  if (g->app.error_handler.dead_letter) {
+    // The dead-letter topics the hosted producer will write to (auto-created if the brokers allow).
+    for (const std::string& t : g->app.topics) c.client_names_topic(g->app.error_handler.destination(t), true, "group");
   }
   g->config.put("group.id", g->id);
   resolve_commit_policy(*g, std::move(commit));

@@ -12,7 +12,7 @@ namespace {
 std::shared_ptr<RecordBatch> batch(int n, int64_t pid = kNoProducerId, int16_t epoch = -1, int32_t seq = kNoSequence) {
   auto b = std::make_shared<RecordBatch>();
   auto recs = std::make_shared<std::vector<Record>>();
-  for (int i = 0; i < n; ++i) recs->push_back(Record{"k", "v" + std::to_string(i), true, 10, 0});
+  for (int i = 0; i < n; ++i) recs->push_back(Record{"k", "v" + std::to_string(i), true, 10, 0, {}});
   b->records = recs;
   b->producer_id = pid;
   b->producer_epoch = epoch;

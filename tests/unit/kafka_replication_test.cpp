@@ -293,7 +293,7 @@ std::unique_ptr<PartitionLog> log_of(sim::Disk& disk, const std::string& topic, 
   auto log = std::make_unique<PartitionLog>(disk, topic, 0);
   auto b = std::make_shared<RecordBatch>();
   auto records = std::make_shared<std::vector<Record>>();
-  for (auto& v : values) records->push_back(Record{"k", v, true, 1, 0});
+  for (auto& v : values) records->push_back(Record{"k", v, true, 1, 0, {}});
   b->records = records;
   log->append_as_leader(*b, 1, 0);
   log->maybe_increment_hw(hw);

@@ -109,6 +109,12 @@ sim::NodeId TestCluster::consumer(const std::string& member, const std::string& 
   return kafka::start_consumer(world_, layout_, member, cfg, app, next_op(), spec_.bugs);
 }
 
+kafka::ConfigSet TestCluster::producer_config(const Settings& config) const {
+  kafka::ConfigSet cfg = config_of(kafka::ConfigScope::producer, config);
+  require(kafka::finalize_producer(cfg), "producer config");
+  return cfg;
+}
+
 void TestCluster::offsets_topic() {
   if (offsets_topic_) return;
   // Kafka creates __consumer_offsets at the first FindCoordinator; here, with the first member.

@@ -81,10 +81,12 @@ class TestCluster {
   // A group member running the application loop (commit policy from enable.auto.commit).
   sim::NodeId consumer(const std::string& member, const std::string& group, const std::vector<std::string>& topics,
                        const Settings& config = {});
-  // A group member running `app` (its topics, commit policy, listener), with auto-commit on
-  // exactly when the policy is Kafka's auto-commit.
+  // A member running `app` (its topics, commit policy, listener, producer, error handler),
+  // with auto-commit on exactly when the policy is Kafka's auto-commit.
   sim::NodeId consumer(const std::string& member, const std::string& group, kafka::ConsumerApp app,
                        const Settings& config = {});
+  // A finalized producer config, for a producer a consumer's process hosts (ConsumerApp::producer).
+  kafka::ConfigSet producer_config(const Settings& config) const;
   // __consumer_offsets, created as the first consumer would; returns once each partition has a leader.
   void offsets_topic();
   // __transaction_state, created as the first transactional producer would (its min ISR
