@@ -22,6 +22,7 @@
 
 #include "broker_model/app/store_messages.hpp"
 #include "broker_model/client/fetch_buffer.hpp"
+#include "broker_model/client/producer.hpp"
 #include "broker_model/protocol/errors.hpp"
 #include "sim/time.hpp"
 
@@ -39,11 +40,12 @@ struct ListenerStep {
 
 // The reply that resumes a waiting task.
 struct ListenerReply {
-  enum class Kind { commit, store };
+  enum class Kind { commit, store, send };
   Kind kind = Kind::commit;
   Error commit_error = Error::NONE;    // commit: how the commitSync ended
   std::optional<StoreResponse> store;  // store: the response; none when the outcome is unknown
                                        // (the connection broke before the reply)
+  std::optional<SendResult> send;      // send: the producer's outcome of a send().get()
 };
 
 // A listener's code runs as tasks: the record (or batch) handler, and each app:every timer.
@@ -73,6 +75,16 @@ class ListenerServices {
   virtual bool store(const std::string& name, std::vector<StoreOp> ops) = 0;
   // The handler's current run, to tie its store writes to it (StoreOrigin.invocation).
   virtual uint64_t invocation() const = 0;
+  // KafkaTemplate.send through the process's producer (the group's producer = { ... }, or one
+  // with Kafka's defaults made at the first send, as DefaultKafkaProducerFactory makes it).
+  // Asynchronous: nothing waits. sync: send().get(), the task waits for the outcome
+  // (wait = true, resumed with a ListenerReply of kind send), unless it is known at once
+  // (acks=0, or a send that fails before it is queued): then `result` holds it.
+  struct SendStart {
+    bool wait = false;
+    std::optional<SendResult> result;
+  };
+  virtual SendStart send(SendSpec spec, bool sync) = 0;
 };
 
 class Listener {

@@ -32,15 +32,29 @@ Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet conf
                    buffer_),
       offset_fetcher_(client_, config_, subscriptions_, metadata_, buffer_, coordinator_.trace()),
       fetcher_(client_, config_, subscriptions_, metadata_, offset_fetcher_, buffer_, coordinator_.trace()),
-      app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_, offset_fetcher_, buffer_) {
-  if (app_.settings().producer) {
-    const ProducerHost host{.timer_base = sim::timer_tag(ConsumerTimer::producer),
-                            .first_correlation_id = kHostedProducerCorrelationIds,
-                            .own_rng = true};
-    producer_ = std::make_unique<Producer>(hosted_producer_client_id(member_name), std::move(layout),
-                                           *app_.settings().producer, producer_first_op, bugs, host);
-  }
-  app_.attach(producer_.get());
+      app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_, offset_fetcher_, buffer_),
+      producer_spec_{hosted_producer_client_id(member_name), std::move(layout), producer_first_op, bugs} {
+  if (app_.settings().producer) producer_ = make_producer(*app_.settings().producer);
+  app_.attach(producer_.get(), [this](sim::Context& ctx) { return start_default_producer(ctx); });
+}
+
+std::unique_ptr<Producer> Consumer::make_producer(const ConfigSet& config) const {
+  const ProducerHost host{.timer_base = sim::timer_tag(ConsumerTimer::producer),
+                          .first_correlation_id = kHostedProducerCorrelationIds,
+                          .own_rng = true};
+  return std::make_unique<Producer>(producer_spec_.client_id, producer_spec_.layout, config, producer_spec_.first_op,
+                                    producer_spec_.bugs, host);
+}
+
+Producer* Consumer::start_default_producer(sim::Context& ctx) {
+  // Spring's DefaultKafkaProducerFactory creates its producer at the template's first send.
+  SIM_ASSERT(!producer_, "the process already hosts a producer");
+  ConfigSet config(ConfigScope::producer, config_.version());
+  const std::string error = finalize_producer(config);
+  SIM_ASSERT(error.empty(), "Kafka's producer defaults are valid");
+  producer_ = make_producer(config);
+  producer_->on_start(ctx);
+  return producer_.get();
 }
 
 void Consumer::on_start(sim::Context& ctx) {

@@ -82,6 +82,10 @@ class Consumer final : public sim::Node {
   AppState app_state() const { return app_.state(); }
 
  private:
+  // The hosted producer with `config`; and one with Kafka's defaults, started at the first
+  // send of a process whose group configured none.
+  std::unique_ptr<Producer> make_producer(const ConfigSet& config) const;
+  Producer* start_default_producer(sim::Context& ctx);
   // Whether a response answers the hosted producer's request.
   bool for_producer(const KafkaMessage& m) const;
   void handle_metadata(sim::Context& ctx, const MetadataResponse& resp);
@@ -101,6 +105,12 @@ class Consumer final : public sim::Node {
   Fetcher fetcher_;
   ApplicationLoop app_;
   std::unique_ptr<Producer> producer_;
+  struct HostedProducerSpec {
+    std::string client_id;
+    ClusterLayout layout;
+    uint64_t first_op;
+    Bugs bugs;
+  } producer_spec_;
   bool subscribe_recorded_ = false;
 };
 

@@ -381,7 +381,7 @@ void ApplicationLoop::on_commit_completed(sim::Context& ctx, const ConsumerCoord
   if (handler_commit_ && state_ == AppState::processing) {
     // The commitSync the handler asked for: back into the handler.
     handler_commit_ = false;
-    resume_task(ctx, kHandlerTask, ListenerReply{.kind = ListenerReply::Kind::commit, .commit_error = c.error, .store = {}});
+    resume_task(ctx, kHandlerTask, ListenerReply{.kind = ListenerReply::Kind::commit, .commit_error = c.error, .store = {}, .send = {}});
     return;
   }
   // Back on the application's thread, where the blocking commit left it (whether it

@@ -145,8 +145,13 @@ class ApplicationLoop {
   void handle_record_failure(sim::Context& ctx, const ConsumerRecord& record, const std::string& message);
   // The error handler's back off is over (ConsumerTimer::listener_backoff).
   void on_listener_backoff(sim::Context& ctx);
-  // The process's producer (null: none), for the dead-letter recoverer and the handler's sends.
-  void attach(Producer* producer) { producer_ = producer; }
+  // The process's producer (null: none yet), for the dead-letter recoverer and the handler's
+  // sends, and what makes one with Kafka's defaults at the first send without one.
+  using ProducerStarter = std::function<Producer*(sim::Context&)>;
+  void attach(Producer* producer, ProducerStarter start) {
+    producer_ = producer;
+    start_producer_ = std::move(start);
+  }
   // KafkaConsumer.seek from the application's thread: false when `tp` is not assigned.
   bool seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset);
 
@@ -232,6 +237,8 @@ class ApplicationLoop {
   // Spring's error handling (listener_error_handling.cpp).
   FailedRecordTracker failures_{app_.error_handler.backoff};
   Producer* producer_ = nullptr;
+  ProducerStarter start_producer_;
+  Producer* hosted_producer(sim::Context& ctx);
   std::map<TopicPartition, int64_t> backoff_seeks_;  // SeekUtils.doSeeks after the back off
   std::vector<ConsumerRecord> recovered_batch_;       // a batch listener's other records, recovered with the first
   void seek_remaining(sim::Context& ctx, std::map<TopicPartition, int64_t> seeks);

@@ -71,6 +71,29 @@ class ApplicationLoop::Services final : public ListenerServices {
     ctx_.crash();
   }
 
+  SendStart send(SendSpec spec, bool sync) override {
+    Producer* producer = loop_.hosted_producer(ctx_);
+    if (!sync) {
+      producer->send(ctx_, std::move(spec), {});
+      return {};
+    }
+    // send().get(): the outcome resumes the task, unless the producer knew it within send().
+    auto within_send = std::make_shared<std::optional<SendResult>>();
+    auto sending = std::make_shared<bool>(true);
+    ApplicationLoop* loop = &loop_;  // the producer lives and dies with the loop's process
+    const uint64_t task = loop_.current_task_;
+    producer->send(ctx_, std::move(spec), [loop, task, within_send, sending](sim::Context& c, const SendResult& r) {
+      if (*sending) {
+        *within_send = r;
+        return;
+      }
+      loop->resume_task(c, task, ListenerReply{.kind = ListenerReply::Kind::send, .commit_error = Error::NONE, .store = {}, .send = r});
+    });
+    *sending = false;
+    if (*within_send) return {.wait = false, .result = **within_send};
+    return {.wait = true, .result = std::nullopt};
+  }
+
   bool store(const std::string& name, std::vector<StoreOp> ops) override {
     auto it = loop_.app_.stores.find(name);
     if (it == loop_.app_.stores.end()) return false;
@@ -188,7 +211,7 @@ void ApplicationLoop::on_store_response(sim::Context& ctx, const StoreResponse& 
   if (it == store_calls_.end()) return;  // its caller gave up on it
   const uint64_t task = it->second.task;
   store_calls_.erase(it);
-  resume_task(ctx, task, ListenerReply{.kind = ListenerReply::Kind::store, .commit_error = Error::NONE, .store = resp});
+  resume_task(ctx, task, ListenerReply{.kind = ListenerReply::Kind::store, .commit_error = Error::NONE, .store = resp, .send = {}});
 }
 
 void ApplicationLoop::store_connection_lost(sim::Context& ctx, sim::NodeId node) {
@@ -198,7 +221,7 @@ void ApplicationLoop::store_connection_lost(sim::Context& ctx, sim::NodeId node)
     if (call.node == node) lost.emplace_back(corr, call.task);
   for (const auto& [corr, task] : lost) {
     store_calls_.erase(corr);
-    resume_task(ctx, task, ListenerReply{.kind = ListenerReply::Kind::store, .commit_error = Error::NONE, .store = {}});
+    resume_task(ctx, task, ListenerReply{.kind = ListenerReply::Kind::store, .commit_error = Error::NONE, .store = {}, .send = {}});
   }
 }
 

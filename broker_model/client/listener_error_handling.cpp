@@ -86,9 +86,8 @@ void ApplicationLoop::handle_record_failure(sim::Context& ctx, const ConsumerRec
     recovered(ctx, record, d.attempts, message, nullptr);
     return;
   }
-  SIM_ASSERT(producer_ != nullptr, "a dead-letter recoverer needs the process's producer");
   // Both live and die with the process: the callback never outlives this loop.
-  producer_->send(ctx, dead_letter_record(record, trace.group_id(), message, app_.error_handler),
+  hosted_producer(ctx)->send(ctx, dead_letter_record(record, trace.group_id(), message, app_.error_handler),
                   [this, record, attempts = d.attempts, message](sim::Context& c, const SendResult& result) {
                     recovered(c, record, attempts, message, &result);
                   });
@@ -145,6 +144,11 @@ void ApplicationLoop::on_listener_backoff(sim::Context& ctx) {
   if (state_ != AppState::processing) return;  // close() interrupted the sleep
   seek_remaining(ctx, std::exchange(backoff_seeks_, {}));
   process_next(ctx);
+}
+
+Producer* ApplicationLoop::hosted_producer(sim::Context& ctx) {
+  if (!producer_) producer_ = start_producer_(ctx);
+  return producer_;
 }
 
 void ApplicationLoop::seek_remaining(sim::Context& ctx, std::map<TopicPartition, int64_t> seeks) {

@@ -10,7 +10,11 @@
 
 #include <fmt/format.h>
 
+#include "sim/lua/caps.hpp"
+#include "sim/lua/cluster_handles.hpp"
+#include "sim/lua/lua_util.hpp"
 #include "sim/lua/object.hpp"
+#include "sim/lua/record_headers.hpp"
 #include "sim/lua/runtime.hpp"
 
 namespace sim::lua {
@@ -23,6 +27,7 @@ constexpr const char* kTxMeta = "kafkasim.app_tx";
 constexpr int kYield = -1;  // a binding's answer: yield the coroutine for the reply
 
 class LuaListener;
+void push_send_result(lua_State* co, const kafka::SendResult& r);
 
 // A transaction's `t`: collects the operations of s:tx(fn) while fn runs.
 struct TxCollector final : LuaObject {
@@ -48,14 +53,15 @@ struct AppHandle final : LuaObject {
 
 // What the current task waits for, so that the reply becomes the right Lua value.
 struct Awaiting {
-  enum class Kind { nothing, commit, store, crash } kind = Kind::nothing;
+  enum class Kind { nothing, commit, store, crash, send } kind = Kind::nothing;
   bool tx = false;
   kafka::StoreOpKind op = kafka::StoreOpKind::get;
 };
 
 class LuaListener final : public kafka::Listener {
  public:
-  LuaListener(Runtime& rt, int handler_ref, bool batch) : rt_(rt), handler_ref_(handler_ref), batch_(batch) {
+  LuaListener(Runtime& rt, int handler_ref, bool batch, TopicCheck names_topic)
+      : rt_(rt), handler_ref_(handler_ref), batch_(batch), names_topic_(std::move(names_topic)) {
     // Built when the process starts, from the scheduler: what it allocates in Lua is under the
     // sandbox's limits like any call.
     rt_.sandbox().protected_call("on_record (the app of a starting process)", [this](lua_State* L) {
@@ -128,6 +134,10 @@ class LuaListener final : public kafka::Listener {
   // The coroutine of the task running now: only it may wait (its yield is the simulator's).
   lua_State* running() const { return running_; }
   void await(Awaiting a) { awaiting_[task_] = a; }
+  // app:send to `topic`: the cluster learns of a topic the send may create.
+  void names_topic(const std::string& topic) const {
+    if (names_topic_) names_topic_(topic);
+  }
   // app:every(interval, fn) from the line `where`: one timer per line of code.
   std::optional<uint64_t> add_every(lua_State* L, int fn_idx, const std::string& where) {
     if (every_lines_.count(where)) return std::nullopt;
@@ -191,13 +201,17 @@ class LuaListener final : public kafka::Listener {
     set_field(co, "offset", static_cast<lua_Integer>(r.offset));
     if (r.record.has_key) set_field(co, "key", std::string_view(r.record.key));
     set_field(co, "value", std::string_view(r.record.value));
-    lua_newtable(co);
+    push_headers(co, r.record.headers.list());
     lua_setfield(co, -2, "headers");
     set_field(co, "timestamp", static_cast<lua_Integer>(r.record.timestamp_ms));
   }
 
   // Two values for the yielded call's continuation: ok, then the result or the error.
   static void push_reply(lua_State* co, const kafka::ListenerReply& reply, const Awaiting& a) {
+    if (reply.kind == kafka::ListenerReply::Kind::send) {
+      push_send_result(co, *reply.send);
+      return;
+    }
     if (reply.kind == kafka::ListenerReply::Kind::commit) {
       const bool ok = reply.commit_error == kafka::Error::NONE;
       lua_pushboolean(co, ok);
@@ -242,6 +256,7 @@ class LuaListener final : public kafka::Listener {
   Runtime& rt_;
   int handler_ref_;
   bool batch_;
+  TopicCheck names_topic_;
   AppHandle* app_ = nullptr;
   int app_ref_ = LUA_NOREF;
   std::map<uint64_t, int> threads_;  // task -> its coroutine (registry reference)
@@ -252,6 +267,20 @@ class LuaListener final : public kafka::Listener {
   uint64_t task_ = kafka::kHandlerTask;
   lua_State* running_ = nullptr;
 };
+
+// send().get() of a KafkaTemplate: ok and { partition, offset } (SendResult's RecordMetadata),
+// or not ok and the ExecutionException's message.
+void push_send_result(lua_State* co, const kafka::SendResult& r) {
+  if (r.outcome == kafka::Outcome::ok) {
+    lua_pushboolean(co, 1);
+    lua_createtable(co, 0, 2);
+    set_field(co, "partition", static_cast<lua_Integer>(r.partition));
+    set_field(co, "offset", static_cast<lua_Integer>(r.offset));
+    return;
+  }
+  lua_pushboolean(co, 0);
+  lua_pushstring(co, fmt::format("ExecutionException: {}", kafka::error_name(r.error)).c_str());
+}
 
 // ---- the bindings ----
 
@@ -296,7 +325,7 @@ int l_state_index(lua_State* L) {
   }
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (lua_isnil(L, -1) && key) fail(fmt::format("app has no field '{}' (state, commit, commit_async, ack, every, crash, store)", key));
+  if (lua_isnil(L, -1) && key) fail(fmt::format("app has no field '{}' (state, commit, commit_async, ack, every, crash, store, send)", key));
   return 1;
 }
 
@@ -348,6 +377,46 @@ int l_crash(lua_State* L) {
   l.services(L).crash();
   l.await({Awaiting::Kind::crash});
   return kYield;  // never resumed: the process dies here
+}
+
+// app:send(topic, { key, value, headers, partition, sync }): KafkaTemplate.send. Without sync
+// the handler goes on at once; with sync = true it waits for send().get() and returns
+// { partition, offset }, or raises the send's error.
+int l_send(lua_State* L) {
+  LuaListener& l = listener_of(L);
+  kafka::SendSpec spec;
+  spec.topic = luaL_checkstring(L, 2);
+  check_topic_name(spec.topic, "app:send(topic, record)");
+  bool sync = false;
+  if (!lua_isnoneornil(L, 3)) {
+    TableReader r(L, 3, "app:send record", {"key", "value", "partition", "headers", "sync"});
+    spec.key = r.string("key");
+    spec.value = r.string("value");
+    if (spec.value && spec.value->size() > static_cast<size_t>(caps::kValueBytes)) {
+      fail(fmt::format("app:send record.value: at most {} bytes (kafkasim's cap)", caps::kValueBytes));
+    }
+    if (auto part = r.integer("partition")) {
+      if (*part < 0 || *part > INT32_MAX) fail(fmt::format("app:send record.partition: Invalid partition: {}", *part));
+      spec.partition = static_cast<int32_t>(*part);
+    }
+    if (r.has("headers")) spec.headers = read_headers(L, r.push("headers"), r.name("headers"));
+    sync = r.boolean("sync").value_or(false);
+  }
+  if (sync) require_yieldable(L, "app:send with sync = true", l);
+  l.names_topic(spec.topic);
+  const kafka::ListenerServices::SendStart started = l.services(L).send(std::move(spec), sync);
+  if (!sync) return 0;
+  if (started.result) {  // known within send(): get() returns or throws at once
+    if (started.result->outcome != kafka::Outcome::ok) {
+      fail(fmt::format("ExecutionException: {}", kafka::error_name(started.result->error)));
+    }
+    lua_createtable(L, 0, 2);
+    set_field(L, "partition", static_cast<lua_Integer>(started.result->partition));
+    set_field(L, "offset", static_cast<lua_Integer>(started.result->offset));
+    return 1;
+  }
+  l.await({Awaiting::Kind::send});
+  return kYield;
 }
 
 int l_store(lua_State* L) {
@@ -424,8 +493,8 @@ int l_store_tx(lua_State* L) {
 
 }  // namespace
 
-kafka::ListenerFactory lua_listener(Runtime& rt, int handler_ref, bool batch) {
-  return [&rt, handler_ref, batch] { return std::make_unique<LuaListener>(rt, handler_ref, batch); };
+kafka::ListenerFactory lua_listener(Runtime& rt, int handler_ref, bool batch, TopicCheck names_topic) {
+  return [&rt, handler_ref, batch, names_topic] { return std::make_unique<LuaListener>(rt, handler_ref, batch, names_topic); };
 }
 
 void register_app_metatables(lua_State* L) {
@@ -434,7 +503,7 @@ void register_app_metatables(lua_State* L) {
   static const luaL_Reg app_methods[] = {{"commit", blocking<l_commit>}, {"commit_async", blocking<l_commit_async>},
                                          {"ack", blocking<l_ack>},       {"every", guarded<l_every>},
                                          {"crash", blocking<l_crash>},   {"store", guarded<l_store>},
-                                         {nullptr, nullptr}};
+                                         {"send", blocking<l_send>},     {nullptr, nullptr}};
   luaL_setfuncs(L, app_methods, 0);
   lua_pushcclosure(L, guarded<l_state_index>, 1);
   lua_setfield(L, -2, "__index");

@@ -76,7 +76,8 @@ NodeId start_member(GroupHandle& g, size_t slot, const char* what) {
 }
 
 // on_record = function(rec, app) or on_batch = function(records, app): the application's code.
-void read_handler(lua_State* L, int idx, GroupHandle& g) {
+// Returns whether the handler is a batch listener (on_batch).
+bool read_handler(lua_State* L, int idx, GroupHandle& g) {
   bool batch = false;
   for (const char* key : {"on_record", "on_batch"}) {
     lua_getfield(L, idx, key);
@@ -88,8 +89,11 @@ void read_handler(lua_State* L, int idx, GroupHandle& g) {
     if (g.app.listener) fail("group: on_record and on_batch exclude each other (a listener is a record or a batch listener)");
     batch = std::string_view(key) == "on_batch";
     const int ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    g.app.listener = lua_listener(Runtime::of(L), ref, batch);
+    Cluster* cluster = g.cluster;
+    g.app.listener = lua_listener(Runtime::of(L), ref, batch,
+                                  [cluster](const std::string& topic) { cluster->client_names_topic(topic, true, "app:send"); });
   }
+  return batch;
 }
 
 // The group's own keys of the options table at idx (members, topics, commit, the application's
@@ -142,10 +146,13 @@ int64_t read_group_options(lua_State* L, int idx, GroupHandle& g, std::optional<
   lua_getfield(L, idx, "static");
   g.static_members = lua_toboolean(L, -1) != 0;
   lua_pop(L, 1);
-  read_handler(L, idx, g);
+  const bool batch_listener = read_handler(L, idx, g);
   const std::vector<std::string> own = {"members", "topics",  "commit",    "processing_time", "ack_count",
                                         "ack_time", "static", "on_record", "on_batch"};
   read_group_app_options(L, idx, g.app, g.cluster->version);
+  if (batch_listener && g.app.error_handler.dead_letter) {
+    fail("group.error_handler.dead_letter: not modelled for a batch listener (on_batch); use on_record");
+  }
   std::vector<std::string> own_and_app = own;
   own_and_app.insert(own_and_app.end(), kGroupAppOptionKeys.begin(), kGroupAppOptionKeys.end());
   read_config(L, idx, g.config, "group", own_and_app);

@@ -182,3 +182,59 @@ at("500ms", function() g:member(1):crash_at({ point = "before-comit", record = 3
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.error.find("did you mean 'before-commit'"), std::string::npos) << bad.error;
 }
+
+TEST(AppLua, SendGoesThroughTheProcesssProducerAndSyncWaitsForTheOffset) {
+  // No producer = { ... }: the first app:send makes one with Kafka's defaults. rec.headers of
+  // the records read back are the pairs app:send gave, in order.
+  auto r = run_text("send.lua", scenario(R"(commit = "RECORD",
+  on_record = function(rec, app)
+    local sync = rec.offset == 0 or rec.offset == 5
+    local meta = app:send("out", { key = rec.key, value = "copy-" .. rec.value, sync = sync,
+                                   headers = { { "from", rec.topic }, { "n", tostring(rec.offset) } } })
+    if sync then offsets[#offsets + 1] = meta.offset else asyncs[#asyncs + 1] = meta end
+  end,)", R"(
+c:topic("out", { partitions = 1, replication_factor = 1 })
+c:group("reader", { topics = { "out" }, ["auto.offset.reset"] = "earliest", processing_time = "1ms",
+  ["session.timeout.ms"] = "6s", on_record = function(rec) copies[#copies + 1] = rec end })
+at("8s", function()
+  check("sync sends return their offsets", #offsets == 2 and offsets[1] == 0 and offsets[2] == 5,
+        table.concat(offsets, ","))
+  check("async sends return nothing", #asyncs == 0)
+  check("every record was copied", #copies == 6, tostring(#copies))
+  local h = copies[4] and copies[4].headers or {}
+  check("headers as a list of pairs", #h == 2 and h[1][1] == "from" and h[1][2] == "t" and h[2][1] == "n"
+        and h[2][2] == "3" and copies[4].value == "copy-v4")
+end)
+)").insert(0, "offsets, asyncs, copies = {}, {}, {}\n"));
+  expect_all_held(r, 4);
+}
+
+TEST(AppLua, ASyncSendsFailureIsRaisedInTheHandler) {
+  auto r = run_text("send_fails.lua", scenario(R"(commit = "RECORD", producer = { ["max.block.ms"] = 300 },
+  on_record = function(rec, app)
+    if rec.offset > 0 then return end
+    local ok, err = pcall(app.send, app, "t", { value = "x", partition = 7, sync = true })
+    errors[#errors + 1] = ok and "ok" or err
+  end,)", R"(
+at("8s", function()
+  check("get() throws", #errors == 1 and errors[1]:find("ExecutionException", 1, true) ~= nil, tostring(errors[1]))
+end)
+)").insert(0, "errors = {}\n"));
+  expect_all_held(r, 1);
+}
+
+TEST(AppLua, ADeadLetterTopicNeedsARecordListener) {
+  auto r = run_text("dlt_batch.lua", scenario(R"(commit = "BATCH", error_handler = { dead_letter = true },
+  on_batch = function(records, app) end,)", ""));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.error.find("not modelled for a batch listener"), std::string::npos) << r.error;
+}
+
+// scenarios/spring_poison_pill_dlt.lua: retried with the back off, the partition blocked
+// meanwhile, then in orders.DLT with Spring's headers and the offset committed past it.
+TEST(AppLua, ThePoisonPillScenarioHoldsItsExpectations) {
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/spring_poison_pill_dlt.lua");
+  const sim::lua::RunResult r = sim::lua::run_scenario(o);
+  expect_all_held(r, 10);
+}
