@@ -1,5 +1,5 @@
 // on_record / on_batch handlers as coroutines, and the `app` object they get. A blocking call
-// (a store round trip, commitSync, an acknowledgement that commits) yields the coroutine; the
+// (a store round trip, commitSync, an acknowledgement that commits, a sync app:send) yields the coroutine; the
 // consumer resumes it with the reply, which the call then returns (or raises, as the Java call
 // would throw). A handler's error is a processing failure; a limit of the sandbox ends the run.
 #include "sim/lua/app_binding.hpp"
