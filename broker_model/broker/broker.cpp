@@ -29,6 +29,7 @@ Broker::Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet co
       replicas_(id_, layout_, config_, image_, bugs),
       coordinator_(id_, config_, image_, replicas_) {
   replicas_.set_listener(&coordinator_);
+  replicas_.set_txn_listener(&coordinator_);
 }
 
 void Broker::on_start(sim::Context& ctx) {
@@ -229,6 +230,8 @@ void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessageP
     case route_of<LeaveGroupRequest>: coordinator_.handle_leave_group(ctx, from, message_as<LeaveGroupRequest>(m)); break;
     case route_of<OffsetCommitRequest>: coordinator_.handle_offset_commit(ctx, from, message_as<OffsetCommitRequest>(m)); break;
     case route_of<OffsetFetchRequest>: coordinator_.handle_offset_fetch(ctx, from, message_as<OffsetFetchRequest>(m)); break;
+    case route_of<WriteTxnMarkersRequest>: replicas_.handle_write_txn_markers(ctx, from, message_as<WriteTxnMarkersRequest>(m)); break;
+    case route_of<TxnOffsetCommitRequest>: coordinator_.handle_txn_offset_commit(ctx, from, message_as<TxnOffsetCommitRequest>(m)); break;
     default: unexpected_message("a broker", m);
   }
 }
