@@ -145,8 +145,39 @@ class TxnBroker : public ::testing::Test {
     ASSERT_TRUE(c_.run_until([&] { return c_.log(c_.leader(kTopic, 0), kTopic, 0)->high_watermark() == 4; }));
   }
 
+  Error txn_commit(int64_t pid, int64_t offset, int32_t generation, const std::string& member_id, int16_t epoch = 0) {
+    auto req = std::make_shared<kafka::TxnOffsetCommitRequest>();
+    req->transactional_id = "txn-" + std::to_string(pid);
+    req->group_id = kGroup;
+    req->producer_id = pid;
+    req->producer_epoch = epoch;
+    req->generation_id = generation;
+    req->member_id = member_id;
+    req->offsets = {{{kTopic, 0}, offset, -1}};
+    const auto* resp = await<kafka::TxnOffsetCommitResponse>(send(c_.coordinator(kGroup), req));
+    return resp ? resp->results.at(0).error : Error::REQUEST_TIMED_OUT;
+  }
+  Error txn_commit(int64_t pid, int64_t offset) { return txn_commit(pid, offset, generation_, member_id_); }
+
+  // The committed offset OffsetFetch answers (or its partition error).
+  std::pair<int64_t, Error> committed(bool require_stable) {
+    auto req = std::make_shared<kafka::OffsetFetchRequest>();
+    req->group_id = kGroup;
+    req->partitions = {{kTopic, 0}};
+    req->require_stable = require_stable;
+    const auto* resp = await<kafka::OffsetFetchResponse>(send(c_.coordinator(kGroup), req));
+    if (!resp || resp->error != Error::NONE) return {-2, resp ? resp->error : Error::REQUEST_TIMED_OUT};
+    return {resp->offsets.at(0).offset, resp->offsets.at(0).error};
+  }
+
+  Error offsets_marker(int64_t pid, bool commit) {
+    return marker(pid, 0, commit, {{"__consumer_offsets", 0}}, c_.coordinator(kGroup));
+  }
+
   TestCluster c_;
   std::unique_ptr<std::vector<sim::MessagePtr>> inbox_;
+  std::string member_id_;  // the probe's, once it joined kGroup (TxnOffsets)
+  int32_t generation_ = -1;
   sim::NodeId probe_ = 0;
   int32_t correlation_ = 0;
 };
@@ -249,6 +280,112 @@ TEST_F(TxnBroker, AnOpenTransactionStallsReadCommittedConsumers) {
   const auto& s = c_.consumer_at(committed)->subscriptions().state({kTopic, 0});
   EXPECT_EQ(s.last_stable_offset, 0);
   EXPECT_EQ(s.high_watermark, 4);
+}
+
+}  // namespace
+}  // namespace kafkasim_test
+
+namespace kafkasim_test {
+namespace {
+
+// TxnOffsetCommit at the group coordinator, with a member of the group that the probe joins.
+class TxnOffsets : public TxnBroker {
+ protected:
+  TxnOffsets() {
+    c_.offsets_topic();
+    auto join = [&](const std::string& member_id) {
+      auto req = std::make_shared<kafka::JoinGroupRequest>();
+      req->group_id = kGroup;
+      req->member_id = member_id;
+      req->protocols = {"range"};
+      req->subscription.topics = {kTopic};
+      return await<kafka::JoinGroupResponse>(send(c_.coordinator(kGroup), req));
+    };
+    const auto* first = join("");
+    const auto* joined = first && first->error == Error::MEMBER_ID_REQUIRED ? join(first->member_id) : first;
+    if (!joined || joined->error != Error::NONE) throw std::runtime_error("the probe could not join");
+    member_id_ = joined->member_id;
+    generation_ = joined->generation;
+    auto sync = std::make_shared<kafka::SyncGroupRequest>();
+    sync->group_id = kGroup;
+    sync->member_id = member_id_;
+    sync->generation = generation_;
+    sync->assignments = {{member_id_, {{kTopic, 0}}}};
+    const auto* synced = await<kafka::SyncGroupResponse>(send(c_.coordinator(kGroup), sync));
+    if (!synced || synced->error != Error::NONE) throw std::runtime_error("the probe could not sync");
+  }
+
+};
+
+// Offsets committed in a transaction stay invisible (require_stable: UNSTABLE_OFFSET_COMMIT)
+// until the COMMIT marker reaches the group's partition; an ABORT drops them.
+TEST_F(TxnOffsets, PendingUntilTheMarkerThenCommittedOrDropped) {
+  ASSERT_EQ(txn_commit(kCommitting, 42), Error::NONE);
+  EXPECT_EQ(committed(false), std::make_pair(int64_t{-1}, Error::NONE)) << "pending offsets are not committed ones";
+  EXPECT_EQ(committed(true).second, Error::UNSTABLE_OFFSET_COMMIT);
+  ASSERT_EQ(offsets_marker(kCommitting, true), Error::NONE);
+  EXPECT_EQ(committed(true), std::make_pair(int64_t{42}, Error::NONE));
+
+  ASSERT_EQ(txn_commit(kAborting, 50), Error::NONE);
+  ASSERT_EQ(offsets_marker(kAborting, false), Error::NONE);
+  EXPECT_EQ(committed(true), std::make_pair(int64_t{42}, Error::NONE)) << "the aborted offset never counts";
+  EXPECT_TRUE(c_.group(kGroup)->pending_txn_offsets.empty());
+}
+
+// KIP-447: a zombie of an older generation, or a member the group does not know, is fenced.
+TEST_F(TxnOffsets, AStaleGenerationOrUnknownMemberIsFenced) {
+  EXPECT_EQ(txn_commit(kCommitting, 42, generation_ - 1, member_id_), Error::ILLEGAL_GENERATION);
+  EXPECT_EQ(txn_commit(kCommitting, 42, generation_, "zombie"), Error::UNKNOWN_MEMBER_ID);
+  EXPECT_EQ(txn_commit(kCommitting, 42, -1, ""), Error::NONE) << "without group metadata (before KIP-447) it is taken";
+}
+
+// The producer's epoch is checked at the append: an older epoch is fenced.
+TEST_F(TxnOffsets, AnOlderProducerEpochIsFenced) {
+  ASSERT_EQ(txn_commit(kCommitting, 42, generation_, member_id_, 3), Error::NONE);
+  EXPECT_EQ(txn_commit(kCommitting, 43, generation_, member_id_, 2), Error::INVALID_PRODUCER_EPOCH);
+}
+
+// A new coordinator loads the partition: committed offsets from COMMIT markers, and the
+// offsets of a transaction still open as pending, which its marker then commits.
+TEST_F(TxnOffsets, FailoverRebuildsPendingAndCommittedOffsetsFromTheLog) {
+  ASSERT_EQ(txn_commit(kCommitting, 42), Error::NONE);
+  ASSERT_EQ(offsets_marker(kCommitting, true), Error::NONE);
+  ASSERT_EQ(txn_commit(kAborting, 60), Error::NONE);  // open when the coordinator fails
+  const sim::NodeId old = c_.coordinator(kGroup);
+  c_.crash(old);
+  ASSERT_TRUE(c_.run_until([&] { return c_.coordinator(kGroup) != old && c_.group(kGroup) != nullptr; }, Duration::seconds(30)));
+  EXPECT_EQ(committed(false), std::make_pair(int64_t{42}, Error::NONE));
+  EXPECT_EQ(committed(true).second, Error::UNSTABLE_OFFSET_COMMIT);
+  ASSERT_EQ(offsets_marker(kAborting, true), Error::NONE);
+  EXPECT_EQ(committed(true), std::make_pair(int64_t{60}, Error::NONE));
+}
+
+}  // namespace
+}  // namespace kafkasim_test
+
+namespace kafkasim_test {
+namespace {
+
+// KIP-447: a read_committed consumer asks OffsetFetch for stable offsets and retries while a
+// transaction's offsets are pending, so it starts where the transaction committed rather than
+// re-reading what that transaction consumed.
+TEST_F(TxnBroker, ReadCommittedConsumerWaitsForPendingOffsetsToSettle) {
+  write_open_transactions();
+  ASSERT_EQ(marker(kAborting, 0, false), Error::NONE);
+  ASSERT_EQ(marker(kCommitting, 0, true), Error::NONE);
+  c_.offsets_topic();
+  ASSERT_EQ(txn_commit(kCommitting, 3, -1, ""), Error::NONE);  // the group is empty: no metadata needed
+  const sim::NodeId n = c_.consumer("reader", kGroup, {kTopic}, {{"isolation.level", "read_committed"}, {"auto.offset.reset", "earliest"}});
+  c_.run_for(Duration::seconds(5));
+  EXPECT_TRUE(c_.outcomes().group(kGroup).processed.empty()) << "no position while the offset is unstable";
+  size_t fetches = 0;
+  for (const sim::StoredEvent* e : c_.events("net.send", n)) fetches += e->text("msg") == "OffsetFetchRequest" ? 1 : 0;
+  EXPECT_GT(fetches, 2u) << "OffsetFetch is retried";
+  ASSERT_EQ(offsets_marker(kCommitting, true), Error::NONE);
+  ASSERT_TRUE(c_.run_until([&] { return !c_.outcomes().group(kGroup).processed.empty(); }, Duration::seconds(10)));
+  const auto& first = c_.outcomes().group(kGroup).processed.front();
+  EXPECT_EQ(first.offset, 3);
+  EXPECT_EQ(c_.outcomes().text(first.value), "d");
 }
 
 }  // namespace
