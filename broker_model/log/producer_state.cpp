@@ -17,25 +17,29 @@ ProducerStateManager::Check ProducerStateManager::check(const RecordBatch& b) co
   // checkProducerEpoch: code 47 in every version; before 2.7 (KIP-588) clients read it as
   // ProducerFencedException, since then as the abortable InvalidProducerEpochException.
   if (b.producer_epoch < e.epoch) return {Error::INVALID_PRODUCER_EPOCH, std::nullopt};
-  // appendDataBatch: a producer with a transaction open here writes only transactional batches.
+  if (b.producer_epoch == e.epoch) {
+    // findDuplicateBatch comes before any other check (UnifiedLog.analyzeAndValidateProducerState).
+    for (const BatchMeta& m : e.batches) {
+      if (m.first_seq == b.base_sequence && m.last_seq == b.last_sequence()) return {Error::NONE, m.base_offset};
+    }
+  }
+  if (const Error seq = check_sequence(e, b); seq != Error::NONE) return {seq, std::nullopt};
+  // appendDataBatch, after the sequence: a producer with a transaction open here writes only
+  // transactional batches.
   if (e.current_txn_first_offset && !b.transactional) return {Error::INVALID_TXN_STATE, std::nullopt};
-  if (b.producer_epoch > e.epoch) {
-    // A new epoch must start its sequences at 0.
-    if (b.base_sequence != 0) return {Error::OUT_OF_ORDER_SEQUENCE_NUMBER, std::nullopt};
-    return {};
-  }
-  for (const BatchMeta& m : e.batches) {
-    if (m.first_seq == b.base_sequence && m.last_seq == b.last_sequence()) return {Error::NONE, m.base_offset};
-  }
+  return {};
+}
+
+Error ProducerStateManager::check_sequence(const Entry& e, const RecordBatch& b) {
+  // A new epoch must start its sequences at 0.
+  if (b.producer_epoch > e.epoch) return b.base_sequence == 0 ? Error::NONE : Error::OUT_OF_ORDER_SEQUENCE_NUMBER;
   // A marker took this epoch and no batch followed yet: the epoch's sequences start at 0
   // (checkSequence with currentLastSeq NO_SEQUENCE).
-  if (e.batches.empty()) return b.base_sequence == 0 ? Check{} : Check{Error::OUT_OF_ORDER_SEQUENCE_NUMBER, std::nullopt};
-  const int32_t expected = next_seq(e.batches.back().last_seq);
+  const int32_t expected = e.batches.empty() ? 0 : next_seq(e.batches.back().last_seq);
   // ProducerAppendInfo.checkSequence (1.1+): anything but the next sequence is out of order,
   // including a duplicate older than the retained batches (0.11 and 1.0 answered that one with
   // DUPLICATE_SEQUENCE_NUMBER; every version modelled here is later).
-  if (b.base_sequence != expected) return {Error::OUT_OF_ORDER_SEQUENCE_NUMBER, std::nullopt};
-  return {};
+  return b.base_sequence == expected ? Error::NONE : Error::OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
 
 Error ProducerStateManager::check_marker(int64_t producer_id, int16_t producer_epoch, int32_t coordinator_epoch) const {

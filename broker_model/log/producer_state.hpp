@@ -63,6 +63,8 @@ class ProducerStateManager {
     int32_t coordinator_epoch = -1;
     std::optional<int64_t> current_txn_first_offset;
   };
+  // ProducerAppendInfo.checkSequence for an epoch not older than the entry's.
+  static Error check_sequence(const Entry& e, const RecordBatch& b);
   // ProducerStateEntry.maybeUpdateProducerEpoch: a new epoch forgets the old one's batches.
   static void take_epoch(Entry& e, int16_t epoch);
 
