@@ -92,6 +92,10 @@ class TxnBroker : public ::testing::Test {
   }
 
   sim::NodeId leader() const { return c_.node(c_.leader(kTopic, 0)); }
+  int64_t leader_lso() const {
+    const kafka::PartitionLog* log = c_.log(c_.leader(kTopic, 0), kTopic, 0);
+    return log ? log->last_stable_offset() : -1;
+  }
 
   Error produce(kafka::BatchPtr b) {
     auto req = std::make_shared<kafka::ProduceRequest>();
@@ -201,7 +205,8 @@ TEST_F(TxnBroker, ReadCommittedReadsToTheLastStableOffsetAndListsAbortedTransact
   ASSERT_EQ(marker(kAborting, 0, false), Error::NONE);  // offset 4
   EXPECT_EQ(latest(kReadCommitted), 2) << "producer 200's transaction is still open at 2";
   ASSERT_EQ(marker(kCommitting, 0, true), Error::NONE);  // offset 5
-  ASSERT_TRUE(c_.run_until([&] { return latest(kReadCommitted) == 6; }));
+  ASSERT_TRUE(c_.run_until([&] { return leader_lso() == 6; }));
+  EXPECT_EQ(latest(kReadCommitted), 6);
 
   const auto* all = fetch(kReadCommitted);
   ASSERT_EQ(all->batches.size(), 5u);
@@ -386,6 +391,34 @@ TEST_F(TxnBroker, ReadCommittedConsumerWaitsForPendingOffsetsToSettle) {
   const auto& first = c_.outcomes().group(kGroup).processed.front();
   EXPECT_EQ(first.offset, 3);
   EXPECT_EQ(c_.outcomes().text(first.value), "d");
+}
+
+}  // namespace
+}  // namespace kafkasim_test
+
+namespace kafkasim_test {
+namespace {
+
+// Followers keep producer state from the replicated log, so a new leader knows the open
+// transactions: its LSO stays pinned at the oldest one until the coordinator's markers.
+TEST_F(TxnBroker, ANewLeaderKnowsTheOpenTransactionsFromItsLog) {
+  write_open_transactions();
+  const kafka::BrokerId old = c_.leader(kTopic, 0);
+  c_.crash(c_.node(old));
+  ASSERT_TRUE(c_.run_until([&] {
+    const kafka::BrokerId now = c_.leader(kTopic, 0);
+    return now != old && now != kafka::kNoLeader && c_.replica(now, kTopic, 0) && c_.replica(now, kTopic, 0)->is_leader() &&
+           c_.log(now, kTopic, 0)->high_watermark() == 4;
+  }, Duration::seconds(30)));
+  EXPECT_EQ(latest(kReadCommitted), 0);
+  EXPECT_TRUE(fetch(kReadCommitted)->batches.empty());
+  ASSERT_EQ(marker(kAborting, 0, false), Error::NONE);
+  ASSERT_EQ(marker(kCommitting, 0, true), Error::NONE);
+  ASSERT_TRUE(c_.run_until([&] { return leader_lso() == 6; }));
+  EXPECT_EQ(latest(kReadCommitted), 6);
+  EXPECT_EQ(values(*fetch(kReadCommitted)), (std::vector<std::string>{"a", "b", "c", "d"}))
+      << "the leader returns everything up to the LSO; the consumer drops the aborted batch";
+  EXPECT_EQ(fetch(kReadCommitted)->aborted_transactions.size(), 1u);
 }
 
 }  // namespace
