@@ -213,7 +213,7 @@ const std::vector<Entry>& entries() {
           return ConfigValue(v < kV3_0 ? std::vector<std::string>{"range"} : std::vector<std::string>{"range", "cooperative-sticky"});
         }, "Assignors in preference order: range, roundrobin, sticky, cooperative-sticky", R(J::list, kCons));
     add(S::consumer, "isolation.level", T::string, always(std::string("read_uncommitted")),
-        "read_committed reads up to the last stable offset (without transactions, the high watermark: both read the same)",
+        "read_committed reads up to the last stable offset and drops aborted transactions' records; read_uncommitted reads to the high watermark",
         R(J::string, kCons).in({"read_committed", "read_uncommitted"}));
     add(S::consumer, "request.timeout.ms", T::duration_ms, always(int64_t{30000}), "Time to wait for one response",
         R(J::int32, kCons).min(0));
