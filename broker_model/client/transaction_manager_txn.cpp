@@ -89,8 +89,8 @@ void TransactionManager::maybe_transition_to_error_state(sim::Context& ctx, Erro
     // ProducerFencedException; a produce's INVALID_PRODUCER_EPOCH is InvalidProducerEpochException
     // since 2.7 (KIP-588), abortable like any other failed batch.
     transition_to(ctx, TxnState::FATAL_ERROR, error);
-    fail_pending_requests(ctx, error);
     trace_transaction_end(ctx, "failed");
+    fail_pending_requests(ctx, error);
     return;
   }
   if (!is_completing()) txn_epoch_bump_required_ = true;  // canBumpEpoch: InitProducerId v3+ (2.5+)
@@ -254,17 +254,18 @@ void TransactionManager::reenqueue(sim::Context& ctx, const HandlerPtr& h, int64
   enqueue_request(h);
 }
 
+// fatalError and abortableError fail the handler's result, then change the state; Kafka's
+// caller wakes on its own thread, so it sees the new state: here the state changes first.
 void TransactionManager::fatal_error(sim::Context& ctx, const HandlerPtr& h, Error e) {
-  complete(ctx, h, e);
   transition_to(ctx, TxnState::FATAL_ERROR, e);
-  fail_pending_requests(ctx, e);
   trace_transaction_end(ctx, "failed");
+  fail_pending_requests(ctx, e);
+  complete(ctx, h, e);
 }
 
 void TransactionManager::abortable_error(sim::Context& ctx, const HandlerPtr& h, Error e) {
+  if (state_ != TxnState::ABORTING_TRANSACTION) transition_to(ctx, TxnState::ABORTABLE_ERROR, e);  // transitionToAbortableError
   complete(ctx, h, e);
-  if (state_ == TxnState::ABORTING_TRANSACTION) return;  // transitionToAbortableError
-  transition_to(ctx, TxnState::ABORTABLE_ERROR, e);
 }
 
 void TransactionManager::abortable_error_if_possible(sim::Context& ctx, const HandlerPtr& h, Error e) {
@@ -303,12 +304,14 @@ TxnNext TransactionManager::next_request(sim::Context& ctx, bool has_incomplete_
       return {};
     }
     if (h->kind == Handler::Kind::end_txn && !transaction_started_) {
-      // No partition or offsets were added: there is nothing to end at the coordinator.
-      complete(ctx, h, Error::NONE);
+      // No partition or offsets were added: there is nothing to end at the coordinator. The
+      // state moves on before the caller hears of it (Kafka's caller wakes on its own thread,
+      // after completeTransaction).
       if (!has_fatal_error()) {
         trace_transaction_end(ctx, h->committed ? "committed" : "aborted");
         complete_transaction(ctx);
       }
+      complete(ctx, h, Error::NONE);
       continue;
     }
     BrokerId target = kNoLeader;

@@ -538,6 +538,63 @@ TEST(TxnProducer, AStaleGenerationsOffsetsMakeTheTransactionAbortable) {
   EXPECT_EQ(rig.state(), TxnState::ABORTABLE_ERROR);
 }
 
+// ---- the application thread (p:begin, p:commit, ... in a scenario) ----
+
+void app(Rig& rig, Producer::TxnCall call) {
+  rig.call([call](Producer& p, sim::Context& ctx) { p.app_txn(ctx, call); });
+}
+void app_send(Rig& rig, int32_t partition) {
+  SendSpec spec;
+  spec.topic = "t";
+  spec.partition = partition;
+  rig.call([spec](Producer& p, sim::Context& ctx) { p.app_send(ctx, spec, false); });
+}
+
+TEST(TxnAppThread, CallsQueuedBehindInitTransactionsRunInOrderOnceItIsDone) {
+  // The script's calls are made at once; the thread is blocked in initTransactions, then in
+  // each commit, so every transaction begins after the previous one ended.
+  Rig rig;
+  rig.start({});
+  app(rig, Producer::TxnCall::begin);
+  app(rig, Producer::TxnCall::commit);  // an empty transaction: it ends without EndTxn
+  for (int i = 0; i < 2; ++i) {
+    app(rig, Producer::TxnCall::begin);
+    app_send(rig, i);
+    app(rig, Producer::TxnCall::commit);
+  }
+  rig.run_for(sim::Duration::seconds(2));
+  const auto ends = rig.events("producer.txn_end");
+  ASSERT_EQ(ends.size(), 3u);
+  for (const auto* e : ends) EXPECT_EQ(e->text("outcome"), "committed");
+  EXPECT_TRUE(rig.events("producer.txn_call").empty()) << "no call failed";
+  EXPECT_EQ(rig.of(ApiKey::end_txn).size(), 2u);
+}
+
+TEST(TxnAppThread, ACommitThatFailsAbortablyIsFollowedByAnAbort) {
+  // TRANSACTION_ABORTABLE from EndTxn(commit): commitTransaction throws, and the application
+  // aborts as KafkaProducer's javadoc does; the next transaction runs.
+  Rig rig;
+  rig.errors[ApiKey::end_txn] = {Error::TRANSACTION_ABORTABLE};
+  rig.start({});
+  app(rig, Producer::TxnCall::begin);
+  app_send(rig, 0);
+  app(rig, Producer::TxnCall::commit);
+  app(rig, Producer::TxnCall::begin);
+  app_send(rig, 1);
+  app(rig, Producer::TxnCall::commit);
+  rig.run_for(sim::Duration::seconds(2));
+  const auto ends = rig.of(ApiKey::end_txn);
+  ASSERT_EQ(ends.size(), 3u);
+  EXPECT_TRUE(ends[0]->committed);
+  EXPECT_FALSE(ends[1]->committed) << "the application's abort";
+  EXPECT_TRUE(ends[2]->committed);
+  const auto outcomes = rig.events("producer.txn_end");
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0]->text("outcome"), "aborted");
+  EXPECT_EQ(outcomes[1]->text("outcome"), "committed");
+  EXPECT_EQ(rig.state(), TxnState::READY);
+}
+
 // ---- Kafka 4.0 (KIP-890 part 2) ----
 
 TEST(TxnProducer, From40TheEpochEndTxnReturnsIsTheNextTransactions) {
