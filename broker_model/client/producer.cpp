@@ -201,6 +201,14 @@ void Producer::app_next(sim::Context& ctx) {
     }
     if (!a.sync) {
       send(ctx, std::move(a.spec), std::move(a.done));
+      // KafkaProducer.send blocks in waitOnMetadata until the record's partition is known. A
+      // transactional producer's thread waits here, so its commitTransaction comes after
+      // every send of the transaction has been added to it (maybeAddPartition). Other
+      // producers' threads run on (docs/fidelity.md).
+      if (transactional_ && !blocked_.empty()) {
+        app_blocked_ = true;
+        app_waits_for_metadata_ = true;
+      }
       continue;
     }
     app_blocked_ = true;
@@ -230,6 +238,11 @@ void Producer::drain_blocked(sim::Context& ctx) {
       continue;
     }
     append(ctx, std::move(rec), topic, partitions[i], true);
+  }
+  if (app_waits_for_metadata_ && blocked_.empty()) {
+    app_waits_for_metadata_ = false;
+    app_blocked_ = false;
+    app_next(ctx);
   }
 }
 

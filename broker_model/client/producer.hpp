@@ -261,6 +261,7 @@ class Producer final : public sim::Node {
   void app_run_txn(sim::Context& ctx, AppSend& a);
   std::deque<AppSend> app_queue_;
   bool app_blocked_ = false;
+  bool app_waits_for_metadata_ = false;  // a transactional send waits in waitOnMetadata
   void app_next(sim::Context& ctx);
 };
 

@@ -187,6 +187,8 @@ void report_final_logs(Runtime& rt, Cluster* cluster) {
           log->high_watermark = replica->log->high_watermark();
         }
         for (const kafka::BatchPtr& batch : kafka::log_files::read_batches(disk, *tp)) {
+          // A transaction marker is not a record any application wrote or reads.
+          if (batch->control) continue;
           int64_t offset = batch->base_offset;
           for (const kafka::Record& rec : *batch->records) {
             truth.final_logs[partition].insert(rec.value);
