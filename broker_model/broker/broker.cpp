@@ -32,6 +32,7 @@ Broker::Broker(BrokerId id, std::string rack, ClusterLayout layout, ConfigSet co
   coordinators_.add(&coordinator_);
   coordinators_.add(&txn_coordinator_);
   replicas_.set_listener(&coordinators_);
+  replicas_.set_txn_listener(&coordinator_);
 }
 
 void Broker::on_start(sim::Context& ctx) {
@@ -250,6 +251,8 @@ void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessageP
     case route_of<WriteTxnMarkersResponse>:
       txn_coordinator_.handle_write_txn_markers_response(ctx, message_as<WriteTxnMarkersResponse>(m));
       break;
+    case route_of<WriteTxnMarkersRequest>: replicas_.handle_write_txn_markers(ctx, from, message_as<WriteTxnMarkersRequest>(m)); break;
+    case route_of<TxnOffsetCommitRequest>: coordinator_.handle_txn_offset_commit(ctx, from, message_as<TxnOffsetCommitRequest>(m)); break;
     default: unexpected_message("a broker", m);
   }
 }

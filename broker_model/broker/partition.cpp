@@ -133,6 +133,10 @@ std::string Partition::invariants(BrokerId self) const {
     return fmt::format("{}: epoch {} starts at {}, past the LEO {}", where, epochs.back().epoch, epochs.back().start_offset,
                        log->log_end_offset());
   }
+  // An open or unreplicated transaction starts inside the log (truncation reopens or drops it).
+  if (const auto first_unstable = log->producer_state().first_unstable_offset(); first_unstable && *first_unstable >= log->log_end_offset()) {
+    return fmt::format("{}: a transaction starts at {}, past the LEO {}", where, *first_unstable, log->log_end_offset());
+  }
   switch (role) {
     case Role::leader:
       if (leader != self) return fmt::format("{}: leads, but names {} as leader", where, leader);

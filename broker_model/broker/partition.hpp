@@ -88,6 +88,7 @@ class Partition {
   int32_t pending_correlation_id = -1;               // which one: a late answer to another is stale
   std::map<BrokerId, Replica> remotes;
   int64_t epoch_start_offset = 0;                    // where this leader's epoch began
+  int64_t traced_lso = -1;                           // the last stable offset last traced
 
   // Follower side.
   FollowerState follower_state = FollowerState::idle;

@@ -130,9 +130,13 @@ void ReplicaManager::become_leader(sim::Context& ctx, Partition& p, const Partit
   const Partition::LeaderChange change = p.make_leader(s, id_, ctx.now());
   if (!change.applied) return;
   p.replicas = s.replicas;
-  if (change.new_epoch) trace_replica_state<event::ReplicaLeader>(ctx, p);
+  if (change.new_epoch) {
+    trace_replica_state<event::ReplicaLeader>(ctx, p);
+    p.traced_lso = -1;  // a new leader states its LSO afresh
+  }
   else if (p.isr != isr_before) trace_replica_state<event::ReplicaIsr>(ctx, p);
   maybe_increment_hw(ctx, p);  // the ISR may be down to this broker
+  maybe_trace_lso(ctx, p);
   if (change.new_epoch && listener_) listener_->on_election(ctx, p.tp());
 }
 
@@ -157,6 +161,7 @@ bool ReplicaManager::maybe_increment_hw(sim::Context& ctx, Partition& p) {
   const int64_t hw = p.leader_hw_candidate(ctx.now(), lag_max_, [&](BrokerId b) { return isr_eligible(p, b); });
   if (!p.log->maybe_increment_hw(hw)) return false;
   trace_high_watermark(ctx, p);
+  maybe_trace_lso(ctx, p);
   purgatory_.hw_moved(ctx, p.tp());
   return true;
 }

@@ -8,6 +8,7 @@
 //   replica_manager.cpp         roles, logs, the high watermark and the ISR
 //   replica_manager_append.cpp  Produce and the coordinator's writes (appendRecords)
 //   replica_manager_read.cpp    Fetch, ListOffsets, OffsetsForLeaderEpoch
+//   replica_manager_txn.cpp     WriteTxnMarkers (the transaction coordinator's markers)
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +23,7 @@
 #include "broker_model/config/config.hpp"
 #include "broker_model/group/partition_writer.hpp"
 #include "broker_model/protocol/group_messages.hpp"
+#include "broker_model/protocol/txn_messages.hpp"
 #include "sim/node.hpp"
 
 namespace kafka {
@@ -35,6 +37,7 @@ class ReplicaManager final : public PartitionWriter {
 
   void set_broker_epoch(int64_t epoch);
   void set_listener(LeadershipListener* listener) { listener_ = listener; }
+  void set_txn_listener(TxnCompletionListener* listener) { txn_listener_ = listener; }
 
   using Partitions = std::map<TopicPartition, Partition, std::less<>>;
   const Partitions& partitions() const { return partitions_; }
@@ -73,6 +76,9 @@ class ReplicaManager final : public PartitionWriter {
   void respond_fetch(sim::Context& ctx, sim::NodeId from, const FetchRequest& req);
   void handle_list_offsets(sim::Context& ctx, sim::NodeId from, const ListOffsetsRequest& req);
   void handle_offsets_for_leader_epoch(sim::Context& ctx, sim::NodeId from, const OffsetsForLeaderEpochRequest& req);
+  // KafkaApis.handleWriteTxnMarkersRequest: each marker appended as a control batch to the
+  // partitions this broker leads, answered per partition once committed (requiredAcks -1).
+  void handle_write_txn_markers(sim::Context& ctx, sim::NodeId from, const WriteTxnMarkersRequest& req);
 
   // Every partition's, the purgatory's and the fetcher's (see sim::Node::invariants).
   std::string invariants() const;
@@ -82,6 +88,8 @@ class ReplicaManager final : public PartitionWriter {
   void append(sim::Context& ctx, const TopicPartition& tp, std::vector<Record> records, sim::Duration timeout,
               WriteDone done) override;
   std::vector<BatchPtr> read_all(const TopicPartition& tp) const override;
+  void append_transactional(sim::Context& ctx, const TopicPartition& tp, int64_t producer_id, int16_t producer_epoch,
+                            std::vector<Record> records, sim::Duration timeout, WriteDone done) override;
 
  private:
   Partition& partition_for(sim::Context& ctx, const std::string& topic, int32_t p);
@@ -114,6 +122,16 @@ class ReplicaManager final : public PartitionWriter {
   std::optional<std::pair<int32_t, int64_t>> diverging_epoch(const Partition& p, const FetchRequest& req,
                                                              const FetchRequest::PartitionData& pd) const;
 
+  // A coordinator's write (append, append_transactional): appended as leader, `done` once committed.
+  void append_internal(sim::Context& ctx, const TopicPartition& tp, const RecordBatch& incoming, sim::Duration timeout, WriteDone done);
+  // One marker on one partition; `done` as append's (with the leader's errors).
+  void append_txn_marker(sim::Context& ctx, const TopicPartition& tp, const WriteTxnMarkersRequest::Marker& m, WriteDone done);
+  // replica.lso: the leader's last stable offset moved (partitions with transactions only).
+  void maybe_trace_lso(sim::Context& ctx, Partition& p);
+
+  // Where a consumer's fetch reads to: the HW, or for READ_COMMITTED the last stable offset.
+  static int64_t consumer_fetch_limit(const Partition& p, const FetchRequest& req);
+
   int64_t flush_messages(const std::string& topic) const;
   int64_t flush_ms(const std::string& topic) const;
 
@@ -126,6 +144,7 @@ class ReplicaManager final : public PartitionWriter {
   int64_t broker_epoch_ = -1;
   int32_t next_alter_partition_id_ = 0;  // AlterPartition correlation ids
   LeadershipListener* listener_ = nullptr;
+  TxnCompletionListener* txn_listener_ = nullptr;
   Partitions partitions_;
   Purgatory purgatory_;
   ReplicaFetcher fetcher_;

@@ -69,6 +69,23 @@ void ReplicaManager::appended(sim::Context& ctx, Partition& p) {
 
 void ReplicaManager::append(sim::Context& ctx, const TopicPartition& tp, std::vector<Record> records, sim::Duration timeout,
                             WriteDone done) {
+  RecordBatch incoming;
+  incoming.records = std::make_shared<std::vector<Record>>(std::move(records));
+  append_internal(ctx, tp, incoming, timeout, std::move(done));
+}
+
+void ReplicaManager::append_transactional(sim::Context& ctx, const TopicPartition& tp, int64_t producer_id, int16_t producer_epoch,
+                                          std::vector<Record> records, sim::Duration timeout, WriteDone done) {
+  RecordBatch incoming;
+  incoming.producer_id = producer_id;
+  incoming.producer_epoch = producer_epoch;
+  incoming.transactional = true;
+  incoming.records = std::make_shared<std::vector<Record>>(std::move(records));
+  append_internal(ctx, tp, incoming, timeout, std::move(done));
+}
+
+void ReplicaManager::append_internal(sim::Context& ctx, const TopicPartition& tp, const RecordBatch& incoming, sim::Duration timeout,
+                                     WriteDone done) {
   Partition* p = led(tp);
   if (!p) {
     done(ctx, Error::NOT_COORDINATOR);
@@ -78,8 +95,14 @@ void ReplicaManager::append(sim::Context& ctx, const TopicPartition& tp, std::ve
     done(ctx, Error::COORDINATOR_NOT_AVAILABLE);  // NOT_ENOUGH_REPLICAS, as the coordinator reports it
     return;
   }
-  RecordBatch incoming;
-  incoming.records = std::make_shared<std::vector<Record>>(std::move(records));
+  // AppendOrigin.COORDINATOR: the producer epoch is checked, sequences are not (the
+  // coordinator's transactional offsets carry none).
+  if (incoming.producer_id != kNoProducerId) {
+    if (Error e = p->log->check_producer(incoming).error; e == Error::INVALID_PRODUCER_EPOCH) {
+      done(ctx, e);
+      return;
+    }
+  }
   BatchPtr b = p->log->append_as_leader(incoming, p->leader_epoch, ctx.now().ns / 1'000'000);
   trace_append(ctx, *p, "leader", *b);
   purgatory_.add(ctx, DelayedWrite{tp, b->next_offset(), std::move(done)}, timeout);

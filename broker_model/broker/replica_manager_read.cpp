@@ -4,6 +4,14 @@
 
 namespace kafka {
 
+namespace {
+constexpr int8_t kReadCommitted = 1;  // IsolationLevel.READ_COMMITTED
+}  // namespace
+
+int64_t ReplicaManager::consumer_fetch_limit(const Partition& p, const FetchRequest& req) {
+  return req.isolation_level == kReadCommitted ? p.log->last_stable_offset() : p.log->high_watermark();
+}
+
 std::optional<std::pair<int32_t, int64_t>> ReplicaManager::diverging_epoch(const Partition& p, const FetchRequest& req,
                                                                            const FetchRequest::PartitionData& pd) const {
   if (req.replica_id < 0 || fetcher_.mode() != TruncationMode::fetch_diverging || pd.last_fetched_epoch < 0) return std::nullopt;
@@ -29,7 +37,7 @@ void ReplicaManager::handle_fetch(sim::Context& ctx, sim::NodeId from, const std
       }
       update_follower(ctx, *p, req->replica_id, pd.fetch_offset, req->broker_epoch);
       if (pd.fetch_offset < p->log->log_end_offset()) ready = true;
-    } else if (pd.fetch_offset < p->log->high_watermark() || pd.fetch_offset > p->log->log_end_offset()) {
+    } else if (pd.fetch_offset < consumer_fetch_limit(*p, *req) || pd.fetch_offset > p->log->log_end_offset()) {
       ready = true;
     }
   }
@@ -55,10 +63,18 @@ void ReplicaManager::respond_fetch(sim::Context& ctx, sim::NodeId from, const Fe
         out.error = Error::OFFSET_OUT_OF_RANGE;
         out.log_end_offset = leo;
       } else {
-        // Consumers read up to the high watermark, followers to the log's end.
-        const int64_t up_to = req.replica_id >= 0 ? leo : p->log->high_watermark();
+        // Consumers read up to the high watermark (READ_COMMITTED: the last stable offset),
+        // followers to the log's end.
+        const int64_t up_to = req.replica_id >= 0 ? leo : consumer_fetch_limit(*p, req);
         out.batches = p->log->read(pd.fetch_offset, up_to, static_cast<uint32_t>(pd.max_bytes));
+        if (req.isolation_level == kReadCommitted && !out.batches.empty()) {
+          // UnifiedLog.collectAbortedTransactions from the fetch offset to the end of what is
+          // returned: the consumer drops these producers' batches from each first offset on.
+          for (const AbortedTxn& t : p->log->aborted_transactions(pd.fetch_offset, out.batches.back()->next_offset()))
+            out.aborted_transactions.push_back({t.producer_id, t.first_offset});
+        }
       }
+      out.last_stable_offset = p->log->last_stable_offset();
     }
     resp->partitions.push_back(std::move(out));
   }
@@ -80,8 +96,10 @@ void ReplicaManager::handle_list_offsets(sim::Context& ctx, sim::NodeId from, co
       out.error = Error::OFFSET_NOT_AVAILABLE;
     }
     if (out.error == Error::NONE) {
-      // A read_uncommitted consumer's "latest" is the high watermark.
-      out.offset = pd.timestamp == ListOffsetsRequest::kEarliest ? p->log->log_start_offset() : p->log->high_watermark();
+      // "Latest" is the high watermark for a read_uncommitted consumer, the last stable offset
+      // for a read_committed one (Partition.fetchOffsetForTimestamp).
+      const int64_t latest = req.isolation_level == kReadCommitted ? p->log->last_stable_offset() : p->log->high_watermark();
+      out.offset = pd.timestamp == ListOffsetsRequest::kEarliest ? p->log->log_start_offset() : latest;
       out.leader_epoch = p->leader_epoch;
     }
     resp->partitions.push_back(out);

@@ -80,6 +80,7 @@ class Consumer final : public sim::Node {
   const std::string& member_id() const { return coordinator_.generation().member_id; }
   bool stable() const { return coordinator_.state() == MemberState::stable; }
   AppState app_state() const { return app_.state(); }
+  const SubscriptionState& subscriptions() const { return subscriptions_; }
 
  private:
   // The hosted producer with `config`; and one with Kafka's defaults, started at the first

@@ -141,6 +141,8 @@ void ConsumerCoordinator::refresh_committed_offsets(sim::Context& ctx) {
   if (coordinator_state_ != CoordinatorState::known) return;
   auto req = std::make_shared<OffsetFetchRequest>();
   req->group_id = settings_.group_id;
+  // KIP-447: a read_committed consumer waits for offsets a transaction has still pending.
+  req->require_stable = config_.string("isolation.level") == "read_committed";
   for (const auto& [tp, s] : subscriptions_.assignment()) {
     if (s.state != FetchState::initializing || s.committed_offset_pending) continue;
     req->partitions.push_back(tp);
@@ -165,6 +167,15 @@ std::optional<std::vector<TopicPartition>> ConsumerCoordinator::handle_offset_fe
     if (resp.error == Error::NOT_COORDINATOR || resp.error == Error::COORDINATOR_NOT_AVAILABLE) coordinator_lost(ctx);
     ctx.set_timer(sim::Duration::millis(config_.integer("retry.backoff.ms")), sim::timer_tag(ConsumerTimer::position_retry));
     return std::nullopt;
+  }
+  // OffsetFetchResponseHandler: a partition whose transactional commit is still pending fails
+  // the whole fetch with the retriable UnstableOffsetCommitException; asked again after
+  // retry.backoff.ms.
+  for (const auto& o : resp.offsets) {
+    if (o.error == Error::UNSTABLE_OFFSET_COMMIT) {
+      ctx.set_timer(sim::Duration::millis(config_.integer("retry.backoff.ms")), sim::timer_tag(ConsumerTimer::position_retry));
+      return std::nullopt;
+    }
   }
   std::vector<TopicPartition> reset;
   for (const auto& o : resp.offsets) {

@@ -19,6 +19,10 @@ struct ConsumerRecord {
   int64_t offset;
   int32_t leader_epoch;
   Record record;
+  // Not a record for the application: a control batch, or a batch of an aborted transaction
+  // under read_committed, ending at `offset`. The position moves past it when poll() reaches
+  // it (CompletedFetch's nextFetchOffset), and poll() returns nothing for it.
+  bool skipped = false;
 };
 
 class FetchBuffer {
@@ -36,17 +40,20 @@ class FetchBuffer {
     for (const auto& tp : partitions) records_.erase(tp);
   }
   void clear() { records_.clear(); }
-  // Partitions in TopicPartition order, records in offset order, at most max in all.
+  // Partitions in TopicPartition order, records in offset order, at most max in all
+  // (skipped entries come along without counting).
   template <typename Assigned>
   std::vector<ConsumerRecord> drain(size_t max, Assigned&& is_assigned) {
     std::vector<ConsumerRecord> out;
+    size_t records = 0;
     for (auto& [tp, q] : records_) {
       if (!is_assigned(tp)) continue;
-      while (!q.empty() && out.size() < max) {
+      while (!q.empty() && (records < max || q.front().skipped)) {
+        records += q.front().skipped ? 0 : 1;
         out.push_back(std::move(q.front()));
         q.pop_front();
       }
-      if (out.size() >= max) break;
+      if (records >= max) break;
     }
     return out;
   }

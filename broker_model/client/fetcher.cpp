@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -28,6 +29,7 @@ void Fetcher::send_fetches(sim::Context& ctx) {
       req->replica_id = -1;
       req->max_wait_ms = static_cast<int32_t>(config_.integer("fetch.max.wait.ms"));
       req->min_bytes = static_cast<int32_t>(config_.integer("fetch.min.bytes"));
+      req->isolation_level = read_committed() ? 1 : 0;
     }
     FetchRequest::PartitionData pd;
     pd.topic = tp.topic;
@@ -63,17 +65,41 @@ Fetcher::FetchOutcome Fetcher::handle_fetch(sim::Context& ctx, sim::NodeId from,
       continue;
     }
     subscriptions_.update_high_watermark(tp, pd.high_watermark);
+    subscriptions_.update_last_stable_offset(tp, pd.last_stable_offset);
     buffer_records(tp, pd, any);
   }
   return any ? FetchOutcome::records : FetchOutcome::no_records;
 }
 
 void Fetcher::buffer_records(const TopicPartition& tp, const FetchResponse::PartitionData& pd, bool& any) {
+  // CompletedFetch.nextFetchedRecord: the aborted transactions in first-offset order; a
+  // producer's batches are dropped from its aborted transaction's first offset until its ABORT
+  // marker. Control batches are never returned, in either isolation level.
+  const bool committed_only = read_committed();
+  std::vector<FetchResponse::PartitionData::AbortedTransaction> aborted = pd.aborted_transactions;
+  std::stable_sort(aborted.begin(), aborted.end(), [](const auto& a, const auto& b) { return a.first_offset < b.first_offset; });
+  size_t next_aborted = 0;
+  std::set<int64_t> aborted_producers;
   int64_t next = subscriptions_.state(tp).fetch_offset;
   for (const BatchPtr& b : pd.batches) {
+    if (b->last_offset() < next) continue;  // before the fetch position: already buffered or returned
+    bool skip = b->control;
+    if (committed_only && b->producer_id != kNoProducerId) {
+      // consumeAbortedTransactionsUpTo(batch.lastOffset)
+      while (next_aborted < aborted.size() && aborted[next_aborted].first_offset <= b->last_offset())
+        aborted_producers.insert(aborted[next_aborted++].producer_id);
+      if (b->is_txn_marker() && b->control_type == ControlType::abort) aborted_producers.erase(b->producer_id);
+      else if (b->transactional && aborted_producers.count(b->producer_id)) skip = true;  // isBatchAborted
+    }
+    if (skip) {
+      buffer_.add(ConsumerRecord{tp, b->last_offset(), b->partition_leader_epoch, Record{}, true});
+      next = b->next_offset();
+      any = true;
+      continue;
+    }
     for (size_t i = 0; i < b->records->size(); ++i) {
       const int64_t offset = b->base_offset + static_cast<int64_t>(i);
-      if (offset < next) continue;  // before the fetch position: already buffered or returned
+      if (offset < next) continue;
       buffer_.add(ConsumerRecord{tp, offset, b->partition_leader_epoch, (*b->records)[i]});
       next = offset + 1;
       any = true;
@@ -87,18 +113,23 @@ std::vector<ConsumerRecord> Fetcher::collect_fetch(size_t max_poll_records) {
       buffer_.drain(max_poll_records, [this](const TopicPartition& tp) {
         return subscriptions_.is_assigned(tp) && subscriptions_.state(tp).state == FetchState::fetching;
       });
-  for (const ConsumerRecord& r : records) subscriptions_.consumed(r.tp, r.offset + 1, r.leader_epoch);
-  return records;
+  std::vector<ConsumerRecord> out;
+  for (ConsumerRecord& r : records) {
+    subscriptions_.consumed(r.tp, r.offset + 1, r.leader_epoch);
+    if (!r.skipped) out.push_back(std::move(r));
+  }
+  return out;
 }
 
 void Fetcher::report_lag(sim::Context& ctx) const {
   for (const auto& [tp, s] : subscriptions_.assignment()) {
-    if (!s.has_position() || s.high_watermark < 0) continue;
+    const int64_t end = read_committed() ? s.last_stable_offset : s.high_watermark;
+    if (!s.has_position() || end < 0) continue;
     ctx.trace(event::ConsumerLag{.member = trace_.member(),
                                  .group = trace_.group_id(),
                                  .topic = tp.topic,
                                  .partition = tp.partition,
-                                 .lag = std::max<int64_t>(0, s.high_watermark - s.offset)});
+                                 .lag = std::max<int64_t>(0, end - s.offset)});
   }
 }
 

@@ -40,12 +40,15 @@ class Fetcher {
   // The connection to a broker broke: its fetch will not be answered.
   void connection_lost(BrokerId broker) { in_flight_.erase(broker); }
 
-  // consumer.lag per assigned partition: the leader's high watermark, as the last fetch of
-  // this assignment reported it (TopicPartitionState.highWatermark), minus the position.
+  // consumer.lag per assigned partition: the leader's high watermark (read_committed: its last
+  // stable offset), as the last fetch of this assignment reported it, minus the position
+  // (SubscriptionState.partitionLag).
   void report_lag(sim::Context& ctx) const;
 
  private:
   void buffer_records(const TopicPartition& tp, const FetchResponse::PartitionData& pd, bool& any);
+  // isolation.level=read_committed (IsolationLevel.READ_COMMITTED).
+  bool read_committed() const { return config_.string("isolation.level") == "read_committed"; }
 
   ConsumerNetworkClient& client_;
   const ConfigSet& config_;

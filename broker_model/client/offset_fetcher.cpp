@@ -47,6 +47,8 @@ void OffsetFetcher::reset_positions_if_needed(sim::Context& ctx) {
   for (auto& [leader, partitions] : by_leader(ctx, subscriptions_.partitions_needing(FetchState::await_reset, ctx.now()))) {
     auto req = std::make_shared<ListOffsetsRequest>();
     req->correlation_id = client_.next_correlation_id();
+    // ListOffsets v2+: a read_committed consumer's latest is the last stable offset.
+    req->isolation_level = config_.string("isolation.level") == "read_committed" ? 1 : 0;
     for (const auto& tp : partitions)
       req->partitions.push_back(
           {tp, earliest ? ListOffsetsRequest::kEarliest : ListOffsetsRequest::kLatest, metadata_.leader_epoch_of(tp)});

@@ -50,7 +50,14 @@ Producer::Producer(std::string client_id, ClusterLayout layout, ConfigSet config
       acks_(producer_acks(config_)),
       idempotent_(config_.boolean("enable.idempotence")),
       next_correlation_(host.first_correlation_id),
-      host_(host) {}
+      host_(host) {
+  if (const std::string& id = config_.string("transactional.id"); !id.empty()) {
+    transactional_ = true;
+    txn_.set_transactional(client_id_, id, static_cast<int32_t>(config_.integer("transaction.timeout.ms")),
+                           config_.version() >= kV4_0);
+    txn_.set_retry_backoff_ms(settings_.retry_backoff_ms);
+  }
+}
 
 void Producer::on_start(sim::Context& ctx) {
   if (host_.own_rng) own_rng_.emplace(ctx.rng().next_u64());
@@ -58,6 +65,16 @@ void Producer::on_start(sim::Context& ctx) {
       .client_id = client_id_, .acks = acks_, .idempotence = idempotent_, .max_in_flight = settings_.max_in_flight});
   request_metadata(ctx);
   set_timer(ctx, settings_.metadata_max_age, kMetadataRefresh);
+  if (transactional_) {
+    // The application's first call, initTransactions, blocks its thread until the producer
+    // has its id and epoch from the transaction coordinator.
+    app_blocked_ = true;
+    txn_.initialize_transactions(ctx, [this](sim::Context& c, Error) {
+      app_blocked_ = false;
+      app_next(c);
+    });
+    run_sender(ctx);
+  }
 }
 
 // ---- metadata ----
@@ -153,6 +170,14 @@ uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
                             .has_key = r.has_key,
                             .value = r.value});
   incomplete_.insert(op);
+  if (const int64_t txn = txn_.transaction_number(); txn > 0) {
+    ctx.trace(event::ProducerTxnSend{.client_id = client_id_,
+                                     .op = op,
+                                     .transactional_id = txn_.transactional_id(),
+                                     .producer_id = txn_.producer_id_and_epoch().producer_id,
+                                     .producer_epoch = txn_.producer_id_and_epoch().epoch,
+                                     .txn = txn});
+  }
   PendingRecord rec{op, spec.topic, std::move(r), std::move(done), ctx.now()};
   if (!metadata_ready_ || !known_partition(spec.topic, spec.partition)) {
     // KafkaProducer.send blocks (max.block.ms) until the topic's metadata is known.
@@ -168,7 +193,7 @@ uint64_t Producer::send(sim::Context& ctx, SendSpec spec, Callback done) {
 }
 
 void Producer::app_send(sim::Context& ctx, SendSpec spec, bool sync, Callback done) {
-  app_queue_.push_back(AppSend{std::move(spec), sync, std::move(done)});
+  app_queue_.push_back(AppSend{std::move(spec), sync, std::move(done), std::nullopt, {}, {}});
   app_next(ctx);
 }
 
@@ -176,8 +201,20 @@ void Producer::app_next(sim::Context& ctx) {
   while (!app_blocked_ && !app_queue_.empty()) {
     AppSend a = std::move(app_queue_.front());
     app_queue_.pop_front();
+    if (a.txn) {
+      app_run_txn(ctx, a);
+      continue;
+    }
     if (!a.sync) {
       send(ctx, std::move(a.spec), std::move(a.done));
+      // KafkaProducer.send blocks in waitOnMetadata until the record's partition is known. A
+      // transactional producer's thread waits here, so its commitTransaction comes after
+      // every send of the transaction has been added to it (maybeAddPartition). Other
+      // producers' threads run on (docs/fidelity.md).
+      if (transactional_ && !blocked_.empty()) {
+        app_blocked_ = true;
+        app_waits_for_metadata_ = true;
+      }
       continue;
     }
     app_blocked_ = true;
@@ -207,6 +244,11 @@ void Producer::drain_blocked(sim::Context& ctx) {
       continue;
     }
     append(ctx, std::move(rec), topic, partitions[i], true);
+  }
+  if (app_waits_for_metadata_ && blocked_.empty()) {
+    app_waits_for_metadata_ = false;
+    app_blocked_ = false;
+    app_next(ctx);
   }
 }
 
@@ -248,6 +290,12 @@ void Producer::append(sim::Context& ctx, PendingRecord rec, const std::string& t
     if (!q.empty()) partition = sticky_[topic].next_partition(topic, partition, n, available_partitions(topic), rng(ctx));
   }
   const TopicPartition tp{topic, partition};
+  // TransactionManager.maybeAddPartition: outside a transaction, or after an error, the send
+  // fails before its record is appended.
+  if (const Error e = txn_.maybe_add_partition(tp); e != Error::NONE) {
+    finish_op(ctx, rec, {rec.op, Outcome::fail, e, partition, -1});
+    return;
+  }
   auto& q = queues_[tp];
   if (!fits(partition)) {
     auto b = std::make_shared<ProducerBatch>();
@@ -304,7 +352,21 @@ void Producer::on_message(sim::Context& ctx, sim::NodeId, const sim::MessagePtr&
   switch (route(m)) {
     case route_of<ProduceResponse>: handle_produce_response(ctx, message_as<ProduceResponse>(m)); break;
     case route_of<MetadataResponse>: handle_metadata(ctx, message_as<MetadataResponse>(m)); break;
-    case route_of<InitProducerIdResponse>: handle_init_producer_id(ctx, message_as<InitProducerIdResponse>(m)); break;
+    case route_of<InitProducerIdResponse>:
+      if (transactional_) {
+        handle_txn_response(ctx, m);
+      } else {
+        handle_init_producer_id(ctx, message_as<InitProducerIdResponse>(m));
+      }
+      break;
+    case route_of<FindCoordinatorResponse>:
+    case route_of<AddPartitionsToTxnResponse>:
+    case route_of<AddOffsetsToTxnResponse>:
+    case route_of<TxnOffsetCommitResponse>:
+    case route_of<EndTxnResponse>:
+      if (!transactional_) unexpected_message("a producer without a transactional.id", m);
+      handle_txn_response(ctx, m);
+      break;
     default: unexpected_message("a producer", m);
   }
 }
@@ -325,6 +387,11 @@ void Producer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   }
   if (init_in_flight_ && peer == metadata_node_) init_in_flight_ = false;
   fail_broker_requests(ctx, layout_.broker_of(peer), Error::CLIENT_DISCONNECTED);
+  if (transactional_ && txn_.has_in_flight_request() && layout_.broker_of(peer) == txn_request_broker_) {
+    ctx.cancel_timer(txn_timer_);
+    txn_request_broker_ = kNoLeader;
+    txn_.handle_request_failure(ctx, kNoLeader);
+  }
   request_metadata(ctx);
   run_sender(ctx);
 }
@@ -364,6 +431,13 @@ void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
       break;
     case kBlockedTimeout:
       drain_blocked(ctx);
+      break;
+    case kTxnRequestTimeout:
+      // A transactional request without an answer within request.timeout.ms: its connection is
+      // closed and the handler retries (onComplete, disconnected).
+      txn_request_broker_ = kNoLeader;
+      txn_.handle_request_failure(ctx, kNoLeader);
+      run_sender(ctx);
       break;
     default: break;
   }

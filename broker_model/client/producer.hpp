@@ -88,6 +88,25 @@ class Producer final : public sim::Node {
   // (meaningful for a hosted producer, whose ids start above its host's).
   bool owns_correlation_id(int32_t id) const { return id > host_.first_correlation_id; }
 
+  // ---- transactions (producer_txn.cpp), for a producer with a transactional.id ----
+  // KafkaProducer's transactional calls, from C++ (a consumer's process uses them too). Each
+  // returns at once; `done` runs with NONE or the error the call failed with (Kafka's exception),
+  // immediately when it fails before anything is sent. initTransactions runs at start.
+  void begin_transaction(sim::Context& ctx, TxnCallback done = {});
+  void send_offsets_to_transaction(sim::Context& ctx, std::vector<TxnOffset> offsets, ConsumerGroupMetadata group,
+                                   TxnCallback done = {});
+  void commit_transaction(sim::Context& ctx, TxnCallback done = {});
+  void abort_transaction(sim::Context& ctx, TxnCallback done = {});
+  // The same calls made by the scenario's application thread (p:begin, p:send_offsets,
+  // p:commit, p:abort): queued behind its sends, and blocking it as Kafka's calls block
+  // (sendOffsetsToTransaction, commitTransaction and abortTransaction wait for their result).
+  // A commit that fails with an abortable error is followed by an abort, as KafkaProducer's
+  // javadoc example does.
+  enum class TxnCall { begin, send_offsets, commit, abort };
+  void app_txn(sim::Context& ctx, TxnCall call, std::vector<TxnOffset> offsets = {}, ConsumerGroupMetadata group = {});
+  bool transactional() const { return transactional_; }
+  const TransactionManager& transaction_manager() const { return txn_; }
+
  private:
   struct InFlight {
     BrokerId broker;
@@ -109,6 +128,7 @@ class Producer final : public sim::Node {
     kMetadataTimeout = 4,
     kBlockedTimeout = 5,
     kMetadataRetry = 6,
+    kTxnRequestTimeout = 7,
   };
   static constexpr uint64_t kRequestTimeoutTag = 1ULL << 40;
   // A load's timers: kLoadTag + (load << 20) + thread; kAsyncThread for a load without threads.
@@ -166,6 +186,16 @@ class Producer final : public sim::Node {
   // RecordAccumulator.expiredBatches and Sender.getExpiredInflightBatches.
   void expire_batches(sim::Context& ctx);
   void trace_epoch_change(sim::Context& ctx, TransactionManager::Bump bump, int64_t old_producer_id);
+  // Sender.runOnce's transactional part (producer_txn.cpp): true when the sender must not
+  // produce now (a transactional request is out or waits for its backoff, or the producer failed).
+  bool run_transactional(sim::Context& ctx);
+  bool maybe_send_and_poll_transactional_request(sim::Context& ctx);
+  void handle_txn_response(sim::Context& ctx, const KafkaMessage& m);
+  // RecordAccumulator.hasIncomplete, abortUndrainedBatches and abortBatches.
+  bool has_incomplete() const;
+  void abort_undrained_batches(sim::Context& ctx, Error reason);
+  void abort_batches(sim::Context& ctx, Error reason);
+  void trace_txn_call(sim::Context& ctx, TxnCall call, Error error);
   // application
   void finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult& result);
   void load_send(sim::Context& ctx, size_t load, uint32_t thread);
@@ -231,14 +261,25 @@ class Producer final : public sim::Node {
 
   std::vector<Load> loads_;
 
-  // The scenario's application thread (p:send): blocked while a sync send is outstanding.
+  // transactions
+  bool transactional_ = false;
+  sim::TimerId txn_timer_;                  // the transactional request's request.timeout.ms
+  BrokerId txn_request_broker_ = kNoLeader;  // where it went
+
+  // The scenario's application thread (p:send, p:begin, ...): blocked while a sync send or a
+  // blocking transactional call is outstanding.
   struct AppSend {
     SendSpec spec;
     bool sync;
     Callback done;
+    std::optional<TxnCall> txn;  // a transactional call instead of a send
+    std::vector<TxnOffset> offsets;
+    ConsumerGroupMetadata group;
   };
+  void app_run_txn(sim::Context& ctx, AppSend& a);
   std::deque<AppSend> app_queue_;
   bool app_blocked_ = false;
+  bool app_waits_for_metadata_ = false;  // a transactional send waits in waitOnMetadata
   void app_next(sim::Context& ctx);
 
   // Hosting: timers through the host's tag space, and the random stream.

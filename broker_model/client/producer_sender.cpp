@@ -48,6 +48,12 @@ void Producer::run_sender(sim::Context& ctx) {
 }
 
 bool Producer::run_once(sim::Context& ctx) {
+  if (transactional_) {
+    // Sender.runOnce: while a transactional request is out (or the producer failed) nothing
+    // else is sent.
+    if (run_transactional(ctx)) return false;
+    return send_producer_data(ctx);
+  }
   if (idempotent_) {
     txn_.maybe_resolve_sequences();
     const int64_t old_id = txn_.producer_id_and_epoch().producer_id;
@@ -70,7 +76,7 @@ void Producer::trace_epoch_change(sim::Context& ctx, TransactionManager::Bump bu
 }
 
 void Producer::maybe_init_producer_id(sim::Context& ctx) {
-  if (!idempotent_ || txn_.has_producer_id() || init_in_flight_ || metadata_node_ == sim::kNoNode) return;
+  if (!idempotent_ || transactional_ || txn_.has_producer_id() || init_in_flight_ || metadata_node_ == sim::kNoNode) return;
   init_in_flight_ = true;
   auto req = std::make_shared<InitProducerIdRequest>();
   req->correlation_id = ++next_correlation_;
@@ -232,6 +238,7 @@ void Producer::send_produce_request(sim::Context& ctx, BrokerId leader, const st
   auto req = std::make_shared<ProduceRequest>();
   req->correlation_id = ++next_correlation_;
   req->acks = acks_;
+  if (transactional_) req->transactional_id = txn_.transactional_id();
   req->timeout_ms = static_cast<int32_t>(settings_.request_timeout.ns / 1000000);
   for (const ProducerBatchPtr& b : batches) {
     auto wire = std::make_shared<RecordBatch>();
@@ -243,6 +250,7 @@ void Producer::send_produce_request(sim::Context& ctx, BrokerId leader, const st
     wire->producer_id = idempotent_ ? b->producer.producer_id : kNoProducerId;
     wire->producer_epoch = idempotent_ ? b->producer.epoch : -1;
     wire->base_sequence = idempotent_ ? b->base_sequence : kNoSequence;
+    wire->transactional = transactional_;
     req->partitions.push_back({b->topic, b->partition, wire});
     ++b->attempts;
   }
@@ -344,7 +352,12 @@ bool Producer::can_retry(const ProducerBatch& b, Error error, sim::Time now) {
 void Producer::fail_batch(sim::Context& ctx, const ProducerBatchPtr& b, Error error, bool adjust_sequence_numbers) {
   // The transaction manager hears of a failure only for the batch's first outcome from 3.6
   // (KAFKA-14884); before, also for a late answer to a batch that had already expired.
-  if (idempotent_ && (!b->done() || config_.version() < kV3_6)) txn_.handle_failed_batch(*b, error, adjust_sequence_numbers);
+  if (idempotent_ && (!b->done() || config_.version() < kV3_6)) {
+    // handleFailedBatch: a transactional producer's failed batch spoils its transaction
+    // (abortable) or, fenced, the producer (fatal).
+    if (transactional_) txn_.maybe_transition_to_error_state(ctx, error);
+    txn_.handle_failed_batch(*b, error, adjust_sequence_numbers);
+  }
   complete(ctx, b, b->maybe_applied ? Outcome::info : Outcome::fail, error, -1);
 }
 

@@ -48,6 +48,7 @@ struct TopicPartitionState {
   // TopicPartitionState.highWatermark, from the last fetch response (-1: none yet). It goes
   // with the partition when the partition is revoked.
   int64_t high_watermark = -1;
+  int64_t last_stable_offset = -1;  // as the last fetch reported it
   // An OffsetFetch asks for this partition's committed offset (ConsumerCoordinator's
   // pendingCommittedOffsetRequest, per partition).
   bool committed_offset_pending = false;
@@ -101,6 +102,7 @@ class SubscriptionState {
   // A fetch response's records were buffered up to next_fetch_offset.
   void advance_fetch_offset(const TopicPartition& tp, int64_t next_fetch_offset);
   void update_high_watermark(const TopicPartition& tp, int64_t hw) { mutable_state(tp).high_watermark = hw; }
+  void update_last_stable_offset(const TopicPartition& tp, int64_t lso) { mutable_state(tp).last_stable_offset = lso; }
   // poll() handed the record at next_offset - 1 to the application.
   void consumed(const TopicPartition& tp, int64_t next_offset, int32_t epoch);
 

@@ -59,8 +59,11 @@ TransactionManager::Bump TransactionManager::bump_idempotent_epoch_and_reset_id_
 }
 
 bool TransactionManager::should_stop_drain(const ProducerBatch& first) {
-  if (!producer_id_and_epoch_.valid()) return true;  // wait for a producer id
   const TopicPartition tp = first.tp();
+  // isSendToPartitionAllowed: a transactional batch waits until AddPartitionsToTxn added its
+  // partition.
+  if (!is_send_to_partition_allowed(tp)) return true;
+  if (!producer_id_and_epoch_.valid()) return true;  // wait for a producer id
   if (!first.has_sequence()) {
     // A new batch waits while the partition has batches of an older id or epoch in flight (a
     // batch at sequence 0 of the new epoch must not overtake them), or while expired batches
@@ -126,13 +129,14 @@ void TransactionManager::handle_completed_batch(const ProducerBatch& batch, int6
 void TransactionManager::handle_failed_batch(const ProducerBatch& batch, Error error, bool adjust_sequence_numbers) {
   remove_in_flight_batch(batch);
   const TopicPartition tp = batch.tp();
-  if (error == Error::OUT_OF_ORDER_SEQUENCE_NUMBER) {
+  if (error == Error::OUT_OF_ORDER_SEQUENCE_NUMBER && !is_transactional()) {
     request_epoch_bump_for_partition(tp);  // a gap in the log: start the partition again at 0
   } else if (error == Error::UNKNOWN_PRODUCER_ID) {
     partitions_.erase(tp);  // resetSequenceForPartition
     unresolved_.erase(tp);
-  } else if (adjust_sequence_numbers) {
+  } else if (adjust_sequence_numbers && !is_transactional()) {
     // Failed for good before its retries ran out: its sequence is a hole the broker never saw.
+    // (A transactional producer aborts, and the abort's epoch bump restarts every sequence.)
     request_epoch_bump_for_partition(tp);
   }
 }

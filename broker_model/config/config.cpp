@@ -73,8 +73,6 @@ const std::vector<Entry>& entries() {
     constexpr const char* kGroup = "GroupCoordinatorConfig";
     constexpr const char* kProd = "ProducerConfig";
     constexpr const char* kCons = "ConsumerConfig";
-    constexpr const char* kTxns = "transactions are not modelled yet: they arrive with exactly-once (a transactional "
-                                  "producer would otherwise run as a plain idempotent one)";
 
     // ---- broker (and topic overrides) ----
     add(S::broker, "min.insync.replicas", T::integer, always(int64_t{1}),
@@ -174,10 +172,12 @@ const std::vector<Entry>& entries() {
         R(J::int64, kProd).min(0));
     add(S::producer, "client.id", T::string, always(std::string()), "Name in logs and the trace",
         R(J::string, kProd).not_applied("a producer's client.id is its name, the first argument of c:producer"));
-    add(S::producer, "transactional.id", T::string, always(std::string()), "Enables transactions",
-        R(J::string, kProd).non_empty().not_applied(kTxns));
-    add(S::producer, "transaction.timeout.ms", T::duration_ms, always(int64_t{60000}), "Transaction timeout",
-        R(J::int32, kProd).not_applied(kTxns));
+    add(S::producer, "transactional.id", T::string, always(std::string()),
+        "Enables transactions (p:begin, p:commit, ...); implies enable.idempotence",
+        R(J::string, kProd).non_empty());
+    add(S::producer, "transaction.timeout.ms", T::duration_ms, always(int64_t{60000}),
+        "How long the coordinator lets a transaction stay open before it aborts it (sent in InitProducerId)",
+        R(J::int32, kProd));
 
     // ---- consumer ----
     add(S::consumer, "group.id", T::string, always(std::string()), "The consumer group",
@@ -213,7 +213,7 @@ const std::vector<Entry>& entries() {
           return ConfigValue(v < kV3_0 ? std::vector<std::string>{"range"} : std::vector<std::string>{"range", "cooperative-sticky"});
         }, "Assignors in preference order: range, roundrobin, sticky, cooperative-sticky", R(J::list, kCons));
     add(S::consumer, "isolation.level", T::string, always(std::string("read_uncommitted")),
-        "read_committed reads up to the last stable offset (without transactions, the high watermark: both read the same)",
+        "read_committed reads up to the last stable offset and drops aborted transactions' records; read_uncommitted reads to the high watermark",
         R(J::string, kCons).in({"read_committed", "read_uncommitted"}));
     add(S::consumer, "request.timeout.ms", T::duration_ms, always(int64_t{30000}), "Time to wait for one response",
         R(J::int32, kCons).min(0));
@@ -617,6 +617,9 @@ std::string settle_idempotence(ConfigSet& p) {
   const int64_t retries = p.integer("retries");
   bool idem = p.boolean("enable.idempotence");
   if (p.version() < kV3_0) {
+    // ProducerConfig.maybeOverrideEnableIdempotence: a transactional.id turns idempotence on
+    // unless enable.idempotence was given.
+    if (!explicit_idem && !p.string("transactional.id").empty()) idem = true;
     if (idem) {
       if (retries <= 0) return "enable.idempotence=true needs retries > 0";
       if (p.is_explicit("acks") && producer_acks(p) != -1) {
@@ -661,7 +664,11 @@ std::string finalize_producer(ConfigSet& p) {
   std::string why = settle_idempotence(p);
   if (!why.empty()) return why;
   const bool idem = p.boolean("enable.idempotence");
-  if (!p.string("transactional.id").empty() && !idem) return "transactional.id needs enable.idempotence=true";
+  // postProcessAndValidateIdempotenceConfigs, after idempotence is settled.
+  if (!p.string("transactional.id").empty() && !idem) {
+    return "transactional.id needs enable.idempotence=true (Kafka: \"Cannot set a transactional.id without also "
+           "enabling idempotence.\")";
+  }
 
   // KafkaProducer's constructor: batch.size 0 means batches of one record (Math.max(1, ...)),
   // and linger.ms is capped to an int.

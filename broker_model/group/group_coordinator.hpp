@@ -6,6 +6,7 @@
 //
 //   group_coordinator.cpp          discovery, membership and rebalances
 //   group_coordinator_offsets.cpp  commits, offset fetches, loading and unloading partitions
+//   group_coordinator_txn.cpp      transactional offset commits (TxnOffsetCommit) and their markers
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "broker_model/group/group_state.hpp"
 #include "broker_model/group/partition_writer.hpp"
 #include "broker_model/protocol/group_messages.hpp"
+#include "broker_model/protocol/txn_messages.hpp"
 #include "sim/node.hpp"
 
 namespace kafka {
@@ -25,7 +27,7 @@ inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
 // members share none.
 std::string select_protocol(const Group& g);
 
-class GroupCoordinator final : public LeadershipListener {
+class GroupCoordinator final : public LeadershipListener, public TxnCompletionListener {
  public:
   // `config` and `image` are the broker's and outlive this.
   GroupCoordinator(BrokerId id, const ConfigSet& config, const MetadataImage& image, PartitionWriter& log);
@@ -42,6 +44,10 @@ class GroupCoordinator final : public LeadershipListener {
   void handle_leave_group(sim::Context& ctx, sim::NodeId from, const LeaveGroupRequest& req);
   void handle_offset_commit(sim::Context& ctx, sim::NodeId from, const OffsetCommitRequest& req);
   void handle_offset_fetch(sim::Context& ctx, sim::NodeId from, const OffsetFetchRequest& req);
+  // GroupCoordinator.handleTxnCommitOffsets: validated as OffsetCommit is (KIP-447: the
+  // member and generation when the request names them), written as a transactional batch of
+  // the producer, pending until its transaction's marker.
+  void handle_txn_offset_commit(sim::Context& ctx, sim::NodeId from, const TxnOffsetCommitRequest& req);
   // Expires silent members' sessions (every kTickEvery).
   void tick(sim::Context& ctx);
   // Ends the join phase of every group whose deadline has come (BrokerTimer::group_join, armed
@@ -55,6 +61,8 @@ class GroupCoordinator final : public LeadershipListener {
   // LeadershipListener: load or unload the groups of a __consumer_offsets partition.
   void on_election(sim::Context& ctx, const TopicPartition& tp) override;
   void on_resignation(sim::Context& ctx, const TopicPartition& tp) override;
+  // TxnCompletionListener: GroupMetadataManager.handleTxnCompletion for the groups of `tp`.
+  void on_txn_completed(sim::Context& ctx, const TopicPartition& tp, int64_t producer_id, bool committed) override;
 
  private:
   int32_t offsets_partition_for(const std::string& group_id) const;
@@ -98,6 +106,12 @@ class GroupCoordinator final : public LeadershipListener {
 
   void write(sim::Context& ctx, int32_t partition, std::vector<Record> records, WriteDone done);
   void load_groups(sim::Context& ctx, int32_t partition);
+  // Loading one batch of the partition: its offset and group records, a transactional batch's
+  // offsets as pending, a marker completing them (GroupMetadataManager.doLoadGroupsAndOffsets).
+  static void load_batch(const RecordBatch& b, std::map<std::string, Group>& loaded, int32_t partition, sim::Time now);
+  // group.txn_offsets for `offsets` of `producer_id` in `group`.
+  static void trace_txn_offsets(sim::Context& ctx, const std::string& group, int64_t producer_id,
+                                const std::map<TopicPartition, PendingTxnOffset>& offsets, const char* state);
   void unload_groups(sim::Context& ctx, int32_t partition);
 
   BrokerId id_;

@@ -71,6 +71,12 @@ void GroupCoordinator::handle_offset_fetch(sim::Context& ctx, sim::NodeId from, 
         auto it = g->offsets.find(tp);
         if (it != g->offsets.end()) o = it->second;
       }
+      // GroupMetadataManager.getOffsets (KIP-447): with require_stable, a partition with a
+      // transactional commit still pending has no offset to give yet.
+      if (g && req.require_stable && g->has_pending_txn_offset(tp)) {
+        resp->offsets.push_back({tp, -1, -1, Error::UNSTABLE_OFFSET_COMMIT});
+        continue;
+      }
       resp->offsets.push_back({tp, o.offset, o.leader_epoch});
     }
   }
@@ -88,8 +94,7 @@ void GroupCoordinator::on_resignation(sim::Context& ctx, const TopicPartition& t
 void GroupCoordinator::load_groups(sim::Context& ctx, int32_t partition) {
   unload_groups(ctx, partition);
   std::map<std::string, Group> loaded;
-  for (const BatchPtr& b : log_.read_all({kOffsetsTopic, partition}))
-    for (const Record& rec : *b->records) apply_offsets_record(rec, loaded, partition, ctx.now());
+  for (const BatchPtr& b : log_.read_all({kOffsetsTopic, partition})) load_batch(*b, loaded, partition, ctx.now());
   for (auto& [id, g] : loaded) {
     trace_group<event::GroupLoaded>(ctx, g, "became coordinator");
     groups_[id] = std::move(g);

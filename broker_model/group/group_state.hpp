@@ -48,6 +48,13 @@ struct CommittedOffset {
   int32_t leader_epoch = -1;
 };
 
+// A transactional offset commit waiting for its transaction's marker
+// (GroupMetadata.pendingTransactionalOffsetCommits): `appended` once its write is committed.
+struct PendingTxnOffset {
+  CommittedOffset offset;
+  bool appended = false;
+};
+
 struct Group {
   std::string id;
   int32_t offsets_partition = 0;
@@ -59,6 +66,26 @@ struct Group {
   std::vector<std::string> join_order;         // member ids, first joined first
   std::set<std::string> pending_member_ids;    // told MEMBER_ID_REQUIRED, not joined yet
   std::map<TopicPartition, CommittedOffset> offsets;
+  // TxnOffsetCommit's offsets by producer id, invisible to OffsetFetch until a COMMIT marker.
+  std::map<int64_t, std::map<TopicPartition, PendingTxnOffset>> pending_txn_offsets;
+  // GroupMetadata.hasPendingOffsetCommitsForTopicPartition (the transactional ones).
+  bool has_pending_txn_offset(const TopicPartition& tp) const {
+    for (const auto& [pid, by_partition] : pending_txn_offsets)
+      if (by_partition.count(tp)) return true;
+    return false;
+  }
+  // GroupMetadata.completePendingTxnOffsetCommit: a COMMIT makes the producer's appended
+  // offsets committed, an ABORT drops them. Returns how many were pending.
+  size_t complete_pending_txn_offsets(int64_t producer_id, bool committed) {
+    auto it = pending_txn_offsets.find(producer_id);
+    if (it == pending_txn_offsets.end()) return 0;
+    const size_t n = it->second.size();
+    if (committed)
+      for (const auto& [tp, p] : it->second)
+        if (p.appended) offsets[tp] = p.offset;
+    pending_txn_offsets.erase(it);
+    return n;
+  }
   // The initial rebalance of an empty group waits in windows of group.initial.rebalance.delay.ms
   // (GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule): a window in which a new
   // member joined is followed by another, until the rebalance timeout is used up.

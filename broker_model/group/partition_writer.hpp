@@ -24,6 +24,21 @@ class PartitionWriter {
   virtual void append(sim::Context& ctx, const TopicPartition& tp, std::vector<Record> records, sim::Duration timeout,
                       WriteDone done) = 0;
   virtual std::vector<BatchPtr> read_all(const TopicPartition& tp) const = 0;
+  // A write as part of a producer's transaction (GroupMetadataManager.storeOffsets for a
+  // TxnOffsetCommit): a transactional batch of `producer_id` at `producer_epoch`, checked
+  // against the partition's producer state like a produce (an older epoch is
+  // INVALID_PRODUCER_EPOCH); `done` as append's.
+  virtual void append_transactional(sim::Context& ctx, const TopicPartition& tp, int64_t producer_id, int16_t producer_epoch,
+                                    std::vector<Record> records, sim::Duration timeout, WriteDone done) = 0;
+};
+
+// Told when a marker ended a producer's transaction on a partition this broker leads, once
+// the marker is committed (KafkaApis.handleWriteTxnMarkersRequest calls
+// GroupCoordinator.onTransactionCompleted for __consumer_offsets partitions).
+class TxnCompletionListener {
+ public:
+  virtual ~TxnCompletionListener() = default;
+  virtual void on_txn_completed(sim::Context& ctx, const TopicPartition& tp, int64_t producer_id, bool committed) = 0;
 };
 
 // Told when this broker becomes or stops being a partition's leader (Kafka's

@@ -32,10 +32,7 @@ PartitionLog::PartitionLog(sim::Disk& disk, std::string topic, int32_t partition
     disk_.truncate(log_file_, disk_.size(log_file_) - 1);
     recovered_torn_ = true;
   }
-  for (const auto& e : disk_.read(log_file_)) {
-    batches_.push_back(std::static_pointer_cast<const RecordBatch>(e));
-    producers_.update(*batches_.back());
-  }
+  for (const auto& e : disk_.read(log_file_)) batches_.push_back(std::static_pointer_cast<const RecordBatch>(e));
   leo_ = batches_.empty() ? 0 : batches_.back()->next_offset();
   if (auto cp = disk_.read(epoch_file_); !cp.empty()) {
     epochs_.load(static_cast<const EpochCheckpoint&>(*cp.back()).entries);
@@ -44,16 +41,38 @@ PartitionLog::PartitionLog(sim::Disk& disk, std::string topic, int32_t partition
   if (epochs_.truncate_from_end(leo_)) save_epochs();
   if (auto cp = disk_.read(hw_file_); !cp.empty()) checkpointed_hw_ = static_cast<const HwCheckpoint&>(*cp.back()).hw;
   hw_ = std::min(checkpointed_hw_, leo_);
+  rebuild_producer_state();
+}
+
+void PartitionLog::record_producer_state(const RecordBatch& b) {
+  has_transactions_ |= b.transactional;
+  if (auto completed = producers_.update(b)) txn_index_.append(*completed);
+}
+
+void PartitionLog::rebuild_producer_state() {
+  producers_.clear();
+  txn_index_.clear();
+  for (const auto& b : batches_) record_producer_state(*b);
+  producers_.on_high_watermark_updated(hw_);
+}
+
+int64_t PartitionLog::last_stable_offset() const {
+  const auto first_unstable = producers_.first_unstable_offset();
+  return first_unstable && *first_unstable < hw_ ? *first_unstable : hw_;
 }
 
 bool PartitionLog::maybe_increment_hw(int64_t hw) {
   hw = std::min(hw, leo_);
   if (hw <= hw_) return false;
   hw_ = hw;
+  producers_.on_high_watermark_updated(hw_);
   return true;
 }
 
-void PartitionLog::set_follower_hw(int64_t leader_hw) { hw_ = std::min(leader_hw, leo_); }
+void PartitionLog::set_follower_hw(int64_t leader_hw) {
+  hw_ = std::min(leader_hw, leo_);
+  producers_.on_high_watermark_updated(hw_);
+}
 
 void PartitionLog::checkpoint_hw() {
   if (checkpointed_hw_ == hw_ && disk_.size(hw_file_) > 0) return;
@@ -80,7 +99,7 @@ BatchPtr PartitionLog::append_as_leader(const RecordBatch& incoming, int32_t lea
   assign_epoch_start(leader_epoch, leo_);
   batches_.push_back(b);
   disk_.append(log_file_, b);
-  producers_.update(*b);
+  record_producer_state(*b);
   leo_ = b->next_offset();
   unflushed_messages_ += static_cast<uint64_t>(b->count());
   return b;
@@ -91,7 +110,7 @@ void PartitionLog::append_as_follower(const BatchPtr& batch) {
   assign_epoch_start(batch->partition_leader_epoch, batch->base_offset);
   batches_.push_back(batch);
   disk_.append(log_file_, batch);
-  producers_.update(*batch);
+  record_producer_state(*batch);
   leo_ = batch->next_offset();
   unflushed_messages_ += static_cast<uint64_t>(batch->count());
 }
@@ -112,9 +131,9 @@ int64_t PartitionLog::truncate_to(int64_t offset) {
   leo_ = new_leo;
   hw_ = std::min(hw_, leo_);
   if (epochs_.truncate_from_end(leo_)) save_epochs();
-  // Producer state is rebuilt from what remains, as Kafka reloads it from snapshots and log.
-  producers_.clear();
-  for (const auto& b : batches_) producers_.update(*b);
+  // Producer state and the transaction index are rebuilt from what remains, as Kafka reloads
+  // producer state from snapshots and log and truncates the index (TransactionIndex.truncateTo).
+  rebuild_producer_state();
   return removed;
 }
 

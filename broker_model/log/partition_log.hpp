@@ -9,6 +9,7 @@
 #include "broker_model/log/leader_epoch_cache.hpp"
 #include "broker_model/log/producer_state.hpp"
 #include "broker_model/log/record_batch.hpp"
+#include "broker_model/log/transaction_index.hpp"
 #include "sim/disk.hpp"
 
 namespace kafka {
@@ -39,6 +40,19 @@ class PartitionLog {
   void assign_epoch_start(int32_t epoch, int64_t offset);
 
   ProducerStateManager::Check check_producer(const RecordBatch& b) const { return producers_.check(b); }
+  Error check_marker(int64_t producer_id, int16_t producer_epoch, int32_t coordinator_epoch) const {
+    return producers_.check_marker(producer_id, producer_epoch, coordinator_epoch);
+  }
+  const ProducerStateManager& producer_state() const { return producers_; }
+
+  // ---- transactions ----
+  // Whether this log ever held a transactional batch (LSO traces only appear then).
+  bool has_transactions() const { return has_transactions_; }
+  // UnifiedLog.lastStableOffset: the first unstable offset if below the HW, else the HW.
+  int64_t last_stable_offset() const;
+  // UnifiedLog.collectAbortedTransactions: aborted transactions overlapping [from, up_to).
+  std::vector<AbortedTxn> aborted_transactions(int64_t from, int64_t up_to) const { return txn_index_.collect(from, up_to); }
+  const TransactionIndex& txn_index() const { return txn_index_; }
 
   // Appends a batch from a producer, giving it offsets and the leader's epoch.
   BatchPtr append_as_leader(const RecordBatch& incoming, int32_t leader_epoch, int64_t now_ms);
@@ -63,6 +77,10 @@ class PartitionLog {
 
  private:
   void save_epochs();
+  // UnifiedLog.updateProducers: producer state, and the transaction index for an abort.
+  void record_producer_state(const RecordBatch& b);
+  // Rebuilds producer state and the transaction index from the batches (recovery, truncation).
+  void rebuild_producer_state();
   size_t index_of(int64_t offset) const;  // first batch with last_offset >= offset
 
   sim::Disk& disk_;
@@ -76,6 +94,8 @@ class PartitionLog {
   bool recovered_torn_ = false;
   LeaderEpochCache epochs_;
   ProducerStateManager producers_;
+  TransactionIndex txn_index_;
+  bool has_transactions_ = false;
   uint64_t unflushed_messages_ = 0;
   int64_t last_flush_ms_ = 0;
 };

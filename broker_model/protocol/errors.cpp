@@ -52,6 +52,7 @@ std::string_view error_name(Error e) {
     case Error::CLIENT_DISCONNECTED: return "NETWORK_EXCEPTION (disconnected)";
     case Error::CLIENT_TIMEOUT: return "TIMEOUT (no response)";
     case Error::CLIENT_DELIVERY_TIMEOUT: return "TIMEOUT (delivery.timeout.ms expired)";
+    case Error::CLIENT_TRANSACTION_ABORTED: return "TRANSACTION_ABORTED (dropped unsent: the transaction aborts)";
   }
   return "UNKNOWN_SERVER_ERROR";
 }

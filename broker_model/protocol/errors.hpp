@@ -58,6 +58,9 @@ enum class Error : int16_t {
   // delivery.timeout.ms passed before the record's outcome was known (TimeoutException:
   // "Expiring N record(s) ... since batch creation").
   CLIENT_DELIVERY_TIMEOUT = -102,
+  // A transactional producer dropped the batch unsent because its transaction is aborting
+  // (TransactionAbortedException, from RecordAccumulator.abortUndrainedBatches).
+  CLIENT_TRANSACTION_ABORTED = -103,
 };
 
 std::string_view error_name(Error e);

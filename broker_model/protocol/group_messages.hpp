@@ -152,6 +152,7 @@ struct OffsetFetchResponse final : Response<ApiKey::offset_fetch> {
     TopicPartition tp;
     int64_t offset;  // -1: none committed
     int32_t leader_epoch = -1;
+    Error error = Error::NONE;  // the partition's (UNSTABLE_OFFSET_COMMIT, KIP-447)
   };
   std::vector<Offset> offsets;
 };
@@ -160,6 +161,8 @@ struct ListOffsetsRequest final : Request<ApiKey::list_offsets> {
   int32_t correlation_id = 0;
   static constexpr int64_t kLatest = -1;
   static constexpr int64_t kEarliest = -2;
+  // IsolationLevel (ListOffsets v2+): READ_COMMITTED's latest is the last stable offset.
+  int8_t isolation_level = 0;
   struct PartitionData {
     TopicPartition tp;
     int64_t timestamp;  // kLatest or kEarliest

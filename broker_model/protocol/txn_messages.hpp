@@ -40,6 +40,14 @@ struct AddPartitionsToTxnResponse final : Response<ApiKey::add_partitions_to_txn
   };
   std::vector<PartitionResult> results;
   Error error = Error::NONE;  // top-level error (v4+), NONE when per-partition results apply
+  // The error a reader of the trace wants: the top-level one, else the first partition's.
+  Error first_error() const {
+    if (error != Error::NONE) return error;
+    for (const PartitionResult& r : results)
+      if (r.error != Error::NONE) return r.error;
+    return Error::NONE;
+  }
+  void describe(std::vector<sim::Field>& out) const override { out.push_back(event::message::error(error_name(first_error()))); }
 };
 
 // sendOffsetsToTransaction, first step: the coordinator adds the group's __consumer_offsets
@@ -55,6 +63,7 @@ struct AddOffsetsToTxnRequest final : Request<ApiKey::add_offsets_to_txn> {
 struct AddOffsetsToTxnResponse final : Response<ApiKey::add_offsets_to_txn> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
+  void describe(std::vector<sim::Field>& out) const override { out.push_back(event::message::error(error_name(error))); }
 };
 
 struct EndTxnRequest final : Request<ApiKey::end_txn> {
@@ -72,6 +81,7 @@ struct EndTxnResponse final : Response<ApiKey::end_txn> {
   // returned here (-1: not sent).
   int64_t producer_id = kNoProducerId;
   int16_t producer_epoch = -1;
+  void describe(std::vector<sim::Field>& out) const override { out.push_back(event::message::error(error_name(error))); }
 };
 
 // The coordinator's markers: each ends one producer's transaction on the listed partitions.

@@ -66,7 +66,7 @@ void TransactionCoordinator::handle_init_producer_id(sim::Context& ctx, sim::Nod
   auto prepared = prepare_init(ctx, m, req);
   if (const Error* e = std::get_if<Error>(&prepared)) return answer_init(ctx, from, cid, *e);
   const TxnTransitMetadata t = std::get<TxnTransitMetadata>(prepared);
-  if (t.state == TxnState::prepare_epoch_fence) {
+  if (t.state == TransactionState::prepare_epoch_fence) {
     // The previous instance's transaction is aborted at the bumped epoch; this one waits and
     // retries (CONCURRENT_TRANSACTIONS), and its retry bumps the epoch again.
     ctx.trace(event::TxnFence{.transactional_id = req.transactional_id,
@@ -94,18 +94,18 @@ std::variant<Error, TxnTransitMetadata> TransactionCoordinator::prepare_init(sim
   if (expected && !valid_id) return Error::PRODUCER_FENCED;
   const int64_t now_ms = ctx.now().ns / 1'000'000;
   switch (v.state) {
-    case TxnState::prepare_abort:
-    case TxnState::prepare_commit: return Error::CONCURRENT_TRANSACTIONS;
-    case TxnState::complete_abort:
-    case TxnState::complete_commit:
-    case TxnState::empty:
+    case TransactionState::prepare_abort:
+    case TransactionState::prepare_commit: return Error::CONCURRENT_TRANSACTIONS;
+    case TransactionState::complete_abort:
+    case TransactionState::complete_commit:
+    case TransactionState::empty:
       if (m.is_producer_epoch_exhausted() && (!expected || req.producer_epoch == v.producer_epoch))
         return m.prepare_producer_id_rotation(generate_producer_id_(ctx), req.transaction_timeout_ms, now_ms, expected);
       return m.prepare_increment_producer_epoch(req.transaction_timeout_ms,
                                                 expected ? std::optional<int16_t>(req.producer_epoch) : std::nullopt, now_ms);
-    case TxnState::ongoing: return m.prepare_fence_producer_epoch();
-    case TxnState::dead:
-    case TxnState::prepare_epoch_fence: break;
+    case TransactionState::ongoing: return m.prepare_fence_producer_epoch();
+    case TransactionState::dead:
+    case TransactionState::prepare_epoch_fence: break;
   }
   SIM_ASSERT(false, m.transactional_id() + ": InitProducerId in a state that is never current");
   return Error::UNKNOWN_SERVER_ERROR;
@@ -144,9 +144,9 @@ void TransactionCoordinator::add_partitions(sim::Context& ctx, const std::string
   if (m.producer_id() != producer_id) return done(ctx, Error::INVALID_PRODUCER_ID_MAPPING);
   if (m.producer_epoch() != producer_epoch) return done(ctx, Error::PRODUCER_FENCED);
   if (m.pending_transition_in_progress()) return done(ctx, Error::CONCURRENT_TRANSACTIONS);
-  if (m.state() == TxnState::prepare_commit || m.state() == TxnState::prepare_abort) return done(ctx, Error::CONCURRENT_TRANSACTIONS);
+  if (m.state() == TransactionState::prepare_commit || m.state() == TransactionState::prepare_abort) return done(ctx, Error::CONCURRENT_TRANSACTIONS);
   const bool already = std::includes(m.partitions().begin(), m.partitions().end(), partitions.begin(), partitions.end());
-  if (m.state() == TxnState::ongoing && already) return done(ctx, Error::NONE);
+  if (m.state() == TransactionState::ongoing && already) return done(ctx, Error::NONE);
   const TxnTransitMetadata t = m.prepare_add_partitions(partitions, ctx.now().ns / 1'000'000);
   state_.append(ctx, transactional_id, found.coordinator_epoch, t, std::move(done));
 }
@@ -161,7 +161,7 @@ void TransactionCoordinator::verify_partitions(sim::Context& ctx, sim::NodeId fr
   else if (found.error != Error::NONE) error = found.error;
   else if (!m || m->producer_id() != req.producer_id) error = Error::INVALID_PRODUCER_ID_MAPPING;
   else if (m->producer_epoch() != req.producer_epoch) error = Error::PRODUCER_FENCED;
-  else if (m->state() == TxnState::prepare_commit || m->state() == TxnState::prepare_abort) error = Error::CONCURRENT_TRANSACTIONS;
+  else if (m->state() == TransactionState::prepare_commit || m->state() == TransactionState::prepare_abort) error = Error::CONCURRENT_TRANSACTIONS;
   const Error absent = config_.version() >= kV3_8 ? Error::TRANSACTION_ABORTABLE : Error::INVALID_TXN_STATE;
   auto resp = std::make_shared<AddPartitionsToTxnResponse>();
   resp->correlation_id = req.correlation_id;

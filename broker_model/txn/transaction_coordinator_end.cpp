@@ -23,7 +23,7 @@ void TransactionCoordinator::handle_end_txn(sim::Context& ctx, sim::NodeId from,
 }
 
 bool TransactionCoordinator::end_txn_epoch_bumped(const TransactionMetadata& m, int16_t producer_epoch) {
-  return m.pending_state() != TxnState::prepare_epoch_fence && m.current().epoch_bump_per_txn &&
+  return m.pending_state() != TransactionState::prepare_epoch_fence && m.current().epoch_bump_per_txn &&
          m.producer_epoch() == producer_epoch + 1;
 }
 
@@ -60,17 +60,17 @@ std::variant<Error, TxnTransitMetadata> TransactionCoordinator::prepare_end(sim:
                                                                             int64_t producer_id, int16_t producer_epoch,
                                                                             bool commit, bool from_client, bool& is_epoch_fence) {
   const TxnTransitMetadata& v = m.current();
-  const bool fencing = m.pending_state() == TxnState::prepare_epoch_fence;
+  const bool fencing = m.pending_state() == TransactionState::prepare_epoch_fence;
   const bool v2 = !fencing && v.epoch_bump_per_txn;
   const bool retry_on_overflow = v2 && v.prev_producer_id == producer_id && producer_epoch == kMaxProducerEpoch - 1 && v.producer_epoch == 0;
   const bool retry_on_bump = end_txn_epoch_bumped(m, producer_epoch);
   bool valid_epoch = false;
   if (v2) {
     switch (v.state) {
-      case TxnState::prepare_commit:
-      case TxnState::prepare_abort: valid_epoch = retry_on_bump; break;
-      case TxnState::complete_commit:
-      case TxnState::complete_abort: valid_epoch = retry_on_bump || retry_on_overflow; break;
+      case TransactionState::prepare_commit:
+      case TransactionState::prepare_abort: valid_epoch = retry_on_bump; break;
+      case TransactionState::complete_commit:
+      case TransactionState::complete_abort: valid_epoch = retry_on_bump || retry_on_overflow; break;
       default: valid_epoch = producer_epoch == v.producer_epoch;
     }
   } else {
@@ -80,9 +80,9 @@ std::variant<Error, TxnTransitMetadata> TransactionCoordinator::prepare_end(sim:
   // Kafka 2.7+ (KIP-588) answers a stale epoch PRODUCER_FENCED; every version modelled has it.
   if (!valid_epoch) return Error::PRODUCER_FENCED;
   if (m.pending_transition_in_progress() && !fencing) return Error::CONCURRENT_TRANSACTIONS;
-  const TxnState result_prepare = commit ? TxnState::prepare_commit : TxnState::prepare_abort;
+  const TransactionState result_prepare = commit ? TransactionState::prepare_commit : TransactionState::prepare_abort;
   switch (v.state) {
-    case TxnState::ongoing: {
+    case TransactionState::ongoing: {
       const bool bump = epoch_bump_per_txn() && !fencing;
       int64_t next_producer_id = kNoProducerId;
       if (bump && m.is_producer_epoch_exhausted()) next_producer_id = generate_producer_id_(ctx);
@@ -92,13 +92,13 @@ std::variant<Error, TxnTransitMetadata> TransactionCoordinator::prepare_end(sim:
       }
       return m.prepare_abort_or_commit(result_prepare, bump, next_producer_id, ctx.now().ns / 1'000'000);
     }
-    case TxnState::complete_commit: return commit ? Error::NONE : Error::INVALID_TXN_STATE;
-    case TxnState::complete_abort: return commit ? Error::INVALID_TXN_STATE : Error::NONE;
-    case TxnState::prepare_commit: return commit ? Error::CONCURRENT_TRANSACTIONS : Error::INVALID_TXN_STATE;
-    case TxnState::prepare_abort: return commit ? Error::INVALID_TXN_STATE : Error::CONCURRENT_TRANSACTIONS;
-    case TxnState::empty: return Error::INVALID_TXN_STATE;
-    case TxnState::dead:
-    case TxnState::prepare_epoch_fence: break;
+    case TransactionState::complete_commit: return commit ? Error::NONE : Error::INVALID_TXN_STATE;
+    case TransactionState::complete_abort: return commit ? Error::INVALID_TXN_STATE : Error::NONE;
+    case TransactionState::prepare_commit: return commit ? Error::CONCURRENT_TRANSACTIONS : Error::INVALID_TXN_STATE;
+    case TransactionState::prepare_abort: return commit ? Error::INVALID_TXN_STATE : Error::CONCURRENT_TRANSACTIONS;
+    case TransactionState::empty: return Error::INVALID_TXN_STATE;
+    case TransactionState::dead:
+    case TransactionState::prepare_epoch_fence: break;
   }
   SIM_ASSERT(false, m.transactional_id() + ": EndTxn in a state that is never current");
   return Error::UNKNOWN_SERVER_ERROR;
@@ -116,7 +116,7 @@ void TransactionCoordinator::prepare_written(sim::Context& ctx, const std::strin
   if (m.producer_id() != producer_id) error = Error::INVALID_PRODUCER_ID_MAPPING;
   else if (m.producer_epoch() != producer_epoch && !end_txn_epoch_bumped(m, producer_epoch)) error = Error::PRODUCER_FENCED;
   else if (m.pending_transition_in_progress()) error = Error::CONCURRENT_TRANSACTIONS;
-  else if (m.state() != (commit ? TxnState::prepare_commit : TxnState::prepare_abort)) error = Error::INVALID_TXN_STATE;
+  else if (m.state() != (commit ? TransactionState::prepare_commit : TransactionState::prepare_abort)) error = Error::INVALID_TXN_STATE;
   if (error != Error::NONE) return done(ctx, error, kNoProducerId, -1);
   const TxnTransitMetadata complete = m.prepare_complete(ctx.now().ns / 1'000'000);
   done(ctx, Error::NONE, m.producer_id(), m.producer_epoch());

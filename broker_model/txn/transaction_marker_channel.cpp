@@ -37,7 +37,7 @@ void TransactionMarkerChannelManager::add_markers(sim::Context& ctx, int32_t coo
   p.txn_partition = state_.partition_for(txn.transactional_id());
   p.producer_id = txn.producer_id();
   p.producer_epoch = txn.producer_epoch();
-  p.committed = txn.state() == TxnState::prepare_commit;
+  p.committed = txn.state() == TransactionState::prepare_commit;
   p.unsent = txn.partitions();
   p.complete = complete;
   pending_[txn.transactional_id()] = std::move(p);

@@ -14,9 +14,9 @@ TransactionMetadata::TransactionMetadata(std::string transactional_id, const Txn
 TxnTransitMetadata TransactionMetadata::prepare_transition(TxnTransitMetadata t) {
   // TransactionMetadata.prepareTransitionTo: one transition at a time, to a legal state.
   SIM_ASSERT(!pending_, fmt::format("{}: transition to {} while {} is pending", transactional_id_, to_string(t.state),
-                                    to_string(pending_.value_or(TxnState::empty))));
+                                    to_string(pending_.value_or(TransactionState::empty))));
   SIM_ASSERT(t.producer_id >= 0, fmt::format("{}: illegal producer id {}", transactional_id_, t.producer_id));
-  SIM_ASSERT(t.state == TxnState::dead || t.producer_epoch >= 0,
+  SIM_ASSERT(t.state == TransactionState::dead || t.producer_epoch >= 0,
              fmt::format("{}: illegal producer epoch {}", transactional_id_, t.producer_epoch));
   SIM_ASSERT(is_valid_transition(v_.state, t.state),
              fmt::format("{}: {} is not a valid previous state of {}", transactional_id_, to_string(v_.state), to_string(t.state)));
@@ -29,7 +29,7 @@ TxnTransitMetadata TransactionMetadata::prepare_fence_producer_epoch() {
   SIM_ASSERT(v_.producer_epoch < kMaxProducerEpoch, "fencing would overflow the epoch");
   // A fence whose write failed already bumped the epoch, which no client ever saw: keep it.
   TxnTransitMetadata t = v_;
-  t.state = TxnState::prepare_epoch_fence;
+  t.state = TransactionState::prepare_epoch_fence;
   t.producer_epoch = has_failed_epoch_fence_ ? v_.producer_epoch : static_cast<int16_t>(v_.producer_epoch + 1);
   t.last_producer_epoch = -1;
   t.next_producer_id = kNoProducerId;
@@ -54,7 +54,7 @@ std::variant<Error, TxnTransitMetadata> TransactionMetadata::prepare_increment_p
     }
   }
   TxnTransitMetadata t = v_;
-  t.state = TxnState::empty;
+  t.state = TransactionState::empty;
   t.producer_epoch = epoch;
   t.last_producer_epoch = last;
   t.txn_timeout_ms = txn_timeout_ms;
@@ -70,7 +70,7 @@ TxnTransitMetadata TransactionMetadata::prepare_producer_id_rotation(int64_t new
                                                                      int64_t now_ms, bool record_last_epoch) {
   SIM_ASSERT(!has_open_transaction(v_.state), "rotating producer ids while a transaction is open");
   TxnTransitMetadata t = v_;
-  t.state = TxnState::empty;
+  t.state = TransactionState::empty;
   t.producer_id = new_producer_id;
   t.producer_epoch = 0;
   t.last_producer_epoch = record_last_epoch ? v_.producer_epoch : static_cast<int16_t>(-1);
@@ -86,9 +86,9 @@ TxnTransitMetadata TransactionMetadata::prepare_producer_id_rotation(int64_t new
 TxnTransitMetadata TransactionMetadata::prepare_add_partitions(const std::set<TopicPartition>& added, int64_t now_ms) {
   TxnTransitMetadata t = v_;
   // A transaction starts with its first partition.
-  if (v_.state == TxnState::empty || v_.state == TxnState::complete_abort || v_.state == TxnState::complete_commit)
+  if (v_.state == TransactionState::empty || v_.state == TransactionState::complete_abort || v_.state == TransactionState::complete_commit)
     t.txn_start_ms = now_ms;
-  t.state = TxnState::ongoing;
+  t.state = TransactionState::ongoing;
   t.partitions.insert(added.begin(), added.end());
   t.txn_last_update_ms = now_ms;
   t.next_producer_id = kNoProducerId;
@@ -96,7 +96,7 @@ TxnTransitMetadata TransactionMetadata::prepare_add_partitions(const std::set<To
   return prepare_transition(t);
 }
 
-TxnTransitMetadata TransactionMetadata::prepare_abort_or_commit(TxnState next, bool epoch_bump_per_txn, int64_t next_producer_id,
+TxnTransitMetadata TransactionMetadata::prepare_abort_or_commit(TransactionState next, bool epoch_bump_per_txn, int64_t next_producer_id,
                                                                 int64_t now_ms) {
   TxnTransitMetadata t = v_;
   t.state = next;
@@ -113,7 +113,7 @@ TxnTransitMetadata TransactionMetadata::prepare_abort_or_commit(TxnState next, b
 TxnTransitMetadata TransactionMetadata::prepare_complete(int64_t now_ms) {
   has_failed_epoch_fence_ = false;  // the fence's abort was written
   TxnTransitMetadata t = v_;
-  t.state = v_.state == TxnState::prepare_commit ? TxnState::complete_commit : TxnState::complete_abort;
+  t.state = v_.state == TransactionState::prepare_commit ? TransactionState::complete_commit : TransactionState::complete_abort;
   // KIP-890 part 2: an overflowed epoch moves to the next producer id once the markers are in.
   if (v_.epoch_bump_per_txn && v_.next_producer_id != kNoProducerId) {
     t.producer_id = v_.next_producer_id;
@@ -127,15 +127,15 @@ TxnTransitMetadata TransactionMetadata::prepare_complete(int64_t now_ms) {
 }
 
 void TransactionMetadata::take_over_fence(int16_t fenced_epoch) {
-  SIM_ASSERT(pending_ == TxnState::prepare_epoch_fence, "taking over a fence that is not pending");
+  SIM_ASSERT(pending_ == TransactionState::prepare_epoch_fence, "taking over a fence that is not pending");
   pending_.reset();
   v_.producer_epoch = fenced_epoch;
   v_.last_producer_epoch = -1;
 }
 
 bool TransactionMetadata::valid_producer_epoch(const TxnTransitMetadata& t) const {
-  const bool complete = t.state == TxnState::complete_commit || t.state == TxnState::complete_abort;
-  const bool prepare = t.state == TxnState::prepare_commit || t.state == TxnState::prepare_abort;
+  const bool complete = t.state == TransactionState::complete_commit || t.state == TransactionState::complete_abort;
+  const bool prepare = t.state == TransactionState::prepare_commit || t.state == TransactionState::prepare_abort;
   const bool overflow_complete = t.epoch_bump_per_txn && complete && t.producer_epoch == 0;
   const int16_t epoch = overflow_complete || (t.epoch_bump_per_txn && prepare) ? t.last_producer_epoch : t.producer_epoch;
   const int64_t id = overflow_complete ? t.prev_producer_id : t.producer_id;
@@ -152,13 +152,13 @@ void TransactionMetadata::complete_transition(const TxnTransitMetadata& t) {
   const std::string who = fmt::format("{}: completing {}", transactional_id_, to_string(t.state));
   SIM_ASSERT(pending_ == t.state, who + " which is not the pending transition");
   switch (t.state) {
-    case TxnState::empty:
+    case TransactionState::empty:
       SIM_ASSERT((t.producer_epoch == v_.producer_epoch || valid_producer_epoch_bump(t)) && t.partitions.empty() &&
                      t.txn_start_ms == -1,
                  who);
       v_ = t;
       break;
-    case TxnState::ongoing:
+    case TransactionState::ongoing:
       SIM_ASSERT(valid_producer_epoch(t) && std::includes(t.partitions.begin(), t.partitions.end(), v_.partitions.begin(),
                                                           v_.partitions.end()) &&
                      t.txn_timeout_ms == v_.txn_timeout_ms,
@@ -166,8 +166,8 @@ void TransactionMetadata::complete_transition(const TxnTransitMetadata& t) {
       v_.txn_start_ms = t.txn_start_ms;
       v_.partitions = t.partitions;
       break;
-    case TxnState::prepare_commit:
-    case TxnState::prepare_abort:
+    case TransactionState::prepare_commit:
+    case TransactionState::prepare_abort:
       SIM_ASSERT(valid_producer_epoch(t) && t.partitions == v_.partitions && t.txn_timeout_ms == v_.txn_timeout_ms &&
                      t.txn_start_ms == v_.txn_start_ms,
                  who);
@@ -177,8 +177,8 @@ void TransactionMetadata::complete_transition(const TxnTransitMetadata& t) {
         v_.next_producer_id = t.next_producer_id;
       }
       break;
-    case TxnState::complete_commit:
-    case TxnState::complete_abort:
+    case TransactionState::complete_commit:
+    case TransactionState::complete_abort:
       SIM_ASSERT(valid_producer_epoch(t) && t.txn_timeout_ms == v_.txn_timeout_ms && t.txn_start_ms != -1, who);
       v_.partitions.clear();
       if (t.epoch_bump_per_txn) {
@@ -189,8 +189,8 @@ void TransactionMetadata::complete_transition(const TxnTransitMetadata& t) {
         v_.next_producer_id = t.next_producer_id;
       }
       break;
-    case TxnState::prepare_epoch_fence:
-    case TxnState::dead: SIM_ASSERT(false, who + ", which is never written");
+    case TransactionState::prepare_epoch_fence:
+    case TransactionState::dead: SIM_ASSERT(false, who + ", which is never written");
   }
   v_.epoch_bump_per_txn = t.epoch_bump_per_txn;
   v_.txn_last_update_ms = t.txn_last_update_ms;

@@ -32,7 +32,7 @@ struct TxnTransitMetadata {
   int16_t producer_epoch = -1;
   int16_t last_producer_epoch = -1;
   int32_t txn_timeout_ms = 0;
-  TxnState state = TxnState::empty;
+  TransactionState state = TransactionState::empty;
   std::set<TopicPartition> partitions;
   int64_t txn_start_ms = -1;
   int64_t txn_last_update_ms = -1;
@@ -48,9 +48,9 @@ class TransactionMetadata {
   const TxnTransitMetadata& current() const { return v_; }
   int64_t producer_id() const { return v_.producer_id; }
   int16_t producer_epoch() const { return v_.producer_epoch; }
-  TxnState state() const { return v_.state; }
+  TransactionState state() const { return v_.state; }
   const std::set<TopicPartition>& partitions() const { return v_.partitions; }
-  std::optional<TxnState> pending_state() const { return pending_; }
+  std::optional<TransactionState> pending_state() const { return pending_; }
   bool pending_transition_in_progress() const { return pending_.has_value(); }
   bool is_producer_epoch_exhausted() const { return is_epoch_exhausted(v_.producer_epoch); }
 
@@ -67,7 +67,7 @@ class TransactionMetadata {
   TxnTransitMetadata prepare_add_partitions(const std::set<TopicPartition>& added, int64_t now_ms);
   // EndTxn (or a fence's abort): PrepareCommit or PrepareAbort; with `epoch_bump_per_txn`, at
   // the next epoch (and `next_producer_id` when the epoch overflowed).
-  TxnTransitMetadata prepare_abort_or_commit(TxnState next, bool epoch_bump_per_txn, int64_t next_producer_id, int64_t now_ms);
+  TxnTransitMetadata prepare_abort_or_commit(TransactionState next, bool epoch_bump_per_txn, int64_t next_producer_id, int64_t now_ms);
   // Every marker was written: CompleteCommit or CompleteAbort.
   TxnTransitMetadata prepare_complete(int64_t now_ms);
 
@@ -87,7 +87,7 @@ class TransactionMetadata {
 
   std::string transactional_id_;
   TxnTransitMetadata v_;
-  std::optional<TxnState> pending_;
+  std::optional<TransactionState> pending_;
   bool has_failed_epoch_fence_ = false;
 };
 

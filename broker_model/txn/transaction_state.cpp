@@ -9,26 +9,26 @@ namespace {
 constexpr std::array<std::string_view, 8> kNames = {"Empty",          "Ongoing",       "PrepareCommit", "PrepareAbort",
                                                     "CompleteCommit", "CompleteAbort", "Dead",          "PrepareEpochFence"};
 
-bool one_of(TxnState s, std::initializer_list<TxnState> states) {
-  for (TxnState t : states)
+bool one_of(TransactionState s, std::initializer_list<TransactionState> states) {
+  for (TransactionState t : states)
     if (s == t) return true;
   return false;
 }
 }  // namespace
 
-std::string_view to_string(TxnState s) { return kNames.at(static_cast<size_t>(s)); }
+std::string_view to_string(TransactionState s) { return kNames.at(static_cast<size_t>(s)); }
 
-bool parse_txn_state(std::string_view name, TxnState& out) {
+bool parse_txn_state(std::string_view name, TransactionState& out) {
   for (size_t i = 0; i < kNames.size(); ++i) {
     if (kNames[i] != name) continue;
-    out = static_cast<TxnState>(i);
+    out = static_cast<TransactionState>(i);
     return true;
   }
   return false;
 }
 
-bool is_valid_transition(TxnState from, TxnState to) {
-  using S = TxnState;
+bool is_valid_transition(TransactionState from, TransactionState to) {
+  using S = TransactionState;
   switch (to) {
     case S::empty: return one_of(from, {S::empty, S::complete_commit, S::complete_abort});
     case S::ongoing: return one_of(from, {S::ongoing, S::empty, S::complete_commit, S::complete_abort});
@@ -42,8 +42,8 @@ bool is_valid_transition(TxnState from, TxnState to) {
   return false;
 }
 
-bool has_open_transaction(TxnState s) {
-  return one_of(s, {TxnState::ongoing, TxnState::prepare_commit, TxnState::prepare_abort});
+bool has_open_transaction(TransactionState s) {
+  return one_of(s, {TransactionState::ongoing, TransactionState::prepare_commit, TransactionState::prepare_abort});
 }
 
 }  // namespace kafka

@@ -16,7 +16,7 @@
 
 namespace kafka {
 
-enum class TxnState : uint8_t {
+enum class TransactionState : uint8_t {
   empty,
   ongoing,
   prepare_commit,
@@ -28,14 +28,14 @@ enum class TxnState : uint8_t {
 };
 
 // Kafka's name of a state (TransactionState.name): "Empty", "Ongoing", "PrepareCommit"...
-std::string_view to_string(TxnState s);
+std::string_view to_string(TransactionState s);
 // The state a name stands for (loading the log); false when it names none.
-bool parse_txn_state(std::string_view name, TxnState& out);
+bool parse_txn_state(std::string_view name, TransactionState& out);
 
 // TransactionState.validPreviousStates: whether `to` may follow `from`.
-bool is_valid_transition(TxnState from, TxnState to);
+bool is_valid_transition(TransactionState from, TransactionState to);
 
 // Ongoing, PrepareCommit, PrepareAbort: a transaction is open or ending (hasPendingTransaction).
-bool has_open_transaction(TxnState s);
+bool has_open_transaction(TransactionState s);
 
 }  // namespace kafka

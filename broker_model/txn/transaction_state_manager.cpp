@@ -70,7 +70,7 @@ void TransactionStateManager::append(sim::Context& ctx, const std::string& trans
     if (!same_term) {
       if (error == Error::NONE) error = Error::NOT_COORDINATOR;
     } else if (error == Error::NONE) {
-      const TxnState from = now.metadata->state();
+      const TransactionState from = now.metadata->state();
       now.metadata->complete_transition(t);
       const TxnTransitMetadata& v = now.metadata->current();
       c.trace(event::TxnStateChange{.transactional_id = transactional_id,
@@ -114,7 +114,7 @@ void TransactionStateManager::finish_load(sim::Context& ctx, int32_t partition, 
                                .producer_epoch = t.producer_epoch,
                                .state = to_string(t.state),
                                .partitions = partitions_text(t.partitions)});
-    if (t.state == TxnState::prepare_commit || t.state == TxnState::prepare_abort) resume(ctx, m, epoch);
+    if (t.state == TransactionState::prepare_commit || t.state == TransactionState::prepare_abort) resume(ctx, m, epoch);
   }
 }
 
@@ -130,7 +130,7 @@ std::vector<std::string> TransactionStateManager::timed_out(int64_t now_ms) cons
   std::vector<std::string> out;
   for (const auto& [id, m] : metadata_) {
     const TxnTransitMetadata& v = m.current();
-    if (v.state == TxnState::ongoing && !m.pending_transition_in_progress() && v.txn_start_ms + v.txn_timeout_ms < now_ms)
+    if (v.state == TransactionState::ongoing && !m.pending_transition_in_progress() && v.txn_start_ms + v.txn_timeout_ms < now_ms)
       out.push_back(id);
   }
   return out;
@@ -142,7 +142,7 @@ std::string TransactionStateManager::invariants() const {
   for (const auto& [id, m] : metadata_) {
     auto owned = owned_.find(partition_for(id));
     if (owned == owned_.end() || owned->second.loading) return fmt::format("transactional id {}: cached but not loaded here", id);
-    if (m.state() == TxnState::prepare_epoch_fence || m.state() == TxnState::dead)
+    if (m.state() == TransactionState::prepare_epoch_fence || m.state() == TransactionState::dead)
       return fmt::format("transactional id {}: in {}, which is never a current state", id, to_string(m.state()));
     if (!has_open_transaction(m.state()) && !m.partitions().empty())
       return fmt::format("transactional id {}: {} with partitions", id, to_string(m.state()));

@@ -36,6 +36,11 @@ class CommitAudit {
     for (const Op& op : history.ops)
       if (op.type == OpType::invoke && op.f == "send")
         for (const Send& s : op.sends) written_.emplace(s.value, op.time_ns);
+    // A record whose send failed (an aborted transaction's) is one no reader need process: a
+    // read_committed consumer never sees it.
+    for (const Op& op : history.ops)
+      if (op.type == OpType::fail && op.f == "send")
+        for (const Send& s : op.sends) written_.erase(s.value);
   }
 
   // The anomaly of one partition of commit `c` (offset `committed`), if the commit skipped a record.

@@ -37,6 +37,8 @@ class HistorySink::Reader {
   void operator()(const ev::OpOk::View& v) { s_.complete(e_, OpType::ok, v.process, v.op, v.f, v.partition, v.offset); }
   void operator()(const ev::OpFail::View& v) { s_.complete(e_, OpType::fail, v.process, v.op, v.f, v.partition, v.offset); }
   void operator()(const ev::OpInfo::View& v) { s_.complete(e_, OpType::info, v.process, v.op, v.f, v.partition, v.offset); }
+  void operator()(const ev::ProducerTxnSend::View& v) { s_.txn_send(v); }
+  void operator()(const ev::ProducerTxnEnd::View& v) { s_.txn_end(v); }
 
  private:
   HistorySink& s_;
@@ -85,6 +87,18 @@ void HistorySink::complete(const sim::Event& e, OpType type, std::string_view pr
     s.value = p.value;
     if (offset >= 0) s.offset = offset;
     out.sends.push_back(std::move(s));
+    // An acknowledged send of a transaction counts once the transaction's outcome is known.
+    if (auto t = txn_of_send_.find({out.process, op}); t != txn_of_send_.end()) {
+      Txn& txn = txns_[t->second];
+      if (out.type == OpType::ok) {
+        if (txn.outcome) out.type = *txn.outcome;
+        else {
+          out.type = OpType::info;
+          txn.acknowledged.push_back(history_.ops.size());
+        }
+      }
+      txn_of_send_.erase(t);
+    }
   } else if (out.f == "poll") {
     out.polls = std::move(p.polls);
     auto r = rebalances_.find(out.process);
@@ -96,6 +110,23 @@ void HistorySink::complete(const sim::Event& e, OpType type, std::string_view pr
     out.keys = std::move(p.keys);
   }
   history_.ops.push_back(std::move(out));
+}
+
+void HistorySink::txn_send(const ev::ProducerTxnSend::View& v) {
+  TxnKey key{std::string(v.client_id), v.producer_id, v.producer_epoch, v.txn};
+  txns_.try_emplace(key);
+  txn_of_send_[{std::string(v.client_id), v.op}] = std::move(key);
+}
+
+void HistorySink::txn_end(const ev::ProducerTxnEnd::View& v) {
+  auto it = txns_.find(TxnKey{std::string(v.client_id), v.producer_id, v.producer_epoch, v.txn});
+  if (it == txns_.end()) return;  // nothing was sent in it
+  // A fatal error with the transaction open (fenced, say) leaves the outcome to others: the
+  // coordinator aborts it, unless its commit was already being written.
+  const OpType outcome = v.outcome == "committed" ? OpType::ok : v.outcome == "aborted" ? OpType::fail : OpType::info;
+  for (size_t index : it->second.acknowledged) history_.ops[index].type = outcome;
+  it->second.acknowledged.clear();
+  it->second.outcome = outcome;
 }
 
 class GroupSink::Reader {

@@ -5,7 +5,15 @@
 // keys). A consumer's revoked, lost and newly assigned partitions (consumer.revoked,
 // consumer.lost, consumer.assigned) become the rebalance log of its next poll's completion:
 // polls here take no time, so the log holds the rebalances since the member's previous poll.
+//
+// A send inside a transaction (producer.txn_send) is written as its transaction ends
+// (producer.txn_end), as Jepsen's txn operations are: acknowledged sends of a committed
+// transaction are ok, of an aborted one fail (they never become visible to read_committed
+// readers, so reading one is G1a), of a failed one, or one that never ended (the producer
+// crashed with it open), info.
 #include <map>
+#include <optional>
+#include <tuple>
 #include <string>
 #include <utility>
 
@@ -20,7 +28,7 @@ class HistorySink final : public sim::TraceSink {
  public:
   using Reads = sim::schema::Reads<kafka::event::ConsumerRevoked, kafka::event::ConsumerLost, kafka::event::ConsumerAssigned,
                                    kafka::event::OpInvoke, kafka::event::OpPollRecord, kafka::event::OpOk, kafka::event::OpFail,
-                                   kafka::event::OpInfo>;
+                                   kafka::event::OpInfo, kafka::event::ProducerTxnSend, kafka::event::ProducerTxnEnd>;
   void write(const sim::Event& e) override;
   const History& history() const { return history_; }
 
@@ -30,6 +38,15 @@ class HistorySink final : public sim::TraceSink {
   void invoke(const sim::Event& e, const kafka::event::OpInvoke::View& v);
   void complete(const sim::Event& e, OpType type, std::string_view process, int64_t op, std::string_view f, int64_t partition,
                 int64_t offset);
+
+  // A transaction: (client id, producer id and epoch it began under, its number).
+  using TxnKey = std::tuple<std::string, int64_t, int64_t, int64_t>;
+  struct Txn {
+    std::vector<size_t> acknowledged;  // completions written as info until the outcome is known
+    std::optional<OpType> outcome;     // once it ended
+  };
+  void txn_send(const kafka::event::ProducerTxnSend::View& v);
+  void txn_end(const kafka::event::ProducerTxnEnd::View& v);
 
   struct Pending {
     int64_t id;
@@ -41,6 +58,8 @@ class HistorySink final : public sim::TraceSink {
   History history_;
   std::map<std::string, std::vector<Rebalance>> rebalances_;  // process -> not yet attached to a poll
   std::map<std::pair<std::string, int64_t>, Pending> pending_;  // (process, op) -> invocation
+  std::map<std::pair<std::string, int64_t>, TxnKey> txn_of_send_;  // (process, op) -> its transaction
+  std::map<TxnKey, Txn> txns_;
   int64_t next_id_ = 0;
 };
 

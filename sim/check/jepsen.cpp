@@ -76,7 +76,9 @@ Anomalies lost_writes(const Analysis& a) {
   std::vector<int32_t> bound(ids.key_names.size(), -1);
   std::vector<ValueId> bound_value(ids.key_names.size(), kNone);
   for (ValueId v = 0; v < static_cast<ValueId>(ids.value_text.size()); ++v) {
-    if (!a.ok_read[static_cast<size_t>(v)]) continue;  // ok reads always carry offsets, so v has an index
+    // Ok reads always carry offsets, so v has an index unless its send failed (no version:
+    // reading it is G1a).
+    if (!a.ok_read[static_cast<size_t>(v)] || a.first_index[static_cast<size_t>(v)] == kNone) continue;
     const auto k = static_cast<size_t>(ids.value_key[static_cast<size_t>(v)]);
     const int32_t first = a.first_index[static_cast<size_t>(v)];
     if (first > bound[k] || (first == bound[k] && ids.text(v) < ids.text(bound_value[k]))) {

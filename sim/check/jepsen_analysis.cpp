@@ -76,13 +76,22 @@ void Analysis::order_versions() {
   };
   std::vector<Entry> entries;
   entries.reserve(ids.micro.size());
+  // A value whose send failed (an aborted transaction's, say) is no version of the log, even
+  // when a read_uncommitted poll returned it: that read is G1a, and the versions around it
+  // are adjacent for every reader.
+  std::vector<bool> failed(ids.value_text.size(), false);
+  for (int32_t c = 0; c < static_cast<int32_t>(ids.completions.size()); ++c)
+    if (op(c).type == OpType::fail)
+      for (const KeyRun& r : ids.writes(c))
+        for (const MicroOp& m : ids.values(r)) failed[static_cast<size_t>(m.value)] = true;
   for (int32_t c = 0; c < static_cast<int32_t>(ids.completions.size()); ++c) {
     if (committed[static_cast<size_t>(c)])
       for (const KeyRun& r : ids.writes(c))
         for (const MicroOp& m : ids.values(r))
           if (m.has_offset) entries.push_back({r.key, m.value, m.offset});
     for (const KeyRun& r : ids.reads(c))
-      for (const MicroOp& m : ids.values(r)) entries.push_back({r.key, m.value, m.offset});
+      for (const MicroOp& m : ids.values(r))
+        if (!failed[static_cast<size_t>(m.value)]) entries.push_back({r.key, m.value, m.offset});
   }
   auto as_tuple = [](const Entry& e) { return std::tie(e.key, e.offset, e.value); };
   std::sort(entries.begin(), entries.end(), [&](const Entry& x, const Entry& y) { return as_tuple(x) < as_tuple(y); });

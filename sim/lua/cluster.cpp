@@ -188,6 +188,8 @@ void report_final_logs(Runtime& rt, Cluster* cluster) {
           log->high_watermark = replica->log->high_watermark();
         }
         for (const kafka::BatchPtr& batch : kafka::log_files::read_batches(disk, *tp)) {
+          // A transaction marker is not a record any application wrote or reads.
+          if (batch->control) continue;
           int64_t offset = batch->base_offset;
           for (const kafka::Record& rec : *batch->records) {
             truth.final_logs[partition].insert(rec.value);
@@ -370,6 +372,7 @@ int l_producer(lua_State* L) {
   auto handle = std::make_unique<ProducerHandle>();
   handle->cluster = &c;
   handle->id = id;
+  handle->transactional = !cfg.string("transactional.id").empty();
   const check::ClientOutcomes* outcomes = &rt.client_outcomes();
   handle->node = kafka::start_producer(
       c.world(), c.layout, id, cfg, [outcomes](const std::string& process) { return outcomes->next_op(process); }, c.bugs);
@@ -507,6 +510,11 @@ int l_send(lua_State* L) {
   ProducerHandle& p = producer(L);
   kafka::SendSpec spec;
   spec.topic = topic_arg(L, 2, "send(topic, record)");
+  if (p.transactional && !p.in_transaction) {
+    // TransactionManager.maybeAddPartition's IllegalStateException.
+    fail(fmt::format("send: the producer '{}' is transactional: its sends go inside a transaction, p:begin() ... "
+                     "p:commit() (Kafka: \"Cannot add partition ... to transaction while in state READY\")", p.id));
+  }
   p.cluster->client_names_topic(spec.topic, true, "send");
   bool sync = false;
   int callback_ref = LUA_NOREF;
@@ -557,6 +565,7 @@ int l_send(lua_State* L) {
 
 int l_load(lua_State* L) {
   ProducerHandle& p = producer(L);
+  if (p.transactional) fail(fmt::format("load: the producer '{}' is transactional; a load sends outside transactions", p.id));
   TableReader r(L, 2, "load", {"topic", "rate", "count", "keys", "value_size", "sync", "threads"});
   kafka::LoadSpec spec;
   auto topic = r.string("topic");
@@ -651,6 +660,7 @@ int l_producer_stats(lua_State* L) {
 int l_producer_crash(lua_State* L) {
   ProducerHandle& p = producer(L);
   if (!p.cluster->world().crash(p.node)) fail(fmt::format("crash: the producer '{}' is not running", p.id));
+  p.in_transaction = false;  // a restarted process begins with no transaction open
   return 0;
 }
 
@@ -675,6 +685,8 @@ void register_cluster(lua_State* L) {
   static const luaL_Reg pmethods[] = {{"send", guarded<l_send>},       {"load", guarded<l_load>},
                                       {"acked", guarded<l_acked>},     {"stats", guarded<l_producer_stats>},
                                       {"crash", guarded<l_producer_crash>}, {"restart", guarded<l_producer_restart>},
+                                      {"begin", guarded<l_producer_begin>}, {"send_offsets", guarded<l_producer_send_offsets>},
+                                      {"commit", guarded<l_producer_commit>}, {"abort", guarded<l_producer_abort>},
                                       {nullptr, nullptr}};
   register_handle(L, kProducerMeta, "producer", pmethods);
 

@@ -62,6 +62,11 @@ class ProducerHandle final : public LuaObject {
   NodeId node = kNoNode;
   std::string id;
   int64_t loads = 0;  // p:load calls so far
+  // Transactions as the script calls them: whether the producer has a transactional.id, and
+  // whether the script's calls so far leave a transaction open (p:begin without its p:commit
+  // or p:abort). Misuse is caught here, at the call, so its error carries the script's line.
+  bool transactional = false;
+  bool in_transaction = false;
 };
 
 // c:store(name, options): the application's database, a node of its own.
@@ -72,6 +77,11 @@ class StoreHandle final : public LuaObject {
   NodeId node = kNoNode;
   std::string name;
 };
+// p:begin, p:send_offsets, p:commit, p:abort (producer_txn_binding.cpp).
+int l_producer_begin(lua_State* L);
+int l_producer_send_offsets(lua_State* L);
+int l_producer_commit(lua_State* L);
+int l_producer_abort(lua_State* L);
 
 class Cluster final : public FaultTarget {
  public:

@@ -73,6 +73,11 @@ void read_group_app_options(lua_State* L, int idx, kafka::ConsumerApp& app, kafk
     kafka::ConfigSet cfg(kafka::ConfigScope::producer, version);
     read_config(L, -1, cfg, "group.producer", {});
     if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("group.producer: " + error);
+    // A transactional producer in a member's process is the exactly_once_v2 member's, which
+    // the consumer does not host yet: its transaction APIs would reach the consumer's parts.
+    if (!cfg.string("transactional.id").empty())
+      fail("group.producer: transactional.id is not supported in a group's producer yet (use c:producer with "
+           "transactional.id for transactions; docs/fidelity.md)");
     app.producer = std::move(cfg);
   }
   lua_pop(L, 1);

@@ -284,8 +284,6 @@ TEST(Hostile12Acceptance, KafkaKeysKafkasimDoesNotApplyAreErrorsSayingSo) {
   for (const auto& [body, needle] : std::vector<std::pair<std::string, std::string>>{
            {"local c = cluster {}\nc:topic(\"t\")\nc:group(\"g\", { topics = \"t\", [\"group.id\"] = \"other\" })",
             "group.id: a group's group.id is the first argument of c:group"},
-           {"local c = cluster {}\nlocal p = c:producer(\"p\", { [\"transactional.id\"] = \"tx-1\" })",
-            "transactional.id: transactions are not modelled yet"},
            {"local c = cluster {}\nlocal p = c:producer(\"p\", { [\"client.id\"] = \"other\" })", "client.id: a producer's client.id is its name"},
        }) {
     const Ran r = run_cli("not_applied", body, "--quiet", 30);

@@ -280,6 +280,22 @@ TEST(JepsenG1a, OkPollReadsAFailedSend) {
   EXPECT_FALSE(r.valid);
 }
 
+// An aborted transaction's records: a read_uncommitted poll returns the failed send's value,
+// a read_committed one steps over it. The value is no version of the log, so only the first
+// poll is an anomaly (G1a), not the second (int-poll-skip).
+TEST(JepsenG1a, AFailedSendsValueIsNoVersionOfTheLog) {
+  Builder b;
+  b.send("p1", ok, {S("k-0", "a", 0)});
+  b.send("p1", fail, {S("k-0", "x", 1)});
+  b.send("p1", ok, {S("k-0", "b", 2)});
+  b.poll("dirty", ok, {{"k-0", {{0, "a"}, {1, "x"}, {2, "b"}}}});
+  b.poll("clean", ok, {{"k-0", {{0, "a"}, {2, "b"}}}});
+  CheckResult r = check_history(b.h);
+  EXPECT_EQ(found(r, "G1a").size(), 1u);
+  EXPECT_EQ(found(r, "int-poll-skip").size(), 0u);
+  EXPECT_EQ(found(r, "lost-write").size(), 0u);
+}
+
 TEST(JepsenG1a, InfoSendOrNonOkPollIsNot) {
   Builder b;
   b.send("p1", info, {S("k-0", "a")});

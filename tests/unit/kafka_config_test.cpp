@@ -82,6 +82,25 @@ TEST(KafkaConfig, Before30IdempotenceSetsAcksToAllUnlessAcksWasGiven) {
   EXPECT_NE(finalize_producer(q).find("acks=all"), std::string::npos) << "an explicit acks=1 still conflicts";
 }
 
+TEST(KafkaConfig, ATransactionalIdNeedsIdempotenceAndBefore30ImpliesIt) {
+  // 2.8: ProducerConfig.maybeOverrideEnableIdempotence turns idempotence (and so acks=all) on
+  // for a transactional.id unless enable.idempotence was given.
+  ConfigSet p(ConfigScope::producer, kV2_8);
+  p.set("transactional.id", std::string("tx"));
+  EXPECT_EQ(finalize_producer(p), "");
+  EXPECT_TRUE(p.boolean("enable.idempotence"));
+  EXPECT_EQ(producer_acks(p), -1);
+  // 3.0+: postProcessAndValidateIdempotenceConfigs, after the default idempotence yielded to acks=1.
+  ConfigSet q(ConfigScope::producer, kV3_0);
+  q.set("transactional.id", std::string("tx"));
+  q.set("acks", std::string("1"));
+  EXPECT_NE(finalize_producer(q).find("Cannot set a transactional.id without also enabling idempotence."), std::string::npos);
+  ConfigSet r(ConfigScope::producer, kV2_8);
+  r.set("transactional.id", std::string("tx"));
+  r.set("enable.idempotence", false);
+  EXPECT_NE(finalize_producer(r).find("Cannot set a transactional.id"), std::string::npos);
+}
+
 TEST(KafkaConfig, From40TooManyInFlightIsAnErrorWheneverIdempotenceIsOnAtTheCheck) {
   // KAFKA-17927: the check sits inside postProcessAndValidateIdempotenceConfigs's
   // idempotenceEnabled block, which an earlier conflict (acks=1) does not leave.

@@ -67,6 +67,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"Kip279V1Agrees", "kip279_fast_failover.lua", {{"ibp", "2.0"}}, {"expect no_anomalies"}},
         Case{"Kip279FetchAgrees", "kip279_fast_failover.lua", {{"ibp", "3.9"}}, {"expect no_anomalies"}},
         Case{"Kip966LastReplicaLoses", "kip966_last_replica_standing.lua", {}, {"expect_anomaly lost-write"}},
+        Case{"TxnReadCommittedSkipsAborted", "txn_read_committed.lua", {},
+             {"expect_anomaly G1a", "expect delivery exactly-once (committed-reader)", "expect order per-partition (committed-reader)"}},
         Case{"Kip966ElrKeeps", "kip966_last_replica_standing.lua", {{"elr", "1"}},
              {"expect no_anomalies", "expect no_anomalies lost_acked_writes"}},
         Case{"RetriesReorderAndDuplicate", "retries_reorder_duplicate.lua", {},

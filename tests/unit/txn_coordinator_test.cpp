@@ -24,7 +24,7 @@ namespace {
 
 using kafka::Error;
 using kafka::TopicPartition;
-using kafka::TxnState;
+using kafka::TransactionState;
 using sim::Duration;
 
 const std::string kTxnId = "orders-writer";
@@ -180,7 +180,7 @@ class TxnCoordinator : public ::testing::Test {
     return nullptr;
   }
 
-  bool reaches(TxnState s, Duration limit = Duration::seconds(10)) {
+  bool reaches(TransactionState s, Duration limit = Duration::seconds(10)) {
     return c_.run_until([&] { return txn() && txn()->state() == s && !txn()->pending_transition_in_progress(); }, limit);
   }
 
@@ -276,13 +276,13 @@ TEST_F(TxnCoordinator, CommitWritesPrepareThenMarkersThenComplete) {
   auto id = init();
   EXPECT_EQ(add(id->producer_id, 0, {p0_, p1_}), (std::vector<Error>{Error::NONE, Error::NONE}));
   ASSERT_TRUE(txn());
-  EXPECT_EQ(txn()->state(), TxnState::ongoing);
+  EXPECT_EQ(txn()->state(), TransactionState::ongoing);
   EXPECT_EQ(add(id->producer_id, 1, {p0_}), (std::vector<Error>{Error::PRODUCER_FENCED}));
   EXPECT_EQ(add(id->producer_id + 1, 0, {p0_}), (std::vector<Error>{Error::INVALID_PRODUCER_ID_MAPPING}));
   auto ended = end(id->producer_id, 0, true);
   ASSERT_TRUE(ended);
   EXPECT_EQ(ended->error, Error::NONE);
-  ASSERT_TRUE(reaches(TxnState::complete_commit));
+  ASSERT_TRUE(reaches(TransactionState::complete_commit));
   // One COMMIT marker for both partitions, at the transaction's epoch, to their leader.
   ASSERT_EQ(desk_.received.size(), 1u);
   const auto& marker = desk_.received[0]->markers.at(0);
@@ -320,7 +320,7 @@ TEST_F(TxnCoordinator, AbortRetriesAMarkerTheLeaderRefused) {
     return tp == p0_ && refusals++ == 0 ? Error::NOT_LEADER_OR_FOLLOWER : Error::NONE;
   };
   EXPECT_EQ(end(id->producer_id, 0, false)->error, Error::NONE);
-  ASSERT_TRUE(reaches(TxnState::complete_abort));
+  ASSERT_TRUE(reaches(TransactionState::complete_abort));
   ASSERT_EQ(desk_.received.size(), 2u) << "orders-0's marker is sent again";
   EXPECT_FALSE(desk_.received[1]->markers.at(0).committed);
   EXPECT_EQ(desk_.received[1]->markers.at(0).partitions, (std::vector<TopicPartition>{p0_}));
@@ -339,10 +339,10 @@ TEST_F(TxnCoordinator, MarkersLostWithTheirLeaderWaitForTheNextOne) {
   desk_.held.clear();
   desk_.hold = false;
   c_.run_for(Duration::seconds(15));
-  EXPECT_EQ(txn()->state(), TxnState::prepare_commit);
+  EXPECT_EQ(txn()->state(), TransactionState::prepare_commit);
   EXPECT_EQ(desk_.received.size(), 1u);
   c_.restart(c_.node(kDataLeader));
-  ASSERT_TRUE(reaches(TxnState::complete_commit, Duration::seconds(30)));
+  ASSERT_TRUE(reaches(TransactionState::complete_commit, Duration::seconds(30)));
   ASSERT_EQ(desk_.received.size(), 2u);
   EXPECT_EQ(desk_.received[1]->markers.at(0).partitions, (std::vector<TopicPartition>{p0_}));
 }
@@ -358,7 +358,7 @@ TEST_F(TxnCoordinator, AWriteBelowTheMinIsrChangesNothing) {
   ASSERT_TRUE(c_.run_until([&] { return c_.registration("__transaction_state", 0)->isr.size() == 1; }, Duration::seconds(60)));
   c_.run_for(Duration::seconds(1));  // the leader learns its ISR from the metadata log
   EXPECT_EQ(add(id->producer_id, 0, {p0_}), (std::vector<Error>{Error::COORDINATOR_NOT_AVAILABLE}));
-  EXPECT_EQ(txn()->state(), TxnState::empty);
+  EXPECT_EQ(txn()->state(), TransactionState::empty);
   EXPECT_FALSE(txn()->pending_transition_in_progress()) << "the failed transition is dropped";
   for (sim::NodeId n : others) c_.restart(n);
   ASSERT_TRUE(c_.run_until([&] { return c_.registration("__transaction_state", 0)->isr.size() == 3; }, Duration::seconds(60)));
@@ -371,14 +371,14 @@ TEST_F(TxnCoordinator, RequestsWhileMarkersAreOutAreConcurrentTransactions) {
   desk_.hold = true;
   EXPECT_EQ(end(id->producer_id, 0, true)->error, Error::NONE);  // answered once PrepareCommit is written
   ASSERT_TRUE(c_.run_until([&] { return desk_.held.size() == 1; }, Duration::seconds(5)));
-  EXPECT_EQ(txn()->state(), TxnState::prepare_commit);
-  EXPECT_EQ(txn()->pending_state(), TxnState::complete_commit);
+  EXPECT_EQ(txn()->state(), TransactionState::prepare_commit);
+  EXPECT_EQ(txn()->pending_state(), TransactionState::complete_commit);
   EXPECT_EQ(add(id->producer_id, 0, {p1_}), (std::vector<Error>{Error::CONCURRENT_TRANSACTIONS}));
   EXPECT_EQ(init()->error, Error::CONCURRENT_TRANSACTIONS);
   EXPECT_EQ(end(id->producer_id, 0, true)->error, Error::CONCURRENT_TRANSACTIONS);
   EXPECT_EQ(end(id->producer_id, 0, false)->error, Error::CONCURRENT_TRANSACTIONS);
   release();
-  ASSERT_TRUE(reaches(TxnState::complete_commit));
+  ASSERT_TRUE(reaches(TransactionState::complete_commit));
   EXPECT_EQ(add(id->producer_id, 0, {p1_}), (std::vector<Error>{Error::NONE}));  // the next transaction
 }
 
@@ -387,7 +387,7 @@ TEST_F(TxnCoordinator, ANewInstanceFencesAndAbortsTheOpenTransaction) {
   add(old->producer_id, 0, {p0_});
   auto fenced = init();  // the new instance: the old transaction is aborted first
   EXPECT_EQ(fenced->error, Error::CONCURRENT_TRANSACTIONS);
-  ASSERT_TRUE(reaches(TxnState::complete_abort));
+  ASSERT_TRUE(reaches(TransactionState::complete_abort));
   ASSERT_EQ(desk_.received.size(), 1u);
   EXPECT_FALSE(desk_.received[0]->markers.at(0).committed);
   EXPECT_EQ(desk_.received[0]->markers.at(0).producer_epoch, 1) << "the abort is written at the bumped epoch";
@@ -405,7 +405,7 @@ TEST_F(TxnCoordinator, ANewInstanceFencesAndAbortsTheOpenTransaction) {
 TEST_F(TxnCoordinator, ATransactionPastItsTimeoutIsAbortedAndItsProducerFenced) {
   auto id = init(-1, -1, 1000);
   add(id->producer_id, 0, {p0_});
-  ASSERT_TRUE(reaches(TxnState::complete_abort, Duration::seconds(5)));
+  ASSERT_TRUE(reaches(TransactionState::complete_abort, Duration::seconds(5)));
   const auto fences = c_.events("txn.fence");
   ASSERT_EQ(fences.size(), 1u);
   EXPECT_EQ(fences[0]->text("reason"), "transaction.timeout.ms");
@@ -433,7 +433,7 @@ TEST_F(TxnCoordinator, ANewCoordinatorResumesTheMarkersOfATransactionItLoads) {
   desk_.held.clear();  // their answers would go to a crashed broker
   desk_.hold = false;
   ASSERT_TRUE(c_.run_until([&] { return c_.txn_coordinator(kTxnId) != old; }, Duration::seconds(30)));
-  ASSERT_TRUE(reaches(TxnState::complete_commit, Duration::seconds(10)));
+  ASSERT_TRUE(reaches(TransactionState::complete_commit, Duration::seconds(10)));
   const auto loaded = c_.events("txn.loaded", c_.txn_coordinator(kTxnId));
   ASSERT_EQ(loaded.size(), 1u);
   EXPECT_EQ(loaded[0]->text("state"), "PrepareCommit");
@@ -454,7 +454,7 @@ TEST_F(TxnCoordinatorKafka40, EveryEndTxnBumpsTheEpochAndReturnsIt) {
   EXPECT_EQ(ended->error, Error::NONE);
   EXPECT_EQ(ended->producer_id, id->producer_id);
   EXPECT_EQ(ended->producer_epoch, 1);
-  ASSERT_TRUE(reaches(TxnState::complete_commit));
+  ASSERT_TRUE(reaches(TransactionState::complete_commit));
   EXPECT_EQ(desk_.received.at(0)->markers.at(0).producer_epoch, 1) << "the markers carry the new epoch";
   EXPECT_EQ(txn()->producer_epoch(), 1);
   EXPECT_EQ(end(id->producer_id, 0, true)->error, Error::NONE) << "a retry from the old epoch is answered";

@@ -14,22 +14,22 @@
 
 namespace {
 
-using kafka::TxnState;
-using S = kafka::TxnState;
+using kafka::TransactionState;
+using S = kafka::TransactionState;
 
-TEST(TxnState, TransitionsAreKafkasValidPreviousStates) {
-  const std::vector<TxnState> all = {S::empty,           S::ongoing,        S::prepare_commit, S::prepare_abort,
+TEST(TransactionState, TransitionsAreKafkasValidPreviousStates) {
+  const std::vector<TransactionState> all = {S::empty,           S::ongoing,        S::prepare_commit, S::prepare_abort,
                                      S::complete_commit, S::complete_abort, S::dead,           S::prepare_epoch_fence};
   // TransactionState.scala, each state's validPreviousStates (trunk).
-  const std::set<std::pair<TxnState, TxnState>> legal = {
+  const std::set<std::pair<TransactionState, TransactionState>> legal = {
       {S::empty, S::empty},           {S::complete_commit, S::empty},       {S::complete_abort, S::empty},
       {S::ongoing, S::ongoing},       {S::empty, S::ongoing},               {S::complete_commit, S::ongoing},
       {S::complete_abort, S::ongoing}, {S::ongoing, S::prepare_commit},     {S::ongoing, S::prepare_abort},
       {S::prepare_epoch_fence, S::prepare_abort}, {S::prepare_commit, S::complete_commit},
       {S::prepare_abort, S::complete_abort},      {S::empty, S::dead},  {S::complete_abort, S::dead},
       {S::complete_commit, S::dead},              {S::ongoing, S::prepare_epoch_fence}};
-  for (TxnState from : all)
-    for (TxnState to : all)
+  for (TransactionState from : all)
+    for (TransactionState to : all)
       EXPECT_EQ(kafka::is_valid_transition(from, to), legal.count({from, to}) == 1)
           << kafka::to_string(from) << " -> " << kafka::to_string(to);
 }
