@@ -131,3 +131,32 @@ TEST(StoreTxLua, TheInstructionLimitEndsTheRunFromInsideTx) {
   EXPECT_NE(r.error.find("instruction limit"), std::string::npos) << r.error;
   EXPECT_NE(r.error.find("tx_endless.lua:14:"), std::string::npos) << r.error;
 }
+
+TEST(StoreTxLua, AStatementWhoseConnectionBreaksRaisesThatTheTransactionRolledBack) {
+  std::string text = scenario(R"(commit = "RECORD",
+  on_record = function(rec, app)
+    local ok, err = pcall(function() app:store("read-model"):tx(function(t) t:put("k" .. rec.offset, "v") end) end)
+    errors[#errors + 1] = tostring(err)
+  end,)", R"(
+at("1500ms", function() c:crash(db) end)
+at("10s", function()
+  check("the statement in flight raised", errors[1] ~= nil and errors[1]:find("the transaction was rolled back", 1, true) ~= nil, tostring(errors[1]))
+  check("nothing of it was committed", db:get("k0") == nil)
+end)
+)");
+  // A slow store: the first record's statement is still being answered at the crash.
+  text.replace(text.find("latency = \"2ms\""), 16, "latency = \"2s\"");
+  auto r = run_text("tx_broken.lua", text);
+  expect_all_held(r, 2);
+}
+
+TEST(StoreTxLua, TheIdleTimeoutIsAStoreOption) {
+  std::string text = scenario("", "");
+  text.replace(text.find("{ latency = \"2ms\" }"), 19, "{ idle_in_transaction_session_timeout = \"-1s\" }");
+  auto r = run_text("tx_idle_bad.lua", text);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("tx_idle_bad.lua:6: store options.idle_in_transaction_session_timeout"), std::string::npos) << r.error;
+  std::string ok = scenario("", "");
+  ok.replace(ok.find("{ latency = \"2ms\" }"), 19, "{ idle_in_transaction_session_timeout = \"0ms\" }");
+  EXPECT_EQ(run_text("tx_idle_off.lua", ok).exit_code, 0);
+}
