@@ -73,6 +73,15 @@ class ListenerServices {
   // One round trip to the store `name`: `ops` applied atomically, in order. False when the
   // process knows no such store (the caller reports it).
   virtual bool store(const std::string& name, std::vector<StoreOp> ops) = 0;
+  // An interactive transaction on the store `name` (s:tx), as a JDBC connection with
+  // autocommit off runs one: its number, or 0 when the process knows no such store. Nothing is
+  // sent yet (the driver sends BEGIN with the first statement).
+  virtual int64_t store_begin(const std::string& name) = 0;
+  // One step of transaction `txn`: a statement (`ops`, answered with their results), its commit
+  // or its rollback (no ops); the task waits for the reply. False when nothing was sent: the
+  // connection broke since the transaction began, so the store rolled it back. A commit or
+  // rollback ends the transaction here either way.
+  virtual bool store_step(int64_t txn, StoreTxnPhase phase, std::vector<StoreOp> ops) = 0;
   // The handler's current run, to tie its store writes to it (StoreOrigin.invocation).
   virtual uint64_t invocation() const = 0;
   // KafkaTemplate.send through the process's producer (the group's producer = { ... }, or one

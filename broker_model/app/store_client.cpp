@@ -10,14 +10,21 @@ enum class ClientTimerKind : uint16_t {};
 }  // namespace
 
 int32_t StoreClient::call(sim::Context& ctx, sim::NodeId store, std::vector<StoreOp> ops, StoreOrigin origin, Callback done) {
+  return step(ctx, store, 0, StoreTxnPhase::none, std::move(ops), std::move(origin), std::move(done));
+}
+
+int32_t StoreClient::step(sim::Context& ctx, sim::NodeId store, int64_t txn, StoreTxnPhase phase, std::vector<StoreOp> ops,
+                          StoreOrigin origin, Callback done) {
   const int32_t id = next_correlation_id_++;
   auto req = std::make_shared<StoreRequest>();
   req->correlation_id = id;
   req->ops = std::move(ops);
   req->origin = std::move(origin);
+  req->txn = txn;
+  req->phase = phase;
   ctx.send(store, std::move(req));
   const uint64_t tag = sim::timer_tag(static_cast<ClientTimerKind>(timer_kind_), static_cast<uint64_t>(id));
-  pending_.emplace(id, Pending{store, ctx.set_timer(timeout_, tag), std::move(done)});
+  pending_.emplace(id, Pending{store, ctx.set_timer(timeout_, tag), std::move(done), phase});
   return id;
 }
 
@@ -44,7 +51,13 @@ void StoreClient::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   std::vector<int32_t> lost;
   for (const auto& [id, p] : pending_)
     if (p.store == peer) lost.push_back(id);
-  for (int32_t id : lost) finish(ctx, id, StoreReply{StoreCallOutcome::unknown, {}, "disconnected"});
+  for (int32_t id : lost) {
+    // A broken session's transaction is rolled back: a statement in it surely failed. Only a
+    // commit, or a transaction of its own, may have happened.
+    const StoreTxnPhase phase = pending_.at(id).phase;
+    const bool in_txn = phase == StoreTxnPhase::begin || phase == StoreTxnPhase::statement;
+    finish(ctx, id, StoreReply{in_txn ? StoreCallOutcome::refused : StoreCallOutcome::unknown, {}, "disconnected"});
+  }
 }
 
 void StoreClient::finish(sim::Context& ctx, int32_t correlation_id, StoreReply reply) {

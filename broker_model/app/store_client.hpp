@@ -43,6 +43,12 @@ class StoreClient {
   // Sends `ops` (one transaction) to the store node `store`; `done` runs once, with the reply.
   // Returns the call's correlation id.
   int32_t call(sim::Context& ctx, sim::NodeId store, std::vector<StoreOp> ops, StoreOrigin origin, Callback done);
+  // One step of the interactive transaction `txn` (the caller's number for it): `phase` begin
+  // (its first statement), statement, commit or rollback. A statement whose connection breaks
+  // before its reply is refused ("disconnected"): the store rolled the transaction back. A
+  // commit's is unknown, as any call's.
+  int32_t step(sim::Context& ctx, sim::NodeId store, int64_t txn, StoreTxnPhase phase, std::vector<StoreOp> ops,
+               StoreOrigin origin, Callback done);
 
   // A StoreResponse reached the owner: completes its call. A reply to a call that timed out
   // already is dropped (false), as a driver drops what arrives on an abandoned socket.
@@ -60,6 +66,7 @@ class StoreClient {
     sim::NodeId store;
     sim::TimerId timer;
     Callback done;
+    StoreTxnPhase phase = StoreTxnPhase::none;
   };
   void finish(sim::Context& ctx, int32_t correlation_id, StoreReply reply);
 

@@ -1,7 +1,9 @@
 #pragma once
 // The application's database on the wire: a handler's store calls become one StoreRequest to
-// the store node and wait for its StoreResponse (a JDBC round trip). Several operations in one
-// request are one atomic transaction (s:tx); one operation alone is its own transaction.
+// the store node and wait for its StoreResponse (a JDBC round trip). A request without a
+// transaction is one atomic transaction of its own, whatever its operations. An interactive
+// transaction (s:tx) is several requests, as a JDBC client with autocommit off runs one:
+// statements (the first opens it: the driver sends BEGIN with it), then COMMIT or ROLLBACK.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,16 +40,32 @@ struct StoreOrigin {
   uint64_t invocation = 0;
 };
 
+// Where a request stands in a transaction.
+enum class StoreTxnPhase : uint8_t {
+  none,       // its own transaction: ops applied atomically and committed at once
+  begin,      // opens transaction `txn` and runs ops in it (BEGIN and the first statement)
+  statement,  // runs ops in the open transaction `txn`
+  commit,     // COMMIT of `txn` (no ops)
+  rollback,   // ROLLBACK of `txn` (no ops)
+};
+
 struct StoreRequest final : Request<ApiKey::store> {
   int32_t correlation_id = 0;
   std::vector<StoreOp> ops;  // applied atomically, in order
   StoreOrigin origin;
+  // The client's number for its interactive transaction (unique per client process), and this
+  // request's step in it. Phase none: no transaction (txn unused).
+  int64_t txn = 0;
+  StoreTxnPhase phase = StoreTxnPhase::none;
 };
 
 struct StoreResponse final : Response<ApiKey::store> {
   int32_t correlation_id = 0;
-  bool ok = true;  // false: the transaction was not applied (the store is shutting down)
-  std::string error;  // why it was not applied, when !ok (e.g. an increment of a non-integer)
+  // false: not applied. Phase none: nothing of the transaction. A statement: nothing of it, and
+  // the transaction is aborted (later statements are refused; its commit rolls it back). A
+  // commit: the transaction was rolled back, not committed.
+  bool ok = true;
+  std::string error;  // why, when !ok (an increment of a non-integer, a transaction that ended)
   std::vector<StoreResult> results;  // one per op
 };
 

@@ -15,14 +15,25 @@ std::optional<int64_t> parse_counter(const std::string& value) {
 }
 
 StoreTxnOutcome StoreState::apply(const std::vector<StoreOp>& ops) {
-  // Writes go to a copy of the keys they touch first, so a refused transaction leaves nothing:
-  // the transaction sees its own writes (a get after a put in one tx reads the put).
-  std::map<std::string, std::optional<std::string>> staged;
+  StoreTxnWork work;
+  StoreTxnOutcome out = execute(work, ops);
+  if (out.error.empty()) commit(work);
+  return out;
+}
+
+StoreTxnOutcome StoreState::execute(StoreTxnWork& work, const std::vector<StoreOp>& ops) const {
+  // The statement runs on a copy, so a refused one leaves the transaction as it was; the
+  // transaction sees its own writes (a get after a put reads the put).
+  StoreTxnWork next = work;
   auto current = [&](const std::string& key) -> std::optional<std::string> {
-    if (auto it = staged.find(key); it != staged.end()) return it->second;
+    if (auto it = next.staged.find(key); it != next.staged.end()) return it->second;
     return get(key);
   };
   StoreTxnOutcome out;
+  auto write = [&](StoreOpKind kind, const std::string& key, std::string value, bool changed) {
+    if (changed) next.staged[key] = value;
+    out.writes.push_back({kind, key, std::move(value), changed});
+  };
   for (const StoreOp& op : ops) {
     StoreResult result;
     const std::optional<std::string> before = current(op.key);
@@ -31,31 +42,25 @@ StoreTxnOutcome StoreState::apply(const std::vector<StoreOp>& ops) {
         result.value = before;
         break;
       case StoreOpKind::put:
-        staged[op.key] = op.value;
-        out.writes.push_back({op.kind, op.key, op.value, before != op.value});
+        write(op.kind, op.key, op.value, before != op.value);
         break;
       case StoreOpKind::insert_if_absent:
         // PostgreSQL's INSERT ... ON CONFLICT DO NOTHING: a present key keeps its value.
         result.inserted = !before.has_value();
-        if (result.inserted) staged[op.key] = op.value;
-        out.writes.push_back({op.kind, op.key, before.value_or(op.value), result.inserted});
+        write(op.kind, op.key, before.value_or(op.value), result.inserted);
         break;
       case StoreOpKind::increment: {
         // UPDATE ... SET v = v + n, an absent key counting as 0 (an upsert).
         const std::optional<int64_t> n = before ? parse_counter(*before) : std::optional<int64_t>(0);
+        int64_t sum = 0;
         if (!n) {
           out.error = fmt::format("increment of key '{}', whose value is not an integer", op.key);
-          break;
-        }
-        int64_t sum = 0;
-        if (__builtin_add_overflow(*n, op.delta, &sum)) {
+        } else if (__builtin_add_overflow(*n, op.delta, &sum)) {
           out.error = fmt::format("increment of key '{}' overflows a 64-bit integer", op.key);
-          break;
+        } else {
+          result.value = std::to_string(sum);
+          write(op.kind, op.key, *result.value, before != result.value);
         }
-        const std::string value = std::to_string(sum);
-        result.value = value;
-        staged[op.key] = value;
-        out.writes.push_back({op.kind, op.key, value, before != value});
         break;
       }
     }
@@ -66,8 +71,13 @@ StoreTxnOutcome StoreState::apply(const std::vector<StoreOp>& ops) {
     }
     out.results.push_back(std::move(result));
   }
-  for (auto& [key, value] : staged) data_[key] = std::move(*value);
+  next.writes.insert(next.writes.end(), out.writes.begin(), out.writes.end());
+  work = std::move(next);
   return out;
+}
+
+void StoreState::commit(const StoreTxnWork& work) {
+  for (const auto& [key, value] : work.staged) data_[key] = value;
 }
 
 void StoreState::replay(std::span<const sim::DiskEntryPtr> entries) {

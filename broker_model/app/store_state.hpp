@@ -38,6 +38,18 @@ struct StoreTxnOutcome {
   }
 };
 
+// The writes of a transaction not yet committed: its later statements see them, no one else
+// does (PostgreSQL's own-writes visibility), until the commit makes them the store's state.
+struct StoreTxnWork {
+  std::map<std::string, std::string> staged;  // the keys it wrote, and their values now
+  std::vector<StoreWrite> writes;             // every write, in order
+  bool changed() const {
+    for (const StoreWrite& w : writes)
+      if (w.changed) return true;
+    return false;
+  }
+};
+
 // A committed transaction on the store's disk: the keys it changed and their new values.
 struct StoreTxnEntry final : sim::DiskEntry {
   std::vector<std::pair<std::string, std::string>> changes;
@@ -53,8 +65,15 @@ class StoreState {
   // The store's one file: a log of its committed transactions.
   static constexpr const char* kFile = "store.log";
 
-  // Applies `ops` in order, atomically: on an error, the state is as it was before.
+  // Applies `ops` in order, atomically, as a transaction of their own: on an error, the state
+  // is as it was before.
   StoreTxnOutcome apply(const std::vector<StoreOp>& ops);
+  // Runs `ops` in order as one statement of the open transaction `work`, over the committed
+  // state; the outcome's writes are this statement's. On an error, `work` is as it was (a
+  // failed statement leaves nothing of itself), and the state is untouched either way.
+  StoreTxnOutcome execute(StoreTxnWork& work, const std::vector<StoreOp>& ops) const;
+  // COMMIT: `work`'s writes become the state.
+  void commit(const StoreTxnWork& work);
   // Replays committed transactions (a recovery, or a read of the durable state).
   void replay(std::span<const sim::DiskEntryPtr> entries);
 

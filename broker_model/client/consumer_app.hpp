@@ -226,6 +226,15 @@ class ApplicationLoop {
   };
   std::map<int32_t, StoreCall> store_calls_;  // by correlation id, in flight
   int32_t next_store_correlation_ = 0;
+  // The interactive store transactions the code has open (s:tx), by number: one connection's
+  // session each, which a broken connection ends (the store rolls it back).
+  struct StoreTxn {
+    sim::NodeId node;
+    bool begun = false;   // its first statement was sent (it carried BEGIN)
+    bool broken = false;  // the connection broke since it began
+  };
+  std::map<int64_t, StoreTxn> store_txns_;
+  int64_t next_store_txn_ = 0;
   std::map<TopicPartition, OffsetCommitRequest::Offset> acked_;  // MANUAL: acknowledged, not committed
   // Per-record crash points: records this incarnation began processing, and whether a commit
   // started after the armed record was processed (before-commit has passed; after-commit waits).

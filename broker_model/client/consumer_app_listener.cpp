@@ -98,21 +98,51 @@ class ApplicationLoop::Services final : public ListenerServices {
     auto it = loop_.app_.stores.find(name);
     if (it == loop_.app_.stores.end()) return false;
     auto req = std::make_shared<StoreRequest>();
-    req->correlation_id = ++loop_.next_store_correlation_;
     req->ops = std::move(ops);
-    if (!loop_.batch_.empty()) {
-      const ConsumerRecord& r = loop_.batch_.front();
-      req->origin = StoreOrigin{.member = loop_.coordinator_.trace().member(), .tp = r.tp, .offset = r.offset,
-                                .invocation = loop_.invocation_};
-    }
-    if (loop_.current_task_ != kHandlerTask) req->origin = StoreOrigin{};  // a timer's write comes from no record
-    loop_.store_calls_[req->correlation_id] = StoreCall{loop_.current_task_, it->second};
-    ctx_.send(it->second, std::move(req));
+    send_store(it->second, std::move(req));
+    return true;
+  }
+
+  int64_t store_begin(const std::string& name) override {
+    auto it = loop_.app_.stores.find(name);
+    if (it == loop_.app_.stores.end()) return 0;
+    const int64_t txn = ++loop_.next_store_txn_;
+    loop_.store_txns_[txn] = StoreTxn{.node = it->second};
+    return txn;
+  }
+
+  bool store_step(int64_t txn, StoreTxnPhase phase, std::vector<StoreOp> ops) override {
+    auto it = loop_.store_txns_.find(txn);
+    SIM_ASSERT(it != loop_.store_txns_.end(), "a step of a transaction that began and has not ended");
+    const StoreTxn t = it->second;
+    const bool ends = phase == StoreTxnPhase::commit || phase == StoreTxnPhase::rollback;
+    if (ends) loop_.store_txns_.erase(it);
+    else it->second.begun = true;
+    if (t.broken) return false;
+    auto req = std::make_shared<StoreRequest>();
+    req->ops = std::move(ops);
+    req->txn = txn;
+    req->phase = phase == StoreTxnPhase::statement && !t.begun ? StoreTxnPhase::begin : phase;
+    send_store(t.node, std::move(req));
     return true;
   }
 
  private:
   const char* policy() const { return loop_.policy_name(); }
+
+  // Sends a store request for the running task, tied to the record its handler runs for.
+  void send_store(sim::NodeId node, std::shared_ptr<StoreRequest> req) {
+    req->correlation_id = ++loop_.next_store_correlation_;
+    // A timer's write comes from no record.
+    if (!loop_.batch_.empty() && loop_.current_task_ == kHandlerTask) {
+      const ConsumerRecord& r = loop_.batch_.front();
+      req->origin = StoreOrigin{.member = loop_.coordinator_.trace().member(), .tp = r.tp, .offset = r.offset,
+                                .invocation = loop_.invocation_};
+    }
+    loop_.store_calls_[req->correlation_id] = StoreCall{loop_.current_task_, node};
+    ctx_.send(node, std::move(req));
+  }
+
   ApplicationLoop& loop_;
   sim::Context& ctx_;
 };
@@ -215,6 +245,9 @@ void ApplicationLoop::on_store_response(sim::Context& ctx, const StoreResponse& 
 }
 
 void ApplicationLoop::store_connection_lost(sim::Context& ctx, sim::NodeId node) {
+  // The store rolled back every transaction of the session that broke.
+  for (auto& [txn, t] : store_txns_)
+    if (t.node == node && t.begun) t.broken = true;
   // The calls in flight on the connection end without an answer: the outcome is unknown.
   std::vector<std::pair<int32_t, uint64_t>> lost;
   for (const auto& [corr, call] : store_calls_)

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -29,17 +30,23 @@ constexpr int kYield = -1;  // a binding's answer: yield the coroutine for the r
 class LuaListener;
 void push_send_result(lua_State* co, const kafka::SendResult& r);
 
-// A transaction's `t`: collects the operations of s:tx(fn) while fn runs.
-struct TxCollector final : LuaObject {
+// A transaction's `t` in s:tx(fn): each of its calls is a statement of the open transaction,
+// a round trip whose result fn sees. One per store and task, reused by its next s:tx.
+struct TxHandle final : LuaObject {
   const char* kind() const override { return "store transaction"; }
-  std::vector<kafka::StoreOp> ops;
-  bool open = false;
+  struct AppStore* store = nullptr;
+  uint64_t task = 0;
+  int64_t txn = 0;      // the process's number for the open transaction; 0: none open
+  uint64_t serial = 0;  // the `t` handed to fn: one kept from an earlier s:tx is not it
+  int statements = 0;   // sent so far (none: the store never saw the transaction)
+  bool failed = false;  // fn raised: the transaction ends with ROLLBACK
 };
 
 struct AppStore final : LuaObject {
   const char* kind() const override { return "store"; }
   struct AppHandle* app = nullptr;
   std::string name;
+  std::map<uint64_t, TxHandle> txs;  // by task
 };
 
 // `app`: lives as long as the run (scripts may keep it); its listener only while the process does.
@@ -48,14 +55,13 @@ struct AppHandle final : LuaObject {
   LuaListener* listener = nullptr;
   int state_ref = LUA_NOREF;
   std::map<std::string, std::unique_ptr<AppStore>> stores;
-  TxCollector tx;
 };
 
 // What the current task waits for, so that the reply becomes the right Lua value.
 struct Awaiting {
   enum class Kind { nothing, commit, store, crash, send } kind = Kind::nothing;
-  bool tx = false;
   kafka::StoreOpKind op = kafka::StoreOpKind::get;
+  kafka::StoreTxnPhase phase = kafka::StoreTxnPhase::none;  // a store call's step in s:tx
 };
 
 class LuaListener final : public kafka::Listener {
@@ -162,6 +168,10 @@ class LuaListener final : public kafka::Listener {
       lua_xmove(L, co, nargs + 1);
     });
     awaiting_[task] = {};
+    // A run of this task that never ended (its wait was abandoned) left its transactions open
+    // here; the store ends them (idle-in-transaction timeout).
+    for (auto& [name, store] : app_->stores)
+      if (auto it = store->txs.find(task); it != store->txs.end()) it->second.txn = 0;
     return run(task, co, nargs, s);
   }
 
@@ -221,22 +231,31 @@ class LuaListener final : public kafka::Listener {
     }
     if (!reply.store || !reply.store->ok) {
       lua_pushboolean(co, 0);
-      lua_pushstring(co, reply.store ? "the store did not apply the transaction"
-                                     : "the store's connection broke before it answered: the outcome is unknown");
+      lua_pushstring(co, store_failure(reply, a).c_str());
       return;
     }
     lua_pushboolean(co, 1);
     const auto& results = reply.store->results;
-    if (a.tx) {
-      lua_createtable(co, static_cast<int>(results.size()), 0);
-      for (size_t i = 0; i < results.size(); ++i) {
-        push_result(co, results[i], std::nullopt);
-        lua_rawseti(co, -2, static_cast<lua_Integer>(i + 1));
-      }
-      return;
-    }
-    if (results.empty()) lua_pushnil(co);
+    if (a.phase == kafka::StoreTxnPhase::commit || a.phase == kafka::StoreTxnPhase::rollback) lua_pushboolean(co, 1);
+    else if (results.empty()) lua_pushnil(co);
     else push_result(co, results[0], a.op);
+  }
+
+  // What a store call that did not succeed raises.
+  static std::string store_failure(const kafka::ListenerReply& reply, const Awaiting& a) {
+    using kafka::StoreTxnPhase;
+    if (reply.store) return "the store refused: " + reply.store->error;
+    switch (a.phase) {
+      case StoreTxnPhase::begin:
+      case StoreTxnPhase::statement:
+        return "the store's connection broke: the transaction was rolled back";
+      case StoreTxnPhase::commit:
+        return "the store's connection broke before it answered the commit: the outcome is unknown";
+      case StoreTxnPhase::rollback:
+        return "the store's connection broke: the transaction was rolled back";
+      case StoreTxnPhase::none: break;
+    }
+    return "the store's connection broke before it answered: the outcome is unknown";
   }
 
   static void push_result(lua_State* co, const kafka::StoreResult& r, std::optional<kafka::StoreOpKind> op) {
@@ -456,39 +475,119 @@ int call_store(lua_State* L, const std::string& name, std::vector<kafka::StoreOp
   return kYield;
 }
 
+// t:<op>(...) inside s:tx's function: one statement of the open transaction, a round trip.
+int tx_statement(lua_State* L, kafka::StoreOpKind kind, const char* what) {
+  TxHandle& t = check_object<TxHandle>(L, 1, "a transaction");
+  const auto* box = static_cast<const HandleBox*>(lua_touserdata(L, 1));
+  LuaListener* l = t.store->app->listener;
+  if (!t.txn || box->serial != t.serial || !l || l->task() != t.task) {
+    fail(fmt::format("t:{}: the transaction is over (use t only inside its function)", what));
+  }
+  require_yieldable(L, what, *l);
+  std::vector<kafka::StoreOp> ops = {op_of(L, kind, what)};
+  if (!l->services(L).store_step(t.txn, kafka::StoreTxnPhase::statement, std::move(ops))) {
+    t.txn = 0;  // the services ended it
+    fail(fmt::format("t:{}: the store's connection broke: the transaction was rolled back", what));
+  }
+  ++t.statements;
+  l->await({Awaiting::Kind::store, kind, kafka::StoreTxnPhase::statement});
+  return kYield;
+}
+
 template <kafka::StoreOpKind K>
 int l_store_op(lua_State* L) {
   static constexpr const char* names[] = {"get", "put", "insert_if_absent", "increment"};
   const char* what = names[static_cast<int>(K)];
-  if (auto* box = static_cast<HandleBox*>(lua_touserdata(L, 1)); box && dynamic_cast<TxCollector*>(box->object)) {
-    TxCollector& t = check_object<TxCollector>(L, 1, "a transaction");
-    if (!t.open) fail(fmt::format("t:{}: the transaction is over (use t only inside its function)", what));
-    t.ops.push_back(op_of(L, K, what));
-    return 0;  // results come back from s:tx, in order, once the transaction committed
+  if (auto* box = static_cast<HandleBox*>(lua_touserdata(L, 1)); box && dynamic_cast<TxHandle*>(box->object)) {
+    return tx_statement(L, K, what);
   }
   AppStore& s = check_object<AppStore>(L, 1, "a store");
   if (!s.app->listener) fail("store: the process this handle belonged to is gone");
+  LuaListener& l = *s.app->listener;
+  if (auto it = s.txs.find(l.task()); it != s.txs.end() && it->second.txn) {
+    // It would wait for the store, which the transaction it is in holds.
+    fail(fmt::format("s:{} waits for a reply, which it cannot do here: inside s:tx's function use t (the store runs "
+                     "one transaction at a time)", what));
+  }
   std::vector<kafka::StoreOp> ops = {op_of(L, K, what)};
-  return call_store(L, s.name, std::move(ops), {Awaiting::Kind::store, false, K}, *s.app->listener);
+  return call_store(L, s.name, std::move(ops), {Awaiting::Kind::store, K, kafka::StoreTxnPhase::none}, l);
 }
 
-int l_store_tx(lua_State* L) {
+// ---- s:tx(fn) ----
+// BEGIN, fn(t) with each of t's calls a statement whose result fn sees, then COMMIT; or, when
+// fn raises, ROLLBACK and fn's error raised again (the handler's failure). fn runs under
+// lua_pcallk so that it can wait inside; a wait or an error unwinds l_store_tx and its
+// continuations without running destructors, so they hold no C++ objects: the work that
+// needs them is in guarded functions that return first. The stack: s, fn, t, then fn's
+// results or its error.
+
+TxHandle& tx_at(lua_State* L) { return *static_cast<TxHandle*>(static_cast<HandleBox*>(lua_touserdata(L, 3))->object); }
+
+int tx_open(lua_State* L) {
   AppStore& s = check_object<AppStore>(L, 1, "a store");
   luaL_checktype(L, 2, LUA_TFUNCTION);
   if (!s.app->listener) fail("store: the process this handle belonged to is gone");
-  TxCollector& t = s.app->tx;
-  if (t.open) fail("s:tx: transactions do not nest");
-  require_yieldable(L, "s:tx", *s.app->listener);
-  t.ops.clear();
-  t.open = true;
-  // fn runs now, from C: its operations are only collected (it cannot wait inside).
-  lua_pushvalue(L, 2);
+  LuaListener& l = *s.app->listener;
+  require_yieldable(L, "s:tx", l);
+  TxHandle& t = s.txs[l.task()];
+  if (t.txn) fail("s:tx: transactions do not nest");
+  const int64_t txn = l.services(L).store_begin(s.name);
+  if (!txn) fail(fmt::format("app:store: there is no store named '{}'", s.name));
+  t = TxHandle{};
+  t.store = &s;
+  t.task = l.task();
+  t.txn = txn;
+  lua_settop(L, 2);
   push_object(L, &t, kTxMeta);
-  const int status = lua_pcall(L, 1, 0, 0);
-  t.open = false;
-  if (status != LUA_OK) return lua_error(L);
-  if (t.ops.empty()) return 0;
-  return call_store(L, s.name, std::move(t.ops), {Awaiting::Kind::store, true, kafka::StoreOpKind::get}, *s.app->listener);
+  t.serial = static_cast<const HandleBox*>(lua_touserdata(L, 3))->serial;
+  return 0;
+}
+
+// Ends the transaction: COMMIT, or ROLLBACK when fn failed. Pops fn's outcome (a boolean);
+// kYield when it sent the end and waits, else 0 with the end's (ok, value) pushed.
+int tx_close(lua_State* L) {
+  TxHandle& t = tx_at(L);
+  t.failed = !lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  const int64_t txn = std::exchange(t.txn, 0);
+  LuaListener* l = t.store->app->listener;
+  const auto phase = t.failed ? kafka::StoreTxnPhase::rollback : kafka::StoreTxnPhase::commit;
+  if (!l) fail("store: the process this handle belonged to is gone");
+  if (t.statements > 0 && l->services(L).store_step(txn, phase, {})) {
+    l->await({Awaiting::Kind::store, kafka::StoreOpKind::get, phase});
+    return kYield;
+  }
+  // Nothing reached the store (nothing to end), or its connection broke since (it rolled back).
+  const bool ok = t.statements == 0 || t.failed;
+  lua_pushboolean(L, ok);
+  lua_pushstring(L, ok ? "" : "the store's connection broke: the transaction was rolled back");
+  return 0;
+}
+
+int tx_done(lua_State* L, int, lua_KContext) {
+  if (tx_at(L).failed) {
+    lua_settop(L, 4);
+    return lua_error(L);  // fn's error, as it raised it
+  }
+  if (!lua_toboolean(L, -2)) return after_reply(L, 0, 0);  // raises the commit's failure
+  lua_pop(L, 2);
+  return lua_gettop(L) - 3;  // what fn returned
+}
+
+int tx_body_done(lua_State* L, int status, lua_KContext) {
+  Sandbox& sb = Sandbox::of(L);
+  if (sb.terminated()) sb.rethrow_termination(L);  // a limit: nothing of the script runs on
+  // LUA_YIELD: fn returned after waiting.
+  lua_pushboolean(L, status == LUA_OK || status == LUA_YIELD);
+  if (guarded<tx_close>(L) != kYield) return tx_done(L, LUA_OK, 0);
+  return lua_yieldk(L, 0, 0, &tx_done);
+}
+
+int l_store_tx(lua_State* L) {
+  guarded<tx_open>(L);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  return tx_body_done(L, lua_pcallk(L, 1, LUA_MULTRET, 0, 0, &tx_body_done), 0);
 }
 
 }  // namespace
@@ -517,10 +616,15 @@ void register_app_metatables(lua_State* L) {
                                            {"put", blocking<l_store_op<kafka::StoreOpKind::put>>},
                                            {"insert_if_absent", blocking<l_store_op<kafka::StoreOpKind::insert_if_absent>>},
                                            {"increment", blocking<l_store_op<kafka::StoreOpKind::increment>>},
-                                           {"tx", blocking<l_store_tx>},
+                                           {"tx", l_store_tx},
                                            {nullptr, nullptr}};
   register_handle(L, kStoreMeta, "store", store_methods);
-  register_handle(L, kTxMeta, "store transaction", store_methods);
+  static const luaL_Reg tx_methods[] = {{"get", blocking<l_store_op<kafka::StoreOpKind::get>>},
+                                        {"put", blocking<l_store_op<kafka::StoreOpKind::put>>},
+                                        {"insert_if_absent", blocking<l_store_op<kafka::StoreOpKind::insert_if_absent>>},
+                                        {"increment", blocking<l_store_op<kafka::StoreOpKind::increment>>},
+                                        {nullptr, nullptr}};
+  register_handle(L, kTxMeta, "store transaction", tx_methods);
 }
 
 }  // namespace sim::lua

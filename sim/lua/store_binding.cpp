@@ -32,8 +32,9 @@ int l_store(lua_State* L) {
   }
   kafka::StoreConfig config;
   if (!lua_isnoneornil(L, 3)) {
-    TableReader r(L, 3, "store options", {"latency"});
+    TableReader r(L, 3, "store options", {"latency", "idle_in_transaction_session_timeout"});
     if (auto d = r.duration_dist("latency")) config.latency = *d;
+    if (auto d = r.duration("idle_in_transaction_session_timeout")) config.idle_in_transaction_timeout = *d;
   }
   auto handle = std::make_unique<StoreHandle>();
   handle->cluster = &c;
