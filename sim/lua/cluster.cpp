@@ -125,6 +125,29 @@ int32_t partition_arg(lua_State* L, int idx, const char* what) {
   return static_cast<int32_t>(*p);
 }
 
+void ensure_internal_topic(Cluster& c, const InternalTopic& t) {
+  if (c.*t.requested) return;
+  c.*t.requested = true;
+  // A scenario may have declared the topic itself (to place its replicas): then it exists, as
+  // for Kafka's auto-creation of a topic that does.
+  if (c.topics.count(t.name)) return;
+  kafka::TopicSpec spec;
+  spec.name = t.name;
+  const int64_t partitions = c.broker_config.integer(t.partitions_key);
+  const int64_t rf =
+      std::min<int64_t>(c.broker_config.integer(t.replication_factor_key), static_cast<int64_t>(c.layout.brokers.size()));
+  if (partitions > caps::kPartitionsPerTopic) {
+    fail(fmt::format("{}: {} = {} is more than kafkasim's cap of {} partitions per topic", t.who, t.partitions_key, partitions,
+                     caps::kPartitionsPerTopic));
+  }
+  const std::string what = fmt::format("{} (creating {})", t.who, t.name);
+  c.reserve_replicas(partitions * rf, what.c_str());
+  spec.partitions = static_cast<int32_t>(partitions);
+  spec.replication_factor = static_cast<int32_t>(rf);
+  if (t.min_isr_key) spec.min_insync_replicas = c.broker_config.integer(t.min_isr_key);
+  if (!kafka::create_topic(c.world(), c.layout, spec)) fail(fmt::format("{}: the controller is not running", t.who));
+}
+
 namespace {
 
 void push_ids(lua_State* L, const std::vector<kafka::BrokerId>& ids) {
@@ -340,22 +363,9 @@ int l_topic(lua_State* L) {
 // transaction.state.log.min.isr as its min.insync.replicas); here, with the first
 // transactional producer, as __consumer_offsets comes with the first group.
 void ensure_transaction_state_topic(Cluster& c) {
-  if (c.transaction_state_topic_requested) return;
-  c.transaction_state_topic_requested = true;
-  kafka::TopicSpec spec;
-  spec.name = "__transaction_state";
-  const int64_t partitions = c.broker_config.integer("transaction.state.log.num.partitions");
-  const int64_t rf = std::min<int64_t>(c.broker_config.integer("transaction.state.log.replication.factor"),
-                                       static_cast<int64_t>(c.layout.brokers.size()));
-  if (partitions > caps::kPartitionsPerTopic) {
-    fail(fmt::format("producer: transaction.state.log.num.partitions = {} is more than kafkasim's cap of {} partitions per topic",
-                     partitions, caps::kPartitionsPerTopic));
-  }
-  c.reserve_replicas(partitions * rf, "producer (creating __transaction_state)");
-  spec.partitions = static_cast<int32_t>(partitions);
-  spec.replication_factor = static_cast<int32_t>(rf);
-  spec.min_insync_replicas = c.broker_config.integer("transaction.state.log.min.isr");
-  if (!kafka::create_topic(c.world(), c.layout, spec)) fail("producer: the controller is not running");
+  ensure_internal_topic(c, {"__transaction_state", "transaction.state.log.num.partitions",
+                            "transaction.state.log.replication.factor", "transaction.state.log.min.isr", "producer",
+                            &Cluster::transaction_state_topic_requested});
 }
 
 int l_producer(lua_State* L) {

@@ -4,7 +4,21 @@
 
 namespace sim::lua {
 
+class Cluster;
+
 void register_cluster(lua_State* L);
+// An internal topic Kafka creates at the first FindCoordinator for it (__consumer_offsets,
+// __transaction_state); here with the first client that needs it, once per cluster.
+struct InternalTopic {
+  const char* name;
+  const char* partitions_key;
+  const char* replication_factor_key;
+  const char* min_isr_key;  // null: the broker's min.insync.replicas
+  const char* who;          // the scenario call that needs it, for errors
+  bool Cluster::*requested;
+};
+void ensure_internal_topic(Cluster& c, const InternalTopic& t);
+
 // c:group(...) (the cluster method) and the group and member handles.
 int cluster_group(lua_State* L);
 void register_group_metatables(lua_State* L);

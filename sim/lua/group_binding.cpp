@@ -25,22 +25,8 @@ GroupHandle& group(lua_State* L) { return check_object<GroupHandle>(L, 1, "a gro
 MemberHandle& member(lua_State* L) { return check_object<MemberHandle>(L, 1, "a group member"); }
 
 void ensure_offsets_topic(Cluster& c) {
-  if (c.offsets_topic_requested) return;
-  c.offsets_topic_requested = true;
-  // Kafka creates __consumer_offsets on the first FindCoordinator; here, with the first group.
-  kafka::TopicSpec spec;
-  spec.name = "__consumer_offsets";
-  const int64_t partitions = c.broker_config.integer("offsets.topic.num.partitions");
-  const int64_t rf = std::min<int64_t>(c.broker_config.integer("offsets.topic.replication.factor"),
-                                       static_cast<int64_t>(c.layout.brokers.size()));
-  if (partitions > caps::kPartitionsPerTopic) {
-    fail(fmt::format("group: offsets.topic.num.partitions = {} is more than kafkasim's cap of {} partitions per topic",
-                     partitions, caps::kPartitionsPerTopic));
-  }
-  c.reserve_replicas(partitions * rf, "group (creating __consumer_offsets)");
-  spec.partitions = static_cast<int32_t>(partitions);
-  spec.replication_factor = static_cast<int32_t>(rf);
-  c.world().invoke(c.layout.controller, [spec](Node& n, Context& ctx) { static_cast<kafka::Controller&>(n).create_topic(ctx, spec); });
+  ensure_internal_topic(c, {"__consumer_offsets", "offsets.topic.num.partitions", "offsets.topic.replication.factor", nullptr,
+                            "group", &Cluster::offsets_topic_requested});
 }
 
 // Starts a process in slot `slot` (a new slot when it is the number of slots): the slot's
