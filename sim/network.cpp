@@ -84,7 +84,8 @@ void Network::send(NodeId from, NodeId to, MessagePtr msg) {
   }
 
   if (from == to) {  // loopback: no connection, no delay
-    const uint32_t slot = new_in_flight(InFlight{from, to, conn(from, to).incarnation, host_.incarnation(to), std::move(msg)});
+    // conns_ holds only pairs of distinct nodes: a loopback message has no connection to outlive.
+    const uint32_t slot = new_in_flight(InFlight{from, to, 0, host_.incarnation(to), std::move(msg)});
     sched_.after(Duration{0}, [this, slot] { arrive(slot); });
     return;
   }
