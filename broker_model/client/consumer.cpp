@@ -15,7 +15,8 @@ CoordinatorSettings coordinator_settings(const std::string& member, const Config
   s.group_id = config.string("group.id");
   if (!config.string("group.instance.id").empty()) s.group_instance_id = config.string("group.instance.id");
   s.auto_commit = app.policy == CommitPolicy::kafka_auto;
-  s.on_revoke = revocation_commit(app.policy);
+  // exactly_once_v2 commits offsets only in its transactions, never on their own.
+  s.on_revoke = app.exactly_once() ? RevocationCommit::nothing : revocation_commit(app.policy);
   s.commit_fetch_position = bugs.consumer_commits_fetched;
   return s;
 }
@@ -77,6 +78,7 @@ void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::Messag
   const KafkaMessage& m = kafka_message(msg);
   if (producer_ && for_producer(m)) {
     producer_->on_message(ctx, from, msg);
+    app_.on_producer_progress(ctx);
     return;
   }
   switch (route(m)) {
@@ -114,8 +116,15 @@ void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::Messag
 bool Consumer::for_producer(const KafkaMessage& m) const {
   switch (route(m)) {
     case route_of<ProduceResponse>:
-    case route_of<InitProducerIdResponse>: return true;
+    case route_of<InitProducerIdResponse>:
+    case route_of<AddPartitionsToTxnResponse>:
+    case route_of<AddOffsetsToTxnResponse>:
+    case route_of<EndTxnResponse>:
+    case route_of<TxnOffsetCommitResponse>: return true;
     case route_of<MetadataResponse>: return producer_->owns_correlation_id(message_as<MetadataResponse>(m).correlation_id);
+    // The group's coordinator and the transactional id's are both looked up.
+    case route_of<FindCoordinatorResponse>:
+      return producer_->owns_correlation_id(message_as<FindCoordinatorResponse>(m).correlation_id);
     default: return false;
   }
 }

@@ -95,6 +95,8 @@ void ApplicationLoop::on_coordinator_found(sim::Context& ctx) {
 }
 
 void ApplicationLoop::on_assigned(sim::Context& ctx) {
+  group_metadata_.generation_id = coordinator_.generation().generation_id;
+  group_metadata_.member_id = coordinator_.generation().member_id;
   if (state_ == AppState::awaiting_rebalance) poll(ctx);
 }
 
@@ -131,6 +133,15 @@ void ApplicationLoop::poll(sim::Context& ctx) {
   if (coordinator_.failed()) {
     transition(AppState::closed);  // poll() throws the group's fatal error
     return;
+  }
+  if (app_.exactly_once() && state_ == AppState::idle) {
+    // initTransactions first; a transaction due (or one a coming rebalance would strand: its
+    // offsets would carry a stale generation) commits before poll() runs.
+    if (!producer_ready()) {
+      awaiting_producer_ = true;
+      return;
+    }
+    if (commit_transaction(ctx, AppState::committing_before_poll, coordinator_.rejoin_needed())) return;
   }
   if (coordinator_.auto_commit_due(ctx.now()) && subscriptions_.has_assignment()) {
     // The auto-commit inside this poll() is the next commit.
@@ -279,6 +290,7 @@ void ApplicationLoop::on_record_processed(sim::Context& ctx) {
 
 void ApplicationLoop::record_processed(sim::Context& ctx, const ConsumerRecord& r) {
   subscriptions_.processed(r.tp, r.offset + 1, r.leader_epoch);
+  if (app_.exactly_once()) transaction_processed(ctx.now(), r);
   ++acked_since_commit_;
   const std::string& member = coordinator_.trace().member();
   ctx.trace(event::ConsumerProcessed{.member = member,
@@ -311,6 +323,10 @@ void ApplicationLoop::finish_record(sim::Context& ctx) {
 
 void ApplicationLoop::after_batch(sim::Context& ctx) {
   if (crash_point(ctx, "after-process")) return;
+  if (app_.exactly_once()) {
+    if (!commit_transaction(ctx, AppState::committing_after_batch, false)) continue_loop(ctx);
+    return;
+  }
   switch (app_.policy) {
     case CommitPolicy::manual:
       // With a listener, MANUAL commits only what app:ack() acknowledged.
@@ -416,6 +432,13 @@ bool ApplicationLoop::crash_point(sim::Context& ctx, const char* point) {
 void ApplicationLoop::close(sim::Context& ctx) {
   ctx.set_timer(sim::Duration::seconds(5), sim::timer_tag(ConsumerTimer::shutdown_deadline));
   const ConsumerCoordinator::Offsets offsets = coordinator_.offsets_to_commit_on_revoke();
+  if (app_.exactly_once()) {
+    // Streams' close: the open transaction commits, then the member leaves.
+    coordinator_.trace().emit<event::ConsumerClose>(ctx, fmt::format("committing the transaction of {} partitions", txn_offsets_.size()));
+    if (state_ != AppState::closed && commit_transaction(ctx, AppState::committing_on_close, true)) return;
+    leave_and_exit(ctx);
+    return;
+  }
   coordinator_.trace().emit<event::ConsumerClose>(ctx, fmt::format("committing {} partitions", offsets.size()));
   if (!offsets.empty()) {
     coordinator_.abandon_commit();  // the close commit takes over from a commit in flight

@@ -25,6 +25,8 @@
 //   COMMITTING_AFTER_BATCH     after-process/BATCH/MANUAL             -> IDLE, poll again
 //   COMMITTING_ON_REVOKE       onJoinPrepare (eager rebalance)        -> AWAITING_REBALANCE, JoinGroup
 //   COMMITTING_ON_CLOSE        close()                                -> LeaveGroup, exit
+//   With exactly_once_v2 the COMMITTING_* states wait for the transaction's commit instead
+//   (sendOffsetsToTransaction, then commitTransaction, or the abort after a failed one).
 //   CLOSED                     a fatal group error ended the loop, or poll() threw an exception
 //                              the application does not handle (docs/fidelity.md)
 #include <cstdint>
@@ -46,6 +48,7 @@
 #include "broker_model/client/offset_fetcher.hpp"
 #include "sim/time.hpp"
 #include "broker_model/client/subscription_state.hpp"
+#include "broker_model/client/transaction_manager.hpp"
 #include "broker_model/config/bugs.hpp"
 #include "broker_model/config/config.hpp"
 #include "sim/random.hpp"
@@ -61,6 +64,11 @@ struct CrashPoint {
   std::string point;  // empty: none armed
   int64_t record = 0;
 };
+
+// processing_guarantee: at_least_once commits offsets by the commit policy; exactly_once_v2
+// (KIP-447) puts each poll's app:send()s and its offsets in one transaction of the member's own
+// transactional producer (consumer_app_txn.cpp).
+enum class ProcessingGuarantee { at_least_once, exactly_once_v2 };
 
 // What the application does, as a scenario describes it.
 struct ConsumerApp {
@@ -79,6 +87,11 @@ struct ConsumerApp {
   std::optional<ConfigSet> producer;
   // Spring's DefaultErrorHandler for records whose processing fails (error_handler = { ... }).
   ErrorHandlerSpec error_handler;
+  ProcessingGuarantee guarantee = ProcessingGuarantee::at_least_once;
+  // exactly_once_v2: a transaction stays open across polls until this much time has passed
+  // since it began (Kafka Streams' commit.interval.ms); 0 commits after every poll's records.
+  sim::Duration commit_interval{0};
+  bool exactly_once() const { return guarantee == ProcessingGuarantee::exactly_once_v2; }
 };
 
 enum class AppState {
@@ -125,6 +138,9 @@ class ApplicationLoop {
   void on_record_processed(sim::Context& ctx);
   void on_commit_completed(sim::Context& ctx, const ConsumerCoordinator::CommitCompletion& c);
   void on_fatal_error();
+  // The hosted producer moved on (a response reached it): an exactly_once_v2 loop waiting for
+  // initTransactions to finish polls.
+  void on_producer_progress(sim::Context& ctx);
   // The application's code: an every() timer fired, a store replied, a store's connection broke.
   void on_listener_timer(sim::Context& ctx, uint64_t id);
   void on_store_response(sim::Context& ctx, const StoreResponse& resp);
@@ -176,6 +192,23 @@ class ApplicationLoop {
   // about to start; after-commit: one completed.
   bool record_crash_point(sim::Context& ctx, const char* point, int64_t first, int64_t count);
   void commit_started();
+
+  // ---- exactly_once_v2 (consumer_app_txn.cpp) ----
+  // Whether the transactional producer finished initTransactions (the loop polls only then).
+  bool producer_ready() const;
+  // StreamsProducer.maybeBeginTransaction: the first send or offsets of a transaction begin it.
+  // False when the producer cannot (a fatal error, which ended the loop).
+  bool maybe_begin_transaction(sim::Context& ctx);
+  // A record of the open transaction was processed: its offset goes with the transaction.
+  void transaction_processed(sim::Time now, const ConsumerRecord& r);
+  // Commits the open transaction (its offsets with the member's group metadata, then
+  // commitTransaction) when one is due, or `force`; waits for it in `waiting`. False when there
+  // is nothing to commit now.
+  bool commit_transaction(sim::Context& ctx, AppState waiting, bool force);
+  void transaction_completed(sim::Context& ctx, Error error);
+  void transaction_aborted(sim::Context& ctx);
+  void producer_failed(sim::Context& ctx, Error error);
+  void resume_after_commit(sim::Context& ctx);
 
   // ---- the application's code (consumer_app_listener.cpp) ----
   class Services;
@@ -253,6 +286,17 @@ class ApplicationLoop {
   void seek_remaining(sim::Context& ctx, std::map<TopicPartition, int64_t> seeks);
   void recovered(sim::Context& ctx, const ConsumerRecord& record, int32_t attempts, const std::string& message,
                  const SendResult* dead_letter);
+
+  // exactly_once_v2: the open transaction, the offsets its records take (the next offset of
+  // each partition) and where each partition stood when it began (to go back there after an
+  // abort, as Kafka Streams reinitialises a task from its committed offsets).
+  bool txn_open_ = false;
+  bool txn_commit_requested_ = false;  // app:commit() (ProcessorContext.commit): at the next chance
+  bool awaiting_producer_ = false;     // a poll waits for initTransactions
+  sim::Time txn_started_;
+  std::map<TopicPartition, OffsetCommitRequest::Offset> txn_offsets_;
+  std::map<TopicPartition, int64_t> txn_first_offsets_;
+  ConsumerGroupMetadata group_metadata_;  // consumer.groupMetadata(): set at each completed join
 };
 
 }  // namespace kafka

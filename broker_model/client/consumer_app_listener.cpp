@@ -21,6 +21,13 @@ class ApplicationLoop::Services final : public ListenerServices {
   uint64_t invocation() const override { return loop_.invocation_; }
 
   bool commit(bool sync) override {
+    if (loop_.app_.exactly_once()) {
+      // ProcessorContext.commit(): the transaction commits at the loop's next chance (after
+      // this poll's records, or at once when the loop waits for records).
+      loop_.txn_commit_requested_ = true;
+      if (loop_.state_ == AppState::idle) ctx_.set_timer(sim::Duration{0}, sim::timer_tag(ConsumerTimer::poll_tick));
+      return false;
+    }
     ConsumerCoordinator::Offsets offsets = loop_.subscriptions_.uncommitted_processed();
     if (offsets.empty()) return false;
     if (loop_.record_crash_point(ctx_, "before-commit", 0, 0)) return true;  // dead where it stands
@@ -73,6 +80,7 @@ class ApplicationLoop::Services final : public ListenerServices {
 
   SendStart send(SendSpec spec, bool sync) override {
     Producer* producer = loop_.hosted_producer(ctx_);
+    if (loop_.app_.exactly_once()) loop_.maybe_begin_transaction(ctx_);  // StreamsProducer.send
     if (!sync) {
       producer->send(ctx_, std::move(spec), {});
       return {};

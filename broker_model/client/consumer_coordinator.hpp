@@ -129,6 +129,9 @@ class ConsumerCoordinator {
   void heartbeat_tick(sim::Context& ctx, bool application_in_poll, bool closing);
   void connection_lost(sim::Context& ctx, BrokerId broker);
 
+  // The next poll() joins the group again (a heartbeat said it rebalances, or it left).
+  bool rejoin_needed() const { return state_ == MemberState::unjoined || rejoin_needed_; }
+
  private:
   struct CommitInFlight {
     Offsets offsets;
@@ -142,7 +145,6 @@ class ConsumerCoordinator {
 
   void transition(MemberState to);
   void transition(CoordinatorState to);
-  bool rejoin_needed() const { return state_ == MemberState::unjoined || rejoin_needed_; }
   bool rebalance_in_progress() const {
     return state_ == MemberState::preparing_rebalance || state_ == MemberState::completing_rebalance;
   }

@@ -28,6 +28,12 @@ struct Bugs {
   // below the high watermark, as before KIP-101. A follower whose log is longer than the
   // leader's still truncates on OFFSET_OUT_OF_RANGE.
   bool follower_skips_truncation = false;
+  // An exactly_once_v2 member sends its offsets with the generation it has now rather than the
+  // one of its last completed join (consumer.groupMetadata()): a member the group fenced has
+  // reset its generation to -1, and offsets without a generation pass the group coordinator
+  // (a commit from outside the group protocol). A zombie then commits the transaction of
+  // records already reassigned, and their outputs appear twice (KIP-447's fencing undone).
+  bool eos_group_metadata_follows_reset = false;
 
   // Sets the switch called `name`; false when no switch has that name.
   bool enable(const std::string& name) {
@@ -35,10 +41,12 @@ struct Bugs {
     if (name == "consumer_commits_fetched") return consumer_commits_fetched = true;
     if (name == "producer_resequences_retries") return producer_resequences_retries = true;
     if (name == "follower_skips_truncation") return follower_skips_truncation = true;
+    if (name == "eos_group_metadata_follows_reset") return eos_group_metadata_follows_reset = true;
     return false;
   }
   static std::vector<std::string> names() {
-    return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries", "follower_skips_truncation"};
+    return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries", "follower_skips_truncation",
+            "eos_group_metadata_follows_reset"};
   }
 };
 

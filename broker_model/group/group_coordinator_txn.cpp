@@ -35,10 +35,14 @@ void GroupCoordinator::trace_txn_offsets(sim::Context& ctx, const std::string& g
 }
 
 void GroupCoordinator::handle_txn_offset_commit(sim::Context& ctx, sim::NodeId from, const TxnOffsetCommitRequest& req) {
-  auto reply = [&req, from](sim::Context& c, Error e) {
+  // The reply may be sent once the offsets are written, long after `req` is gone: it keeps
+  // what it needs.
+  std::vector<TopicPartition> partitions;
+  for (const auto& o : req.offsets) partitions.push_back(o.tp);
+  auto reply = [correlation_id = req.correlation_id, partitions = std::move(partitions), from](sim::Context& c, Error e) {
     auto resp = std::make_shared<TxnOffsetCommitResponse>();
-    resp->correlation_id = req.correlation_id;
-    for (const auto& o : req.offsets) resp->results.push_back({o.tp, e});
+    resp->correlation_id = correlation_id;
+    for (const TopicPartition& tp : partitions) resp->results.push_back({tp, e});
     c.send(from, resp);
   };
   Group* gp = coordinated(req.group_id, true);

@@ -75,6 +75,7 @@ class CommitAudit {
     PartitionRecords& out = records_[partition];
     int64_t latest = std::numeric_limits<int64_t>::min();
     for (const auto& [offset, value] : best->records) {
+      if (best->aborted.count(offset)) continue;  // an aborted transaction's: nobody need process it
       const auto p = first_processed_.find(value);
       out.offsets.push_back(offset);
       out.values.push_back(&value);

@@ -210,13 +210,23 @@ void report_final_logs(Runtime& rt, Cluster* cluster) {
           log->replica = kafka::broker_node_name(b);
           log->high_watermark = replica->log->high_watermark();
         }
+        // Each producer's open transaction in this log: the offsets its records took.
+        std::map<int64_t, std::vector<int64_t>> open_txns;
         for (const kafka::BatchPtr& batch : kafka::log_files::read_batches(disk, *tp)) {
-          // A transaction marker is not a record any application wrote or reads.
-          if (batch->control) continue;
+          // A transaction marker is not a record any application wrote or reads; it ends its
+          // producer's transaction here.
+          if (batch->control) {
+            auto open = open_txns.find(batch->producer_id);
+            if (open == open_txns.end()) continue;
+            if (log && batch->control_type == kafka::ControlType::abort) log->aborted.insert(open->second.begin(), open->second.end());
+            open_txns.erase(open);
+            continue;
+          }
           int64_t offset = batch->base_offset;
           for (const kafka::Record& rec : *batch->records) {
             truth.final_logs[partition].insert(rec.value);
             if (log) log->records.emplace_back(offset, rec.value);
+            if (batch->transactional) open_txns[batch->producer_id].push_back(offset);
             ++offset;
           }
         }
@@ -359,14 +369,18 @@ int l_topic(lua_State* L) {
   return 0;
 }
 
+}  // namespace
+
 // Kafka creates __transaction_state at the first FindCoordinator for a transactional id (with
 // transaction.state.log.min.isr as its min.insync.replicas); here, with the first
 // transactional producer, as __consumer_offsets comes with the first group.
-void ensure_transaction_state_topic(Cluster& c) {
+void ensure_transaction_state_topic(Cluster& c, const char* what) {
   ensure_internal_topic(c, {"__transaction_state", "transaction.state.log.num.partitions",
-                            "transaction.state.log.replication.factor", "transaction.state.log.min.isr", "producer",
+                            "transaction.state.log.replication.factor", "transaction.state.log.min.isr", what,
                             &Cluster::transaction_state_topic_requested});
 }
+
+namespace {
 
 int l_producer(lua_State* L) {
   Cluster& c = self(L);
@@ -378,7 +392,7 @@ int l_producer(lua_State* L) {
   if (!lua_isnoneornil(L, 3)) read_config(L, 3, cfg, "producer config", {});
   if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("producer config: " + error);
   c.reserve_clients(1, "producer");
-  if (!cfg.string("transactional.id").empty()) ensure_transaction_state_topic(c);
+  if (!cfg.string("transactional.id").empty()) ensure_transaction_state_topic(c, "producer");
   auto handle = std::make_unique<ProducerHandle>();
   handle->cluster = &c;
   handle->id = id;

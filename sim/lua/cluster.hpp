@@ -18,6 +18,8 @@ struct InternalTopic {
   bool Cluster::*requested;
 };
 void ensure_internal_topic(Cluster& c, const InternalTopic& t);
+// __transaction_state, for the first transactional producer (`what`: the call that needs it).
+void ensure_transaction_state_topic(Cluster& c, const char* what);
 
 // c:group(...) (the cluster method) and the group and member handles.
 int cluster_group(lua_State* L);

@@ -66,18 +66,51 @@ void read_error_handler(lua_State* L, int idx, kafka::ConsumerApp& app) {
 
 }  // namespace
 
+namespace {
+
+// processing_guarantee and commit_interval.
+void read_processing_guarantee(lua_State* L, int idx, kafka::ConsumerApp& app) {
+  lua_getfield(L, idx, "processing_guarantee");
+  if (!lua_isnil(L, -1)) {
+    const std::string g = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : describe(L, -1);
+    if (g == "exactly_once_v2") {
+      app.guarantee = kafka::ProcessingGuarantee::exactly_once_v2;
+    } else if (g == "exactly_once") {
+      fail("group.processing_guarantee: \"exactly_once\" (v1, one producer per input partition, removed in Kafka 4.0) "
+           "is not modelled; use \"exactly_once_v2\" (KIP-447)");
+    } else if (g != "at_least_once") {
+      fail(fmt::format("group.processing_guarantee: \"at_least_once\" or \"exactly_once_v2\", got {}", g));
+    }
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, idx, "commit_interval");
+  if (!lua_isnil(L, -1)) {
+    if (!app.exactly_once()) fail("group.commit_interval: only with processing_guarantee = \"exactly_once_v2\"");
+    app.commit_interval = to_duration(L, -1, "group.commit_interval");
+    if (app.commit_interval.ns < 0) fail("group.commit_interval: must not be negative");
+  }
+  lua_pop(L, 1);
+}
+
+}  // namespace
+
 void read_group_app_options(lua_State* L, int idx, kafka::ConsumerApp& app, kafka::KafkaVersion version) {
   idx = lua_absindex(L, idx);
+  read_processing_guarantee(L, idx, app);
   lua_getfield(L, idx, "producer");
-  if (!lua_isnil(L, -1)) {
+  if (!lua_isnil(L, -1) || app.exactly_once()) {
     kafka::ConfigSet cfg(kafka::ConfigScope::producer, version);
-    read_config(L, -1, cfg, "group.producer", {});
+    if (!lua_isnil(L, -1)) read_config(L, -1, cfg, "group.producer", {});
+    if (app.exactly_once()) {
+      // The member's transactional.id is this prefix and its slot (Spring's
+      // transactionIdPrefix and suffix): stable across restarts and m:replace(), so a new
+      // process of the slot fences the old one's producer. Validated here with the prefix.
+      if (cfg.string("transactional.id").empty()) cfg.put("transactional.id", kDefaultTransactionalIdPrefix);
+    } else if (!cfg.string("transactional.id").empty()) {
+      fail("group.producer: transactional.id in a group's producer needs processing_guarantee = \"exactly_once_v2\" "
+           "(or use c:producer with transactional.id for transactions of your own)");
+    }
     if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("group.producer: " + error);
-    // A transactional producer in a member's process is the exactly_once_v2 member's, which
-    // the consumer does not host yet: its transaction APIs would reach the consumer's parts.
-    if (!cfg.string("transactional.id").empty())
-      fail("group.producer: transactional.id is not supported in a group's producer yet (use c:producer with "
-           "transactional.id for transactions; docs/fidelity.md)");
     app.producer = std::move(cfg);
   }
   lua_pop(L, 1);
@@ -89,6 +122,11 @@ void read_group_app_options(lua_State* L, int idx, kafka::ConsumerApp& app, kafk
     if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("group.producer: " + error);
     app.producer = std::move(cfg);
   }
+}
+
+std::string member_transactional_id(const std::string& prefix, const std::string& group, size_t slot) {
+  const std::string base = prefix == kDefaultTransactionalIdPrefix ? group + "-tx-" : prefix;
+  return base + std::to_string(slot);
 }
 
 }  // namespace sim::lua

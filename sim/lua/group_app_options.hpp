@@ -9,6 +9,7 @@
 //                 max_elapsed = "1m", max_attempts = 5 },
 //     dead_letter = true | "topic",                   DeadLetterPublishingRecoverer
 //   }
+//   processing_guarantee = "at_least_once" | "exactly_once_v2",  commit_interval = "100ms"
 #include <lua5.4/lua.hpp>
 
 #include <string>
@@ -20,7 +21,16 @@
 namespace sim::lua {
 
 // The keys read_group_app_options reads, which the group's own Kafka configs must not take.
-inline const std::vector<std::string> kGroupAppOptionKeys = {"producer", "error_handler"};
+inline const std::vector<std::string> kGroupAppOptionKeys = {"producer", "error_handler", "processing_guarantee",
+                                                            "commit_interval"};
+
+// An exactly_once_v2 member's transactional.id without a prefix in producer = { ... }:
+// "<group>-tx-<slot>" (the prefix then stands for the group's name).
+inline constexpr const char* kDefaultTransactionalIdPrefix = "<group>-tx-";
+
+// The transactional.id of the member in slot `slot` (0-based) of `group`: the prefix and the
+// slot, as Spring's DefaultKafkaProducerFactory appends a suffix to transactionIdPrefix.
+std::string member_transactional_id(const std::string& prefix, const std::string& group, size_t slot);
 
 // Reads producer and error_handler from the options table at idx into `app`. A dead-letter
 // recoverer without a producer gets one with Kafka's defaults, as a KafkaTemplate would have.

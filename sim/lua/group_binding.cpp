@@ -45,6 +45,9 @@ NodeId start_member(GroupHandle& g, size_t slot, const char* what) {
   const check::ClientOutcomes* outcomes = g.outcomes;
   // The member's code finds the stores declared so far by name (a JDBC URL in its config).
   kafka::ConsumerApp app = g.app;
+  if (app.exactly_once()) {
+    app.producer->put("transactional.id", member_transactional_id(app.producer->string("transactional.id"), g.id, slot));
+  }
   app.stores.insert(g.cluster->layout.stores.begin(), g.cluster->layout.stores.end());
   const NodeId node = kafka::start_consumer(
       w, g.cluster->layout, name, cfg, std::move(app), [outcomes](const std::string& process) { return outcomes->next_op(process); },
@@ -150,6 +153,15 @@ int64_t read_group_options(lua_State* L, int idx, GroupHandle& g, std::optional<
 void resolve_commit_policy(GroupHandle& g, std::optional<std::string> commit) {
   const std::vector<std::string> policies = {"auto", "after-process", "async", "before-process", "RECORD", "BATCH",
                                              "TIME", "COUNT", "COUNT_TIME", "MANUAL", "MANUAL_IMMEDIATE"};
+  if (g.app.exactly_once()) {
+    // Offsets go with the transactions only; Kafka Streams turns auto-commit off and reads
+    // read_committed under exactly-once (StreamsConfig's consumer overrides).
+    if (commit) fail("group.commit: processing_guarantee = \"exactly_once_v2\" commits offsets in its transactions; give no commit policy");
+    if (g.config.is_explicit("enable.auto.commit") && g.config.boolean("enable.auto.commit"))
+      fail("group: processing_guarantee = \"exactly_once_v2\" cannot be combined with enable.auto.commit = true");
+    if (!g.config.is_explicit("isolation.level")) g.config.resolve("isolation.level", std::string("read_committed"));
+    commit = "after-process";
+  }
   if (!commit) commit = g.config.boolean("enable.auto.commit") ? "auto" : "after-process";
   auto policy = kafka::parse_commit_policy(*commit);
   if (!policy) {
@@ -197,6 +209,7 @@ int l_group(lua_State* L) {
   resolve_commit_policy(*g, std::move(commit));
   if (const std::string error = kafka::finalize_consumer(g->config); !error.empty()) fail("group: " + error);
   ensure_offsets_topic(c);
+  if (g->app.exactly_once()) ensure_transaction_state_topic(c, "group");
   rt.register_group(g->id, std::set<std::string>(g->app.topics.begin(), g->app.topics.end()),
                     g->app.policy != kafka::CommitPolicy::before_process);
   c.reserve_clients(members, "group");  // before any starts: a caught error leaves no half-started group

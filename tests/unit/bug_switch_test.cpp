@@ -17,6 +17,7 @@ namespace {
 // under auto-commit.
 const char* const kBrokerCrashes = "tests/scenarios/acks_all_random_crashes.lua";
 const char* const kMemberCrashes = "tests/scenarios/group_random_crashes.lua";
+const char* const kEosPipeline = "scenarios/eos_v2_pipeline.lua";
 
 sim::lua::RunResult run_seed(const std::string& scenario, uint64_t seed, const std::string& bugs) {
   sim::lua::RunOptions o;
@@ -82,7 +83,8 @@ INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                          ::testing::Values(Hunt{"acks_all_before_isr", kBrokerCrashes, "lost_acked_writes"},
                                            Hunt{"consumer_commits_fetched", kMemberCrashes, "at-least-once"},
                                            Hunt{"producer_resequences_retries", kBrokerCrashes, "max_duplicates"},
-                                           Hunt{"follower_skips_truncation", kBrokerCrashes, "replica-divergence"}),
+                                           Hunt{"follower_skips_truncation", kBrokerCrashes, "replica-divergence"},
+                                           Hunt{"eos_group_metadata_follows_reset", kEosPipeline, "exactly-once"}),
                          [](const auto& test) { return std::string(test.param.bug); });
 
 TEST(BugSwitches, AnUnknownSwitchIsAnErrorNamingTheKnownOnes) {
