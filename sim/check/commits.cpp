@@ -74,8 +74,15 @@ class CommitAudit {
       if (r.high_watermark > best->high_watermark) best = &r;
     PartitionRecords& out = records_[partition];
     int64_t latest = std::numeric_limits<int64_t>::min();
+    static const std::set<int64_t> kNone;
+    const auto aborted_in = truth_.aborted.find(partition);
+    const std::set<int64_t>* aborted = &kNone;
+    if (aborted_in != truth_.aborted.end()) {
+      const auto of_best = aborted_in->second.find(best->replica);
+      if (of_best != aborted_in->second.end()) aborted = &of_best->second;
+    }
     for (const auto& [offset, value] : best->records) {
-      if (best->aborted.count(offset)) continue;  // an aborted transaction's: nobody need process it
+      if (aborted->count(offset)) continue;  // an aborted transaction's: nobody need process it
       const auto p = first_processed_.find(value);
       out.offsets.push_back(offset);
       out.values.push_back(&value);

@@ -60,6 +60,10 @@ struct GroundTruth {
   std::map<std::string, std::string> member_groups;          // consumer (process name) -> its group
   std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
   std::map<std::string, std::vector<ReplicaLog>> replicas;  // topic-partition -> each live replica's log and HW
+  // topic-partition -> replica -> offsets of its records in aborted transactions (an ABORT
+  // marker of their producer followed them): no read_committed reader sees them, and no
+  // reader need process them.
+  std::map<std::string, std::map<std::string, std::set<int64_t>>> aborted;
   std::vector<StoreWriteRecord> store_writes;                // every write the application's stores applied
 };
 

@@ -19,9 +19,6 @@ struct ReplicaLog {
   std::string replica;                                  // "broker-2"
   int64_t high_watermark = 0;
   std::vector<std::pair<int64_t, std::string>> records;  // (offset, value), by offset
-  // Offsets of records in aborted transactions (an ABORT marker of their producer followed
-  // them): no read_committed reader sees them, and no reader need process them.
-  std::set<int64_t> aborted;
 };
 
 // partition -> its replicas' final logs. One anomaly per diverging pair of replicas, naming the

@@ -218,7 +218,8 @@ void report_final_logs(Runtime& rt, Cluster* cluster) {
           if (batch->control) {
             auto open = open_txns.find(batch->producer_id);
             if (open == open_txns.end()) continue;
-            if (log && batch->control_type == kafka::ControlType::abort) log->aborted.insert(open->second.begin(), open->second.end());
+            if (log && batch->control_type == kafka::ControlType::abort)
+              truth.aborted[partition][log->replica].insert(open->second.begin(), open->second.end());
             open_txns.erase(open);
             continue;
           }
