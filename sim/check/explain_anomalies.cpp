@@ -1,5 +1,4 @@
 // Explanations for the anomalies of a check result, each from the timeline and ground truth.
-#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -75,7 +74,14 @@ std::string explain_failed_send_read(const History& history, const Timeline& tim
   if (const ReplicaEvent* a = offset >= 0 ? append_of(timeline, partition, offset, reader->time_ns) : nullptr)
     story.at(a->time_ns, fmt::format("{}, leader in epoch {}, appended {} at offset {} of {} at {}", a->node, a->leader_epoch, value,
                                      offset, partition, format_time(a->time_ns)));
-  story.at(writer->time_ns, fmt::format("{} was told its send of {} failed at {}", writer->process, value, format_time(writer->time_ns)));
+  const auto in_txn = history.txn_outcomes.find(static_cast<int64_t>(writer - history.ops.data()));
+  if (in_txn != history.txn_outcomes.end()) {
+    story.at(writer->time_ns, fmt::format("{}'s send of {} was acknowledged at {}, and {}: a send of an aborted transaction "
+                                          "counts as failed",
+                                          writer->process, value, format_time(writer->time_ns), in_txn->second));
+  } else {
+    story.at(writer->time_ns, fmt::format("{} was told its send of {} failed at {}", writer->process, value, format_time(writer->time_ns)));
+  }
   story.at(reader->time_ns, fmt::format("{} read {} at {}", reader->process, value, format_time(reader->time_ns)));
   story.closing("A send reported as failed must not have been written: only indefinite (info) outcomes may have been");
   return story.text();

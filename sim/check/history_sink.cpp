@@ -2,7 +2,10 @@
 
 #include <charconv>
 
+#include <fmt/format.h>
+
 #include "sim/check/event_fields.hpp"
+#include "sim/check/explain.hpp"
 
 namespace check {
 
@@ -38,7 +41,7 @@ class HistorySink::Reader {
   void operator()(const ev::OpFail::View& v) { s_.complete(e_, OpType::fail, v.process, v.op, v.f, v.partition, v.offset); }
   void operator()(const ev::OpInfo::View& v) { s_.complete(e_, OpType::info, v.process, v.op, v.f, v.partition, v.offset); }
   void operator()(const ev::ProducerTxnSend::View& v) { s_.txn_send(v); }
-  void operator()(const ev::ProducerTxnEnd::View& v) { s_.txn_end(v); }
+  void operator()(const ev::ProducerTxnEnd::View& v) { s_.txn_end(e_, v); }
 
  private:
   HistorySink& s_;
@@ -91,8 +94,10 @@ void HistorySink::complete(const sim::Event& e, OpType type, std::string_view pr
     if (auto t = txn_of_send_.find({out.process, op}); t != txn_of_send_.end()) {
       Txn& txn = txns_[t->second];
       if (out.type == OpType::ok) {
-        if (txn.outcome) out.type = *txn.outcome;
-        else {
+        if (txn.outcome) {
+          out.type = *txn.outcome;
+          history_.txn_outcomes[static_cast<int64_t>(history_.ops.size())] = txn.how;
+        } else {
           out.type = OpType::info;
           txn.acknowledged.push_back(history_.ops.size());
         }
@@ -118,15 +123,21 @@ void HistorySink::txn_send(const ev::ProducerTxnSend::View& v) {
   txn_of_send_[{std::string(v.client_id), v.op}] = std::move(key);
 }
 
-void HistorySink::txn_end(const ev::ProducerTxnEnd::View& v) {
+void HistorySink::txn_end(const sim::Event& e, const ev::ProducerTxnEnd::View& v) {
   auto it = txns_.find(TxnKey{std::string(v.client_id), v.producer_id, v.producer_epoch, v.txn});
   if (it == txns_.end()) return;  // nothing was sent in it
   // A fatal error with the transaction open (fenced, say) leaves the outcome to others: the
   // coordinator aborts it, unless its commit was already being written.
   const OpType outcome = v.outcome == "committed" ? OpType::ok : v.outcome == "aborted" ? OpType::fail : OpType::info;
-  for (size_t index : it->second.acknowledged) history_.ops[index].type = outcome;
+  const std::string how = fmt::format("its transaction ({}, number {}) {} at {}", v.transactional_id, v.txn,
+                                      v.outcome == "failed" ? "failed" : "was " + std::string(v.outcome), format_time(e.time.ns));
+  for (size_t index : it->second.acknowledged) {
+    history_.ops[index].type = outcome;
+    history_.txn_outcomes[static_cast<int64_t>(index)] = how;
+  }
   it->second.acknowledged.clear();
   it->second.outcome = outcome;
+  it->second.how = how;
 }
 
 class GroupSink::Reader {

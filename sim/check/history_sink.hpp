@@ -44,9 +44,10 @@ class HistorySink final : public sim::TraceSink {
   struct Txn {
     std::vector<size_t> acknowledged;  // completions written as info until the outcome is known
     std::optional<OpType> outcome;     // once it ended
+    std::string how;                   // once it ended: "its transaction (...) was aborted at ..."
   };
   void txn_send(const kafka::event::ProducerTxnSend::View& v);
-  void txn_end(const kafka::event::ProducerTxnEnd::View& v);
+  void txn_end(const sim::Event& e, const kafka::event::ProducerTxnEnd::View& v);
 
   struct Pending {
     int64_t id;

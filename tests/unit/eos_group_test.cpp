@@ -134,3 +134,21 @@ TEST(EosGroupLua, ExactlyOnceHoldsThroughTheCrashAndTheZombieOnEverySeed) {
     EXPECT_TRUE(judged) << "seed " << seed;
   }
 }
+
+TEST(EosGroupLua, AnAbortedReadIsExplainedByItsTransactionsEnd) {
+  // The zombie's sends were acknowledged, then its transaction aborted: the explanation of the
+  // read_uncommitted reader's G1a says so rather than that the send was refused.
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/eos_v2_pipeline.lua");
+  const auto r = sim::lua::run_scenario(o);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  bool found = false;
+  for (const auto& c : r.checks) {
+    if (c.name != "expect_anomaly G1a") continue;
+    found = true;
+    EXPECT_NE(c.explanation.find("was acknowledged at"), std::string::npos) << c.explanation;
+    EXPECT_NE(c.explanation.find("its transaction (enricher-tx-1, number 7) was aborted at 24.108571s"), std::string::npos)
+        << c.explanation;
+  }
+  EXPECT_TRUE(found);
+}
