@@ -186,6 +186,10 @@ class Judge {
     std::string detail = fmt::format("{} acknowledged: {} processed once, {} more than once, {} never ({} lost, {} late)",
                                      d.acknowledged, d.processed_once, d.processed_more, d.lost.size() + d.late.size(),
                                      d.lost.size(), d.late.size());
+    // Records the error handler gave up on were acknowledged, not processed: say which.
+    if (!d.recovered.empty())
+      detail += fmt::format("; {} recovered by the error handler (acknowledged without being processed): {}", d.recovered.size(),
+                            sample(d.recovered));
     bool live = true, judged = true;
     if (wants_all && !d.unreached.empty()) detail += liveness(gid, d, live, judged);
     if (!d.lost.empty()) detail += "; lost: " + sample(d.lost);
