@@ -292,6 +292,7 @@ CheckResult find_anomalies(const Evidence& e) {
   for (const auto& [gid, group] : e.groups)
     if (group.commits_after_processing) add(found, "commit-past-unprocessed", commits_past_unprocessed(e.history, *e.truth, gid));
   if (e.timeline) add(found, "hw-regression", hw_regressions(*e.timeline));
+  for (const auto& [gid, group] : e.groups) add(found, "duplicate-effect", duplicate_effects(e.history, *e.truth, e.timeline, gid, group.topics));
   // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
   std::set<std::string> seen;
   for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);
