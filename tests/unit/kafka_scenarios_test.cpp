@@ -120,6 +120,12 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"BankForgeOffsetInTheStoreAppliesOnce", "bankforge_read_model.lua", {{"mode", "offset"}},
              {"expect effects exactly-once in read-model (projector)", "balances equal the sums of the transfers",
               "expect delivery at-least-once (projector)"}},
+        Case{"AnalyticsAutoCommitLosesCounts", "analytics_every_minute.lua", {},
+             {"counts were lost: committed before they were published", "expect delivery at-least-once (analytics)",
+              "expect delivery exactly-once (dashboard)"}},
+        Case{"AnalyticsCommitAfterPublishCountsTwice", "analytics_every_minute.lua", {{"mode", "after-publish"}},
+             {"views were counted twice: published, then crashed before the commit", "expect delivery at-least-once (analytics)",
+              "expect delivery exactly-once (dashboard)"}},
         Case{"SeekReplays", "group_seek_replay.lua", {},
              {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
@@ -204,6 +210,8 @@ TEST(ApplicationScenarios, VerdictsHoldOverSeeds) {
       {"bankforge_read_model.lua", {}},
       {"bankforge_read_model.lua", {{"mode", "idempotent"}}},
       {"bankforge_read_model.lua", {{"mode", "offset"}}},
+      {"analytics_every_minute.lua", {}},
+      {"analytics_every_minute.lua", {{"mode", "after-publish"}}},
   };
   for (const auto& [file, sets] : runs) {
     for (uint64_t seed = 1; seed <= 6; ++seed) {
