@@ -17,8 +17,10 @@ class Runtime;
 // Told of each topic app:send names (it may create it); raises a ScenarioError to refuse it.
 using TopicCheck = std::function<void(const std::string& topic)>;
 // A factory of listeners that call the Lua function `handler_ref` (a registry reference) per
-// record, or per poll's records when `batch`.
-kafka::ListenerFactory lua_listener(Runtime& rt, int handler_ref, bool batch, TopicCheck names_topic = {});
+// record, or per poll's records when `batch`; and `assigned_ref` (LUA_NOREF: none) with the
+// partitions each rebalance adds (on_assigned).
+kafka::ListenerFactory lua_listener(Runtime& rt, int handler_ref, bool batch, TopicCheck names_topic = {},
+                                    int assigned_ref = LUA_NOREF);
 void register_app_metatables(lua_State* L);
 
 }  // namespace sim::lua

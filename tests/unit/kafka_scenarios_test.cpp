@@ -119,7 +119,7 @@ INSTANTIATE_TEST_SUITE_P(
               "expect delivery at-least-once (projector)"}},
         Case{"BankForgeOffsetInTheStoreAppliesOnce", "bankforge_read_model.lua", {{"mode", "offset"}},
              {"expect effects exactly-once in read-model (projector)", "balances equal the sums of the transfers",
-              "expect delivery at-least-once (projector)"}},
+              "the seek to the stored offset: no transfer delivered again", "expect delivery exactly-once (projector)"}},
         Case{"AnalyticsAutoCommitLosesCounts", "analytics_every_minute.lua", {},
              {"counts were lost: committed before they were published", "expect delivery at-least-once (analytics)",
               "expect delivery exactly-once (dashboard)"}},
