@@ -97,16 +97,16 @@ void ApplicationLoop::on_coordinator_found(sim::Context& ctx) {
 }
 
 void ApplicationLoop::on_assigned(sim::Context& ctx) {
-  if (state_ != AppState::awaiting_rebalance) return;
   // ConsumerCoordinator.onJoinComplete: the rebalance listener's onPartitionsAssigned runs
   // inside poll(), before updateFetchPositions looks up the new partitions' positions.
-  if (listener_ && listener_->has_on_assigned() && !coordinator_.last_added().empty()) {
+  const bool in_poll = state_ == AppState::awaiting_rebalance || state_ == AppState::idle;
+  if (in_poll && listener_ && listener_->has_on_assigned() && !coordinator_.last_added().empty()) {
     in_assigned_listener_ = true;
     const std::vector<TopicPartition> added = coordinator_.last_added();
     assigned_step(ctx, call_listener(ctx, kAssignedTask, [&](ListenerServices& s) { return listener_->on_assigned(added, s); }));
     return;
   }
-  poll(ctx);
+  if (state_ == AppState::awaiting_rebalance) poll(ctx);
 }
 
 void ApplicationLoop::assigned_step(sim::Context& ctx, const ListenerStep& step) {

@@ -2,7 +2,8 @@
 // The application's code in Lua: a group's on_record / on_batch handler becomes the consumer's
 // kafka::Listener (broker_model/app/listener.hpp), each run a coroutine inside the sandbox's
 // limits, and `app` (app.state, app:commit, app:commit_async, app:ack, app:every, app:crash,
-// app:store, app:send) the services of the member's process.
+// app:store, app:send, and app:seek in on_assigned, the rebalance listener) the services of the
+// member's process.
 #include <lua5.4/lua.hpp>
 
 #include <functional>
