@@ -52,6 +52,9 @@ struct ListenerReply {
 // Only the handler holds up the loop; a timer's task runs beside it (a scheduled executor's
 // thread in the application).
 inline constexpr uint64_t kHandlerTask = 0;
+// The rebalance listener's task (ConsumerRebalanceListener.onPartitionsAssigned): it runs inside
+// poll(), which goes on once it is done.
+inline constexpr uint64_t kAssignedTask = ~uint64_t{0};
 
 // What the consumer's process offers the listener's code. Calls that block (commit with sync,
 // store) return true when the calling task must now return waiting.
@@ -94,6 +97,9 @@ class ListenerServices {
     std::optional<SendResult> result;
   };
   virtual SendStart send(SendSpec spec, bool sync) = 0;
+  // KafkaConsumer.seek from the rebalance listener: the partition's position, so that its
+  // committed offset is not fetched. False when the partition is not assigned.
+  virtual bool seek(const TopicPartition& tp, int64_t offset) = 0;
 };
 
 class Listener {
@@ -105,6 +111,13 @@ class Listener {
   virtual ListenerStep on_batch(const std::vector<ConsumerRecord>& records, ListenerServices& services) = 0;
   // An every() timer fired: runs its function as task `id`.
   virtual ListenerStep on_every(uint64_t id, ListenerServices& services) = 0;
+  // ConsumerRebalanceListener.onPartitionsAssigned (Spring's ConsumerSeekAware): whether the
+  // application has one, and the call with the partitions a rebalance gave the member, run
+  // as task kAssignedTask before their positions are looked up.
+  virtual bool has_on_assigned() const { return false; }
+  virtual ListenerStep on_assigned(const std::vector<TopicPartition>& /*partitions*/, ListenerServices& /*services*/) {
+    return ListenerStep::done();
+  }
   // The reply to the blocking call task `task` waits for.
   virtual ListenerStep resume(uint64_t task, const ListenerReply& reply, ListenerServices& services) = 0;
 };

@@ -66,7 +66,9 @@ ApplicationLoop::ApplicationLoop(ConsumerApp app, const ConfigSet& config, uint6
       fetcher_(fetcher),
       offset_fetcher_(offset_fetcher),
       listener_(app_.listener ? app_.listener() : nullptr),
-      buffer_(buffer) {}
+      buffer_(buffer) {
+  if (listener_ && listener_->has_on_assigned()) coordinator_.look_up_positions_after_listener();
+}
 
 void ApplicationLoop::transition(AppState to) {
   SIM_ASSERT(valid_transition(state_, to),
@@ -97,7 +99,25 @@ void ApplicationLoop::on_coordinator_found(sim::Context& ctx) {
 void ApplicationLoop::on_assigned(sim::Context& ctx) {
   group_metadata_.generation_id = coordinator_.generation().generation_id;
   group_metadata_.member_id = coordinator_.generation().member_id;
+  // ConsumerCoordinator.onJoinComplete: the rebalance listener's onPartitionsAssigned runs
+  // inside poll(), before updateFetchPositions looks up the new partitions' positions.
+  const bool in_poll = state_ == AppState::awaiting_rebalance || state_ == AppState::idle;
+  if (in_poll && listener_ && listener_->has_on_assigned() && !coordinator_.last_added().empty()) {
+    in_assigned_listener_ = true;
+    const std::vector<TopicPartition> added = coordinator_.last_added();
+    assigned_step(ctx, call_listener(ctx, kAssignedTask, [&](ListenerServices& s) { return listener_->on_assigned(added, s); }));
+    return;
+  }
   if (state_ == AppState::awaiting_rebalance) poll(ctx);
+}
+
+void ApplicationLoop::assigned_step(sim::Context& ctx, const ListenerStep& step) {
+  if (step.status == ListenerStatus::waiting) return;  // resumed by the reply
+  in_assigned_listener_ = false;
+  // An exception from onPartitionsAssigned: ConsumerCoordinator.onJoinComplete logs it and
+  // poll() throws it; the loop goes on here, the trace tells it.
+  if (step.status == ListenerStatus::failed) coordinator_.trace().emit<event::ConsumerError>(ctx, step.failure);
+  if (state_ == AppState::awaiting_rebalance || state_ == AppState::idle) poll(ctx);
 }
 
 void ApplicationLoop::on_fatal_error() {
@@ -130,6 +150,7 @@ void ApplicationLoop::update_fetch_positions(sim::Context& ctx) {
 
 void ApplicationLoop::poll(sim::Context& ctx) {
   if (state_ != AppState::idle && state_ != AppState::awaiting_rebalance) return;
+  if (in_assigned_listener_) return;  // poll() is inside the rebalance listener: it goes on after
   if (coordinator_.failed()) {
     transition(AppState::closed);  // poll() throws the group's fatal error
     return;

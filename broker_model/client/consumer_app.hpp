@@ -174,6 +174,8 @@ class ApplicationLoop {
  private:
   void transition(AppState to);
   void poll(sim::Context& ctx);
+  // The rebalance listener's onPartitionsAssigned ran (or waits): poll() goes on once it is done.
+  void assigned_step(sim::Context& ctx, const ListenerStep& step);
   void await_rebalance(sim::Context& ctx, bool held_partitions);
   void unblock(sim::Context& ctx);
   void empty_poll(sim::Context& ctx);
@@ -249,6 +251,7 @@ class ApplicationLoop {
   std::unique_ptr<Listener> listener_;
   FetchBuffer& buffer_;
   bool handler_ran_ = false;       // the current record's (batch's) handler ran and waits
+  bool in_assigned_listener_ = false;  // onPartitionsAssigned runs (or waits) inside poll()
   bool handler_commit_ = false;    // the handler waits for a commitSync it asked for
   uint64_t current_task_ = kHandlerTask;
   uint64_t invocation_ = 0;        // handler runs in this process

@@ -102,6 +102,8 @@ class ApplicationLoop::Services final : public ListenerServices {
     return {.wait = true, .result = std::nullopt};
   }
 
+  bool seek(const TopicPartition& tp, int64_t offset) override { return loop_.seek(ctx_, tp, offset); }
+
   bool store(const std::string& name, std::vector<StoreOp> ops) override {
     auto it = loop_.app_.stores.find(name);
     if (it == loop_.app_.stores.end()) return false;
@@ -195,6 +197,11 @@ void ApplicationLoop::handler_step(sim::Context& ctx, const ListenerStep& step) 
 }
 
 void ApplicationLoop::resume_task(sim::Context& ctx, uint64_t task, const ListenerReply& reply) {
+  if (task == kAssignedTask) {
+    if (!in_assigned_listener_) return;
+    assigned_step(ctx, call_listener(ctx, task, [&](ListenerServices& s) { return listener_->resume(task, reply, s); }));
+    return;
+  }
   if (task != kHandlerTask) {
     const ListenerStep step = call_listener(ctx, task, [&](ListenerServices& s) { return listener_->resume(task, reply, s); });
     if (step.status == ListenerStatus::failed) coordinator_.trace().emit<event::ConsumerError>(ctx, step.failure);

@@ -120,6 +120,12 @@ class ConsumerCoordinator {
   // ---- responses and timers; each returns what the application must hear of ----
   bool handle_find_coordinator(sim::Context& ctx, const FindCoordinatorResponse& resp);  // found
   bool handle_join(sim::Context& ctx, const JoinGroupResponse& resp);                     // a fatal error
+  // The partitions the last completed rebalance added (onPartitionsAssigned's argument).
+  const std::vector<TopicPartition>& last_added() const { return last_added_; }
+  // An application with a rebalance listener: the committed offsets of new partitions are
+  // looked up by the poll() after the listener ran (KafkaConsumer.updateFetchPositions), not as
+  // soon as the assignment arrives, so that a seek in the listener stands.
+  void look_up_positions_after_listener() { refresh_after_listener_ = true; }
   bool handle_sync(sim::Context& ctx, const SyncGroupResponse& resp);                     // assigned
   bool handle_heartbeat(sim::Context& ctx, const HeartbeatResponse& resp);  // must rejoin
   // The partitions that have no committed offset (to reset), or nothing when ignored.
@@ -205,6 +211,8 @@ class ConsumerCoordinator {
   // The last assignment received: the eager StickyAssignor's user data carries it into the next
   // rebalance, after the partitions themselves have been revoked.
   std::vector<TopicPartition> last_assignment_;
+  std::vector<TopicPartition> last_added_;     // what the last completed rebalance added
+  bool refresh_after_listener_ = false;        // see look_up_positions_after_listener()
   sim::Time last_poll_;
   sim::Time rebalance_started_;
   sim::Time next_auto_commit_;

@@ -159,7 +159,8 @@ void ConsumerCoordinator::complete_rebalance(sim::Context& ctx, const std::vecto
   if (!revoked.empty()) revoke_cooperatively(ctx, revoked);
   for (const auto& tp : added) subscriptions_.add_assigned(tp);
   last_assignment_ = assignment;
-  refresh_committed_offsets(ctx);
+  last_added_ = std::move(added);
+  if (!refresh_after_listener_) refresh_committed_offsets(ctx);
 }
 
 }  // namespace kafka

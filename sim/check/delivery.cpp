@@ -9,6 +9,21 @@ std::string topic_of(const std::string& partition) {
   const size_t dash = partition.rfind('-');
   return dash == std::string::npos ? partition : partition.substr(0, dash);
 }
+// The group's error handler's recoveries, per acknowledged value: matched by partition and
+// offset, since the listener.recovered event names no value.
+std::map<std::string, std::vector<const RecoveredRecord*>> recoveries_by_value(
+    const GroundTruth& truth, const std::string& group, const std::map<std::string, std::string>& acked,
+    const std::map<std::string, int64_t>& acked_offset) {
+  std::map<std::pair<std::string, int64_t>, std::string> value_at;  // (partition, offset) -> value
+  for (const auto& [value, offset] : acked_offset) value_at[{acked.at(value), offset}] = value;
+  std::map<std::string, std::vector<const RecoveredRecord*>> out;
+  for (const RecoveredRecord& rec : truth.recovered) {
+    if (rec.group != group) continue;
+    const auto v = value_at.find({rec.partition, rec.offset});
+    if (v != value_at.end()) out[v->second].push_back(&rec);
+  }
+  return out;
+}
 }  // namespace
 
 SentRecords::SentRecords(const History& history, const std::string& process) {
@@ -75,10 +90,19 @@ DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth
     check_order(last_first_by_partition, p.partition, r.partition_order_violations);
     check_order(last_first_by_key, p.partition + "/" + p.key, r.key_order_violations);
   }
+  const auto recoveries = recoveries_by_value(truth, group, acked, acked_offset);
   for (const auto& [value, partition] : acked) {
     const auto it = times.find(value);
-    const int64_t n = it == times.end() ? 0 : it->second;
-    if (n == 1) ++r.processed_once;
+    const auto rec = recoveries.find(value);
+    const int64_t processings = it == times.end() ? 0 : it->second;
+    const int64_t recovered = rec == recoveries.end() ? 0 : static_cast<int64_t>(rec->second.size());
+    if (processings == 0 && recovered > 0) {
+      const RecoveredRecord& first = *rec->second.front();
+      r.recovered.push_back(fmt::format("{}@{}:{} {}", value, partition, first.offset,
+                                        first.dead_letter.empty() ? "logged and skipped" : "dead-lettered to " + first.dead_letter));
+    }
+    const int64_t n = processings + recovered;  // handled, either way
+    if (n == 1 && processings == 1) ++r.processed_once;
     if (n > 1) {
       ++r.processed_more;
       r.duplicates += n - 1;

@@ -7,6 +7,9 @@
 // - An acknowledged record the group never processed is *lost* when no replica's final log
 //   holds it, *late* when a log does: skipped (by a commit or an offset reset) when the group
 //   processed a later offset of its partition, *unreached* (a liveness failure) when not.
+// - A record the group's error handler recovered (dead-lettered, or logged and skipped) counts as
+//   handled once per recovery, as Spring acknowledges it: the record reached the application,
+//   which gave up on it. The report lists these apart from the processed ones.
 // - Order: the first deliveries of a partition's records follow their offsets (per-partition),
 //   or those of each record key (per-key).
 #include <cstdint>
@@ -52,9 +55,22 @@ struct PositionJump {
   int64_t time_ns = 0;
 };
 
+// A record the listener's error handler gave up on (Spring's DefaultErrorHandler, its back off
+// exhausted): the recoverer logged and skipped it, or published it to a dead-letter topic, and
+// the container acknowledged it. Handled, though never processed.
+struct RecoveredRecord {
+  std::string group;
+  std::string member;
+  std::string partition;    // topic-partition
+  int64_t offset = -1;
+  std::string dead_letter;  // the topic it was published to; empty when logged and skipped
+  int64_t time_ns = 0;
+};
+
 struct GroundTruth {
   std::vector<ProcessedRecord> processed;                    // in processing order
   std::vector<CommitRecord> commits;                         // in completion order
+  std::vector<RecoveredRecord> recovered;                    // in time order
   std::vector<PositionJump> jumps;                           // resets and seeks, in time order
   std::vector<PositionJump> resumes;                         // positions taken from committed offsets
   std::map<std::string, std::string> member_groups;          // consumer (process name) -> its group
@@ -73,6 +89,10 @@ struct DeliveryReport {
   int64_t processed_once = 0;
   int64_t processed_more = 0;      // acknowledged records processed twice or more
   int64_t duplicates = 0;          // extra processings in all
+  // Acknowledged records the error handler recovered and the group never processed: handled
+  // (the container acknowledged them), so neither lost nor late. "value@partition:offset
+  // dead-lettered to <topic>" or "... logged and skipped".
+  std::vector<std::string> recovered;
   std::vector<std::string> lost;   // never processed and in no log
   std::vector<std::string> late;   // never processed, but in a log
   // The late records past the furthest offset the group processed in their partition: the

@@ -96,4 +96,25 @@ EffectsReport analyze_effects(const History& history, const GroundTruth& truth, 
   return r;
 }
 
+std::vector<Anomaly> duplicate_effects(const History& history, const GroundTruth& truth, const Timeline* timeline,
+                                       const std::string& group, const std::set<std::string>& topics) {
+  std::set<std::string> stores;  // those the group's handlers changed
+  for (const StoreWriteRecord& w : truth.store_writes)
+    if (w.changed && !w.member.empty() && in_group(truth, w.member, group)) stores.insert(w.store);
+  std::vector<Anomaly> out;
+  for (const std::string& store : stores) {
+    const EffectsReport r = analyze_effects(history, truth, group, topics, store);
+    for (const RecordEffects& rec : r.duplicated) {
+      Anomaly a{rec.partition,
+                fmt::format("{} applied {} times to store {} by group {}", rec.label(), rec.runs.size(), store, group),
+                {}};
+      a.value = rec.value;
+      a.offset = rec.offset;
+      if (timeline) a.explanation = explain_duplicate_effect(truth, *timeline, r, rec);
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
 }  // namespace check

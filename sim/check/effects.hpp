@@ -17,6 +17,7 @@
 
 #include "sim/check/delivery.hpp"
 #include "sim/check/history.hpp"
+#include "sim/check/jepsen.hpp"
 #include "sim/check/timeline.hpp"
 
 namespace check {
@@ -53,6 +54,12 @@ struct EffectsReport {
 // The report for `group` (members per the trace) over `topics` (all when empty) and `store`.
 EffectsReport analyze_effects(const History& history, const GroundTruth& truth, const std::string& group,
                               const std::set<std::string>& topics, const std::string& store);
+
+// The anomaly "duplicate-effect": each record whose effect in a store two or more handler runs
+// of `group` applied, for every store its handlers changed. With a timeline, each carries the
+// explanation below. A redelivery whose writes were not idempotent, whatever the scenario expects.
+std::vector<Anomaly> duplicate_effects(const History& history, const GroundTruth& truth, const Timeline* timeline,
+                                       const std::string& group, const std::set<std::string>& topics);
 
 // How a record's effect came to be applied twice, or never, told in time order from the trace:
 // each run that changed the store (member, time, writes), the crashes of its member and of the

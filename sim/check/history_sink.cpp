@@ -167,6 +167,11 @@ class GroupSink::Reader {
     }
     s_.commits_.push_back(std::move(c));
   }
+  void operator()(const ev::ListenerRecovered::View& v) {
+    member(v.member, v.group);
+    s_.recovered_.push_back(RecoveredRecord{std::string(v.group), std::string(v.member), partition_key(v.topic, v.partition),
+                                            v.offset, std::string(v.dead_letter), e_.time.ns});
+  }
 
  private:
   void member(std::string_view name, std::string_view group) {

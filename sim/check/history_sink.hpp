@@ -70,10 +70,12 @@ class HistorySink final : public sim::TraceSink {
 class GroupSink final : public sim::TraceSink {
  public:
   using Reads = sim::schema::Reads<kafka::event::ConsumerStart, kafka::event::ConsumerProcessed, kafka::event::ConsumerReset,
-                                   kafka::event::ConsumerSeek, kafka::event::ConsumerPosition, kafka::event::ConsumerCommit>;
+                                   kafka::event::ConsumerSeek, kafka::event::ConsumerPosition, kafka::event::ConsumerCommit,
+                                   kafka::event::ListenerRecovered>;
   void write(const sim::Event& e) override;
   std::vector<ProcessedRecord>& processed() { return processed_; }
   std::vector<CommitRecord>& commits() { return commits_; }
+  std::vector<RecoveredRecord>& recovered() { return recovered_; }
   std::vector<PositionJump>& jumps() { return jumps_; }
   std::vector<PositionJump>& resumes() { return resumes_; }
   std::map<std::string, std::string>& member_groups() { return member_groups_; }
@@ -82,6 +84,7 @@ class GroupSink final : public sim::TraceSink {
   class Reader;
   std::vector<ProcessedRecord> processed_;
   std::vector<CommitRecord> commits_;
+  std::vector<RecoveredRecord> recovered_;
   std::vector<PositionJump> jumps_;
   std::vector<PositionJump> resumes_;
   std::map<std::string, std::string> member_groups_;

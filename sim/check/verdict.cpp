@@ -186,6 +186,10 @@ class Judge {
     std::string detail = fmt::format("{} acknowledged: {} processed once, {} more than once, {} never ({} lost, {} late)",
                                      d.acknowledged, d.processed_once, d.processed_more, d.lost.size() + d.late.size(),
                                      d.lost.size(), d.late.size());
+    // Records the error handler gave up on were acknowledged, not processed: say which.
+    if (!d.recovered.empty())
+      detail += fmt::format("; {} recovered by the error handler (acknowledged without being processed): {}", d.recovered.size(),
+                            sample(d.recovered));
     bool live = true, judged = true;
     if (wants_all && !d.unreached.empty()) detail += liveness(gid, d, live, judged);
     if (!d.lost.empty()) detail += "; lost: " + sample(d.lost);
@@ -288,6 +292,7 @@ CheckResult find_anomalies(const Evidence& e) {
   for (const auto& [gid, group] : e.groups)
     if (group.commits_after_processing) add(found, "commit-past-unprocessed", commits_past_unprocessed(e.history, *e.truth, gid));
   if (e.timeline) add(found, "hw-regression", hw_regressions(*e.timeline));
+  for (const auto& [gid, group] : e.groups) add(found, "duplicate-effect", duplicate_effects(e.history, *e.truth, e.timeline, gid, group.topics));
   // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
   std::set<std::string> seen;
   for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);

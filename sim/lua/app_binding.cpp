@@ -66,8 +66,8 @@ struct Awaiting {
 
 class LuaListener final : public kafka::Listener {
  public:
-  LuaListener(Runtime& rt, int handler_ref, bool batch, TopicCheck names_topic)
-      : rt_(rt), handler_ref_(handler_ref), batch_(batch), names_topic_(std::move(names_topic)) {
+  LuaListener(Runtime& rt, int handler_ref, bool batch, TopicCheck names_topic, int assigned_ref)
+      : rt_(rt), handler_ref_(handler_ref), assigned_ref_(assigned_ref), batch_(batch), names_topic_(std::move(names_topic)) {
     // Built when the process starts, from the scheduler: what it allocates in Lua is under the
     // sandbox's limits like any call.
     rt_.sandbox().protected_call("on_record (the app of a starting process)", [this](lua_State* L) {
@@ -88,6 +88,22 @@ class LuaListener final : public kafka::Listener {
   }
 
   bool batch() const override { return batch_; }
+  bool has_on_assigned() const override { return assigned_ref_ != LUA_NOREF; }
+
+  // on_assigned(partitions, app): partitions a list of { topic =, partition = }.
+  kafka::ListenerStep on_assigned(const std::vector<kafka::TopicPartition>& partitions, kafka::ListenerServices& s) override {
+    return start(kafka::kAssignedTask, s, [&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, assigned_ref_);
+      lua_createtable(L, static_cast<int>(partitions.size()), 0);
+      for (size_t i = 0; i < partitions.size(); ++i) {
+        lua_createtable(L, 0, 2);
+        set_field(L, "topic", std::string_view(partitions[i].topic));
+        set_field(L, "partition", static_cast<lua_Integer>(partitions[i].partition));
+        lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+      }
+      return 1;
+    });
+  }
 
   kafka::ListenerStep on_record(const kafka::ConsumerRecord& r, kafka::ListenerServices& s) override {
     return start(kafka::kHandlerTask, s, [&](lua_State* L) {
@@ -180,7 +196,8 @@ class LuaListener final : public kafka::Listener {
     task_ = task;
     running_ = co;
     awaiting_[task] = {};
-    const int status = rt_.sandbox().resume(co, nargs, task == kafka::kHandlerTask ? "on_record" : "app:every");
+    const char* what = task == kafka::kHandlerTask ? "on_record" : task == kafka::kAssignedTask ? "on_assigned" : "app:every";
+    const int status = rt_.sandbox().resume(co, nargs, what);
     services_ = nullptr;
     running_ = nullptr;
     if (status == LUA_YIELD && awaiting_[task].kind != Awaiting::Kind::nothing) return kafka::ListenerStep::waiting();
@@ -274,6 +291,7 @@ class LuaListener final : public kafka::Listener {
 
   Runtime& rt_;
   int handler_ref_;
+  int assigned_ref_;  // on_assigned, or LUA_NOREF
   bool batch_;
   TopicCheck names_topic_;
   AppHandle* app_ = nullptr;
@@ -344,7 +362,7 @@ int l_state_index(lua_State* L) {
   }
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
-  if (lua_isnil(L, -1) && key) fail(fmt::format("app has no field '{}' (state, commit, commit_async, ack, every, crash, store, send)", key));
+  if (lua_isnil(L, -1) && key) fail(fmt::format("app has no field '{}' (state, commit, commit_async, ack, every, crash, store, send, seek)", key));
   return 1;
 }
 
@@ -387,6 +405,18 @@ int l_every(lua_State* L) {
   luaL_checktype(L, 3, LUA_TFUNCTION);
   const std::string where = Sandbox::where(L);
   if (auto id = l.add_every(L, 3, where)) l.services(L).every(interval, *id);
+  return 0;
+}
+
+// app:seek(topic, partition, offset): KafkaConsumer.seek from the rebalance listener, as the
+// "offsets stored outside Kafka" pattern does in onPartitionsAssigned.
+int l_seek(lua_State* L) {
+  LuaListener& l = listener_of(L);
+  if (l.task() != kafka::kAssignedTask) fail("app:seek: seek from on_assigned (the rebalance listener), not from the handler or app:every");
+  const kafka::TopicPartition tp{luaL_checkstring(L, 2), static_cast<int32_t>(luaL_checkinteger(L, 3))};
+  const lua_Integer offset = luaL_checkinteger(L, 4);
+  if (offset < 0) fail(fmt::format("app:seek: the offset must be at least 0, got {}", offset));
+  if (!l.services(L).seek(tp, offset)) fail(fmt::format("app:seek: {}-{} is not assigned to this member", tp.topic, tp.partition));
   return 0;
 }
 
@@ -592,8 +622,10 @@ int l_store_tx(lua_State* L) {
 
 }  // namespace
 
-kafka::ListenerFactory lua_listener(Runtime& rt, int handler_ref, bool batch, TopicCheck names_topic) {
-  return [&rt, handler_ref, batch, names_topic] { return std::make_unique<LuaListener>(rt, handler_ref, batch, names_topic); };
+kafka::ListenerFactory lua_listener(Runtime& rt, int handler_ref, bool batch, TopicCheck names_topic, int assigned_ref) {
+  return [&rt, handler_ref, batch, names_topic, assigned_ref] {
+    return std::make_unique<LuaListener>(rt, handler_ref, batch, names_topic, assigned_ref);
+  };
 }
 
 void register_app_metatables(lua_State* L) {
@@ -602,7 +634,8 @@ void register_app_metatables(lua_State* L) {
   static const luaL_Reg app_methods[] = {{"commit", blocking<l_commit>}, {"commit_async", blocking<l_commit_async>},
                                          {"ack", blocking<l_ack>},       {"every", guarded<l_every>},
                                          {"crash", blocking<l_crash>},   {"store", guarded<l_store>},
-                                         {"send", blocking<l_send>},     {nullptr, nullptr}};
+                                         {"send", blocking<l_send>},     {"seek", guarded<l_seek>},
+                                         {nullptr, nullptr}};
   luaL_setfuncs(L, app_methods, 0);
   lua_pushcclosure(L, guarded<l_state_index>, 1);
   lua_setfield(L, -2, "__index");

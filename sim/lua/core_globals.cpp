@@ -150,7 +150,11 @@ int l_check(lua_State* L) {
     detail.assign(d, len);
     lua_pop(L, 1);
   }
-  rt.check(name, lua_toboolean(L, 2) != 0, detail);
+  const bool held = lua_toboolean(L, 2) != 0;
+  // A failed check names the scenario line that made it, as a failed expectation names its cause.
+  std::string where = held ? std::string() : Sandbox::where(L);
+  if (where.size() >= 2) where.resize(where.size() - 2);  // "file:line: " without its separator
+  rt.check(name, held, detail, where.empty() ? std::string() : "checked at " + where);
   return 0;
 }
 

@@ -64,6 +64,18 @@ NodeId start_member(GroupHandle& g, size_t slot, const char* what) {
   return node;
 }
 
+// on_assigned = function(partitions, app): ConsumerRebalanceListener.onPartitionsAssigned. A
+// registry reference, or LUA_NOREF when the group has none.
+int read_on_assigned(lua_State* L, int idx) {
+  lua_getfield(L, idx, "on_assigned");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return LUA_NOREF;
+  }
+  if (!lua_isfunction(L, -1)) fail(fmt::format("group.on_assigned: a function(partitions, app), got {}", describe(L, -1)));
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 // on_record = function(rec, app) or on_batch = function(records, app): the application's code.
 // Returns whether the handler is a batch listener (on_batch).
 bool read_handler(lua_State* L, int idx, GroupHandle& g) {
@@ -80,7 +92,14 @@ bool read_handler(lua_State* L, int idx, GroupHandle& g) {
     const int ref = luaL_ref(L, LUA_REGISTRYINDEX);
     Cluster* cluster = g.cluster;
     g.app.listener = lua_listener(Runtime::of(L), ref, batch,
-                                  [cluster](const std::string& topic) { cluster->client_names_topic(topic, true, "app:send"); });
+                                  [cluster](const std::string& topic) { cluster->client_names_topic(topic, true, "app:send"); },
+                                  read_on_assigned(L, idx));
+  }
+  if (!g.app.listener) {
+    lua_getfield(L, idx, "on_assigned");
+    const bool given = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (given) fail("group.on_assigned: goes with on_record or on_batch (the listener it belongs to)");
   }
   return batch;
 }
@@ -137,7 +156,8 @@ int64_t read_group_options(lua_State* L, int idx, GroupHandle& g, std::optional<
   lua_pop(L, 1);
   const bool batch_listener = read_handler(L, idx, g);
   const std::vector<std::string> own = {"members", "topics",  "commit",    "processing_time", "ack_count",
-                                        "ack_time", "static", "on_record", "on_batch"};
+                                        "ack_time", "static", "on_record", "on_batch",
+                                        "on_assigned"};
   read_group_app_options(L, idx, g.app, g.cluster->version);
   if (batch_listener && g.app.error_handler.dead_letter) {
     fail("group.error_handler.dead_letter: not modelled for a batch listener (on_batch); use on_record");

@@ -279,6 +279,7 @@ void Runtime::judge_expectations(RunResult& result) {
   check::GroundTruth truth;
   truth.processed = std::move(groups_seen_->processed());
   truth.commits = std::move(groups_seen_->commits());
+  truth.recovered = std::move(groups_seen_->recovered());
   truth.jumps = std::move(groups_seen_->jumps());
   truth.resumes = std::move(groups_seen_->resumes());
   truth.member_groups = std::move(groups_seen_->member_groups());

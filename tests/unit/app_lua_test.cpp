@@ -3,6 +3,8 @@
 // sandbox's limits around handlers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "scenario_helpers.hpp"
 
 using namespace kafkasim_test;
@@ -239,5 +241,46 @@ TEST(AppLua, ThePoisonPillScenarioHoldsItsExpectations) {
   sim::lua::RunOptions o;
   o.path = source_path("scenarios/spring_poison_pill_dlt.lua");
   const sim::lua::RunResult r = sim::lua::run_scenario(o);
-  expect_all_held(r, 10);
+  expect_all_held(r, 11);
+  // The dead-lettered pill counts as handled by the shipping group, and the check says how.
+  auto it = std::find_if(r.checks.begin(), r.checks.end(),
+                         [](const auto& c) { return c.name == "expect delivery at-least-once (shipping)"; });
+  ASSERT_NE(it, r.checks.end());
+  EXPECT_NE(it->detail.find("7 processed once, 0 more than once, 0 never"), std::string::npos) << it->detail;
+  EXPECT_NE(it->detail.find("1 recovered by the error handler (acknowledged without being processed): "
+                            "pill@orders-0:3 dead-lettered to orders.DLT"),
+            std::string::npos)
+      << it->detail;
+}
+
+// on_assigned is ConsumerRebalanceListener.onPartitionsAssigned: it gets the partitions the
+// rebalance added, may wait for a store, and its app:seek sets the position before the
+// committed offset (none here: auto.offset.reset would start at 0) is looked up, so records
+// 0..3 are never delivered. app:seek belongs to on_assigned only.
+TEST(AppLua, OnAssignedSeeksBeforeThePositionIsLookedUp) {
+  std::string text = scenario(R"(
+  on_assigned = function(parts, app)
+    assigned[#assigned + 1] = parts[1].topic .. "-" .. parts[1].partition
+    local stored = app:store("db"):get("next:t-0")  -- a round trip: nil, nothing stored
+    app:seek(parts[1].topic, parts[1].partition, stored and tonumber(stored) or 4)
+  end,
+  on_record = function(rec, app)
+    handled[#handled + 1] = rec.offset
+    if rec.offset == 5 then seek_error = select(2, pcall(app.seek, app, "t", 0, 0)) end
+  end,)", R"(
+at("9s", function()
+  check("on_assigned had the partition", #assigned == 1 and assigned[1] == "t-0", table.concat(assigned, ","))
+  check("the seek stood: records from offset 4", table.concat(handled, ",") == "4,5", table.concat(handled, ","))
+  check("seek only from on_assigned", tostring(seek_error):find("seek from on_assigned", 1, true) ~= nil, tostring(seek_error))
+end)
+)").insert(0, "assigned = {}; handled = {}\n");
+  text.insert(text.find("c:topic("), "c:store(\"db\")\n");
+  expect_all_held(run_text("on_assigned.lua", text), 3);
+
+  auto alone = run_text("on_assigned_alone.lua", scenario("on_assigned = function() end,", ""));
+  EXPECT_EQ(alone.exit_code, 2);
+  EXPECT_NE(alone.error.find("group.on_assigned: goes with on_record or on_batch"), std::string::npos) << alone.error;
+  auto bad = run_text("on_assigned_bad.lua", scenario("on_assigned = 3, on_record = function() end,", ""));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.error.find("group.on_assigned: a function(partitions, app)"), std::string::npos) << bad.error;
 }

@@ -86,6 +86,38 @@ TEST(DeliveryCheck, OrderOfFirstDeliveries) {
   EXPECT_TRUE(analyze_delivery(h, truth, "g", {}).key_order_violations.empty());
 }
 
+// Spring's DefaultErrorHandler acknowledges a record it gave up on (dead-lettered, or logged
+// and skipped): the group handled it, though it never processed it. It is neither lost nor
+// late, and the report names it apart; recovered twice (a crash before the acknowledgement's
+// commit) it is handled twice. Another group's recovery is not this group's.
+TEST(DeliveryCheck, ARecordTheErrorHandlerRecoveredIsHandledNotUnprocessed) {
+  History h = acked({{"t-0", "a"}, {"t-0", "pill"}, {"t-0", "c"}, {"t-0", "bad"}});
+  for (Op& op : h.ops) {  // the acknowledgements name offsets 0..3
+    if (op.type == OpType::ok) op.sends[0].offset = op.index / 2;
+  }
+  GroundTruth truth;
+  truth.final_logs["t-0"] = {"a", "pill", "c", "bad"};
+  truth.processed = {processed("t-0", 0, "a"), processed("t-0", 2, "c")};
+  const DeliveryReport before = analyze_delivery(h, truth, "g", {});
+  EXPECT_EQ(before.late, (std::vector<std::string>{"bad@t-0", "pill@t-0"})) << "without recoveries: never processed";
+
+  truth.recovered = {{"g", "g-1", "t-0", 1, "t.DLT", 0}, {"g", "g-1", "t-0", 3, "", 0}, {"other", "o-1", "t-0", 1, "t.DLT", 0}};
+  const DeliveryReport r = analyze_delivery(h, truth, "g", {});
+  EXPECT_TRUE(r.late.empty());
+  EXPECT_TRUE(r.lost.empty());
+  EXPECT_TRUE(r.exactly_once());
+  EXPECT_EQ(r.processed_once, 2) << "recovered records are not counted as processed";
+  EXPECT_EQ(r.recovered, (std::vector<std::string>{"bad@t-0:3 logged and skipped", "pill@t-0:1 dead-lettered to t.DLT"}));
+  EXPECT_EQ(analyze_delivery(h, truth, "other", {}).late.size(), 3u) << "another group's recovery handles one record of its own";
+
+  truth.recovered.push_back({"g", "g-1#2", "t-0", 1, "t.DLT", 0});  // recovered again after a crash
+  const DeliveryReport twice = analyze_delivery(h, truth, "g", {});
+  EXPECT_EQ(twice.processed_more, 1);
+  EXPECT_EQ(twice.reprocessed, (std::vector<std::pair<std::string, std::string>>{{"t-0", "pill"}}));
+  EXPECT_FALSE(twice.exactly_once());
+  EXPECT_TRUE(twice.at_least_once());
+}
+
 TEST(DeliveryCheck, TopicsLimitTheRecordsConsidered) {
   const History h = acked({{"orders-0", "a"}, {"audit-0", "b"}});
   GroundTruth truth;

@@ -149,6 +149,35 @@ TEST(EffectsCheck, ExactlyOnceFailsOnATwiceAppliedEffectAndExplainsItInTimeOrder
   EXPECT_TRUE(v.expectations[1].held) << "at least once: every record's effect is there";
 }
 
+// The anomaly duplicate-effect: every record two handler runs applied to any store the group's
+// handlers changed, found whatever the scenario expects (so expect_anomaly can name it), with
+// its explanation; writes that changed nothing, and another group's, are no duplicate.
+TEST(EffectsCheck, ARecordAppliedTwiceIsTheDuplicateEffectAnomaly) {
+  Fixture f;
+  f.truth.store_writes = {write("g-1", 1, 0, "k", true, 10), write("g-1", 2, 1, "k", true, 20),
+                          write("g-2", 1, 1, "k", true, 90),          // e1 again in read-model
+                          write("g-1", 3, 2, "k", true, 30, "audit"), write("g-2", 2, 2, "k", true, 95, "audit"),  // e2 again in audit
+                          write("g-2", 3, 0, "k", false, 96),         // e0 again, changing nothing
+                          write("other-1", 1, 0, "k", true, 97)};     // another group
+  f.timeline.nodes.push_back(NodeEvent{NodeEvent::Kind::crashed, 40'000'000, "g-1", {}});
+  const auto found = duplicate_effects(f.h, f.truth, &f.timeline, "g", {"transfers"});
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].detail, "e2@transfers-0:2 applied 2 times to store audit by group g");
+  EXPECT_EQ(found[1].detail, "e1@transfers-0:1 applied 2 times to store read-model by group g");
+  EXPECT_EQ(found[1].value, "e1");
+  EXPECT_EQ(found[1].offset, 1);
+  EXPECT_NE(found[1].explanation.find("g-1 crashed"), std::string::npos) << found[1].explanation;
+  EXPECT_TRUE(duplicate_effects(f.h, f.truth, nullptr, "other", {"transfers"}).empty());
+
+  Expectation x;
+  x.anomaly = "duplicate-effect";
+  x.name = "expect_anomaly duplicate-effect";
+  const Verdict v = judge(f.evidence(), {x});
+  ASSERT_EQ(v.expectations.size(), 1u);
+  EXPECT_TRUE(v.expectations[0].held) << v.expectations[0].detail;
+  EXPECT_EQ(v.anomalies.anomalies.at("duplicate-effect").size(), 2u);
+}
+
 TEST(EffectsCheck, AtLeastOnceFailsOnAnEffectNeverApplied) {
   Fixture f;
   f.truth.store_writes = {write("g-1", 1, 0, "k", true, 10), write("g-1", 2, 1, "k", true, 20),

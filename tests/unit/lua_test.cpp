@@ -210,3 +210,20 @@ TEST(Lua, TestbedFaultsAndQueries) {
   expect_invalid(run_text("restart_running.lua", std::string(kHeader) + "local t = testbed { nodes = 1 }\nt:restart(1)\n"),
                  "restart(node-1): it is running");
 }
+
+// A check the scenario computed that failed names the line that made it, as an expectation's
+// failure names its cause; one that held says nothing more.
+TEST(Lua, AFailedCheckNamesItsLine) {
+  auto r = run_text("checks.lua", std::string(kHeader) +
+                                      "check(\"fine\", true, \"ok\")\n"
+                                      "at(\"500ms\", function()\n"
+                                      "  check(\"counts\", false, \"3563 of 4000\")\n"
+                                      "end)\n");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  ASSERT_EQ(r.checks.size(), 2u);
+  EXPECT_TRUE(r.checks[0].explanation.empty());
+  EXPECT_FALSE(r.checks[1].held);
+  EXPECT_EQ(r.checks[1].detail, "3563 of 4000");
+  EXPECT_TRUE(r.checks[1].explanation.starts_with("checked at ")) << r.checks[1].explanation;
+  EXPECT_TRUE(r.checks[1].explanation.ends_with("checks.lua:4")) << r.checks[1].explanation;
+}
