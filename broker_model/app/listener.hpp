@@ -66,6 +66,10 @@ class ListenerServices {
   // record is not yet processed). False when nothing was sent (nothing to commit, or the
   // member is outside a stable generation: the commit failed at once, as the trace shows).
   virtual bool commit(bool sync) = 0;
+  // Whether commit() only asks for a commit at the loop's next chance (an exactly_once_v2
+  // member's transaction: Kafka Streams' ProcessorContext.commit(), which a punctuator may call
+  // too), rather than calling the consumer from this thread.
+  virtual bool commit_is_request() const { return false; }
   // Spring's Acknowledgment.acknowledge() for the current record (every record of the batch,
   // for a batch listener). MANUAL_IMMEDIATE commits it at once (true: wait for it).
   virtual bool ack() = 0;

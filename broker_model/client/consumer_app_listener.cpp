@@ -20,6 +20,8 @@ class ApplicationLoop::Services final : public ListenerServices {
   sim::Time now() const override { return ctx_.now(); }
   uint64_t invocation() const override { return loop_.invocation_; }
 
+  bool commit_is_request() const override { return loop_.app_.exactly_once(); }
+
   bool commit(bool sync) override {
     if (loop_.app_.exactly_once()) {
       // ProcessorContext.commit(): the transaction commits at the loop's next chance (after

@@ -378,10 +378,11 @@ int l_state_newindex(lua_State* L) {
 
 int commit(lua_State* L, bool sync) {
   LuaListener& l = listener_of(L);
-  if (l.task() != kafka::kHandlerTask) {
+  const bool request = l.services(L).commit_is_request();  // exactly_once_v2: from app:every too
+  if (l.task() != kafka::kHandlerTask && !request) {
     fail("app:commit: KafkaConsumer is not safe for multi-threaded access (commit from the handler, not from app:every)");
   }
-  if (sync) require_yieldable(L, "app:commit", l);
+  if (sync && !request) require_yieldable(L, "app:commit", l);
   if (!l.services(L).commit(sync)) return 0;
   l.await({Awaiting::Kind::commit});
   return kYield;

@@ -128,6 +128,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"AnalyticsCommitAfterPublishCountsTwice", "analytics_every_minute.lua", {{"mode", "after-publish"}},
              {"views were counted twice: published, then crashed before the commit", "expect delivery at-least-once (analytics)",
               "expect delivery exactly-once (dashboard)"}},
+        Case{"AnalyticsExactlyOnceV2CountsOnce", "analytics_every_minute.lua", {{"mode", "exactly_once_v2"}},
+             {"every view counted once: the aggregates commit with the offsets", "expect delivery at-least-once (analytics)",
+              "expect delivery exactly-once (dashboard)"}},
         Case{"SeekReplays", "group_seek_replay.lua", {},
              {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
@@ -214,6 +217,7 @@ TEST(ApplicationScenarios, VerdictsHoldOverSeeds) {
       {"bankforge_read_model.lua", {{"mode", "offset"}}},
       {"analytics_every_minute.lua", {}},
       {"analytics_every_minute.lua", {{"mode", "after-publish"}}},
+      {"analytics_every_minute.lua", {{"mode", "exactly_once_v2"}}},
   };
   for (const auto& [file, sets] : runs) {
     for (uint64_t seed = 1; seed <= 6; ++seed) {
