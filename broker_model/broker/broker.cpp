@@ -252,6 +252,7 @@ void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessageP
       txn_coordinator_.handle_write_txn_markers_response(ctx, message_as<WriteTxnMarkersResponse>(m));
       break;
     case route_of<WriteTxnMarkersRequest>: replicas_.handle_write_txn_markers(ctx, from, message_as<WriteTxnMarkersRequest>(m)); break;
+    case route_of<AddPartitionsToTxnResponse>: replicas_.handle_verification_response(ctx, message_as<AddPartitionsToTxnResponse>(m)); break;
     case route_of<TxnOffsetCommitRequest>: coordinator_.handle_txn_offset_commit(ctx, from, message_as<TxnOffsetCommitRequest>(m)); break;
     default: unexpected_message("a broker", m);
   }
@@ -306,6 +307,7 @@ void Broker::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   if (b == kNoLeader) return;
   replicas_.fetcher().leader_failed(ctx, b);
   txn_coordinator_.on_disconnect(ctx, b);  // markers in flight to it are sent again
+  replicas_.verification_coordinator_lost(ctx, b);
 }
 
 std::string Broker::invariants() const {
