@@ -61,6 +61,7 @@ struct GroundTruth {
   std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
   std::map<std::string, std::vector<ReplicaLog>> replicas;  // topic-partition -> each live replica's log and HW
   std::vector<StoreWriteRecord> store_writes;                // every write the application's stores applied
+  int64_t txn_max_timeout_ns = 900'000'000'000;              // the brokers' transaction.max.timeout.ms
 };
 
 struct DeliveryReport {

@@ -8,6 +8,7 @@
 #include "sim/check/commits.hpp"
 #include "sim/check/effects.hpp"
 #include "sim/check/explain.hpp"
+#include "sim/check/hanging_transactions.hpp"
 #include "sim/check/replicas.hpp"
 
 namespace check {
@@ -288,6 +289,7 @@ CheckResult find_anomalies(const Evidence& e) {
   for (const auto& [gid, group] : e.groups)
     if (group.commits_after_processing) add(found, "commit-past-unprocessed", commits_past_unprocessed(e.history, *e.truth, gid));
   if (e.timeline) add(found, "hw-regression", hw_regressions(*e.timeline));
+  if (e.timeline) add(found, "hanging-transaction", hanging_transactions(*e.timeline, e.end, e.truth->txn_max_timeout_ns));
   // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
   std::set<std::string> seen;
   for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);

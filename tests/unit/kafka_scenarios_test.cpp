@@ -112,7 +112,12 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"PauseWithinTheSessionKeepsThem", "group_paused_member.lua", {{"session_s", "60"}},
              {"no rebalance", "all three members hold partitions", "expect delivery exactly-once (indexers)"}},
         Case{"SeekReplays", "group_seek_replay.lua", {},
-             {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}}),
+             {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}},
+        Case{"LateProduceHangsTheTransaction", "txn_hanging_transaction.lua", {},
+             {"payer-tx's coordinator is not payments-0's leader", "expect_anomaly hanging-transaction"}},
+        Case{"Kip890LeaderRefusesTheLateProduce", "txn_hanging_transaction.lua", {{"version", "3.9"}},
+             {"payer-tx's coordinator is not payments-0's leader", "expect delivery exactly-once (ledger)",
+              "expect order per-partition (ledger)", "expect no_anomalies"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
 
 // The teaching text under a verdict: each failure mode's explanation names the events that led
@@ -160,7 +165,9 @@ INSTANTIATE_TEST_SUITE_P(
                "was processed by billing-1", "billing-1 crashed at 17.500s", "billing-2 resumed", "again at"}},
         Story{"RetryDuplicateTellsBothAppendsAndTheRetry", "retries_reorder_duplicate.lua", "expect_anomaly duplicate",
               {"appended it at", "appended it again at", "(no producer id)", "retried a batch of",
-               "Without idempotence the leader cannot tell a retry from new records"}}),
+               "Without idempotence the leader cannot tell a retry from new records"}},
+        Story{"HangingTransactionTellsTheCoordinatorsLastState", "txn_hanging_transaction.lua", "expect_anomaly hanging-transaction",
+              {"last state for payer-tx", "payments-0", "no marker will ever end the transaction", "KIP-890"}}),
     [](const ::testing::TestParamInfo<Story>& param_info) { return param_info.param.label; });
 
 }  // namespace
