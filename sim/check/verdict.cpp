@@ -51,12 +51,13 @@ class Judge {
       record(x.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, first_detail(x.anomaly)) : "not found", explain({x.anomaly}));
       return;
     }
-    const bool about_records = x.all_absent || !x.absent.empty() || x.max_lost >= 0 || x.max_duplicates >= 0;
+    const bool about_records = x.all_absent || !x.absent.empty() || x.max_lost >= 0 || x.max_duplicates >= 0 || x.max_hanging >= 0;
     if (x.producer.empty()) {
       if (about_records && vacuous(x, x.name, acknowledged_, "the run")) return;
       if (x.all_absent || !x.absent.empty()) judge_absent(x);
       if (x.max_lost >= 0) judge_lost(x, nullptr);
       if (x.max_duplicates >= 0) judge_duplicates(x, nullptr);
+      if (x.max_hanging >= 0) judge_hanging(x);
       return;
     }
     // Scoped to one producer: only its records count, toward the vacuity rule too.
@@ -260,6 +261,20 @@ class Judge {
       why = explain_lost_write(timeline_, w.partition, w.value, w.offset, w.acked_ns, w.process);
     }
     record(scoped(x, x.name + " lost_acked_writes"), n <= x.max_lost, detail, why);
+  }
+
+  // A liveness verdict: a run cut short cannot show that a transaction will never end.
+  void judge_hanging(const Expectation& x) {
+    const std::string name = x.name + " hanging_transactions";
+    const int64_t n = count("hanging-transaction");
+    if (e_.end.cut && n <= x.max_hanging) {
+      not_judged(name, fmt::format("{} found, but {}: whether a transaction hangs is liveness, not judged", n, no_drain()));
+      return;
+    }
+    record(name, n <= x.max_hanging,
+           n > 0 ? fmt::format("{} hanging transactions (at most {}); first: {}", n, x.max_hanging, first_detail("hanging-transaction"))
+                 : fmt::format("0 hanging transactions (at most {})", x.max_hanging),
+           n > x.max_hanging ? explain({"hanging-transaction"}) : std::string());
   }
 
   void judge_duplicates(const Expectation& x, const SentRecords* sent) {
