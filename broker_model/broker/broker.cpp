@@ -291,6 +291,7 @@ void Broker::on_timer(sim::Context& ctx, uint64_t t) {
     case BrokerTimer::txn_load:
     case BrokerTimer::txn_abort_check:
     case BrokerTimer::txn_markers: txn_coordinator_.on_timer(ctx, sim::timer_kind<BrokerTimer>(t), sim::timer_id(t)); break;
+    case BrokerTimer::txn_verify_timeout: replicas_.verification_timed_out(ctx, static_cast<int32_t>(sim::timer_id(t))); break;
   }
 }
 

@@ -85,6 +85,9 @@ class ReplicaManager final : public PartitionWriter {
   void handle_verification_response(sim::Context& ctx, const AddPartitionsToTxnResponse& resp);
   // The connection to `broker` broke: verifications waiting on it fail (NETWORK_EXCEPTION).
   void verification_coordinator_lost(sim::Context& ctx, BrokerId broker);
+  // BrokerTimer::txn_verify_timeout: the coordinator did not answer within the broker's
+  // request.timeout.ms (the AddPartitionsToTxnManager's NetworkClient gives up on it).
+  void verification_timed_out(sim::Context& ctx, int32_t correlation_id);
   // transaction.partition.verification.enable, which exists from Kafka 3.6.
   bool transaction_verification_enabled() const;
 
@@ -170,6 +173,7 @@ class ReplicaManager final : public PartitionWriter {
     int64_t producer_id;
     ProduceRequest request;
     VerificationGuards guards;  // the partitions being verified
+    sim::TimerId timeout;
   };
   std::map<int32_t, HeldProduce> verifying_;
   int32_t next_verification_id_ = 0;

@@ -6,14 +6,19 @@
 // the whole produce waits for its answer; the verified batches then present their
 // verification guard to the log, so that a marker written meanwhile still stops them. Without
 // it a produce delayed past its transaction's abort starts a transaction no marker will end.
+#include "broker_model/broker/broker_timer.hpp"
 #include "broker_model/broker/replica_manager.hpp"
 #include "broker_model/client/partitioner.hpp"
 #include "broker_model/trace_schema.hpp"
+#include "sim/timer_tag.hpp"
 #include "broker_model/txn/transaction_log.hpp"
 
 namespace kafka {
 
 namespace {
+// The broker's request.timeout.ms (default 30000), the AddPartitionsToTxnManager's request timeout.
+constexpr sim::Duration kVerificationTimeout = sim::Duration::millis(30000);
+
 // What the producer is told when the coordinator could not say (ReplicaManager's
 // postVerificationCallback, trunk): retriable errors an older client might not retry become
 // NOT_ENOUGH_REPLICAS, which it retries without refreshing metadata; the coordinator's
@@ -88,7 +93,9 @@ bool ReplicaManager::maybe_start_verification(sim::Context& ctx, sim::NodeId fro
   verify->producer_epoch = first->producer_epoch;
   verify->verify_only = true;
   for (const auto& [tp, guard] : guards) verify->partitions.push_back(tp);
-  verifying_.emplace(verify->correlation_id, HeldProduce{from, coordinator, first->producer_id, req, std::move(guards)});
+  const sim::TimerId timeout = ctx.set_timer(kVerificationTimeout, sim::timer_tag(BrokerTimer::txn_verify_timeout,
+                                                                                 static_cast<uint64_t>(verify->correlation_id)));
+  verifying_.emplace(verify->correlation_id, HeldProduce{from, coordinator, first->producer_id, req, std::move(guards), timeout});
   ctx.send(layout_.node_of(coordinator), verify);
   return true;
 }
@@ -109,12 +116,21 @@ void ReplicaManager::verification_coordinator_lost(sim::Context& ctx, BrokerId b
   for (int32_t cid : lost) finish_verification(ctx, cid, [](const TopicPartition&) { return Error::NETWORK_EXCEPTION; });
 }
 
+void ReplicaManager::verification_timed_out(sim::Context& ctx, int32_t correlation_id) {
+  auto it = verifying_.find(correlation_id);
+  if (it == verifying_.end()) return;
+  it->second.timeout = {};  // fired: nothing to cancel
+  // NetworkClient fails a timed-out request as a disconnection: NETWORK_EXCEPTION.
+  finish_verification(ctx, correlation_id, [](const TopicPartition&) { return Error::NETWORK_EXCEPTION; });
+}
+
 void ReplicaManager::finish_verification(sim::Context& ctx, int32_t correlation_id,
                                          const std::function<Error(const TopicPartition&)>& error_of) {
   auto it = verifying_.find(correlation_id);
   if (it == verifying_.end()) return;  // answered already (the connection broke after the reply)
   HeldProduce held = std::move(it->second);
   verifying_.erase(it);
+  ctx.cancel_timer(held.timeout);
   PreAppendErrors errors;
   Error traced = Error::NONE;
   for (const auto& [tp, guard] : held.guards) {

@@ -184,6 +184,24 @@ TEST_F(TxnVerify, AnUnreachableCoordinatorIsARetriableError) {
   EXPECT_EQ(produce(), Error::NONE);
 }
 
+TEST_F(TxnVerify, ACoordinatorThatNeverAnswersTimesOutAsARetriableError) {
+  init();
+  add_partition();
+  const sim::NodeId paused = coordinator();
+  c_.pause(paused);  // a GC pause: the connection stays up, nothing answers
+  const int32_t cid = send_batch();
+  EXPECT_FALSE(await<kafka::ProduceResponse>(cid, Duration::seconds(29)));
+  // The broker's request.timeout.ms (30 s): the verification fails as a disconnection would.
+  const auto* resp = await<kafka::ProduceResponse>(cid, Duration::seconds(2));
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->partitions.at(0).error, Error::NOT_ENOUGH_REPLICAS);
+  EXPECT_FALSE(transaction_open_at_leader());
+  // The coordinator's late answer finds nothing held: nothing is appended.
+  c_.resume(paused);
+  c_.run_for(Duration::seconds(1));
+  EXPECT_FALSE(transaction_open_at_leader());
+}
+
 class TxnVerify37 : public TxnVerify {
  protected:
   TxnVerify37() : TxnVerify({3, 7}) {}
