@@ -48,6 +48,10 @@ class Judge {
         not_judged(x.name, fmt::format("{} found, but {}: whether values stay unseen is liveness, not judged", n, no_drain()));
         return;
       }
+      if (x.anomaly == "hanging-transaction" && n == 0 && !e_.end.drained()) {
+        not_judged(x.name, fmt::format("none found, but {}: whether a transaction hangs is liveness, not judged", no_drain()));
+        return;
+      }
       record(x.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, first_detail(x.anomaly)) : "not found", explain({x.anomaly}));
       return;
     }
@@ -267,7 +271,7 @@ class Judge {
   void judge_hanging(const Expectation& x) {
     const std::string name = x.name + " hanging_transactions";
     const int64_t n = count("hanging-transaction");
-    if (e_.end.cut && n <= x.max_hanging) {
+    if (!e_.end.drained() && n <= x.max_hanging) {
       not_judged(name, fmt::format("{} found, but {}: whether a transaction hangs is liveness, not judged", n, no_drain()));
       return;
     }

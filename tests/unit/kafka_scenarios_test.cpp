@@ -309,6 +309,19 @@ TEST(HangingTransactionCheck, ExpectingNoneFailsWithoutKip890) {
   EXPECT_EQ(r.exit_code, 1);
 }
 
+// A run cut before the late produce arrives cannot show that nothing hangs: not judged, not a
+// violation.
+TEST(HangingTransactionCheck, ARunCutShortIsNotJudged) {
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/txn_hanging_transaction.lua");
+  o.until = sim::Duration::seconds(8);
+  const auto r = sim::lua::run_scenario(o);
+  const auto* check = find_check(r, "expect_anomaly hanging-transaction");
+  ASSERT_NE(check, nullptr) << r.error;
+  EXPECT_FALSE(check->judged);
+  EXPECT_EQ(r.exit_code, 0);
+}
+
 }  // namespace
 
 TEST_P(ExplanationOrder, InTimeOrderAndEveryTimeInTheTrace) {
