@@ -252,6 +252,7 @@ void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessageP
       txn_coordinator_.handle_write_txn_markers_response(ctx, message_as<WriteTxnMarkersResponse>(m));
       break;
     case route_of<WriteTxnMarkersRequest>: replicas_.handle_write_txn_markers(ctx, from, message_as<WriteTxnMarkersRequest>(m)); break;
+    case route_of<AddPartitionsToTxnResponse>: replicas_.handle_verification_response(ctx, message_as<AddPartitionsToTxnResponse>(m)); break;
     case route_of<TxnOffsetCommitRequest>: coordinator_.handle_txn_offset_commit(ctx, from, message_as<TxnOffsetCommitRequest>(m)); break;
     default: unexpected_message("a broker", m);
   }
@@ -290,6 +291,7 @@ void Broker::on_timer(sim::Context& ctx, uint64_t t) {
     case BrokerTimer::txn_load:
     case BrokerTimer::txn_abort_check:
     case BrokerTimer::txn_markers: txn_coordinator_.on_timer(ctx, sim::timer_kind<BrokerTimer>(t), sim::timer_id(t)); break;
+    case BrokerTimer::txn_verify_timeout: replicas_.verification_timed_out(ctx, static_cast<int32_t>(sim::timer_id(t))); break;
   }
 }
 
@@ -306,6 +308,7 @@ void Broker::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   if (b == kNoLeader) return;
   replicas_.fetcher().leader_failed(ctx, b);
   txn_coordinator_.on_disconnect(ctx, b);  // markers in flight to it are sent again
+  replicas_.verification_coordinator_lost(ctx, b);
 }
 
 std::string Broker::invariants() const {

@@ -19,6 +19,7 @@ enum class BrokerTimer : uint16_t {
   txn_load,           // a __transaction_state partition finished loading (id: the partition)
   txn_abort_check,    // abortTimedOutTransactions (transaction.abort.timed.out.transaction.cleanup.interval.ms)
   txn_markers,        // transaction markers waiting to be sent again
+  txn_verify_timeout, // a leader's transaction verification went unanswered (id: its correlation id)
 };
 
 }  // namespace kafka

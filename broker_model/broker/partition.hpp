@@ -89,6 +89,7 @@ class Partition {
   std::map<BrokerId, Replica> remotes;
   int64_t epoch_start_offset = 0;                    // where this leader's epoch began
   int64_t traced_lso = -1;                           // the last stable offset last traced
+  int64_t traced_first_unstable = -1;                // and the first unstable offset with it
 
   // Follower side.
   FollowerState follower_state = FollowerState::idle;

@@ -9,6 +9,8 @@
 //   replica_manager_append.cpp  Produce and the coordinator's writes (appendRecords)
 //   replica_manager_read.cpp    Fetch, ListOffsets, OffsetsForLeaderEpoch
 //   replica_manager_txn.cpp     WriteTxnMarkers (the transaction coordinator's markers)
+//   replica_manager_verify.cpp  KIP-890 part 1: a transactional produce verified with the
+//                               coordinator before it may open a transaction here
 #include <map>
 #include <memory>
 #include <string>
@@ -79,6 +81,15 @@ class ReplicaManager final : public PartitionWriter {
   // KafkaApis.handleWriteTxnMarkersRequest: each marker appended as a control batch to the
   // partitions this broker leads, answered per partition once committed (requiredAcks -1).
   void handle_write_txn_markers(sim::Context& ctx, sim::NodeId from, const WriteTxnMarkersRequest& req);
+  // The coordinator's answer to a verification (AddPartitionsToTxnManager's completion handler).
+  void handle_verification_response(sim::Context& ctx, const AddPartitionsToTxnResponse& resp);
+  // The connection to `broker` broke: verifications waiting on it fail (NETWORK_EXCEPTION).
+  void verification_coordinator_lost(sim::Context& ctx, BrokerId broker);
+  // BrokerTimer::txn_verify_timeout: the coordinator did not answer within the broker's
+  // request.timeout.ms (the AddPartitionsToTxnManager's NetworkClient gives up on it).
+  void verification_timed_out(sim::Context& ctx, int32_t correlation_id);
+  // transaction.partition.verification.enable, which exists from Kafka 3.6.
+  bool transaction_verification_enabled() const;
 
   // Every partition's, the purgatory's and the fetcher's (see sim::Node::invariants).
   std::string invariants() const;
@@ -112,10 +123,22 @@ class ReplicaManager final : public PartitionWriter {
   // KAFKA-15583 (3.7): the HW stands still while the ISR is below min.insync.replicas.
   bool strict_min_isr() const { return config_.version() >= kV3_7; }
 
-  // Produce: appends one partition's batch as leader; `required` is the offset its acks=all
-  // response waits for (-1: none).
+  // A produce's verification guards (by partition) and the errors its verification ended in.
+  using VerificationGuards = std::map<TopicPartition, uint64_t>;
+  using PreAppendErrors = std::map<TopicPartition, Error>;
+  // Produce: appends each partition's batch (appendEntries), answering those in `errors` with
+  // their error instead.
+  void append_produce(sim::Context& ctx, sim::NodeId from, const ProduceRequest& req, const VerificationGuards& guards,
+                      const PreAppendErrors& errors);
+  // Appends one partition's batch as leader, presenting `guard` (0: none); `required` is the
+  // offset its acks=all response waits for (-1: none).
   ProduceResponse::PartitionResponse append_to_leader(sim::Context& ctx, const ProduceRequest& req,
-                                                      const ProduceRequest::PartitionData& pd, int64_t& required);
+                                                      const ProduceRequest::PartitionData& pd, uint64_t guard, int64_t& required);
+  // KIP-890 part 1: holds `req` and asks the coordinator if a partition needs verifying; false
+  // when nothing does (the produce goes on at once).
+  bool maybe_start_verification(sim::Context& ctx, sim::NodeId from, const ProduceRequest& req);
+  // The verification of `correlation_id` ended: the held produce goes on.
+  void finish_verification(sim::Context& ctx, int32_t correlation_id, const std::function<Error(const TopicPartition&)>& error_of);
   // After records reach the leader's log: flush, move the HW, wake the fetches waiting on it.
   void appended(sim::Context& ctx, Partition& p);
   // KIP-320 / KAFKA-10554: the epoch and end offset a follower's fetch diverges at, if any.
@@ -143,6 +166,17 @@ class ReplicaManager final : public PartitionWriter {
   sim::Duration lag_max_;  // replica.lag.time.max.ms
   int64_t broker_epoch_ = -1;
   int32_t next_alter_partition_id_ = 0;  // AlterPartition correlation ids
+  // Produces held while the coordinator verifies them, by the AddPartitionsToTxn's correlation id.
+  struct HeldProduce {
+    sim::NodeId from;
+    BrokerId coordinator;
+    int64_t producer_id;
+    ProduceRequest request;
+    VerificationGuards guards;  // the partitions being verified
+    sim::TimerId timeout;
+  };
+  std::map<int32_t, HeldProduce> verifying_;
+  int32_t next_verification_id_ = 0;
   LeadershipListener* listener_ = nullptr;
   TxnCompletionListener* txn_listener_ = nullptr;
   Partitions partitions_;

@@ -8,10 +8,22 @@
 namespace kafka {
 
 void ReplicaManager::handle_produce(sim::Context& ctx, sim::NodeId from, const ProduceRequest& req) {
+  if (maybe_start_verification(ctx, from, req)) return;
+  append_produce(ctx, from, req, {}, {});
+}
+
+void ReplicaManager::append_produce(sim::Context& ctx, sim::NodeId from, const ProduceRequest& req, const VerificationGuards& guards,
+                                    const PreAppendErrors& errors) {
   DelayedProduce d{from, req.correlation_id, {}, {}};
   for (const auto& pd : req.partitions) {
     int64_t required = -1;
-    d.results.push_back(append_to_leader(ctx, req, pd, required));
+    const TopicPartition tp{pd.topic, pd.partition};
+    if (auto e = errors.find(tp); e != errors.end()) {
+      d.results.push_back({pd.topic, pd.partition, e->second, -1});
+    } else {
+      auto g = guards.find(tp);
+      d.results.push_back(append_to_leader(ctx, req, pd, g == guards.end() ? 0 : g->second, required));
+    }
     d.required.push_back(d.results.back().error == Error::NONE ? required : -1);
   }
   if (req.acks == 0) {
@@ -30,7 +42,8 @@ void ReplicaManager::handle_produce(sim::Context& ctx, sim::NodeId from, const P
 }
 
 ProduceResponse::PartitionResponse ReplicaManager::append_to_leader(sim::Context& ctx, const ProduceRequest& req,
-                                                                    const ProduceRequest::PartitionData& pd, int64_t& required) {
+                                                                    const ProduceRequest::PartitionData& pd, uint64_t guard,
+                                                                    int64_t& required) {
   ProduceResponse::PartitionResponse res{pd.topic, pd.partition, Error::NONE, -1};
   Partition* p = partition(pd.topic, pd.partition);
   if (!p || !p->is_leader()) {
@@ -40,6 +53,15 @@ ProduceResponse::PartitionResponse ReplicaManager::append_to_leader(sim::Context
   const auto check = p->log->check_producer(*pd.batch);
   if (req.acks == -1 && !p->enough_in_sync(min_isr(pd.topic))) {
     res.error = Error::NOT_ENOUGH_REPLICAS;  // rejected before it is appended
+  } else if (!check.duplicate_of && transaction_verification_enabled() && p->log->missing_required_verification(*pd.batch, guard)) {
+    // analyzeAndValidateProducerState (3.6+): the batch would open a transaction that the
+    // coordinator did not confirm, or a marker ended it since ("Record was not part of an
+    // ongoing transaction").
+    res.error = Error::INVALID_TXN_STATE;
+    ctx.trace(event::ReplicaTxnUnverified{.topic = pd.topic,
+                                          .partition = pd.partition,
+                                          .producer_id = pd.batch->producer_id,
+                                          .producer_epoch = pd.batch->producer_epoch});
   } else if (check.error != Error::NONE) {
     res.error = check.error;
   } else if (check.duplicate_of) {

@@ -92,13 +92,17 @@ void ReplicaManager::append_txn_marker(sim::Context& ctx, const TopicPartition& 
 void ReplicaManager::maybe_trace_lso(sim::Context& ctx, Partition& p) {
   if (!p.is_leader() || !p.log->has_transactions()) return;
   const int64_t lso = p.log->last_stable_offset();
-  if (lso == p.traced_lso) return;
+  // The first unstable offset too: a transaction that opens while the LSO stands still (the
+  // HW passed the offset it began at) is what pins the LSO, and the liveness check reads it.
+  const int64_t first_unstable = p.log->producer_state().first_unstable_offset().value_or(-1);
+  if (lso == p.traced_lso && first_unstable == p.traced_first_unstable) return;
   p.traced_lso = lso;
+  p.traced_first_unstable = first_unstable;
   ctx.trace(event::ReplicaLso{.topic = p.log->topic(),
                               .partition = p.log->partition(),
                               .lso = lso,
                               .hw = p.log->high_watermark(),
-                              .first_unstable_offset = p.log->producer_state().first_unstable_offset().value_or(-1)});
+                              .first_unstable_offset = first_unstable});
 }
 
 }  // namespace kafka

@@ -125,6 +125,10 @@ const std::vector<Entry>& entries() {
     add(S::broker, "transaction.max.timeout.ms", T::duration_ms, always(int64_t{900000}),
         "The largest transaction.timeout.ms a producer may ask for (else INVALID_TRANSACTION_TIMEOUT)",
         R(J::int32, kTxnState).min(1));
+    add(S::broker, "transaction.partition.verification.enable", T::boolean, [](KafkaVersion v) { return ConfigValue(v >= kV3_6); },
+        "KIP-890 part 1 (3.6+): a partition leader asks the coordinator before a transactional batch opens a transaction "
+        "there, so a late produce cannot start a hanging transaction (no effect before 3.6)",
+        R(J::boolean, kTxnLog));
     add(S::broker, "transaction.abort.timed.out.transaction.cleanup.interval.ms", T::duration_ms, always(int64_t{10000}),
         "How often the transaction coordinator aborts transactions past their transaction.timeout.ms",
         R(J::int32, kTxnState).min(1));

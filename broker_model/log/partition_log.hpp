@@ -53,6 +53,18 @@ class PartitionLog {
   // UnifiedLog.collectAbortedTransactions: aborted transactions overlapping [from, up_to).
   std::vector<AbortedTxn> aborted_transactions(int64_t from, int64_t up_to) const { return txn_index_.collect(from, up_to); }
   const TransactionIndex& txn_index() const { return txn_index_; }
+  // UnifiedLog.maybeStartTransactionVerification: 0 when the producer's transaction is already
+  // open here (nothing to verify), else the guard the verified append must present.
+  uint64_t maybe_start_transaction_verification(int64_t producer_id, int32_t sequence, int16_t epoch, int64_t now_ms) {
+    if (producers_.has_ongoing_txn(producer_id)) return 0;
+    return producers_.maybe_create_verification_state_entry(producer_id, sequence, epoch, now_ms);
+  }
+  // analyzeAndValidateProducerState with verification on: a transactional batch that would
+  // open a transaction needs the producer's current guard (batchMissingRequiredVerification).
+  bool missing_required_verification(const RecordBatch& b, uint64_t guard) const {
+    return b.transactional && !producers_.has_ongoing_txn(b.producer_id) &&
+           (guard == 0 || guard != producers_.verification_guard(b.producer_id));
+  }
 
   // Appends a batch from a producer, giving it offsets and the leader's epoch.
   BatchPtr append_as_leader(const RecordBatch& incoming, int32_t leader_epoch, int64_t now_ms);

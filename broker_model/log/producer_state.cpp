@@ -58,6 +58,9 @@ void ProducerStateManager::take_epoch(Entry& e, int16_t epoch) {
 
 std::optional<CompletedTxn> ProducerStateManager::update(const RecordBatch& b) {
   if (b.producer_id == kNoProducerId) return std::nullopt;
+  // UnifiedLog.updateProducers: a data batch opened (or continued) the transaction, a marker
+  // ended it; either way the verification is over.
+  if (b.transactional || b.control) verification_states_.erase(b.producer_id);
   Entry& e = producers_[b.producer_id];
   if (b.control) {
     // appendEndTxnMarker: only a transaction with data here is completed; the marker takes
@@ -93,6 +96,34 @@ std::optional<int64_t> ProducerStateManager::first_unstable_offset() const {
   if (!unreplicated_.empty()) out = unreplicated_.begin()->first;
   if (!ongoing_.empty() && (!out || ongoing_.begin()->first < *out)) out = ongoing_.begin()->first;
   return out;
+}
+
+bool ProducerStateManager::has_ongoing_txn(int64_t producer_id) const {
+  auto it = producers_.find(producer_id);
+  return it != producers_.end() && it->second.current_txn_first_offset.has_value();
+}
+
+uint64_t ProducerStateManager::maybe_create_verification_state_entry(int64_t producer_id, int32_t sequence, int16_t epoch,
+                                                                     int64_t now_ms) {
+  auto [it, created] = verification_states_.try_emplace(producer_id, VerificationStateEntry{now_ms, next_guard_, sequence, epoch});
+  if (created) {
+    ++next_guard_;
+    return it->second.guard;
+  }
+  // VerificationStateEntry.maybeUpdateLowestSequenceAndEpoch: a lower sequence of the same
+  // epoch, or a newer epoch, becomes the entry's.
+  VerificationStateEntry& e = it->second;
+  if (epoch == e.epoch && sequence < e.lowest_sequence) e.lowest_sequence = sequence;
+  if (epoch > e.epoch) {
+    e.epoch = epoch;
+    e.lowest_sequence = sequence;
+  }
+  return e.guard;
+}
+
+uint64_t ProducerStateManager::verification_guard(int64_t producer_id) const {
+  auto it = verification_states_.find(producer_id);
+  return it == verification_states_.end() ? 0 : it->second.guard;
 }
 
 void ProducerStateManager::clear() {

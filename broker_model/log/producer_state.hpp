@@ -50,7 +50,20 @@ class ProducerStateManager {
   std::optional<int64_t> first_unstable_offset() const;
   // The producers with a transaction open here, by its first offset (ongoingTxns).
   const std::map<int64_t, int64_t>& ongoing_txns() const { return ongoing_; }
+  // Whether `producer_id` has a transaction open here (UnifiedLog.hasOngoingTransaction).
+  bool has_ongoing_txn(int64_t producer_id) const;
+  // Forgets every producer (recovery, truncation). Verification entries stay: in Kafka they
+  // live in memory beside the producers and only an append or expiry removes them.
   void clear();
+
+  // ---- KIP-890 part 1: transaction verification (VerificationStateEntry) ----
+  // The producer's verification guard, created with the entry if there is none
+  // (maybeCreateVerificationStateEntry); a guard is never 0 and never reused in this log, so a
+  // verification that started before a marker cannot let a batch in after it (the ABA case
+  // UnifiedLog.analyzeAndValidateProducerState describes).
+  uint64_t maybe_create_verification_state_entry(int64_t producer_id, int32_t sequence, int16_t epoch, int64_t now_ms);
+  // The producer's current guard, 0 when it has no entry (verificationGuard).
+  uint64_t verification_guard(int64_t producer_id) const;
 
  private:
   struct BatchMeta {
@@ -71,6 +84,16 @@ class ProducerStateManager {
   std::map<int64_t, Entry> producers_;
   std::map<int64_t, int64_t> ongoing_;         // first offset -> producer id
   std::map<int64_t, CompletedTxn> unreplicated_;  // by first offset: marker not yet below the HW
+  // VerificationStateEntry: started when a leader asked the coordinator, cleared by the
+  // producer's next transactional batch or marker (UnifiedLog.updateProducers).
+  struct VerificationStateEntry {
+    int64_t timestamp_ms;
+    uint64_t guard;
+    int32_t lowest_sequence;
+    int16_t epoch;
+  };
+  std::map<int64_t, VerificationStateEntry> verification_states_;
+  uint64_t next_guard_ = 1;
 };
 
 }  // namespace kafka

@@ -81,6 +81,7 @@ struct GroundTruth {
   // reader need process them.
   std::map<std::string, std::map<std::string, std::set<int64_t>>> aborted;
   std::vector<StoreWriteRecord> store_writes;                // every write the application's stores applied
+  int64_t txn_max_timeout_ns = 900'000'000'000;              // the brokers' transaction.max.timeout.ms
 };
 
 struct DeliveryReport {

@@ -79,6 +79,15 @@ class Reader {
     r.detail = std::string(v.election) + ": " + std::string(v.reason);
     add(v.topic, v.partition, std::move(r));
   }
+  void operator()(const ev::ReplicaLso::View& v) {
+    if (internal(v.topic)) return;
+    t_.lso[partition_key(v.topic, v.partition)].push_back(
+        LsoEvent{e_.time.ns, std::string(e_.node_name), v.lso, v.hw, v.first_unstable_offset});
+  }
+  void operator()(const ev::TxnStateChange::View& v) {
+    t_.txn_states.push_back(
+        TxnStateEvent{e_.time.ns, std::string(v.transactional_id), v.producer_id, std::string(v.to), std::string(v.partitions)});
+  }
 
  private:
   void node(NK kind, std::string_view name, std::string detail = {}) {

@@ -1,7 +1,8 @@
 #pragma once
 // What the cluster did, partition by partition, from a run's trace: leader appends, follower
 // progress, high watermarks, leadership changes, elections and truncations, beside the node
-// faults (crashes, restarts, pauses, isolations). The checks that need to know which node did
+// faults (crashes, restarts, pauses, isolations), and the transactions that hold back each
+// partition's last stable offset. The checks that need to know which node did
 // what when (high watermark regressions, the explanations of anomalies) read this, never the
 // simulation.
 #include <cstdint>
@@ -49,9 +50,29 @@ struct NodeEvent {
   std::string detail;  // partitioned: the groups
 };
 
+// A partition leader's last stable offset and first unstable offset (replica.lso; -1: none).
+struct LsoEvent {
+  int64_t time_ns = 0;
+  std::string node;
+  int64_t lso = -1;
+  int64_t hw = -1;
+  int64_t first_unstable = -1;
+};
+
+// A transactional id's state at its coordinator, once written (txn.state).
+struct TxnStateEvent {
+  int64_t time_ns = 0;
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  std::string state;       // Kafka's name: Ongoing, PrepareAbort, CompleteAbort, Empty, ...
+  std::string partitions;  // "orders-0,orders-1"
+};
+
 struct Timeline {
   std::map<std::string, std::vector<ReplicaEvent>> partitions;  // "t-0" -> its events, in time order
   std::vector<NodeEvent> nodes;                                  // in time order
+  std::map<std::string, std::vector<LsoEvent>> lso;              // "t-0" -> its leaders' LSOs, in time order
+  std::vector<TxnStateEvent> txn_states;                         // in time order
 };
 
 class TimelineSink final : public sim::TraceSink {
@@ -62,7 +83,8 @@ class TimelineSink final : public sim::TraceSink {
                                    kafka::event::ProducerBumpEpoch, kafka::event::ProducerRetry, kafka::event::LogAppend,
                                    kafka::event::ReplicaHw, kafka::event::ReplicaLeader, kafka::event::ReplicaFollower,
                                    kafka::event::LogTruncate, kafka::event::ReplicaEpochEndOffset,
-                                   kafka::event::ReplicaDivergingEpoch, kafka::event::LogRecover, kafka::event::ControllerElect>;
+                                   kafka::event::ReplicaDivergingEpoch, kafka::event::LogRecover, kafka::event::ControllerElect,
+                                   kafka::event::ReplicaLso, kafka::event::TxnStateChange>;
   void write(const sim::Event& e) override;
   Timeline& timeline() { return timeline_; }
 

@@ -8,6 +8,7 @@
 #include "sim/check/commits.hpp"
 #include "sim/check/effects.hpp"
 #include "sim/check/explain.hpp"
+#include "sim/check/hanging_transactions.hpp"
 #include "sim/check/replicas.hpp"
 
 namespace check {
@@ -47,15 +48,20 @@ class Judge {
         not_judged(x.name, fmt::format("{} found, but {}: whether values stay unseen is liveness, not judged", n, no_drain()));
         return;
       }
+      if (x.anomaly == "hanging-transaction" && n == 0 && !e_.end.drained()) {
+        not_judged(x.name, fmt::format("none found, but {}: whether a transaction hangs is liveness, not judged", no_drain()));
+        return;
+      }
       record(x.name, n > 0, n > 0 ? fmt::format("{} found; first: {}", n, first_detail(x.anomaly)) : "not found", explain({x.anomaly}));
       return;
     }
-    const bool about_records = x.all_absent || !x.absent.empty() || x.max_lost >= 0 || x.max_duplicates >= 0;
+    const bool about_records = x.all_absent || !x.absent.empty() || x.max_lost >= 0 || x.max_duplicates >= 0 || x.max_hanging >= 0;
     if (x.producer.empty()) {
       if (about_records && vacuous(x, x.name, acknowledged_, "the run")) return;
       if (x.all_absent || !x.absent.empty()) judge_absent(x);
       if (x.max_lost >= 0) judge_lost(x, nullptr);
       if (x.max_duplicates >= 0) judge_duplicates(x, nullptr);
+      if (x.max_hanging >= 0) judge_hanging(x);
       return;
     }
     // Scoped to one producer: only its records count, toward the vacuity rule too.
@@ -265,6 +271,20 @@ class Judge {
     record(scoped(x, x.name + " lost_acked_writes"), n <= x.max_lost, detail, why);
   }
 
+  // A liveness verdict: a run cut short cannot show that a transaction will never end.
+  void judge_hanging(const Expectation& x) {
+    const std::string name = x.name + " hanging_transactions";
+    const int64_t n = count("hanging-transaction");
+    if (!e_.end.drained() && n <= x.max_hanging) {
+      not_judged(name, fmt::format("{} found, but {}: whether a transaction hangs is liveness, not judged", n, no_drain()));
+      return;
+    }
+    record(name, n <= x.max_hanging,
+           n > 0 ? fmt::format("{} hanging transactions (at most {}); first: {}", n, x.max_hanging, first_detail("hanging-transaction"))
+                 : fmt::format("0 hanging transactions (at most {})", x.max_hanging),
+           n > x.max_hanging ? explain({"hanging-transaction"}) : std::string());
+  }
+
   void judge_duplicates(const Expectation& x, const SentRecords* sent) {
     const auto found = about("duplicate", sent);
     const int64_t n = static_cast<int64_t>(found.size());
@@ -293,6 +313,7 @@ CheckResult find_anomalies(const Evidence& e) {
     if (group.commits_after_processing) add(found, "commit-past-unprocessed", commits_past_unprocessed(e.history, *e.truth, gid));
   if (e.timeline) add(found, "hw-regression", hw_regressions(*e.timeline));
   for (const auto& [gid, group] : e.groups) add(found, "duplicate-effect", duplicate_effects(e.history, *e.truth, e.timeline, gid, group.topics));
+  if (e.timeline) add(found, "hanging-transaction", hanging_transactions(*e.timeline, e.end, e.truth->txn_max_timeout_ns));
   // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
   std::set<std::string> seen;
   for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);

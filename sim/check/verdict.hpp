@@ -22,6 +22,8 @@ struct Expectation {
   std::vector<std::string> absent;  // no_anomalies: none of these (empty list with all = any)
   bool all_absent = false;
   int64_t max_lost = -1, max_duplicates = -1;
+  // hanging_transactions: at most this many hanging-transaction anomalies (-1: not judged).
+  int64_t max_hanging = -1;
   std::string group;     // delivery and order: this group (empty: every group)
   std::string delivery;  // "at-most-once", "at-least-once", "exactly-once"
   std::string order;     // "per-partition", "per-key", "none"

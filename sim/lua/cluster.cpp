@@ -195,6 +195,7 @@ void read_bugs(lua_State* L, int idx, kafka::Bugs& bugs) {
 // final log (the page cache of live brokers included), and each live replica's log with its HW.
 void report_final_logs(Runtime& rt, Cluster* cluster) {
   rt.on_final_state([cluster](check::GroundTruth& truth) {
+    truth.txn_max_timeout_ns = cluster->broker_config.integer("transaction.max.timeout.ms") * 1'000'000;
     for (const auto& [b, node] : cluster->layout.brokers) {
       Disk& disk = cluster->world().disk(node);
       for (const std::string& file : disk.list()) {

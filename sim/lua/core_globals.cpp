@@ -180,7 +180,7 @@ int l_expect(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   TableReader r(L, 1, "expect",
                 {"group", "producer", "delivery", "order", "no_anomalies", "lost_acked_writes", "max_duplicates", "allow_empty",
-                 "effects", "store"});
+                 "effects", "store", "hanging_transactions"});
   Runtime::Expectation e;
   e.name = "expect";
   e.where = Sandbox::where(L);
@@ -226,6 +226,10 @@ int l_expect(lua_State* L) {
     if (*n < 0) fail(fmt::format("expect.max_duplicates: how many duplicates are allowed, at least 0, got {}", *n));
     e.max_duplicates = *n;
   }
+  if (auto n = r.integer("hanging_transactions")) {
+    if (*n < 0) fail(fmt::format("expect.hanging_transactions: how many may hang, at least 0, got {}", *n));
+    e.max_hanging = *n;
+  }
   if (auto fx = r.string("effects")) {
     const std::vector<std::string> known = {"exactly-once", "at-least-once"};
     if (std::find(known.begin(), known.end(), *fx) == known.end()) {
@@ -237,14 +241,15 @@ int l_expect(lua_State* L) {
   if (!e.effects.empty() && e.store.empty()) fail("expect.effects: name the store whose effects are judged: store = \"read-model\"");
   if (r.has("store") && e.effects.empty()) fail("expect.store: goes with effects = \"exactly-once\" or \"at-least-once\"");
   if (e.delivery.empty() && e.order.empty() && !e.all_absent && e.absent.empty() && e.max_lost < 0 && e.max_duplicates < 0 &&
-      e.effects.empty()) {
-    fail("expect { ... }: say what to expect: delivery, order, no_anomalies, lost_acked_writes, max_duplicates or effects");
+      e.max_hanging < 0 && e.effects.empty()) {
+    fail("expect { ... }: say what to expect: delivery, order, no_anomalies, lost_acked_writes, max_duplicates, "
+         "hanging_transactions or effects");
   }
   e.producer = r.string("producer").value_or("");
   // A producer's records are what lost_acked_writes and max_duplicates count; the anomalies of a
   // history and a group's deliveries are not one producer's, so they keep an expect of their own.
   if (r.has("producer") && (!e.delivery.empty() || !e.order.empty() || e.all_absent || !e.absent.empty() || !e.group.empty() ||
-                            !e.effects.empty())) {
+                            !e.effects.empty() || e.max_hanging >= 0)) {
     fail("expect.producer: limits lost_acked_writes and max_duplicates to one producer's records; write group, delivery, order "
          "and no_anomalies in an expect of their own");
   }

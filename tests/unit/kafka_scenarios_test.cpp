@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <cctype>
 #include <map>
 #include <set>
@@ -132,7 +134,12 @@ INSTANTIATE_TEST_SUITE_P(
              {"every view counted once: the aggregates commit with the offsets", "expect delivery at-least-once (analytics)",
               "expect delivery exactly-once (dashboard)"}},
         Case{"SeekReplays", "group_seek_replay.lua", {},
-             {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}}),
+             {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}},
+        Case{"LateProduceHangsTheTransaction", "txn_hanging_transaction.lua", {},
+             {"payer-tx's coordinator is not payments-0's leader", "expect_anomaly hanging-transaction"}},
+        Case{"Kip890LeaderRefusesTheLateProduce", "txn_hanging_transaction.lua", {{"version", "3.9"}},
+             {"payer-tx's coordinator is not payments-0's leader", "expect delivery exactly-once (ledger)",
+              "expect order per-partition (ledger)", "expect hanging_transactions"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
 
 // The teaching text under a verdict: each failure mode's explanation names the events that led
@@ -180,7 +187,9 @@ INSTANTIATE_TEST_SUITE_P(
                "was processed by billing-1", "billing-1 crashed at 17.500s", "billing-2 resumed", "again at"}},
         Story{"RetryDuplicateTellsBothAppendsAndTheRetry", "retries_reorder_duplicate.lua", "expect_anomaly duplicate",
               {"appended it at", "appended it again at", "(no producer id)", "retried a batch of",
-               "Without idempotence the leader cannot tell a retry from new records"}}),
+               "Without idempotence the leader cannot tell a retry from new records"}},
+        Story{"HangingTransactionTellsTheCoordinatorsLastState", "txn_hanging_transaction.lua", "expect_anomaly hanging-transaction",
+              {"last state for payer-tx", "payments-0", "no marker will ever end the transaction", "KIP-890"}}),
     [](const ::testing::TestParamInfo<Story>& param_info) { return param_info.param.label; });
 
 }  // namespace
@@ -325,6 +334,38 @@ struct Told {
 std::ostream& operator<<(std::ostream& os, const Told& t) { return os << t.label; }
 
 class ExplanationOrder : public ::testing::TestWithParam<Told> {};
+
+// The hanging-transaction check proved on the bug itself: expecting no hanging transaction of
+// Kafka 3.5's late produce is a violation that names the transactional id and the partition.
+TEST(HangingTransactionCheck, ExpectingNoneFailsWithoutKip890) {
+  std::ifstream in(source_path("scenarios/txn_hanging_transaction.lua"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string declared = "expect_anomaly \"hanging-transaction\"";
+  const size_t at = text.find(declared);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, declared.size(), "expect { hanging_transactions = 0 }");
+  const auto r = run_text("txn_hanging_expect_none.lua", text);
+  const auto* check = find_check(r, "expect hanging_transactions");
+  ASSERT_NE(check, nullptr) << r.error;
+  EXPECT_FALSE(check->held);
+  EXPECT_NE(check->detail.find("payer-tx"), std::string::npos) << check->detail;
+  EXPECT_NE(check->detail.find("payments-0"), std::string::npos) << check->detail;
+  EXPECT_NE(check->explanation.find("no marker will ever end"), std::string::npos) << check->explanation;
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+// A run cut before the late produce arrives cannot show that nothing hangs: not judged, not a
+// violation.
+TEST(HangingTransactionCheck, ARunCutShortIsNotJudged) {
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/txn_hanging_transaction.lua");
+  o.until = sim::Duration::seconds(8);
+  const auto r = sim::lua::run_scenario(o);
+  const auto* check = find_check(r, "expect_anomaly hanging-transaction");
+  ASSERT_NE(check, nullptr) << r.error;
+  EXPECT_FALSE(check->judged);
+  EXPECT_EQ(r.exit_code, 0);
+}
 
 }  // namespace
 
