@@ -19,6 +19,7 @@
 #include "sim/check/history.hpp"
 #include "sim/check/replicas.hpp"
 #include "sim/check/store_writes.hpp"
+#include "sim/check/zombies.hpp"
 
 namespace check {
 
@@ -61,6 +62,7 @@ struct GroundTruth {
   std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
   std::map<std::string, std::vector<ReplicaLog>> replicas;  // topic-partition -> each live replica's log and HW
   std::vector<StoreWriteRecord> store_writes;                // every write the application's stores applied
+  std::vector<FencedTxn> fenced_txns;                        // transactions the coordinator fenced while open
 };
 
 struct DeliveryReport {

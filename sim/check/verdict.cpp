@@ -9,6 +9,7 @@
 #include "sim/check/effects.hpp"
 #include "sim/check/explain.hpp"
 #include "sim/check/replicas.hpp"
+#include "sim/check/zombies.hpp"
 
 namespace check {
 
@@ -288,6 +289,10 @@ CheckResult find_anomalies(const Evidence& e) {
   for (const auto& [gid, group] : e.groups)
     if (group.commits_after_processing) add(found, "commit-past-unprocessed", commits_past_unprocessed(e.history, *e.truth, gid));
   if (e.timeline) add(found, "hw-regression", hw_regressions(*e.timeline));
+  std::set<std::string> read_committed;
+  for (const auto& [gid, group] : e.groups)
+    if (group.read_committed) read_committed.insert(gid);
+  add(found, "fenced-zombie-read", fenced_zombie_reads(e.history, e.truth->fenced_txns, e.truth->member_groups, read_committed));
   // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
   std::set<std::string> seen;
   for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);

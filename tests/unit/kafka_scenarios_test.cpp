@@ -112,7 +112,19 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"PauseWithinTheSessionKeepsThem", "group_paused_member.lua", {{"session_s", "60"}},
              {"no rebalance", "all three members hold partitions", "expect delivery exactly-once (indexers)"}},
         Case{"SeekReplays", "group_seek_replay.lua", {},
-             {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}}),
+             {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}},
+        Case{"Kip360BumpsTheEpochAfterAnUncleanElection", "kip360_unclean_epoch_bump.lua", {},
+             {"no send failed: the producer bumped its epoch instead (KIP-360)", "expect_anomaly lost-write", "expect no_anomalies"}},
+        Case{"DeliveryTimeoutResendDuplicates", "delivery_timeout_maybe_written.lua", {},
+             {"sends timed out with their outcome unknown (op.info)", "expect_anomaly duplicate"}},
+        Case{"DeliveryTimeoutResendDuplicatesWithoutIdempotence", "delivery_timeout_maybe_written.lua", {{"idempotence", "false"}},
+             {"expect_anomaly duplicate"}},
+        Case{"DeliveryTimeoutWithoutResendKeepsOneCopy", "delivery_timeout_maybe_written.lua", {{"resend", "false"}},
+             {"sends timed out with their outcome unknown (op.info)", "expect no_anomalies"}},
+        Case{"TxnZombieReplacedIsFenced", "txn_zombie_fencing.lua", {},
+             {"the zombie's late sends failed", "expect no_anomalies", "expect delivery exactly-once (auditors)"}},
+        Case{"TxnZombieTimedOutIsFenced", "txn_zombie_fencing.lua", {{"how", "timeout"}},
+             {"the zombie's late sends failed", "expect no_anomalies", "expect delivery exactly-once (auditors)"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
 
 // The teaching text under a verdict: each failure mode's explanation names the events that led
@@ -343,3 +355,42 @@ INSTANTIATE_TEST_SUITE_P(
                       Told{"RandomCrashesSeed4", "tests/scenarios/group_random_crashes.lua", {{"bugs", "consumer_commits_fetched"}}, 4},
                       Told{"RandomCrashesSeed5", "tests/scenarios/group_random_crashes.lua", {}, 5}),
     [](const ::testing::TestParamInfo<Told>& p) { return p.param.label; });
+
+// KIP-360 in the trace: after the unclean election the producer bumps its own epoch
+// (producer.bump_epoch) once a batch comes back OUT_OF_ORDER_SEQUENCE_NUMBER, and a send whose
+// batch was retried at the new epoch is acknowledged.
+TEST(Kip360Scenario, TheProducerBumpsItsEpochAndItsRetriesSucceed) {
+  class Kinds final : public sim::TraceSink {
+   public:
+    void write(const sim::Event& e) override {
+      const std::string kind(e.kind);
+      if (kind == "producer.bump_epoch") ++bumps;
+      if (kind == "producer.retry" && sim::StoredEvent(e).text("error") == "OUT_OF_ORDER_SEQUENCE_NUMBER") ++out_of_order;
+      if (kind == "op.fail") ++failed;
+    }
+    int bumps = 0, out_of_order = 0, failed = 0;
+  } kinds;
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/kip360_unclean_epoch_bump.lua");
+  o.sinks.push_back(&kinds);
+  const auto r = sim::lua::run_scenario(o);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_GE(kinds.out_of_order, 1);
+  EXPECT_GE(kinds.bumps, 1);
+  EXPECT_EQ(kinds.failed, 0);
+}
+
+// A zombie is fenced on every seed, in both ways, and its records never reach the
+// read_committed auditor (the bug switch that breaks this is in bug_switch_test.cpp).
+TEST(TxnZombieScenario, FencedOnSeeds1To5) {
+  for (const char* how : {"replace", "timeout"})
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      sim::lua::RunOptions o;
+      o.path = source_path("scenarios/txn_zombie_fencing.lua");
+      o.seed = seed;
+      o.sets = {{"how", how}};
+      const auto r = sim::lua::run_scenario(o);
+      ASSERT_EQ(r.exit_code, 0) << how << " seed " << seed << ": " << r.error;
+      for (const auto& ch : r.checks) EXPECT_TRUE(ch.held) << how << " seed " << seed << ": " << ch.name << ": " << ch.detail;
+    }
+}
