@@ -170,6 +170,10 @@ INSTANTIATE_TEST_SUITE_P(
               "expect delivery at-least-once (billing)",
               {"billing-1 committed orders-0 offset", "(auto), the group's last commit of it before it was taken up again",
                "was processed by billing-1", "billing-1 crashed at 17.500s", "billing-2 resumed", "again at"}},
+        Story{"ResendDuplicateTellsTheTimeoutAndTheApplicationsResend", "delivery_timeout_maybe_written.lua", "expect_anomaly duplicate",
+              {"appended it at", "its send of event-81 timed out, its outcome unknown (op.info: maybe written)",
+               "events-api's application sent event-81 again at 8.200s", "appended it again at",
+               "neither idempotence nor the leader could tell it from the first"}},
         Story{"RetryDuplicateTellsBothAppendsAndTheRetry", "retries_reorder_duplicate.lua", "expect_anomaly duplicate",
               {"appended it at", "appended it again at", "(no producer id)", "retried a batch of",
                "Without idempotence the leader cannot tell a retry from new records"}}),
@@ -311,7 +315,7 @@ TEST_P(ExplanationOrder, InTimeOrderAndEveryTimeInTheTrace) {
   ASSERT_TRUE(r.anomalies.has_value());
   // The explanations told as stories (sim/check/story.hpp).
   for (const char* kind : {"lost-write", "duplicate", "unseen", "poll-skip", "nonmonotonic-poll", "replica-divergence",
-                           "nonmonotonic-send", "commit-past-unprocessed", "G1a", "inconsistent-offsets"}) {
+                           "nonmonotonic-send", "commit-past-unprocessed", "G1a", "inconsistent-offsets", "fenced-zombie-read"}) {
     auto it = r.anomalies->anomalies.find(kind);
     if (it == r.anomalies->anomalies.end()) continue;
     for (size_t i = 0; i < it->second.size() && i < 20; ++i)
@@ -353,7 +357,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Told{"RandomCrashes1", "tests/scenarios/group_random_crashes.lua", {}},
                       Told{"RandomCrashesCommitsFetched", "tests/scenarios/group_random_crashes.lua", {{"bugs", "consumer_commits_fetched"}}},
                       Told{"RandomCrashesSeed4", "tests/scenarios/group_random_crashes.lua", {{"bugs", "consumer_commits_fetched"}}, 4},
-                      Told{"RandomCrashesSeed5", "tests/scenarios/group_random_crashes.lua", {}, 5}),
+                      Told{"RandomCrashesSeed5", "tests/scenarios/group_random_crashes.lua", {}, 5},
+                      Told{"DeliveryTimeoutResend", "scenarios/delivery_timeout_maybe_written.lua", {}},
+                      Told{"ZombieLeaderAcceptsFencedEpoch", "scenarios/txn_zombie_fencing.lua", {{"bugs", "leader_accepts_fenced_epoch"}}}),
     [](const ::testing::TestParamInfo<Told>& p) { return p.param.label; });
 
 // KIP-360 in the trace: after the unclean election the producer bumps its own epoch
