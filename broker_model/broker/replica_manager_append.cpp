@@ -50,7 +50,9 @@ ProduceResponse::PartitionResponse ReplicaManager::append_to_leader(sim::Context
     res.error = !p && !image_.topics.count(pd.topic) ? Error::UNKNOWN_TOPIC_OR_PARTITION : Error::NOT_LEADER_OR_FOLLOWER;
     return res;
   }
-  const auto check = p->log->check_producer(*pd.batch);
+  auto check = p->log->check_producer(*pd.batch);
+  // The bug switch: a fenced epoch's transactional batch is appended as if it were current.
+  if (check.error == Error::INVALID_PRODUCER_EPOCH && pd.batch->transactional && bugs_.leader_accepts_fenced_epoch) check = {};
   if (req.acks == -1 && !p->enough_in_sync(min_isr(pd.topic))) {
     res.error = Error::NOT_ENOUGH_REPLICAS;  // rejected before it is appended
   } else if (!check.duplicate_of && transaction_verification_enabled() && p->log->missing_required_verification(*pd.batch, guard)) {

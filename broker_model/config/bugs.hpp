@@ -35,6 +35,12 @@ struct Bugs {
   // records already reassigned, and their outputs appear twice (KIP-447's fencing undone).
   bool eos_group_metadata_follows_reset = false;
 
+  // A partition leader appends a transactional batch from an older producer epoch instead of
+  // refusing it (ProducerAppendInfo.checkProducerEpoch skipped): a zombie fenced by its
+  // transactional id's coordinator writes into whatever transaction its producer id has open on
+  // the partition, so the successor's COMMIT marker makes the zombie's records visible.
+  bool leader_accepts_fenced_epoch = false;
+
   // Sets the switch called `name`; false when no switch has that name.
   bool enable(const std::string& name) {
     if (name == "acks_all_before_isr") return acks_all_before_isr = true;
@@ -42,11 +48,12 @@ struct Bugs {
     if (name == "producer_resequences_retries") return producer_resequences_retries = true;
     if (name == "follower_skips_truncation") return follower_skips_truncation = true;
     if (name == "eos_group_metadata_follows_reset") return eos_group_metadata_follows_reset = true;
+    if (name == "leader_accepts_fenced_epoch") return leader_accepts_fenced_epoch = true;
     return false;
   }
   static std::vector<std::string> names() {
     return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries", "follower_skips_truncation",
-            "eos_group_metadata_follows_reset"};
+            "eos_group_metadata_follows_reset", "leader_accepts_fenced_epoch"};
   }
 };
 

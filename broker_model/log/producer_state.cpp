@@ -76,6 +76,16 @@ std::optional<CompletedTxn> ProducerStateManager::update(const RecordBatch& b) {
     e.current_txn_first_offset.reset();
     return done;
   }
+  if (b.producer_epoch < e.epoch) {
+    // A batch of a fenced epoch, which only a leader with the bug switch
+    // leader_accepts_fenced_epoch appends (and its followers copy): it joins the producer id's
+    // open transaction here, or opens one, and leaves the current epoch's sequences alone.
+    if (b.transactional && !e.current_txn_first_offset) {
+      e.current_txn_first_offset = b.base_offset;
+      ongoing_[b.base_offset] = b.producer_id;
+    }
+    return std::nullopt;
+  }
   if (b.producer_epoch > e.epoch) take_epoch(e, b.producer_epoch);
   e.batches.push_back({b.base_sequence, b.last_sequence(), b.base_offset});
   while (e.batches.size() > kBatchesRetained) e.batches.pop_front();

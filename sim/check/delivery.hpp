@@ -22,6 +22,7 @@
 #include "sim/check/history.hpp"
 #include "sim/check/replicas.hpp"
 #include "sim/check/store_writes.hpp"
+#include "sim/check/zombies.hpp"
 
 namespace check {
 
@@ -82,6 +83,7 @@ struct GroundTruth {
   std::map<std::string, std::map<std::string, std::set<int64_t>>> aborted;
   std::vector<StoreWriteRecord> store_writes;                // every write the application's stores applied
   int64_t txn_max_timeout_ns = 900'000'000'000;              // the brokers' transaction.max.timeout.ms
+  std::vector<FencedTxn> fenced_txns;                        // transactions the coordinator fenced while open
 };
 
 struct DeliveryReport {

@@ -194,7 +194,7 @@ std::string explain_lost_write(const Timeline& timeline, const std::string& part
 }
 
 std::string explain_duplicate(const Timeline& timeline, const std::string& partition, const std::string& value,
-                              const std::vector<int64_t>& offsets) {
+                              const std::vector<int64_t>& offsets, const Resend* resend) {
   const auto* events = events_of(timeline, partition);
   if (!events || offsets.size() < 2) return {};
   const ReplicaEvent* first = last_append(*events, "", offsets[0], INT64_MAX, false);
@@ -210,6 +210,15 @@ std::string explain_duplicate(const Timeline& timeline, const std::string& parti
                                        format_time(first->time_ns), producer(*first)));
   story.at(second->time_ns, fmt::format("{}, leader in epoch {}, appended it again at {} ({})", second->node, second->leader_epoch,
                                         format_time(second->time_ns), producer(*second)));
+  if (resend) {
+    // Not the producer's retry: the application's, which no producer or broker can recognise.
+    story.at(resend->first_end_ns, fmt::format("{} was told at {} that its send of {} {}", resend->process, format_time(resend->first_end_ns), value,
+                                               resend->first_outcome == "info" ? "timed out, its outcome unknown (op.info: maybe written)"
+                                                                               : "failed (op.fail)"));
+    story.at(resend->again_ns, fmt::format("{}'s application sent {} again at {}", resend->process, value, format_time(resend->again_ns)));
+    story.closing("To the producer the second send was a new record, so neither idempotence nor the leader could tell it from the first");
+    return story.text();
+  }
   std::string producer_name;
   for (const ReplicaEvent& e : *events) {
     if (e.kind != K::producer_retry || e.time_ns < first->time_ns || e.time_ns > second->time_ns) continue;

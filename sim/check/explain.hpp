@@ -29,11 +29,21 @@ std::string explain_lost_write(const Timeline& timeline, const std::string& part
 std::string explain_divergence(const Timeline& timeline, const std::string& partition, int64_t offset,
                                const std::string& replica_a, const std::string& replica_b);
 
+// The application sent a value twice itself: a send that ended without an acknowledgement, then
+// another send of the same value.
+struct Resend {
+  std::string process;
+  int64_t first_end_ns = 0;   // when the first send ended
+  std::string first_outcome;  // "info" (maybe written) or "fail"
+  int64_t again_ns = 0;       // when the application sent it again
+};
+
 // How one value came to be at two offsets of a partition (`offsets`, ascending): both leader
 // appends (node, epoch, time, producer id and batch sequence), the producer's retries and
-// producer id resets between them, and why the leader could not recognise the retry.
+// producer id resets between them, and why the leader could not recognise the retry; or, given
+// a `resend`, the application's own second send, which nothing below it can recognise.
 std::string explain_duplicate(const Timeline& timeline, const std::string& partition, const std::string& value,
-                              const std::vector<int64_t>& offsets);
+                              const std::vector<int64_t>& offsets, const Resend* resend = nullptr);
 
 // How one offset came to hold different values: each leader append there (node, epoch, time)
 // and the truncations between them.

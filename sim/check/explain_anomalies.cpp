@@ -277,6 +277,23 @@ std::string explain_internal_step(const History& history, const Timeline& timeli
   return {};
 }
 
+namespace {
+// The application's own resend of `value`: a send operation of it that ended unacknowledged,
+// then another send operation of the same value by the same process.
+std::optional<Resend> resent(const History& history, const std::string& value) {
+  const Op* ended = nullptr;
+  for (const Op& op : history.ops) {
+    if (op.f != "send" || op.sends.empty() || op.sends.front().value != value) continue;
+    if (op.type == OpType::info || op.type == OpType::fail) {
+      if (!ended) ended = &op;
+    } else if (op.type == OpType::invoke && ended && op.process == ended->process && op.time_ns >= ended->time_ns) {
+      return Resend{op.process, ended->time_ns, ended->type == OpType::info ? "info" : "fail", op.time_ns};
+    }
+  }
+  return std::nullopt;
+}
+}  // namespace
+
 void explain_anomalies(CheckResult& found, const History& history, const GroundTruth& truth, const Timeline& timeline) {
   for (auto& [name, list] : found.anomalies) {
     for (Anomaly& a : list) {
@@ -297,7 +314,8 @@ void explain_anomalies(CheckResult& found, const History& history, const GroundT
           for (const auto& [offset, value] : r.records)
             if (value == a.value) offsets.push_back(offset);
           if (offsets.size() < 2) continue;
-          a.explanation = explain_duplicate(timeline, a.key, a.value, offsets);
+          const std::optional<Resend> resend = resent(history, a.value);
+          a.explanation = explain_duplicate(timeline, a.key, a.value, offsets, resend ? &*resend : nullptr);
           break;
         }
       } else if (name == "inconsistent-offsets" && a.offset >= 0) {

@@ -42,6 +42,7 @@ class HistorySink::Reader {
   void operator()(const ev::OpInfo::View& v) { s_.complete(e_, OpType::info, v.process, v.op, v.f, v.partition, v.offset); }
   void operator()(const ev::ProducerTxnSend::View& v) { s_.txn_send(v); }
   void operator()(const ev::ProducerTxnEnd::View& v) { s_.txn_end(e_, v); }
+  void operator()(const ev::TxnFence::View& v) { s_.txn_fence(e_, v); }
 
  private:
   HistorySink& s_;
@@ -119,25 +120,55 @@ void HistorySink::complete(const sim::Event& e, OpType type, std::string_view pr
 
 void HistorySink::txn_send(const ev::ProducerTxnSend::View& v) {
   TxnKey key{std::string(v.client_id), v.producer_id, v.producer_epoch, v.txn};
-  txns_.try_emplace(key);
+  Txn& txn = txns_[key];
+  // The send's op.invoke came just before: its value and history id.
+  if (auto p = pending_.find({std::string(v.client_id), v.op}); p != pending_.end()) {
+    txn.sends.emplace_back(p->second.value, p->second.id);
+    if (txn.fenced) fenced_[*txn.fenced].sends.emplace_back(p->second.value, p->second.id);  // a zombie's late send
+  }
+  if (!txn.outcome) open_by_producer_id_[v.producer_id] = key;
   txn_of_send_[{std::string(v.client_id), v.op}] = std::move(key);
 }
 
-void HistorySink::txn_end(const sim::Event& e, const ev::ProducerTxnEnd::View& v) {
-  auto it = txns_.find(TxnKey{std::string(v.client_id), v.producer_id, v.producer_epoch, v.txn});
-  if (it == txns_.end()) return;  // nothing was sent in it
-  // A fatal error with the transaction open (fenced, say) leaves the outcome to others: the
-  // coordinator aborts it, unless its commit was already being written.
-  const OpType outcome = v.outcome == "committed" ? OpType::ok : v.outcome == "aborted" ? OpType::fail : OpType::info;
-  const std::string how = fmt::format("its transaction ({}, number {}) {} at {}", v.transactional_id, v.txn,
-                                      v.outcome == "failed" ? "failed" : "was " + std::string(v.outcome), format_time(e.time.ns));
-  for (size_t index : it->second.acknowledged) {
+void HistorySink::settle(Txn& txn, OpType outcome, std::string how) {
+  for (size_t index : txn.acknowledged) {
     history_.ops[index].type = outcome;
     history_.txn_outcomes[static_cast<int64_t>(index)] = how;
   }
-  it->second.acknowledged.clear();
-  it->second.outcome = outcome;
-  it->second.how = how;
+  txn.acknowledged.clear();
+  txn.outcome = outcome;
+  txn.how = std::move(how);
+}
+
+void HistorySink::txn_end(const sim::Event& e, const ev::ProducerTxnEnd::View& v) {
+  const TxnKey key{std::string(v.client_id), v.producer_id, v.producer_epoch, v.txn};
+  auto it = txns_.find(key);
+  if (it == txns_.end()) return;  // nothing was sent in it
+  if (auto open = open_by_producer_id_.find(v.producer_id); open != open_by_producer_id_.end() && open->second == key)
+    open_by_producer_id_.erase(open);
+  if (it->second.fenced) return;  // the coordinator aborted it, whatever the client saw
+  // A fatal error with the transaction open (fenced, say) leaves the outcome to others: the
+  // coordinator aborts it, unless its commit was already being written.
+  const OpType outcome = v.outcome == "committed" ? OpType::ok : v.outcome == "aborted" ? OpType::fail : OpType::info;
+  settle(it->second, outcome,
+         fmt::format("its transaction ({}, number {}) {} at {}", v.transactional_id, v.txn,
+                     v.outcome == "failed" ? "failed" : "was " + std::string(v.outcome), format_time(e.time.ns)));
+}
+
+void HistorySink::txn_fence(const sim::Event& e, const ev::TxnFence::View& v) {
+  // The coordinator found the id's transaction Ongoing and aborts it at the bumped epoch: the
+  // client's open transaction of that producer id at an older epoch, if it sent anything.
+  auto open = open_by_producer_id_.find(v.producer_id);
+  if (open == open_by_producer_id_.end() || std::get<2>(open->second) >= v.producer_epoch) return;
+  Txn& txn = txns_[open->second];
+  const auto& [client, producer_id, epoch, number] = open->second;
+  txn.fenced = fenced_.size();
+  fenced_.push_back(FencedTxn{std::string(v.transactional_id), client, producer_id, epoch, number, v.producer_epoch, e.time.ns,
+                              std::string(v.reason), txn.sends});
+  const std::string how = fmt::format("its transaction ({}, number {}) was fenced and aborted by the coordinator at {}",
+                                      v.transactional_id, number, format_time(e.time.ns));
+  open_by_producer_id_.erase(open);
+  settle(txn, OpType::fail, how);
 }
 
 class GroupSink::Reader {

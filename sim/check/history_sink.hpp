@@ -10,7 +10,9 @@
 // (producer.txn_end), as Jepsen's txn operations are: acknowledged sends of a committed
 // transaction are ok, of an aborted one fail (they never become visible to read_committed
 // readers, so reading one is G1a), of a failed one, or one that never ended (the producer
-// crashed with it open), info.
+// crashed with it open), info. A transaction the coordinator fenced while it was open
+// (txn.fence) was aborted by the coordinator, whatever its client saw: its sends fail, and it is
+// kept, with its records, for the fenced-zombie check (zombies.hpp).
 #include <map>
 #include <optional>
 #include <tuple>
@@ -20,6 +22,7 @@
 #include "broker_model/trace_schema.hpp"
 #include "sim/check/delivery.hpp"
 #include "sim/check/history.hpp"
+#include "sim/check/zombies.hpp"
 #include "sim/trace.hpp"
 
 namespace check {
@@ -28,9 +31,12 @@ class HistorySink final : public sim::TraceSink {
  public:
   using Reads = sim::schema::Reads<kafka::event::ConsumerRevoked, kafka::event::ConsumerLost, kafka::event::ConsumerAssigned,
                                    kafka::event::OpInvoke, kafka::event::OpPollRecord, kafka::event::OpOk, kafka::event::OpFail,
-                                   kafka::event::OpInfo, kafka::event::ProducerTxnSend, kafka::event::ProducerTxnEnd>;
+                                   kafka::event::OpInfo, kafka::event::ProducerTxnSend, kafka::event::ProducerTxnEnd,
+                                   kafka::event::TxnFence>;
   void write(const sim::Event& e) override;
   const History& history() const { return history_; }
+  // The transactions the coordinator fenced while they were open, in fence order.
+  const std::vector<FencedTxn>& fenced() const { return fenced_; }
 
  private:
   class Reader;
@@ -45,9 +51,15 @@ class HistorySink final : public sim::TraceSink {
     std::vector<size_t> acknowledged;  // completions written as info until the outcome is known
     std::optional<OpType> outcome;     // once it ended
     std::string how;                   // once it ended: "its transaction (...) was aborted at ..."
+    std::optional<size_t> fenced;      // its entry in fenced_, once the coordinator fenced it
+    std::vector<std::pair<std::string, int64_t>> sends;  // (value, history op id)
   };
   void txn_send(const kafka::event::ProducerTxnSend::View& v);
   void txn_end(const sim::Event& e, const kafka::event::ProducerTxnEnd::View& v);
+  void txn_fence(const sim::Event& e, const kafka::event::TxnFence::View& v);
+  // Writes the transaction's acknowledged sends with its outcome, and `how` it ended for
+  // explanations.
+  void settle(Txn& txn, OpType outcome, std::string how);
 
   struct Pending {
     int64_t id;
@@ -61,6 +73,8 @@ class HistorySink final : public sim::TraceSink {
   std::map<std::pair<std::string, int64_t>, Pending> pending_;  // (process, op) -> invocation
   std::map<std::pair<std::string, int64_t>, TxnKey> txn_of_send_;  // (process, op) -> its transaction
   std::map<TxnKey, Txn> txns_;
+  std::map<int64_t, TxnKey> open_by_producer_id_;  // producer id -> its latest transaction with sends, until it ends
+  std::vector<FencedTxn> fenced_;
   int64_t next_id_ = 0;
 };
 

@@ -10,6 +10,7 @@
 #include "sim/check/explain.hpp"
 #include "sim/check/hanging_transactions.hpp"
 #include "sim/check/replicas.hpp"
+#include "sim/check/zombies.hpp"
 
 namespace check {
 
@@ -314,6 +315,10 @@ CheckResult find_anomalies(const Evidence& e) {
   if (e.timeline) add(found, "hw-regression", hw_regressions(*e.timeline));
   for (const auto& [gid, group] : e.groups) add(found, "duplicate-effect", duplicate_effects(e.history, *e.truth, e.timeline, gid, group.topics));
   if (e.timeline) add(found, "hanging-transaction", hanging_transactions(*e.timeline, e.end, e.truth->txn_max_timeout_ns));
+  std::set<std::string> read_committed;
+  for (const auto& [gid, group] : e.groups)
+    if (group.read_committed) read_committed.insert(gid);
+  add(found, "fenced-zombie-read", fenced_zombie_reads(e.history, e.truth->fenced_txns, e.truth->member_groups, read_committed));
   // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
   std::set<std::string> seen;
   for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);

@@ -44,6 +44,7 @@ struct Expectation {
 struct GroupUnderTest {
   std::set<std::string> topics;
   bool commits_after_processing = false;
+  bool read_committed = false;  // isolation.level=read_committed: a fenced zombie's record must never reach it
 };
 
 // What there is to judge. A history checked on its own (`kafkasim check`) has no ground truth

@@ -231,7 +231,8 @@ int l_group(lua_State* L) {
   ensure_offsets_topic(c);
   if (g->app.exactly_once()) ensure_transaction_state_topic(c, "group");
   rt.register_group(g->id, std::set<std::string>(g->app.topics.begin(), g->app.topics.end()),
-                    g->app.policy != kafka::CommitPolicy::before_process);
+                    g->app.policy != kafka::CommitPolicy::before_process,
+                    g->config.string("isolation.level") == "read_committed");
   c.reserve_clients(members, "group");  // before any starts: a caught error leaves no half-started group
   GroupHandle& ref = rt.adopt(L, std::move(g), kGroupMeta);
   for (int64_t i = 0; i < members; ++i) start_member(ref, ref.members.size(), "group");

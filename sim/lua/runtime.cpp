@@ -284,6 +284,7 @@ void Runtime::judge_expectations(RunResult& result) {
   truth.resumes = std::move(groups_seen_->resumes());
   truth.member_groups = std::move(groups_seen_->member_groups());
   truth.store_writes = std::move(stores_seen_->writes());
+  truth.fenced_txns = history_->fenced();
   for (auto& f : final_state_) f(truth);
   check::Evidence evidence{history_->history(), {}, &truth, &timeline_->timeline(), groups_, {}};
   evidence.end.cut = options_.until.has_value();

@@ -135,8 +135,9 @@ class Runtime {
   // Consumer groups and the topics they read, for delivery expectations.
   // A consumer group and its topics; `commits_after_processing` when its commit policy promises
   // at-least-once (every policy but before-process), so that its commits are checked.
-  void register_group(std::string id, std::set<std::string> topics, bool commits_after_processing) {
-    groups_[std::move(id)] = check::GroupUnderTest{std::move(topics), commits_after_processing};
+  // `read_committed` when its isolation.level is read_committed.
+  void register_group(std::string id, std::set<std::string> topics, bool commits_after_processing, bool read_committed = false) {
+    groups_[std::move(id)] = check::GroupUnderTest{std::move(topics), commits_after_processing, read_committed};
   }
   // What the scenario's producers and groups saw (p:acked(), g:stats()), from the trace.
   check::ClientOutcomes& client_outcomes() { return client_outcomes_; }

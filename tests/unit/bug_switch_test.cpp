@@ -18,6 +18,8 @@ namespace {
 const char* const kBrokerCrashes = "tests/scenarios/acks_all_random_crashes.lua";
 const char* const kMemberCrashes = "tests/scenarios/group_random_crashes.lua";
 const char* const kEosPipeline = "scenarios/eos_v2_pipeline.lua";
+// A transactional producer paused mid-transaction and replaced: the zombie must stay invisible.
+const char* const kZombie = "scenarios/txn_zombie_fencing.lua";
 
 sim::lua::RunResult run_seed(const std::string& scenario, uint64_t seed, const std::string& bugs) {
   sim::lua::RunOptions o;
@@ -84,7 +86,8 @@ INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                                            Hunt{"consumer_commits_fetched", kMemberCrashes, "at-least-once"},
                                            Hunt{"producer_resequences_retries", kBrokerCrashes, "max_duplicates"},
                                            Hunt{"follower_skips_truncation", kBrokerCrashes, "replica-divergence"},
-                                           Hunt{"eos_group_metadata_follows_reset", kEosPipeline, "exactly-once"}),
+                                           Hunt{"eos_group_metadata_follows_reset", kEosPipeline, "exactly-once"},
+                                           Hunt{"leader_accepts_fenced_epoch", kZombie, "fenced-zombie-read"}),
                          [](const auto& test) { return std::string(test.param.bug); });
 
 TEST(BugSwitches, AnUnknownSwitchIsAnErrorNamingTheKnownOnes) {

@@ -139,7 +139,19 @@ INSTANTIATE_TEST_SUITE_P(
              {"payer-tx's coordinator is not payments-0's leader", "expect_anomaly hanging-transaction"}},
         Case{"Kip890LeaderRefusesTheLateProduce", "txn_hanging_transaction.lua", {{"version", "3.9"}},
              {"payer-tx's coordinator is not payments-0's leader", "expect delivery exactly-once (ledger)",
-              "expect order per-partition (ledger)", "expect hanging_transactions"}}),
+              "expect order per-partition (ledger)", "expect hanging_transactions"}},
+        Case{"Kip360BumpsTheEpochAfterAnUncleanElection", "kip360_unclean_epoch_bump.lua", {},
+             {"no send failed: the producer bumped its epoch instead (KIP-360)", "expect_anomaly lost-write", "expect no_anomalies"}},
+        Case{"DeliveryTimeoutResendDuplicates", "delivery_timeout_maybe_written.lua", {},
+             {"sends timed out with their outcome unknown (op.info)", "expect_anomaly duplicate"}},
+        Case{"DeliveryTimeoutResendDuplicatesWithoutIdempotence", "delivery_timeout_maybe_written.lua", {{"idempotence", "false"}},
+             {"expect_anomaly duplicate"}},
+        Case{"DeliveryTimeoutWithoutResendKeepsOneCopy", "delivery_timeout_maybe_written.lua", {{"resend", "false"}},
+             {"sends timed out with their outcome unknown (op.info)", "expect no_anomalies"}},
+        Case{"TxnZombieReplacedIsFenced", "txn_zombie_fencing.lua", {},
+             {"the zombie's late sends failed", "expect no_anomalies", "expect delivery exactly-once (auditors)"}},
+        Case{"TxnZombieTimedOutIsFenced", "txn_zombie_fencing.lua", {{"how", "timeout"}},
+             {"the zombie's late sends failed", "expect no_anomalies", "expect delivery exactly-once (auditors)"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
 
 // The teaching text under a verdict: each failure mode's explanation names the events that led
@@ -185,6 +197,10 @@ INSTANTIATE_TEST_SUITE_P(
               "expect delivery at-least-once (billing)",
               {"billing-1 committed orders-0 offset", "(auto), the group's last commit of it before it was taken up again",
                "was processed by billing-1", "billing-1 crashed at 17.500s", "billing-2 resumed", "again at"}},
+        Story{"ResendDuplicateTellsTheTimeoutAndTheApplicationsResend", "delivery_timeout_maybe_written.lua", "expect_anomaly duplicate",
+              {"appended it at", "its send of event-81 timed out, its outcome unknown (op.info: maybe written)",
+               "events-api's application sent event-81 again at 8.200s", "appended it again at",
+               "neither idempotence nor the leader could tell it from the first"}},
         Story{"RetryDuplicateTellsBothAppendsAndTheRetry", "retries_reorder_duplicate.lua", "expect_anomaly duplicate",
               {"appended it at", "appended it again at", "(no producer id)", "retried a batch of",
                "Without idempotence the leader cannot tell a retry from new records"}},
@@ -386,7 +402,7 @@ TEST_P(ExplanationOrder, InTimeOrderAndEveryTimeInTheTrace) {
   // The explanations told as stories (sim/check/story.hpp).
   for (const char* kind : {"lost-write", "duplicate", "unseen", "poll-skip", "nonmonotonic-poll", "replica-divergence",
                            "nonmonotonic-send", "commit-past-unprocessed", "G1a", "inconsistent-offsets",
-                           "duplicate-effect"}) {
+                           "duplicate-effect", "fenced-zombie-read"}) {
     auto it = r.anomalies->anomalies.find(kind);
     if (it == r.anomalies->anomalies.end()) continue;
     for (size_t i = 0; i < it->second.size() && i < 20; ++i)
@@ -429,5 +445,46 @@ INSTANTIATE_TEST_SUITE_P(
                       Told{"RandomCrashesCommitsFetched", "tests/scenarios/group_random_crashes.lua", {{"bugs", "consumer_commits_fetched"}}},
                       Told{"RandomCrashesSeed4", "tests/scenarios/group_random_crashes.lua", {{"bugs", "consumer_commits_fetched"}}, 4},
                       Told{"RandomCrashesSeed5", "tests/scenarios/group_random_crashes.lua", {}, 5},
-                      Told{"BankForgePlain", "scenarios/bankforge_read_model.lua", {}}),
+                      Told{"BankForgePlain", "scenarios/bankforge_read_model.lua", {}},
+                      Told{"DeliveryTimeoutResend", "scenarios/delivery_timeout_maybe_written.lua", {}},
+                      Told{"ZombieLeaderAcceptsFencedEpoch", "scenarios/txn_zombie_fencing.lua", {{"bugs", "leader_accepts_fenced_epoch"}}}),
     [](const ::testing::TestParamInfo<Told>& p) { return p.param.label; });
+
+// KIP-360 in the trace: after the unclean election the producer bumps its own epoch
+// (producer.bump_epoch) once a batch comes back OUT_OF_ORDER_SEQUENCE_NUMBER, and a send whose
+// batch was retried at the new epoch is acknowledged.
+TEST(Kip360Scenario, TheProducerBumpsItsEpochAndItsRetriesSucceed) {
+  class Kinds final : public sim::TraceSink {
+   public:
+    void write(const sim::Event& e) override {
+      const std::string kind(e.kind);
+      if (kind == "producer.bump_epoch") ++bumps;
+      if (kind == "producer.retry" && sim::StoredEvent(e).text("error") == "OUT_OF_ORDER_SEQUENCE_NUMBER") ++out_of_order;
+      if (kind == "op.fail") ++failed;
+    }
+    int bumps = 0, out_of_order = 0, failed = 0;
+  } kinds;
+  sim::lua::RunOptions o;
+  o.path = source_path("scenarios/kip360_unclean_epoch_bump.lua");
+  o.sinks.push_back(&kinds);
+  const auto r = sim::lua::run_scenario(o);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_GE(kinds.out_of_order, 1);
+  EXPECT_GE(kinds.bumps, 1);
+  EXPECT_EQ(kinds.failed, 0);
+}
+
+// A zombie is fenced on every seed, in both ways, and its records never reach the
+// read_committed auditor (the bug switch that breaks this is in bug_switch_test.cpp).
+TEST(TxnZombieScenario, FencedOnSeeds1To5) {
+  for (const char* how : {"replace", "timeout"})
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      sim::lua::RunOptions o;
+      o.path = source_path("scenarios/txn_zombie_fencing.lua");
+      o.seed = seed;
+      o.sets = {{"how", how}};
+      const auto r = sim::lua::run_scenario(o);
+      ASSERT_EQ(r.exit_code, 0) << how << " seed " << seed << ": " << r.error;
+      for (const auto& ch : r.checks) EXPECT_TRUE(ch.held) << how << " seed " << seed << ": " << ch.name << ": " << ch.detail;
+    }
+}

@@ -76,6 +76,23 @@ TEST(ProducerStateTxn, EpochAndTransactionChecks) {
   EXPECT_EQ(s.check(data(1, 7, 2, 0)).error, Error::NONE);
 }
 
+// Only a leader with the bug switch leader_accepts_fenced_epoch appends a fenced epoch's batch
+// (and its followers copy it): it joins the producer id's transaction here, whose COMMIT then
+// covers it, and the current epoch's sequences go on as if it were not there.
+TEST(ProducerStateTxn, AFencedEpochsBatchAppendedAnywayJoinsTheOpenTransaction) {
+  ProducerStateManager s;
+  s.update(at(data(1, 7, 0, 0), 0));                // the zombie, epoch 0
+  s.update(at(marker(7, 1, false), 1));             // fenced: ABORT at epoch 1
+  s.update(at(data(2, 7, 2, 0), 2));                // the successor, epoch 2, sequences 0-1
+  EXPECT_EQ(s.check(data(1, 7, 0, 1)).error, Error::INVALID_PRODUCER_EPOCH);
+  s.update(at(data(1, 7, 0, 1), 4));                // appended anyway
+  EXPECT_EQ(s.ongoing_txns().begin()->first, 2) << "the successor's transaction, which the zombie's batch joined";
+  EXPECT_EQ(s.check(data(1, 7, 2, 2)).error, Error::NONE) << "the successor's next sequence is unchanged";
+  const auto done = s.update(at(marker(7, 2, true), 5));
+  ASSERT_TRUE(done);
+  EXPECT_EQ(*done, (CompletedTxn{7, 2, 5, false})) << "the COMMIT covers offsets 2 to 5, the zombie's 4 among them";
+}
+
 TEST(TransactionIndex, CollectsAbortedTransactionsOverlappingARange) {
   TransactionIndex idx;
   idx.append({1, 0, 5, true});
