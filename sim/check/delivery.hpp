@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sim/check/history.hpp"
+#include "sim/check/outputs.hpp"
 #include "sim/check/replicas.hpp"
 #include "sim/check/store_writes.hpp"
 
@@ -61,6 +62,7 @@ struct GroundTruth {
   std::map<std::string, std::set<std::string>> final_logs;  // topic-partition -> values in any replica's log
   std::map<std::string, std::vector<ReplicaLog>> replicas;  // topic-partition -> each live replica's log and HW
   std::vector<StoreWriteRecord> store_writes;                // every write the application's stores applied
+  Outputs outputs;                                           // handlers' sends, transactions, transactional offsets
 };
 
 struct DeliveryReport {

@@ -347,7 +347,8 @@ const std::vector<std::string>& known_anomalies() {
   static const std::vector<std::string> names = {
       "lost-write", "duplicate", "inconsistent-offsets", "G1a", "precommitted-read", "poll-skip",
       "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll", "int-send-skip", "int-nonmonotonic-send",
-      "nonmonotonic-send", "unseen", "G0", "G1c", "G0-realtime", "G1c-realtime", "replica-divergence", "hw-regression", "commit-past-unprocessed"};
+      "nonmonotonic-send", "unseen", "G0", "G1c", "G0-realtime", "G1c-realtime", "replica-divergence", "hw-regression", "commit-past-unprocessed",
+      "torn-transaction", "duplicated-output"};
   return names;
 }
 
