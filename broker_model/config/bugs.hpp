@@ -29,16 +29,23 @@ struct Bugs {
   // leader's still truncates on OFFSET_OUT_OF_RANGE.
   bool follower_skips_truncation = false;
 
+  // A read_committed consumer takes the first record of each transactional batch for the
+  // batch's header and drops it: it returns the rest of a committed transaction but not all of
+  // it, a torn transaction.
+  bool consumer_drops_txn_record = false;
+
   // Sets the switch called `name`; false when no switch has that name.
   bool enable(const std::string& name) {
     if (name == "acks_all_before_isr") return acks_all_before_isr = true;
     if (name == "consumer_commits_fetched") return consumer_commits_fetched = true;
     if (name == "producer_resequences_retries") return producer_resequences_retries = true;
     if (name == "follower_skips_truncation") return follower_skips_truncation = true;
+    if (name == "consumer_drops_txn_record") return consumer_drops_txn_record = true;
     return false;
   }
   static std::vector<std::string> names() {
-    return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries", "follower_skips_truncation"};
+    return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries", "follower_skips_truncation",
+            "consumer_drops_txn_record"};
   }
 };
 

@@ -17,6 +17,8 @@ namespace {
 // under auto-commit.
 const char* const kBrokerCrashes = "tests/scenarios/acks_all_random_crashes.lua";
 const char* const kMemberCrashes = "tests/scenarios/group_random_crashes.lua";
+// Transactions read by a read_committed group, under a random broker crash.
+const char* const kTxnCrashes = "tests/scenarios/txn_random_crashes.lua";
 
 sim::lua::RunResult run_seed(const std::string& scenario, uint64_t seed, const std::string& bugs) {
   sim::lua::RunOptions o;
@@ -82,7 +84,8 @@ INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                          ::testing::Values(Hunt{"acks_all_before_isr", kBrokerCrashes, "lost_acked_writes"},
                                            Hunt{"consumer_commits_fetched", kMemberCrashes, "at-least-once"},
                                            Hunt{"producer_resequences_retries", kBrokerCrashes, "max_duplicates"},
-                                           Hunt{"follower_skips_truncation", kBrokerCrashes, "replica-divergence"}),
+                                           Hunt{"follower_skips_truncation", kBrokerCrashes, "replica-divergence"},
+                                           Hunt{"consumer_drops_txn_record", kTxnCrashes, "torn-transaction"}),
                          [](const auto& test) { return std::string(test.param.bug); });
 
 TEST(BugSwitches, AnUnknownSwitchIsAnErrorNamingTheKnownOnes) {
