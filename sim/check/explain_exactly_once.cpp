@@ -69,7 +69,7 @@ std::string explain_duplicated_output(const GroundTruth& truth, const Timeline& 
   story.closing(
       "Kafka delivered the input again because the group's offset was not committed with the first run's output; that output "
       "was already written for good, so the second run wrote it again. Idempotence does not help: it removes a producer's own "
-      "retries, not a second send by a second run. With processing.guarantee exactly_once_v2 the output and the offsets commit "
+      "retries, not a second send by a second run. With processing_guarantee = \"exactly_once_v2\" the output and the offsets commit "
       "in one transaction, and a run that crashes before the commit leaves its output aborted");
   return story.text();
 }

@@ -112,7 +112,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"PauseWithinTheSessionKeepsThem", "group_paused_member.lua", {{"session_s", "60"}},
              {"no rebalance", "all three members hold partitions", "expect delivery exactly-once (indexers)"}},
         Case{"SeekReplays", "group_seek_replay.lua", {},
-             {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}}),
+             {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}},
+        Case{"CtpIdempotenceDuplicatesOutput", "ctp_at_least_once.lua", {},
+             {"expect_anomaly duplicated-output", "expect delivery at-least-once (enricher)"}},
+        Case{"CtpWithoutCrashesOutputsOnce", "ctp_at_least_once.lua", {{"crash", "no"}},
+             {"expect exactly_once payments -> payments.enriched (enricher)", "expect delivery at-least-once (enricher)"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
 
 // The teaching text under a verdict: each failure mode's explanation names the events that led
@@ -160,7 +164,10 @@ INSTANTIATE_TEST_SUITE_P(
                "was processed by billing-1", "billing-1 crashed at 17.500s", "billing-2 resumed", "again at"}},
         Story{"RetryDuplicateTellsBothAppendsAndTheRetry", "retries_reorder_duplicate.lua", "expect_anomaly duplicate",
               {"appended it at", "appended it again at", "(no producer id)", "retried a batch of",
-               "Without idempotence the leader cannot tell a retry from new records"}}),
+               "Without idempotence the leader cannot tell a retry from new records"}},
+        Story{"CtpDuplicateTellsBothRunsTheirSendsAndTheCrash", "ctp_at_least_once.lua", "expect_anomaly duplicated-output",
+              {"committed 2 times, from 2 handler runs", "enricher-1's handler (run 101) sent enriched:", "enricher-1 crashed at",
+               "enricher-1 restarted at 6.000s", "(run 51) sent enriched:", "Idempotence does not help"}}),
     [](const ::testing::TestParamInfo<Story>& param_info) { return param_info.param.label; });
 
 }  // namespace
