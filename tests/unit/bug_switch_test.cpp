@@ -48,7 +48,7 @@ TEST_P(CleanModel, HoldsOnEverySeed) {
   }
 }
 INSTANTIATE_TEST_SUITE_P(Seeds1To100, CleanModel,
-                         ::testing::Combine(::testing::Values(kBrokerCrashes, kMemberCrashes), ::testing::Range(0, 4)),
+                         ::testing::Combine(::testing::Values(kBrokerCrashes, kMemberCrashes, kTxnCrashes), ::testing::Range(0, 4)),
                          [](const auto& test) {  // e.g. acks_all_random_crashes_seeds_26_to_50
                            const int shard = std::get<1>(test.param);
                            return std::filesystem::path(std::get<0>(test.param)).stem().string() + "_seeds_" +
