@@ -62,8 +62,9 @@ sim::NodeId start_consumer(sim::World& world, const ClusterLayout& layout, const
                            const ConfigSet& config, const ConsumerApp& app, FirstOp first_op, const Bugs& bugs) {
   const sim::NodeId node = world.add_node(member_name, nullptr);
   world.set_factory(node, [member_name, layout, config, app, first_op = std::move(first_op), bugs] {
-    // The hosted producer's operations continue across restarts too, under its own client id.
-    const uint64_t producer_first_op = app.producer ? first_op(hosted_producer_client_id(member_name)) : 0;
+    // The hosted producer's operations continue across restarts too, under its own client id,
+    // whether it was configured or is made at the first send.
+    const uint64_t producer_first_op = first_op(hosted_producer_client_id(member_name));
     return std::make_unique<Consumer>(member_name, layout, config, app, first_op(member_name), bugs, producer_first_op);
   });
   world.start(node);

@@ -47,6 +47,8 @@ c:group("dirty", { members = 1, topics = { "enriched" }, ["auto.offset.reset"] =
 
 -- Every payment's output once, for a read_committed reader; aborted outputs for the other.
 expect { group = "audit", delivery = "exactly-once" }
+-- Each payment's output committed exactly once, with the offsets that consumed it.
+expect { exactly_once = { group = "enricher", input = "payments", output = "enriched" } }
 expect_anomaly "G1a"
 
 api:load { topic = "payments", rate = 100, count = 2000 }

@@ -32,7 +32,8 @@ Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet conf
       coordinator_(coordinator_settings(member_name, config_, app, bugs), client_, config_, subscriptions_, metadata_,
                    buffer_),
       offset_fetcher_(client_, config_, subscriptions_, metadata_, buffer_, coordinator_.trace()),
-      fetcher_(client_, config_, subscriptions_, metadata_, offset_fetcher_, buffer_, coordinator_.trace()),
+      fetcher_(client_, config_, subscriptions_, metadata_, offset_fetcher_, buffer_, coordinator_.trace(),
+               bugs.consumer_drops_txn_record),
       app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_, offset_fetcher_, buffer_),
       producer_spec_{hosted_producer_client_id(member_name), std::move(layout), producer_first_op, bugs} {
   if (app_.settings().producer) producer_ = make_producer(*app_.settings().producer);

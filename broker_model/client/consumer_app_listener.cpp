@@ -84,7 +84,7 @@ class ApplicationLoop::Services final : public ListenerServices {
     Producer* producer = loop_.hosted_producer(ctx_);
     if (loop_.app_.exactly_once()) loop_.maybe_begin_transaction(ctx_);  // StreamsProducer.send
     if (!sync) {
-      producer->send(ctx_, std::move(spec), {});
+      trace_send(*producer, producer->send(ctx_, std::move(spec), {}));
       return {};
     }
     // send().get(): the outcome resumes the task, unless the producer knew it within send().
@@ -92,13 +92,14 @@ class ApplicationLoop::Services final : public ListenerServices {
     auto sending = std::make_shared<bool>(true);
     ApplicationLoop* loop = &loop_;  // the producer lives and dies with the loop's process
     const uint64_t task = loop_.current_task_;
-    producer->send(ctx_, std::move(spec), [loop, task, within_send, sending](sim::Context& c, const SendResult& r) {
+    const uint64_t op = producer->send(ctx_, std::move(spec), [loop, task, within_send, sending](sim::Context& c, const SendResult& r) {
       if (*sending) {
         *within_send = r;
         return;
       }
       loop->resume_task(c, task, ListenerReply{.kind = ListenerReply::Kind::send, .commit_error = Error::NONE, .store = {}, .send = r});
     });
+    trace_send(*producer, op);
     *sending = false;
     if (*within_send) return {.wait = false, .result = **within_send};
     return {.wait = true, .result = std::nullopt};
@@ -141,6 +142,21 @@ class ApplicationLoop::Services final : public ListenerServices {
 
  private:
   const char* policy() const { return loop_.policy_name(); }
+
+  // Links a handler's send to the input record its run processes (listener.send), as a store
+  // write carries its origin: the end-to-end exactly-once check counts each input's outputs.
+  // A timer's send (app:every) comes from no record.
+  void trace_send(const Producer& producer, uint64_t op) {
+    if (loop_.batch_.empty() || loop_.current_task_ != kHandlerTask) return;
+    const ConsumerRecord& r = loop_.batch_.front();
+    ctx_.trace(event::ListenerSend{.member = loop_.coordinator_.trace().member(),
+                                   .invocation = static_cast<int64_t>(loop_.invocation_),
+                                   .topic = r.tp.topic,
+                                   .partition = r.tp.partition,
+                                   .offset = r.offset,
+                                   .producer = producer.client_id(),
+                                   .op = static_cast<int64_t>(op)});
+  }
 
   // Sends a store request for the running task, tied to the record its handler runs for.
   void send_store(sim::NodeId node, std::shared_ptr<StoreRequest> req) {

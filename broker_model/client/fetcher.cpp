@@ -100,7 +100,9 @@ void Fetcher::buffer_records(const TopicPartition& tp, const FetchResponse::Part
     for (size_t i = 0; i < b->records->size(); ++i) {
       const int64_t offset = b->base_offset + static_cast<int64_t>(i);
       if (offset < next) continue;
-      buffer_.add(ConsumerRecord{tp, offset, b->partition_leader_epoch, (*b->records)[i]});
+      // Bug switch consumer_drops_txn_record: the batch's first record taken for its header.
+      const bool dropped = drops_txn_record_ && committed_only && b->transactional && i == 0;
+      buffer_.add(ConsumerRecord{tp, offset, b->partition_leader_epoch, (*b->records)[i], dropped});
       next = offset + 1;
       any = true;
     }

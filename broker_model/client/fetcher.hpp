@@ -20,8 +20,10 @@ namespace kafka {
 class Fetcher {
  public:
   Fetcher(ConsumerNetworkClient& client, const ConfigSet& config, SubscriptionState& subscriptions,
-          ConsumerMetadata& metadata, OffsetFetcher& offset_fetcher, FetchBuffer& buffer, const ConsumerTrace& trace)
-      : client_(client),
+          ConsumerMetadata& metadata, OffsetFetcher& offset_fetcher, FetchBuffer& buffer, const ConsumerTrace& trace,
+          bool drops_txn_record = false)
+      : drops_txn_record_(drops_txn_record),
+        client_(client),
         config_(config),
         subscriptions_(subscriptions),
         metadata_(metadata),
@@ -46,6 +48,7 @@ class Fetcher {
   void report_lag(sim::Context& ctx) const;
 
  private:
+  bool drops_txn_record_;  // bug switch consumer_drops_txn_record
   void buffer_records(const TopicPartition& tp, const FetchResponse::PartitionData& pd, bool& any);
   // isolation.level=read_committed (IsolationLevel.READ_COMMITTED).
   bool read_committed() const { return config_.string("isolation.level") == "read_committed"; }

@@ -41,6 +41,11 @@ struct Bugs {
   // the partition, so the successor's COMMIT marker makes the zombie's records visible.
   bool leader_accepts_fenced_epoch = false;
 
+  // A read_committed consumer takes the first record of each transactional batch for the
+  // batch's header and drops it: it returns the rest of a committed transaction but not all of
+  // it, a torn transaction.
+  bool consumer_drops_txn_record = false;
+
   // Sets the switch called `name`; false when no switch has that name.
   bool enable(const std::string& name) {
     if (name == "acks_all_before_isr") return acks_all_before_isr = true;
@@ -49,11 +54,12 @@ struct Bugs {
     if (name == "follower_skips_truncation") return follower_skips_truncation = true;
     if (name == "eos_group_metadata_follows_reset") return eos_group_metadata_follows_reset = true;
     if (name == "leader_accepts_fenced_epoch") return leader_accepts_fenced_epoch = true;
+    if (name == "consumer_drops_txn_record") return consumer_drops_txn_record = true;
     return false;
   }
   static std::vector<std::string> names() {
     return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries", "follower_skips_truncation",
-            "eos_group_metadata_follows_reset", "leader_accepts_fenced_epoch"};
+            "eos_group_metadata_follows_reset", "leader_accepts_fenced_epoch", "consumer_drops_txn_record"};
   }
 };
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "sim/check/history.hpp"
+#include "sim/check/outputs.hpp"
 #include "sim/check/replicas.hpp"
 #include "sim/check/store_writes.hpp"
 #include "sim/check/zombies.hpp"
@@ -84,6 +85,7 @@ struct GroundTruth {
   std::vector<StoreWriteRecord> store_writes;                // every write the application's stores applied
   int64_t txn_max_timeout_ns = 900'000'000'000;              // the brokers' transaction.max.timeout.ms
   std::vector<FencedTxn> fenced_txns;                        // transactions the coordinator fenced while open
+  Outputs outputs;                                           // handlers' sends, transactions, transactional offsets
 };
 
 struct DeliveryReport {

@@ -348,7 +348,7 @@ const std::vector<std::string>& known_anomalies() {
       "lost-write", "duplicate", "inconsistent-offsets", "G1a", "precommitted-read", "poll-skip",
       "nonmonotonic-poll", "int-poll-skip", "int-nonmonotonic-poll", "int-send-skip", "int-nonmonotonic-send",
       "nonmonotonic-send", "unseen", "G0", "G1c", "G0-realtime", "G1c-realtime", "replica-divergence", "hw-regression", "commit-past-unprocessed",
-      "duplicate-effect", "hanging-transaction", "fenced-zombie-read"};
+      "duplicate-effect", "hanging-transaction", "fenced-zombie-read", "torn-transaction", "duplicated-output"};
   return names;
 }
 

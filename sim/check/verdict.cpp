@@ -7,6 +7,7 @@
 #include "sim/assert.hpp"
 #include "sim/check/commits.hpp"
 #include "sim/check/effects.hpp"
+#include "sim/check/exactly_once.hpp"
 #include "sim/check/explain.hpp"
 #include "sim/check/hanging_transactions.hpp"
 #include "sim/check/replicas.hpp"
@@ -43,6 +44,7 @@ class Judge {
   void judge(const Expectation& x) {
     if (!x.delivery.empty() || !x.order.empty()) judge_delivery(x);
     if (!x.effects.empty()) judge_effects(x);
+    if (!x.eo_input.empty()) judge_exactly_once(x);
     if (!x.anomaly.empty()) {
       const int64_t n = count(x.anomaly);
       if (x.anomaly == "unseen" && !e_.end.drained()) {
@@ -185,6 +187,43 @@ class Judge {
     }
   }
 
+  // A pipeline's output, per input record the group committed past: once each, and committed
+  // no later than the input's offset. All three are safety: more time would not mend them.
+  void judge_exactly_once(const Expectation& x) {
+    const ExactlyOnceReport r = analyze_exactly_once(history_, truth_, x.group, x.eo_input, x.eo_output);
+    const std::string name = fmt::format("expect exactly_once {} -> {} ({})", x.eo_input, x.eo_output, x.group);
+    if (r.inputs == 0 && !x.allow_empty) {
+      record(name, false,
+             fmt::format("vacuous: group {} committed past no record of {}, so nothing was judged (write allow_empty = true in this "
+                         "expect if that is what the scenario means)", x.group, x.eo_input));
+      return;
+    }
+    std::string detail = fmt::format("{} inputs committed past: output once {}, duplicated {}, lost {}, recovered by the error "
+                                     "handler {}; offsets without output {}",
+                                     r.inputs, r.once, r.duplicated.size(), r.lost.size(), r.recovered, r.uncovered.size());
+    auto list = [](const std::vector<InputOutputs>& v) {
+      std::string s;
+      for (size_t i = 0; i < v.size() && i < 3; ++i) {
+        s += (i ? ", " : "") + v[i].label() + " x" + std::to_string(v[i].committed_runs());
+        for (const OutputRun& run : v[i].runs)
+          s += fmt::format(" [{} run {} at {}{}]", run.member, run.invocation, format_time(run.time_ns), run.committed ? "" : ", not committed");
+      }
+      return v.size() > 3 ? s + ", ..." : s;
+    };
+    if (!r.duplicated.empty()) detail += "; duplicated output: " + list(r.duplicated);
+    if (!r.lost.empty()) detail += "; lost output: " + list(r.lost);
+    if (!r.uncovered.empty()) {
+      const UncoveredCommit& c = r.uncovered.front();
+      detail += fmt::format("; offsets without output: {} committed {} offset {} at {} before {}'s output", c.member, c.input.partition,
+                            c.committed_offset, format_time(c.time_ns), c.input.label());
+    }
+    std::string why;
+    if (!r.duplicated.empty()) why = explain_duplicated_output(truth_, timeline_, r, r.duplicated.front());
+    else if (!r.lost.empty()) why = explain_lost_output(truth_, timeline_, r, r.lost.front());
+    else if (!r.uncovered.empty()) why = explain_uncovered_commit(truth_, timeline_, r, r.uncovered.front());
+    record(name, r.holds(), detail, why);
+  }
+
   void judge_guarantee(const Expectation& x, const std::string& gid, const DeliveryReport& d) {
     const bool wants_all = x.delivery != "at-most-once", wants_once = x.delivery != "at-least-once";
     const size_t skipped = d.late.size() - d.unreached.size();
@@ -319,6 +358,8 @@ CheckResult find_anomalies(const Evidence& e) {
   for (const auto& [gid, group] : e.groups)
     if (group.read_committed) read_committed.insert(gid);
   add(found, "fenced-zombie-read", fenced_zombie_reads(e.history, e.truth->fenced_txns, e.truth->member_groups, read_committed));
+  add(found, "torn-transaction", torn_transactions(e.history, *e.truth));
+  add(found, "duplicated-output", duplicated_outputs(e.history, *e.truth, e.timeline));
   // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
   std::set<std::string> seen;
   for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);

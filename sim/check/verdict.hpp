@@ -31,6 +31,9 @@ struct Expectation {
   // "at-least-once", for `group` (empty: every group).
   std::string effects;
   std::string store;
+  // The end-to-end exactly-once check (exactly_once.hpp): group `group` reads `eo_input` and its
+  // handlers app:send to `eo_output`. Set together, by expect { exactly_once = { ... } }.
+  std::string eo_input, eo_output;
   // max_lost, max_duplicates and the vacuity rule: only the records this producer sent (empty:
   // the whole run's). A producer's name is its history process.
   std::string producer;

@@ -176,11 +176,32 @@ int l_expect_anomaly(lua_State* L) {
   return 0;
 }
 
+// expect { exactly_once = { group = "g", input = "in", output = "out" } }: the pipeline whose
+// output the end-to-end exactly-once check judges. Its group is the expectation's group.
+void read_exactly_once(lua_State* L, TableReader& r, Runtime::Expectation& e) {
+  const int idx = r.push("exactly_once");
+  if (lua_type(L, idx) != LUA_TTABLE) fail("expect.exactly_once: a table { group = \"g\", input = \"topic\", output = \"topic\" }");
+  {
+    TableReader p(L, idx, "expect.exactly_once", {"group", "input", "output"});
+    auto group = p.string("group"), input = p.string("input"), output = p.string("output");
+    if (!group || group->empty()) fail("expect.exactly_once.group: the consume-transform-produce group whose output is judged");
+    if (!input || input->empty()) fail("expect.exactly_once.input: the topic the group reads");
+    if (!output || output->empty()) fail("expect.exactly_once.output: the topic its handlers app:send to");
+    if (!e.group.empty() && e.group != *group) fail("expect.exactly_once.group: differs from expect.group; name the group once");
+    e.group = *group;
+    e.eo_input = *input;
+    e.eo_output = *output;
+  }
+  lua_pop(L, 1);
+  if (!e.delivery.empty() || !e.order.empty() || !e.effects.empty())
+    fail("expect.exactly_once: write delivery, order and effects in an expect of their own");
+}
+
 int l_expect(lua_State* L) {
   Runtime& rt = Runtime::of(L);
   TableReader r(L, 1, "expect",
                 {"group", "producer", "delivery", "order", "no_anomalies", "lost_acked_writes", "max_duplicates", "allow_empty",
-                 "effects", "store", "hanging_transactions"});
+                 "effects", "store", "hanging_transactions", "exactly_once"});
   Runtime::Expectation e;
   e.name = "expect";
   e.where = Sandbox::where(L);
@@ -240,16 +261,17 @@ int l_expect(lua_State* L) {
   e.store = r.string("store").value_or("");
   if (!e.effects.empty() && e.store.empty()) fail("expect.effects: name the store whose effects are judged: store = \"read-model\"");
   if (r.has("store") && e.effects.empty()) fail("expect.store: goes with effects = \"exactly-once\" or \"at-least-once\"");
+  if (r.has("exactly_once")) read_exactly_once(L, r, e);
   if (e.delivery.empty() && e.order.empty() && !e.all_absent && e.absent.empty() && e.max_lost < 0 && e.max_duplicates < 0 &&
-      e.max_hanging < 0 && e.effects.empty()) {
+      e.max_hanging < 0 && e.effects.empty() && e.eo_input.empty()) {
     fail("expect { ... }: say what to expect: delivery, order, no_anomalies, lost_acked_writes, max_duplicates, "
-         "hanging_transactions or effects");
+         "hanging_transactions, effects or exactly_once");
   }
   e.producer = r.string("producer").value_or("");
   // A producer's records are what lost_acked_writes and max_duplicates count; the anomalies of a
   // history and a group's deliveries are not one producer's, so they keep an expect of their own.
   if (r.has("producer") && (!e.delivery.empty() || !e.order.empty() || e.all_absent || !e.absent.empty() || !e.group.empty() ||
-                            !e.effects.empty() || e.max_hanging >= 0)) {
+                            !e.effects.empty() || e.max_hanging >= 0 || !e.eo_input.empty())) {
     fail("expect.producer: limits lost_acked_writes and max_duplicates to one producer's records; write group, delivery, order "
          "and no_anomalies in an expect of their own");
   }

@@ -97,6 +97,8 @@ void Runtime::declare(ScenarioInfo info) {
   world_->trace().add_sink(groups_seen_.get());
   stores_seen_ = std::make_unique<check::StoreSink>();
   world_->trace().add_sink(stores_seen_.get());
+  outputs_seen_ = std::make_unique<check::OutputSink>();
+  world_->trace().add_sink(outputs_seen_.get());
   timeline_ = std::make_unique<check::TimelineSink>();
   world_->trace().add_sink(timeline_.get());
   sandbox_.set_random(world_->stream("lua:math.random"));
@@ -188,11 +190,13 @@ RunResult Runtime::run() {
       throw ScenarioError(fmt::format("{}: the file never declares its scenario; start it with scenario {{ name = \"...\" }}", display));
     }
     if (expectations_.empty()) {
-      for (TraceSink* s : std::initializer_list<TraceSink*>{history_.get(), groups_seen_.get(), stores_seen_.get(), timeline_.get()})
+      for (TraceSink* s : std::initializer_list<TraceSink*>{history_.get(), groups_seen_.get(), stores_seen_.get(), timeline_.get(),
+                                                                  outputs_seen_.get()})
         world_->trace().remove_sink(s);
       history_.reset();
       groups_seen_.reset();
       stores_seen_.reset();
+      outputs_seen_.reset();
       timeline_.reset();
     }
     for (const auto& [name, used] : sets_used_) {
@@ -285,6 +289,7 @@ void Runtime::judge_expectations(RunResult& result) {
   truth.member_groups = std::move(groups_seen_->member_groups());
   truth.store_writes = std::move(stores_seen_->writes());
   truth.fenced_txns = history_->fenced();
+  truth.outputs = std::move(outputs_seen_->outputs());
   for (auto& f : final_state_) f(truth);
   check::Evidence evidence{history_->history(), {}, &truth, &timeline_->timeline(), groups_, {}};
   evidence.end.cut = options_.until.has_value();

@@ -184,6 +184,7 @@ class Runtime {
   std::unique_ptr<TraceSink> auto_create_log_;
   std::unique_ptr<check::GroupSink> groups_seen_;
   std::unique_ptr<check::StoreSink> stores_seen_;  // every write the stores applied
+  std::unique_ptr<check::OutputSink> outputs_seen_;  // handlers' sends and transactions, for exactly_once
   std::unique_ptr<check::TimelineSink> timeline_;  // what the cluster did, for explanations
   void drain();
   void judge_expectations(RunResult& result);

@@ -20,6 +20,8 @@ const char* const kMemberCrashes = "tests/scenarios/group_random_crashes.lua";
 const char* const kEosPipeline = "scenarios/eos_v2_pipeline.lua";
 // A transactional producer paused mid-transaction and replaced: the zombie must stay invisible.
 const char* const kZombie = "scenarios/txn_zombie_fencing.lua";
+// Transactions read by a read_committed group, under a random broker crash.
+const char* const kTxnCrashes = "tests/scenarios/txn_random_crashes.lua";
 
 sim::lua::RunResult run_seed(const std::string& scenario, uint64_t seed, const std::string& bugs) {
   sim::lua::RunOptions o;
@@ -49,7 +51,7 @@ TEST_P(CleanModel, HoldsOnEverySeed) {
   }
 }
 INSTANTIATE_TEST_SUITE_P(Seeds1To100, CleanModel,
-                         ::testing::Combine(::testing::Values(kBrokerCrashes, kMemberCrashes), ::testing::Range(0, 4)),
+                         ::testing::Combine(::testing::Values(kBrokerCrashes, kMemberCrashes, kTxnCrashes), ::testing::Range(0, 4)),
                          [](const auto& test) {  // e.g. acks_all_random_crashes_seeds_26_to_50
                            const int shard = std::get<1>(test.param);
                            return std::filesystem::path(std::get<0>(test.param)).stem().string() + "_seeds_" +
@@ -87,7 +89,8 @@ INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                                            Hunt{"producer_resequences_retries", kBrokerCrashes, "max_duplicates"},
                                            Hunt{"follower_skips_truncation", kBrokerCrashes, "replica-divergence"},
                                            Hunt{"eos_group_metadata_follows_reset", kEosPipeline, "exactly-once"},
-                                           Hunt{"leader_accepts_fenced_epoch", kZombie, "fenced-zombie-read"}),
+                                           Hunt{"leader_accepts_fenced_epoch", kZombie, "fenced-zombie-read"},
+                                           Hunt{"consumer_drops_txn_record", kTxnCrashes, "torn-transaction"}),
                          [](const auto& test) { return std::string(test.param.bug); });
 
 TEST(BugSwitches, AnUnknownSwitchIsAnErrorNamingTheKnownOnes) {

@@ -70,7 +70,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"Kip279FetchAgrees", "kip279_fast_failover.lua", {{"ibp", "3.9"}}, {"expect no_anomalies"}},
         Case{"Kip966LastReplicaLoses", "kip966_last_replica_standing.lua", {}, {"expect_anomaly lost-write"}},
         Case{"EosV2PipelineThroughCrashAndZombie", "eos_v2_pipeline.lua", {},
-             {"expect delivery exactly-once (audit)", "expect_anomaly G1a"}},
+             {"expect delivery exactly-once (audit)", "expect exactly_once payments -> enriched (enricher)", "expect_anomaly G1a"}},
         Case{"TxnReadCommittedSkipsAborted", "txn_read_committed.lua", {},
              {"expect_anomaly G1a", "expect delivery exactly-once (committed-reader)", "expect order per-partition (committed-reader)"}},
         Case{"Kip966ElrKeeps", "kip966_last_replica_standing.lua", {{"elr", "1"}},
@@ -151,7 +151,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"TxnZombieReplacedIsFenced", "txn_zombie_fencing.lua", {},
              {"the zombie's late sends failed", "expect no_anomalies", "expect delivery exactly-once (auditors)"}},
         Case{"TxnZombieTimedOutIsFenced", "txn_zombie_fencing.lua", {{"how", "timeout"}},
-             {"the zombie's late sends failed", "expect no_anomalies", "expect delivery exactly-once (auditors)"}}),
+             {"the zombie's late sends failed", "expect no_anomalies", "expect delivery exactly-once (auditors)"}},
+        Case{"CtpIdempotenceDuplicatesOutput", "ctp_at_least_once.lua", {},
+             {"expect_anomaly duplicated-output", "expect delivery at-least-once (enricher)"}},
+        Case{"CtpWithoutCrashesOutputsOnce", "ctp_at_least_once.lua", {{"crash", "no"}},
+             {"expect exactly_once payments -> payments.enriched (enricher)", "expect delivery at-least-once (enricher)"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
 
 // The teaching text under a verdict: each failure mode's explanation names the events that led
@@ -205,7 +209,10 @@ INSTANTIATE_TEST_SUITE_P(
               {"appended it at", "appended it again at", "(no producer id)", "retried a batch of",
                "Without idempotence the leader cannot tell a retry from new records"}},
         Story{"HangingTransactionTellsTheCoordinatorsLastState", "txn_hanging_transaction.lua", "expect_anomaly hanging-transaction",
-              {"last state for payer-tx", "payments-0", "no marker will ever end the transaction", "KIP-890"}}),
+              {"last state for payer-tx", "payments-0", "no marker will ever end the transaction", "KIP-890"}},
+        Story{"CtpDuplicateTellsBothRunsTheirSendsAndTheCrash", "ctp_at_least_once.lua", "expect_anomaly duplicated-output",
+              {"committed 2 times, from 2 handler runs", "enricher-1's handler (run 101) sent enriched:", "enricher-1 crashed at",
+               "enricher-1 restarted at 6.000s", "(run 51) sent enriched:", "Idempotence does not help"}}),
     [](const ::testing::TestParamInfo<Story>& param_info) { return param_info.param.label; });
 
 }  // namespace
