@@ -76,14 +76,14 @@ std::string explain_failed_send_read(const History& history, const Timeline& tim
                                      offset, partition, format_time(a->time_ns)));
   const auto in_txn = history.txn_outcomes.find(static_cast<int64_t>(writer - history.ops.data()));
   if (in_txn != history.txn_outcomes.end()) {
-    story.at(writer->time_ns, fmt::format("{}'s send of {} was acknowledged at {}, and {}: a send of an aborted transaction "
-                                          "counts as failed",
-                                          writer->process, value, format_time(writer->time_ns), in_txn->second));
+    story.at(writer->time_ns, fmt::format("{}'s send of {} was acknowledged at {}", writer->process, value, format_time(writer->time_ns)));
+    story.at(in_txn->second.time_ns, in_txn->second.told);
+    story.closing("A send of a transaction that did not commit counts as failed: a reader may see it only if it reads uncommitted");
   } else {
     story.at(writer->time_ns, fmt::format("{} was told its send of {} failed at {}", writer->process, value, format_time(writer->time_ns)));
+    story.closing("A send reported as failed must not have been written: only indefinite (info) outcomes may have been");
   }
   story.at(reader->time_ns, fmt::format("{} read {} at {}", reader->process, value, format_time(reader->time_ns)));
-  story.closing("A send reported as failed must not have been written: only indefinite (info) outcomes may have been");
   return story.text();
 }
 

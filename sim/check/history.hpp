@@ -50,10 +50,13 @@ struct Op {
 
 struct History {
   std::vector<Op> ops;  // invocations and completions interleaved, in time order
-  // Acknowledged sends of transactions, by completion index: how their transaction ended ("its
-  // transaction (tx-1, number 7) was aborted at 24.108571s"), for explanations. Not written to
-  // history files: there the completion's type says it.
-  std::map<int64_t, std::string> txn_outcomes;
+  // Acknowledged sends of transactions, by completion index: when and how their transaction
+  // ended, for explanations. Not written to history files: there the completion's type says it.
+  struct TxnOutcome {
+    int64_t time_ns = 0;
+    std::string told;  // "the coordinator on broker-2 fenced and aborted payments-1's transaction (...)"
+  };
+  std::map<int64_t, TxnOutcome> txn_outcomes;
 
   // Completions only (ok, fail, info), in history order; each carries its operation's micro-ops
   // with what the completion learned (offsets, polled records).

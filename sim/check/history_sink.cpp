@@ -130,7 +130,7 @@ void HistorySink::txn_send(const ev::ProducerTxnSend::View& v) {
   txn_of_send_[{std::string(v.client_id), v.op}] = std::move(key);
 }
 
-void HistorySink::settle(Txn& txn, OpType outcome, std::string how) {
+void HistorySink::settle(Txn& txn, OpType outcome, History::TxnOutcome how) {
   for (size_t index : txn.acknowledged) {
     history_.ops[index].type = outcome;
     history_.txn_outcomes[static_cast<int64_t>(index)] = how;
@@ -151,8 +151,8 @@ void HistorySink::txn_end(const sim::Event& e, const ev::ProducerTxnEnd::View& v
   // coordinator aborts it, unless its commit was already being written.
   const OpType outcome = v.outcome == "committed" ? OpType::ok : v.outcome == "aborted" ? OpType::fail : OpType::info;
   settle(it->second, outcome,
-         fmt::format("its transaction ({}, number {}) {} at {}", v.transactional_id, v.txn,
-                     v.outcome == "failed" ? "failed" : "was " + std::string(v.outcome), format_time(e.time.ns)));
+         {e.time.ns, fmt::format("{} ended its transaction ({}, number {}) at {}: {}", v.client_id, v.transactional_id, v.txn,
+                                 format_time(e.time.ns), v.outcome)});
 }
 
 void HistorySink::txn_fence(const sim::Event& e, const ev::TxnFence::View& v) {
@@ -165,10 +165,11 @@ void HistorySink::txn_fence(const sim::Event& e, const ev::TxnFence::View& v) {
   txn.fenced = fenced_.size();
   fenced_.push_back(FencedTxn{std::string(v.transactional_id), client, producer_id, epoch, number, v.producer_epoch, e.time.ns,
                               std::string(v.reason), txn.sends});
-  const std::string how = fmt::format("its transaction ({}, number {}) was fenced and aborted by the coordinator at {}",
-                                      v.transactional_id, number, format_time(e.time.ns));
+  History::TxnOutcome how{e.time.ns, fmt::format("The transaction coordinator on {} fenced {}'s open transaction ({}, number {}) at "
+                                                  "{} ({}) and aborts it",
+                                                  e.node_name, client, v.transactional_id, number, format_time(e.time.ns), v.reason)};
   open_by_producer_id_.erase(open);
-  settle(txn, OpType::fail, how);
+  settle(txn, OpType::fail, std::move(how));
 }
 
 class GroupSink::Reader {

@@ -50,7 +50,7 @@ class HistorySink final : public sim::TraceSink {
   struct Txn {
     std::vector<size_t> acknowledged;  // completions written as info until the outcome is known
     std::optional<OpType> outcome;     // once it ended
-    std::string how;                   // once it ended: "its transaction (...) was aborted at ..."
+    History::TxnOutcome how;           // once it ended: when, and the sentence that tells it
     std::optional<size_t> fenced;      // its entry in fenced_, once the coordinator fenced it
     std::vector<std::pair<std::string, int64_t>> sends;  // (value, history op id)
   };
@@ -59,7 +59,7 @@ class HistorySink final : public sim::TraceSink {
   void txn_fence(const sim::Event& e, const kafka::event::TxnFence::View& v);
   // Writes the transaction's acknowledged sends with its outcome, and `how` it ended for
   // explanations.
-  void settle(Txn& txn, OpType outcome, std::string how);
+  void settle(Txn& txn, OpType outcome, History::TxnOutcome how);
 
   struct Pending {
     int64_t id;

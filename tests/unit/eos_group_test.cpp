@@ -147,8 +147,9 @@ TEST(EosGroupLua, AnAbortedReadIsExplainedByItsTransactionsEnd) {
     if (c.name != "expect_anomaly G1a") continue;
     found = true;
     EXPECT_NE(c.explanation.find("was acknowledged at"), std::string::npos) << c.explanation;
-    EXPECT_NE(c.explanation.find("its transaction (enricher-tx-1, number 7) was aborted at 24."), std::string::npos)
+    EXPECT_NE(c.explanation.find("enricher-2-producer ended its transaction (enricher-tx-1, number 7) at 24."), std::string::npos)
         << c.explanation;
+    EXPECT_NE(c.explanation.find(": aborted"), std::string::npos) << c.explanation;
   }
   EXPECT_TRUE(found);
 }
