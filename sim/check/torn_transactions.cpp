@@ -68,7 +68,8 @@ std::vector<Anomaly> torn_transactions(const History& history, const GroundTruth
       }
     }
   }
-  for (const auto& [reader, partitions] : readers) {
+  for (const auto& [reader_name, partitions] : readers) {
+    const std::string& reader = reader_name;  // the lambda below captures it: clang 14 cannot capture a structured binding
     for (const TxnPart& p : parts) {
       const auto rp = partitions.find(p.partition);
       if (rp == partitions.end() || rp->second.furthest <= p.records.back().first) continue;  // never read past it
