@@ -34,12 +34,12 @@ class CommitAudit {
     for (const ProcessedRecord& p : truth.processed)
       if (p.group == group) first_processed_.emplace(p.value, p.time_ns);
     for (const Op& op : history.ops)
-      if (op.type == OpType::invoke && op.f == "send")
+      if (op.type == OpType::invoke && op.writes())
         for (const Send& s : op.sends) written_.emplace(s.value, op.time_ns);
     // A record whose send failed (an aborted transaction's) is one no reader need process: a
     // read_committed consumer never sees it.
     for (const Op& op : history.ops)
-      if (op.type == OpType::fail && op.f == "send")
+      if (op.type == OpType::fail && op.writes())
         for (const Send& s : op.sends) written_.erase(s.value);
   }
 
@@ -106,7 +106,7 @@ class CommitAudit {
     if (!polls_indexed_) {
       polls_indexed_ = true;
       for (const Op& op : history_.ops) {
-        if (op.type != OpType::ok || op.f != "poll" || !in_group(truth_, op.process, group_)) continue;
+        if (op.type != OpType::ok || !op.reads() || !in_group(truth_, op.process, group_)) continue;
         for (const auto& [key, reads] : op.polls)
           for (const Read& r : reads) first_polled_.emplace(r.value, std::make_pair(op.time_ns, op.process));
       }

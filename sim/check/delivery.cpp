@@ -28,7 +28,7 @@ std::map<std::string, std::vector<const RecoveredRecord*>> recoveries_by_value(
 
 SentRecords::SentRecords(const History& history, const std::string& process) {
   for (const Op& op : history.ops) {
-    if (op.process != process || (op.f != "send" && op.f != "txn")) continue;
+    if (op.process != process || !op.writes()) continue;
     for (const Send& s : op.sends) sent_.emplace(s.key, s.value);
     if (op.type == OpType::ok) acknowledged_ += static_cast<int64_t>(op.sends.size());
   }
@@ -41,7 +41,7 @@ bool SentRecords::contains(const std::string& partition, const std::string& valu
 std::vector<LostWrite> lost_acknowledged_writes(const History& history, const GroundTruth& truth) {
   std::vector<LostWrite> lost;
   for (const Op& op : history.ops) {
-    if (op.type != OpType::ok || op.f != "send") continue;
+    if (op.type != OpType::ok || !op.writes()) continue;
     for (const Send& s : op.sends) {
       const auto log = truth.final_logs.find(s.key);
       if (log == truth.final_logs.end() || !log->second.count(s.value))
@@ -59,7 +59,7 @@ DeliveryReport analyze_delivery(const History& history, const GroundTruth& truth
   std::map<std::string, std::string> acked;  // value -> topic-partition
   std::map<std::string, int64_t> acked_offset;  // value -> its offset, when the ack named one
   for (const Op& op : history.ops) {
-    if (op.type != OpType::ok || op.f != "send") continue;
+    if (op.type != OpType::ok || !op.writes()) continue;
     for (const Send& s : op.sends) {
       if (!topics.empty() && !topics.count(topic_of(s.key))) continue;
       acked[s.value] = s.key;

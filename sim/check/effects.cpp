@@ -54,7 +54,7 @@ EffectsReport analyze_effects(const History& history, const GroundTruth& truth, 
   std::map<RecordId, RecordEffects> records;
   OffsetsByValue offsets(truth);
   for (const Op& op : history.ops) {
-    if (op.type != OpType::ok || op.f != "send") continue;
+    if (op.type != OpType::ok || !op.writes()) continue;
     for (const Send& s : op.sends) {
       if (!of_topics(s.key)) continue;
       const std::optional<int64_t> offset = s.offset ? s.offset : offsets.find(s.key, s.value);

@@ -39,7 +39,7 @@ int64_t committed_at(const SendOutcome& s, const GroundTruth& truth) {
 std::map<RecordId, std::string> input_records(const History& history, const GroundTruth& truth, const std::string& topic) {
   std::set<std::string> invisible;
   for (const Op& op : history.ops)
-    if (op.type == OpType::fail && op.f == "send")
+    if (op.type == OpType::fail && op.writes())
       for (const Send& s : op.sends) invisible.insert(s.value);
   std::map<RecordId, std::string> out;
   for (const auto& [partition, logs] : truth.replicas) {

@@ -1,4 +1,5 @@
 // Explanations for the anomalies of a check result, each from the timeline and ground truth.
+#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -76,7 +77,8 @@ std::string explain_failed_send_read(const History& history, const Timeline& tim
                                      offset, partition, format_time(a->time_ns)));
   const auto in_txn = history.txn_outcomes.find(static_cast<int64_t>(writer - history.ops.data()));
   if (in_txn != history.txn_outcomes.end()) {
-    story.at(writer->time_ns, fmt::format("{}'s send of {} was acknowledged at {}", writer->process, value, format_time(writer->time_ns)));
+    if (auto acked = in_txn->second.acknowledged_ns.find(value); acked != in_txn->second.acknowledged_ns.end())
+      story.at(acked->second, fmt::format("{}'s send of {} was acknowledged at {}", writer->process, value, format_time(acked->second)));
     story.at(in_txn->second.time_ns, in_txn->second.told);
     story.closing("A send of a transaction that did not commit counts as failed: a reader may see it only if it reads uncommitted");
   } else {
@@ -106,7 +108,7 @@ std::string explain_unseen(const History& history, const Timeline& timeline, con
   const Op* last = nullptr;
   int64_t furthest = -1;
   for (const Op& op : history.ops) {
-    if (op.type != OpType::ok || op.f != "poll") continue;
+    if (op.type != OpType::ok || !op.reads()) continue;
     auto r = op.polls.find(partition);
     if (r == op.polls.end() || r->second.empty()) continue;
     last = &op;
@@ -283,7 +285,9 @@ namespace {
 std::optional<Resend> resent(const History& history, const std::string& value) {
   const Op* ended = nullptr;
   for (const Op& op : history.ops) {
-    if (op.f != "send" || op.sends.empty() || op.sends.front().value != value) continue;
+    if (!op.writes() ||
+        std::none_of(op.sends.begin(), op.sends.end(), [&value](const Send& s) { return s.value == value; }))
+      continue;
     if (op.type == OpType::info || op.type == OpType::fail) {
       if (!ended) ended = &op;
     } else if (op.type == OpType::invoke && ended && op.process == ended->process && op.time_ns >= ended->time_ns) {

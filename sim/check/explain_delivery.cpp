@@ -94,7 +94,7 @@ std::string explain_skipped(const History& history, const GroundTruth& truth, co
   Story story;
   const Op* poll = nullptr;
   for (const Op& op : history.ops) {
-    if (op.type == OpType::invoke || op.f != "poll" || !in_group(truth, op.process, group)) continue;
+    if (op.type == OpType::invoke || !op.reads() || !in_group(truth, op.process, group)) continue;
     auto it = op.polls.find(partition);
     if (it == op.polls.end()) continue;
     for (const Read& r : it->second)

@@ -46,15 +46,21 @@ struct Op {
   std::map<std::string, std::vector<Read>> polls;  // key -> reads in order
   std::vector<std::string> keys;                    // assign / subscribe: the keys
   std::vector<Rebalance> rebalance_log;             // completions: rebalances since the process's previous op
+
+  // Jepsen's :txn carries both sends and polls; :send only sends, :poll only polls.
+  bool writes() const { return f == "send" || f == "txn"; }
+  bool reads() const { return f == "poll" || f == "txn"; }
 };
 
 struct History {
   std::vector<Op> ops;  // invocations and completions interleaved, in time order
-  // Acknowledged sends of transactions, by completion index: when and how their transaction
-  // ended, for explanations. Not written to history files: there the completion's type says it.
+  // Transactions (f = "txn" completions, and late sends of a fenced one), by completion index:
+  // when and how the transaction ended, and when each of its sends was acknowledged, for
+  // explanations. Not written to history files: there the completion's type says it.
   struct TxnOutcome {
     int64_t time_ns = 0;
     std::string told;  // "the coordinator on broker-2 fenced and aborted payments-1's transaction (...)"
+    std::map<std::string, int64_t> acknowledged_ns;  // value -> when the leader acknowledged its send
   };
   std::map<int64_t, TxnOutcome> txn_outcomes;
 

@@ -20,14 +20,16 @@ void write_history_jsonl(const History& h, std::ostream& out) {
     j["type"] = std::string(to_string(op.type));
     j["f"] = op.f;
     auto value = nlohmann::json::array();
-    if (op.f == "send") {
+    // A txn's micro-operations: its sends, then its poll (the order between them is not kept).
+    if (op.writes()) {
       for (const Send& s : op.sends) {
         if (s.offset) value.push_back({"send", s.key, {*s.offset, s.value}});
         else if (op.type == OpType::invoke) value.push_back({"send", s.key, s.value});
         else value.push_back({"send", s.key, {nullptr, s.value}});
       }
-      if (op.sends.empty()) value.push_back({"send"});
-    } else if (op.f == "poll") {
+      if (op.f == "send" && op.sends.empty()) value.push_back({"send"});
+    }
+    if (op.reads() && (op.f == "poll" || !op.polls.empty())) {
       if (op.type == OpType::invoke) {
         value.push_back({"poll"});
       } else {
@@ -39,7 +41,8 @@ void write_history_jsonl(const History& h, std::ostream& out) {
         }
         value.push_back({"poll", reads});
       }
-    } else {
+    }
+    if (!op.writes() && !op.reads()) {
       for (const auto& k : op.keys) value.push_back(k);
     }
     j["value"] = value;

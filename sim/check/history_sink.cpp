@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/assert.hpp"
 #include "sim/check/event_fields.hpp"
 #include "sim/check/explain.hpp"
 
@@ -40,7 +41,7 @@ class HistorySink::Reader {
   void operator()(const ev::OpOk::View& v) { s_.complete(e_, OpType::ok, v.process, v.op, v.f, v.partition, v.offset); }
   void operator()(const ev::OpFail::View& v) { s_.complete(e_, OpType::fail, v.process, v.op, v.f, v.partition, v.offset); }
   void operator()(const ev::OpInfo::View& v) { s_.complete(e_, OpType::info, v.process, v.op, v.f, v.partition, v.offset); }
-  void operator()(const ev::ProducerTxnSend::View& v) { s_.txn_send(v); }
+  void operator()(const ev::ProducerTxnSend::View& v) { s_.txn_send(e_, v); }
   void operator()(const ev::ProducerTxnEnd::View& v) { s_.txn_end(e_, v); }
   void operator()(const ev::TxnFence::View& v) { s_.txn_fence(e_, v); }
 
@@ -78,6 +79,18 @@ void HistorySink::complete(const sim::Event& e, OpType type, std::string_view pr
   if (it == pending_.end()) return;
   Pending p = std::move(it->second);
   pending_.erase(it);
+  std::optional<History::TxnOutcome> late;  // a fenced transaction's send made after the fence
+  if (auto t = txn_of_send_.find({std::string(process), op}); t != txn_of_send_.end()) {
+    const TxnSend s = std::move(t->second);
+    txn_of_send_.erase(t);
+    if (!s.late) return txn_send_completed(e, s, p, type, partition, offset);
+    // It never commits: the coordinator aborted its transaction, whatever a leader acknowledged.
+    const Txn& txn = txns_[s.txn];
+    late = history_.txn_outcomes[*txn.completion];
+    late->acknowledged_ns.clear();
+    if (type == OpType::ok) late->acknowledged_ns[p.value] = e.time.ns;
+    if (type == OpType::ok) type = OpType::fail;
+  }
   Op out;
   out.index = static_cast<int64_t>(history_.ops.size());
   out.process = std::string(process);
@@ -91,20 +104,7 @@ void HistorySink::complete(const sim::Event& e, OpType type, std::string_view pr
     s.value = p.value;
     if (offset >= 0) s.offset = offset;
     out.sends.push_back(std::move(s));
-    // An acknowledged send of a transaction counts once the transaction's outcome is known.
-    if (auto t = txn_of_send_.find({out.process, op}); t != txn_of_send_.end()) {
-      Txn& txn = txns_[t->second];
-      if (out.type == OpType::ok) {
-        if (txn.outcome) {
-          out.type = *txn.outcome;
-          history_.txn_outcomes[static_cast<int64_t>(history_.ops.size())] = txn.how;
-        } else {
-          out.type = OpType::info;
-          txn.acknowledged.push_back(history_.ops.size());
-        }
-      }
-      txn_of_send_.erase(t);
-    }
+    if (late) history_.txn_outcomes[out.index] = std::move(*late);
   } else if (out.f == "poll") {
     out.polls = std::move(p.polls);
     auto r = rebalances_.find(out.process);
@@ -118,26 +118,69 @@ void HistorySink::complete(const sim::Event& e, OpType type, std::string_view pr
   history_.ops.push_back(std::move(out));
 }
 
-void HistorySink::txn_send(const ev::ProducerTxnSend::View& v) {
+void HistorySink::txn_send(const sim::Event& e, const ev::ProducerTxnSend::View& v) {
+  const auto p = pending_.find({std::string(v.client_id), v.op});
+  if (p == pending_.end()) return;
   TxnKey key{std::string(v.client_id), v.producer_id, v.producer_epoch, v.txn};
-  Txn& txn = txns_[key];
-  // The send's op.invoke came just before: its value and history id.
-  if (auto p = pending_.find({std::string(v.client_id), v.op}); p != pending_.end()) {
-    txn.sends.emplace_back(p->second.value, p->second.id);
-    if (txn.fenced) fenced_[*txn.fenced].sends.emplace_back(p->second.value, p->second.id);  // a zombie's late send
+  auto [it, fresh] = txns_.try_emplace(key);
+  Txn& txn = it->second;
+  if (txn.completion) {  // fenced: a zombie's late send stays an operation of its own
+    if (txn.fenced) fenced_[*txn.fenced].sends.emplace_back(p->second.value, p->second.id);
+    txn_of_send_[{std::string(v.client_id), v.op}] = TxnSend{std::move(key), 0, true};
+    return;
   }
-  if (!txn.outcome) open_by_producer_id_[v.producer_id] = key;
-  txn_of_send_[{std::string(v.client_id), v.op}] = std::move(key);
+  // The send's op.invoke came just before: the send becomes a micro-operation of its
+  // transaction's operation, invoked with its first send.
+  SIM_ASSERT(!history_.ops.empty() && history_.ops.back().id == p->second.id && history_.ops.back().type == OpType::invoke,
+             "producer.txn_send follows its send's op.invoke");
+  history_.ops.pop_back();
+  if (fresh) {
+    Op invoke;
+    invoke.index = static_cast<int64_t>(history_.ops.size());
+    invoke.id = p->second.id;
+    invoke.process = std::string(v.client_id);
+    invoke.f = "txn";
+    invoke.time_ns = e.time.ns;
+    txn.id = invoke.id;
+    txn.invoke = history_.ops.size();
+    history_.ops.push_back(std::move(invoke));
+    open_by_producer_id_[v.producer_id] = key;
+  } else {
+    --next_id_;  // the send's own id goes unused
+  }
+  const Send send{p->second.topic, p->second.value, std::nullopt};
+  history_.ops[txn.invoke].sends.push_back(send);
+  txn.sends.push_back(send);
+  txn_of_send_[{std::string(v.client_id), v.op}] = TxnSend{std::move(key), txn.sends.size() - 1, false};
 }
 
-void HistorySink::settle(Txn& txn, OpType outcome, History::TxnOutcome how) {
-  for (size_t index : txn.acknowledged) {
-    history_.ops[index].type = outcome;
-    history_.txn_outcomes[static_cast<int64_t>(index)] = how;
+void HistorySink::txn_send_completed(const sim::Event& e, const TxnSend& s, const Pending& p, OpType type, int64_t partition,
+                                     int64_t offset) {
+  Txn& txn = txns_[s.txn];
+  // A send may complete after its transaction did (a zombie's, acknowledged after the fence):
+  // where it landed still goes into the completion, for the checks that find its record.
+  Send* completed = txn.completion ? &history_.ops[*txn.completion].sends[s.position] : nullptr;
+  for (Send* send : {&txn.sends[s.position], completed}) {
+    if (!send) continue;
+    if (partition >= 0) send->key = partition_key(p.topic, partition);
+    if (type == OpType::ok && offset >= 0) send->offset = offset;
   }
-  txn.acknowledged.clear();
-  txn.outcome = outcome;
-  txn.how = std::move(how);
+  if (type == OpType::ok && !txn.completion) txn.acknowledged_ns[p.value] = e.time.ns;
+}
+
+void HistorySink::complete_txn(Txn& txn, const std::string& process, OpType outcome, History::TxnOutcome how) {
+  Op out;
+  out.index = static_cast<int64_t>(history_.ops.size());
+  out.id = txn.id;
+  out.process = process;
+  out.f = "txn";
+  out.type = outcome;
+  out.time_ns = how.time_ns;
+  out.sends = txn.sends;
+  how.acknowledged_ns = txn.acknowledged_ns;
+  history_.txn_outcomes[out.index] = std::move(how);
+  txn.completion = history_.ops.size();
+  history_.ops.push_back(std::move(out));
 }
 
 void HistorySink::txn_end(const sim::Event& e, const ev::ProducerTxnEnd::View& v) {
@@ -146,13 +189,15 @@ void HistorySink::txn_end(const sim::Event& e, const ev::ProducerTxnEnd::View& v
   if (it == txns_.end()) return;  // nothing was sent in it
   if (auto open = open_by_producer_id_.find(v.producer_id); open != open_by_producer_id_.end() && open->second == key)
     open_by_producer_id_.erase(open);
-  if (it->second.fenced) return;  // the coordinator aborted it, whatever the client saw
+  if (it->second.completion) return;  // fenced: the coordinator aborted it, whatever the client saw
   // A fatal error with the transaction open (fenced, say) leaves the outcome to others: the
   // coordinator aborts it, unless its commit was already being written.
   const OpType outcome = v.outcome == "committed" ? OpType::ok : v.outcome == "aborted" ? OpType::fail : OpType::info;
-  settle(it->second, outcome,
-         {e.time.ns, fmt::format("{} ended its transaction ({}, number {}) at {}: {}", v.client_id, v.transactional_id, v.txn,
-                                 format_time(e.time.ns), v.outcome)});
+  complete_txn(it->second, std::string(v.client_id), outcome,
+               {e.time.ns,
+                fmt::format("{} ended its transaction ({}, number {}) at {}: {}", v.client_id, v.transactional_id, v.txn,
+                            format_time(e.time.ns), v.outcome),
+                {}});
 }
 
 void HistorySink::txn_fence(const sim::Event& e, const ev::TxnFence::View& v) {
@@ -163,13 +208,17 @@ void HistorySink::txn_fence(const sim::Event& e, const ev::TxnFence::View& v) {
   Txn& txn = txns_[open->second];
   const auto& [client, producer_id, epoch, number] = open->second;
   txn.fenced = fenced_.size();
-  fenced_.push_back(FencedTxn{std::string(v.transactional_id), client, producer_id, epoch, number, v.producer_epoch, e.time.ns,
-                              std::string(v.reason), txn.sends});
-  History::TxnOutcome how{e.time.ns, fmt::format("The transaction coordinator on {} fenced {}'s open transaction ({}, number {}) at "
-                                                  "{} ({}) and aborts it",
-                                                  e.node_name, client, v.transactional_id, number, format_time(e.time.ns), v.reason)};
+  FencedTxn fenced{std::string(v.transactional_id), client, producer_id, epoch, number, v.producer_epoch, e.time.ns,
+                   std::string(v.reason), {}};
+  for (const Send& s : txn.sends) fenced.sends.emplace_back(s.value, txn.id);
+  fenced_.push_back(std::move(fenced));
+  History::TxnOutcome how{e.time.ns,
+                          fmt::format("The transaction coordinator on {} fenced {}'s open transaction ({}, number {}) at {} ({}) and aborts it",
+                                      e.node_name, client, v.transactional_id, number, format_time(e.time.ns), v.reason),
+                          {}};
+  const std::string process = client;
   open_by_producer_id_.erase(open);
-  settle(txn, OpType::fail, std::move(how));
+  complete_txn(txn, process, OpType::fail, std::move(how));
 }
 
 class GroupSink::Reader {

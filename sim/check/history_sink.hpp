@@ -6,13 +6,16 @@
 // consumer.lost, consumer.assigned) become the rebalance log of its next poll's completion:
 // polls here take no time, so the log holds the rebalances since the member's previous poll.
 //
-// A send inside a transaction (producer.txn_send) is written as its transaction ends
-// (producer.txn_end), as Jepsen's txn operations are: acknowledged sends of a committed
-// transaction are ok, of an aborted one fail (they never become visible to read_committed
-// readers, so reading one is G1a), of a failed one, or one that never ended (the producer
-// crashed with it open), info. A transaction the coordinator fenced while it was open
-// (txn.fence) was aborted by the coordinator, whatever its client saw: its sends fail, and it is
-// kept, with its records, for the fenced-zombie check (zombies.hpp).
+// A transaction's sends (producer.txn_send) are one operation, f = "txn", as Jepsen's txn
+// workload writes them: invoked at its first send, carrying each send as it comes, and completed
+// when the client learns how the transaction ended (producer.txn_end): ok when it committed (its
+// sends with their partitions and offsets), fail when it aborted (its records never become
+// visible to read_committed readers, so reading one is G1a), info when the producer failed with
+// it open. A transaction that never ended (the producer crashed) stays invoked, indefinite, as a
+// crashed producer's plain sends do. A transaction the coordinator fenced while it was open
+// (txn.fence) was aborted by the coordinator, whatever its client saw: it completes as fail at the
+// fence, and is kept, with its records, for the fenced-zombie check (zombies.hpp); a send the
+// zombie makes in it afterwards is an operation of its own, failed.
 #include <map>
 #include <optional>
 #include <tuple>
@@ -48,18 +51,26 @@ class HistorySink final : public sim::TraceSink {
   // A transaction: (client id, producer id and epoch it began under, its number).
   using TxnKey = std::tuple<std::string, int64_t, int64_t, int64_t>;
   struct Txn {
-    std::vector<size_t> acknowledged;  // completions written as info until the outcome is known
-    std::optional<OpType> outcome;     // once it ended
-    History::TxnOutcome how;           // once it ended: when, and the sentence that tells it
+    int64_t id = 0;                    // its operation's id
+    size_t invoke = 0;                 // its invocation's index in history_.ops
+    std::optional<size_t> completion;  // its completion's index, once written
+    std::vector<Send> sends;           // as the client learned them: partition and offset once acknowledged
+    std::map<std::string, int64_t> acknowledged_ns;  // value -> when its send was acknowledged
     std::optional<size_t> fenced;      // its entry in fenced_, once the coordinator fenced it
-    std::vector<std::pair<std::string, int64_t>> sends;  // (value, history op id)
   };
-  void txn_send(const kafka::event::ProducerTxnSend::View& v);
+  struct TxnSend {
+    TxnKey txn;
+    size_t position = 0;  // in Txn::sends
+    bool late = false;    // sent after the coordinator fenced the transaction: its own operation
+  };
+  void txn_send(const sim::Event& e, const kafka::event::ProducerTxnSend::View& v);
+  // A send of a transaction completed: what the client learned goes into the transaction's operation.
+  struct Pending;
+  void txn_send_completed(const sim::Event& e, const TxnSend& s, const Pending& p, OpType type, int64_t partition, int64_t offset);
   void txn_end(const sim::Event& e, const kafka::event::ProducerTxnEnd::View& v);
   void txn_fence(const sim::Event& e, const kafka::event::TxnFence::View& v);
-  // Writes the transaction's acknowledged sends with its outcome, and `how` it ended for
-  // explanations.
-  void settle(Txn& txn, OpType outcome, History::TxnOutcome how);
+  // Writes the transaction's completion with its outcome, and `how` it ended for explanations.
+  void complete_txn(Txn& txn, const std::string& process, OpType outcome, History::TxnOutcome how);
 
   struct Pending {
     int64_t id;
@@ -71,7 +82,7 @@ class HistorySink final : public sim::TraceSink {
   History history_;
   std::map<std::string, std::vector<Rebalance>> rebalances_;  // process -> not yet attached to a poll
   std::map<std::pair<std::string, int64_t>, Pending> pending_;  // (process, op) -> invocation
-  std::map<std::pair<std::string, int64_t>, TxnKey> txn_of_send_;  // (process, op) -> its transaction
+  std::map<std::pair<std::string, int64_t>, TxnSend> txn_of_send_;  // (process, op) -> its transaction
   std::map<TxnKey, Txn> txns_;
   std::map<int64_t, TxnKey> open_by_producer_id_;  // producer id -> its latest transaction with sends, until it ends
   std::vector<FencedTxn> fenced_;

@@ -35,8 +35,10 @@ std::vector<Anomaly> hw_regressions(const Timeline& timeline);
 // Jepsen's "duplicate" (a value at more than one offset of a partition) seen in the replicas'
 // final logs, where no consumer needs to read it: one anomaly per partition and value, naming
 // the replica and offsets. Internal topics ("__consumer_offsets") are skipped: their records
-// are state, rewritten on purpose. Values in `already` ("partition\x1fvalue") are skipped.
+// are state, rewritten on purpose. Values in `already` ("partition\x1fvalue") are skipped, and
+// so are records of aborted transactions (`aborted`: partition -> replica -> offsets).
 std::vector<Anomaly> log_duplicates(const std::map<std::string, std::vector<ReplicaLog>>& replicas,
+                                    const std::map<std::string, std::map<std::string, std::set<int64_t>>>& aborted,
                                     const std::set<std::string>& already);
 
 }  // namespace check

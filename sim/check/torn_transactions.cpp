@@ -59,7 +59,7 @@ std::vector<Anomaly> torn_transactions(const History& history, const GroundTruth
   };
   std::map<std::string, std::map<std::string, ReaderPart>> readers;  // reader -> partition -> what it read
   for (const Op& op : history.ops) {
-    if (op.type != OpType::ok || op.f != "poll") continue;
+    if (op.type != OpType::ok || !op.reads()) continue;
     for (const auto& [partition, reads] : op.polls) {
       ReaderPart& r = readers[reader_of(op.process)][partition];
       for (const Read& x : reads) {

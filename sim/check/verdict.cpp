@@ -38,7 +38,7 @@ class Judge {
  public:
   Judge(const Evidence& e, const CheckResult& found) : e_(e), found_(found), history_(e.history), truth_(*e.truth), timeline_(*e.timeline) {
     for (const Op* op : history_.completions())
-      if (op->type == OpType::ok && (op->f == "send" || op->f == "txn")) acknowledged_ += static_cast<int64_t>(op->sends.size());
+      if (op->type == OpType::ok && op->writes()) acknowledged_ += static_cast<int64_t>(op->sends.size());
   }
 
   void judge(const Expectation& x) {
@@ -363,7 +363,7 @@ CheckResult find_anomalies(const Evidence& e) {
   // Duplicates in the logs themselves, which a history shows only when a consumer reads them.
   std::set<std::string> seen;
   for (const auto& d : found.anomalies["duplicate"]) seen.insert(d.key + '\x1f' + d.value);
-  add(found, "duplicate", log_duplicates(e.truth->replicas, seen));
+  add(found, "duplicate", log_duplicates(e.truth->replicas, e.truth->aborted, seen));
   if (e.timeline) explain_anomalies(found, e.history, *e.truth, *e.timeline);
   return found;
 }

@@ -1,5 +1,8 @@
 #include "sim/check/zombies.hpp"
 
+#include <optional>
+#include <set>
+
 #include <fmt/format.h>
 
 #include "sim/check/explain.hpp"
@@ -32,24 +35,45 @@ std::vector<Anomaly> fenced_zombie_reads(const History& history, const std::vect
                                          const std::set<std::string>& read_committed) {
   std::vector<Anomaly> out;
   if (fenced.empty() || read_committed.empty()) return out;
-  // value -> (fenced transaction, the send's op id)
-  std::map<std::string, std::pair<const FencedTxn*, int64_t>> of_value;
-  for (const FencedTxn& t : fenced)
-    for (const auto& [value, id] : t.sends) of_value.emplace(value, std::make_pair(&t, id));
   std::map<int64_t, const Op*> send_completion;  // op id -> its completion
-  for (const Op& op : history.ops)
-    if (op.f == "send" && op.type != OpType::invoke) send_completion.emplace(op.id, &op);
+  std::map<std::string, std::set<int64_t>> writers;  // value -> the operations that sent it
   for (const Op& op : history.ops) {
-    if (op.type != OpType::ok || op.f != "poll") continue;
+    if (!op.writes()) continue;
+    if (op.type != OpType::invoke) send_completion.emplace(op.id, &op);
+    for (const Send& s : op.sends) writers[s.value].insert(op.id);
+  }
+  // (partition, value) -> each fenced send of it: its transaction, op id, and offset if a leader
+  // acknowledged it. A pipeline's retry may send the same value again and commit it: a read is
+  // the zombie's when its offset is the zombie's send's, or, with that offset unknown, when
+  // nothing else ever sent the value.
+  struct FencedSend {
+    const FencedTxn* txn;
+    const Op* send;
+    std::optional<int64_t> offset;
+  };
+  std::map<std::pair<std::string, std::string>, std::vector<FencedSend>> of_value;
+  for (const FencedTxn& t : fenced)
+    for (const auto& [value, id] : t.sends) {
+      const auto c = send_completion.find(id);
+      const Op* send = c == send_completion.end() ? nullptr : c->second;
+      if (!send) continue;  // never completed: its partition is unknown
+      for (const Send& s : send->sends)
+        if (s.value == value) of_value[{s.key, value}].push_back({&t, send, s.offset});
+    }
+  for (const Op& op : history.ops) {
+    if (op.type != OpType::ok || !op.reads()) continue;
     const auto g = member_groups.find(op.process);
     if (g == member_groups.end() || !read_committed.count(g->second)) continue;
     for (const auto& [partition, reads] : op.polls)
       for (const Read& r : reads) {
-        const auto it = of_value.find(r.value);
+        const auto it = of_value.find({partition, r.value});
         if (it == of_value.end()) continue;
-        const FencedTxn& t = *it->second.first;
-        const auto s = send_completion.find(it->second.second);
-        const Op* send = s == send_completion.end() ? nullptr : s->second;
+        const FencedSend* match = nullptr;
+        for (const FencedSend& f : it->second)
+          if (f.offset ? *f.offset == r.offset : writers[r.value].size() == 1) match = &f;
+        if (!match) continue;
+        const FencedTxn& t = *match->txn;
+        const Op* send = match->send;
         Anomaly a;
         a.key = partition;
         a.value = r.value;

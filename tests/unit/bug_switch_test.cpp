@@ -88,7 +88,7 @@ INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                                            Hunt{"consumer_commits_fetched", kMemberCrashes, "at-least-once"},
                                            Hunt{"producer_resequences_retries", kBrokerCrashes, "max_duplicates"},
                                            Hunt{"follower_skips_truncation", kBrokerCrashes, "replica-divergence"},
-                                           Hunt{"eos_group_metadata_follows_reset", kEosPipeline, "exactly-once"},
+                                           Hunt{"eos_group_metadata_follows_reset", kEosPipeline, "exactly_once payments -> enriched"},
                                            Hunt{"leader_accepts_fenced_epoch", kZombie, "fenced-zombie-read"},
                                            Hunt{"consumer_drops_txn_record", kTxnCrashes, "torn-transaction"}),
                          [](const auto& test) { return std::string(test.param.bug); });

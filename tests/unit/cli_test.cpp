@@ -145,7 +145,9 @@ nlohmann::json read_json(const std::filesystem::path& path) {
 TEST(Cli, CheckAgreesWithTheRunOnItsOwnHistoryByDefault) {
   const std::vector<std::string> runs = {"scenarios/quickstart.lua", "scenarios/group_autocommit_crash.lua",
                                          "tests/scenarios/group_random_crashes.lua --seed 1",
-                                         "tests/scenarios/group_random_crashes.lua --seed 4 --set bugs=consumer_commits_fetched"};
+                                         "tests/scenarios/group_random_crashes.lua --seed 4 --set bugs=consumer_commits_fetched",
+                                         // transactions as txn operations: aborted and fenced ones read (G1a)
+                                         "scenarios/txn_read_committed.lua", "scenarios/eos_v2_pipeline.lua"};
   bool saw_allowed = false;
   for (size_t i = 0; i < runs.size(); ++i) {
     SCOPED_TRACE(runs[i]);

@@ -176,18 +176,28 @@ TEST(LogDuplicates, AValueTwiceInAReplicasLogIsADuplicateOnce) {
   replicas["t-0"] = {{"broker-1", 4, {{0, "a"}, {1, "b"}, {2, "a"}, {3, "c"}}},
                      {"broker-2", 4, {{0, "a"}, {1, "b"}, {2, "a"}, {3, "c"}}}};
   replicas["t-1"] = {{"broker-1", 2, {{0, "a"}, {1, "b"}}}};  // the same value in another partition is no duplicate
-  auto found = log_duplicates(replicas, {});
+  auto found = log_duplicates(replicas, {}, {});
   ASSERT_EQ(found.size(), 1u) << "one anomaly for the partition and value, whatever the replicas";
   EXPECT_EQ(found[0].key, "t-0");
   EXPECT_EQ(found[0].value, "a");
   EXPECT_NE(found[0].detail.find("offsets of broker-1's final log: 0, 2"), std::string::npos) << found[0].detail;
-  EXPECT_TRUE(log_duplicates(replicas, {std::string("t-0") + '\x1f' + "a"}).empty()) << "already reported from the history";
+  EXPECT_TRUE(log_duplicates(replicas, {}, {std::string("t-0") + '\x1f' + "a"}).empty()) << "already reported from the history";
+}
+
+TEST(LogDuplicates, AnAbortedTransactionsRecordAndItsCommittedRetryAreNot) {
+  std::map<std::string, std::vector<ReplicaLog>> replicas;
+  replicas["t-0"] = {{"broker-1", 5, {{0, "a"}, {1, "x"}, {3, "a"}, {4, "x"}}}};  // 2: the ABORT marker
+  std::map<std::string, std::map<std::string, std::set<int64_t>>> aborted;
+  aborted["t-0"]["broker-1"] = {0};
+  const auto found = log_duplicates(replicas, aborted, {});
+  ASSERT_EQ(found.size(), 1u) << "a, aborted once and committed once, is in the log a reader sees once; x twice";
+  EXPECT_EQ(found[0].value, "x");
 }
 
 TEST(LogDuplicates, InternalTopicsRewriteValuesOnPurpose) {
   std::map<std::string, std::vector<ReplicaLog>> replicas;
   replicas["__consumer_offsets-0"] = {{"broker-1", 2, {{0, "g/t-0=5"}, {1, "g/t-0=5"}}}};
-  EXPECT_TRUE(log_duplicates(replicas, {}).empty());
+  EXPECT_TRUE(log_duplicates(replicas, {}, {}).empty());
 }
 
 TEST(DeliveryCheck, LateRecordsTheGroupNeverReachedAreALivenessFailure) {

@@ -65,3 +65,20 @@ TEST(FencedZombieReads, ReadUncommittedReadsAndOtherRecordsAreNot) {
   // A record of no fenced transaction.
   EXPECT_TRUE(check::fenced_zombie_reads(history_with_read("g-1", "ok1"), {fenced("z1")}, {{"g-1", "g"}}, {"g"}).empty());
 }
+
+TEST(FencedZombieReads, ARetryOfTheSameValueCommittedElsewhereIsNotTheZombies) {
+  // A pipeline's output is derived from its input: the retry after the fence writes the same
+  // value again, at another offset, and commits it. Reading that one is no zombie read.
+  check::History h = history_with_read("g-1", "z1");
+  h.ops[1].polls["t-0"][0].offset = 9;
+  check::Op retry = h.ops[0];
+  retry.id = 9;
+  retry.process = "replacement";
+  retry.type = check::OpType::ok;
+  retry.sends[0].offset = 9;
+  h.ops.insert(h.ops.begin() + 1, retry);
+  EXPECT_TRUE(check::fenced_zombie_reads(h, {fenced("z1")}, {{"g-1", "g"}}, {"g"}).empty());
+  // The zombie's own offset is.
+  h.ops[2].polls["t-0"][0].offset = 4;
+  EXPECT_EQ(check::fenced_zombie_reads(h, {fenced("z1")}, {{"g-1", "g"}}, {"g"}).size(), 1u);
+}
