@@ -24,7 +24,7 @@ int32_t increment_sequence(int32_t sequence, int32_t increment) {
 
 }  // namespace
 
-void TransactionManager::maybe_resolve_sequences() {
+void TransactionManager::maybe_resolve_sequences(sim::Context& ctx) {
   for (auto it = unresolved_.begin(); it != unresolved_.end();) {
     const TopicPartition tp = it->first;
     if (has_inflight_batches(tp)) {
@@ -32,9 +32,20 @@ void TransactionManager::maybe_resolve_sequences() {
       continue;
     }
     // Fully drained: resolved if the last acknowledged sequence is just before the next one
-    // (a batch expired but the ones after it succeeded); otherwise there is a gap and the
-    // idempotent producer bumps its epoch.
-    if (!is_next_sequence(tp, sequence_number(tp))) request_epoch_bump_for_partition(tp);
+    // (a batch expired but the ones after it succeeded); otherwise there is a gap. The
+    // idempotent producer bumps its epoch locally. A transactional one cannot: it needs the
+    // coordinator's bump, so its transaction becomes abortable and the abort asks for a new
+    // epoch (epochBumpRequired, whatever the state: unlike maybeTransitionToErrorState, this
+    // branch does not skip it while the transaction is completing). canBumpEpoch holds: every
+    // modelled coordinator takes InitProducerId v3 (2.5+).
+    if (!is_next_sequence(tp, sequence_number(tp))) {
+      if (is_transactional()) {
+        txn_epoch_bump_required_ = true;
+        transition_to_abortable_error(ctx, Error::CLIENT_UNRESOLVED_SEQUENCE);
+      } else {
+        request_epoch_bump_for_partition(tp);
+      }
+    }
     it = unresolved_.erase(it);
   }
 }

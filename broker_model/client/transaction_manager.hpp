@@ -71,8 +71,9 @@ class TransactionManager {
   void set_producer_id_and_epoch(ProducerIdAndEpoch p) { producer_id_and_epoch_ = p; }
 
   // Sender.runOnce, before anything is sent: partitions whose expired batches left their
-  // sequence unresolved are resolved, or marked for an epoch bump.
-  void maybe_resolve_sequences();
+  // sequence unresolved are resolved, or marked for an epoch bump (a transactional producer's
+  // through the abort, which it makes necessary).
+  void maybe_resolve_sequences(sim::Context& ctx);
   // Bumps the epoch if a partition asked for it. Returns how: none, bumped (the epoch went up
   // by one, locally), or reset (the epoch was exhausted: the producer needs a new id).
   enum class Bump { none, bumped, reset };
@@ -196,6 +197,7 @@ class TransactionManager {
   using HandlerPtr = std::shared_ptr<Handler>;
 
   void transition_to(sim::Context& ctx, TxnState target, Error error = Error::NONE);
+  void transition_to_abortable_error(sim::Context& ctx, Error error);
   Error maybe_fail_with_error() const { return has_error() ? last_error_ : Error::NONE; }
   bool has_error() const { return has_abortable_error() || has_fatal_error(); }
   void enqueue_request(HandlerPtr h);

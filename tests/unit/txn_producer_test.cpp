@@ -62,6 +62,7 @@ struct Rig {
   int64_t producer_id = 1000;
   int16_t epoch = -1;
   bool end_txn_bumps_epoch = false;  // KIP-890 part 2 (EndTxn v5)
+  int unanswered_produces = 0;       // the next this many produces get no answer (lost on the way)
   int64_t log_end = 0;
 
   Rig() {
@@ -239,6 +240,15 @@ void ScriptedBroker::on_message(sim::Context& ctx, sim::NodeId from, const sim::
     case route_of<ProduceRequest>: {
       const auto& req = message_as<ProduceRequest>(m);
       rec.transactional_id = req.transactional_id;
+      if (rig_.unanswered_produces > 0) {
+        --rig_.unanswered_produces;
+        for (const auto& pd : req.partitions) {
+          rec.partitions.push_back({pd.topic, pd.partition});
+          rec.epoch = pd.batch->producer_epoch;
+        }
+        rig_.received.push_back(std::move(rec));
+        return;
+      }
       auto resp = answer<ProduceResponse>(req.correlation_id);
       const Error e = rig_.next_error(m.api());
       for (const auto& pd : req.partitions) {
@@ -474,6 +484,44 @@ TEST(TxnProducer, AFailedBatchMakesTheTransactionAbortableAndTheAbortBumpsTheEpo
   // The next transaction goes under the new epoch.
   rig.begin();
   rig.send(1);
+  rig.commit();
+  rig.run_for(sim::Duration::millis(500));
+  EXPECT_EQ(rig.of(ApiKey::produce).back()->epoch, 1);
+  EXPECT_EQ(rig.events("producer.txn_end").back()->text("outcome"), "committed");
+}
+
+TEST(TxnProducer, ABatchRetriedThenExpiredDuringCommitStillBumpsTheEpochOnAbort) {
+  // The batch is sent, gets no answer, is retried, and expires while commitTransaction waits for
+  // it: maybeTransitionToErrorState does not ask for a bump while completing, but the batch left
+  // its sequence unresolved (it was retried), and once nothing of the partition is in flight
+  // maybeResolveSequences makes a transactional producer abortable with epochBumpRequired. The
+  // abort's InitProducerId then bumps the epoch, so a late first attempt cannot join a later
+  // transaction under the old epoch.
+  Rig rig;
+  ready(rig, {{"request.timeout.ms", 2000}, {"delivery.timeout.ms", 3000}, {"linger.ms", 0}});
+  rig.unanswered_produces = 2;
+  rig.begin();
+  auto a = rig.send(0);
+  rig.run_for(sim::Duration::millis(100));
+  auto committed = rig.commit();
+  rig.run_for(sim::Duration::seconds(6));
+  ASSERT_EQ(rig.of(ApiKey::produce).size(), 2u) << "the first attempt and its retry";
+  ASSERT_TRUE(*a);
+  EXPECT_EQ((*a)->error, Error::CLIENT_DELIVERY_TIMEOUT);
+  ASSERT_TRUE(*committed);
+  EXPECT_NE(**committed, Error::NONE);
+  EXPECT_EQ(rig.state(), TxnState::ABORTABLE_ERROR);
+  EXPECT_EQ(rig.node().transaction_manager().last_error(), Error::CLIENT_UNRESOLVED_SEQUENCE);
+  auto aborted = rig.abort();
+  rig.run_for(sim::Duration::seconds(1));
+  EXPECT_EQ(**aborted, Error::NONE);
+  EXPECT_EQ(rig.state(), TxnState::READY);
+  const auto inits = rig.of(ApiKey::init_producer_id);
+  ASSERT_EQ(inits.size(), 2u) << "the abort bumps the epoch";
+  EXPECT_EQ(inits[1]->producer_id, 1000);
+  EXPECT_EQ(inits[1]->epoch, 0);
+  rig.begin();
+  rig.send(0);
   rig.commit();
   rig.run_for(sim::Duration::millis(500));
   EXPECT_EQ(rig.of(ApiKey::produce).back()->epoch, 1);
