@@ -160,6 +160,7 @@ class TransactionManager {
   Entry& entry(const TopicPartition& tp) { return partitions_[tp]; }  // getOrCreate
   void remove_in_flight_batch(const ProducerBatch& batch);
   void start_sequences_at_beginning(const TopicPartition& tp);
+  void adjust_sequences_due_to_failed_batch(const ProducerBatch& batch);
   void request_epoch_bump_for_partition(const TopicPartition& tp);
   bool has_stale_producer_id_and_epoch(const TopicPartition& tp);
   bool has_unresolved_sequence(const TopicPartition& tp) const { return unresolved_.count(tp) > 0; }

@@ -26,6 +26,7 @@ struct Received {
   std::vector<TopicPartition> partitions;  // AddPartitionsToTxn, Produce
   int64_t producer_id = -1;
   int16_t epoch = -1;
+  int32_t base_sequence = -1;              // Produce
   bool committed = false;                  // EndTxn
   std::string key;                         // FindCoordinator
   CoordinatorType key_type = CoordinatorType::group;
@@ -256,6 +257,7 @@ void ScriptedBroker::on_message(sim::Context& ctx, sim::NodeId from, const sim::
         rec.transactional_batches = pd.batch->transactional;
         rec.producer_id = pd.batch->producer_id;
         rec.epoch = pd.batch->producer_epoch;
+        rec.base_sequence = pd.batch->base_sequence;
         resp->partitions.push_back({pd.topic, pd.partition, e, e == Error::NONE ? rig_.log_end : -1});
         if (e == Error::NONE) rig_.log_end += pd.batch->count();
       }
@@ -526,6 +528,54 @@ TEST(TxnProducer, ABatchRetriedThenExpiredDuringCommitStillBumpsTheEpochOnAbort)
   rig.run_for(sim::Duration::millis(500));
   EXPECT_EQ(rig.of(ApiKey::produce).back()->epoch, 1);
   EXPECT_EQ(rig.events("producer.txn_end").back()->text("outcome"), "committed");
+}
+
+TEST(TxnProducer, OutOfOrderSequenceIsNotRetriedByATransactionalProducer) {
+  // TransactionManager.canRetry bumps the epoch and retries OUT_OF_ORDER_SEQUENCE_NUMBER only
+  // for an idempotent producer; a transactional one cannot bump locally, so the batch fails
+  // (OutOfOrderSequenceException is not retriable) and the transaction must be aborted.
+  Rig rig;
+  ready(rig);
+  rig.errors[ApiKey::produce] = {Error::OUT_OF_ORDER_SEQUENCE_NUMBER};
+  rig.begin();
+  auto a = rig.send(0);
+  rig.run_for(sim::Duration::millis(500));
+  ASSERT_TRUE(*a);
+  EXPECT_EQ((*a)->outcome, Outcome::fail);
+  EXPECT_EQ((*a)->error, Error::OUT_OF_ORDER_SEQUENCE_NUMBER);
+  EXPECT_EQ(rig.of(ApiKey::produce).size(), 1u) << "not retried";
+  EXPECT_EQ(rig.state(), TxnState::ABORTABLE_ERROR);
+  EXPECT_EQ(rig.node().transaction_manager().producer_id_and_epoch().epoch, 0) << "no local bump";
+}
+
+TEST(TxnProducer, ABatchFailedDuringCommitGivesItsSequenceBackToTheNextTransaction) {
+  // A batch refused for good with retries left while commitTransaction waits: no epoch bump
+  // (the transaction is completing), so the abort keeps the epoch, and the next transaction
+  // must start at the sequence the refused batch would have taken
+  // (TxnPartitionMap.adjustSequencesDueToFailedBatch), or the partition would see a gap.
+  Rig rig;
+  ready(rig);
+  rig.errors[ApiKey::produce] = {Error::INVALID_RECORD};
+  rig.begin();
+  auto a = rig.send(0);
+  auto committed = rig.commit();
+  rig.run_for(sim::Duration::millis(500));
+  ASSERT_TRUE(*a);
+  EXPECT_EQ((*a)->error, Error::INVALID_RECORD);
+  EXPECT_EQ(**committed, Error::INVALID_RECORD);
+  auto aborted = rig.abort();
+  rig.run_for(sim::Duration::millis(500));
+  EXPECT_EQ(**aborted, Error::NONE);
+  EXPECT_EQ(rig.of(ApiKey::init_producer_id).size(), 1u) << "no epoch bump";
+  rig.begin();
+  auto b = rig.send(0);
+  rig.commit();
+  rig.run_for(sim::Duration::millis(500));
+  const auto produced = rig.of(ApiKey::produce);
+  ASSERT_EQ(produced.size(), 2u);
+  EXPECT_EQ(produced[1]->epoch, 0);
+  EXPECT_EQ(produced[1]->base_sequence, 0) << "the refused batch's sequence, given back";
+  EXPECT_EQ((*b)->outcome, Outcome::ok);
 }
 
 TEST(TxnProducer, CallsTheStateDoesNotAllowFailWithoutChangingIt) {
