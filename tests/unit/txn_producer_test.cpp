@@ -530,6 +530,31 @@ TEST(TxnProducer, ABatchRetriedThenExpiredDuringCommitStillBumpsTheEpochOnAbort)
   EXPECT_EQ(rig.events("producer.txn_end").back()->text("outcome"), "committed");
 }
 
+TEST(TxnProducer, AGapFoundWhileAbortingLeavesTheProducerInitializingWithNoBumpSent) {
+  // Kafka 3.9's own quirk, kept: the batch expires in retry while abortTransaction waits for it
+  // (no bump asked: the transaction is completing). When its partition is resolved the gap sets
+  // epochBumpRequired, but the abort's requests were queued already without InitProducerId
+  // (beginCompletingTransaction). EndTxn's success then moves to INITIALIZING
+  // (completeTransaction) and nothing sends InitProducerId (bumpIdempotentEpochAndResetIdIfNeeded
+  // is not for transactional producers): beginTransaction fails from then on.
+  Rig rig;
+  ready(rig, {{"request.timeout.ms", 2000}, {"delivery.timeout.ms", 3000}, {"linger.ms", 0}});
+  rig.unanswered_produces = 2;
+  rig.begin();
+  auto a = rig.send(0);
+  rig.run_for(sim::Duration::millis(100));
+  auto aborted = rig.abort();
+  rig.run_for(sim::Duration::seconds(6));
+  ASSERT_TRUE(*a);
+  EXPECT_EQ((*a)->error, Error::CLIENT_DELIVERY_TIMEOUT);
+  ASSERT_TRUE(*aborted);
+  EXPECT_EQ(**aborted, Error::NONE);
+  EXPECT_EQ(rig.of(ApiKey::end_txn).size(), 1u);
+  EXPECT_EQ(rig.of(ApiKey::init_producer_id).size(), 1u) << "no epoch bump is sent";
+  EXPECT_EQ(rig.state(), TxnState::INITIALIZING);
+  EXPECT_EQ(**rig.begin(), Error::INVALID_TXN_STATE);
+}
+
 TEST(TxnProducer, OutOfOrderSequenceIsNotRetriedByATransactionalProducer) {
   // TransactionManager.canRetry bumps the epoch and retries OUT_OF_ORDER_SEQUENCE_NUMBER only
   // for an idempotent producer; a transactional one cannot bump locally, so the batch fails
