@@ -55,7 +55,7 @@ bool Producer::run_once(sim::Context& ctx) {
     return send_producer_data(ctx);
   }
   if (idempotent_) {
-    txn_.maybe_resolve_sequences();
+    txn_.maybe_resolve_sequences(ctx);
     const int64_t old_id = txn_.producer_id_and_epoch().producer_id;
     trace_epoch_change(ctx, txn_.bump_idempotent_epoch_and_reset_id_if_needed(), old_id);
     // Sender.maybeSendAndPollTransactionalRequest: nothing else goes out while InitProducerId

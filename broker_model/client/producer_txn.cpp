@@ -107,7 +107,7 @@ void Producer::app_run_txn(sim::Context& ctx, AppSend& a) {
 // ---- the sender ----
 
 bool Producer::run_transactional(sim::Context& ctx) {
-  txn_.maybe_resolve_sequences();
+  txn_.maybe_resolve_sequences(ctx);
   if (txn_.has_fatal_error()) {
     // Nothing is sent any more: every incomplete batch fails with the fatal error.
     abort_batches(ctx, txn_.last_error());

@@ -24,7 +24,7 @@ int32_t increment_sequence(int32_t sequence, int32_t increment) {
 
 }  // namespace
 
-void TransactionManager::maybe_resolve_sequences() {
+void TransactionManager::maybe_resolve_sequences(sim::Context& ctx) {
   for (auto it = unresolved_.begin(); it != unresolved_.end();) {
     const TopicPartition tp = it->first;
     if (has_inflight_batches(tp)) {
@@ -32,9 +32,20 @@ void TransactionManager::maybe_resolve_sequences() {
       continue;
     }
     // Fully drained: resolved if the last acknowledged sequence is just before the next one
-    // (a batch expired but the ones after it succeeded); otherwise there is a gap and the
-    // idempotent producer bumps its epoch.
-    if (!is_next_sequence(tp, sequence_number(tp))) request_epoch_bump_for_partition(tp);
+    // (a batch expired but the ones after it succeeded); otherwise there is a gap. The
+    // idempotent producer bumps its epoch locally. A transactional one cannot: it needs the
+    // coordinator's bump, so its transaction becomes abortable and the abort asks for a new
+    // epoch (epochBumpRequired, whatever the state: unlike maybeTransitionToErrorState, this
+    // branch does not skip it while the transaction is completing). canBumpEpoch holds: every
+    // modelled coordinator takes InitProducerId v3 (2.5+).
+    if (!is_next_sequence(tp, sequence_number(tp))) {
+      if (is_transactional()) {
+        txn_epoch_bump_required_ = true;
+        transition_to_abortable_error(ctx, Error::CLIENT_UNRESOLVED_SEQUENCE);
+      } else {
+        request_epoch_bump_for_partition(tp);
+      }
+    }
     it = unresolved_.erase(it);
   }
 }
@@ -105,11 +116,15 @@ bool TransactionManager::can_retry(Error error, const ProducerBatch& batch) {
     // Not the next batch after the last acknowledged one: an earlier batch failed (it will be
     // resolved first) or this one is an old duplicate. Retry as it is.
     if (!has_unresolved_sequence(tp) && (batch.reopened || !is_next_sequence(tp, batch.base_sequence))) return true;
-    // The next one, and refused: a real gap. Bump the epoch (which rewrites this batch's
-    // sequence) unless an unresolved sequence before it may still fill the gap.
-    if (!has_unresolved_sequence(tp) || is_next_sequence_for_unresolved_partition(tp, batch.base_sequence))
-      request_epoch_bump_for_partition(tp);
-    return true;
+    if (!is_transactional()) {
+      // The next one, and refused: a real gap. Bump the epoch (which rewrites this batch's
+      // sequence) unless an unresolved sequence before it may still fill the gap.
+      if (!has_unresolved_sequence(tp) || is_next_sequence_for_unresolved_partition(tp, batch.base_sequence))
+        request_epoch_bump_for_partition(tp);
+      return true;
+    }
+    // A transactional producer cannot bump its epoch itself: OutOfOrderSequenceException is
+    // not retriable, so the batch fails and the transaction must be aborted.
   }
   return is_retriable(error);
 }
@@ -128,17 +143,44 @@ void TransactionManager::handle_completed_batch(const ProducerBatch& batch, int6
 
 void TransactionManager::handle_failed_batch(const ProducerBatch& batch, Error error, bool adjust_sequence_numbers) {
   remove_in_flight_batch(batch);
+  if (has_fatal_error()) return;  // nothing more is sent
   const TopicPartition tp = batch.tp();
   if (error == Error::OUT_OF_ORDER_SEQUENCE_NUMBER && !is_transactional()) {
     request_epoch_bump_for_partition(tp);  // a gap in the log: start the partition again at 0
   } else if (error == Error::UNKNOWN_PRODUCER_ID) {
     partitions_.erase(tp);  // resetSequenceForPartition
     unresolved_.erase(tp);
-  } else if (adjust_sequence_numbers && !is_transactional()) {
+  } else if (adjust_sequence_numbers) {
     // Failed for good before its retries ran out: its sequence is a hole the broker never saw.
-    // (A transactional producer aborts, and the abort's epoch bump restarts every sequence.)
-    request_epoch_bump_for_partition(tp);
+    // The idempotent producer starts the partition again under a new epoch; a transactional
+    // one closes the hole, since its abort bumps the epoch only when the failure asked for it
+    // (not while the transaction was completing) and the next transaction goes on from here.
+    if (is_transactional()) {
+      adjust_sequences_due_to_failed_batch(batch);
+    } else {
+      request_epoch_bump_for_partition(tp);
+    }
   }
+}
+
+void TransactionManager::adjust_sequences_due_to_failed_batch(const ProducerBatch& batch) {
+  // TxnPartitionMap.adjustSequencesDueToFailedBatch: the partition's next sequence and the
+  // sequences of its unresolved batches after the failed one move down by its record count
+  // (each keeps its own id and epoch). Where Kafka throws IllegalStateException (a sequence
+  // would go negative) it changes nothing from there on, which is what the throw leaves.
+  auto it = partitions_.find(batch.tp());
+  if (it == partitions_.end()) return;  // not tracked: reset meanwhile
+  Entry& e = it->second;
+  const int32_t count = batch.record_count();
+  if (e.next_sequence - count < 0) return;  // decrementSequence
+  e.next_sequence -= count;
+  for (const ProducerBatchPtr& b : e.inflight) {
+    if (b->base_sequence < batch.base_sequence) continue;
+    if (b->base_sequence - count < 0) break;
+    b->base_sequence -= count;  // resetProducerState with its own id and epoch
+    b->reopened = true;
+  }
+  std::sort(e.inflight.begin(), e.inflight.end(), by_sequence);
 }
 
 void TransactionManager::mark_sequence_unresolved(const ProducerBatch& batch) {

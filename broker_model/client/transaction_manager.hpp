@@ -71,8 +71,9 @@ class TransactionManager {
   void set_producer_id_and_epoch(ProducerIdAndEpoch p) { producer_id_and_epoch_ = p; }
 
   // Sender.runOnce, before anything is sent: partitions whose expired batches left their
-  // sequence unresolved are resolved, or marked for an epoch bump.
-  void maybe_resolve_sequences();
+  // sequence unresolved are resolved, or marked for an epoch bump (a transactional producer's
+  // through the abort, which it makes necessary).
+  void maybe_resolve_sequences(sim::Context& ctx);
   // Bumps the epoch if a partition asked for it. Returns how: none, bumped (the epoch went up
   // by one, locally), or reset (the epoch was exhausted: the producer needs a new id).
   enum class Bump { none, bumped, reset };
@@ -159,6 +160,7 @@ class TransactionManager {
   Entry& entry(const TopicPartition& tp) { return partitions_[tp]; }  // getOrCreate
   void remove_in_flight_batch(const ProducerBatch& batch);
   void start_sequences_at_beginning(const TopicPartition& tp);
+  void adjust_sequences_due_to_failed_batch(const ProducerBatch& batch);
   void request_epoch_bump_for_partition(const TopicPartition& tp);
   bool has_stale_producer_id_and_epoch(const TopicPartition& tp);
   bool has_unresolved_sequence(const TopicPartition& tp) const { return unresolved_.count(tp) > 0; }
@@ -196,6 +198,7 @@ class TransactionManager {
   using HandlerPtr = std::shared_ptr<Handler>;
 
   void transition_to(sim::Context& ctx, TxnState target, Error error = Error::NONE);
+  void transition_to_abortable_error(sim::Context& ctx, Error error);
   Error maybe_fail_with_error() const { return has_error() ? last_error_ : Error::NONE; }
   bool has_error() const { return has_abortable_error() || has_fatal_error(); }
   void enqueue_request(HandlerPtr h);

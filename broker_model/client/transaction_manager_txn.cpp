@@ -94,7 +94,14 @@ void TransactionManager::maybe_transition_to_error_state(sim::Context& ctx, Erro
     return;
   }
   if (!is_completing()) txn_epoch_bump_required_ = true;  // canBumpEpoch: InitProducerId v3+ (2.5+)
-  if (state_ == TxnState::ABORTING_TRANSACTION) return;   // transitionToAbortableError skips it
+  transition_to_abortable_error(ctx, error);
+}
+
+void TransactionManager::transition_to_abortable_error(sim::Context& ctx, Error error) {
+  // transitionToAbortableError: an abort under way stays one. (Kafka reaches it with a fatal
+  // error only through maybeResolveSequences, where the transition would be invalid; nothing
+  // leaves FATAL_ERROR.)
+  if (state_ == TxnState::ABORTING_TRANSACTION || has_fatal_error()) return;
   transition_to(ctx, TxnState::ABORTABLE_ERROR, error);
 }
 
@@ -264,7 +271,7 @@ void TransactionManager::fatal_error(sim::Context& ctx, const HandlerPtr& h, Err
 }
 
 void TransactionManager::abortable_error(sim::Context& ctx, const HandlerPtr& h, Error e) {
-  if (state_ != TxnState::ABORTING_TRANSACTION) transition_to(ctx, TxnState::ABORTABLE_ERROR, e);  // transitionToAbortableError
+  transition_to_abortable_error(ctx, e);
   complete(ctx, h, e);
 }
 

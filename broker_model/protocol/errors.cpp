@@ -53,6 +53,7 @@ std::string_view error_name(Error e) {
     case Error::CLIENT_TIMEOUT: return "TIMEOUT (no response)";
     case Error::CLIENT_DELIVERY_TIMEOUT: return "TIMEOUT (delivery.timeout.ms expired)";
     case Error::CLIENT_TRANSACTION_ABORTED: return "TRANSACTION_ABORTED (dropped unsent: the transaction aborts)";
+    case Error::CLIENT_UNRESOLVED_SEQUENCE: return "KafkaException (unacknowledged batches can no longer be retried: safe to abort)";
   }
   return "UNKNOWN_SERVER_ERROR";
 }

@@ -61,6 +61,10 @@ enum class Error : int16_t {
   // A transactional producer dropped the batch unsent because its transaction is aborting
   // (TransactionAbortedException, from RecordAccumulator.abortUndrainedBatches).
   CLIENT_TRANSACTION_ABORTED = -103,
+  // A transactional producer's batches expired with their sequences unacknowledged, and nothing
+  // of the partition is in flight to resolve them (TransactionManager.maybeResolveSequences'
+  // KafkaException "... It is safe to abort the transaction and continue.").
+  CLIENT_UNRESOLVED_SEQUENCE = -104,
 };
 
 std::string_view error_name(Error e);

@@ -26,6 +26,7 @@ struct Received {
   std::vector<TopicPartition> partitions;  // AddPartitionsToTxn, Produce
   int64_t producer_id = -1;
   int16_t epoch = -1;
+  int32_t base_sequence = -1;              // Produce
   bool committed = false;                  // EndTxn
   std::string key;                         // FindCoordinator
   CoordinatorType key_type = CoordinatorType::group;
@@ -62,6 +63,7 @@ struct Rig {
   int64_t producer_id = 1000;
   int16_t epoch = -1;
   bool end_txn_bumps_epoch = false;  // KIP-890 part 2 (EndTxn v5)
+  int unanswered_produces = 0;       // the next this many produces get no answer (lost on the way)
   int64_t log_end = 0;
 
   Rig() {
@@ -239,6 +241,15 @@ void ScriptedBroker::on_message(sim::Context& ctx, sim::NodeId from, const sim::
     case route_of<ProduceRequest>: {
       const auto& req = message_as<ProduceRequest>(m);
       rec.transactional_id = req.transactional_id;
+      if (rig_.unanswered_produces > 0) {
+        --rig_.unanswered_produces;
+        for (const auto& pd : req.partitions) {
+          rec.partitions.push_back({pd.topic, pd.partition});
+          rec.epoch = pd.batch->producer_epoch;
+        }
+        rig_.received.push_back(std::move(rec));
+        return;
+      }
       auto resp = answer<ProduceResponse>(req.correlation_id);
       const Error e = rig_.next_error(m.api());
       for (const auto& pd : req.partitions) {
@@ -246,6 +257,7 @@ void ScriptedBroker::on_message(sim::Context& ctx, sim::NodeId from, const sim::
         rec.transactional_batches = pd.batch->transactional;
         rec.producer_id = pd.batch->producer_id;
         rec.epoch = pd.batch->producer_epoch;
+        rec.base_sequence = pd.batch->base_sequence;
         resp->partitions.push_back({pd.topic, pd.partition, e, e == Error::NONE ? rig_.log_end : -1});
         if (e == Error::NONE) rig_.log_end += pd.batch->count();
       }
@@ -478,6 +490,117 @@ TEST(TxnProducer, AFailedBatchMakesTheTransactionAbortableAndTheAbortBumpsTheEpo
   rig.run_for(sim::Duration::millis(500));
   EXPECT_EQ(rig.of(ApiKey::produce).back()->epoch, 1);
   EXPECT_EQ(rig.events("producer.txn_end").back()->text("outcome"), "committed");
+}
+
+TEST(TxnProducer, ABatchRetriedThenExpiredDuringCommitStillBumpsTheEpochOnAbort) {
+  // The batch is sent, gets no answer, is retried, and expires while commitTransaction waits for
+  // it: maybeTransitionToErrorState does not ask for a bump while completing, but the batch left
+  // its sequence unresolved (it was retried), and once nothing of the partition is in flight
+  // maybeResolveSequences makes a transactional producer abortable with epochBumpRequired. The
+  // abort's InitProducerId then bumps the epoch, so a late first attempt cannot join a later
+  // transaction under the old epoch.
+  Rig rig;
+  ready(rig, {{"request.timeout.ms", 2000}, {"delivery.timeout.ms", 3000}, {"linger.ms", 0}});
+  rig.unanswered_produces = 2;
+  rig.begin();
+  auto a = rig.send(0);
+  rig.run_for(sim::Duration::millis(100));
+  auto committed = rig.commit();
+  rig.run_for(sim::Duration::seconds(6));
+  ASSERT_EQ(rig.of(ApiKey::produce).size(), 2u) << "the first attempt and its retry";
+  ASSERT_TRUE(*a);
+  EXPECT_EQ((*a)->error, Error::CLIENT_DELIVERY_TIMEOUT);
+  ASSERT_TRUE(*committed);
+  EXPECT_NE(**committed, Error::NONE);
+  EXPECT_EQ(rig.state(), TxnState::ABORTABLE_ERROR);
+  EXPECT_EQ(rig.node().transaction_manager().last_error(), Error::CLIENT_UNRESOLVED_SEQUENCE);
+  auto aborted = rig.abort();
+  rig.run_for(sim::Duration::seconds(1));
+  EXPECT_EQ(**aborted, Error::NONE);
+  EXPECT_EQ(rig.state(), TxnState::READY);
+  const auto inits = rig.of(ApiKey::init_producer_id);
+  ASSERT_EQ(inits.size(), 2u) << "the abort bumps the epoch";
+  EXPECT_EQ(inits[1]->producer_id, 1000);
+  EXPECT_EQ(inits[1]->epoch, 0);
+  rig.begin();
+  rig.send(0);
+  rig.commit();
+  rig.run_for(sim::Duration::millis(500));
+  EXPECT_EQ(rig.of(ApiKey::produce).back()->epoch, 1);
+  EXPECT_EQ(rig.events("producer.txn_end").back()->text("outcome"), "committed");
+}
+
+TEST(TxnProducer, AGapFoundWhileAbortingLeavesTheProducerInitializingWithNoBumpSent) {
+  // Kafka 3.9's own quirk, kept: the batch expires in retry while abortTransaction waits for it
+  // (no bump asked: the transaction is completing). When its partition is resolved the gap sets
+  // epochBumpRequired, but the abort's requests were queued already without InitProducerId
+  // (beginCompletingTransaction). EndTxn's success then moves to INITIALIZING
+  // (completeTransaction) and nothing sends InitProducerId (bumpIdempotentEpochAndResetIdIfNeeded
+  // is not for transactional producers): beginTransaction fails from then on.
+  Rig rig;
+  ready(rig, {{"request.timeout.ms", 2000}, {"delivery.timeout.ms", 3000}, {"linger.ms", 0}});
+  rig.unanswered_produces = 2;
+  rig.begin();
+  auto a = rig.send(0);
+  rig.run_for(sim::Duration::millis(100));
+  auto aborted = rig.abort();
+  rig.run_for(sim::Duration::seconds(6));
+  ASSERT_TRUE(*a);
+  EXPECT_EQ((*a)->error, Error::CLIENT_DELIVERY_TIMEOUT);
+  ASSERT_TRUE(*aborted);
+  EXPECT_EQ(**aborted, Error::NONE);
+  EXPECT_EQ(rig.of(ApiKey::end_txn).size(), 1u);
+  EXPECT_EQ(rig.of(ApiKey::init_producer_id).size(), 1u) << "no epoch bump is sent";
+  EXPECT_EQ(rig.state(), TxnState::INITIALIZING);
+  EXPECT_EQ(**rig.begin(), Error::INVALID_TXN_STATE);
+}
+
+TEST(TxnProducer, OutOfOrderSequenceIsNotRetriedByATransactionalProducer) {
+  // TransactionManager.canRetry bumps the epoch and retries OUT_OF_ORDER_SEQUENCE_NUMBER only
+  // for an idempotent producer; a transactional one cannot bump locally, so the batch fails
+  // (OutOfOrderSequenceException is not retriable) and the transaction must be aborted.
+  Rig rig;
+  ready(rig);
+  rig.errors[ApiKey::produce] = {Error::OUT_OF_ORDER_SEQUENCE_NUMBER};
+  rig.begin();
+  auto a = rig.send(0);
+  rig.run_for(sim::Duration::millis(500));
+  ASSERT_TRUE(*a);
+  EXPECT_EQ((*a)->outcome, Outcome::fail);
+  EXPECT_EQ((*a)->error, Error::OUT_OF_ORDER_SEQUENCE_NUMBER);
+  EXPECT_EQ(rig.of(ApiKey::produce).size(), 1u) << "not retried";
+  EXPECT_EQ(rig.state(), TxnState::ABORTABLE_ERROR);
+  EXPECT_EQ(rig.node().transaction_manager().producer_id_and_epoch().epoch, 0) << "no local bump";
+}
+
+TEST(TxnProducer, ABatchFailedDuringCommitGivesItsSequenceBackToTheNextTransaction) {
+  // A batch refused for good with retries left while commitTransaction waits: no epoch bump
+  // (the transaction is completing), so the abort keeps the epoch, and the next transaction
+  // must start at the sequence the refused batch would have taken
+  // (TxnPartitionMap.adjustSequencesDueToFailedBatch), or the partition would see a gap.
+  Rig rig;
+  ready(rig);
+  rig.errors[ApiKey::produce] = {Error::INVALID_RECORD};
+  rig.begin();
+  auto a = rig.send(0);
+  auto committed = rig.commit();
+  rig.run_for(sim::Duration::millis(500));
+  ASSERT_TRUE(*a);
+  EXPECT_EQ((*a)->error, Error::INVALID_RECORD);
+  EXPECT_EQ(**committed, Error::INVALID_RECORD);
+  auto aborted = rig.abort();
+  rig.run_for(sim::Duration::millis(500));
+  EXPECT_EQ(**aborted, Error::NONE);
+  EXPECT_EQ(rig.of(ApiKey::init_producer_id).size(), 1u) << "no epoch bump";
+  rig.begin();
+  auto b = rig.send(0);
+  rig.commit();
+  rig.run_for(sim::Duration::millis(500));
+  const auto produced = rig.of(ApiKey::produce);
+  ASSERT_EQ(produced.size(), 2u);
+  EXPECT_EQ(produced[1]->epoch, 0);
+  EXPECT_EQ(produced[1]->base_sequence, 0) << "the refused batch's sequence, given back";
+  EXPECT_EQ((*b)->outcome, Outcome::ok);
 }
 
 TEST(TxnProducer, CallsTheStateDoesNotAllowFailWithoutChangingIt) {
