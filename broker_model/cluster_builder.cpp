@@ -65,7 +65,8 @@ sim::NodeId start_consumer(sim::World& world, const ClusterLayout& layout, const
     // The hosted producer's operations continue across restarts too, under its own client id,
     // whether it was configured or is made at the first send.
     const uint64_t producer_first_op = first_op(hosted_producer_client_id(member_name));
-    return std::make_unique<Consumer>(member_name, layout, config, app, first_op(member_name), bugs, producer_first_op);
+    return std::make_unique<Consumer>(member_name, layout, config, app, first_op(member_name), bugs, producer_first_op,
+                                      first_op);
   });
   world.start(node);
   return node;

@@ -70,6 +70,9 @@ class ListenerServices {
   // member's transaction: Kafka Streams' ProcessorContext.commit(), which a punctuator may call
   // too), rather than calling the consumer from this thread.
   virtual bool commit_is_request() const { return false; }
+  // Whether a send belongs to the input record it is for (exactly_once v1: the record's task's
+  // producer), so a send from no record (app:every, on_assigned, a batch listener) has none.
+  virtual bool sends_need_a_task() const { return false; }
   // Spring's Acknowledgment.acknowledge() for the current record (every record of the batch,
   // for a batch listener). MANUAL_IMMEDIATE commits it at once (true: wait for it).
   virtual bool ack() = 0;

@@ -25,7 +25,7 @@ CoordinatorSettings coordinator_settings(const std::string& member, const Config
 std::string hosted_producer_client_id(const std::string& member_name) { return member_name + "-producer"; }
 
 Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, uint64_t first_op,
-                   Bugs bugs, uint64_t producer_first_op)
+                   Bugs bugs, uint64_t producer_first_op, TaskProducers::FirstOp task_first_op)
     : config_(std::move(config)),
       client_(layout),
       metadata_(client_, config_, app.topics),
@@ -36,7 +36,13 @@ Consumer::Consumer(std::string member_name, ClusterLayout layout, ConfigSet conf
                bugs.consumer_drops_txn_record),
       app_(std::move(app), config_, first_op, bugs, subscriptions_, coordinator_, fetcher_, offset_fetcher_, buffer_),
       producer_spec_{hosted_producer_client_id(member_name), std::move(layout), producer_first_op, bugs} {
-  if (app_.settings().producer) producer_ = make_producer(*app_.settings().producer);
+  if (app_.settings().producer_per_task()) {
+    tasks_ = std::make_unique<TaskProducers>(member_name, producer_spec_.layout, *app_.settings().producer,
+                                             std::move(task_first_op), bugs);
+    app_.attach_tasks(tasks_.get());
+  } else if (app_.settings().producer) {
+    producer_ = make_producer(*app_.settings().producer);
+  }
   app_.attach(producer_.get(), [this](sim::Context& ctx) { return start_default_producer(ctx); });
 }
 
@@ -77,6 +83,10 @@ void Consumer::on_start(sim::Context& ctx) {
 
 void Consumer::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) {
   const KafkaMessage& m = kafka_message(msg);
+  if (tasks_ && tasks_->on_message(ctx, from, msg)) {
+    app_.on_producer_progress(ctx);
+    return;
+  }
   if (producer_ && for_producer(m)) {
     producer_->on_message(ctx, from, msg);
     app_.on_producer_progress(ctx);
@@ -166,6 +176,11 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
     app_.on_listener_timer(ctx, sim::timer_id(tag));
     return;
   }
+  if (sim::timer_kind<ConsumerTimer>(tag) == ConsumerTimer::task_producer) {
+    SIM_ASSERT(tasks_ != nullptr, "a task producer's timer without task producers");
+    tasks_->on_timer(ctx, sim::timer_id(tag));  // a closed producer's is dropped
+    return;
+  }
   if (sim::timer_kind<ConsumerTimer>(tag) == ConsumerTimer::producer) {
     SIM_ASSERT(producer_ != nullptr, "a producer timer without a producer");
     producer_->on_timer(ctx, sim::timer_id(tag));
@@ -191,7 +206,8 @@ void Consumer::on_timer(sim::Context& ctx, uint64_t tag) {
     case ConsumerTimer::shutdown_deadline: ctx.exit(); break;
     case ConsumerTimer::app_every: break;  // handled above
     case ConsumerTimer::listener_backoff: app_.on_listener_backoff(ctx); break;
-    case ConsumerTimer::producer: break;  // handed over above
+    case ConsumerTimer::producer: break;       // handed over above
+    case ConsumerTimer::task_producer: break;  // handed over above
   }
 }
 
@@ -207,6 +223,7 @@ void Consumer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   offset_fetcher_.connection_lost(ctx, broker);
   metadata_.request_update(ctx);
   if (producer_ && broker != kNoLeader) producer_->on_disconnect(ctx, peer);
+  if (tasks_ && broker != kNoLeader) tasks_->on_disconnect(ctx, peer);
 }
 
 void Consumer::on_shutdown(sim::Context& ctx) { app_.close(ctx); }

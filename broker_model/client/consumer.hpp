@@ -15,6 +15,7 @@
 //                          Streams' producer. Its client.id is "<member>-producer"; its timers
 //                          are ConsumerTimer::producer with its own tag as the id, its
 //                          correlation ids start above kHostedProducerCorrelationIds.
+//   TaskProducers          exactly_once (v1): instead, a producer per assigned input partition
 //
 // As in the Java client, heartbeats and the max.poll.interval.ms check run in the background,
 // while joining the group, syncing, the rebalance listener and auto-commit happen inside
@@ -36,6 +37,7 @@
 #include "broker_model/client/offset_fetcher.hpp"
 #include "broker_model/client/producer.hpp"
 #include "broker_model/client/subscription_state.hpp"
+#include "broker_model/client/task_producers.hpp"
 #include "broker_model/cluster_layout.hpp"
 #include "broker_model/config/bugs.hpp"
 #include "broker_model/config/config.hpp"
@@ -51,8 +53,9 @@ std::string hosted_producer_client_id(const std::string& member_name);
 class Consumer final : public sim::Node {
  public:
   // producer_first_op: the first operation id of the hosted producer (when app.producer is set).
+  // task_first_op: the first operation id of an exactly_once (v1) task producer, by client id.
   Consumer(std::string member_name, ClusterLayout layout, ConfigSet config, ConsumerApp app, uint64_t first_op = 0,
-           Bugs bugs = {}, uint64_t producer_first_op = 0);
+           Bugs bugs = {}, uint64_t producer_first_op = 0, TaskProducers::FirstOp task_first_op = {});
 
   void on_start(sim::Context& ctx) override;
   void on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) override;
@@ -106,6 +109,7 @@ class Consumer final : public sim::Node {
   Fetcher fetcher_;
   ApplicationLoop app_;
   std::unique_ptr<Producer> producer_;
+  std::unique_ptr<TaskProducers> tasks_;  // exactly_once (v1): a producer per input partition
   struct HostedProducerSpec {
     std::string client_id;
     ClusterLayout layout;

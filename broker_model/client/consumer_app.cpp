@@ -99,6 +99,11 @@ void ApplicationLoop::on_coordinator_found(sim::Context& ctx) {
 void ApplicationLoop::on_assigned(sim::Context& ctx) {
   group_metadata_.generation_id = coordinator_.generation().generation_id;
   group_metadata_.member_id = coordinator_.generation().member_id;
+  if (app_.producer_per_task()) {
+    sync_tasks(ctx);
+    // poll() goes on once the new tasks' producers have finished initTransactions.
+    if (state_ == AppState::awaiting_rebalance && !producer_ready()) transition(AppState::idle);
+  }
   // ConsumerCoordinator.onJoinComplete: the rebalance listener's onPartitionsAssigned runs
   // inside poll(), before updateFetchPositions looks up the new partitions' positions.
   const bool in_poll = state_ == AppState::awaiting_rebalance || state_ == AppState::idle;

@@ -35,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,7 @@
 #include "broker_model/client/offset_fetcher.hpp"
 #include "sim/time.hpp"
 #include "broker_model/client/subscription_state.hpp"
+#include "broker_model/client/task_producers.hpp"
 #include "broker_model/client/transaction_manager.hpp"
 #include "broker_model/config/bugs.hpp"
 #include "broker_model/config/config.hpp"
@@ -67,8 +69,10 @@ struct CrashPoint {
 
 // processing_guarantee: at_least_once commits offsets by the commit policy; exactly_once_v2
 // (KIP-447) puts each poll's app:send()s and its offsets in one transaction of the member's own
-// transactional producer (consumer_app_txn.cpp).
-enum class ProcessingGuarantee { at_least_once, exactly_once_v2 };
+// transactional producer (consumer_app_txn.cpp); exactly_once_v1 (Lua "exactly_once", Kafka
+// Streams' EOS alpha, removed in 4.0) gives each input partition its own transactional
+// producer and transaction (consumer_app_txn_v1.cpp, task_producers.hpp).
+enum class ProcessingGuarantee { at_least_once, exactly_once_v2, exactly_once_v1 };
 
 // What the application does, as a scenario describes it.
 struct ConsumerApp {
@@ -91,7 +95,10 @@ struct ConsumerApp {
   // exactly_once_v2: a transaction stays open across polls until this much time has passed
   // since it began (Kafka Streams' commit.interval.ms); 0 commits after every poll's records.
   sim::Duration commit_interval{0};
-  bool exactly_once() const { return guarantee == ProcessingGuarantee::exactly_once_v2; }
+  // Transactional, either way.
+  bool exactly_once() const { return guarantee != ProcessingGuarantee::at_least_once; }
+  // exactly_once_v1: a producer per task (input partition) rather than one per member.
+  bool producer_per_task() const { return guarantee == ProcessingGuarantee::exactly_once_v1; }
 };
 
 enum class AppState {
@@ -168,6 +175,8 @@ class ApplicationLoop {
     producer_ = producer;
     start_producer_ = std::move(start);
   }
+  // exactly_once_v1: the process's task producers (the node owns them).
+  void attach_tasks(TaskProducers* tasks) { tasks_ = tasks; }
   // KafkaConsumer.seek from the application's thread: false when `tp` is not assigned.
   bool seek(sim::Context& ctx, const TopicPartition& tp, int64_t offset);
 
@@ -211,6 +220,21 @@ class ApplicationLoop {
   void transaction_aborted(sim::Context& ctx);
   void producer_failed(sim::Context& ctx, Error error);
   void resume_after_commit(sim::Context& ctx);
+
+  // ---- exactly_once_v1, a transaction per task (consumer_app_txn_v1.cpp) ----
+  // The task producers follow the assignment: one made (initTransactions) for each partition
+  // assigned, closed for each one no longer assigned.
+  void sync_tasks(sim::Context& ctx);
+  // StreamsProducer.maybeBeginTransaction on the task's producer.
+  bool maybe_begin_task_transaction(sim::Context& ctx, const TopicPartition& tp);
+  // TaskExecutor.commitOffsetsOrTransaction (alpha): each task with offsets or an open
+  // transaction commits its own, one after the other.
+  void commit_tasks(sim::Context& ctx);
+  void commit_next_task(sim::Context& ctx);
+  void task_committed(sim::Context& ctx, const TopicPartition& tp, Error error);
+  void task_aborted(sim::Context& ctx, const TopicPartition& tp);
+  void forget_task_transaction(const TopicPartition& tp);
+  void tasks_committed(sim::Context& ctx);
 
   // ---- the application's code (consumer_app_listener.cpp) ----
   class Services;
@@ -283,7 +307,9 @@ class ApplicationLoop {
   FailedRecordTracker failures_{app_.error_handler.backoff};
   Producer* producer_ = nullptr;
   ProducerStarter start_producer_;
-  Producer* hosted_producer(sim::Context& ctx);
+  // The producer a handler's send (or the dead-letter publication) for a record of `task`
+  // goes through: the process's one, or under exactly_once_v1 the task's, its transaction begun.
+  Producer* hosted_producer(sim::Context& ctx, const TopicPartition* task);
   std::map<TopicPartition, int64_t> backoff_seeks_;  // SeekUtils.doSeeks after the back off
   std::vector<ConsumerRecord> recovered_batch_;       // a batch listener's other records, recovered with the first
   void seek_remaining(sim::Context& ctx, std::map<TopicPartition, int64_t> seeks);
@@ -300,6 +326,13 @@ class ApplicationLoop {
   std::map<TopicPartition, OffsetCommitRequest::Offset> txn_offsets_;
   std::map<TopicPartition, int64_t> txn_first_offsets_;
   ConsumerGroupMetadata group_metadata_;  // consumer.groupMetadata(): set at each completed join
+
+  // exactly_once_v1: the task producers, the tasks with an open transaction, those still to
+  // commit in the commit under way, and whether one of its tasks aborted.
+  TaskProducers* tasks_ = nullptr;
+  std::set<TopicPartition> open_tasks_;
+  std::set<TopicPartition> commit_queue_;
+  bool task_aborted_ = false;
 };
 
 }  // namespace kafka

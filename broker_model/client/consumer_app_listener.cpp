@@ -21,6 +21,7 @@ class ApplicationLoop::Services final : public ListenerServices {
   uint64_t invocation() const override { return loop_.invocation_; }
 
   bool commit_is_request() const override { return loop_.app_.exactly_once(); }
+  bool sends_need_a_task() const override { return loop_.app_.producer_per_task(); }
 
   bool commit(bool sync) override {
     if (loop_.app_.exactly_once()) {
@@ -81,8 +82,10 @@ class ApplicationLoop::Services final : public ListenerServices {
   }
 
   SendStart send(SendSpec spec, bool sync) override {
-    Producer* producer = loop_.hosted_producer(ctx_);
-    if (loop_.app_.exactly_once()) loop_.maybe_begin_transaction(ctx_);  // StreamsProducer.send
+    // Under exactly_once_v1 the record's task's producer (the binding refuses a send from no record).
+    const bool from_record = !loop_.batch_.empty() && loop_.current_task_ == kHandlerTask;
+    Producer* producer = loop_.hosted_producer(ctx_, from_record ? &loop_.batch_.front().tp : nullptr);
+    if (loop_.app_.exactly_once() && !loop_.app_.producer_per_task()) loop_.maybe_begin_transaction(ctx_);  // StreamsProducer.send
     if (!sync) {
       trace_send(*producer, producer->send(ctx_, std::move(spec), {}));
       return {};

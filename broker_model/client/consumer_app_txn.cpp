@@ -24,6 +24,7 @@
 namespace kafka {
 
 bool ApplicationLoop::producer_ready() const {
+  if (app_.producer_per_task()) return tasks_->ready(subscriptions_.assigned_partitions());
   if (!producer_) return false;
   const TxnState s = producer_->transaction_manager().state();
   return s != TxnState::UNINITIALIZED && s != TxnState::INITIALIZING;
@@ -31,8 +32,9 @@ bool ApplicationLoop::producer_ready() const {
 
 void ApplicationLoop::on_producer_progress(sim::Context& ctx) {
   if (!app_.exactly_once()) return;
-  if (producer_ && producer_->transaction_manager().has_fatal_error() && state_ == AppState::idle) {
-    producer_failed(ctx, producer_->transaction_manager().last_error());
+  const Producer* failed = app_.producer_per_task() ? tasks_->fatal() : producer_;
+  if (failed && failed->transaction_manager().has_fatal_error() && state_ == AppState::idle) {
+    producer_failed(ctx, failed->transaction_manager().last_error());
     return;
   }
   if (!awaiting_producer_ || !producer_ready()) return;
@@ -68,6 +70,12 @@ bool ApplicationLoop::commit_transaction(sim::Context& ctx, AppState waiting, bo
   if (!due) return false;
   if (record_crash_point(ctx, "before-commit", 0, 0)) return true;  // dead: the loop goes no further
   commit_started();
+  if (app_.producer_per_task()) {
+    txn_commit_requested_ = false;
+    transition(waiting);
+    commit_tasks(ctx);
+    return true;
+  }
   if (!maybe_begin_transaction(ctx)) {
     if (state_ != AppState::closed) producer_failed(ctx, Error::INVALID_TXN_STATE);
     return true;

@@ -21,6 +21,7 @@ enum class ConsumerTimer : uint16_t {
   app_every = 14,          // the application's app:every timer; the id says which
   producer = 15,           // the hosted producer's own timers: its tag is the id
   listener_backoff = 16,   // the error handler's back off before a failed record is delivered again
+  task_producer = 17,      // exactly_once (v1): a task producer's timers, its slot in the id's top bits
 };
 
 }  // namespace kafka

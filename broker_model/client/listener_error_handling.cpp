@@ -87,7 +87,7 @@ void ApplicationLoop::handle_record_failure(sim::Context& ctx, const ConsumerRec
     return;
   }
   // Both live and die with the process: the callback never outlives this loop.
-  hosted_producer(ctx)->send(ctx, dead_letter_record(record, trace.group_id(), message, app_.error_handler),
+  hosted_producer(ctx, &record.tp)->send(ctx, dead_letter_record(record, trace.group_id(), message, app_.error_handler),
                   [this, record, attempts = d.attempts, message](sim::Context& c, const SendResult& result) {
                     recovered(c, record, attempts, message, &result);
                   });
@@ -146,7 +146,13 @@ void ApplicationLoop::on_listener_backoff(sim::Context& ctx) {
   process_next(ctx);
 }
 
-Producer* ApplicationLoop::hosted_producer(sim::Context& ctx) {
+Producer* ApplicationLoop::hosted_producer(sim::Context& ctx, const TopicPartition* task) {
+  if (app_.producer_per_task()) {
+    // A record being processed is of an assigned partition, whose task has its producer.
+    SIM_ASSERT(task && tasks_ && tasks_->find(*task), "an exactly_once (v1) send is for a record of an assigned task");
+    maybe_begin_task_transaction(ctx, *task);
+    return tasks_->find(*task);
+  }
   if (!producer_) producer_ = start_producer_(ctx);
   return producer_;
 }

@@ -6,6 +6,7 @@
 // TransactionManager's sequences and epoch bumps). Every record the
 // application sends becomes an operation in the trace: op.invoke, then op.ok / op.fail /
 // op.info (indefinite: it may or may not have been written).
+#include <climits>
 #include <deque>
 #include <functional>
 #include <map>
@@ -53,6 +54,7 @@ struct LoadSpec {
 struct ProducerHost {
   uint64_t timer_base = 0;           // ORed into every timer tag it sets; the host strips it
   int32_t first_correlation_id = 0;  // its correlation ids start above this one
+  int32_t last_correlation_id = INT32_MAX;  // and end at this one (several hosted side by side)
   bool own_rng = false;              // seeded from the host's stream at start
 };
 
@@ -86,7 +88,7 @@ class Producer final : public sim::Node {
   const std::string& client_id() const { return client_id_; }
   // Whether a response with this correlation id answers one of this producer's requests
   // (meaningful for a hosted producer, whose ids start above its host's).
-  bool owns_correlation_id(int32_t id) const { return id > host_.first_correlation_id; }
+  bool owns_correlation_id(int32_t id) const { return id > host_.first_correlation_id && id <= host_.last_correlation_id; }
 
   // ---- transactions (producer_txn.cpp), for a producer with a transactional.id ----
   // KafkaProducer's transactional calls, from C++ (a consumer's process uses them too). Each

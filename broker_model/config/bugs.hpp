@@ -46,6 +46,12 @@ struct Bugs {
   // it, a torn transaction.
   bool consumer_drops_txn_record = false;
 
+  // An exactly_once (v1) task producer's transactional.id names the member's slot as well as
+  // its input partition (<prefix><slot>-<topic>-<partition>): the member a partition moves to
+  // initTransactions on another id, so nothing fences the previous owner's producer, and since
+  // v1's offsets carry no generation, a zombie commits records already reassigned.
+  bool eos_v1_transactional_id_per_member = false;
+
   // Sets the switch called `name`; false when no switch has that name.
   bool enable(const std::string& name) {
     if (name == "acks_all_before_isr") return acks_all_before_isr = true;
@@ -55,11 +61,13 @@ struct Bugs {
     if (name == "eos_group_metadata_follows_reset") return eos_group_metadata_follows_reset = true;
     if (name == "leader_accepts_fenced_epoch") return leader_accepts_fenced_epoch = true;
     if (name == "consumer_drops_txn_record") return consumer_drops_txn_record = true;
+    if (name == "eos_v1_transactional_id_per_member") return eos_v1_transactional_id_per_member = true;
     return false;
   }
   static std::vector<std::string> names() {
     return {"acks_all_before_isr", "consumer_commits_fetched", "producer_resequences_retries", "follower_skips_truncation",
-            "eos_group_metadata_follows_reset", "leader_accepts_fenced_epoch", "consumer_drops_txn_record"};
+            "eos_group_metadata_follows_reset", "leader_accepts_fenced_epoch", "consumer_drops_txn_record",
+            "eos_v1_transactional_id_per_member"};
   }
 };
 

@@ -453,6 +453,16 @@ int l_send(lua_State* L) {
     sync = r.boolean("sync").value_or(false);
   }
   if (sync) require_yieldable(L, "app:send with sync = true", l);
+  // exactly_once (v1): each input partition (task) has its own producer, so a send goes with the
+  // record it is for. Streams' punctuators belong to a task; app:every does not.
+  if (l.services(L).sends_need_a_task() && l.task() != kafka::kHandlerTask) {
+    fail("app:send from app:every or on_assigned has no task under processing_guarantee = \"exactly_once\" (v1): "
+         "each input partition's producer sends for its own records; send from on_record");
+  }
+  if (l.services(L).sends_need_a_task() && l.batch()) {
+    fail("app:send from on_batch has no task under processing_guarantee = \"exactly_once\" (v1): a batch spans "
+         "input partitions, each with its own producer; use on_record");
+  }
   l.names_topic(spec.topic);
   const kafka::ListenerServices::SendStart started = l.services(L).send(std::move(spec), sync);
   if (!sync) return 0;

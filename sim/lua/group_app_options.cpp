@@ -69,23 +69,28 @@ void read_error_handler(lua_State* L, int idx, kafka::ConsumerApp& app) {
 namespace {
 
 // processing_guarantee and commit_interval.
-void read_processing_guarantee(lua_State* L, int idx, kafka::ConsumerApp& app) {
+void read_processing_guarantee(lua_State* L, int idx, kafka::ConsumerApp& app, kafka::KafkaVersion version) {
   lua_getfield(L, idx, "processing_guarantee");
   if (!lua_isnil(L, -1)) {
     const std::string g = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : describe(L, -1);
     if (g == "exactly_once_v2") {
       app.guarantee = kafka::ProcessingGuarantee::exactly_once_v2;
     } else if (g == "exactly_once") {
-      fail("group.processing_guarantee: \"exactly_once\" (v1, one producer per input partition, removed in Kafka 4.0) "
-           "is not modelled; use \"exactly_once_v2\" (KIP-447)");
+      // StreamsConfig.EXACTLY_ONCE: deprecated in 3.0 (KIP-732), removed in 4.0.
+      if (version >= kafka::kV4_0) {
+        fail(fmt::format("group.processing_guarantee: \"exactly_once\" (v1, a producer per input partition) was "
+                         "removed in Kafka 4.0 (KIP-732; this scenario runs {}); use \"exactly_once_v2\" (KIP-447)",
+                         version.to_string()));
+      }
+      app.guarantee = kafka::ProcessingGuarantee::exactly_once_v1;
     } else if (g != "at_least_once") {
-      fail(fmt::format("group.processing_guarantee: \"at_least_once\" or \"exactly_once_v2\", got {}", g));
+      fail(fmt::format("group.processing_guarantee: \"at_least_once\", \"exactly_once_v2\" or \"exactly_once\", got {}", g));
     }
   }
   lua_pop(L, 1);
   lua_getfield(L, idx, "commit_interval");
   if (!lua_isnil(L, -1)) {
-    if (!app.exactly_once()) fail("group.commit_interval: only with processing_guarantee = \"exactly_once_v2\"");
+    if (!app.exactly_once()) fail("group.commit_interval: only with processing_guarantee = \"exactly_once_v2\" or \"exactly_once\"");
     app.commit_interval = to_duration(L, -1, "group.commit_interval");
     if (app.commit_interval.ns < 0) fail("group.commit_interval: must not be negative");
   }
@@ -96,7 +101,7 @@ void read_processing_guarantee(lua_State* L, int idx, kafka::ConsumerApp& app) {
 
 void read_group_app_options(lua_State* L, int idx, kafka::ConsumerApp& app, kafka::KafkaVersion version) {
   idx = lua_absindex(L, idx);
-  read_processing_guarantee(L, idx, app);
+  read_processing_guarantee(L, idx, app, version);
   lua_getfield(L, idx, "producer");
   if (!lua_isnil(L, -1) || app.exactly_once()) {
     kafka::ConfigSet cfg(kafka::ConfigScope::producer, version);
@@ -105,9 +110,11 @@ void read_group_app_options(lua_State* L, int idx, kafka::ConsumerApp& app, kafk
       // The member's transactional.id is this prefix and its slot (Spring's
       // transactionIdPrefix and suffix): stable across restarts and m:replace(), so a new
       // process of the slot fences the old one's producer. Validated here with the prefix.
+      // exactly_once (v1): each task's is the prefix and its input partition.
       if (cfg.string("transactional.id").empty()) cfg.put("transactional.id", kDefaultTransactionalIdPrefix);
     } else if (!cfg.string("transactional.id").empty()) {
       fail("group.producer: transactional.id in a group's producer needs processing_guarantee = \"exactly_once_v2\" "
+           "or \"exactly_once\" "
            "(or use c:producer with transactional.id for transactions of your own)");
     }
     if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("group.producer: " + error);
@@ -122,6 +129,16 @@ void read_group_app_options(lua_State* L, int idx, kafka::ConsumerApp& app, kafk
     if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("group.producer: " + error);
     app.producer = std::move(cfg);
   }
+}
+
+std::string task_transactional_id_prefix(const std::string& prefix, const std::string& group, size_t slot,
+                                        bool per_member) {
+  // Streams: applicationId + "-" + taskId; Spring's producerPerConsumerPartition: prefix +
+  // group.topic.partition. The bug switch eos_v1_transactional_id_per_member puts the member's
+  // slot in it too, so the member a partition moves to uses another id and fences nothing.
+  std::string base = prefix == kDefaultTransactionalIdPrefix ? group + "-tx-" : prefix;
+  if (per_member) base += std::to_string(slot) + "-";
+  return base;
 }
 
 std::string member_transactional_id(const std::string& prefix, const std::string& group, size_t slot) {

@@ -45,7 +45,10 @@ NodeId start_member(GroupHandle& g, size_t slot, const char* what) {
   const check::ClientOutcomes* outcomes = g.outcomes;
   // The member's code finds the stores declared so far by name (a JDBC URL in its config).
   kafka::ConsumerApp app = g.app;
-  if (app.exactly_once()) {
+  if (app.producer_per_task()) {
+    app.producer->put("transactional.id", task_transactional_id_prefix(app.producer->string("transactional.id"), g.id, slot,
+                                                                       g.cluster->bugs.eos_v1_transactional_id_per_member));
+  } else if (app.exactly_once()) {
     app.producer->put("transactional.id", member_transactional_id(app.producer->string("transactional.id"), g.id, slot));
   }
   app.stores.insert(g.cluster->layout.stores.begin(), g.cluster->layout.stores.end());

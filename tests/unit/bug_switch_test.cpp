@@ -18,6 +18,8 @@ namespace {
 const char* const kBrokerCrashes = "tests/scenarios/acks_all_random_crashes.lua";
 const char* const kMemberCrashes = "tests/scenarios/group_random_crashes.lua";
 const char* const kEosPipeline = "scenarios/eos_v2_pipeline.lua";
+// The same under exactly_once (v1): a producer per input partition, fenced by its transactional.id.
+const char* const kEosV1Pipeline = "scenarios/eos_v1_pipeline.lua";
 // A transactional producer paused mid-transaction and replaced: the zombie must stay invisible.
 const char* const kZombie = "scenarios/txn_zombie_fencing.lua";
 // Transactions read by a read_committed group, under a random broker crash.
@@ -90,7 +92,8 @@ INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                                            Hunt{"follower_skips_truncation", kBrokerCrashes, "replica-divergence"},
                                            Hunt{"eos_group_metadata_follows_reset", kEosPipeline, "exactly_once payments -> enriched"},
                                            Hunt{"leader_accepts_fenced_epoch", kZombie, "fenced-zombie-read"},
-                                           Hunt{"consumer_drops_txn_record", kTxnCrashes, "torn-transaction"}),
+                                           Hunt{"consumer_drops_txn_record", kTxnCrashes, "torn-transaction"},
+                                           Hunt{"eos_v1_transactional_id_per_member", kEosV1Pipeline, "exactly-once"}),
                          [](const auto& test) { return std::string(test.param.bug); });
 
 TEST(BugSwitches, RecordsAReaderDropsAreLateNotLost) {

@@ -60,8 +60,7 @@ local c = cluster { brokers = 1 }
 c:topic("t", { partitions = 1, replication_factor = 1 })
 )";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {R"(c:group("g", { topics = { "t" }, processing_guarantee = "exactly-once" }))", "\"at_least_once\" or \"exactly_once_v2\""},
-      {R"(c:group("g", { topics = { "t" }, processing_guarantee = "exactly_once" }))", "is not modelled"},
+      {R"(c:group("g", { topics = { "t" }, processing_guarantee = "exactly-once" }))", "\"exactly_once_v2\" or \"exactly_once\""},
       {R"(c:group("g", { topics = { "t" }, processing_guarantee = "exactly_once_v2", commit = "RECORD" }))", "give no commit policy"},
       {R"(c:group("g", { topics = { "t" }, processing_guarantee = "exactly_once_v2", ["enable.auto.commit"] = true }))",
        "cannot be combined with enable.auto.commit"},

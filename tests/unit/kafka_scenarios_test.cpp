@@ -71,6 +71,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"Kip966LastReplicaLoses", "kip966_last_replica_standing.lua", {}, {"expect_anomaly lost-write"}},
         Case{"EosV2PipelineThroughCrashAndZombie", "eos_v2_pipeline.lua", {},
              {"expect delivery exactly-once (audit)", "expect exactly_once payments -> enriched (enricher)", "expect_anomaly G1a"}},
+        Case{"EosV1PipelineThroughCrashAndZombie", "eos_v1_pipeline.lua", {},
+             {"expect delivery exactly-once (audit)", "expect exactly_once payments -> enriched (enricher)", "expect_anomaly G1a"}},
         Case{"TxnReadCommittedSkipsAborted", "txn_read_committed.lua", {},
              {"expect_anomaly G1a", "expect delivery exactly-once (committed-reader)", "expect order per-partition (committed-reader)"}},
         Case{"Kip966ElrKeeps", "kip966_last_replica_standing.lua", {{"elr", "1"}},
