@@ -133,6 +133,13 @@ void Broker::handle_heartbeat_response(sim::Context& ctx, const BrokerHeartbeatR
     return;
   }
   fenced_ = hb.is_fenced;
+  if (!fenced_ && !listening_) {
+    // BrokerLifecycleManager completes initialUnfenceFuture, and BrokerServer.startup goes on
+    // to SocketServer.enableRequestProcessing: clients and other brokers can connect now, and
+    // what they reach is served from an image at least as new as the registration.
+    listening_ = true;
+    ctx.trace(event::BrokerListening{.broker = id_, .metadata_offset = image_.offset});
+  }
   if (shutting_down_ && hb.should_shutdown) shut_down(ctx);
 }
 
@@ -211,8 +218,19 @@ void Broker::handle_init_producer_id(sim::Context& ctx, sim::NodeId from, const 
 
 // ---- dispatch ----
 
+void Broker::refuse(sim::Context& ctx, sim::NodeId from, const KafkaMessage& request) {
+  // A restarted broker's image starts empty and its registration may wait for the previous
+  // incarnation's session to expire: answering from that image would tell a producer
+  // UNKNOWN_TOPIC_OR_PARTITION, a follower NOT_LEADER_OR_FOLLOWER, a member NOT_COORDINATOR,
+  // for as long as broker.session.timeout.ms. Kafka's broker has no listener open then; the
+  // client's connect fails and it retries elsewhere or later, as after a crash.
+  ctx.trace(event::BrokerRequestRefused{.broker = id_, .from = ctx.name_of(from), .request = request.name()});
+  ctx.close_connection(from);
+}
+
 void Broker::on_message(sim::Context& ctx, sim::NodeId from, const sim::MessagePtr& msg) {
   const KafkaMessage& m = kafka_message(msg);
+  if (!listening_ && !m.is_response()) return refuse(ctx, from, m);
   switch (route(m)) {
     case route_of<FetchRequest>: replicas_.handle_fetch(ctx, from, std::static_pointer_cast<const FetchRequest>(msg)); break;
     case route_of<FetchResponse>:

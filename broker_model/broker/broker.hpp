@@ -49,6 +49,8 @@ class Broker final : public sim::Node {
   void handle_metadata(sim::Context& ctx, const MetadataFetchResponse& resp);
   void handle_heartbeat_response(sim::Context& ctx, const BrokerHeartbeatResponse& resp);
   void handle_registration_response(sim::Context& ctx, const BrokerRegistrationResponse& resp);
+  // A request that reaches the broker before it listens: the connection is refused.
+  void refuse(sim::Context& ctx, sim::NodeId from, const KafkaMessage& request);
   void handle_metadata_request(sim::Context& ctx, sim::NodeId from, const MetadataRequest& req);
   void handle_init_producer_id(sim::Context& ctx, sim::NodeId from, const InitProducerIdRequest& req);
   // The next producer id of this broker's durable block (ProducerIdManager.generateProducerId).
@@ -71,6 +73,11 @@ class Broker final : public sim::Node {
   int64_t broker_epoch_ = -1;
   bool registered_ = false;
   bool fenced_ = true;
+  // BrokerServer.startup enables its SocketServer only once the controller has unfenced it
+  // (lifecycleManager.setReadyToUnfence(), after the initial catch-up and the first published
+  // image); until then no request reaches KafkaApis. Set once: a broker fenced later (its
+  // session expired) keeps its listeners, as Kafka's does.
+  bool listening_ = false;
   bool metadata_in_flight_ = false;
   bool shutting_down_ = false;
   bool previous_clean_shutdown_ = true;

@@ -24,6 +24,9 @@ const char* const kEosV1Pipeline = "scenarios/eos_v1_pipeline.lua";
 const char* const kZombie = "scenarios/txn_zombie_fencing.lua";
 // Transactions read by a read_committed group, under a random broker crash.
 const char* const kTxnCrashes = "tests/scenarios/txn_random_crashes.lua";
+// Leaders shut down cleanly under idempotent producers with one request in flight: a retry
+// of a batch the old leader replicated reaches the new leader.
+const char* const kLeaderMoves = "tests/scenarios/idempotent_leader_moves.lua";
 
 sim::lua::RunResult run_seed(const std::string& scenario, uint64_t seed, const std::string& bugs) {
   sim::lua::RunOptions o;
@@ -53,7 +56,7 @@ TEST_P(CleanModel, HoldsOnEverySeed) {
   }
 }
 INSTANTIATE_TEST_SUITE_P(Seeds1To100, CleanModel,
-                         ::testing::Combine(::testing::Values(kBrokerCrashes, kMemberCrashes, kTxnCrashes), ::testing::Range(0, 4)),
+                         ::testing::Combine(::testing::Values(kBrokerCrashes, kMemberCrashes, kTxnCrashes, kLeaderMoves), ::testing::Range(0, 4)),
                          [](const auto& test) {  // e.g. acks_all_random_crashes_seeds_26_to_50
                            const int shard = std::get<1>(test.param);
                            return std::filesystem::path(std::get<0>(test.param)).stem().string() + "_seeds_" +
@@ -88,7 +91,7 @@ TEST_P(BugSwitch, IsCaughtWithin100Seeds) {
 INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                          ::testing::Values(Hunt{"acks_all_before_isr", kBrokerCrashes, "lost_acked_writes"},
                                            Hunt{"consumer_commits_fetched", kMemberCrashes, "at-least-once"},
-                                           Hunt{"producer_resequences_retries", kBrokerCrashes, "max_duplicates"},
+                                           Hunt{"producer_resequences_retries", kLeaderMoves, "max_duplicates"},
                                            Hunt{"follower_skips_truncation", kBrokerCrashes, "replica-divergence"},
                                            Hunt{"eos_group_metadata_follows_reset", kEosPipeline, "exactly_once payments -> enriched"},
                                            Hunt{"leader_accepts_fenced_epoch", kZombie, "fenced-zombie-read"},

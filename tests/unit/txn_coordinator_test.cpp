@@ -244,6 +244,8 @@ TEST(TxnCoordinatorDiscovery, NoTransactionStateTopicIsCoordinatorNotAvailable) 
   std::vector<sim::MessagePtr> inbox;
   const sim::NodeId probe = c.world().add_node("producer", [&inbox] { return std::make_unique<Probe>(inbox); });
   c.world().start(probe);
+  // Broker 1 takes connections once the controller has unfenced it.
+  ASSERT_TRUE(c.run_until([&] { return !c.events("broker.listening", c.node(1)).empty(); }, Duration::seconds(5)));
   auto req = std::make_shared<kafka::InitProducerIdRequest>();
   req->correlation_id = 1;
   req->transactional_id = kTxnId;
