@@ -198,6 +198,7 @@ class Producer final : public sim::Node {
   void abort_undrained_batches(sim::Context& ctx, Error reason);
   void abort_batches(sim::Context& ctx, Error reason);
   void trace_txn_call(sim::Context& ctx, TxnCall call, Error error);
+  TxnCallback traced_call(TxnCall call, TxnCallback done);
   // application
   void finish_op(sim::Context& ctx, PendingRecord& rec, const SendResult& result);
   void load_send(sim::Context& ctx, size_t load, uint32_t thread);

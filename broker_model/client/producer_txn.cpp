@@ -3,6 +3,7 @@
 // (Sender.runOnce with a TransactionManager, maybeSendAndPollTransactionalRequest,
 // maybeAbortBatches; RecordAccumulator.abortUndrainedBatches).
 #include <algorithm>
+#include <utility>
 
 #include "broker_model/client/producer.hpp"
 #include "sim/assert.hpp"
@@ -28,20 +29,24 @@ void Producer::trace_txn_call(sim::Context& ctx, TxnCall call, Error error) {
                                    .error = error_name(error)});
 }
 
+// The application's callback, after tracing the call's failure: a KafkaProducer call that throws.
+TxnCallback Producer::traced_call(TxnCall call, TxnCallback done) {
+  return [this, call, done = std::move(done)](sim::Context& c, Error e) {
+    if (e != Error::NONE) trace_txn_call(c, call, e);
+    if (done) done(c, e);
+  };
+}
+
 // ---- KafkaProducer's calls ----
 
 void Producer::begin_transaction(sim::Context& ctx, TxnCallback done) {
   const Error e = txn_.begin_transaction(ctx);
-  if (e != Error::NONE) trace_txn_call(ctx, TxnCall::begin, e);
-  if (done) done(ctx, e);
+  traced_call(TxnCall::begin, std::move(done))(ctx, e);
 }
 
 void Producer::send_offsets_to_transaction(sim::Context& ctx, std::vector<TxnOffset> offsets, ConsumerGroupMetadata group,
                                            TxnCallback done) {
-  auto traced = [this, done](sim::Context& c, Error e) {
-    if (e != Error::NONE) trace_txn_call(c, TxnCall::send_offsets, e);
-    if (done) done(c, e);
-  };
+  const TxnCallback traced = traced_call(TxnCall::send_offsets, std::move(done));
   const Error e = txn_.send_offsets_to_transaction(std::move(offsets), std::move(group), traced);
   if (e != Error::NONE) return traced(ctx, e);
   run_sender(ctx);
@@ -50,20 +55,14 @@ void Producer::send_offsets_to_transaction(sim::Context& ctx, std::vector<TxnOff
 void Producer::commit_transaction(sim::Context& ctx, TxnCallback done) {
   // KafkaProducer.commitTransaction: beginCommit, then the sender flushes every batch before
   // it sends EndTxn.
-  auto traced = [this, done](sim::Context& c, Error e) {
-    if (e != Error::NONE) trace_txn_call(c, TxnCall::commit, e);
-    if (done) done(c, e);
-  };
+  const TxnCallback traced = traced_call(TxnCall::commit, std::move(done));
   const Error e = txn_.begin_commit(ctx, traced);
   if (e != Error::NONE) return traced(ctx, e);
   run_sender(ctx);
 }
 
 void Producer::abort_transaction(sim::Context& ctx, TxnCallback done) {
-  auto traced = [this, done](sim::Context& c, Error e) {
-    if (e != Error::NONE) trace_txn_call(c, TxnCall::abort, e);
-    if (done) done(c, e);
-  };
+  const TxnCallback traced = traced_call(TxnCall::abort, std::move(done));
   const Error e = txn_.begin_abort(ctx, traced);
   if (e != Error::NONE) return traced(ctx, e);
   run_sender(ctx);

@@ -2,13 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "sim/check/event_fields.hpp"
+
 namespace check {
 
 namespace {
-std::string topic_of(const std::string& partition) {
-  const size_t dash = partition.rfind('-');
-  return dash == std::string::npos ? partition : partition.substr(0, dash);
-}
 // The group's error handler's recoveries, per acknowledged value: matched by partition and
 // offset, since the listener.recovered event names no value.
 std::map<std::string, std::vector<const RecoveredRecord*>> recoveries_by_value(

@@ -5,15 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "sim/check/event_fields.hpp"
+#include "sim/check/handler_runs.hpp"
+
 namespace check {
 
 namespace {
-std::string topic_of(const std::string& partition) {
-  const size_t dash = partition.rfind('-');
-  return dash == std::string::npos ? partition : partition.substr(0, dash);
-}
-
-using RecordId = std::pair<std::string, int64_t>;  // (topic-partition, offset)
 
 // Where the final logs, else the group's processing, put each value: the offset of an
 // acknowledged send whose acknowledgement named none (acks=0). Built on first need.
@@ -72,7 +69,7 @@ EffectsReport analyze_effects(const History& history, const GroundTruth& truth, 
   std::map<RecordId, std::string> values;  // what the group processed at each offset
   for (const ProcessedRecord& p : truth.processed)
     if (p.group == group) values.try_emplace({p.partition, p.offset}, p.value);
-  // The runs that changed the store, per record: each distinct (member, invocation) once.
+  // The runs that changed the store, per record: each distinct (member, life, invocation) once.
   for (const StoreWriteRecord& w : truth.store_writes) {
     if (!w.changed || w.store != store || w.member.empty() || !in_group(truth, w.member, group) || !of_topics(w.partition)) continue;
     RecordEffects& rec = records[{w.partition, w.offset}];
@@ -81,11 +78,7 @@ EffectsReport analyze_effects(const History& history, const GroundTruth& truth, 
       rec.offset = w.offset;
       if (auto v = values.find({w.partition, w.offset}); v != values.end()) rec.value = v->second;
     }
-    EffectRun* run = nullptr;
-    for (EffectRun& x : rec.runs)
-      if (x.member == w.member && x.invocation == w.invocation) run = &x;
-    if (!run) run = &rec.runs.emplace_back(EffectRun{w.member, w.invocation, w.time_ns, {}});
-    run->writes.push_back(fmt::format("{} {}={}", w.op, w.key, w.value));
+    run_of(rec.runs, w.member, w.life, w.invocation, w.time_ns).writes.push_back(fmt::format("{} {}={}", w.op, w.key, w.value));
   }
   for (auto& [id, rec] : records) {
     ++r.records;

@@ -1,7 +1,7 @@
 #pragma once
 // Exactly-once into a store: each input record's effect in the application's database, judged
 // from the store's trace (store.write). A record's effect is counted by handler runs: the
-// distinct runs (member, invocation) processing it whose writes changed the store. One run:
+// distinct runs (member, life, invocation: handler_runs.hpp) processing it whose writes changed the store. One run:
 // its effect is there once. Two or more: applied twice (a redelivery after a crash, a retry
 // after a timeout, each re-applied). None: never applied (lost). Writes that changed nothing
 // (a put of the value already there, an insert_if_absent that found the key) do not count:
@@ -25,6 +25,7 @@ namespace check {
 // One handler run that changed the store for a record.
 struct EffectRun {
   std::string member;
+  int64_t life = 0;  // which start of the member's process (handler_runs.hpp)
   int64_t invocation = 0;
   int64_t time_ns = 0;              // its first write that changed the store
   std::vector<std::string> writes;  // what it changed, "op key=value", in order

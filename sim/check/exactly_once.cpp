@@ -7,18 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "sim/check/event_fields.hpp"
 #include "sim/check/explain.hpp"
 
 namespace check {
 
 namespace {
-
-std::string topic_of(const std::string& partition) {
-  const size_t dash = partition.rfind('-');
-  return dash == std::string::npos ? partition : partition.substr(0, dash);
-}
-
-using RecordId = std::pair<std::string, int64_t>;  // (topic-partition, offset)
 
 // Whether a send is in the committed output, and since when (-1: never).
 int64_t committed_at(const SendOutcome& s, const GroundTruth& truth) {
@@ -130,14 +124,11 @@ ExactlyOnceReport analyze_exactly_once(const History& history, const GroundTruth
   for (const HandlerSend& h : truth.outputs.handler_sends) {
     if (topic_of(h.input) != input_topic || h.send->topic != output_topic || !in_group(truth, h.member, group)) continue;
     InputOutputs& in = inputs[{h.input, h.input_offset}];
-    OutputRun* run = nullptr;
-    for (OutputRun& x : in.runs)
-      if (x.member == h.member && x.life == h.life && x.invocation == h.invocation) run = &x;
-    if (!run) run = &in.runs.emplace_back(OutputRun{h.member, h.life, h.invocation, h.time_ns, {}, false, -1});
-    run->sends.push_back(h.send);
+    OutputRun& run = run_of(in.runs, h.member, h.life, h.invocation, h.time_ns);
+    run.sends.push_back(h.send);
     if (const int64_t at = committed_at(*h.send, truth); at >= 0) {
-      run->committed = true;
-      run->committed_ns = run->committed_ns < 0 ? at : std::min(run->committed_ns, at);
+      run.committed = true;
+      run.committed_ns = run.committed_ns < 0 ? at : std::min(run.committed_ns, at);
     }
   }
   std::set<RecordId> recovered;

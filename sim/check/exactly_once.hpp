@@ -4,7 +4,7 @@
 // committed past has its output in the committed output exactly once, and the group's offsets
 // never moved past an input whose output was not yet committed.
 //
-// An input's outputs are counted by handler runs (member, invocation), as the effects check
+// An input's outputs are counted by handler runs (member, life, invocation), as the effects check
 // counts a store's writes: a run that sent two records for one input is one output. A run's
 // output is committed when one of its sends is in the output topic's final log and was
 // acknowledged (or its outcome unknown), and, for a transactional producer, its transaction
@@ -34,7 +34,7 @@ namespace check {
 // One handler run's sends for an input record.
 struct OutputRun {
   std::string member;
-  int64_t life = 0;  // which start of the member's process
+  int64_t life = 0;  // which start of the member's process (handler_runs.hpp)
   int64_t invocation = 0;
   int64_t time_ns = 0;                       // its first send
   std::vector<const SendOutcome*> sends;     // in order

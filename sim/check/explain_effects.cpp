@@ -3,7 +3,7 @@
 
 #include "sim/check/effects.hpp"
 #include "sim/check/explain.hpp"
-#include "sim/check/story.hpp"
+#include "sim/check/story_faults.hpp"
 
 namespace check {
 
@@ -13,19 +13,6 @@ std::string writes_of(const EffectRun& run) {
   std::string s;
   for (size_t i = 0; i < run.writes.size() && i < 3; ++i) s += (i ? ", " : "") + run.writes[i];
   return run.writes.size() > 3 ? s + ", ..." : s;
-}
-
-// Crashes, pauses and restarts of `nodes` in [from, to], told at their times.
-void faults_of(Story& story, const Timeline& t, const std::set<std::string>& nodes, int64_t from, int64_t to) {
-  for (const NodeEvent& n : t.nodes) {
-    if (n.time_ns < from || n.time_ns > to || !nodes.count(n.node)) continue;
-    const char* what = n.kind == NodeEvent::Kind::crashed     ? "crashed"
-                       : n.kind == NodeEvent::Kind::restarted ? "restarted"
-                       : n.kind == NodeEvent::Kind::paused    ? "was paused"
-                       : n.kind == NodeEvent::Kind::isolated  ? "was isolated"
-                                                              : nullptr;
-    if (what) story.at(n.time_ns, fmt::format("{} {} at {}", n.node, what, format_time(n.time_ns)));
-  }
 }
 
 }  // namespace
@@ -42,7 +29,7 @@ std::string explain_duplicate_effect(const GroundTruth& truth, const Timeline& t
     story.at(run.time_ns, fmt::format("At {} {}'s handler (run {}) wrote {}", format_time(run.time_ns), run.member, run.invocation,
                                       writes_of(run)));
   }
-  faults_of(story, timeline, nodes, record.runs.front().time_ns, record.runs.back().time_ns);
+  tell_node_faults(story, timeline, nodes, record.runs.front().time_ns, record.runs.back().time_ns);
   story.closing(
       "Kafka delivered the record again (its offset was not committed when the first run's effect was), and the handler's "
       "writes were not idempotent: keyed by the record (insert_if_absent of an event id) or with the offset stored in the "
@@ -72,7 +59,7 @@ std::string explain_missing_effect(const GroundTruth& truth, const Timeline& tim
   if (first < 0) {
     story.closing("No member of the group processed it: expect delivery for the group tells whether it was skipped (by a commit or an offset reset) or never reached");
   } else {
-    faults_of(story, timeline, nodes, first, last + 1'000'000'000);
+    tell_node_faults(story, timeline, nodes, first, last + 1'000'000'000);
     story.closing("The record was processed but its writes did not reach the store: a write lost with an unknown outcome "
                   "and not retried, or a handler that skipped it");
   }

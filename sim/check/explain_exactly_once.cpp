@@ -4,7 +4,7 @@
 
 #include "sim/check/exactly_once.hpp"
 #include "sim/check/explain.hpp"
-#include "sim/check/story.hpp"
+#include "sim/check/story_faults.hpp"
 
 namespace check {
 
@@ -32,18 +32,11 @@ void tell_runs(Story& story, const InputOutputs& in) {
   }
 }
 
-// The group's members' crashes, pauses and restarts in [from, to].
+// The crashes, pauses, isolations and restarts of the members that ran the input's handler, in [from, to].
 void member_faults(Story& story, const Timeline& t, const InputOutputs& in, int64_t from, int64_t to) {
   std::set<std::string> members;
   for (const OutputRun& run : in.runs) members.insert(run.member);
-  for (const NodeEvent& n : t.nodes) {
-    if (n.time_ns < from || n.time_ns > to || !members.count(n.node)) continue;
-    const char* what = n.kind == NodeEvent::Kind::crashed     ? "crashed"
-                       : n.kind == NodeEvent::Kind::restarted ? "restarted"
-                       : n.kind == NodeEvent::Kind::paused    ? "was paused"
-                                                              : nullptr;
-    if (what) story.at(n.time_ns, fmt::format("{} {} at {}", n.node, what, format_time(n.time_ns)));
-  }
+  tell_node_faults(story, t, members, from, to);
 }
 
 // The group's successful commits of the input's partition that covered it, up to `to`.

@@ -23,9 +23,9 @@ class OutputSink::Reader {
     if (it == s_.out_.sends.end()) return;  // its op.invoke comes first; a trace cut between them
     const std::string member(v.member);
     s_.out_.handler_sends.push_back(
-        HandlerSend{member, s_.lives_[member], v.invocation, partition_key(v.topic, v.partition), v.offset, e_.time.ns, &it->second});
+        HandlerSend{member, s_.lives_.of(member), v.invocation, partition_key(v.topic, v.partition), v.offset, e_.time.ns, &it->second});
   }
-  void operator()(const ev::ConsumerStart::View& v) { ++s_.lives_[std::string(v.member)]; }
+  void operator()(const ev::ConsumerStart::View& v) { s_.lives_.started(v.member); }
   void operator()(const ev::OpInvoke::View& v) {
     if (v.f != "send") return;
     // Operation numbers are unique within a process name, across its restarts.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "broker_model/trace_schema.hpp"
+#include "sim/check/handler_runs.hpp"
 #include "sim/trace.hpp"
 
 namespace check {
@@ -102,7 +103,7 @@ class OutputSink final : public sim::TraceSink {
   Outputs out_;
   // Per (transactional id, producer id): transactions begun and not yet decided by the coordinator.
   std::map<std::pair<std::string, int64_t>, std::vector<TxnOutcome*>> undecided_;
-  std::map<std::string, int64_t> lives_;  // member -> its process's starts so far
+  MemberLives lives_;
 };
 
 }  // namespace check

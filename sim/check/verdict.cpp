@@ -130,13 +130,23 @@ class Judge {
     return true;
   }
 
+  // The group an expectation names, else every group the scenario has.
+  std::vector<std::string> groups_judged(const Expectation& x) const {
+    if (!x.group.empty()) return {x.group};
+    std::vector<std::string> out;
+    for (const auto& [id, g] : e_.groups) out.push_back(id);
+    return out;
+  }
+
+  // A group's topics (none known: all of them).
+  std::set<std::string> topics_of_group(const std::string& gid) const {
+    auto it = e_.groups.find(gid);
+    return it == e_.groups.end() ? std::set<std::string>{} : it->second.topics;
+  }
+
   void judge_delivery(const Expectation& x) {
-    std::vector<std::string> targets;
-    if (!x.group.empty()) targets.push_back(x.group);
-    else for (const auto& [id, g] : e_.groups) targets.push_back(id);
-    for (const std::string& gid : targets) {
-      auto it = e_.groups.find(gid);
-      const std::set<std::string> topics = it == e_.groups.end() ? std::set<std::string>{} : it->second.topics;
+    for (const std::string& gid : groups_judged(x)) {
+      const std::set<std::string> topics = topics_of_group(gid);
       const DeliveryReport d = analyze_delivery(history_, truth_, gid, topics);
       const std::string what = x.delivery.empty() ? "order " + x.order : "delivery " + x.delivery;
       if (vacuous(x, fmt::format("expect {} ({})", what, gid), d.acknowledged, fmt::format("the topics of group {}", gid))) continue;
@@ -152,12 +162,8 @@ class Judge {
   // Each group's effects in the store, judged per record: exactly-once needs every record's
   // effect once, at-least-once at least once.
   void judge_effects(const Expectation& x) {
-    std::vector<std::string> targets;
-    if (!x.group.empty()) targets.push_back(x.group);
-    else for (const auto& [id, g] : e_.groups) targets.push_back(id);
-    for (const std::string& gid : targets) {
-      auto it = e_.groups.find(gid);
-      const std::set<std::string> topics = it == e_.groups.end() ? std::set<std::string>{} : it->second.topics;
+    for (const std::string& gid : groups_judged(x)) {
+      const std::set<std::string> topics = topics_of_group(gid);
       const EffectsReport r = analyze_effects(history_, truth_, gid, topics, x.store);
       const std::string name = fmt::format("expect effects {} in {} ({})", x.effects, x.store, gid);
       if (vacuous(x, name, r.records, fmt::format("the topics of group {}", gid))) continue;

@@ -236,3 +236,44 @@ TEST(EffectsCheck, ASendAcknowledgedWithoutAnOffsetIsFoundInTheFinalLog) {
   EXPECT_EQ(r.records, 3);
   EXPECT_EQ(r.once, 3);
 }
+
+// Run numbers restart with the member's process (consumer.start): a member that crashed before
+// committing and, restarted, ran its handler for the same records again under the same run
+// numbers applied their effects twice, not once.
+TEST(EffectsCheck, ARestartedMembersRunIsNotTheFirstProcesssRunOfTheSameNumber) {
+  StoreSink sink;
+  sim::Trace trace;
+  trace.add_sink(&sink);
+  auto at = [](int64_t t) { return sim::Time{} + sim::Duration::millis(t); };
+  auto start = [&](int64_t t) {
+    sim::schema::emit(trace, at(t), sim::kNoNode,
+                      kafka::event::ConsumerStart{.member = "g-1", .group = "g", .member_id = "", .generation = -1, .detail = ""});
+  };
+  auto increment = [&](int64_t t, int64_t invocation, int64_t offset) {
+    sim::schema::emit(trace, at(t), sim::kNoNode,
+                      kafka::event::StoreWrite{.store = "read-model", .txn = t, .client = "g-1", .op = "increment",
+                                               .key = "balance", .value = std::to_string(t), .changed = true, .member = "g-1",
+                                               .topic = "transfers", .partition = 0, .offset = offset, .invocation = invocation});
+  };
+  start(0);
+  increment(10, 1, 0);
+  increment(20, 2, 1);  // then g-1 crashed before committing any offset
+  start(50);
+  increment(60, 1, 0);  // the restarted process starts again from e0: its runs 1 and 2 again
+  increment(70, 2, 1);
+  increment(80, 3, 2);
+  ASSERT_EQ(sink.writes().size(), 5u);
+  EXPECT_EQ(sink.writes()[0].life, 1);
+  EXPECT_EQ(sink.writes()[2].life, 2);
+  Fixture f;
+  f.truth.store_writes = sink.writes();
+  const EffectsReport r = analyze_effects(f.h, f.truth, "g", {"transfers"}, "read-model");
+  EXPECT_EQ(r.records, 3);
+  EXPECT_EQ(r.once, 1);
+  EXPECT_EQ(r.twice, 2) << "e0 and e1 were each applied by a run of each of g-1's processes";
+  ASSERT_EQ(r.duplicated.size(), 2u);
+  EXPECT_EQ(r.duplicated[1].label(), "e1@transfers-0:1");
+  ASSERT_EQ(r.duplicated[1].runs.size(), 2u);
+  EXPECT_EQ(r.duplicated[1].runs[0].life, 1);
+  EXPECT_EQ(r.duplicated[1].runs[1].life, 2);
+}

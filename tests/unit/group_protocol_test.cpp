@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "broker_model/protocol/group_messages.hpp"
-#include "node_harness.hpp"
+#include "probe_client.hpp"
 
 namespace kafkasim_test {
 namespace {
@@ -23,18 +23,6 @@ using sim::Duration;
 
 const std::string kGroup = "readers";
 const std::string kTopic = "events";
-
-// A member whose requests the test writes; it keeps every response it receives.
-class Probe final : public sim::Node {
- public:
-  explicit Probe(std::vector<sim::MessagePtr>& inbox) : inbox_(inbox) {}
-  void on_start(sim::Context&) override {}
-  void on_message(sim::Context&, sim::NodeId, const sim::MessagePtr& msg) override { inbox_.push_back(msg); }
-  void on_timer(sim::Context&, uint64_t) override {}
-
- private:
-  std::vector<sim::MessagePtr>& inbox_;
-};
 
 class GroupProtocol : public ::testing::Test {
  protected:
@@ -53,43 +41,23 @@ class GroupProtocol : public ::testing::Test {
     return o;
   }
 
-  // A new probe node.
+  // A new probe node: a member whose requests the test writes.
   sim::NodeId probe(const std::string& name) {
-    inboxes_.push_back(std::make_unique<std::vector<sim::MessagePtr>>());
-    auto* inbox = inboxes_.back().get();
-    const sim::NodeId n = c_.world().add_node(name, [inbox] { return std::make_unique<Probe>(*inbox); });
-    c_.world().start(n);
-    probes_.push_back(n);
-    return n;
+    probes_.push_back(std::make_unique<ProbeClient>(c_, name));
+    return probes_.back()->node();
   }
 
   // Sends `req` from `from` to the group's coordinator; returns its correlation id.
   template <typename Req>
   int32_t send(sim::NodeId from, std::shared_ptr<Req> req) {
-    req->correlation_id = ++correlation_;
     req->group_id = kGroup;
-    const sim::NodeId to = c_.coordinator(kGroup);
-    c_.world().invoke(from, [to, req](sim::Node&, sim::Context& ctx) { ctx.send(to, req); });
-    return req->correlation_id;
+    return client(from).send(c_.coordinator(kGroup), req);
   }
 
   // The response to request `correlation_id` of probe `from`, once it came (within `limit`).
   template <typename Resp>
   const Resp* await(sim::NodeId from, int32_t correlation_id, Duration limit = Duration::seconds(5)) {
-    const Resp* found = nullptr;
-    auto& inbox = inbox_of(from);
-    c_.run_until(
-        [&] {
-          for (const auto& msg : inbox) {
-            const kafka::KafkaMessage& m = kafka::kafka_message(msg);
-            if (kafka::route(m) != kafka::route_of<Resp>) continue;
-            const Resp& r = kafka::message_as<Resp>(m);
-            if (r.correlation_id == correlation_id) found = &r;
-          }
-          return found != nullptr;
-        },
-        limit);
-    return found;
+    return client(from).await<Resp>(correlation_id, limit);
   }
 
   static std::shared_ptr<kafka::JoinGroupRequest> join(const std::string& member_id, std::optional<std::string> instance,
@@ -152,9 +120,9 @@ class GroupProtocol : public ::testing::Test {
     return resp ? resp->error : Error::REQUEST_TIMED_OUT;
   }
 
-  std::vector<sim::MessagePtr>& inbox_of(sim::NodeId n) {
-    for (size_t i = 0; i < probes_.size(); ++i)
-      if (probes_[i] == n) return *inboxes_[i];
+  ProbeClient& client(sim::NodeId n) {
+    for (const auto& p : probes_)
+      if (p->node() == n) return *p;
     throw std::logic_error("not a probe");
   }
 
@@ -166,9 +134,7 @@ class GroupProtocol : public ::testing::Test {
   }
 
   TestCluster c_;
-  std::vector<std::unique_ptr<std::vector<sim::MessagePtr>>> inboxes_;
-  std::vector<sim::NodeId> probes_;
-  int32_t correlation_ = 0;
+  std::vector<std::unique_ptr<ProbeClient>> probes_;
 };
 
 // ---- the coordinator ----

@@ -76,3 +76,29 @@ expect { effects = "exactly-once", store = "read-model", group = "projector" }
   EXPECT_EQ(r.checks[0].name, "expect effects exactly-once in read-model (projector)");
   EXPECT_NE(r.checks[0].detail.find("vacuous"), std::string::npos) << r.checks[0].detail;
 }
+
+// A member that crashed before committing anything and restarted processes the same records
+// again, under the same run numbers (they restart with the process): each effect is there
+// twice, and the check counts two runs, not one.
+TEST(StoreLua, ARestartedMemberThatAppliesRecordsAgainAppliedThemTwice) {
+  auto r = run_text("fx_restart.lua", R"(scenario { name = "s", duration = "30s" }
+local c = cluster { brokers = 1 }
+c:topic("transfers", { partitions = 1, replication_factor = 1 })
+c:store("read-model")
+local bank = c:producer("bank", { acks = "all" })
+local g = c:group("projector", {
+  members = 1, topics = { "transfers" }, commit = "auto", ["auto.commit.interval.ms"] = 60000,
+  ["auto.offset.reset"] = "earliest", ["session.timeout.ms"] = "6s",
+  on_record = function(rec, app) app:store("read-model"):increment("balance", 1) end,
+})
+at("500ms", function() g:member(1):crash_at({ point = "after-process", record = 5 }) end)
+at("3s", function() for i = 1, 5 do bank:send("transfers", { key = "k", value = "e" .. i }) end end)
+at("10s", function() g:member(1):restart() end)
+expect { effects = "exactly-once", store = "read-model", group = "projector" }
+)");
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  ASSERT_FALSE(r.checks.empty());
+  EXPECT_EQ(r.checks[0].name, "expect effects exactly-once in read-model (projector)");
+  EXPECT_FALSE(r.checks[0].held);
+  EXPECT_NE(r.checks[0].detail.find("effect once 0, twice or more 5"), std::string::npos) << r.checks[0].detail;
+}

@@ -15,7 +15,7 @@
 
 #include "broker_model/protocol/group_messages.hpp"
 #include "broker_model/protocol/txn_messages.hpp"
-#include "node_harness.hpp"
+#include "probe_client.hpp"
 
 namespace kafkasim_test {
 namespace {
@@ -27,17 +27,6 @@ const std::string kTopic = "events";
 const std::string kGroup = "pipeline";
 constexpr int64_t kAborting = 100;    // a producer whose transaction is aborted
 constexpr int64_t kCommitting = 200;  // one whose transaction commits
-
-class Probe final : public sim::Node {
- public:
-  explicit Probe(std::vector<sim::MessagePtr>& inbox) : inbox_(inbox) {}
-  void on_start(sim::Context&) override {}
-  void on_message(sim::Context&, sim::NodeId, const sim::MessagePtr& msg) override { inbox_.push_back(msg); }
-  void on_timer(sim::Context&, uint64_t) override {}
-
- private:
-  std::vector<sim::MessagePtr>& inbox_;
-};
 
 kafka::BatchPtr batch(std::vector<std::string> values, int64_t pid, int16_t epoch, int32_t seq, bool transactional) {
   auto b = std::make_shared<kafka::RecordBatch>();
@@ -55,10 +44,7 @@ class TxnBroker : public ::testing::Test {
  protected:
   TxnBroker() : c_(options()) {
     c_.topic(one_partition_topic(kTopic));
-    inbox_ = std::make_unique<std::vector<sim::MessagePtr>>();
-    auto* inbox = inbox_.get();
-    probe_ = c_.world().add_node("probe", [inbox] { return std::make_unique<Probe>(*inbox); });
-    c_.world().start(probe_);
+    probe_.emplace(c_, "probe");
   }
 
   static TestCluster::Options options() {
@@ -69,30 +55,6 @@ class TxnBroker : public ::testing::Test {
                 {"group.initial.rebalance.delay.ms", 0},
                 {"transaction.partition.verification.enable", false}};
     return o;
-  }
-
-  template <typename Req>
-  int32_t send(sim::NodeId to, std::shared_ptr<Req> req) {
-    req->correlation_id = ++correlation_;
-    c_.world().invoke(probe_, [to, req](sim::Node&, sim::Context& ctx) { ctx.send(to, req); });
-    return req->correlation_id;
-  }
-
-  template <typename Resp>
-  const Resp* await(int32_t correlation_id, Duration limit = Duration::seconds(5)) {
-    const Resp* found = nullptr;
-    c_.run_until(
-        [&] {
-          for (const auto& msg : *inbox_) {
-            const kafka::KafkaMessage& m = kafka::kafka_message(msg);
-            if (kafka::route(m) != kafka::route_of<Resp>) continue;
-            const Resp& r = kafka::message_as<Resp>(m);
-            if (r.correlation_id == correlation_id) found = &r;
-          }
-          return found != nullptr;
-        },
-        limit);
-    return found;
   }
 
   sim::NodeId leader() const { return c_.node(c_.leader(kTopic, 0)); }
@@ -106,7 +68,7 @@ class TxnBroker : public ::testing::Test {
     req->transactional_id = b->transactional ? "txn-" + std::to_string(b->producer_id) : "";
     req->acks = -1;
     req->partitions.push_back({kTopic, 0, std::move(b)});
-    const auto* resp = await<kafka::ProduceResponse>(send(leader(), req));
+    const auto* resp = probe_->call<kafka::ProduceResponse>(leader(), req);
     return resp ? resp->partitions.at(0).error : Error::REQUEST_TIMED_OUT;
   }
 
@@ -114,7 +76,7 @@ class TxnBroker : public ::testing::Test {
                std::optional<sim::NodeId> to = std::nullopt, int32_t coordinator_epoch = 0) {
     auto req = std::make_shared<kafka::WriteTxnMarkersRequest>();
     req->markers.push_back({pid, epoch, committed, std::move(tps), coordinator_epoch});
-    const auto* resp = await<kafka::WriteTxnMarkersResponse>(send(to.value_or(leader()), req));
+    const auto* resp = probe_->call<kafka::WriteTxnMarkersResponse>(to.value_or(leader()), req);
     return resp ? resp->markers.at(0).partitions.at(0).error : Error::REQUEST_TIMED_OUT;
   }
 
@@ -123,7 +85,7 @@ class TxnBroker : public ::testing::Test {
     req->max_wait_ms = 0;
     req->isolation_level = isolation;
     req->partitions.push_back({kTopic, 0, from, -1});
-    const auto* resp = await<kafka::FetchResponse>(send(leader(), req));
+    const auto* resp = probe_->call<kafka::FetchResponse>(leader(), req);
     return resp ? &resp->partitions.at(0) : nullptr;
   }
 
@@ -131,7 +93,7 @@ class TxnBroker : public ::testing::Test {
     auto req = std::make_shared<kafka::ListOffsetsRequest>();
     req->isolation_level = isolation;
     req->partitions.push_back({{kTopic, 0}, kafka::ListOffsetsRequest::kLatest});
-    const auto* resp = await<kafka::ListOffsetsResponse>(send(leader(), req));
+    const auto* resp = probe_->call<kafka::ListOffsetsResponse>(leader(), req);
     return resp ? resp->partitions.at(0).offset : -2;
   }
 
@@ -162,7 +124,7 @@ class TxnBroker : public ::testing::Test {
     req->generation_id = generation;
     req->member_id = member_id;
     req->offsets = {{{kTopic, 0}, offset, -1}};
-    const auto* resp = await<kafka::TxnOffsetCommitResponse>(send(c_.coordinator(kGroup), req));
+    const auto* resp = probe_->call<kafka::TxnOffsetCommitResponse>(c_.coordinator(kGroup), req);
     return resp ? resp->results.at(0).error : Error::REQUEST_TIMED_OUT;
   }
   Error txn_commit(int64_t pid, int64_t offset) { return txn_commit(pid, offset, generation_, member_id_); }
@@ -173,7 +135,7 @@ class TxnBroker : public ::testing::Test {
     req->group_id = kGroup;
     req->partitions = {{kTopic, 0}};
     req->require_stable = require_stable;
-    const auto* resp = await<kafka::OffsetFetchResponse>(send(c_.coordinator(kGroup), req));
+    const auto* resp = probe_->call<kafka::OffsetFetchResponse>(c_.coordinator(kGroup), req);
     if (!resp || resp->error != Error::NONE) return {-2, resp ? resp->error : Error::REQUEST_TIMED_OUT};
     return {resp->offsets.at(0).offset, resp->offsets.at(0).error};
   }
@@ -183,11 +145,9 @@ class TxnBroker : public ::testing::Test {
   }
 
   TestCluster c_;
-  std::unique_ptr<std::vector<sim::MessagePtr>> inbox_;
+  std::optional<ProbeClient> probe_;  // a transactional producer, and a member of kGroup (TxnOffsets)
   std::string member_id_;  // the probe's, once it joined kGroup (TxnOffsets)
   int32_t generation_ = -1;
-  sim::NodeId probe_ = 0;
-  int32_t correlation_ = 0;
 };
 
 constexpr int8_t kReadUncommitted = 0;
@@ -308,7 +268,7 @@ class TxnOffsets : public TxnBroker {
       req->member_id = member_id;
       req->protocols = {"range"};
       req->subscription.topics = {kTopic};
-      return await<kafka::JoinGroupResponse>(send(c_.coordinator(kGroup), req));
+      return probe_->call<kafka::JoinGroupResponse>(c_.coordinator(kGroup), req);
     };
     const auto* first = join("");
     const auto* joined = first && first->error == Error::MEMBER_ID_REQUIRED ? join(first->member_id) : first;
@@ -320,7 +280,7 @@ class TxnOffsets : public TxnBroker {
     sync->member_id = member_id_;
     sync->generation = generation_;
     sync->assignments = {{member_id_, {{kTopic, 0}}}};
-    const auto* synced = await<kafka::SyncGroupResponse>(send(c_.coordinator(kGroup), sync));
+    const auto* synced = probe_->call<kafka::SyncGroupResponse>(c_.coordinator(kGroup), sync);
     if (!synced || synced->error != Error::NONE) throw std::runtime_error("the probe could not sync");
   }
 

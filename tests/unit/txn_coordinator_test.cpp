@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,7 +18,7 @@
 #include "broker_model/client/partitioner.hpp"
 #include "broker_model/protocol/group_messages.hpp"
 #include "broker_model/protocol/txn_messages.hpp"
-#include "node_harness.hpp"
+#include "probe_client.hpp"
 
 namespace kafkasim_test {
 namespace {
@@ -75,17 +76,6 @@ class MarkerLeader final : public BrokerFront {
   MarkerDesk& desk_;
 };
 
-class Probe final : public sim::Node {
- public:
-  explicit Probe(std::vector<sim::MessagePtr>& inbox) : inbox_(inbox) {}
-  void on_start(sim::Context&) override {}
-  void on_message(sim::Context&, sim::NodeId, const sim::MessagePtr& msg) override { inbox_.push_back(msg); }
-  void on_timer(sim::Context&, uint64_t) override {}
-
- private:
-  std::vector<sim::MessagePtr>& inbox_;
-};
-
 class TxnCoordinator : public ::testing::Test {
  protected:
   explicit TxnCoordinator(kafka::KafkaVersion version = {}) : c_(options(version, desk_)) {
@@ -95,8 +85,7 @@ class TxnCoordinator : public ::testing::Test {
     orders.assignment = {{kDataLeader}, {kDataLeader}};
     c_.topic(orders);
     c_.transaction_state_topic();
-    probe_ = c_.world().add_node("producer", [this] { return std::make_unique<Probe>(inbox_); });
-    c_.world().start(probe_);
+    probe_.emplace(c_, "producer");
     // The new leader of __transaction_state is still loading it when the first request comes.
     auto early = std::make_shared<kafka::InitProducerIdRequest>();
     early->transactional_id = "early";
@@ -119,22 +108,11 @@ class TxnCoordinator : public ::testing::Test {
 
   // Sends `req` to `to` (the coordinator by default) and returns the response, once it came.
   template <typename Resp, typename Req>
-  std::shared_ptr<const Resp> call(std::shared_ptr<Req> req, sim::NodeId to = sim::kNoNode) {
-    req->correlation_id = ++correlation_;
-    if (to == sim::kNoNode) to = c_.txn_coordinator(kTxnId);
-    c_.world().invoke(probe_, [to, req](sim::Node&, sim::Context& ctx) { ctx.send(to, req); });
-    std::shared_ptr<const Resp> found;
-    c_.run_until(
-        [&] {
-          for (const auto& msg : inbox_)
-            if (auto r = std::dynamic_pointer_cast<const Resp>(msg); r && r->correlation_id == req->correlation_id) found = r;
-          return found != nullptr;
-        },
-        Duration::seconds(10));
-    return found;
+  const Resp* call(std::shared_ptr<Req> req, sim::NodeId to = sim::kNoNode) {
+    return probe_->call<Resp>(to == sim::kNoNode ? c_.txn_coordinator(kTxnId) : to, std::move(req), Duration::seconds(10));
   }
 
-  std::shared_ptr<const kafka::InitProducerIdResponse> init(int64_t producer_id = kafka::kNoProducerId, int16_t epoch = -1,
+  const kafka::InitProducerIdResponse* init(int64_t producer_id = kafka::kNoProducerId, int16_t epoch = -1,
                                                             int32_t timeout_ms = 60000) {
     auto req = std::make_shared<kafka::InitProducerIdRequest>();
     req->transactional_id = kTxnId;
@@ -159,7 +137,7 @@ class TxnCoordinator : public ::testing::Test {
     return errors;
   }
 
-  std::shared_ptr<const kafka::EndTxnResponse> end(int64_t producer_id, int16_t epoch, bool commit) {
+  const kafka::EndTxnResponse* end(int64_t producer_id, int16_t epoch, bool commit) {
     auto req = std::make_shared<kafka::EndTxnRequest>();
     req->transactional_id = kTxnId;
     req->producer_id = producer_id;
@@ -203,9 +181,7 @@ class TxnCoordinator : public ::testing::Test {
 
   MarkerDesk desk_;  // before the cluster, whose broker 3 holds a reference to it
   TestCluster c_;
-  sim::NodeId probe_ = sim::kNoNode;
-  std::vector<sim::MessagePtr> inbox_;
-  int32_t correlation_ = 0;
+  std::optional<ProbeClient> probe_;  // the transactional producer
   Error first_error_ = Error::NONE;
   const TopicPartition p0_{kTopic, 0};
   const TopicPartition p1_{kTopic, 1};
@@ -241,17 +217,14 @@ TEST_F(TxnCoordinator, FindCoordinatorAnswersTheLeaderOfTheIdsPartition) {
 
 TEST(TxnCoordinatorDiscovery, NoTransactionStateTopicIsCoordinatorNotAvailable) {
   TestCluster c;
-  std::vector<sim::MessagePtr> inbox;
-  const sim::NodeId probe = c.world().add_node("producer", [&inbox] { return std::make_unique<Probe>(inbox); });
-  c.world().start(probe);
+  ProbeClient probe(c, "producer");
   // Broker 1 takes connections once the controller has unfenced it.
   ASSERT_TRUE(c.run_until([&] { return !c.events("broker.listening", c.node(1)).empty(); }, Duration::seconds(5)));
   auto req = std::make_shared<kafka::InitProducerIdRequest>();
-  req->correlation_id = 1;
   req->transactional_id = kTxnId;
-  c.world().invoke(probe, [&c, req](sim::Node&, sim::Context& ctx) { ctx.send(c.node(1), req); });
-  ASSERT_TRUE(c.run_until([&] { return !inbox.empty(); }, Duration::seconds(5)));
-  EXPECT_EQ(std::dynamic_pointer_cast<const kafka::InitProducerIdResponse>(inbox[0])->error, Error::COORDINATOR_NOT_AVAILABLE);
+  const auto* resp = probe.call<kafka::InitProducerIdResponse>(c.node(1), req);
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->error, Error::COORDINATOR_NOT_AVAILABLE);
 }
 
 TEST_F(TxnCoordinator, InitProducerIdBumpsTheEpochAndFencesOlderInstances) {

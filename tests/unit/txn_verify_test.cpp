@@ -7,12 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "broker_model/log/producer_state.hpp"
 #include "broker_model/protocol/txn_messages.hpp"
-#include "node_harness.hpp"
+#include "probe_client.hpp"
 
 namespace kafkasim_test {
 namespace {
@@ -22,24 +23,12 @@ using sim::Duration;
 
 const std::string kTopic = "events";
 
-class Probe final : public sim::Node {
- public:
-  explicit Probe(std::vector<sim::MessagePtr>& inbox) : inbox_(inbox) {}
-  void on_start(sim::Context&) override {}
-  void on_message(sim::Context&, sim::NodeId, const sim::MessagePtr& msg) override { inbox_.push_back(msg); }
-  void on_timer(sim::Context&, uint64_t) override {}
-
- private:
-  std::vector<sim::MessagePtr>& inbox_;
-};
-
 class TxnVerify : public ::testing::Test {
  protected:
   explicit TxnVerify(kafka::KafkaVersion version = {}) : c_(options(version)) {
     c_.topic(one_partition_topic(kTopic));
     c_.transaction_state_topic();
-    probe_ = c_.world().add_node("probe", [inbox = &inbox_] { return std::make_unique<Probe>(*inbox); });
-    c_.world().start(probe_);
+    probe_.emplace(c_, "probe");
     // An id coordinated by a broker other than the partition's leader, so the verification
     // crosses the network.
     for (int i = 0; txn_id_.empty() || c_.txn_coordinator(txn_id_) == leader(); ++i) txn_id_ = "tx-" + std::to_string(i);
@@ -52,29 +41,6 @@ class TxnVerify : public ::testing::Test {
     return o;
   }
 
-  template <typename Req>
-  int32_t send(sim::NodeId to, std::shared_ptr<Req> req) {
-    req->correlation_id = ++correlation_;
-    c_.world().invoke(probe_, [to, req](sim::Node&, sim::Context& ctx) { ctx.send(to, req); });
-    return req->correlation_id;
-  }
-
-  template <typename Resp>
-  const Resp* await(int32_t correlation_id, Duration limit = Duration::seconds(5)) {
-    const Resp* found = nullptr;
-    c_.run_until(
-        [&] {
-          for (const auto& msg : inbox_) {
-            const kafka::KafkaMessage& m = kafka::kafka_message(msg);
-            if (kafka::route(m) != kafka::route_of<Resp>) continue;
-            if (const Resp& r = kafka::message_as<Resp>(m); r.correlation_id == correlation_id) found = &r;
-          }
-          return found != nullptr;
-        },
-        limit);
-    return found;
-  }
-
   sim::NodeId leader() const { return c_.node(c_.leader(kTopic, 0)); }
   sim::NodeId coordinator() const { return c_.txn_coordinator(txn_id_); }
 
@@ -82,7 +48,7 @@ class TxnVerify : public ::testing::Test {
   void init() {
     auto req = std::make_shared<kafka::InitProducerIdRequest>();
     req->transactional_id = txn_id_;
-    const auto* resp = await<kafka::InitProducerIdResponse>(send(coordinator(), req));
+    const auto* resp = probe_->call<kafka::InitProducerIdResponse>(coordinator(), req);
     ASSERT_TRUE(resp);
     ASSERT_EQ(resp->error, Error::NONE);
     pid_ = resp->producer_id;
@@ -96,7 +62,7 @@ class TxnVerify : public ::testing::Test {
     req->producer_id = pid_;
     req->producer_epoch = epoch_;
     req->partitions = {{kTopic, 0}};
-    const auto* resp = await<kafka::AddPartitionsToTxnResponse>(send(coordinator(), req));
+    const auto* resp = probe_->call<kafka::AddPartitionsToTxnResponse>(coordinator(), req);
     ASSERT_TRUE(resp);
     ASSERT_EQ(resp->first_error(), Error::NONE);
   }
@@ -113,11 +79,11 @@ class TxnVerify : public ::testing::Test {
     req->transactional_id = txn_id_;
     req->acks = -1;
     req->partitions.push_back({kTopic, 0, std::move(b)});
-    return send(leader(), req);
+    return probe_->send(leader(), req);
   }
 
   Error produce() {
-    const auto* resp = await<kafka::ProduceResponse>(send_batch());
+    const auto* resp = probe_->await<kafka::ProduceResponse>(send_batch());
     return resp ? resp->partitions.at(0).error : Error::REQUEST_TIMED_OUT;
   }
 
@@ -127,9 +93,7 @@ class TxnVerify : public ::testing::Test {
   }
 
   TestCluster c_;
-  std::vector<sim::MessagePtr> inbox_;
-  sim::NodeId probe_ = sim::kNoNode;
-  int32_t correlation_ = 0;
+  std::optional<ProbeClient> probe_;  // the transactional producer
   std::string txn_id_;
   int64_t pid_ = kafka::kNoProducerId;
   int16_t epoch_ = -1;
@@ -144,7 +108,7 @@ TEST_F(TxnVerify, APartitionInTheTransactionIsAppendedAfterTheCoordinatorSaysSo)
   ASSERT_EQ(c_.events("replica.txn_verified").size(), 1u);
   EXPECT_EQ(c_.events("replica.txn_verified")[0]->text("error"), "NONE");
   // The transaction is open here now: the next batch needs no verification.
-  const auto* again = await<kafka::ProduceResponse>(send_batch(1));
+  const auto* again = probe_->await<kafka::ProduceResponse>(send_batch(1));
   ASSERT_TRUE(again);
   EXPECT_EQ(again->partitions.at(0).error, Error::NONE);
   EXPECT_EQ(c_.events("replica.txn_verify").size(), 1u);
@@ -163,9 +127,9 @@ TEST_F(TxnVerify, TheProduceIsHeldUntilTheCoordinatorAnswers) {
   add_partition();
   c_.slow_link(coordinator(), leader(), Duration::millis(500));  // the answer takes half a second
   const int32_t cid = send_batch();
-  EXPECT_FALSE(await<kafka::ProduceResponse>(cid, Duration::millis(300)));
+  EXPECT_FALSE(probe_->await<kafka::ProduceResponse>(cid, Duration::millis(300)));
   EXPECT_FALSE(transaction_open_at_leader());  // nothing appended while it waits
-  const auto* resp = await<kafka::ProduceResponse>(cid);
+  const auto* resp = probe_->await<kafka::ProduceResponse>(cid);
   ASSERT_TRUE(resp);
   EXPECT_EQ(resp->partitions.at(0).error, Error::NONE);
   EXPECT_TRUE(transaction_open_at_leader());
@@ -190,9 +154,9 @@ TEST_F(TxnVerify, ACoordinatorThatNeverAnswersTimesOutAsARetriableError) {
   const sim::NodeId paused = coordinator();
   c_.pause(paused);  // a GC pause: the connection stays up, nothing answers
   const int32_t cid = send_batch();
-  EXPECT_FALSE(await<kafka::ProduceResponse>(cid, Duration::seconds(29)));
+  EXPECT_FALSE(probe_->await<kafka::ProduceResponse>(cid, Duration::seconds(29)));
   // The broker's request.timeout.ms (30 s): the verification fails as a disconnection would.
-  const auto* resp = await<kafka::ProduceResponse>(cid, Duration::seconds(2));
+  const auto* resp = probe_->await<kafka::ProduceResponse>(cid, Duration::seconds(2));
   ASSERT_TRUE(resp);
   EXPECT_EQ(resp->partitions.at(0).error, Error::NOT_ENOUGH_REPLICAS);
   EXPECT_FALSE(transaction_open_at_leader());
