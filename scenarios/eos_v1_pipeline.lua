@@ -38,11 +38,18 @@ c:topic("payments", { partitions = 2, replication_factor = 3, ["min.insync.repli
 c:topic("enriched", { partitions = 2, replication_factor = 3, ["min.insync.replicas"] = 2 })
 
 local api = c:producer("api", { acks = "all" })
+-- Each output carries a number no other send has (the scenario's own count, not the member's
+-- memory), as Jepsen's generator makes every value unique: an aborted attempt and its retry
+-- write different values, so the history checker can tell which one a reader saw.
+local sends = 0
 local enricher = c:group("enricher", {
   members = 2, topics = { "payments" }, ["auto.offset.reset"] = "earliest",
   processing_guarantee = "exactly_once",
   ["session.timeout.ms"] = 6000, ["heartbeat.interval.ms"] = 1000, processing_time = "5ms",
-  on_record = function(rec, app) app:send("enriched", { key = rec.key, value = "e-" .. rec.value }) end,
+  on_record = function(rec, app)
+    sends = sends + 1
+    app:send("enriched", { key = rec.key, value = "e-" .. rec.value .. "#" .. sends })
+  end,
 })
 c:group("audit", { members = 1, topics = { "enriched" }, ["auto.offset.reset"] = "earliest",
                    ["isolation.level"] = "read_committed", commit = "after-process" })

@@ -256,12 +256,17 @@ void Controller::handle_heartbeat(sim::Context& ctx, sim::NodeId from, const Bro
   } else if (b.fenced && !b.shutting_down && req.current_metadata_offset >= b.registration_offset) {
     unfence(ctx, req.broker_id);
   }
-  resp->is_fenced = brokers_[req.broker_id].fenced;
   if (b.shutting_down) {
     bool leads = false;
     for (const auto& [key, s] : partitions_) leads |= s.leader == req.broker_id;
     resp->should_shutdown = !leads;
+    // BrokerHeartbeatManager.calculateNextBrokerState gives SHUTDOWN_NOW, which
+    // ReplicationControlManager.processBrokerHeartbeat handles as a fence (handleBrokerFenced):
+    // the session ends, so the broker's next incarnation may register at once
+    // (BrokerHeartbeatManager.hasValidSession is false for a fenced broker).
+    if (!leads && !b.fenced) fence(ctx, req.broker_id, "controlled-shutdown");
   }
+  resp->is_fenced = brokers_[req.broker_id].fenced;
   ctx.send(from, resp);
 }
 

@@ -157,5 +157,24 @@ TEST_F(BrokerListening, ABrokerListensOnlyOnceUnfencedAndKeepsListeningWhenFence
   EXPECT_TRUE(c_.events("broker.request_refused", coordinator).empty());
 }
 
+TEST_F(BrokerListening, AControlledShutdownEndsTheSessionSoTheNextIncarnationRegistersAtOnce) {
+  // ReplicationControlManager.processBrokerHeartbeat fences a broker whose controlled shutdown
+  // may proceed (SHUTDOWN_NOW); BrokerHeartbeatManager.hasValidSession is false for a fenced
+  // broker, so a restart within broker.session.timeout.ms is no DUPLICATE_BROKER_REGISTRATION.
+  const kafka::BrokerId b = 2;
+  const sim::NodeId broker = c_.node(b);
+  c_.shutdown(broker);
+  ASSERT_TRUE(c_.run_until([&] { return c_.world().state(broker) == sim::NodeState::down; }, Duration::seconds(10)));
+  bool fenced = false;
+  for (const auto* e : c_.events("controller.fence"))
+    fenced |= e->integer("broker") == b && e->text("reason") == "controlled-shutdown";
+  EXPECT_TRUE(fenced);
+  const sim::Time restarted = c_.world().now();
+  c_.restart(broker);
+  ASSERT_TRUE(c_.run_until([&] { return listening(b, restarted) != nullptr; }, Duration::seconds(3)))
+      << "a new incarnation registers, catches up and is unfenced well within the 9 s session";
+  EXPECT_TRUE(c_.events("broker.registration_rejected", broker).empty());
+}
+
 }  // namespace
 }  // namespace kafkasim_test

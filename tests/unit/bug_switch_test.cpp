@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(Switches, BugSwitch,
                                            Hunt{"eos_group_metadata_follows_reset", kEosPipeline, "exactly_once payments -> enriched"},
                                            Hunt{"leader_accepts_fenced_epoch", kZombie, "fenced-zombie-read"},
                                            Hunt{"consumer_drops_txn_record", kTxnCrashes, "torn-transaction"},
-                                           Hunt{"eos_v1_transactional_id_per_member", kEosV1Pipeline, "exactly-once"}),
+                                           Hunt{"eos_v1_transactional_id_per_member", kEosV1Pipeline, "exactly_once payments -> enriched"}),
                          [](const auto& test) { return std::string(test.param.bug); });
 
 TEST(BugSwitches, RecordsAReaderDropsAreLateNotLost) {
