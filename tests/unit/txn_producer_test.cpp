@@ -457,6 +457,21 @@ TEST(TxnProducer, TheCoordinatorsInvalidProducerEpochIsFencedToo) {
   EXPECT_EQ((*a)->outcome, Outcome::fail) << "its batch was never sent";
 }
 
+// The abort's InitProducerId bumped the epoch of the same producer id (1000, epoch 0 to 1), and
+// the next transaction, sending to `partition`, goes under the new epoch and commits.
+void expect_epoch_bumped_and_next_commits(Rig& rig, int32_t partition) {
+  const auto inits = rig.of(ApiKey::init_producer_id);
+  ASSERT_EQ(inits.size(), 2u) << "the abort bumps the epoch";
+  EXPECT_EQ(inits[1]->producer_id, 1000) << "an epoch bump of the same id";
+  EXPECT_EQ(inits[1]->epoch, 0);
+  rig.begin();
+  rig.send(partition);
+  rig.commit();
+  rig.run_for(sim::Duration::millis(500));
+  EXPECT_EQ(rig.of(ApiKey::produce).back()->epoch, 1);
+  EXPECT_EQ(rig.events("producer.txn_end").back()->text("outcome"), "committed");
+}
+
 TEST(TxnProducer, AFailedBatchMakesTheTransactionAbortableAndTheAbortBumpsTheEpoch) {
   // A produce's INVALID_PRODUCER_EPOCH is abortable since KIP-588: commit fails, the
   // application aborts, and the abort asks the coordinator for a new epoch (KIP-360).
@@ -479,17 +494,7 @@ TEST(TxnProducer, AFailedBatchMakesTheTransactionAbortableAndTheAbortBumpsTheEpo
   const auto ends = rig.of(ApiKey::end_txn);
   ASSERT_EQ(ends.size(), 1u);
   EXPECT_FALSE(ends[0]->committed);
-  const auto inits = rig.of(ApiKey::init_producer_id);
-  ASSERT_EQ(inits.size(), 2u);
-  EXPECT_EQ(inits[1]->producer_id, 1000) << "an epoch bump of the same id";
-  EXPECT_EQ(inits[1]->epoch, 0);
-  // The next transaction goes under the new epoch.
-  rig.begin();
-  rig.send(1);
-  rig.commit();
-  rig.run_for(sim::Duration::millis(500));
-  EXPECT_EQ(rig.of(ApiKey::produce).back()->epoch, 1);
-  EXPECT_EQ(rig.events("producer.txn_end").back()->text("outcome"), "committed");
+  expect_epoch_bumped_and_next_commits(rig, 1);
 }
 
 TEST(TxnProducer, ABatchRetriedThenExpiredDuringCommitStillBumpsTheEpochOnAbort) {
@@ -518,16 +523,7 @@ TEST(TxnProducer, ABatchRetriedThenExpiredDuringCommitStillBumpsTheEpochOnAbort)
   rig.run_for(sim::Duration::seconds(1));
   EXPECT_EQ(**aborted, Error::NONE);
   EXPECT_EQ(rig.state(), TxnState::READY);
-  const auto inits = rig.of(ApiKey::init_producer_id);
-  ASSERT_EQ(inits.size(), 2u) << "the abort bumps the epoch";
-  EXPECT_EQ(inits[1]->producer_id, 1000);
-  EXPECT_EQ(inits[1]->epoch, 0);
-  rig.begin();
-  rig.send(0);
-  rig.commit();
-  rig.run_for(sim::Duration::millis(500));
-  EXPECT_EQ(rig.of(ApiKey::produce).back()->epoch, 1);
-  EXPECT_EQ(rig.events("producer.txn_end").back()->text("outcome"), "committed");
+  expect_epoch_bumped_and_next_commits(rig, 0);
 }
 
 TEST(TxnProducer, AGapFoundWhileAbortingLeavesTheProducerInitializingWithNoBumpSent) {
