@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <utility>
+
 #include <fmt/format.h>
 
 namespace kafka {
@@ -207,11 +209,10 @@ void Producer::app_next(sim::Context& ctx) {
     }
     if (!a.sync) {
       send(ctx, std::move(a.spec), std::move(a.done));
-      // KafkaProducer.send blocks in waitOnMetadata until the record's partition is known. A
-      // transactional producer's thread waits here, so its commitTransaction comes after
-      // every send of the transaction has been added to it (maybeAddPartition). Other
-      // producers' threads run on (docs/fidelity.md).
-      if (transactional_ && !blocked_.empty()) {
+      // KafkaProducer.send blocks in waitOnMetadata until the record's partition is known: the
+      // application's next call waits (for a transactional producer, its commitTransaction
+      // comes after every send of the transaction has been added to it, maybeAddPartition).
+      if (!blocked_.empty()) {
         app_blocked_ = true;
         app_waits_for_metadata_ = true;
       }
@@ -245,7 +246,11 @@ void Producer::drain_blocked(sim::Context& ctx) {
     }
     append(ctx, std::move(rec), topic, partitions[i], true);
   }
-  if (app_waits_for_metadata_ && blocked_.empty()) {
+  if (!blocked_.empty()) return;
+  // The threads blocked in send() return.
+  for (const WaitingLoad& w : std::exchange(loads_waiting_for_metadata_, {}))
+    set_timer(ctx, std::max(w.next, ctx.now()) - ctx.now(), w.tag);
+  if (app_waits_for_metadata_) {
     app_waits_for_metadata_ = false;
     app_blocked_ = false;
     app_next(ctx);
@@ -468,8 +473,12 @@ void Producer::load_send(sim::Context& ctx, size_t load, uint32_t thread) {
   const sim::Duration gap = sim::Duration{static_cast<int64_t>(1e9 / l.spec.rate)};
   const uint64_t tag = kLoadTag + (static_cast<uint64_t>(load) << 20) + thread;
   if (thread == kAsyncThread) {
+    const sim::Time started = ctx.now();
     send(ctx, std::move(s));
-    set_timer(ctx, gap, tag);
+    // KafkaProducer.send blocks in waitOnMetadata while the topic's partitions are unknown: the
+    // thread's next send comes once this one has returned, keeping to the rate from when it began.
+    if (!blocked_.empty()) loads_waiting_for_metadata_.push_back({tag, started + gap});
+    else set_timer(ctx, gap, tag);
     return;
   }
   // A synchronous application thread: the next send waits for this one's outcome, and the

@@ -282,7 +282,14 @@ class Producer final : public sim::Node {
   void app_run_txn(sim::Context& ctx, AppSend& a);
   std::deque<AppSend> app_queue_;
   bool app_blocked_ = false;
-  bool app_waits_for_metadata_ = false;  // a transactional send waits in waitOnMetadata
+  bool app_waits_for_metadata_ = false;  // the application's send waits in waitOnMetadata
+  // Load threads whose send waits in waitOnMetadata: each resumes, at `next` at the earliest,
+  // once no send is blocked.
+  struct WaitingLoad {
+    uint64_t tag;
+    sim::Time next;
+  };
+  std::vector<WaitingLoad> loads_waiting_for_metadata_;
   void app_next(sim::Context& ctx);
 
   // Hosting: timers through the host's tag space, and the random stream.
