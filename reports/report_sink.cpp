@@ -46,7 +46,13 @@ void ReportSink::handle(const Note::View& v) {
 // The trace's verdicts, for a report made without the check result (which replaces them).
 void ReportSink::handle(const Check::View& v) { m_.checks.push_back({std::string(v.name), v.held, true, std::string(v.detail), {}}); }
 
-void ReportSink::handle(const DrainStart::View&) { m_.drain_start_ns = now_; }
+// The drain heals the network without a fault.heal of its own (its crashed and paused nodes
+// restart and resume with their own events).
+void ReportSink::handle(const DrainStart::View&) {
+  m_.drain_start_ns = now_;
+  close_bands_starting("net:");
+  close_bands_starting("slow-net:");
+}
 void ReportSink::handle(const DrainEnd::View&) { m_.drain_end_ns = now_; }
 
 void ReportSink::handle(const NodeCrash::View& v) {

@@ -4,9 +4,10 @@
 // only what the report shows, so a run of millions of events costs it little.
 //
 // Fault bands: a crash or a clean shutdown lasts until the node restarts, a pause until it
-// resumes, a partition, an isolation or a one-way block until the next heal, a slow network
-// until the next change of the same link or a heal, a slow disk until the next change of its
-// latency; whatever is still open when the trace ends is closed there and marked so.
+// resumes, a partition, an isolation or a one-way block until the next heal (or the drain's),
+// a slow network until the next change of the same link or a heal, a slow disk until the next
+// change of its latency; whatever is still open when the trace ends is closed there and marked
+// so.
 #include <map>
 #include <string>
 
