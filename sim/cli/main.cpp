@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/cli/check_command.hpp"
+#include "sim/cli/report_command.hpp"
 #include "sim/cli/run_command.hpp"
 #include "sim/cli/sweep_command.hpp"
 #include "sim/cli/test_command.hpp"
@@ -30,6 +31,7 @@ CLI::App* add_run(CLI::App& app, RunArgs& run) {
   cmd->add_option("--trace", run.trace, "Write the trace as JSON lines to FILE (- for standard output)");
   cmd->add_option("--history", run.history, "Write the client operations as a Jepsen-style history (JSON lines) to FILE");
   cmd->add_option("--json", run.json, "Write the run's result (checks, anomalies, counts) as JSON to FILE");
+  cmd->add_option("--report", run.report, "Write the run's teaching report, one self-contained HTML file, to FILE");
   cmd->add_option("--until", run.until, "Stop simulated time here (e.g. 30s)");
   cmd->add_flag("--paranoid", run.paranoid, "Check every invariant after every event");
   cmd->add_flag("-q,--quiet", run.quiet, "No note()/log() lines on standard error");
@@ -71,6 +73,15 @@ CLI::App* add_check(CLI::App& app, CheckArgs& check) {
   return cmd;
 }
 
+CLI::App* add_report(CLI::App& app, ReportArgs& report) {
+  auto* cmd = app.add_subcommand("report", "Write the teaching report (one HTML file) of a run from its trace and its result");
+  cmd->add_option("trace", report.traces, "The run's trace (kafkasim run --trace FILE)")->required();
+  cmd->add_option("--check", report.check, "The run's result (kafkasim run --json FILE): verdicts, explanations, anomalies");
+  cmd->add_option("-o,--output", report.output, "The HTML file to write (- for standard output)")->required();
+  cmd->add_flag("-f,--force", report.force, "Replace an existing output file (never an input)");
+  return cmd;
+}
+
 // A command that throws is a bug in kafkasim: say so, with exit code 70.
 template <typename Command>
 int guarded(Command&& command) {
@@ -96,10 +107,12 @@ int main(int argc, char** argv) {
   TestArgs test_args;
   SweepArgs sweep_args;
   CheckArgs check_args;
+  ReportArgs report_args;
   auto* run_cmd = add_run(app, run_args);
   auto* test_cmd = add_test(app, test_args);
   auto* sweep_cmd = add_sweep(app, sweep_args);
   auto* check_cmd = add_check(app, check_args);
+  auto* report_cmd = add_report(app, report_args);
   auto* schema_cmd =
       app.add_subcommand("trace-schema", "Print the trace reference: every event kind and its fields (Markdown, as docs/trace.md)");
   auto* version_cmd = app.add_subcommand("version", "Print the version");
@@ -130,6 +143,7 @@ int main(int argc, char** argv) {
   if (*sweep_cmd) return guarded([&] { return cmd_sweep(sweep_args); });
   if (*test_cmd) return guarded([&] { return cmd_test(test_args); });
   if (*check_cmd) return guarded([&] { return cmd_check(check_args); });
+  if (*report_cmd) return guarded([&] { return cmd_report(report_args); });
   if (*run_cmd) {
     run_args.seed_given = run_cmd->count("--seed") > 0;
     return guarded([&] { return cmd_run(run_args); });

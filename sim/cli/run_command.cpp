@@ -10,7 +10,9 @@
 
 #include "sim/check/history_json.hpp"
 #include "sim/check/history_sink.hpp"
+#include "reports/report_sink.hpp"
 #include "sim/cli/output_file.hpp"
+#include "sim/cli/report_command.hpp"
 #include "sim/cli/run_outcome.hpp"
 #include "sim/escape.hpp"
 #include "sim/lua/runtime.hpp"
@@ -72,6 +74,7 @@ std::string run_options(const RunArgs& a, RunOptions& opts) {
 nlohmann::ordered_json result_json(const RunResult& r) {
   nlohmann::ordered_json j;
   j["scenario"] = r.scenario.name;
+  j["description"] = r.scenario.description;
   j["seed"] = r.seed;
   j["exit_code"] = r.exit_code;
   j["error"] = r.error;
@@ -96,11 +99,19 @@ nlohmann::ordered_json result_json(const RunResult& r) {
   return j;
 }
 
+// The report of this run from the live trace and the result exactly as --json writes it (text
+// repaired as there), so `kafkasim report TRACE --check RESULT` makes the same file.
+void write_run_report(const RunResult& r, const report::ReportSink& sink, std::ostream& out) {
+  const auto result = nlohmann::json::parse(result_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  write_report(sink, &result, out);
+}
+
 // What a run's summary says of the files it wrote: empty where the run wrote none.
 struct Written {
   const std::string* trace = nullptr;
   const std::string* history = nullptr;
   size_t history_ops = 0;
+  const std::string* report = nullptr;
 };
 
 // The history's anomalies as `kafkasim check` lists them (allowed ones marked), its validity
@@ -128,6 +139,7 @@ void print_summary(std::ostream& out, const RunArgs& a, const RunResult& r, doub
   out << fmt::format("trace      {} events, hash {:016x}\n", r.trace_events, r.trace_hash);
   if (written.trace) out << fmt::format("trace file {}\n", *written.trace);
   if (written.history) out << fmt::format("history    {} operations in {}\n", written.history_ops, *written.history);
+  if (written.report) out << fmt::format("report     {}\n", *written.report);
   if (r.anomalies) print_anomalies(out, *r.anomalies);
   for (const Check& c : r.checks) {
     out << fmt::format("check      {} {}{}\n", !c.judged ? "NOT JUDGED" : c.held ? "held    " : "VIOLATED", valid_utf8(c.name),
@@ -152,12 +164,13 @@ int cmd_run(const RunArgs& a) {
 
   // Every output is checked and opened before the run: a bad path is a usage error now, not a
   // lost result later.
-  const std::vector<std::pair<std::string, std::string>> named = {{"--trace", a.trace}, {"--history", a.history}, {"--json", a.json}};
+  const std::vector<std::pair<std::string, std::string>> named = {{"--trace", a.trace}, {"--history", a.history}, {"--json", a.json}, {"--report", a.report}};
   Outputs outputs;
   if (std::string error = open_outputs({a.scenario}, named, a.force, outputs); !error.empty()) return usage_error(error);
   OutputFile* trace_file = outputs[0].get();
   OutputFile* history_file = outputs[1].get();
   OutputFile* json_file = outputs[2].get();
+  OutputFile* report_file = outputs[3].get();
   std::optional<JsonlSink> jsonl;
   if (trace_file) {
     jsonl.emplace(trace_file->stream());
@@ -165,6 +178,8 @@ int cmd_run(const RunArgs& a) {
   }
   check::HistorySink history;
   if (history_file) opts.sinks.push_back(&history);
+  report::ReportSink report_sink;
+  if (report_file) opts.sinks.push_back(&report_sink);
   std::ostream& summary = any_to_stdout(outputs) ? std::cerr : std::cout;
 
   const auto start = std::chrono::steady_clock::now();
@@ -188,11 +203,13 @@ int cmd_run(const RunArgs& a) {
   } else {
     if (history_file) check::write_history_jsonl(history.history(), history_file->stream());
     if (json_file) json_file->stream() << result_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (report_file) write_run_report(r, report_sink, report_file->stream());
     if (!commit_outputs(outputs)) return lua::kExitIoError;
   }
 
   Written written;
   if (trace_file && completed) written.trace = &a.trace;
+  if (report_file && completed) written.report = &a.report;
   if (history_file && completed) {
     written.history = &a.history;
     written.history_ops = history.history().ops.size();

@@ -1,6 +1,6 @@
 #pragma once
 // kafkasim run SCENARIO [--seed N] [--set name=value]... [--trace FILE] [--history FILE]
-// [--json FILE] [--until TIME] [--paranoid] [-q] [-f]: one scenario for one seed, in this process.
+// [--json FILE] [--report FILE.html] [--until TIME] [--paranoid] [-q] [-f]: one scenario for one seed, in this process.
 #include <string>
 #include <vector>
 
@@ -14,6 +14,7 @@ struct RunArgs {
   std::string trace;
   std::string history;
   std::string json;
+  std::string report;
   std::string until;
   bool paranoid = false;
   bool quiet = false;

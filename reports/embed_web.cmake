@@ -1,0 +1,17 @@
+# Writes OUT, a C++ file holding the report's web files (WEB_DIR) as raw string literals.
+# Run at build time by reports/CMakeLists.txt whenever one of them changes.
+set(delimiter "kafkasim_web")
+set(body "// Generated from reports/web by reports/embed_web.cmake: do not edit.\n#include \"reports/web_assets.hpp\"\n\nnamespace report::web {\n")
+foreach(pair "html;report.html" "css;report.css" "js;report.js")
+  list(GET pair 0 name)
+  list(GET pair 1 file)
+  file(READ "${WEB_DIR}/${file}" content)
+  string(FIND "${content}" ")${delimiter}\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${file} holds the raw string delimiter )${delimiter}\"")
+  endif()
+  string(APPEND body "extern const std::string_view ${name};\nconst std::string_view ${name} = R\"${delimiter}(${content})${delimiter}\";\n")
+endforeach()
+string(APPEND body "\n}  // namespace report::web\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(RENAME "${OUT}.tmp" "${OUT}")
