@@ -1,0 +1,120 @@
+// The checks of a rendered report's DOM against the contract in docs/report.md ("Testing the
+// report"). Each function runs inside the page (page.evaluate) and returns a list of problems;
+// an empty list means the view holds what the contract promises.
+
+// The views this increment renders; a report may have more (logs, messages, ...) later.
+export const REQUIRED_VIEWS = ['summary', 'anomalies'];
+
+// Nav and sections: one link per view, each pointing at its section.
+export function checkNav() {
+  const problems = [];
+  const nav = document.querySelector('nav#views');
+  if (!nav) return ['no nav#views'];
+  const sections = Array.from(document.querySelectorAll('section[data-view]')).map(s => s.dataset.view);
+  const links = Array.from(nav.querySelectorAll('a[data-view-link]'));
+  for (const name of sections) {
+    const link = links.find(a => a.dataset.viewLink === name);
+    if (!link) problems.push(`view ${name} has no a[data-view-link] in nav#views`);
+    else if (link.getAttribute('href') !== '#' + name) problems.push(`link to ${name} has href ${link.getAttribute('href')}`);
+  }
+  for (const a of links) {
+    if (!sections.includes(a.dataset.viewLink)) problems.push(`nav link ${a.dataset.viewLink} has no section`);
+  }
+  return problems;
+}
+
+// Summary: name, seed, replay line, description, one [data-check] per expectation, counts.
+export function checkSummary() {
+  const problems = [];
+  const view = document.querySelector('section[data-view="summary"]');
+  if (!view) return ['no summary view'];
+  for (const name of ['scenario-name', 'seed', 'replay']) {
+    const f = view.querySelector(`[data-field="${name}"]`);
+    if (!f) problems.push(`summary has no [data-field="${name}"]`);
+    else if (f.textContent.trim() === '') problems.push(`summary's ${name} is empty`);
+  }
+  if (!view.querySelector('[data-field="description"]')) problems.push('summary has no description field');
+  const checks = Array.from(view.querySelectorAll('[data-check]'));
+  if (checks.length === 0) problems.push('summary has no [data-check]');
+  for (const [i, c] of checks.entries()) {
+    const held = c.getAttribute('data-held');
+    if (held !== 'true' && held !== 'false') problems.push(`check ${i} has data-held="${held}"`);
+    if (c.textContent.trim() === '') problems.push(`check ${i} has no text`);
+  }
+  const counts = view.querySelector('[data-field="counts"]');
+  const table = counts && (counts.matches('table') ? counts : counts.querySelector('table'));
+  if (!table) problems.push('summary has no counts table');
+  else if (table.querySelectorAll('td').length === 0) problems.push('counts table has no cells');
+  return problems;
+}
+
+// The time axis: fault bands with a known kind and an ordered interval, notes with a time.
+export function checkTimeline() {
+  const kinds = ['crash', 'shutdown', 'partition', 'isolation', 'pause', 'slow-network', 'slow-disk'];
+  const problems = [];
+  const timeline = document.getElementById('timeline');
+  if (!timeline) return ['no #timeline'];
+  const isNs = v => v !== null && /^[0-9]+$/.test(v);
+  for (const [i, f] of Array.from(timeline.querySelectorAll('[data-fault]')).entries()) {
+    const start = f.getAttribute('data-start-ns'), end = f.getAttribute('data-end-ns');
+    if (!kinds.includes(f.getAttribute('data-kind'))) problems.push(`fault ${i} has kind ${f.getAttribute('data-kind')}`);
+    if (!isNs(start) || !isNs(end)) problems.push(`fault ${i} has start ${start}, end ${end}`);
+    else if (BigInt(start) > BigInt(end)) problems.push(`fault ${i} ends (${end}) before it starts (${start})`);
+  }
+  for (const [i, n] of Array.from(timeline.querySelectorAll('[data-note]')).entries()) {
+    if (!isNs(n.getAttribute('data-time-ns'))) problems.push(`note ${i} has time ${n.getAttribute('data-time-ns')}`);
+  }
+  return problems;
+}
+
+// Anomalies: each with a kind and its explanation as text.
+export function checkAnomalies() {
+  const problems = [];
+  const view = document.querySelector('section[data-view="anomalies"]');
+  if (!view) return ['no anomalies view'];
+  for (const [i, a] of Array.from(view.querySelectorAll('[data-anomaly]')).entries()) {
+    if (!a.getAttribute('data-kind')) problems.push(`anomaly ${i} has no data-kind`);
+    if (a.textContent.trim() === '') problems.push(`anomaly ${i} has no explanation`);
+  }
+  return problems;
+}
+
+// What a report holds, for comparison with what the test expects of it.
+export function census() {
+  const all = sel => Array.from(document.querySelectorAll(sel));
+  return {
+    checksHeld: all('[data-check][data-held="true"]').length,
+    checksViolated: all('[data-check][data-held="false"]').length,
+    faultKinds: all('#timeline [data-fault]').map(f => f.getAttribute('data-kind')),
+    notes: all('#timeline [data-note]').length,
+    anomalyKinds: all('[data-anomaly]').map(a => a.getAttribute('data-kind')),
+  };
+}
+
+// Nothing a user string could have injected: no script ran (window.__pwned), no element carries
+// an event handler attribute or is of a kind the report never builds, every script is one of the
+// file's own, and no element points anywhere but into the page (a fragment) or at a data: URL.
+export function checkNoInjection(ownScripts) {
+  const problems = [];
+  if (window.__pwned !== undefined) problems.push(`window.__pwned is ${String(window.__pwned)}: a user string ran as script`);
+  for (const e of document.querySelectorAll('*')) {
+    for (const attr of e.getAttributeNames()) {
+      if (attr.startsWith('on')) problems.push(`<${e.localName}> has event handler attribute ${attr}`);
+    }
+  }
+  for (const tag of ['img', 'iframe', 'object', 'embed', 'base', 'form', 'video', 'audio']) {
+    const n = document.querySelectorAll(tag).length;
+    if (n > 0) problems.push(`${n} <${tag}> element(s) in the page`);
+  }
+  const scripts = document.querySelectorAll('script').length;
+  if (scripts !== ownScripts) problems.push(`${scripts} <script> elements, the file has ${ownScripts}`);
+  for (const e of document.querySelectorAll('[src], [href], [srcset], [poster], [action], [xlink\\:href]')) {
+    for (const attr of ['src', 'href', 'srcset', 'poster', 'action', 'xlink:href']) {
+      const v = e.getAttribute(attr);
+      if (v !== null && !v.startsWith('#') && !v.startsWith('data:')) {
+        problems.push(`<${e.localName} ${attr}="${v}"> points outside the page`);
+      }
+    }
+  }
+  return problems;
+}
