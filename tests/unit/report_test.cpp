@@ -2,8 +2,9 @@
 // Lines, the HTML's escaping, and the commands' exit codes.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -62,6 +63,31 @@ int64_t count(const report::Model& m, const std::string& label) {
     if (c.label == label) return c.value;
   ADD_FAILURE() << "no count " << label;
   return -1;
+}
+
+// The first `src=`, `href=` or `url(` whose value starts with http: or https: (any case), with
+// what follows it; empty when there is none. (A scan rather than std::regex, which GCC 12 warns
+// about under the sanitizers.)
+std::string remote_url(const std::string& html) {
+  std::string lower = html;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto skip = [&lower](size_t i, const char* chars) {
+    while (i < lower.size() && std::strchr(chars, lower[i]) && lower[i] != '\0') ++i;
+    return i;
+  };
+  for (const char* opener : {"src", "href", "url("}) {
+    for (size_t at = lower.find(opener); at != std::string::npos; at = lower.find(opener, at + 1)) {
+      size_t i = at + std::strlen(opener);
+      if (opener[3] != '(') {
+        i = skip(i, " \t\n\r");
+        if (i >= lower.size() || lower[i] != '=') continue;
+        ++i;
+      }
+      i = skip(i, " \t\n\r\"'");
+      if (lower.compare(i, 5, "http:") == 0 || lower.compare(i, 6, "https:") == 0) return html.substr(at, 60);
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -197,8 +223,9 @@ TEST(Report, HostileStringsAppearOnlyEscapedInTheDataBlock) {
   EXPECT_EQ(data["timeline"]["notes"][0]["text"], "note " + evil);
   EXPECT_NE(data["scenario"]["description"].get<std::string>().find(evil), std::string::npos);
   // Nothing is fetched: no http(s) URL in a src, an href or a url().
-  const std::regex remote(R"((src|href)\s*=\s*["']?\s*https?:|url\(\s*["']?\s*https?:)", std::regex::icase);
-  EXPECT_FALSE(std::regex_search(html, remote));
+  EXPECT_EQ(remote_url(html), std::string()) << "a src, href or url() names a remote address";
+  EXPECT_NE(remote_url(R"(<a HREF = 'https://x'>)"), std::string()) << "the scan finds one";
+  EXPECT_NE(remote_url("background: url( \"http://x\")"), std::string()) << "the scan finds one";
 }
 
 TEST(Report, TheDocumentFollowsTheContractsShape) {
