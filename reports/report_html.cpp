@@ -78,6 +78,8 @@ std::string model_json(const Model& m) {
   for (const Count& c : m.counts) counts.push_back({{"label", utf8(c.label)}, {"value", c.value}});
   Json summarised = Json::array();
   for (const std::string& s : m.summarised) summarised.push_back(utf8(s));
+  Json views = Json::object();
+  for (const auto& [name, block] : m.views) views[name] = block;
   Json j{{"format", 1},
          {"scenario", scenario_json(m)},
          {"has_check_result", m.has_check_result},
@@ -89,7 +91,8 @@ std::string model_json(const Model& m) {
          {"anomalies", anomalies_json(m)},
          {"counts", counts},
          {"timeline", timeline_json(m)},
-         {"summarised", summarised}};
+         {"summarised", summarised},
+         {"views", views}};
   return script_safe(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 

@@ -10,7 +10,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace report {
 
@@ -78,6 +81,8 @@ struct Model {
   std::vector<CheckLine> checks;
   std::vector<AnomalyLine> anomalies;
   std::vector<std::string> summarised;
+  // Each view's own block (reports/view_data.hpp), by name, in the order of the page's views.
+  std::vector<std::pair<std::string, nlohmann::ordered_json>> views;
 };
 
 }  // namespace report

@@ -25,6 +25,7 @@ void ReportSink::write(const sim::Event& e) {
   now_ = e.time.ns;
   m_.end_ns = now_;
   Reads::visit(e, [&](const auto& v) { handle(v); });
+  for (const auto& view : views_) view->write(e);
 }
 
 void ReportSink::handle(const Scenario::View& v) {
@@ -172,6 +173,10 @@ Model ReportSink::model() const {
     m.summarised.push_back(fmt::format("notes: the first {} of {} are shown", m.notes.size(), m.notes.size() + notes_left_out_));
   if (left_out > 0)
     m.summarised.push_back(fmt::format("fault bands: the first {} of {} are shown", m.faults.size(), m.faults.size() + left_out));
+  for (const auto& view : views_) {
+    m.views.emplace_back(view->name(), view->json(m.end_ns));
+    view->summarised(m.summarised);
+  }
   const OpCounts& c = ops_;
   m.counts = {{"events in the trace", static_cast<int64_t>(m.events)},
               {"sends", c.sends},

@@ -9,17 +9,20 @@
 // change of its latency; whatever is still open when the trace ends is closed there and marked
 // so.
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "broker_model/trace_schema.hpp"
 #include "reports/report_model.hpp"
+#include "reports/view_data.hpp"
 #include "sim/trace.hpp"
 
 namespace report {
 
 class ReportSink final : public sim::TraceSink {
  public:
-  explicit ReportSink(Limits limits = {}) : limits_(limits) {}
+  explicit ReportSink(Limits limits = {}) : limits_(limits), views_(make_view_data(limits)) {}
   void write(const sim::Event& e) override;
   // The model so far, its open fault bands closed at the last event.
   Model model() const;
@@ -66,6 +69,7 @@ class ReportSink final : public sim::TraceSink {
   std::map<std::string, FaultBand> open_;
   OpCounts ops_;
   size_t notes_left_out_ = 0, bands_left_out_ = 0;
+  std::vector<std::unique_ptr<ViewData>> views_;
 };
 
 }  // namespace report

@@ -1,0 +1,19 @@
+// 7 Anomalies: each anomaly the checker found, with its evidence and its explanation.
+(function () {
+  const { data, el } = Report;
+  Report.view({
+    name: "anomalies", key: "7", title: "Anomalies",
+    render() {
+      const list = document.getElementById("anomaly-list");
+      if (!data.has_check_result) list.appendChild(el("p", {}, "Not known: the report was made without the run's check result (--check)."));
+      else if (data.anomalies.length === 0) list.appendChild(el("p", {}, "No anomalies."));
+      for (const a of data.anomalies) {
+        const d = el("div", { "data-anomaly": "", "data-kind": a.kind });
+        d.appendChild(el("h2", {}, a.kind + (a.key ? " on " + a.key : "") + (a.allowed ? " (allowed)" : "")));
+        if (a.detail) d.appendChild(el("p", { class: "detail" }, a.detail));
+        d.appendChild(el("p", { class: "why" }, a.explanation ? "Why: " + a.explanation : "No explanation from the trace."));
+        list.appendChild(d);
+      }
+    },
+  });
+})();
