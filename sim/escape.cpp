@@ -132,4 +132,20 @@ std::string xml_text(std::string_view s) {
   return out;
 }
 
+std::string terminal_text(std::string_view s, bool keep_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  each_char(s, [&](uint32_t cp, std::string_view bytes) {
+    if (cp == '\n' && keep_newlines) out += bytes;
+    else if (cp == '\n') out += "\\n";
+    else if (cp == '\t') out += bytes;
+    else if (cp < 0x20 || cp == 0x7F) out += fmt::format("\\x{:02x}", cp);
+    else if ((cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+             (cp >= 0x2066 && cp <= 0x2069))
+      out += fmt::format("\\u{:04x}", cp);  // C1 controls (a CSI among them) and the bidirectional controls
+    else out += bytes;
+  });
+  return out;
+}
+
 }  // namespace sim

@@ -53,7 +53,7 @@ int cmd_check(const CheckArgs& a) {
   std::string error;
   const auto history = check::parse_history(*text, error);
   if (!history) {
-    std::cerr << "error: " << a.history << ": " << error << "\n";
+    std::cerr << "error: " << terminal_text(a.history) << ": " << terminal_text(error, true) << "\n";
     return lua::kExitInvalid;
   }
   check::Evidence evidence{*history, {}, nullptr, nullptr, {}, {}};
@@ -68,7 +68,7 @@ int cmd_check(const CheckArgs& a) {
                          a.sub_via.empty() ? (evidence.options.sub_via_subscribe ? " (the history subscribes)" : " (the history never subscribes)") : "");
   for (const auto& [name, list] : r.anomalies) {
     if (list.empty()) continue;
-    summary << fmt::format("anomaly    {} x{}{}: {}\n", name, list.size(), r.allowed_mark(name), valid_utf8(list.front().detail));
+    summary << fmt::format("anomaly    {} x{}{}: {}\n", name, list.size(), r.allowed_mark(name), terminal_text(list.front().detail));
   }
   summary << fmt::format("valid      {}\n", r.valid ? "true" : "false");
   if (outputs[0]) check::write_result_json(r, outputs[0]->stream());

@@ -36,7 +36,7 @@ std::optional<nlohmann::json> read_result(const std::string& path, std::ifstream
   try {
     return nlohmann::json::parse(in);
   } catch (const nlohmann::json::parse_error& e) {
-    std::cerr << "error: " << path << ": not a check result (kafkasim run --json): " << e.what() << "\n";
+    std::cerr << "error: " << path << ": not a check result (kafkasim run --json): " << terminal_text(e.what(), true) << "\n";
     return std::nullopt;
   }
 }
@@ -78,7 +78,7 @@ int cmd_report(const ReportArgs& a) {
   }
   if (!error.empty()) {
     discard_outputs(outputs);
-    std::cerr << "error: " << valid_utf8(error) << "\n";
+    std::cerr << "error: " << terminal_text(error, true) << "\n";
     return lua::kExitInvalid;
   }
   if (!commit_outputs(outputs)) return lua::kExitIoError;

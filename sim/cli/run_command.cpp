@@ -131,7 +131,7 @@ void print_anomalies(std::ostream& out, const check::CheckResult& found) {
 }
 
 void print_summary(std::ostream& out, const RunArgs& a, const RunResult& r, double wall, const Written& written) {
-  out << fmt::format("scenario   {}\n", valid_utf8(r.scenario.name.empty() ? a.scenario : r.scenario.name));
+  out << fmt::format("scenario   {}\n", terminal_text(r.scenario.name.empty() ? a.scenario : r.scenario.name));
   out << fmt::format("seed       {}\n", r.seed);
   out << fmt::format("simulated  {}\n", format_time(r.end_time));
   out << fmt::format("events     {} in {:.3f}s wall ({:.0f} events/s)\n", r.events, wall,
@@ -142,9 +142,9 @@ void print_summary(std::ostream& out, const RunArgs& a, const RunResult& r, doub
   if (written.report) out << fmt::format("report     {}\n", *written.report);
   if (r.anomalies) print_anomalies(out, *r.anomalies);
   for (const Check& c : r.checks) {
-    out << fmt::format("check      {} {}{}\n", !c.judged ? "NOT JUDGED" : c.held ? "held    " : "VIOLATED", valid_utf8(c.name),
-                       c.detail.empty() ? "" : ": " + valid_utf8(c.detail));
-    if (!c.explanation.empty()) out << wrap("           why: " + c.explanation, 100, 16);
+    out << fmt::format("check      {} {}{}\n", !c.judged ? "NOT JUDGED" : c.held ? "held    " : "VIOLATED", terminal_text(c.name),
+                       c.detail.empty() ? "" : ": " + terminal_text(c.detail));
+    if (!c.explanation.empty()) out << wrap("           why: " + terminal_text(c.explanation), 100, 16);
   }
   size_t unjudged = 0;
   for (const Check& c : r.checks) unjudged += c.judged ? 0 : 1;
@@ -186,7 +186,7 @@ int cmd_run(const RunArgs& a) {
   const RunResult r = run_scenario(opts);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  if (!r.error.empty()) std::cerr << "error: " << valid_utf8(r.error) << "\n";
+  if (!r.error.empty()) std::cerr << "error: " << terminal_text(r.error, true) << "\n";
   // The modules the scenario required are inputs too, known only now: no output replaces one.
   std::vector<std::string> inputs = {a.scenario};
   for (const auto& m : r.modules) inputs.push_back(m.string());

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/escape.hpp"
+
 namespace sim::cli {
 
 std::optional<uint64_t> parse_seed(const std::string& text) {
@@ -50,7 +52,7 @@ std::string check_run_limits(double timeout, unsigned jobs) {
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  return s;
+  return terminal_text(s);
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {

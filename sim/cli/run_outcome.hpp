@@ -26,7 +26,8 @@ std::string parse_sets(const std::vector<std::string>& sets, std::vector<std::pa
 // test's and sweep's --timeout (seconds, 0: no limit) and -j; a usage message when out of range.
 std::string check_run_limits(double timeout, unsigned jobs);
 
-// s on one line: tabs and line breaks as spaces (for FAIL lines and annotations).
+// s on one line: tabs and line breaks as spaces, control characters escaped (for FAIL lines and
+// annotations; sim::terminal_text).
 std::string one_line(std::string s);
 // s cut at every `sep`.
 std::vector<std::string> split(const std::string& s, char sep);

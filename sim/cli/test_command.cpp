@@ -112,15 +112,15 @@ std::string plan_suite(const TestArgs& args, Suite& suite) {
 void print_outcome(const Outcome& o, bool github) {
   const RunReport& r = o.report;
   if (o.verdict == Verdict::passed) {
-    std::cout << fmt::format("PASS  {} (seed {}, {:.2f}s)\n", o.file, r.seed, r.seconds);
+    std::cout << fmt::format("PASS  {} (seed {}, {:.2f}s)\n", terminal_text(o.file), r.seed, r.seconds);
     for (const std::string& line : split(r.not_judged, '\n'))
       if (!line.empty()) std::cout << "      not judged: " << one_line(line) << "\n";
     return;
   }
   const char* tag = o.verdict == Verdict::failed ? "FAIL " : "ERROR";
   const std::string seed = r.end == RunReport::End::finished || r.seed ? fmt::format("seed {}", r.seed) : "its own seed";
-  std::cout << fmt::format("{} {} ({}): {}\n      replay: {}\n", tag, o.file, seed, one_line(r.failure), r.replay);
-  if (github) std::cout << fmt::format("::error file={},line=1::{} (replay: {})\n", o.file, one_line(r.failure), r.replay);
+  std::cout << fmt::format("{} {} ({}): {}\n      replay: {}\n", tag, terminal_text(o.file), seed, one_line(r.failure), r.replay);
+  if (github) std::cout << fmt::format("::error file={},line=1::{} (replay: {})\n", terminal_text(o.file), one_line(r.failure), r.replay);
 }
 
 // Runs the suite, printing each outcome as it is known; the lines come out in the suite's order

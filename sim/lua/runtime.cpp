@@ -7,6 +7,7 @@
 #include "broker_model/trace_schema.hpp"
 #include "sim/check/commits.hpp"
 #include "sim/check/explain.hpp"
+#include "sim/escape.hpp"
 #include "sim/lua/bindings.hpp"
 #include "sim/lua/cluster.hpp"
 
@@ -74,7 +75,7 @@ World& Runtime::world() {
 void Runtime::log_line(const std::string& text) {
   if (!options_.log) return;
   const std::string when = world_ ? format_time(world_->now()) : "setup";
-  *options_.log << fmt::format("[{:>9}] {}\n", when, text);
+  *options_.log << fmt::format("[{:>9}] {}\n", when, terminal_text(text));
 }
 
 void Runtime::declare(ScenarioInfo info) {

@@ -671,3 +671,32 @@ TEST(Hostile1Crashes, AChildThatDiesIsReportedWithItsSignalAndReplayLine) {
   EXPECT_NE(reports[1].failure.find("died of signal 9"), std::string::npos) << reports[1].failure;
   EXPECT_EQ(reports[1].replay, "kafkasim run scenarios/s1.lua --seed 8");
 }
+
+// A scenario's strings reach the terminal as text: no escape sequence in a name, a note, a print
+// or an error can recolour or clear the screen, and no line break can forge a line of the summary.
+TEST(Hostile13Output, TerminalOutputEscapesControlCharacters) {
+  const auto path = write_file("hostile/terminal.lua",
+                               "scenario { name = \"name\\27[31m\\7\", duration = \"2s\" }\n"
+                               "note(\"note\\27[2J \\194\\155X \\226\\128\\174rev\")\n"
+                               "print(\"p\\nresult     ok\")\n");
+  const Ran r = kafkasim("run " + path.string());
+  const auto bad = [](const std::string& out) {
+    for (const char* b : {"\x1b", "\x07", "\xC2\x9B", "\xE2\x80\xAE"})
+      if (out.find(b) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_FALSE(bad(r.out)) << r.out;
+  EXPECT_NE(r.out.find("name\\x1b[31m\\x07"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("note\\x1b[2J \\u009bX \\u202erev"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("p\\nresult     ok"), std::string::npos) << "the print stays one line: " << r.out;
+
+  const auto failing = write_file("hostile/terminal_error.lua", std::string(kHostileHeader) + "error(\"boom\\27[5m\")\n");
+  const Ran e = kafkasim("run " + failing.string());
+  EXPECT_EQ(e.code, 2);
+  EXPECT_FALSE(bad(e.out)) << e.out;
+  EXPECT_NE(e.out.find("boom\\x1b[5m"), std::string::npos) << e.out;
+
+  EXPECT_EQ(sim::terminal_text("a\nb\tc\x7f"), "a\\nb\tc\\x7f");
+  EXPECT_EQ(sim::terminal_text("a\nb", true), "a\nb");
+  EXPECT_EQ(sim::terminal_text("\xFF" "ok \xE2\x81\xA6"), "\xEF\xBF\xBD" "ok \\u2066") << "invalid UTF-8 repaired, an isolate escaped";
+}
