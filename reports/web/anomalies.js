@@ -12,6 +12,13 @@
         d.appendChild(el("h2", {}, a.kind + (a.key ? " on " + a.key : "") + (a.allowed ? " (allowed)" : "")));
         if (a.detail) d.appendChild(el("p", { class: "detail" }, a.detail));
         d.appendChild(el("p", { class: "why" }, a.explanation ? "Why: " + a.explanation : "No explanation from the trace."));
+        // The record it is about, when its evidence names a value: a link into Record fates.
+        const value = /\bvalue (\S+)/.exec(a.detail || "");
+        if (value && Report.findRecord) {
+          const link = el("a", { href: "#fates", "data-anomaly-record": value[1] }, "See " + value[1] + " in Record fates");
+          link.addEventListener("click", e => { e.preventDefault(); Report.findRecord(value[1]); });
+          d.appendChild(el("p")).appendChild(link);
+        }
         list.appendChild(d);
       }
     },

@@ -56,12 +56,28 @@
     }
   }
 
+  // From the Record fates' counts: each group's once / more than once / never.
+  function renderGroupCounts() {
+    const f = Report.block("fates");
+    if (!f || f.groups.length === 0) return;
+    document.getElementById("group-counts").hidden = false;
+    const tbody = field("group-counts").querySelector("tbody");
+    f.groups.forEach((g, i) => {
+      const c = f.total.groups[i];
+      const tr = el("tr", { "data-group-count": g });
+      tr.appendChild(el("td", {}, g));
+      for (const n of [c.once, c.more, c.never]) tr.appendChild(el("td", { class: "n" }, n));
+      tbody.appendChild(tr);
+    });
+  }
+
   Report.view({
     name: "summary", key: "1", title: "Summary",
     render() {
       renderIdentity();
       renderChecks();
       renderCounts();
+      renderGroupCounts();
       renderNotes();
     },
   });

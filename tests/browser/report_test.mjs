@@ -9,7 +9,7 @@
 //   --shots    where the screenshots go, as <report>-<view>.png
 //   --expect   what this report holds: {"checksHeld", "checksViolated", "notes": counts;
 //              "faultKinds", "anomalyKinds": lists, each kind at least once; "texts": strings
-//              the page must show as text}
+//              the page must show as text; "fates": {flag: at least this many records}}
 //   --text     one more string the page must show as text (repeatable)
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -17,6 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as views from './report_views.mjs';
 import { visitByKeyboard } from './report_keyboard.mjs';
+import { exerciseFates } from './report_fates.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const READY_TIMEOUT_MS = 15000;
@@ -145,6 +146,7 @@ async function checkPage(page, opts, label, ownScripts, problems) {
   compareExpected(found, opts.expect, problems);
   await checkTexts(page, opts.texts, problems);
   problems.push(...await page.evaluate(views.checkNoInjection, ownScripts));
+  problems.push(...await exerciseFates(page, opts.expect.fates));
   problems.push(...await visitByKeyboard(page, names, view => path.join(opts.shots, `${label}-${view}.png`)));
   // Again after every view was shown: a view drawn lazily must not inject either.
   problems.push(...await page.evaluate(views.checkNoInjection, ownScripts));
