@@ -78,6 +78,9 @@ std::string model_json(const Model& m) {
   for (const Count& c : m.counts) counts.push_back({{"label", utf8(c.label)}, {"value", c.value}});
   Json summarised = Json::array();
   for (const std::string& s : m.summarised) summarised.push_back(utf8(s));
+  Json config = Json::array();
+  for (const ConfigLine& c : m.config)
+    config.push_back({{"entity", utf8(c.entity)}, {"key", utf8(c.key)}, {"value", utf8(c.value)}, {"default", utf8(c.kafka_default)}, {"set", c.set}});
   Json views = Json::object();
   for (const auto& [name, block] : m.views) views[name] = block;
   Json j{{"format", 1},
@@ -90,6 +93,7 @@ std::string model_json(const Model& m) {
          {"checks", checks_json(m)},
          {"anomalies", anomalies_json(m)},
          {"counts", counts},
+         {"config", config},
          {"timeline", timeline_json(m)},
          {"summarised", summarised},
          {"views", views}};

@@ -55,6 +55,12 @@ struct AnomalyLine {
   bool allowed = false;  // in the allowed set the history was judged under
 };
 
+// A configuration key the run changed from Kafka's defaults for its version (trace: config).
+struct ConfigLine {
+  std::string entity, key, value, kafka_default;
+  bool set = true;  // the scenario set it (else it follows from what it set)
+};
+
 struct Count {
   std::string label;
   int64_t value = 0;
@@ -72,6 +78,7 @@ struct Model {
   std::vector<FaultBand> faults;
   std::vector<NoteMark> notes;
   std::vector<Count> counts;
+  std::vector<ConfigLine> config;
   // From the check result (without one: the trace's check events, with no explanations).
   bool has_check_result = false;
   std::string description;

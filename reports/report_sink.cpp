@@ -14,7 +14,7 @@ using namespace kafka::event;
 // Every kind the report reads: its list is its code.
 using Reads = sim::schema::Reads<Scenario, Note, Check, DrainStart, DrainEnd, NodeCrash, NodeShutdown, NodeRestart, NodePause,
                                  NodeResume, FaultPartition, FaultBlock, FaultIsolate, FaultHeal, FaultSlowNetwork, FaultSlowDisk,
-                                 OpInvoke, OpOk, OpFail, OpInfo, OpPollRecord>;
+                                 ConfigChange, OpInvoke, OpOk, OpFail, OpInfo, OpPollRecord>;
 
 std::string node_key(std::string_view node) { return fmt::format("node:{}", node); }
 
@@ -108,6 +108,11 @@ void ReportSink::handle(const FaultSlowDisk::View& v) {
   const std::string key = fmt::format("slow-disk:{}", v.node);
   if (v.latency <= 0) return close_band(key);  // back to a healthy disk
   open_band(key, "slow-disk", fmt::format("{} ({} us per operation)", v.node, v.latency / 1000));
+}
+
+// A handful per entity, so kept whole.
+void ReportSink::handle(const ConfigChange::View& v) {
+  m_.config.push_back({std::string(v.entity), std::string(v.key), std::string(v.value), std::string(v.kafka_default), v.set});
 }
 
 void ReportSink::handle(const OpInvoke::View& v) {

@@ -50,6 +50,7 @@ class ReportSink final : public sim::TraceSink {
   void handle(const sim::event::FaultHeal::View& v);
   void handle(const sim::event::FaultSlowNetwork::View& v);
   void handle(const sim::event::FaultSlowDisk::View& v);
+  void handle(const kafka::event::ConfigChange::View& v);
   void handle(const kafka::event::OpInvoke::View& v);
   void handle(const kafka::event::OpOk::View& v);
   void handle(const kafka::event::OpFail::View& v);

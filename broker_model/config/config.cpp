@@ -569,6 +569,24 @@ std::map<std::string, std::string> ConfigSet::describe() const {
   return out;
 }
 
+ConfigSet default_config(ConfigScope scope, KafkaVersion version) {
+  ConfigSet cfg(scope, version);
+  // The defaults pass Kafka's own checks; what they resolve is what a client starts with.
+  if (scope == ConfigScope::producer) (void)finalize_producer(cfg);
+  if (scope == ConfigScope::consumer) (void)finalize_consumer(cfg);
+  return cfg;
+}
+
+std::vector<ConfigChange> config_changes(const ConfigSet& cfg, const std::map<std::string, std::string>& base) {
+  std::vector<ConfigChange> out;
+  for (const auto& [key, value] : cfg.describe()) {
+    auto d = base.find(key);
+    const std::string default_value = d == base.end() ? "" : d->second;
+    if (value != default_value) out.push_back({key, value, default_value, cfg.is_explicit(key)});
+  }
+  return out;
+}
+
 int16_t producer_acks(const ConfigSet& p) {
   const std::string& a = p.string("acks");
   if (a == "all" || a == "-1") return -1;

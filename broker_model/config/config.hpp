@@ -81,6 +81,19 @@ class ConfigSet {
   std::set<std::string> explicit_;
 };
 
+// Kafka's defaults for the version, as a client's constructor leaves them (a producer's and a
+// consumer's after the post-processing of finalize_producer and finalize_consumer).
+ConfigSet default_config(ConfigScope scope, KafkaVersion version);
+
+// A key whose value differs from the default it is compared with.
+struct ConfigChange {
+  std::string key, value, default_value;
+  bool set = false;  // the scenario set it (else it follows from what it set)
+};
+// Every key of `cfg` whose value differs from its default in `defaults` (a ConfigSet's
+// describe()), in key order.
+std::vector<ConfigChange> config_changes(const ConfigSet& cfg, const std::map<std::string, std::string>& defaults);
+
 const std::vector<ConfigDef>& config_defs(ConfigScope scope);
 std::vector<std::string> known_keys(ConfigScope scope);
 // Topic-level keys that a topic may override from the broker's (e.g. min.insync.replicas).

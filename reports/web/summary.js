@@ -29,6 +29,27 @@
     }
   }
 
+  // What this run's configuration changes from Kafka's defaults for its version.
+  function renderConfig() {
+    const box = document.getElementById("config");
+    const config = data.config || [];
+    if (config.length === 0) {
+      box.replaceChildren(el("p", {}, "This run changes nothing from Kafka " + data.scenario.kafka_version + "'s defaults."));
+      return;
+    }
+    box.insertBefore(el("p", {}, "What this run changes from Kafka " + data.scenario.kafka_version + "'s defaults (a topic's: the brokers' values). " +
+      "A key marked \u201cfollows\u201d was not set by the scenario: Kafka derived it from what was set."), box.firstChild);
+    const tbody = field("config-changes").querySelector("tbody");
+    for (const c of config) {
+      const tr = el("tr", { "data-config-key": c.key, "data-set": c.set ? "true" : "false" });
+      tr.appendChild(el("td", {}, c.entity));
+      tr.appendChild(el("td")).appendChild(el("code", {}, c.key));
+      tr.appendChild(el("td", {}, c.value + (c.set ? "" : " (follows)")));
+      tr.appendChild(el("td", {}, c.default === "" ? "(none)" : c.default));
+      tbody.appendChild(tr);
+    }
+  }
+
   function renderCounts() {
     const tbody = field("counts").querySelector("tbody");
     for (const c of data.counts) {
@@ -75,6 +96,7 @@
     name: "summary", key: "1", title: "Summary",
     render() {
       renderIdentity();
+      renderConfig();
       renderChecks();
       renderCounts();
       renderGroupCounts();

@@ -87,10 +87,27 @@ void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string
   }
 }
 
+void trace_config_changes(World& w, const std::string& entity, const kafka::ConfigSet& cfg, const std::map<std::string, std::string>& defaults,
+                          bool only_set) {
+  for (const kafka::ConfigChange& c : kafka::config_changes(cfg, defaults)) {
+    if (c.key == "group.id" || (only_set && !c.set)) continue;  // group.id: the group's name, said by the entity
+    w.emit(kafka::event::ConfigChange{.entity = entity, .key = c.key, .value = c.value, .kafka_default = c.default_value, .set = c.set});
+  }
+}
 
 namespace {
 
 constexpr const char* kClusterMeta = "kafkasim.cluster";
+
+// A topic's defaults: Kafka's for the version, with the brokers' value for every key the
+// brokers also have (a topic created without overrides takes theirs).
+std::map<std::string, std::string> topic_cfg_defaults(const Cluster& c) {
+  std::map<std::string, std::string> defaults = kafka::default_config(kafka::ConfigScope::topic, c.version).describe();
+  const auto brokers = c.broker_config.describe();
+  for (auto& [key, value] : defaults)
+    if (auto b = brokers.find(key); b != brokers.end()) value = b->second;
+  return defaults;
+}
 constexpr const char* kProducerMeta = "kafkasim.producer";
 
 Cluster& self(lua_State* L) { return check_object<Cluster>(L, 1, "a cluster"); }
@@ -258,6 +275,7 @@ int l_cluster(lua_State* L) {
     lua_pop(L, 1);
   }
   if (const std::string error = kafka::finalize_broker(c->broker_config); !error.empty()) fail("cluster.broker: " + error);
+  trace_config_changes(w, "brokers", c->broker_config, kafka::default_config(kafka::ConfigScope::broker, version).describe());
   kafka::ClusterSpec spec;
   spec.brokers = static_cast<int32_t>(n);
   spec.racks = read_racks(L, r);
@@ -368,6 +386,9 @@ int l_topic(lua_State* L) {
   if (topic_cfg.is_explicit("flush.messages")) spec.flush_messages = topic_cfg.integer("flush.messages");
   if (topic_cfg.is_explicit("flush.ms")) spec.flush_ms = topic_cfg.integer("flush.ms");
   if (!kafka::create_topic(c.world(), c.layout, spec)) fail("topic: the controller is not running");
+  // A topic's keys override the brokers' (min.insync.replicas...): its defaults are theirs.
+  std::map<std::string, std::string> defaults = topic_cfg_defaults(c);
+  trace_config_changes(c.world(), "topic " + spec.name, topic_cfg, defaults, true);
   return 0;
 }
 
@@ -393,6 +414,7 @@ int l_producer(lua_State* L) {
   kafka::ConfigSet cfg(kafka::ConfigScope::producer, c.version);
   if (!lua_isnoneornil(L, 3)) read_config(L, 3, cfg, "producer config", {});
   if (const std::string error = kafka::finalize_producer(cfg); !error.empty()) fail("producer config: " + error);
+  trace_config_changes(c.world(), "producer " + id, cfg, kafka::default_config(kafka::ConfigScope::producer, c.version).describe());
   c.reserve_clients(1, "producer");
   if (!cfg.string("transactional.id").empty()) ensure_transaction_state_topic(c, "producer");
   auto handle = std::make_unique<ProducerHandle>();

@@ -25,6 +25,11 @@ namespace sim::lua {
 // Lua's hash order.
 void read_config(lua_State* L, int idx, kafka::ConfigSet& cfg, const std::string& what,
                  const std::vector<std::string>& extra);
+// Traces (`config`) each key of cfg whose value differs from `defaults` (a ConfigSet's
+// describe()), so the run's report can say what it changed from Kafka's defaults; with
+// `only_set`, only the keys the scenario set.
+void trace_config_changes(World& w, const std::string& entity, const kafka::ConfigSet& cfg, const std::map<std::string, std::string>& defaults,
+                          bool only_set = false);
 // A partition number argument (0 .. 2^31-1), or a ScenarioError naming `what`.
 int32_t partition_arg(lua_State* L, int idx, const char* what);
 // A topic name argument, legal by Kafka's rules (Topic.validate), or a ScenarioError.

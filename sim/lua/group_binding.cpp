@@ -231,6 +231,10 @@ int l_group(lua_State* L) {
   g->config.put("group.id", g->id);
   resolve_commit_policy(*g, std::move(commit));
   if (const std::string error = kafka::finalize_consumer(g->config); !error.empty()) fail("group: " + error);
+  trace_config_changes(c.world(), "group " + g->id, g->config, kafka::default_config(kafka::ConfigScope::consumer, c.version).describe());
+  if (g->app.producer)
+    trace_config_changes(c.world(), "group " + g->id + " producer", *g->app.producer,
+                         kafka::default_config(kafka::ConfigScope::producer, c.version).describe());
   ensure_offsets_topic(c);
   if (g->app.exactly_once()) ensure_transaction_state_topic(c, "group");
   rt.register_group(g->id, std::set<std::string>(g->app.topics.begin(), g->app.topics.end()),

@@ -269,3 +269,48 @@ TEST(Report, BadInputsGiveTheDocumentedExitCodes) {
   EXPECT_EQ(kafkasim("report " + trace.string() + " -o " + out.string() + " --force").code, 0);
   EXPECT_EQ(slurp(out), first);
 }
+
+// The Summary's configuration: what the scenario set away from Kafka's defaults for its version,
+// and what Kafka derived from it (acks=1 turns the default idempotence off), per entity.
+TEST(Report, ConfigurationChangesFromKafkasDefaultsAreTracedPerEntity) {
+  report::ReportSink sink;
+  sim::lua::RunOptions o;
+  o.sinks.push_back(&sink);
+  const auto r = run_text("report_config.lua", R"(
+scenario { name = "config", duration = "2s", kafka_version = "3.9" }
+local c = cluster { brokers = 3, broker = { ["min.insync.replicas"] = 2 } }
+c:topic("t", { partitions = 1, replication_factor = 3, ["min.insync.replicas"] = 3 })
+c:topic("u", { partitions = 1, replication_factor = 3, ["min.insync.replicas"] = 2 })
+c:producer("w", { acks = 1 })
+c:group("g", { topics = { "t" }, commit = "after-process" })
+)", o);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  const report::Model m = sink.model();
+  const auto find = [&](const std::string& entity, const std::string& key) -> const report::ConfigLine* {
+    for (const auto& c : m.config)
+      if (c.entity == entity && c.key == key) return &c;
+    return nullptr;
+  };
+  const auto* min_isr = find("brokers", "min.insync.replicas");
+  ASSERT_NE(min_isr, nullptr);
+  EXPECT_EQ(min_isr->value, "2");
+  EXPECT_EQ(min_isr->kafka_default, "1");
+  const auto* topic = find("topic t", "min.insync.replicas");
+  ASSERT_NE(topic, nullptr);
+  EXPECT_EQ(topic->kafka_default, "2") << "a topic's default is the brokers' value";
+  EXPECT_EQ(find("topic u", "min.insync.replicas"), nullptr) << "the brokers' value again is no change";
+  const auto* acks = find("producer w", "acks");
+  ASSERT_NE(acks, nullptr);
+  EXPECT_EQ(acks->value, "1");
+  EXPECT_EQ(acks->kafka_default, "all");
+  EXPECT_TRUE(acks->set);
+  const auto* idempotence = find("producer w", "enable.idempotence");
+  ASSERT_NE(idempotence, nullptr) << "Kafka turns the default idempotence off for acks=1";
+  EXPECT_EQ(idempotence->value, "false");
+  EXPECT_FALSE(idempotence->set);
+  const auto* auto_commit = find("group g", "enable.auto.commit");
+  ASSERT_NE(auto_commit, nullptr) << "commit = after-process turns auto-commit off";
+  EXPECT_FALSE(auto_commit->set);
+  EXPECT_EQ(find("group g", "group.id"), nullptr);
+  EXPECT_EQ(report_data(report::render_html(m))["config"].size(), m.config.size());
+}
