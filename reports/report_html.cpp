@@ -71,9 +71,7 @@ void fill(std::string& page, std::string_view mark, std::string_view text) {
   if (at != std::string::npos) page.replace(at, mark.size(), text);
 }
 
-}  // namespace
-
-std::string model_json(const Model& m) {
+Json model_to_json(const Model& m) {
   Json counts = Json::array();
   for (const Count& c : m.counts) counts.push_back({{"label", utf8(c.label)}, {"value", c.value}});
   Json summarised = Json::array();
@@ -97,17 +95,31 @@ std::string model_json(const Model& m) {
          {"timeline", timeline_json(m)},
          {"summarised", summarised},
          {"views", views}};
-  return script_safe(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return j;
 }
 
-std::string render_html(const Model& m) {
+std::string safe_dump(const Json& j) { return script_safe(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)); }
+
+std::string page_with(const std::string& data) {
   std::string page(web::html);
   // The data last: once it is in, no place holder is looked for, so no string of the run can
   // pose as one.
   fill(page, "/*@REPORT_CSS@*/", web::css);
   fill(page, "/*@REPORT_JS@*/", web::js);
-  fill(page, "@REPORT_DATA@", model_json(m));
+  fill(page, "@REPORT_DATA@", data);
   return page;
+}
+
+}  // namespace
+
+std::string model_json(const Model& m) { return safe_dump(model_to_json(m)); }
+
+std::string render_html(const Model& m) { return page_with(model_json(m)); }
+
+std::string render_compare_html(const Model& a, const Model& b) {
+  Json j = model_to_json(a);
+  j["compare"] = model_to_json(b);
+  return page_with(safe_dump(j));
 }
 
 }  // namespace report

@@ -13,5 +13,9 @@ namespace report {
 std::string model_json(const Model& m);
 // The whole file.
 std::string render_html(const Model& m);
+// The file comparing two runs (the same scenario with one setting changed) on one time axis:
+// every view shows the first run, and the Compare view sets the two side by side. The second
+// run's model is the first's `compare` member.
+std::string render_compare_html(const Model& a, const Model& b);
 
 }  // namespace report

@@ -61,7 +61,8 @@ const Report = (function () {
 
   // The cursor: the one moment of the run the views show (the replica logs' state, the messages
   // around it), set by the time axis, a view's step keys, or a link from an anomaly.
-  const end = Math.max(data.timeline.end_ns, 1);
+  // Two runs compared share one axis: the longer one's.
+  const end = Math.max(data.timeline.end_ns, data.compare ? data.compare.timeline.end_ns : 0, 1);
   let cursor = 0;
   const cursorListeners = [];
   function setCursor(ns) {

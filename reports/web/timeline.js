@@ -4,17 +4,16 @@
   const { data, el, time } = Report;
   const KINDS = ["crash", "shutdown", "partition", "isolation", "pause", "slow-network", "slow-disk"];
 
-  function render() {
-    const tl = data.timeline;
-    const root = document.getElementById("timeline");
-    const end = Report.end;
-    const pct = ns => (100 * Math.min(Math.max(ns, 0), end) / end).toFixed(3) + "%";
+  // One run's lanes: its faults and its notes (`run` is "" for a single run, "A" or "B" when two
+  // are compared; the note marks of B link to nothing in this page's Summary).
+  function drawRun(root, tl, run, pct) {
+    const prefix = run ? run + " " : "";
     const lanes = new Map();
     for (const f of tl.faults) {
       const key = f.kind + "\u0000" + f.label;
       if (!lanes.has(key)) {
         const lane = el("div", { class: "lane" });
-        lane.appendChild(el("span", { class: "lane-label" }, f.kind + ": " + f.label));
+        lane.appendChild(el("span", { class: "lane-label" }, prefix + f.kind + ": " + f.label));
         lanes.set(key, lane);
         root.appendChild(lane);
       }
@@ -22,21 +21,35 @@
                                "data-open": f.open_at_end ? "true" : "false",
                                title: f.kind + " " + f.label + ": " + time(f.start_ns) + " to " + (f.open_at_end ? "the end" : time(f.end_ns)) },
                       f.kind);
+      if (run) band.setAttribute("data-run", run);
       band.style.left = pct(f.start_ns);
       band.style.width = pct(f.end_ns - f.start_ns);
       lanes.get(key).appendChild(band);
     }
     const notes = el("div", { class: "lane notes-lane" });
+    if (run) notes.appendChild(el("span", { class: "lane-label" }, run + " notes"));
     tl.notes.forEach((n, i) => {
-      const mark = el("a", { "data-note": "", "data-time-ns": n.time_ns, href: "#note-" + (i + 1), title: time(n.time_ns) + ": " + n.text });
+      const attrs = { "data-note": "", "data-time-ns": n.time_ns, title: prefix + time(n.time_ns) + ": " + n.text };
+      if (run !== "B") attrs.href = "#note-" + (i + 1);
+      if (run) attrs["data-run"] = run;
+      const mark = el("a", attrs);
       mark.style.left = pct(n.time_ns);
       mark.appendChild(el("span", {}, String(i + 1)));
       mark.addEventListener("click", () => Report.setCursor(n.time_ns));
       notes.appendChild(mark);
     });
     root.appendChild(notes);
+  }
+
+  function render() {
+    const tl = data.timeline;
+    const root = document.getElementById("timeline");
+    const end = Report.end;
+    const pct = ns => (100 * Math.min(Math.max(ns, 0), end) / end).toFixed(3) + "%";
+    drawRun(root, tl, data.compare ? "A" : "", pct);
+    if (data.compare) drawRun(root, data.compare.timeline, "B", pct);
     if (tl.drain_start_ns >= 0) {
-      const drain = el("div", { class: "drain", title: "heal and drain" });
+      const drain = el("div", { class: "drain", title: "heal and drain" + (data.compare ? " (A)" : "") });
       drain.style.left = pct(tl.drain_start_ns);
       drain.style.width = pct((tl.drain_end_ns >= 0 ? tl.drain_end_ns : end) - tl.drain_start_ns);
       root.appendChild(drain);

@@ -75,8 +75,9 @@ CLI::App* add_check(CLI::App& app, CheckArgs& check) {
 
 CLI::App* add_report(CLI::App& app, ReportArgs& report) {
   auto* cmd = app.add_subcommand("report", "Write the teaching report (one HTML file) of a run from its trace and its result");
-  cmd->add_option("trace", report.traces, "The run's trace (kafkasim run --trace FILE)")->required();
-  cmd->add_option("--check", report.check, "The run's result (kafkasim run --json FILE): verdicts, explanations, anomalies");
+  cmd->add_option("trace", report.traces, "The run's trace (kafkasim run --trace FILE); two traces: the two runs compared")->required();
+  cmd->add_option("--check", report.checks,
+                  "The run's result (kafkasim run --json FILE): verdicts, explanations, anomalies; with two traces, once for each, in order");
   cmd->add_option("-o,--output", report.output, "The HTML file to write (- for standard output)")->required();
   cmd->add_flag("-f,--force", report.force, "Replace an existing output file (never an input)");
   return cmd;

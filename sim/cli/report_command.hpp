@@ -2,6 +2,8 @@
 // kafkasim report TRACE.jsonl [--check RESULT.json] -o FILE.html [-f]: the teaching report of a
 // run from its JSON Lines trace (run --trace) and, for the verdicts and the anomalies, its
 // result (run --json). `run --report` writes the same file from the live run.
+// kafkasim report A.jsonl B.jsonl [--check A.json --check B.json] -o FILE.html: two runs
+// compared on one time axis (each --check belongs to the trace in the same place).
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -16,7 +18,7 @@ namespace sim::cli {
 
 struct ReportArgs {
   std::vector<std::string> traces;
-  std::string check;
+  std::vector<std::string> checks;
   std::string output;
   bool force = false;
 };

@@ -9,7 +9,8 @@
 //   --shots    where the screenshots go, as <report>-<view>.png
 //   --expect   what this report holds: {"checksHeld", "checksViolated", "notes": counts;
 //              "faultKinds", "anomalyKinds": lists, each kind at least once; "texts": strings
-//              the page must show as text; "fates": {flag: at least this many records}}
+//              the page must show as text; "fates": {flag: at least this many records};
+//              "compareDiffers": count labels that must differ between two compared runs}
 //   --text     one more string the page must show as text (repeatable)
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -99,7 +100,7 @@ function readReport(file, problems) {
 }
 
 async function checkViews(page, problems) {
-  for (const check of [views.checkNav, views.checkSummary, views.checkTimeline, views.checkAnomalies]) {
+  for (const check of [views.checkNav, views.checkSummary, views.checkTimeline, views.checkAnomalies, views.checkCompare]) {
     problems.push(...await page.evaluate(check));
   }
   const names = await page.$$eval('section[data-view]', s => s.map(e => e.dataset.view));
@@ -144,6 +145,11 @@ async function checkPage(page, opts, label, ownScripts, problems) {
   const found = await page.evaluate(views.census);
   console.log(`${label}: views ${names.join(', ')}; ${JSON.stringify(found)}`);
   compareExpected(found, opts.expect, problems);
+  for (const label of opts.expect.compareDiffers || []) {
+    const changed = await page.evaluate(l => Array.from(document.querySelectorAll('[data-field="compare-counts"] tr[data-label]'))
+      .some(tr => tr.dataset.label === l && tr.classList.contains('changed')), label);
+    if (!changed) problems.push(`compare: ${label} does not differ between the runs`);
+  }
   await checkTexts(page, opts.texts, problems);
   problems.push(...await page.evaluate(views.checkNoInjection, ownScripts));
   problems.push(...await exerciseFates(page, opts.expect.fates));

@@ -79,6 +79,27 @@ export function checkAnomalies() {
   return problems;
 }
 
+// Compare (a report of two runs): both runs named, and the tables of what differs.
+export function checkCompare() {
+  const view = document.querySelector('section[data-view="compare"]');
+  if (!view) return [];
+  const problems = [];
+  for (const run of ['A', 'B']) {
+    const f = view.querySelector(`[data-field="compare-run-${run}"]`);
+    if (!f || f.textContent.trim() === '') problems.push(`compare names no run ${run}`);
+  }
+  for (const name of ['compare-config', 'compare-checks', 'compare-counts']) {
+    if (!view.querySelector(`[data-field="${name}"]`)) problems.push(`compare has no [data-field="${name}"]`);
+  }
+  const counts = view.querySelectorAll('[data-field="compare-counts"] tr[data-label]');
+  if (counts.length === 0) problems.push('compare has no counts');
+  for (const tr of counts) {
+    if (tr.querySelectorAll('td[data-run="A"], td[data-run="B"]').length !== 2) problems.push(`compare row ${tr.dataset.label} lacks a run's cell`);
+  }
+  if (document.querySelectorAll('#timeline [data-run="B"]').length === 0) problems.push('the time axis shows nothing of run B');
+  return problems;
+}
+
 // What a report holds, for comparison with what the test expects of it.
 export function census() {
   const all = sel => Array.from(document.querySelectorAll(sel));

@@ -251,7 +251,18 @@ TEST(Report, BadInputsGiveTheDocumentedExitCodes) {
   ASSERT_EQ(kafkasim("run " + source_path("scenarios/kernel_demo.lua").string() + " --quiet --until 2s --trace " + trace.string()).code, 0);
   EXPECT_EQ(kafkasim("report /no/such/trace.jsonl -o " + out.string()).code, 64);
   EXPECT_EQ(kafkasim("report " + trace.string()).code, 64);                                     // no -o
-  EXPECT_EQ(kafkasim("report " + trace.string() + " " + trace.string() + " -o " + out.string()).code, 64);  // compare: later
+  const std::string two = trace.string() + " " + trace.string();
+  EXPECT_EQ(kafkasim("report " + two + " " + trace.string() + " -o " + out.string()).code, 64);  // three runs
+  const auto result = dir / "r_ok.json";
+  std::filesystem::remove(result);
+  ASSERT_EQ(kafkasim("run " + source_path("scenarios/kernel_demo.lua").string() + " --quiet --until 2s --json " + result.string()).code, 0);
+  EXPECT_EQ(kafkasim("report " + two + " --check " + result.string() + " -o " + out.string()).code, 64);  // a check for one of two
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_EQ(kafkasim("report " + two + " --check " + result.string() + " --check " + result.string() + " -o " + out.string()).code, 0);
+  const nlohmann::json compared = report_data(slurp(out));
+  EXPECT_TRUE(compared.contains("compare")) << "two traces: the second run is the first's compare";
+  EXPECT_EQ(compared["compare"]["scenario"]["name"], compared["scenario"]["name"]);
+  std::filesystem::remove(out);
   EXPECT_EQ(kafkasim("report " + trace.string() + " -o " + trace.string() + " -f").code, 64);     // the output is the input
   const auto bad = write_file("report_inputs/bad.jsonl", slurp(trace).substr(0, 200) + "\n{\"seq\":\n");
   auto r = kafkasim("report " + bad.string() + " -o " + out.string());
