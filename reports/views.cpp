@@ -1,6 +1,7 @@
 #include "reports/view_data.hpp"
 
 #include "reports/fates_data.hpp"
+#include "reports/messages_data.hpp"
 
 namespace report {
 
@@ -9,6 +10,7 @@ namespace report {
 std::vector<std::unique_ptr<ViewData>> make_view_data(const Limits& limits) {
   (void)limits;
   std::vector<std::unique_ptr<ViewData>> views;
+  views.push_back(std::make_unique<MessagesData>());
   views.push_back(std::make_unique<FatesData>());
   return views;
 }

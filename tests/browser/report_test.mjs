@@ -10,7 +10,8 @@
 //   --expect   what this report holds: {"checksHeld", "checksViolated", "notes": counts;
 //              "faultKinds", "anomalyKinds": lists, each kind at least once; "texts": strings
 //              the page must show as text; "fates": {flag: at least this many records};
-//              "compareDiffers": count labels that must differ between two compared runs}
+//              "compareDiffers": count labels that must differ between two compared runs;
+//              "messages": {"dropped": at least this many dropped messages drawn at a moment}}
 //   --text     one more string the page must show as text (repeatable)
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -19,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import * as views from './report_views.mjs';
 import { visitByKeyboard } from './report_keyboard.mjs';
 import { exerciseFates } from './report_fates.mjs';
+import { exerciseMessages } from './report_messages.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const READY_TIMEOUT_MS = 15000;
@@ -153,6 +155,7 @@ async function checkPage(page, opts, label, ownScripts, problems) {
   await checkTexts(page, opts.texts, problems);
   problems.push(...await page.evaluate(views.checkNoInjection, ownScripts));
   problems.push(...await exerciseFates(page, opts.expect.fates));
+  problems.push(...await exerciseMessages(page, opts.expect.messages, path.join(opts.shots, `${label}-messages-moment.png`)));
   problems.push(...await visitByKeyboard(page, names, view => path.join(opts.shots, `${label}-${view}.png`)));
   // Again after every view was shown: a view drawn lazily must not inject either.
   problems.push(...await page.evaluate(views.checkNoInjection, ownScripts));

@@ -1,0 +1,75 @@
+#pragma once
+// The Messages view's data: the protocol messages around the moments a learner looks at, for a
+// space-time diagram (nodes as lanes, each message an arrow from its send to its arrival).
+//
+// A run sends millions of messages, so the file keeps them around moments: each fault and its
+// end (crash, restart, shutdown, pause, resume, partition, isolation, heal, slow links and
+// disks), each note, each log truncation, and each send that failed or timed out. A moment
+// keeps the messages sent just before it (the last kBefore) and the next kAfter sent within
+// kWindowNs after it; moments closer together share their messages. What was left out is
+// said in the file.
+//
+// A message is paired with its arrival by its link and kind: the network keeps a connection's
+// messages in order, so the n-th net.recv of (from, to, msg) is the n-th net.send of it that
+// was not dropped. A message that never arrived is marked: dropped (net.drop, with its reason)
+// or not delivered by the end of the trace.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "reports/view_data.hpp"
+
+namespace report {
+
+class MessagesData final : public ViewData {
+ public:
+  static constexpr size_t kBefore = 60;                      // messages kept from before a moment
+  static constexpr size_t kAfter = 240;                      // messages kept after it
+  static constexpr int64_t kWindowNs = 200'000'000;          // how long after a moment
+  static constexpr size_t kMaxMoments = 400;                 // moments kept
+  static constexpr size_t kMaxMessages = 60'000;             // messages kept in all
+
+  const char* name() const override { return "messages"; }
+  void write(const sim::Event& e) override;
+  nlohmann::ordered_json json(int64_t end_ns) const override;
+  void summarised(std::vector<std::string>& out) const override;
+
+ private:
+  struct Message {
+    int64_t sent_ns = 0;
+    int64_t received_ns = -1;  // -1: never arrived
+    uint32_t from = 0, to = 0;  // into nodes_
+    std::string msg;
+    std::string detail;        // the message's own fields, e.g. "correlation_id=3 error=NONE"
+    std::string dropped;       // the drop's reason, if it was dropped
+  };
+  struct Moment {
+    int64_t time_ns = 0;
+    std::string what;
+  };
+  // A link's messages in flight, by their number among every message sent.
+  using Link = std::tuple<uint32_t, uint32_t, std::string>;
+
+  uint32_t node_index(std::string_view name);
+  void moment(int64_t now, std::string what);
+  // Keeps m (or not) and tracks it until it arrives or is dropped.
+  void sent(Message m);
+  // The message numbered `n` if the file keeps it or may still (it is among the recent ones).
+  Message* find(uint64_t n);
+
+  std::vector<std::string> nodes_;
+  std::map<std::string, uint32_t, std::less<>> node_ids_;
+  std::map<Link, std::deque<uint64_t>> in_flight_;
+  std::deque<std::pair<uint64_t, Message>> recent_;  // the last kBefore messages not kept, by number
+  std::vector<Message> kept_;
+  std::map<uint64_t, size_t> kept_in_flight_;  // a kept message not arrived yet: its place in kept_
+  std::vector<Moment> moments_;
+  int64_t window_end_ns_ = -1;  // messages sent before it are kept (while kAfter allows)
+  size_t window_left_ = 0;
+  size_t moments_left_out_ = 0, messages_left_out_ = 0, sent_ = 0;
+};
+
+}  // namespace report

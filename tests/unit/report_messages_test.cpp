@@ -1,0 +1,73 @@
+// The Messages view's data (reports/messages_data.hpp): messages are kept around moments only,
+// each paired with its arrival in the order of its link, a dropped one with its reason.
+#include <gtest/gtest.h>
+
+#include "broker_model/trace_schema.hpp"
+#include "reports/messages_data.hpp"
+
+namespace {
+
+class ToMessages final : public sim::TraceSink {
+ public:
+  explicit ToMessages(report::MessagesData& d) : d_(d) {}
+  void write(const sim::Event& e) override { d_.write(e); }
+
+ private:
+  report::MessagesData& d_;
+};
+
+struct Net {
+  report::MessagesData data;
+  ToMessages sink{data};
+  sim::Trace trace;
+  Net() {
+    trace.add_sink(&sink);
+    trace.names().set(1, "a");
+    trace.names().set(2, "b");
+  }
+  template <typename E>
+  void emit(int64_t ms, sim::NodeId node, const E& e) {
+    sim::schema::emit(trace, sim::Time{ms * 1'000'000}, node, e);
+  }
+  void send(int64_t ms, sim::NodeId from, const char* to, const char* msg) {
+    emit(ms, from, sim::event::NetSend{.to = to, .msg = msg, .bytes = 64});
+  }
+  void recv(int64_t ms, sim::NodeId at, const char* from, const char* msg) { emit(ms, at, sim::event::NetRecv{.from = from, .msg = msg}); }
+};
+
+}  // namespace
+
+TEST(ReportMessages, KeptAroundMomentsAndPairedInLinkOrder) {
+  Net n;
+  // Long before any moment: not kept once enough later messages push them out of the lookback.
+  for (int i = 0; i < 100; ++i) {
+    n.send(i, 1, "b", "FetchRequest");
+    n.recv(i, 2, "a", "FetchRequest");
+  }
+  n.send(1000, 1, "b", "ProduceRequest");  // arrives after the moment
+  n.send(1001, 1, "b", "ProduceRequest");  // dropped
+  n.emit(1002, sim::kNoNode, sim::event::NodeCrash{.node = "b", .unflushed = 0, .entries_lost = 0, .files_torn = 0});
+  n.recv(1003, 2, "a", "ProduceRequest");
+  n.emit(1004, 1, sim::event::NetDrop{.to = "b", .msg = "ProduceRequest", .reason = "receiver-down"});
+  n.send(1005, 2, "a", "ProduceResponse");  // in the window, never arrives
+  n.send(5000, 2, "a", "ProduceResponse");  // after the window
+  const auto j = n.data.json(5000'000'000);
+  ASSERT_EQ(j["moments"].size(), 1u);
+  EXPECT_EQ(j["sent"], 104);
+  const auto& m = j["messages"];
+  ASSERT_EQ(m.size(), report::MessagesData::kBefore + 1) << "the lookback before the moment and one message in its window";
+  const auto& last = m[m.size() - 1];
+  EXPECT_EQ(last["msg"], "ProduceResponse");
+  EXPECT_EQ(last["received_ns"], -1);
+  EXPECT_FALSE(last.contains("dropped"));
+  const auto& first_produce = m[m.size() - 3];
+  EXPECT_EQ(first_produce["msg"], "ProduceRequest");
+  EXPECT_EQ(first_produce["received_ns"], 1003'000'000) << "the first send of the link arrives first";
+  const auto& dropped = m[m.size() - 2];
+  EXPECT_EQ(dropped["dropped"], "receiver-down");
+  EXPECT_EQ(dropped["received_ns"], -1);
+  std::vector<std::string> said;
+  n.data.summarised(said);
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_NE(said[0].find("of the 104 sent are kept"), std::string::npos) << said[0];
+}
