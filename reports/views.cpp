@@ -1,5 +1,8 @@
 #include "reports/view_data.hpp"
 
+#include "reports/charts_data.hpp"
+#include "reports/groups_data.hpp"
+
 namespace report {
 
 // The views with data of their own. A new view adds its ViewData here and its drawing as
@@ -7,6 +10,8 @@ namespace report {
 std::vector<std::unique_ptr<ViewData>> make_view_data(const Limits& limits) {
   (void)limits;
   std::vector<std::unique_ptr<ViewData>> views;
+  views.push_back(std::make_unique<GroupsData>());
+  views.push_back(std::make_unique<ChartsData>());
   return views;
 }
 

@@ -15,6 +15,9 @@ build=$(cd "$1" && pwd)
 shift
 artifacts="$build/test-artifacts/report"
 modules=${KAFKASIM_BROWSER_MODULES:-$root/build/web}
+# Where scripts/setup installs uPlot: when it is there, every report's charts must be drawn.
+uplot=()
+[ -f "${KAFKASIM_UPLOT_DIR:-$root/build/web-report/node_modules/uplot}/dist/uPlot.iife.min.js" ] && uplot=(--uplot)
 mkdir -p "$artifacts"
 
 has_report_option() {
@@ -42,7 +45,7 @@ test_one() {
       report=$(make_report "$input") ;;
     *) report=$input ;;
   esac
-  node "$here/report_test.mjs" --modules "$modules" --shots "$artifacts" "$@" "$report"
+  node "$here/report_test.mjs" --modules "$modules" --shots "$artifacts" "${uplot[@]}" "$@" "$report"
 }
 
 if [ $# -ge 1 ]; then
