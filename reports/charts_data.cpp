@@ -17,8 +17,6 @@ using Reads = sim::schema::Reads<Scenario, OpInvoke, OpOk, OpFail, OpInfo, OpPol
 
 constexpr int64_t kSecond = 1'000'000'000;
 
-std::string send_key(std::string_view process, int64_t op) { return fmt::format("{}\x1f{}", process, op); }
-std::string partition_key(std::string_view topic, int64_t partition) { return fmt::format("{}-{}", topic, partition); }
 
 // Sets bit `i`, growing the bitmap; says whether it was clear.
 bool set_bit(std::vector<bool>& bits, int64_t i) {
@@ -94,23 +92,36 @@ void ChartsData::coarsen() {
   latency_bucket_ /= 2;
 }
 
+uint32_t ChartsData::name(std::string_view s) {
+  auto it = names_.find(s);
+  if (it == names_.end()) it = names_.emplace(std::string(s), static_cast<uint32_t>(names_.size())).first;
+  return it->second;
+}
+
+uint32_t ChartsData::partition(uint32_t topic, int64_t number) {
+  const uint64_t key = (uint64_t{topic} << 32) ^ static_cast<uint32_t>(number);
+  auto [it, made] = partitions_.try_emplace(key, static_cast<uint32_t>(partitions_.size()));
+  if (made) acknowledged_.emplace_back();
+  return it->second;
+}
+
 void ChartsData::handle(const OpInvoke::View& v) {
   if (v.f != "send") return;
   ++buckets_[bucket(now_)].produce;
-  in_flight_[send_key(v.process, v.op)] = {now_, std::string(v.topic)};
+  in_flight_[send_key(name(v.process), v.op)] = {now_, name(v.topic)};
 }
 
 void ChartsData::handle(const OpOk::View& v) {
   if (v.f != "send") return;
   const size_t b = bucket(now_);
   ++buckets_[b].acknowledged;
-  auto it = in_flight_.find(send_key(v.process, v.op));
-  if (it != in_flight_.end() && v.offset >= 0 && set_bit(acknowledged_[partition_key(it->second.topic, v.partition)], v.offset)) {
+  auto it = in_flight_.find(send_key(name(v.process), v.op));
+  if (it == in_flight_.end()) return;
+  const uint32_t p = partition(it->second.topic, v.partition);
+  if (v.offset >= 0 && set_bit(acknowledged_[p], v.offset)) {
     ++acknowledged_total_;
-    const std::string tp = partition_key(it->second.topic, v.partition);
     for (auto& [id, g] : groups_) {
-      auto polled = g.polled.find(tp);
-      if (polled == g.polled.end() || !has_bit(polled->second, v.offset)) g.unseen_level.set(b, ++g.unseen);
+      if (p >= g.polled.size() || !has_bit(g.polled[p], v.offset)) g.unseen_level.set(b, ++g.unseen);
     }
   }
   completed(v.process, v.op);
@@ -122,7 +133,7 @@ void ChartsData::handle(const OpInfo::View& v) { completed(v.process, v.op); }
 // A send's latency goes to the bucket it completed in; its bucket's percentiles are taken when
 // the completions move on to a later one (they come in time order).
 void ChartsData::completed(std::string_view process, int64_t op) {
-  auto it = in_flight_.find(send_key(process, op));
+  auto it = in_flight_.find(send_key(name(process), op));
   if (it == in_flight_.end()) return;
   const size_t b = bucket(now_);
   if (b != latency_bucket_) {
@@ -157,27 +168,22 @@ ChartsData::Group& ChartsData::group(const std::string& id) {
   return it->second;
 }
 
-void ChartsData::handle(const ConsumerStart::View& v) {
-  group_of_member_[std::string(v.member)] = std::string(v.group);
-  group(std::string(v.group));
-}
+void ChartsData::handle(const ConsumerStart::View& v) { group_of_member_[name(v.member)] = &group(std::string(v.group)); }
 
 void ChartsData::handle(const OpPollRecord::View& v) {
   const size_t b = bucket(now_);
   ++buckets_[b].consume;
-  auto it = group_of_member_.find(std::string(v.process));
+  auto it = group_of_member_.find(name(v.process));
   if (it == group_of_member_.end()) return;
-  Group& g = group(it->second);
-  const std::string tp = partition_key(v.topic, v.partition);
-  if (set_bit(g.polled[tp], v.offset)) {
-    auto acked = acknowledged_.find(tp);
-    if (acked != acknowledged_.end() && has_bit(acked->second, v.offset)) g.unseen_level.set(b, --g.unseen);
-  }
+  Group& g = *it->second;
+  const uint32_t p = partition(name(v.topic), v.partition);
+  if (p >= g.polled.size()) g.polled.resize(p + 1);
+  if (set_bit(g.polled[p], v.offset) && has_bit(acknowledged_[p], v.offset)) g.unseen_level.set(b, --g.unseen);
 }
 
 void ChartsData::handle(const ConsumerLag::View& v) {
   Group& g = group(std::string(v.group));
-  int64_t& lag = g.lag[partition_key(v.topic, v.partition)];
+  int64_t& lag = g.lag[partition(name(v.topic), v.partition)];
   g.lag_sum += v.lag - lag;
   lag = v.lag;
   g.lag_level.set(bucket(now_), g.lag_sum);

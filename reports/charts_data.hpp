@@ -15,7 +15,9 @@
 // has at most ~2,000; a run that outlasts that doubles the width and merges neighbours (then a
 // merged bucket's percentiles are the larger of the two, and it says so).
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,15 +47,21 @@ class ChartsData final : public ViewData {
     void set(size_t bucket, int64_t v);
   };
   struct Group {
-    std::map<std::string, int64_t> lag;  // by partition
+    std::unordered_map<uint32_t, int64_t> lag;  // by partition (its number in partitions_)
     int64_t lag_sum = 0;
-    std::map<std::string, std::vector<bool>> polled;  // by topic-partition: offsets polled
+    std::vector<std::vector<bool>> polled;      // by partition: offsets polled
     int64_t unseen = 0;
     Level lag_level, unseen_level;
   };
   struct Send {
     int64_t invoked_ns = 0;
-    std::string topic;
+    uint32_t topic = 0;  // its number in names_
+  };
+  // Strings the trace repeats a million times (process names, topics) read as small numbers, so
+  // a send or a polled record costs a hash of two integers, not of strings.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
   void handle(const sim::event::Scenario::View& v);
@@ -72,17 +80,23 @@ class ChartsData final : public ViewData {
   Group& group(const std::string& id);
   void coarsen();
 
+  uint32_t name(std::string_view s);
+  uint32_t partition(uint32_t topic, int64_t number);
+  static uint64_t send_key(uint32_t process, int64_t op) { return (uint64_t{process} << 40) ^ static_cast<uint64_t>(op); }
+
   size_t max_buckets_;
   int64_t width_ = 1'000'000'000;
   int coarsened_ = 0;
   int64_t now_ = 0;
   std::vector<Bucket> buckets_;
-  std::unordered_map<std::string, Send> in_flight_;  // by process and op
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> names_;
+  std::unordered_map<uint64_t, uint32_t> partitions_;  // topic and number -> its number
+  std::unordered_map<uint64_t, Send> in_flight_;       // by process and op
   size_t latency_bucket_ = 0;
-  std::vector<int64_t> latencies_;                    // of the bucket latency_bucket_
+  std::vector<int64_t> latencies_;                      // of the bucket latency_bucket_
   std::map<std::string, Group> groups_;
-  std::unordered_map<std::string, std::string> group_of_member_;
-  std::map<std::string, std::vector<bool>> acknowledged_;  // by topic-partition: offsets acknowledged
+  std::unordered_map<uint32_t, Group*> group_of_member_;  // by process
+  std::vector<std::vector<bool>> acknowledged_;            // by partition: offsets acknowledged
   int64_t acknowledged_total_ = 0;
 };
 

@@ -21,6 +21,13 @@ if(VENDOR_JS AND EXISTS "${VENDOR_JS}" AND EXISTS "${VENDOR_CSS}" AND EXISTS "${
     message(FATAL_ERROR "${VENDOR_LICENSE} holds */ and cannot go in a comment")
   endif()
   file(READ "${VENDOR_JS}" vendor_js)
+  # Its banner names its home page; the page holds no URL at all, so the name stays without
+  # the scheme.
+  string(REGEX REPLACE "^/\\*! https?://" "/*! " vendor_js "${vendor_js}")
+  string(FIND "${vendor_js}" "http" url)
+  if(NOT url EQUAL -1)
+    message(FATAL_ERROR "${VENDOR_JS} holds a URL the page must not carry")
+  endif()
   file(READ "${VENDOR_CSS}" vendor_css)
   set(js "/* ${VENDOR_JS_NAME}: its licence follows.\n${licence}*/\n${vendor_js}\n${js}")
   set(css "/* ${VENDOR_JS_NAME}: MIT licence, in the page's script. */\n${vendor_css}\n${css}")

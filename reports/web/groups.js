@@ -115,7 +115,9 @@
       ? "eager rebalancing: every member gives up everything it holds, so the whole group stands still."
       : "cooperative rebalancing: only the partitions that move stand still; the rest are consumed throughout.")));
     const lanes = el("div", { class: "glanes" });
-    for (const m of g.members) lanes.appendChild(laneOf(m));
+    // Members in their names' natural order: g-2 before g-10.
+    const members = g.members.slice().sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
+    for (const m of members) lanes.appendChild(laneOf(m));
     lanes.appendChild(lagLines(g));
     let generation = -1;
     for (const s of g.states) {
