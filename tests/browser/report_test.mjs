@@ -13,6 +13,9 @@
 //              "compareDiffers": count labels that must differ between two compared runs;
 //              "messages": {"dropped": at least this many dropped messages drawn at a moment}}
 //   --text     one more string the page must show as text (repeatable)
+//   --view     a view the report must have (repeatable), e.g. groups, charts
+//   --pause-kind  a rebalance pause kind the groups view must show (repeatable): eager, cooperative
+//   --uplot    uPlot is installed (scripts/setup): the charts must be drawn, not said to be missing
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +29,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const READY_TIMEOUT_MS = 15000;
 
 function parseArgs(argv) {
-  const opts = { texts: [], expect: {} };
+  const opts = { texts: [], expect: {}, views: [], pauseKinds: [], uplot: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -37,6 +40,9 @@ function parseArgs(argv) {
     else if (a === '--shots') opts.shots = value();
     else if (a === '--expect') opts.expect = JSON.parse(fs.readFileSync(value(), 'utf8'));
     else if (a === '--text') opts.texts.push(value());
+    else if (a === '--view') opts.views.push(value());
+    else if (a === '--pause-kind') opts.pauseKinds.push(value());
+    else if (a === '--uplot') opts.uplot = true;
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else if (opts.report) usage('one report at a time');
     else opts.report = path.resolve(a);
@@ -101,16 +107,23 @@ function readReport(file, problems) {
   return { ownScripts, bytes: Buffer.byteLength(html) };
 }
 
-async function checkViews(page, problems) {
+async function checkViews(page, opts, problems) {
   for (const check of [views.checkNav, views.checkSummary, views.checkTimeline, views.checkAnomalies, views.checkCompare]) {
     problems.push(...await page.evaluate(check));
   }
   const names = await page.$$eval('section[data-view]', s => s.map(e => e.dataset.view));
-  for (const v of views.REQUIRED_VIEWS) if (!names.includes(v)) problems.push(`no ${v} view`);
+  for (const v of [...views.REQUIRED_VIEWS, ...opts.views]) if (!names.includes(v)) problems.push(`no ${v} view`);
+  // A view a report has is checked whether or not the test asked for it.
+  if (names.includes('groups')) problems.push(...await page.evaluate(views.checkGroups));
+  if (names.includes('charts')) problems.push(...await page.evaluate(views.checkCharts, opts.uplot));
   return names;
 }
 
-function compareExpected(found, expect, problems) {
+function compareExpected(found, opts, problems) {
+  const expect = opts.expect;
+  for (const kind of opts.pauseKinds) {
+    if (!found.pauseKinds.includes(kind)) problems.push(`pauseKinds: expected ${kind}, found ${JSON.stringify(found.pauseKinds)}`);
+  }
   for (const k of ['checksHeld', 'checksViolated', 'notes']) {
     if (expect[k] !== undefined && found[k] !== expect[k]) problems.push(`${k}: expected ${expect[k]}, found ${found[k]}`);
   }
@@ -143,10 +156,10 @@ async function openReport(page, reportUrl, label, problems) {
 }
 
 async function checkPage(page, opts, label, ownScripts, problems) {
-  const names = await checkViews(page, problems);
+  const names = await checkViews(page, opts, problems);
   const found = await page.evaluate(views.census);
   console.log(`${label}: views ${names.join(', ')}; ${JSON.stringify(found)}`);
-  compareExpected(found, opts.expect, problems);
+  compareExpected(found, opts, problems);
   for (const label of opts.expect.compareDiffers || []) {
     const changed = await page.evaluate(l => Array.from(document.querySelectorAll('[data-field="compare-counts"] tr[data-label]'))
       .some(tr => tr.dataset.label === l && tr.classList.contains('changed')), label);

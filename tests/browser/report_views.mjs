@@ -100,6 +100,54 @@ export function checkCompare() {
   return problems;
 }
 
+// Consumer groups: each group's member lanes; each assignment segment with its generation, its
+// partitions and an ordered interval; each rebalance pause of a known kind; each commit ok or not.
+export function checkGroups() {
+  const problems = [];
+  const view = document.querySelector('section[data-view="groups"]');
+  if (!view) return ['no groups view'];
+  const isNs = v => v !== null && /^[0-9]+$/.test(v);
+  const interval = (what, e) => {
+    const start = e.getAttribute('data-start-ns'), end = e.getAttribute('data-end-ns');
+    if (!isNs(start) || !isNs(end)) problems.push(`${what} has start ${start}, end ${end}`);
+    else if (BigInt(start) > BigInt(end)) problems.push(`${what} ends (${end}) before it starts (${start})`);
+  };
+  for (const g of view.querySelectorAll('[data-group]')) {
+    const id = g.getAttribute('data-group');
+    if (g.querySelectorAll('[data-member]').length === 0) problems.push(`group ${id} has no [data-member] lane`);
+    for (const [i, a] of Array.from(g.querySelectorAll('[data-assignment]')).entries()) {
+      if (!/^-?[0-9]+$/.test(a.getAttribute('data-generation') || '')) problems.push(`group ${id} assignment ${i} has no generation`);
+      if (!a.getAttribute('data-partitions')) problems.push(`group ${id} assignment ${i} has no partitions`);
+      interval(`group ${id} assignment ${i}`, a);
+    }
+    for (const [i, p] of Array.from(g.querySelectorAll('[data-rebalance-pause]')).entries()) {
+      if (!['eager', 'cooperative'].includes(p.getAttribute('data-kind'))) problems.push(`group ${id} pause ${i} has kind ${p.getAttribute('data-kind')}`);
+      interval(`group ${id} pause ${i}`, p);
+    }
+    for (const [i, c] of Array.from(g.querySelectorAll('[data-commit]')).entries()) {
+      if (!['true', 'false'].includes(c.getAttribute('data-ok'))) problems.push(`group ${id} commit ${i} has data-ok ${c.getAttribute('data-ok')}`);
+    }
+  }
+  return problems;
+}
+
+// Charts: one [data-chart] per series, each holding uPlot's canvas with a size; or, when the
+// report was built without uPlot, the sentence saying so (a failure when uPlot is required).
+export function checkCharts(requireUplot) {
+  const problems = [];
+  const view = document.querySelector('section[data-view="charts"]');
+  if (!view) return ['no charts view'];
+  if (view.querySelector('[data-charts-missing]')) return requireUplot ? ['the charts view says uPlot is missing, but it is installed'] : [];
+  for (const name of ['produce', 'consume', 'lag', 'unseen', 'latency']) {
+    const chart = view.querySelector(`[data-chart="${name}"]`);
+    const canvas = chart && chart.querySelector('canvas');
+    if (!chart) problems.push(`no [data-chart="${name}"]`);
+    else if (!canvas) problems.push(`chart ${name} has no canvas`);
+    else if (canvas.width === 0 || canvas.height === 0) problems.push(`chart ${name}'s canvas is ${canvas.width}x${canvas.height}`);
+  }
+  return problems;
+}
+
 // What a report holds, for comparison with what the test expects of it.
 export function census() {
   const all = sel => Array.from(document.querySelectorAll(sel));
@@ -109,6 +157,10 @@ export function census() {
     faultKinds: all('#timeline [data-fault]').map(f => f.getAttribute('data-kind')),
     notes: all('#timeline [data-note]').length,
     anomalyKinds: all('[data-anomaly]').map(a => a.getAttribute('data-kind')),
+    groups: all('[data-group]').length,
+    pauseKinds: [...new Set(all('[data-rebalance-pause]').map(p => p.getAttribute('data-kind')))],
+    failedCommits: all('[data-commit][data-ok="false"]').length,
+    charts: all('[data-chart] canvas').length,
   };
 }
 

@@ -18,6 +18,9 @@ build=$(cd "$1" && pwd)
 shift
 artifacts="$build/test-artifacts/report"
 modules=${KAFKASIM_BROWSER_MODULES:-$root/build/web}
+# Where scripts/setup installs uPlot: when it is there, every report's charts must be drawn.
+uplot=()
+[ -f "${KAFKASIM_UPLOT_DIR:-$root/build/web-report/node_modules/uplot}/dist/uPlot.iife.min.js" ] && uplot=(--uplot)
 mkdir -p "$artifacts"
 
 has_report_option() {
@@ -45,7 +48,7 @@ test_one() {
       report=$(make_report "$input") ;;
     *) report=$input ;;
   esac
-  node "$here/report_test.mjs" --modules "$modules" --shots "$artifacts" "$@" "$report"
+  node "$here/report_test.mjs" --modules "$modules" --shots "$artifacts" "${uplot[@]}" "$@" "$report"
 }
 
 # The report comparing a scenario's run with the same run under one changed param.
