@@ -144,7 +144,7 @@ at("3s", function() t:pause(2, "1s") end)
   const report::Model m = sink.model();
   EXPECT_EQ(m.notes.size(), 3u);
   EXPECT_EQ(m.faults.size(), 1u);
-  ASSERT_EQ(m.summarised.size(), 2u);
+  ASSERT_GE(m.summarised.size(), 2u) << "the views say what they kept after these (the messages)";
   EXPECT_EQ(m.summarised[0], "notes: the first 3 of 5 are shown");
   EXPECT_EQ(m.summarised[1], "fault bands: the first 1 of 2 are shown");
 }
