@@ -55,108 +55,108 @@ INSTANTIATE_TEST_SUITE_P(
     FailureModes, KafkaScenario,
     ::testing::Values(
         Case{"Quickstart", "quickstart.lua", {}, {"expect_anomaly lost-write", "expect lost_acked_writes (safe-writer)"}},
-        Case{"Acks1LosesWrites", "acks1_leader_crash.lua", {}, {"expect_anomaly lost-write"}},
-        Case{"AcksAllKeepsWrites", "acks1_leader_crash.lua", {{"acks", "all"}},
+        Case{"Acks1LosesWrites", "teaching/01_acks_leader_crash.lua", {}, {"expect_anomaly lost-write"}},
+        Case{"AcksAllKeepsWrites", "teaching/01_acks_leader_crash.lua", {{"acks", "all"}},
              {"expect no_anomalies", "expect no_anomalies lost_acked_writes"}},
-        Case{"AcksAllSurvivesCrashes", "acks_all_survives_crashes.lua", {}, {"expect lost_acked_writes", "the load was acknowledged"}},
-        Case{"IsrBelowMinRefusesWrites", "isr_below_min.lua", {},
+        Case{"AcksAllSurvivesCrashes", "failure-modes/acks_all_survives_crashes.lua", {}, {"expect lost_acked_writes", "the load was acknowledged"}},
+        Case{"IsrBelowMinRefusesWrites", "teaching/02_min_insync_replicas.lua", {},
              {"the ISR shrank to the leader alone", "acks=all sends fail with NOT_ENOUGH_REPLICAS",
               "with retries they time out after NOT_ENOUGH_REPLICAS", "expect lost_acked_writes", "the ISR is whole again"}},
-        Case{"Kip101HwTruncationLoses", "kip101_hw_truncation.lua", {}, {"expect_anomaly lost-write", "broker 1 leads"}},
-        Case{"Kip101LeaderEpochsKeep", "kip101_hw_truncation.lua", {{"ibp", "3.9"}},
+        Case{"Kip101HwTruncationLoses", "teaching/04_kip101_hw_truncation.lua", {}, {"expect_anomaly lost-write", "broker 1 leads"}},
+        Case{"Kip101LeaderEpochsKeep", "teaching/04_kip101_hw_truncation.lua", {{"ibp", "3.9"}},
              {"expect no_anomalies", "expect no_anomalies lost_acked_writes", "broker 1 leads"}},
-        Case{"Kip279V0Diverges", "kip279_fast_failover.lua", {}, {"expect_anomaly replica-divergence"}},
-        Case{"Kip279V1Agrees", "kip279_fast_failover.lua", {{"ibp", "2.0"}}, {"expect no_anomalies"}},
-        Case{"Kip279FetchAgrees", "kip279_fast_failover.lua", {{"ibp", "3.9"}}, {"expect no_anomalies"}},
-        Case{"Kip966LastReplicaLoses", "kip966_last_replica_standing.lua", {}, {"expect_anomaly lost-write"}},
-        Case{"EosV2PipelineThroughCrashAndZombie", "eos_v2_pipeline.lua", {},
+        Case{"Kip279V0Diverges", "failure-modes/kip279_fast_failover.lua", {}, {"expect_anomaly replica-divergence"}},
+        Case{"Kip279V1Agrees", "failure-modes/kip279_fast_failover.lua", {{"ibp", "2.0"}}, {"expect no_anomalies"}},
+        Case{"Kip279FetchAgrees", "failure-modes/kip279_fast_failover.lua", {{"ibp", "3.9"}}, {"expect no_anomalies"}},
+        Case{"Kip966LastReplicaLoses", "teaching/05_kip966_last_replica_standing.lua", {}, {"expect_anomaly lost-write"}},
+        Case{"EosV2PipelineThroughCrashAndZombie", "teaching/16_exactly_once_pipeline.lua", {},
              {"expect delivery exactly-once (audit)", "expect exactly_once payments -> enriched (enricher)", "expect_anomaly G1a"}},
-        Case{"EosV1PipelineThroughCrashAndZombie", "eos_v1_pipeline.lua", {},
+        Case{"EosV1PipelineThroughCrashAndZombie", "teaching/16_exactly_once_pipeline_v1.lua", {},
              {"expect delivery exactly-once (audit)", "expect exactly_once payments -> enriched (enricher)", "expect_anomaly G1a"}},
-        Case{"TxnReadCommittedSkipsAborted", "txn_read_committed.lua", {},
+        Case{"TxnReadCommittedSkipsAborted", "teaching/18_read_uncommitted.lua", {},
              {"expect_anomaly G1a", "expect delivery exactly-once (committed-reader)", "expect order per-partition (committed-reader)"}},
-        Case{"Kip966ElrKeeps", "kip966_last_replica_standing.lua", {{"elr", "1"}},
+        Case{"Kip966ElrKeeps", "teaching/05_kip966_last_replica_standing.lua", {{"elr", "1"}},
              {"expect no_anomalies", "expect no_anomalies lost_acked_writes"}},
-        Case{"RetriesReorderAndDuplicate", "retries_reorder_duplicate.lua", {},
+        Case{"RetriesReorderAndDuplicate", "teaching/06_retries_reorder_idempotence.lua", {},
              {"expect_anomaly duplicate", "expect_anomaly nonmonotonic-send", "expect lost_acked_writes"}},
-        Case{"IdempotenceKeepsOrder", "retries_reorder_duplicate.lua", {{"idempotence", "true"}},
+        Case{"IdempotenceKeepsOrder", "teaching/06_retries_reorder_idempotence.lua", {{"idempotence", "true"}},
              {"expect no_anomalies", "expect no_anomalies max_duplicates", "expect no_anomalies lost_acked_writes"}},
-        Case{"UncleanElectionLoses", "unclean_leader_election.lua", {},
+        Case{"UncleanElectionLoses", "teaching/03_unclean_leader_election.lua", {},
              {"the out-of-sync replica is elected", "expect_anomaly lost-write"}},
-        Case{"CleanElectionWaits", "unclean_leader_election.lua", {{"unclean", "false"}},
+        Case{"CleanElectionWaits", "teaching/03_unclean_leader_election.lua", {{"unclean", "false"}},
              {"no leader until an ISR member returns", "expect no_anomalies", "expect no_anomalies lost_acked_writes"}},
-        Case{"AutoCommitRedelivers", "group_autocommit_crash.lua", {},
+        Case{"AutoCommitRedelivers", "teaching/08_auto_commit_duplicates.lua", {},
              {"records are processed twice", "expect delivery at-least-once (billing)"}},
-        Case{"CommitBeforeProcessLoses", "group_commit_before_process.lua", {},
+        Case{"CommitBeforeProcessLoses", "teaching/09_commit_before_process.lua", {},
              {"records are never processed (at-most-once)", "expect delivery at-most-once (ledger)"}},
-        Case{"CommitAfterProcessKeeps", "group_commit_before_process.lua", {{"commit", "after-process"}},
+        Case{"CommitAfterProcessKeeps", "teaching/09_commit_before_process.lua", {{"commit", "after-process"}},
              {"expect delivery at-least-once (ledger)"}},
-        Case{"SlowConsumerIsFenced", "group_slow_consumer.lua", {},
+        Case{"SlowConsumerIsFenced", "teaching/12_slow_consumer.lua", {},
              {"the slow member's late commit is fenced", "its uncommitted records are processed again",
               "expect delivery at-least-once (workers)"}},
-        Case{"RebalanceStorm", "group_rebalance_storm.lua", {},
+        Case{"RebalanceStorm", "teaching/14_rebalance_storm.lua", {},
              {"with 6 members on 4 partitions, 2 are idle (eager)", "with 6 members on 4 partitions, 2 are idle (cooperative)",
               "eager rebalancing pauses consumption far longer", "expect delivery at-least-once (coop)",
               "expect delivery at-least-once (eager)", "expect no_anomalies"}},
-        Case{"StaticMemberRestart", "group_static_restart.lua", {}, {"no rebalance", "expect delivery exactly-once (indexers)"}},
-        Case{"DynamicMemberRestart", "group_static_restart.lua", {{"static", "false"}},
+        Case{"StaticMemberRestart", "teaching/15_static_membership.lua", {}, {"no rebalance", "expect delivery exactly-once (indexers)"}},
+        Case{"DynamicMemberRestart", "teaching/15_static_membership.lua", {{"static", "false"}},
              {"the restart rebalanced the group", "expect delivery at-least-once (indexers)"}},
-        Case{"StaticZombieIsFenced", "group_static_zombie.lua", {},
+        Case{"StaticZombieIsFenced", "failure-modes/group_static_zombie.lua", {},
              {"the zombie processed nothing after it woke", "the new instance holds member 2's partitions", "no rebalance",
               "the zombie was fenced", "expect delivery at-least-once (indexers)"}},
-        Case{"CoordinatorFailover", "group_coordinator_failover.lua", {},
+        Case{"CoordinatorFailover", "failure-modes/group_coordinator_failover.lua", {},
              {"another broker took over as coordinator", "committed offsets survived", "the group kept consuming",
               "expect delivery at-least-once (analytics)"}},
-        Case{"Kip320GroupResumesAtTheDivergence", "kip320_group_restart.lua", {},
+        Case{"Kip320GroupResumesAtTheDivergence", "failure-modes/kip320_group_restart.lua", {},
              {"broker 3 leads orders-0", "it resumed at the divergence point", "and read each new record once",
               "the truncation was detected"}},
-        Case{"OffsetResetLatestMisses", "group_offset_reset.lua", {},
+        Case{"OffsetResetLatestMisses", "teaching/13_offset_reset_latest.lua", {},
              {"latest misses the records produced before it joined", "earliest processes every record"}},
-        Case{"PausedMemberLosesItsPartitions", "group_paused_member.lua", {},
+        Case{"PausedMemberLosesItsPartitions", "failure-modes/group_paused_member.lua", {},
              {"the group rebalanced without the member and again when it rejoined", "all three members hold partitions",
               "expect delivery at-least-once (indexers)"}},
-        Case{"PauseWithinTheSessionKeepsThem", "group_paused_member.lua", {{"session_s", "60"}},
+        Case{"PauseWithinTheSessionKeepsThem", "failure-modes/group_paused_member.lua", {{"session_s", "60"}},
              {"no rebalance", "all three members hold partitions", "expect delivery exactly-once (indexers)"}},
-        Case{"BankForgePlainIncrementAppliesTwice", "bankforge_read_model.lua", {},
+        Case{"BankForgePlainIncrementAppliesTwice", "systems/bank_read_model.lua", {},
              {"expect_anomaly duplicate-effect", "expect effects at-least-once in read-model (projector)",
               "balances are wrong: transfers applied twice", "expect delivery at-least-once (projector)"}},
-        Case{"BankForgeIdempotentWritesApplyOnce", "bankforge_read_model.lua", {{"mode", "idempotent"}},
+        Case{"BankForgeIdempotentWritesApplyOnce", "systems/bank_read_model.lua", {{"mode", "idempotent"}},
              {"expect effects exactly-once in read-model (projector)", "balances equal the sums of the transfers",
               "expect delivery at-least-once (projector)"}},
-        Case{"BankForgeOffsetInTheStoreAppliesOnce", "bankforge_read_model.lua", {{"mode", "offset"}},
+        Case{"BankForgeOffsetInTheStoreAppliesOnce", "systems/bank_read_model.lua", {{"mode", "offset"}},
              {"expect effects exactly-once in read-model (projector)", "balances equal the sums of the transfers",
               "the seek to the stored offset: no transfer delivered again", "expect delivery exactly-once (projector)"}},
-        Case{"AnalyticsAutoCommitLosesCounts", "analytics_every_minute.lua", {},
+        Case{"AnalyticsAutoCommitLosesCounts", "systems/bookstore_analytics.lua", {},
              {"counts were lost: committed before they were published", "expect delivery at-least-once (analytics)",
               "expect delivery exactly-once (dashboard)"}},
-        Case{"AnalyticsCommitAfterPublishCountsTwice", "analytics_every_minute.lua", {{"mode", "after-publish"}},
+        Case{"AnalyticsCommitAfterPublishCountsTwice", "systems/bookstore_analytics.lua", {{"mode", "after-publish"}},
              {"views were counted twice: published, then crashed before the commit", "expect delivery at-least-once (analytics)",
               "expect delivery exactly-once (dashboard)"}},
-        Case{"AnalyticsExactlyOnceV2CountsOnce", "analytics_every_minute.lua", {{"mode", "exactly_once_v2"}},
+        Case{"AnalyticsExactlyOnceV2CountsOnce", "systems/bookstore_analytics.lua", {{"mode", "exactly_once_v2"}},
              {"every view counted once: the aggregates commit with the offsets", "expect delivery at-least-once (analytics)",
               "expect delivery exactly-once (dashboard)"}},
-        Case{"SeekReplays", "group_seek_replay.lua", {},
+        Case{"SeekReplays", "failure-modes/group_seek_replay.lua", {},
              {"the replayed records are processed again", "expect delivery at-least-once (auditors)"}},
-        Case{"LateProduceHangsTheTransaction", "txn_hanging_transaction.lua", {},
+        Case{"LateProduceHangsTheTransaction", "failure-modes/txn_hanging_transaction.lua", {},
              {"payer-tx's coordinator is not payments-0's leader", "expect_anomaly hanging-transaction"}},
-        Case{"Kip890LeaderRefusesTheLateProduce", "txn_hanging_transaction.lua", {{"version", "3.9"}},
+        Case{"Kip890LeaderRefusesTheLateProduce", "failure-modes/txn_hanging_transaction.lua", {{"version", "3.9"}},
              {"payer-tx's coordinator is not payments-0's leader", "expect delivery exactly-once (ledger)",
               "expect order per-partition (ledger)", "expect hanging_transactions"}},
-        Case{"Kip360BumpsTheEpochAfterAnUncleanElection", "kip360_unclean_epoch_bump.lua", {},
+        Case{"Kip360BumpsTheEpochAfterAnUncleanElection", "failure-modes/kip360_unclean_epoch_bump.lua", {},
              {"no send failed: the producer bumped its epoch instead (KIP-360)", "expect_anomaly lost-write", "expect no_anomalies"}},
-        Case{"DeliveryTimeoutResendDuplicates", "delivery_timeout_maybe_written.lua", {},
+        Case{"DeliveryTimeoutResendDuplicates", "failure-modes/delivery_timeout_maybe_written.lua", {},
              {"sends timed out with their outcome unknown (op.info)", "expect_anomaly duplicate"}},
-        Case{"DeliveryTimeoutResendDuplicatesWithoutIdempotence", "delivery_timeout_maybe_written.lua", {{"idempotence", "false"}},
+        Case{"DeliveryTimeoutResendDuplicatesWithoutIdempotence", "failure-modes/delivery_timeout_maybe_written.lua", {{"idempotence", "false"}},
              {"expect_anomaly duplicate"}},
-        Case{"DeliveryTimeoutWithoutResendKeepsOneCopy", "delivery_timeout_maybe_written.lua", {{"resend", "false"}},
+        Case{"DeliveryTimeoutWithoutResendKeepsOneCopy", "failure-modes/delivery_timeout_maybe_written.lua", {{"resend", "false"}},
              {"sends timed out with their outcome unknown (op.info)", "expect no_anomalies"}},
-        Case{"TxnZombieReplacedIsFenced", "txn_zombie_fencing.lua", {},
+        Case{"TxnZombieReplacedIsFenced", "teaching/17_zombie_fencing.lua", {},
              {"the zombie's late sends failed", "expect no_anomalies", "expect delivery exactly-once (auditors)"}},
-        Case{"TxnZombieTimedOutIsFenced", "txn_zombie_fencing.lua", {{"how", "timeout"}},
+        Case{"TxnZombieTimedOutIsFenced", "teaching/17_zombie_fencing.lua", {{"how", "timeout"}},
              {"the zombie's late sends failed", "expect no_anomalies", "expect delivery exactly-once (auditors)"}},
-        Case{"CtpIdempotenceDuplicatesOutput", "ctp_at_least_once.lua", {},
+        Case{"CtpIdempotenceDuplicatesOutput", "failure-modes/ctp_at_least_once.lua", {},
              {"expect_anomaly duplicated-output", "expect delivery at-least-once (enricher)"}},
-        Case{"CtpWithoutCrashesOutputsOnce", "ctp_at_least_once.lua", {{"crash", "no"}},
+        Case{"CtpWithoutCrashesOutputsOnce", "failure-modes/ctp_at_least_once.lua", {{"crash", "no"}},
              {"expect exactly_once payments -> payments.enriched (enricher)", "expect delivery at-least-once (enricher)"}}),
     [](const ::testing::TestParamInfo<Case>& param_info) { return param_info.param.label; });
 
@@ -188,31 +188,31 @@ TEST_P(KafkaScenarioExplanation, NamesTheEventsThatLedToIt) {
 INSTANTIATE_TEST_SUITE_P(
     FailureModes, KafkaScenarioExplanation,
     ::testing::Values(
-        Story{"Acks1LossTellsTheCrashTheElectionAndTheLostFlush", "acks1_leader_crash.lua", "expect_anomaly lost-write",
+        Story{"Acks1LossTellsTheCrashTheElectionAndTheLostFlush", "teaching/01_acks_leader_crash.lua", "expect_anomaly lost-write",
               {"leader in epoch 0", "crashed at 6.000s", "elected broker-", "leader in epoch 1", "it did not have offset",
                "restarted at 25.000s", "No replica's log holds"}},
-        Story{"Kip279DivergenceTellsTheEpochQuestionAndItsAnswer", "kip279_fast_failover.lua", "expect_anomaly replica-divergence",
+        Story{"Kip279DivergenceTellsTheEpochQuestionAndItsAnswer", "failure-modes/kip279_fast_failover.lua", "expect_anomaly replica-divergence",
               {"broker-1 holds the record it appended as leader in epoch 0", "broker-2 holds the record it appended as leader in epoch 1",
                "broker-2 became a follower in epoch 2", "broker-2 asked where epoch 1 ends and was told offset 2",
                "never truncated below offset 1"}},
-        Story{"CommitBeforeProcessTellsThePollTheEarlyCommitTheCrashAndTheResume", "group_commit_before_process.lua",
+        Story{"CommitBeforeProcessTellsThePollTheEarlyCommitTheCrashAndTheResume", "teaching/09_commit_before_process.lua",
               "expect delivery at-most-once (ledger)",
               {"was returned by a poll to ledger-1", "(before-process), before processing it", "ledger-1 crashed at 15.000s",
                "resumed payments-0 at the committed offset", "No member of ledger processed"}},
-        Story{"AutoCommitRedeliveryTellsTheLastCommitTheCrashAndTheReprocessing", "group_autocommit_crash.lua",
+        Story{"AutoCommitRedeliveryTellsTheLastCommitTheCrashAndTheReprocessing", "teaching/08_auto_commit_duplicates.lua",
               "expect delivery at-least-once (billing)",
               {"billing-1 committed orders-0 offset", "(auto), the group's last commit of it before it was taken up again",
                "was processed by billing-1", "billing-1 crashed at 17.500s", "billing-2 resumed", "again at"}},
-        Story{"ResendDuplicateTellsTheTimeoutAndTheApplicationsResend", "delivery_timeout_maybe_written.lua", "expect_anomaly duplicate",
+        Story{"ResendDuplicateTellsTheTimeoutAndTheApplicationsResend", "failure-modes/delivery_timeout_maybe_written.lua", "expect_anomaly duplicate",
               {"appended it at", "its send of event-81 timed out, its outcome unknown (op.info: maybe written)",
                "events-api's application sent event-81 again at 8.200s", "appended it again at",
                "neither idempotence nor the leader could tell it from the first"}},
-        Story{"RetryDuplicateTellsBothAppendsAndTheRetry", "retries_reorder_duplicate.lua", "expect_anomaly duplicate",
+        Story{"RetryDuplicateTellsBothAppendsAndTheRetry", "teaching/06_retries_reorder_idempotence.lua", "expect_anomaly duplicate",
               {"appended it at", "appended it again at", "(no producer id)", "retried a batch of",
                "Without idempotence the leader cannot tell a retry from new records"}},
-        Story{"HangingTransactionTellsTheCoordinatorsLastState", "txn_hanging_transaction.lua", "expect_anomaly hanging-transaction",
+        Story{"HangingTransactionTellsTheCoordinatorsLastState", "failure-modes/txn_hanging_transaction.lua", "expect_anomaly hanging-transaction",
               {"last state for payer-tx", "payments-0", "no marker will ever end the transaction", "KIP-890"}},
-        Story{"CtpDuplicateTellsBothRunsTheirSendsAndTheCrash", "ctp_at_least_once.lua", "expect_anomaly duplicated-output",
+        Story{"CtpDuplicateTellsBothRunsTheirSendsAndTheCrash", "failure-modes/ctp_at_least_once.lua", "expect_anomaly duplicated-output",
               {"committed 2 times, from 2 handler runs", "enricher-1's handler (run 101) sent enriched:", "enricher-1 crashed at",
                "enricher-1 restarted at 6.000s", "(run 1) sent enriched:", "Idempotence does not help"}}),
     [](const ::testing::TestParamInfo<Story>& param_info) { return param_info.param.label; });
@@ -246,12 +246,12 @@ TEST(KafkaScheduler, APeriodOfZeroRunsOnce) {
 // (a duplicate effect or none, counts lost or doubled) holds over a sweep.
 TEST(ApplicationScenarios, VerdictsHoldOverSeeds) {
   const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> runs = {
-      {"bankforge_read_model.lua", {}},
-      {"bankforge_read_model.lua", {{"mode", "idempotent"}}},
-      {"bankforge_read_model.lua", {{"mode", "offset"}}},
-      {"analytics_every_minute.lua", {}},
-      {"analytics_every_minute.lua", {{"mode", "after-publish"}}},
-      {"analytics_every_minute.lua", {{"mode", "exactly_once_v2"}}},
+      {"systems/bank_read_model.lua", {}},
+      {"systems/bank_read_model.lua", {{"mode", "idempotent"}}},
+      {"systems/bank_read_model.lua", {{"mode", "offset"}}},
+      {"systems/bookstore_analytics.lua", {}},
+      {"systems/bookstore_analytics.lua", {{"mode", "after-publish"}}},
+      {"systems/bookstore_analytics.lua", {{"mode", "exactly_once_v2"}}},
   };
   for (const auto& [file, sets] : runs) {
     for (uint64_t seed = 1; seed <= 6; ++seed) {
@@ -363,7 +363,7 @@ class ExplanationOrder : public ::testing::TestWithParam<Told> {};
 // The hanging-transaction check proved on the bug itself: expecting no hanging transaction of
 // Kafka 3.5's late produce is a violation that names the transactional id and the partition.
 TEST(HangingTransactionCheck, ExpectingNoneFailsWithoutKip890) {
-  std::ifstream in(source_path("scenarios/txn_hanging_transaction.lua"));
+  std::ifstream in(source_path("scenarios/failure-modes/txn_hanging_transaction.lua"));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string declared = "expect_anomaly \"hanging-transaction\"";
   const size_t at = text.find(declared);
@@ -383,7 +383,7 @@ TEST(HangingTransactionCheck, ExpectingNoneFailsWithoutKip890) {
 // violation.
 TEST(HangingTransactionCheck, ARunCutShortIsNotJudged) {
   sim::lua::RunOptions o;
-  o.path = source_path("scenarios/txn_hanging_transaction.lua");
+  o.path = source_path("scenarios/failure-modes/txn_hanging_transaction.lua");
   o.until = sim::Duration::seconds(8);
   const auto r = sim::lua::run_scenario(o);
   const auto* check = find_check(r, "expect_anomaly hanging-transaction");
@@ -440,23 +440,23 @@ TEST_P(ExplanationOrder, InTimeOrderAndEveryTimeInTheTrace) {
 
 INSTANTIATE_TEST_SUITE_P(
     FailureModes, ExplanationOrder,
-    ::testing::Values(Told{"Quickstart", "scenarios/quickstart.lua", {}}, Told{"Acks1", "scenarios/acks1_leader_crash.lua", {}},
-                      Told{"Kip966", "scenarios/kip966_last_replica_standing.lua", {}},
-                      Told{"Kip279", "scenarios/kip279_fast_failover.lua", {}},
+    ::testing::Values(Told{"Quickstart", "scenarios/quickstart.lua", {}}, Told{"Acks1", "scenarios/teaching/01_acks_leader_crash.lua", {}},
+                      Told{"Kip966", "scenarios/teaching/05_kip966_last_replica_standing.lua", {}},
+                      Told{"Kip279", "scenarios/failure-modes/kip279_fast_failover.lua", {}},
                       Told{"AcksAllBeforeIsr", "tests/scenarios/acks_all_random_crashes.lua", {{"bugs", "acks_all_before_isr"}}},
                       Told{"FollowerSkipsTruncation", "tests/scenarios/acks_all_random_crashes.lua", {{"bugs", "follower_skips_truncation"}}},
-                      Told{"UncleanElection", "scenarios/unclean_leader_election.lua", {}},
-                      Told{"RetriesDuplicate", "scenarios/retries_reorder_duplicate.lua", {}},
-                      Told{"AutoCommitCrash", "scenarios/group_autocommit_crash.lua", {}},
-                      Told{"CommitBeforeProcess", "scenarios/group_commit_before_process.lua", {}},
-                      Told{"SeekReplay", "scenarios/group_seek_replay.lua", {}},
+                      Told{"UncleanElection", "scenarios/teaching/03_unclean_leader_election.lua", {}},
+                      Told{"RetriesDuplicate", "scenarios/teaching/06_retries_reorder_idempotence.lua", {}},
+                      Told{"AutoCommitCrash", "scenarios/teaching/08_auto_commit_duplicates.lua", {}},
+                      Told{"CommitBeforeProcess", "scenarios/teaching/09_commit_before_process.lua", {}},
+                      Told{"SeekReplay", "scenarios/failure-modes/group_seek_replay.lua", {}},
                       Told{"RandomCrashes1", "tests/scenarios/group_random_crashes.lua", {}},
                       Told{"RandomCrashesCommitsFetched", "tests/scenarios/group_random_crashes.lua", {{"bugs", "consumer_commits_fetched"}}},
                       Told{"RandomCrashesSeed4", "tests/scenarios/group_random_crashes.lua", {{"bugs", "consumer_commits_fetched"}}, 4},
                       Told{"RandomCrashesSeed5", "tests/scenarios/group_random_crashes.lua", {}, 5},
-                      Told{"BankForgePlain", "scenarios/bankforge_read_model.lua", {}},
-                      Told{"DeliveryTimeoutResend", "scenarios/delivery_timeout_maybe_written.lua", {}},
-                      Told{"ZombieLeaderAcceptsFencedEpoch", "scenarios/txn_zombie_fencing.lua", {{"bugs", "leader_accepts_fenced_epoch"}}}),
+                      Told{"BankForgePlain", "scenarios/systems/bank_read_model.lua", {}},
+                      Told{"DeliveryTimeoutResend", "scenarios/failure-modes/delivery_timeout_maybe_written.lua", {}},
+                      Told{"ZombieLeaderAcceptsFencedEpoch", "scenarios/teaching/17_zombie_fencing.lua", {{"bugs", "leader_accepts_fenced_epoch"}}}),
     [](const ::testing::TestParamInfo<Told>& p) { return p.param.label; });
 
 // KIP-360 in the trace: after the unclean election the producer bumps its own epoch
@@ -474,7 +474,7 @@ TEST(Kip360Scenario, TheProducerBumpsItsEpochAndItsRetriesSucceed) {
     int bumps = 0, out_of_order = 0, failed = 0;
   } kinds;
   sim::lua::RunOptions o;
-  o.path = source_path("scenarios/kip360_unclean_epoch_bump.lua");
+  o.path = source_path("scenarios/failure-modes/kip360_unclean_epoch_bump.lua");
   o.sinks.push_back(&kinds);
   const auto r = sim::lua::run_scenario(o);
   ASSERT_EQ(r.exit_code, 0) << r.error;
@@ -489,7 +489,7 @@ TEST(TxnZombieScenario, FencedOnSeeds1To5) {
   for (const char* how : {"replace", "timeout"})
     for (uint64_t seed = 1; seed <= 5; ++seed) {
       sim::lua::RunOptions o;
-      o.path = source_path("scenarios/txn_zombie_fencing.lua");
+      o.path = source_path("scenarios/teaching/17_zombie_fencing.lua");
       o.seed = seed;
       o.sets = {{"how", how}};
       const auto r = sim::lua::run_scenario(o);

@@ -9,7 +9,7 @@
 -- (PRODUCER_FENCED). None of its records is ever visible to a read_committed consumer.
 --
 -- The group-generation half of zombie fencing (KIP-447: an exactly_once_v2 member's stale
--- generation rejected at TxnOffsetCommit) is scenarios/eos_v2_pipeline.lua.
+-- generation rejected at TxnOffsetCommit) is scenarios/teaching/16_exactly_once_pipeline.lua.
 local how = param("how", "replace")
 -- A bug switch to prove the check (docs/lua-reference.md): --set bugs=leader_accepts_fenced_epoch.
 local bugs = {}
