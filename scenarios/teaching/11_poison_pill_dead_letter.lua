@@ -10,7 +10,19 @@ scenario {
 orders-0). With error_handler = { backoff = { interval = "200ms", max_attempts = 2 },
 dead_letter = true } the pill is handled three times, at least 200 ms apart, no later record of
 orders-0 is handled meanwhile, and the pill then lands in orders.DLT with the original topic,
-offset and exception in its headers. Group "audit" reads orders.DLT and orders.out.]],
+offset and exception in its headers. Group "audit" reads orders.DLT and orders.out.
+
+**What you will see:** the pill delivered three times (two `listener.retry` events), at least
+200 ms apart, and no later record of orders-0 handled meanwhile (the partition waits behind it); then
+`listener.recovered` and the pill on `orders.DLT` with Spring's `kafka_dlt-*` headers. The other
+records flow on.
+
+**Why:** Spring's DefaultErrorHandler seeks back to a failed record and retries it by the back
+off; without a recoverer a poison pill would block its partition for every retry (ten by
+default) and then be skipped silently.
+
+**The fix:** bound the retries and dead-letter the record (`dead_letter = true`), then alert on
+and replay the DLT.]],
   seed = 11,
   duration = "20s",
   drain = "5s",

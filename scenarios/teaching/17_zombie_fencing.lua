@@ -22,7 +22,16 @@ for 8 s. A new instance with the same transactional.id starts and commits transa
 own (or, with --set how=timeout, the coordinator aborts the paused transaction after
 transaction.timeout.ms, and the new instance starts later). The zombie wakes, sends three more records to payments-0 and commits:
 the sends fail with INVALID_PRODUCER_EPOCH and the commit with PRODUCER_FENCED. A read_committed
-auditor never reads a record of the zombie's transaction.]],
+auditor never reads a record of the zombie's transaction.
+
+**What you will see:** the zombie's sends fail with `INVALID_PRODUCER_EPOCH` and its commit with
+`PRODUCER_FENCED`; the read_committed auditor never reads its records.
+
+**Why:** a new `initTransactions()` with the same transactional.id bumps the epoch and aborts the
+open transaction; brokers refuse the older epoch.
+
+**The fix:** this is the protection working: give each logical producer one stable
+transactional.id, and treat `ProducerFencedException` as fatal (close the producer).]],
   seed = 1,
   duration = "20s",
   kafka_version = "3.9",
