@@ -17,7 +17,11 @@ at 25 s the old leader comes back and truncates its log to the new leader's.
   the election and the truncation that removed them.
 - `acks=0`: records the producer counted as sent that are in no replica's log (the check at
   the end counts them). The producer counts a record sent as soon as it is on the wire, with no
-  answer to wait for: what it sent towards the dead leader is gone, and it never knew.
+  answer to wait for: what it sent towards the dead leader is gone, and it never knew. (The
+  count here is an upper bound: kafkasim's connections have no connecting state, so the
+  producer goes on sending into the dead connection until a new leader is elected, where Kafka
+  would hold those records until it is; docs/fidelity.md, "A node is drained only once its
+  connection is ready". What Kafka loses is what was on the wire when the leader died.)
 - `acks=all`: nothing acknowledged is lost (`lost_acked_writes = 0`).
 
 **Why:** an acknowledgement means what `acks` says: nothing (0), the leader's log (1), or every
