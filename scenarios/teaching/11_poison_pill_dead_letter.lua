@@ -49,7 +49,13 @@ local g = c:group("shipping", {
   error_handler = { backoff = { interval = "200ms", max_attempts = 2 }, dead_letter = true },
   on_record = function(rec, app)
     handled[#handled + 1] = { value = rec.value, at = now() }
-    if rec.value == "pill" then error("cannot ship " .. rec.key) end
+    if rec.value == "pill" then
+      local deliveries = 0
+      for _, h in ipairs(handled) do deliveries = deliveries + (h.value == "pill" and 1 or 0) end
+      note("the listener throws on the pill (delivery " .. deliveries .. " of 3); "
+           .. (deliveries < 3 and "orders-0 waits behind it" or "the back off is spent: it goes to orders.DLT"))
+      error("cannot ship " .. rec.key)
+    end
     app:send("orders.out", { key = rec.key, value = rec.value, headers = rec.headers })
   end,
 })
@@ -66,6 +72,7 @@ c:group("audit", {
 })
 
 at("1s", function()
+  note("eight orders on orders-0; the 4th is a poison pill")
   for i = 1, 8 do
     local v = i == 4 and "pill" or ("order-" .. i)
     p:send("orders", { key = "k" .. i, value = v, headers = { { "source", "web" } } })
