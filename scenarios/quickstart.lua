@@ -1,6 +1,7 @@
 -- Start here. Two applications write to the same Kafka cluster, one with acks=1 and one with
 -- acks=all, while the leader of their partition crashes. Run it, then read the trace:
 --   scripts/run scenarios/quickstart.lua --trace /tmp/quickstart.jsonl
+-- Then take the lessons in scenarios/teaching/ in order (docs/teaching-guide.md).
 scenario {
   name = "Quickstart: acks=1 loses acknowledged writes in a leader crash, acks=all does not",
   description = [[Three brokers, one topic with three replicas and min.insync.replicas=2. The

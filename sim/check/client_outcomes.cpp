@@ -67,13 +67,15 @@ namespace ev = kafka::event;
 class ClientOutcomes::Reader {
  public:
   Reader(ClientOutcomes& o, const sim::Event& e) : o_(o), e_(e) {}
-  void operator()(const ev::OpInvoke::View& v) { o_.on_invoke(v); }
-  void operator()(const ev::OpOk::View& v) { o_.on_outcome(ev::OpOk::spec, v.process, v.op, v.f, v.partition, v.offset, v.error, v.cause); }
+  void operator()(const ev::OpInvoke::View& v) { o_.on_invoke(v, e_.time.ns); }
+  void operator()(const ev::OpOk::View& v) {
+    o_.on_outcome(ev::OpOk::spec, e_.time.ns, v.process, v.op, v.f, v.partition, v.offset, v.error, v.cause);
+  }
   void operator()(const ev::OpFail::View& v) {
-    o_.on_outcome(ev::OpFail::spec, v.process, v.op, v.f, v.partition, v.offset, v.error, v.cause);
+    o_.on_outcome(ev::OpFail::spec, e_.time.ns, v.process, v.op, v.f, v.partition, v.offset, v.error, v.cause);
   }
   void operator()(const ev::OpInfo::View& v) {
-    o_.on_outcome(ev::OpInfo::spec, v.process, v.op, v.f, v.partition, v.offset, v.error, v.cause);
+    o_.on_outcome(ev::OpInfo::spec, e_.time.ns, v.process, v.op, v.f, v.partition, v.offset, v.error, v.cause);
   }
   void operator()(const ev::ConsumerProcessed::View& v) {
     o_.group_of(v.group).processed.push_back({o_.members_.id(v.member), o_.topics_.id(v.topic), static_cast<int32_t>(v.partition),
@@ -83,7 +85,13 @@ class ClientOutcomes::Reader {
   void operator()(const ev::ConsumerUnblocked::View& v) { o_.group_of(v.group).blocked_ns += v.blocked; }
   void operator()(const ev::ConsumerTruncationDetected::View& v) { ++o_.group_of(v.group).truncations; }
   void operator()(const ev::ConsumerCommit::View& v) {
-    if (v.error != "NONE") ++o_.group_of(v.group).commit_errors[std::string(v.error)];
+    GroupOutcomes& g = o_.group_of(v.group);
+    if (v.error == "NONE") {
+      ++g.commits;
+    } else {
+      ++g.commits_failed;
+      ++g.commit_errors[std::string(v.error)];
+    }
   }
   void operator()(const ev::ConsumerFatal::View& v) {
     // The detail is "<request>: <error>".
@@ -98,17 +106,18 @@ class ClientOutcomes::Reader {
 
 void ClientOutcomes::write(const sim::Event& e) { Reads::visit(e, Reader(*this, e)); }
 
-void ClientOutcomes::on_invoke(const ev::OpInvoke::View& v) {
+void ClientOutcomes::on_invoke(const ev::OpInvoke::View& v, int64_t now_ns) {
   Process& proc = process(v.process);
   ++proc.invoked;
   if (v.f != "send") return;
   if (!proc.producer) proc.producer = &producers_[std::string(v.process)];
   ++proc.producer->sent;
-  proc.sends[v.op] = Pending{topics_.id(v.topic), v.has_key, v.has_key ? texts_.add(v.key) : TextArena::Piece{}, texts_.add(v.value)};
+  proc.sends[v.op] = Pending{now_ns, topics_.id(v.topic), v.has_key, v.has_key ? texts_.add(v.key) : TextArena::Piece{}, texts_.add(v.value)};
 }
 
-void ClientOutcomes::on_outcome(const sim::schema::KindSpec& kind, std::string_view name, int64_t op, std::string_view f,
-                                int64_t partition, int64_t offset, std::string_view error, std::string_view cause) {
+void ClientOutcomes::on_outcome(const sim::schema::KindSpec& kind, int64_t now_ns, std::string_view name, int64_t op,
+                                std::string_view f, int64_t partition, int64_t offset, std::string_view error,
+                                std::string_view cause) {
   Process& proc = process(name);
   if (f != "send") return;
   auto it = proc.sends.find(op);
@@ -119,6 +128,7 @@ void ClientOutcomes::on_outcome(const sim::schema::KindSpec& kind, std::string_v
   if (&kind == &ev::OpOk::spec) {
     ++out.ok;
     out.acked.push_back({sent.topic, static_cast<int32_t>(partition), offset, sent.has_key, sent.key, sent.value});
+    out.latencies_ns.push_back(now_ns - sent.invoked_ns);
     return;
   }
   ++(&kind == &ev::OpFail::spec ? out.failed : out.indefinite);

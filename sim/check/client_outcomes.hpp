@@ -1,7 +1,7 @@
 #pragma once
 // What the scenario's applications saw, read from the trace as it streams: for each producer its
 // operations' outcomes (p:acked(), p:stats()), for each consumer group what its members processed,
-// their rebalances, commit errors, fatal errors, truncations and time blocked (g:processed(),
+// their rebalances, commits and commit errors, fatal errors, truncations and time blocked (g:processed(),
 // g:stats()).
 //
 // The clients keep none of this themselves: a crashed client's successor starts empty, as Kafka's
@@ -71,6 +71,9 @@ struct ProducerOutcomes {
   std::map<std::string, uint64_t> errors;  // final error of each failed or indefinite record
   std::map<std::string, uint64_t> causes;  // the last broker error behind each of those
   std::deque<Acked> acked;                 // in the order the acknowledgements came
+  // Each acknowledged send's latency, from the application's send() (op.invoke) to its
+  // acknowledgement (op.ok), in nanoseconds: p:stats().latency_ms's percentiles.
+  std::deque<int64_t> latencies_ns;
 };
 
 struct GroupOutcomes {
@@ -86,6 +89,8 @@ struct GroupOutcomes {
   uint64_t assignments = 0;  // rebalances completed by any member (consumer.assigned)
   int64_t blocked_ns = 0;    // time members holding partitions waited in poll() for a rebalance
   uint64_t truncations = 0;  // KIP-320 truncations detected
+  uint64_t commits = 0;         // offset commits that succeeded (consumer.commit, error NONE)
+  uint64_t commits_failed = 0;  // and those that failed
   std::map<std::string, uint64_t> commit_errors;  // failed commits by error
   std::map<std::string, uint64_t> fatal_errors;   // members' applications stopped by a group error, by error
 };
@@ -112,6 +117,7 @@ class ClientOutcomes final : public sim::TraceSink {
  private:
   // A send between its invocation and its outcome.
   struct Pending {
+    int64_t invoked_ns;
     uint32_t topic;
     bool has_key;
     TextArena::Piece key, value;
@@ -126,10 +132,10 @@ class ClientOutcomes final : public sim::TraceSink {
   Process& process(std::string_view name);
 
   class Reader;
-  void on_invoke(const kafka::event::OpInvoke::View& v);
+  void on_invoke(const kafka::event::OpInvoke::View& v, int64_t now_ns);
   // A send's outcome (a poll's or a subscribe's has nothing to count).
-  void on_outcome(const sim::schema::KindSpec& kind, std::string_view name, int64_t op, std::string_view f, int64_t partition,
-                  int64_t offset, std::string_view error, std::string_view cause);
+  void on_outcome(const sim::schema::KindSpec& kind, int64_t now_ns, std::string_view name, int64_t op, std::string_view f,
+                  int64_t partition, int64_t offset, std::string_view error, std::string_view cause);
   GroupOutcomes& group_of(std::string_view group_id) { return groups_[std::string(group_id)]; }
 
   std::unordered_map<std::string, Process> processes_;

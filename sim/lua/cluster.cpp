@@ -4,8 +4,11 @@
 #include "sim/lua/cluster_handles.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <deque>
 #include <map>
 #include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -683,6 +686,28 @@ int l_acked(lua_State* L) {
   return 1;
 }
 
+// { p50, p99, max } of the acknowledged sends' latencies in milliseconds, by nearest rank (the
+// smallest latency at least that share of the sends had); an empty table before any
+// acknowledgement.
+void push_latency_ms(lua_State* L, const std::deque<int64_t>& latencies_ns) {
+  lua_newtable(L);
+  if (latencies_ns.empty()) return;
+  std::vector<int64_t> sorted(latencies_ns.begin(), latencies_ns.end());
+  std::sort(sorted.begin(), sorted.end());
+  auto rank = [&](double q) {
+    const size_t n = sorted.size();
+    const size_t i = static_cast<size_t>(std::ceil(q * static_cast<double>(n)));
+    return sorted[std::min(n, std::max<size_t>(i, 1)) - 1];
+  };
+  auto set = [&](const char* k, int64_t ns) {
+    lua_pushnumber(L, static_cast<double>(ns) / 1e6);
+    lua_setfield(L, -2, k);
+  };
+  set("p50", rank(0.50));
+  set("p99", rank(0.99));
+  set("max", sorted.back());
+}
+
 int l_producer_stats(lua_State* L) {
   ProducerHandle& p = producer(L);
   lua_newtable(L);
@@ -702,6 +727,8 @@ int l_producer_stats(lua_State* L) {
   lua_newtable(L);
   for (const auto& [name, n] : o.causes) set(name.c_str(), n);
   lua_setfield(L, -2, "causes");
+  push_latency_ms(L, o.latencies_ns);
+  lua_setfield(L, -2, "latency_ms");
   return 1;
 }
 

@@ -534,6 +534,8 @@ int l_group_stats(lua_State* L) {
   set_field(L, "members", static_cast<lua_Integer>(static_cast<lua_Integer>(active)));
   set_field(L, "blocked_ms", static_cast<double>(o.blocked_ns) / 1e6);
   set_field(L, "truncations", static_cast<lua_Integer>(o.truncations));
+  set_field(L, "commits", static_cast<lua_Integer>(o.commits));
+  set_field(L, "commits_failed", static_cast<lua_Integer>(o.commits_failed));
   lua_newtable(L);
   for (const auto& [name, n] : o.commit_errors) {
     lua_pushinteger(L, static_cast<lua_Integer>(n));

@@ -19,7 +19,7 @@ expect { lost_acked_writes = 0, max_duplicates = 0, no_anomalies = { "replica-di
 -- flush.messages = 1: every append is on disk before it is acknowledged, so a crash loses no
 -- acknowledged data by itself. Without it, a broker that restarts within the controller's
 -- session timeout stays in the ISR with a shortened log, and random crashes lose acknowledged
--- writes in Kafka itself (KIP-966; see scenarios/kip966_last_replica_standing.lua).
+-- writes in Kafka itself (KIP-966; see scenarios/teaching/05_kip966_last_replica_standing.lua).
 -- A 1 s broker session timeout lets the controller fence a lost leader within each outage, so
 -- leadership moves and followers must truncate what the old leader never replicated.
 local c = cluster { brokers = 3, network = { latency = "5ms", jitter = "500us" }, bugs = bugs,

@@ -235,11 +235,11 @@ TEST(AppLua, ADeadLetterTopicNeedsARecordListener) {
   EXPECT_NE(r.error.find("not modelled for a batch listener"), std::string::npos) << r.error;
 }
 
-// scenarios/spring_poison_pill_dlt.lua: retried with the back off, the partition blocked
+// scenarios/teaching/11_poison_pill_dead_letter.lua: retried with the back off, the partition blocked
 // meanwhile, then in orders.DLT with Spring's headers and the offset committed past it.
 TEST(AppLua, ThePoisonPillScenarioHoldsItsExpectations) {
   sim::lua::RunOptions o;
-  o.path = source_path("scenarios/spring_poison_pill_dlt.lua");
+  o.path = source_path("scenarios/teaching/11_poison_pill_dead_letter.lua");
   const sim::lua::RunResult r = sim::lua::run_scenario(o);
   expect_all_held(r, 11);
   // The dead-lettered pill counts as handled by the shipping group, and the check says how.

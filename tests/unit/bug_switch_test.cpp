@@ -17,11 +17,11 @@ namespace {
 // under auto-commit.
 const char* const kBrokerCrashes = "tests/scenarios/acks_all_random_crashes.lua";
 const char* const kMemberCrashes = "tests/scenarios/group_random_crashes.lua";
-const char* const kEosPipeline = "scenarios/eos_v2_pipeline.lua";
+const char* const kEosPipeline = "scenarios/teaching/16_exactly_once_pipeline.lua";
 // The same under exactly_once (v1): a producer per input partition, fenced by its transactional.id.
-const char* const kEosV1Pipeline = "scenarios/eos_v1_pipeline.lua";
+const char* const kEosV1Pipeline = "scenarios/teaching/16_exactly_once_pipeline_v1.lua";
 // A transactional producer paused mid-transaction and replaced: the zombie must stay invisible.
-const char* const kZombie = "scenarios/txn_zombie_fencing.lua";
+const char* const kZombie = "scenarios/teaching/17_zombie_fencing.lua";
 // Transactions read by a read_committed group, under a random broker crash.
 const char* const kTxnCrashes = "tests/scenarios/txn_random_crashes.lua";
 // Leaders shut down cleanly under idempotent producers with one request in flight: a retry

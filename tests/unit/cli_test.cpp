@@ -125,7 +125,7 @@ TEST(Cli, CheckReadsHistoriesFromElsewhere) {
 TEST(Cli, ARunsHistoryChecksTheSameOutsideTheRun) {
   const auto history = scratch_dir() / "roundtrip.jsonl";
   std::filesystem::remove(history);
-  auto r = kafkasim("run " + source_path("scenarios/group_commit_before_process.lua").string() + " --quiet --history " + history.string());
+  auto r = kafkasim("run " + source_path("scenarios/teaching/09_commit_before_process.lua").string() + " --quiet --history " + history.string());
   ASSERT_EQ(r.code, 0) << r.out;
   auto c = kafkasim("check " + history.string());
   EXPECT_EQ(c.code, 0) << c.out;
@@ -143,11 +143,11 @@ nlohmann::json read_json(const std::filesystem::path& path) {
 // same anomalies with the same counts, the same ones marked allowed (the run's groups
 // subscribe, so poll-skip and nonmonotonic-poll are), and the same verdict by Jepsen's rules.
 TEST(Cli, CheckAgreesWithTheRunOnItsOwnHistoryByDefault) {
-  const std::vector<std::string> runs = {"scenarios/quickstart.lua", "scenarios/group_autocommit_crash.lua",
+  const std::vector<std::string> runs = {"scenarios/quickstart.lua", "scenarios/teaching/08_auto_commit_duplicates.lua",
                                          "tests/scenarios/group_random_crashes.lua --seed 1",
                                          "tests/scenarios/group_random_crashes.lua --seed 4 --set bugs=consumer_commits_fetched",
                                          // transactions as txn operations: aborted and fenced ones read (G1a)
-                                         "scenarios/txn_read_committed.lua", "scenarios/eos_v2_pipeline.lua"};
+                                         "scenarios/teaching/18_read_uncommitted.lua", "scenarios/teaching/16_exactly_once_pipeline.lua"};
   bool saw_allowed = false;
   for (size_t i = 0; i < runs.size(); ++i) {
     SCOPED_TRACE(runs[i]);
@@ -190,7 +190,7 @@ TEST(Cli, CheckAgreesWithTheRunOnItsOwnHistoryByDefault) {
 TEST(Cli, RunWritesItsResultAsJson) {
   const auto json = scratch_dir() / "run_result.json";
   std::filesystem::remove(json);
-  auto r = kafkasim("run " + source_path("scenarios/group_static_restart.lua").string() + " --quiet --json " + json.string());
+  auto r = kafkasim("run " + source_path("scenarios/teaching/15_static_membership.lua").string() + " --quiet --json " + json.string());
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream in(json);
   std::stringstream text;
@@ -207,18 +207,22 @@ TEST(Cli, TestRunsEveryScenarioWithJunitAndAClosingLine) {
   write_file("suite/good.lua", "scenario { name = \"good\", duration = \"1s\" }\ncheck(\"fine\", true)\n");
   write_file("suite/bad.lua", "scenario { name = \"bad\", duration = \"1s\" }\ncheck(\"broken\", false, \"it is broken\")\n");
   write_file("suite/lib/helper.lua", "return {}\n");
+  // Subfolders are searched too (scenarios/teaching/...), and their own lib/ is skipped.
+  write_file("suite/teaching/01_nested.lua", "scenario { name = \"nested\", duration = \"1s\" }\ncheck(\"fine\", true)\n");
+  write_file("suite/teaching/lib/helper.lua", "return {}\n");
   const auto junit = scratch_dir() / "suite.xml";
   std::filesystem::remove(junit);
   auto r = kafkasim("test " + dir.string() + " --seeds 1..2 --junit " + junit.string());
   EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_NE(r.out.find("2 passed, 2 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 passed, 2 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("01_nested.lua"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("FAIL  "), std::string::npos);
   EXPECT_NE(r.out.find("replay: kafkasim run "), std::string::npos);
   EXPECT_EQ(r.out.find("helper.lua"), std::string::npos) << "lib/ holds modules, not scenarios";
   std::ifstream in(junit);
   std::stringstream x;
   x << in.rdbuf();
-  EXPECT_NE(x.str().find("tests=\"4\" failures=\"2\""), std::string::npos) << x.str();
+  EXPECT_NE(x.str().find("tests=\"6\" failures=\"2\""), std::string::npos) << x.str();
   EXPECT_NE(x.str().find("<failure message=\"broken: it is broken\">replay: kafkasim run "), std::string::npos) << x.str();
   auto gh = kafkasim("test " + (dir / "bad.lua").string() + " 2>&1; true; GITHUB_ACTIONS=true " + std::string(KAFKASIM_BINARY) + " test " + (dir / "bad.lua").string());
   EXPECT_NE(gh.out.find("::error file="), std::string::npos) << gh.out;

@@ -4,6 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
 #include "scenario_helpers.hpp"
 #include "sim/check/client_outcomes.hpp"
 
@@ -58,6 +63,10 @@ TEST(ClientOutcomes, ProducerOutcomesPairInvocationsWithCompletions) {
   // The cause is the broker's error behind a timeout, else the error itself.
   EXPECT_EQ(p.causes.at("NOT_LEADER_OR_FOLLOWER"), 1u);
   EXPECT_EQ(p.causes.at("RECORD_TOO_LARGE"), 1u);
+  // Latency from the invocation to the acknowledgement, of acknowledged sends only.
+  ASSERT_EQ(p.latencies_ns.size(), 2u);
+  EXPECT_EQ(p.latencies_ns[0], 100);
+  EXPECT_EQ(p.latencies_ns[1], 100);
   EXPECT_EQ(seen.next_op("p"), 4u);
   EXPECT_EQ(seen.next_op("never-seen"), 0u);
   EXPECT_EQ(seen.producer("never-seen").sent, 0u);
@@ -92,6 +101,8 @@ TEST(ClientOutcomes, GroupOutcomesCountWhatEveryMemberDid) {
   EXPECT_EQ(seen.text(g.processed[0].key), "k");
   EXPECT_EQ(g.assignments, 2u) << "another group's rebalance is not this one's";
   EXPECT_EQ(g.blocked_ns, 2'000'000);
+  EXPECT_EQ(g.commits, 1u);
+  EXPECT_EQ(g.commits_failed, 1u);
   EXPECT_EQ(g.commit_errors.size(), 1u);
   EXPECT_EQ(g.commit_errors.at("ILLEGAL_GENERATION"), 1u);
   EXPECT_EQ(g.truncations, 1u);
@@ -130,6 +141,48 @@ end)
   ASSERT_EQ(r.exit_code, 0) << r.error;
   ASSERT_EQ(r.checks.size(), 4u);
   for (const auto& c : r.checks) EXPECT_TRUE(c.held) << c.name << ": " << c.detail;
+}
+
+TEST(ClientOutcomes, StatsShowLatencyPercentilesAndCommits) {
+  // p:stats().latency_ms: nearest-rank percentiles of acknowledged sends' latencies (an empty
+  // table before the first); g:stats().commits and commits_failed count consumer.commit events.
+  // acks=all over 5 ms links: the leader's append plus a follower's fetch, at least 10 ms.
+  sim::MemorySink events;
+  sim::lua::RunOptions o;
+  o.sinks = {&events};
+  auto r = run_text("latency.lua", R"(
+scenario { name = "latency", duration = "10s" }
+local c = cluster { brokers = 3, network = { latency = "5ms" }, broker = { ["offsets.topic.num.partitions"] = 1 } }
+c:topic("t", { partitions = 1, replication_factor = 3 })
+local p = c:producer("p", { acks = "all" })
+local g = c:group("g", { members = 1, topics = { "t" }, commit = "after-process", ["auto.offset.reset"] = "earliest" })
+check("no latency before an acknowledgement", next(p:stats().latency_ms) == nil)
+at("1s", function() p:load { topic = "t", rate = 100, count = 200 } end)
+at("9s", function()
+  local l = p:stats().latency_ms
+  check("percentiles in order", l.p50 >= 10 and l.p50 <= l.p99 and l.p99 <= l.max, string.format("%g %g %g", l.p50, l.p99, l.max))
+  note(string.format("%.6f", l.max))
+  local s = g:stats()
+  check("commits counted", s.commits > 0 and s.commits_failed == 0, s.commits .. " " .. s.commits_failed)
+  note(tostring(s.commits))
+end)
+)",
+                    o);
+  ASSERT_EQ(r.exit_code, 0) << r.error;
+  for (const auto& c : r.checks) EXPECT_TRUE(c.held) << c.name << ": " << c.detail;
+  // The largest latency and the commit count, from the trace itself.
+  std::map<int64_t, int64_t> invoked;
+  int64_t max_ns = 0, commits = 0;
+  for (const auto* e : events.of_kind("op.invoke"))
+    if (e->text("f") == "send") invoked[e->integer("op")] = e->time.ns;
+  for (const auto* e : events.of_kind("op.ok"))
+    if (e->text("f") == "send") max_ns = std::max(max_ns, e->time.ns - invoked.at(e->integer("op")));
+  for (const auto* e : events.of_kind("consumer.commit")) commits += e->text("error") == "NONE" ? 1 : 0;
+  std::vector<std::string> noted;
+  for (const auto* e : events.of_kind("note")) noted.push_back(e->text("text"));
+  ASSERT_EQ(noted.size(), 2u);
+  EXPECT_EQ(noted[0], fmt::format("{:.6f}", static_cast<double>(max_ns) / 1e6));
+  EXPECT_EQ(noted[1], std::to_string(commits));
 }
 
 TEST(ClientOutcomes, BlockedTimeIsTheTimeMembersWaitedInRebalances) {

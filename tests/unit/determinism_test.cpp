@@ -63,11 +63,8 @@ Outcome run(const std::filesystem::path& path, std::optional<uint64_t> seed, boo
 
 // Every scenario: the examples in scenarios/ and the tests' own in tests/scenarios/.
 std::vector<std::string> all_scenarios() {
-  std::vector<std::string> out;
-  for (const char* dir : {"scenarios", "tests/scenarios"}) {
-    for (const auto& e : std::filesystem::directory_iterator(source_path(dir)))
-      if (e.path().extension() == ".lua") out.push_back(std::string(dir) + "/" + e.path().filename().string());
-  }
+  std::vector<std::string> out = scenario_files("scenarios");
+  for (const auto& f : scenario_files("tests/scenarios")) out.push_back(f);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -100,6 +97,10 @@ TEST(Determinism, ScenariosAreFound) {
   EXPECT_GE(all.size(), 11u);
   EXPECT_GE(std::count_if(all.begin(), all.end(), [](const std::string& s) { return s.rfind("tests/", 0) == 0; }), 2)
       << "the tests' own scenarios are replayed too";
+  EXPECT_NE(std::find(all.begin(), all.end(), "scenarios/teaching/01_acks_leader_crash.lua"), all.end())
+      << "the library's subfolders are searched";
+  EXPECT_EQ(std::count_if(all.begin(), all.end(), [](const std::string& s) { return s.find("/lib/") != std::string::npos; }), 0)
+      << "lib/ holds modules, not scenarios";
 }
 
 TEST(Determinism, AnotherSeedGivesAnotherRun) {

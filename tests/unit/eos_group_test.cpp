@@ -116,11 +116,11 @@ TEST(EosGroupLua, AppCommitRequestsTheTransactionsCommit) {
 }
 
 TEST(EosGroupLua, ExactlyOnceHoldsThroughTheCrashAndTheZombieOnEverySeed) {
-  // The safety half of eos_v2_pipeline.lua over seeds (whether a seed's zombie had written
+  // The safety half of teaching/16_exactly_once_pipeline.lua over seeds (whether a seed's zombie had written
   // anything for the read_uncommitted reader to see, G1a, depends on where its pause fell).
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     sim::lua::RunOptions o;
-    o.path = source_path("scenarios/eos_v2_pipeline.lua");
+    o.path = source_path("scenarios/teaching/16_exactly_once_pipeline.lua");
     o.seed = seed;
     const auto r = sim::lua::run_scenario(o);
     ASSERT_NE(r.exit_code, 2) << r.error;
@@ -139,7 +139,7 @@ TEST(EosGroupLua, AnAbortedReadIsExplainedByItsTransactionsEnd) {
   // and aborted it: the explanation of the read_uncommitted reader's G1a says so rather than
   // that the send was refused.
   sim::lua::RunOptions o;
-  o.path = source_path("scenarios/eos_v2_pipeline.lua");
+  o.path = source_path("scenarios/teaching/16_exactly_once_pipeline.lua");
   const auto r = sim::lua::run_scenario(o);
   ASSERT_EQ(r.exit_code, 0) << r.error;
   bool found = false;

@@ -107,7 +107,7 @@ TEST(EosV1Lua, SendsFromNoRecordHaveNoTask) {
 TEST(EosV1Lua, ExactlyOnceHoldsThroughTheCrashAndTheZombieOnEverySeed) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     sim::lua::RunOptions o;
-    o.path = source_path("scenarios/eos_v1_pipeline.lua");
+    o.path = source_path("scenarios/teaching/16_exactly_once_pipeline_v1.lua");
     o.seed = seed;
     CountSink fenced("consumer.fatal", "detail", "PRODUCER_FENCED", true);
     o.sinks = {&fenced};

@@ -38,7 +38,7 @@ at("1s", function() p:load { topic = "events", rate = 1000, count = 15000 } end)
 
 TEST(Liveness, UntilCutsTheDrainSoOnlySafetyIsJudged) {
   sim::lua::RunOptions o;
-  o.path = source_path("scenarios/group_autocommit_crash.lua");
+  o.path = source_path("scenarios/teaching/08_auto_commit_duplicates.lua");
   o.until = sim::Duration::seconds(20);
   const auto r = sim::lua::run_scenario(o);
   ASSERT_EQ(r.exit_code, 0) << r.error;
@@ -51,14 +51,14 @@ TEST(Liveness, UntilCutsTheDrainSoOnlySafetyIsJudged) {
   EXPECT_TRUE(check_named(r, "expect order per-key (billing)").judged);
 
   // Safety still fails a cut run: commit-before-process skips records before 30 s.
-  o.path = source_path("scenarios/group_commit_before_process.lua");
+  o.path = source_path("scenarios/teaching/09_commit_before_process.lua");
   o.until = sim::Duration::seconds(30);
   const auto skip = sim::lua::run_scenario(o);
   const auto& most = check_named(skip, "expect delivery at-most-once (ledger)");
   EXPECT_TRUE(most.judged);
 
   // The summary says plainly that the run was cut and what was not judged.
-  auto cli = kafkasim("run " + source_path("scenarios/group_autocommit_crash.lua").string() + " --quiet --until 20s");
+  auto cli = kafkasim("run " + source_path("scenarios/teaching/08_auto_commit_duplicates.lua").string() + " --quiet --until 20s");
   EXPECT_EQ(cli.code, 0) << cli.out;
   EXPECT_NE(cli.out.find("cut        at 20s by --until: no drain, so safety is judged and liveness is not"), std::string::npos) << cli.out;
   EXPECT_NE(cli.out.find("check      NOT JUDGED expect delivery at-least-once (billing)"), std::string::npos) << cli.out;

@@ -106,7 +106,7 @@ namespace {
 // The leader crashes and loses its unflushed log, and its new incarnation registers once the
 // old session has expired but before the controller got round to fencing it: it is still the
 // leader and in the ISR. Before 4.0 it leads again with an empty log and the followers
-// truncate committed records (scenarios/retries_reorder_duplicate.lua, seed 1); from 4.0 its
+// truncate committed records (scenarios/teaching/06_retries_reorder_idempotence.lua, seed 1); from 4.0 its
 // registration first takes it out of every ISR and elects another leader
 // (ReplicationControlManager.handleBrokerUncleanShutdown from ClusterControlManager.registerBroker).
 class NewIncarnation : public ::testing::TestWithParam<kafka::KafkaVersion> {};

@@ -1,8 +1,10 @@
 #pragma once
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +39,24 @@ inline sim::lua::RunResult run_text(const std::string& name, const std::string& 
 
 inline std::filesystem::path source_path(const std::string& rel) {
   return std::filesystem::path(KAFKASIM_SOURCE_DIR) / rel;
+}
+
+// The scenario files under a folder of the source tree (`scenarios`), searched recursively as
+// `kafkasim test` searches it: the library is in subfolders (teaching/, systems/, ...). lib/
+// holds modules, not scenarios; bench/ (measurements) only when asked. Paths relative to the
+// source tree ("scenarios/teaching/01_acks_leader_crash.lua"), sorted.
+inline std::vector<std::string> scenario_files(const std::string& dir, bool with_bench = false) {
+  std::vector<std::string> out;
+  const auto root = source_path(dir);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (!e.is_regular_file() || e.path().extension() != ".lua") continue;
+    const auto rel = std::filesystem::relative(e.path(), root);
+    bool skip = false;
+    for (const auto& part : rel) skip = skip || part == "lib" || (part == "bench" && !with_bench);
+    if (!skip) out.push_back(dir + "/" + rel.generic_string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // What the kafkasim binary printed (standard output and error together) and its exit code;

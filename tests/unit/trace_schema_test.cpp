@@ -51,13 +51,9 @@ struct Run {
 
 std::vector<Run> every_scenario() {
   std::vector<Run> runs;
-  for (const char* dir : {"scenarios", "scenarios/bench", "tests/scenarios"}) {
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(source_path(dir)))
-      if (e.path().extension() == ".lua") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      const std::string name = std::string(dir) + "/" + f.filename().string();
+  for (const char* dir : {"scenarios", "tests/scenarios"}) {
+    for (const std::string& name : scenario_files(dir, /*with_bench=*/true)) {
+      const auto f = source_path(name);
       if (std::string_view(dir) == "tests/scenarios") {
         for (uint64_t seed = 1; seed <= 3; ++seed) runs.push_back({name + ":" + std::to_string(seed), f, seed});
       } else {

@@ -8,7 +8,17 @@ scenario {
   description = [[Three members with group.instance.id. Member 2 crashes right after a commit and
 restarts 5 s later, within its 30 s session timeout: the coordinator swaps in its new member id
 and hands back its assignment. The generation does not change and nothing is processed twice.
-Run with --set static=false to see the rebalances a dynamic member causes.]],
+Run with --set static=false to see the rebalances a dynamic member causes.
+
+**What you will see:** no rebalance (the generation does not change) and nothing processed twice
+(`expect delivery exactly-once` holds). With `--set static=false` the crash and the restart
+each cause a rebalance.
+
+**Why:** a static member (`group.instance.id`) keeps its identity across restarts: the
+coordinator waits `session.timeout.ms` for it and, when it returns, swaps in its new member id.
+
+**The fix:** static membership with a session timeout longer than a restart, for rolling
+restarts and pod reschedules.]],
   seed = 12,
   duration = "60s",
   drain = "20s",

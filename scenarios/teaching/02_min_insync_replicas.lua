@@ -4,7 +4,19 @@ scenario {
   name = "acks=all fails with NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas",
   description = [[Both followers of every partition are cut off from the leader (but not from
 the controller). After replica.lag.time.max.ms the leader shrinks the ISR to itself; from then
-on acks=all writes fail with NOT_ENOUGH_REPLICAS and nothing unreplicated is acknowledged.]],
+on acks=all writes fail with NOT_ENOUGH_REPLICAS and nothing unreplicated is acknowledged.
+
+**What you will see:** `ledger-writer-no-retries` fails at once with `NOT_ENOUGH_REPLICAS`;
+`ledger-writer` (default retries) retries until `delivery.timeout.ms` and fails with a timeout
+whose cause is `NOT_ENOUGH_REPLICAS` (`p:stats().causes`). In the report the ISR shrinks to the
+leader, then grows back when the network heals; `lost_acked_writes = 0` holds.
+
+**Why:** with the ISR below `min.insync.replicas` an acks=all write would be on one replica
+only, so the leader refuses it before appending. Kafka chooses durability over availability.
+
+**The fix:** this is the protection working; the lesson is what the application must handle.
+Alert on under-min-ISR partitions, and treat a send's failure as "not written" (retry later,
+or fail the request upstream).]],
   seed = 11,
   duration = "60s",
   kafka_version = "3.9",

@@ -20,7 +20,16 @@ and the group coordinator rejects its offsets (its generation is gone, KIP-447),
 transaction aborts.
 
 `audit` reads `enriched` with read_committed: every payment's output exactly once. `dirty`
-reads with read_uncommitted: it sees the aborted outputs (G1a).]],
+reads with read_uncommitted: it sees the aborted outputs (G1a).
+
+**What you will see:** `expect exactly_once` and `audit`'s exactly-once delivery hold;
+`dirty` shows `G1a` (aborted reads).
+
+**Why:** the outputs and the consumed offsets commit in one transaction, fenced by the
+transactional.id's epoch and, for a zombie, by the group generation (KIP-447).
+
+**The fix:** the lesson is the fix; readers must use `isolation.level=read_committed`. What this
+does not cover is lesson 19.]],
   seed = 1,
   duration = "30s",
   kafka_version = "3.9",

@@ -5,7 +5,16 @@ scenario {
   name = "auto.offset.reset=latest misses records produced before the group joined",
   description = [[5,000 records are produced before two new groups subscribe: one with
 auto.offset.reset=latest, one with earliest. The latest group starts at the end and sees only
-what comes later; the earliest group processes everything.]],
+what comes later; the earliest group processes everything.
+
+**What you will see:** the `latest` group processes only records produced after it joined; the
+`earliest` group all 5,000 earlier ones too.
+
+**Why:** `auto.offset.reset` applies when a group has no committed offset: `latest` starts at
+the log's end, skipping everything before.
+
+**The fix:** `earliest` for a new group that must see the history (or commit an offset for it
+before it starts); `latest` only where the past does not matter.]],
   seed = 14,
   duration = "40s",
   kafka_version = "3.9",

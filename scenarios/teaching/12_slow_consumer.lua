@@ -8,7 +8,17 @@ scenario {
   description = [[Member 1 becomes slow: a batch of 100 records at 150 ms each takes 15 s, longer
 than max.poll.interval.ms (10 s). It leaves the group from its heartbeat thread; member 2 takes
 over its partitions and reprocesses the batch; member 1's commit after the batch fails with
-CommitFailedException: it is no longer a member of the group's generation.]],
+CommitFailedException: it is no longer a member of the group's generation.
+
+**What you will see:** member 1 leaves the group from its heartbeat thread when
+`max.poll.interval.ms` passes, member 2 reprocesses the batch, and member 1's commit after the
+batch fails (`g:stats().commits_failed`, `commit_errors`: CommitFailedException).
+
+**Why:** `max.poll.interval.ms` bounds the time between polls; a batch that takes longer counts
+as a dead application, whatever the heartbeats say.
+
+**The fix:** fewer records per poll (`max.poll.records`), a larger `max.poll.interval.ms`, or
+faster (or asynchronous) processing.]],
   seed = 10,
   duration = "90s",
   kafka_version = "3.9",

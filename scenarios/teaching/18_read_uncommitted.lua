@@ -8,7 +8,16 @@ scenario {
 transaction to a two-partition topic, every 200 ms. Every third transaction is aborted 50 ms
 after its records were sent, once they were appended to the partitions' logs. The coordinator
 writes ABORT markers; consumers with isolation.level=read_committed drop the aborted records,
-consumers with read_uncommitted return them. At 4 s the leader of orders-0 shuts down and restarts 3 s later.]],
+consumers with read_uncommitted return them. At 4 s the leader of orders-0 shuts down and restarts 3 s later.
+
+**What you will see:** the read_uncommitted group reads aborted records (`G1a`); the
+read_committed group never does.
+
+**Why:** an aborted transaction's records stay in the log; only the ABORT marker says to skip
+them, and only read_committed consumers honour it.
+
+**The fix:** `isolation.level=read_committed` for every consumer of a transactional topic
+(Kafka's default is read_uncommitted).]],
   seed = 1,
   duration = "12s",
   kafka_version = "3.9",

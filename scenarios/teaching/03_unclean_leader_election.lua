@@ -7,7 +7,19 @@ scenario {
   name = "Unclean leader election loses committed data",
   description = [[Broker 3 crashes and leaves the ISR; writes continue on brokers 1 and 2 and are
 committed. Then brokers 1 and 2 crash. Broker 3 returns: with unclean leader election it becomes
-leader without the records committed while it was away.]],
+leader without the records committed while it was away.
+
+**What you will see:** `lost-write`: the audit group reads records written after broker 3's
+return but never the 20 seconds of acknowledged records before it; the explanation under the
+verdict shows the unclean election (`controller.elect`, `election: unclean`) and the truncation
+of brokers 1 and 2 to broker 3's log.
+
+**Why:** `unclean.leader.election.enable=true` lets a replica outside the ISR lead when no ISR
+member is alive. It never had what was committed while it was away, and the others truncate to
+it when they return.
+
+**The fix:** leave it at its default, false (`--set unclean=false`): the partition stays offline
+until an ISR member returns, and nothing acknowledged is lost.]],
   seed = 6,
   duration = "80s",
   kafka_version = "3.9",

@@ -8,7 +8,16 @@ scenario {
   description = [[Two members commit each poll's positions before processing the records.
 Member 1 crashes half way through a batch; member 2 resumes after the committed positions and
 the rest of member 1's batch is never processed. Run with --set commit=after-process to see the
-at-least-once pattern instead (nothing missed, some records processed twice).]],
+at-least-once pattern instead (nothing missed, some records processed twice).
+
+**What you will see:** `expect delivery at-most-once` holds, and its detail lists the records
+never processed: the rest of member 1's batch, past the committed offset member 2 resumed at.
+
+**Why:** the commit said "done" before the work was: a crash between them loses the rest of the
+batch.
+
+**The fix:** commit after processing (`--set commit=after-process`): at-least-once, nothing
+missed, some records processed twice.]],
   seed = 9,
   duration = "60s",
   drain = "20s",

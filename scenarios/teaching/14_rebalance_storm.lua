@@ -8,7 +8,17 @@ scenario {
   description = [[Two groups read the same 4-partition topic and an autoscaler scales both the same
 way: 2 -> 6 -> 3 -> 5 -> 2 members. At 6 members, 2 are idle. The eager group (range, Kafka's
 default) stops all consumption at every step; the cooperative group keeps unaffected partitions
-going. The check compares the total time applications spent blocked in rebalances.]],
+going. The check compares the total time applications spent blocked in rebalances.
+
+**What you will see:** the check compares the time applications spent blocked in rebalances
+(`g:stats().blocked_ms`): far more for the eager group. In the report, every member of the
+eager group stops at each scaling step.
+
+**Why:** the eager protocol revokes every partition from every member before reassigning;
+cooperative-sticky revokes only the partitions that move, in a second rebalance.
+
+**The fix:** `partition.assignment.strategy = cooperative-sticky` (or the new consumer protocol,
+KIP-848), no more members than partitions, and scale in steps.]],
   seed = 15,
   duration = "80s",
   kafka_version = "3.9",

@@ -11,7 +11,19 @@ scenario {
   name = "KIP-966: the last replica standing loses committed data in an unclean shutdown",
   description = [[RF=3, min.insync.replicas=2, acks=all. Broker partitions drop two followers
 from the ISR in turn; the leader, alone in the ISR, crashes and loses what it had not flushed,
-including committed records. It is the last ISR member, so it is elected again on return.]],
+including committed records. It is the last ISR member, so it is elected again on return.
+
+**What you will see:** `lost-write`: every acknowledged record is gone. The report shows the ISR
+shrinking to broker 3, broker 3's crash (its unflushed page cache lost), and its re-election on
+return with an empty log, to which brokers 1 and 2 truncate.
+
+**Why:** Kafka does not fsync by default; it relies on replication. When the leader is the last
+ISR member, a crash loses what it had not flushed, and as the only ISR member it is elected
+again.
+
+**The fix (KIP-966, Kafka 4.0):** eligible leader replicas: a replica that left the ISR while it
+was at or below `min.insync.replicas` still holds everything committed, and a broker back from
+an unclean shutdown leaves the ELR. `--set elr=1`: broker 2 is elected; nothing is lost.]],
   seed = 2,
   duration = "90s",
   kafka_version = elr == 1 and "4.0" or "3.9",

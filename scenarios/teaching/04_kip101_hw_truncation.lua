@@ -13,7 +13,17 @@ scenario {
 3 shuts down cleanly, so leadership moves to broker 2 and broker 1 becomes its follower. Under
 inter.broker.protocol.version 0.10.2 broker 1 first truncates to its own high watermark, which
 is a fetch behind the leader's: committed records go. Broker 1's fetches to broker 2 are slow,
-and broker 2 crashes before broker 1 has fetched them back. Broker 1 is elected, without them.]],
+and broker 2 crashes before broker 1 has fetched them back. Broker 1 is elected, without them.
+
+**What you will see:** `lost-write`: acknowledged records the audit group reads past and never
+finds; in the trace, `log.truncate` with reason `truncate-to-high-watermark` on broker 1, then
+broker 2's crash and broker 1's election.
+
+**Why:** a follower learns the high watermark one fetch late, so truncating to its own HW can
+drop records that are already committed, and the only other replica with them died.
+
+**The fix (KIP-101, leader epochs):** a new follower asks the leader where its epoch ends
+instead of trusting its own HW. `--set ibp=3.9` (the 2.7+ protocol): nothing is lost.]],
   seed = 5,
   duration = "60s",
   kafka_version = "3.9",

@@ -12,7 +12,19 @@ scenario {
   name = "Retries reorder and duplicate records without idempotence",
   description = [[A producer with acks=all, retries and 5 requests in flight writes keyed
 records while the leader of each partition shuts down cleanly in turn (leadership moves) and
-then one crashes.]],
+then one crashes.
+
+**What you will see:** `duplicate` (values written twice in the log) and `nonmonotonic-send`
+(same-key records acknowledged at lower offsets than records sent before them). In the trace,
+`producer.retry` after each leader move.
+
+**Why:** with retries and 5 requests in flight, a batch the old leader had appended can fail
+anyway (NOT_LEADER_OR_FOLLOWER), and its retry is appended again; failed batches go back to the
+front of the queue and are resent out of order.
+
+**The fix:** the idempotent producer (`--set idempotence=true`, Kafka's default since 3.0):
+sequence numbers per partition let the broker answer a retry with its original offsets and
+refuse a gap, so there are no duplicates and no reordering.]],
   seed = 4,
   duration = "60s",
   kafka_version = "3.9",

@@ -9,7 +9,7 @@
 -- (PRODUCER_FENCED). None of its records is ever visible to a read_committed consumer.
 --
 -- The group-generation half of zombie fencing (KIP-447: an exactly_once_v2 member's stale
--- generation rejected at TxnOffsetCommit) is scenarios/eos_v2_pipeline.lua.
+-- generation rejected at TxnOffsetCommit) is scenarios/teaching/16_exactly_once_pipeline.lua.
 local how = param("how", "replace")
 -- A bug switch to prove the check (docs/lua-reference.md): --set bugs=leader_accepts_fenced_epoch.
 local bugs = {}
@@ -22,7 +22,16 @@ for 8 s. A new instance with the same transactional.id starts and commits transa
 own (or, with --set how=timeout, the coordinator aborts the paused transaction after
 transaction.timeout.ms, and the new instance starts later). The zombie wakes, sends three more records to payments-0 and commits:
 the sends fail with INVALID_PRODUCER_EPOCH and the commit with PRODUCER_FENCED. A read_committed
-auditor never reads a record of the zombie's transaction.]],
+auditor never reads a record of the zombie's transaction.
+
+**What you will see:** the zombie's sends fail with `INVALID_PRODUCER_EPOCH` and its commit with
+`PRODUCER_FENCED`; the read_committed auditor never reads its records.
+
+**Why:** a new `initTransactions()` with the same transactional.id bumps the epoch and aborts the
+open transaction; brokers refuse the older epoch.
+
+**The fix:** this is the protection working: give each logical producer one stable
+transactional.id, and treat `ProducerFencedException` as fatal (close the producer).]],
   seed = 1,
   duration = "20s",
   kafka_version = "3.9",

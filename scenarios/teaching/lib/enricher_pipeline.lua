@@ -1,4 +1,4 @@
--- The pipeline of eos_v1_pipeline.lua and eos_v2_pipeline.lua, which differ only in the group's
+-- The pipeline of 16_exactly_once_pipeline_v1.lua and 16_exactly_once_pipeline.lua, which differ only in the group's
 -- processing_guarantee (and so in how Kafka fences the zombie): an API writes 2,000 payments,
 -- the group enricher turns each into an output on enriched, one member crashes mid-transaction
 -- at 8 s and another pauses past its session timeout at 15 s; audit reads read_committed,

@@ -10,7 +10,19 @@ scenario {
 orders-0). With error_handler = { backoff = { interval = "200ms", max_attempts = 2 },
 dead_letter = true } the pill is handled three times, at least 200 ms apart, no later record of
 orders-0 is handled meanwhile, and the pill then lands in orders.DLT with the original topic,
-offset and exception in its headers. Group "audit" reads orders.DLT and orders.out.]],
+offset and exception in its headers. Group "audit" reads orders.DLT and orders.out.
+
+**What you will see:** the pill delivered three times (two `listener.retry` events), at least
+200 ms apart, and no later record of orders-0 handled meanwhile (the partition waits behind it); then
+`listener.recovered` and the pill on `orders.DLT` with Spring's `kafka_dlt-*` headers. The other
+records flow on.
+
+**Why:** Spring's DefaultErrorHandler seeks back to a failed record and retries it by the back
+off; without a recoverer a poison pill would block its partition for every retry (ten by
+default) and then be skipped silently.
+
+**The fix:** bound the retries and dead-letter the record (`dead_letter = true`), then alert on
+and replay the DLT.]],
   seed = 11,
   duration = "20s",
   drain = "5s",
@@ -37,7 +49,13 @@ local g = c:group("shipping", {
   error_handler = { backoff = { interval = "200ms", max_attempts = 2 }, dead_letter = true },
   on_record = function(rec, app)
     handled[#handled + 1] = { value = rec.value, at = now() }
-    if rec.value == "pill" then error("cannot ship " .. rec.key) end
+    if rec.value == "pill" then
+      local deliveries = 0
+      for _, h in ipairs(handled) do deliveries = deliveries + (h.value == "pill" and 1 or 0) end
+      note("the listener throws on the pill (delivery " .. deliveries .. " of 3); "
+           .. (deliveries < 3 and "orders-0 waits behind it" or "the back off is spent: it goes to orders.DLT"))
+      error("cannot ship " .. rec.key)
+    end
     app:send("orders.out", { key = rec.key, value = rec.value, headers = rec.headers })
   end,
 })
@@ -54,6 +72,7 @@ c:group("audit", {
 })
 
 at("1s", function()
+  note("eight orders on orders-0; the 4th is a poison pill")
   for i = 1, 8 do
     local v = i == 4 and "pill" or ("order-" .. i)
     p:send("orders", { key = "k" .. i, value = v, headers = { { "source", "web" } } })
