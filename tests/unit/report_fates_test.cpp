@@ -4,36 +4,22 @@
 // counted per record, not per offset; the flags and the whole counts.
 #include <gtest/gtest.h>
 
-#include "broker_model/trace_schema.hpp"
+#include "report_view_feed.hpp"
 #include "reports/fates_data.hpp"
 
 namespace ev = kafka::event;
 
 namespace {
 
-class TraceToFates final : public sim::TraceSink {
- public:
-  explicit TraceToFates(report::FatesData& d) : d_(d) {}
-  void write(const sim::Event& e) override { d_.write(e); }
-
- private:
-  report::FatesData& d_;
-};
-
 struct FatesRun {
   report::FatesData fates;
-  TraceToFates sink{fates};
-  sim::Trace trace;
+  kafkasim_test::ViewFeed feed{fates};
   int64_t t = 0;
   int64_t op = 0;
-  FatesRun() {
-    trace.add_sink(&sink);
-    trace.names().set(1, "broker-1");
-    trace.names().set(2, "broker-2");
-  }
+  // e from broker-`node` (0: a client or the world), one millisecond after the last.
   template <typename E>
   void emit(sim::NodeId node, const E& e) {
-    sim::schema::emit(trace, sim::Time{++t}, node, e);
+    feed.at_ms(static_cast<double>(++t), e, node == 1 ? "broker-1" : node == 2 ? "broker-2" : "");
   }
   void leader(sim::NodeId b, int64_t epoch) {
     emit(b, ev::ReplicaLeader{.topic = "t", .partition = 0, .leader = b, .leader_epoch = epoch, .isr = "1,2", .leo = 0, .hw = 0});

@@ -2,32 +2,18 @@
 // each paired with its arrival in the order of its link, a dropped one with its reason.
 #include <gtest/gtest.h>
 
-#include "broker_model/trace_schema.hpp"
+#include "report_view_feed.hpp"
 #include "reports/messages_data.hpp"
 
 namespace {
 
-class ToMessages final : public sim::TraceSink {
- public:
-  explicit ToMessages(report::MessagesData& d) : d_(d) {}
-  void write(const sim::Event& e) override { d_.write(e); }
-
- private:
-  report::MessagesData& d_;
-};
-
 struct Net {
   report::MessagesData data;
-  ToMessages sink{data};
-  sim::Trace trace;
-  Net() {
-    trace.add_sink(&sink);
-    trace.names().set(1, "a");
-    trace.names().set(2, "b");
-  }
+  kafkasim_test::ViewFeed feed{data};
+  // e at `ms` from node a (1), b (2) or the world (0).
   template <typename E>
   void emit(int64_t ms, sim::NodeId node, const E& e) {
-    sim::schema::emit(trace, sim::Time{ms * 1'000'000}, node, e);
+    feed.at_ms(static_cast<double>(ms), e, node == 1 ? "a" : node == 2 ? "b" : "");
   }
   void send(int64_t ms, sim::NodeId from, const char* to, const char* msg) {
     emit(ms, from, sim::event::NetSend{.to = to, .msg = msg, .bytes = 64});
