@@ -39,6 +39,18 @@ void cut(std::vector<LogsData::Batch>& log, int64_t to) {
   if (!log.empty() && log.back().end() > to) log.back().count = to - log.back().base;
 }
 
+// Appends a batch to a log, cutting what it overwrites. Only the epoch (and for a leader's
+// writes, the producer) tells records apart, so a batch that continues the last one in those
+// joins it: a 1M-record log is then a few entries, not one per batch.
+void extend(std::vector<LogsData::Batch>& log, const LogsData::Batch& b, bool by_producer) {
+  cut(log, b.base);
+  if (!log.empty() && log.back().end() == b.base && log.back().epoch == b.epoch && (!by_producer || log.back().pid == b.pid)) {
+    log.back().count += b.count;
+    return;
+  }
+  log.push_back(b);
+}
+
 // The batch of `log` holding `offset`, or null.
 const LogsData::Batch* holding(const std::vector<LogsData::Batch>& log, int64_t offset) {
   auto it = std::upper_bound(log.begin(), log.end(), offset, [](int64_t o, const LogsData::Batch& b) { return o < b.base; });
@@ -101,7 +113,7 @@ void LogsData::node_down(std::string_view node, bool down) {
   const int64_t b = broker_id(node);
   if (b < 0 || !node.starts_with("broker")) return;
   down_.push_back({now_, b, down ? 1 : 0});
-  for (auto& [key, p] : partitions_) flush(p);  // its folded appends end where it went down
+  for (auto& [key, p] : partitions_) flush(p, now_);  // its folded appends end where it went down
 }
 
 LogsData::Partition* LogsData::find(std::string_view topic, int64_t p) {
@@ -123,13 +135,8 @@ void LogsData::handle(int64_t broker, const LogAppend::View& v) {
   Partition& p = partition(v.topic, v.partition);
   p.appended = true;
   const Batch batch{v.base_offset, v.count, v.leader_epoch, v.producer_id};
-  auto& log = p.logs[broker];
-  cut(log, batch.base);
-  log.push_back(batch);
-  if (v.role == "leader") {
-    cut(p.leader_writes, batch.base);
-    p.leader_writes.push_back(batch);
-  }
+  extend(p.logs[broker], batch, false);
+  if (v.role == "leader") extend(p.leader_writes, batch, true);
   add(p, {now_, 'a', broker, {batch.base, batch.count, batch.epoch, batch.pid, v.leo}}, Fold::append);
 }
 
@@ -217,11 +224,12 @@ void LogsData::handle(const OpOk::View& v) {
 void LogsData::handle(const ProducerInitProducerId::View& v) { producers_[v.producer_id] = std::string(node_); }
 
 // A change: kept as it is while the partition has few, else folded into the replica's (or
-// group's) pending one when it extends it within the window. Any other change ends the folds
-// first, so the state is exact at every change the block holds.
+// group's) pending one when it extends it within the same window. A folded change is dated at
+// its window's end, and any other change ends the folds first (dating them at its own time), so
+// every replica's state is whole at every time the block holds a change for.
 void LogsData::add(Partition& p, Change c, Fold fold) {
   if (fold == Fold::none || p.changes.size() < kChangesInFull || p.detail_left > 0) {
-    flush(p);
+    flush(p, now_);
     return push(p, std::move(c));
   }
   auto& pending = fold == Fold::append ? p.pending_append : fold == Fold::hw ? p.pending_hw : p.pending_commit;
@@ -229,9 +237,10 @@ void LogsData::add(Partition& p, Change c, Fold fold) {
   c.first_t = c.t;
   if (it == pending.end()) return void(pending.emplace(c.who, std::move(c)));
   Change& prev = it->second;
-  const bool joins = c.t - prev.first_t < kFoldWindowNs &&
+  const bool joins = c.t / kFoldWindowNs == prev.first_t / kFoldWindowNs &&
                      (fold != Fold::append || (prev.n[0] + prev.n[1] == c.n[0] && prev.n[2] == c.n[2] && prev.n[3] == c.n[3]));
   if (!joins) {
+    prev.t = window_end(prev.first_t);
     push(p, std::move(prev));
     prev = std::move(c);
     return;
@@ -252,15 +261,17 @@ void LogsData::push(Partition& p, Change c) {
   p.changes.push_back(std::move(c));
 }
 
-void LogsData::flush(Partition& p) {
+void LogsData::flush(Partition& p, int64_t at) {
   for (auto* pending : {&p.pending_append, &p.pending_hw, &p.pending_commit}) {
-    for (auto& [who, c] : *pending) push(p, std::move(c));
+    for (auto& [who, c] : *pending) {
+      c.t = at;
+      push(p, std::move(c));
+    }
     pending->clear();
   }
 }
 
 nlohmann::ordered_json LogsData::json(int64_t end_ns) const {
-  (void)end_ns;
   nlohmann::ordered_json j;
   j["groups"] = groups_;
   auto& producers = j["producers"] = nlohmann::ordered_json::array();
@@ -278,7 +289,10 @@ nlohmann::ordered_json LogsData::json(int64_t end_ns) const {
   for (const Partition* p : order) {
     std::vector<Change> changes = p->changes;
     for (const auto* pending : {&p->pending_append, &p->pending_hw, &p->pending_commit})
-      for (const auto& [who, c] : *pending) changes.push_back(c);
+      for (const auto& [who, c] : *pending) {
+        changes.push_back(c);
+        changes.back().t = std::min(window_end(c.first_t), end_ns);
+      }
     std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) { return a.t < b.t; });
     nlohmann::ordered_json part{{"topic", p->topic}, {"partition", p->partition}, {"name", fmt::format("{}-{}", p->topic, p->partition)}};
     auto& list = part["changes"] = nlohmann::ordered_json::array();
@@ -301,7 +315,7 @@ void LogsData::summarised(std::vector<std::string>& out) const {
     size_t folded = p.folded;
     if (folded > 0)
       out.push_back(fmt::format("replica logs, {}: after its first {} changes, a replica's appends and HW moves and a group's commits "
-                                "within {} ms of each other are shown as one change ({} changes folded)",
+                                "in each {} ms are shown as one change at its end ({} changes folded)",
                                 name, kChangesInFull, kFoldWindowNs / 1'000'000, folded));
     if (p.dropped > 0)
       out.push_back(fmt::format("replica logs, {}: {} changes beyond the first {} are left out", name, p.dropped, kChangesMax));

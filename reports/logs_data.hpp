@@ -21,8 +21,8 @@
 // same leader epoch) are "lost": [offset, leader_epoch, producer_id] each, the first kLostShown.
 //
 // The bound: a partition's first kChangesInFull changes are kept as they are; after that, a
-// replica's appends within kFoldWindowNs of each other (contiguous, same epoch and producer)
-// fold into one change, as do its HW moves and a group's commits, while truncations, leader,
+// replica's appends within one window of kFoldWindowNs (contiguous, same epoch and producer)
+// fold into one change dated at the window's end, as do its HW moves and a group's commits, while truncations, leader,
 // follower, ISR and LSO changes and crashes stay exact (and the kDetailAfterTruncate changes
 // after each truncation are kept whole). summarised() says what was folded.
 #include <array>
@@ -62,7 +62,7 @@ class LogsData final : public ViewData {
     int64_t who = 0;
     std::array<int64_t, 5> n{};
     std::string text;
-    int64_t first_t = 0;  // a folded change: the time of its first part
+    int64_t first_t = 0;  // a folded change: the time of its first part (which names its window)
   };
   struct Batch {
     int64_t base = 0, count = 0, epoch = 0, pid = -1;
@@ -117,7 +117,9 @@ class LogsData final : public ViewData {
   Partition* find(std::string_view topic, int64_t p);
   void add(Partition& p, Change c, Fold fold);
   static void push(Partition& p, Change c);
-  static void flush(Partition& p);
+  // Ends the folds, dating them `at`.
+  static void flush(Partition& p, int64_t at);
+  static int64_t window_end(int64_t t) { return (t / kFoldWindowNs + 1) * kFoldWindowNs - 1; }
 
   int64_t now_ = 0;
   std::string_view node_;  // the event's node

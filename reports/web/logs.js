@@ -102,7 +102,7 @@
     row.appendChild(svg("rect", { x: LEFT, y, width: WIDTH - 2 * LEFT, height: STRIP, class: "strip" }));
     // Records of one producer, epoch and fate side by side are drawn as one run unless each is
     // wide enough to carry its offset.
-    const labels = (x(1) - x(0)) >= 24, pieces = [];
+    const labels = (x(1) - x(0)) >= 5.5 * String(view.hi).length + 4, pieces = [];
     for (const batch of r.log) {
       if (batch.base + batch.count <= view.lo || batch.base >= view.hi) continue;
       for (const run of runs(batch, ctx.truncatedFrom, ctx.lost)) {
@@ -169,7 +169,7 @@
     }
     const commits = Array.from(s.commits.entries());
     const height = 20 + brokers.length * ROW + (commits.length > 0 || s.lso >= 0 ? ROW : 0);
-    const area = svg("svg", { viewBox: `-60 0 ${WIDTH + 60} ${height}`, class: "logs-strips", role: "img",
+    const area = svg("svg", { viewBox: `-96 0 ${WIDTH + 96} ${height}`, class: "logs-strips", role: "img",
                               "aria-label": `${p.name} at ${time(t)}` });
     const x = o => LEFT + (o - view.lo) / (view.hi - view.lo) * (WIDTH - 2 * LEFT);
     ctx.truncatedFrom = p.truncatedFrom;
@@ -177,11 +177,11 @@
     brokers.forEach((b, i) => {
       const r = s.replicas.get(b);
       ctx.y = 14 + i * ROW;
-      area.appendChild(svg("text", { x: -58, y: ctx.y + 14, class: "replica-label" }, `broker ${b}` + (r.down ? " ✕" : r.leader ? " ★" : "")));
+      area.appendChild(svg("text", { x: -94, y: ctx.y + 14, class: "replica-label" }, `broker ${b}` + (r.down ? " (down)" : r.leader ? " ★" : "")));
       drawRow(area, r, view, ctx);
     });
     const y = 14 + brokers.length * ROW;
-    if (commits.length > 0 || s.lso >= 0) area.appendChild(svg("text", { x: -58, y: y + 12, class: "replica-label" }, "groups"));
+    if (commits.length > 0 || s.lso >= 0) area.appendChild(svg("text", { x: -94, y: y + 12, class: "replica-label" }, "groups"));
     for (const [g, offset] of commits) marker(area, "commit", offset, x, view, y, block.groups[g] + " " + offset, { "data-group": block.groups[g] });
     if (s.lso >= 0) marker(area, "lso", s.lso, x, view, y + 8, "LSO");
     box.appendChild(area);

@@ -11,6 +11,8 @@
 //              "faultKinds", "anomalyKinds": lists, each kind at least once; "texts": strings
 //              the page must show as text}
 //   --text     one more string the page must show as text (repeatable)
+//   --step-logs  also step the Replica logs view through the run: its HW must move and a step
+//              must truncate a record (a run with a truncation: acks1_leader_crash.lua, seed 1)
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,6 +35,7 @@ function parseArgs(argv) {
     else if (a === '--shots') opts.shots = value();
     else if (a === '--expect') opts.expect = JSON.parse(fs.readFileSync(value(), 'utf8'));
     else if (a === '--text') opts.texts.push(value());
+    else if (a === '--step-logs') opts.stepLogs = true;
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else if (opts.report) usage('one report at a time');
     else opts.report = path.resolve(a);
@@ -98,7 +101,7 @@ function readReport(file, problems) {
 }
 
 async function checkViews(page, problems) {
-  for (const check of [views.checkNav, views.checkSummary, views.checkTimeline, views.checkAnomalies]) {
+  for (const check of [views.checkNav, views.checkSummary, views.checkTimeline, views.checkAnomalies, views.checkLogs]) {
     problems.push(...await page.evaluate(check));
   }
   const names = await page.$$eval('section[data-view]', s => s.map(e => e.dataset.view));
@@ -144,6 +147,7 @@ async function checkPage(page, opts, label, ownScripts, problems) {
   console.log(`${label}: views ${names.join(', ')}; ${JSON.stringify(found)}`);
   compareExpected(found, opts.expect, problems);
   await checkTexts(page, opts.texts, problems);
+  if (opts.stepLogs) problems.push(...await page.evaluate(views.checkLogsStepping));
   problems.push(...await page.evaluate(views.checkNoInjection, ownScripts));
   problems.push(...await visitByKeyboard(page, names, view => path.join(opts.shots, `${label}-${view}.png`)));
   // Again after every view was shown: a view drawn lazily must not inject either.
