@@ -240,7 +240,10 @@ void LogsData::add(Partition& p, Change c, Fold fold) {
   const bool joins = c.t / kFoldWindowNs == prev.first_t / kFoldWindowNs &&
                      (fold != Fold::append || (prev.n[0] + prev.n[1] == c.n[0] && prev.n[2] == c.n[2] && prev.n[3] == c.n[3]));
   if (!joins) {
-    prev.t = window_end(prev.first_t);
+    // Ended by the next window, dated at its own window's end; ended within its window (by a
+    // batch that does not continue it), dated now, so it stays before whatever follows.
+    const bool same_window = c.t / kFoldWindowNs == prev.first_t / kFoldWindowNs;
+    prev.t = same_window ? c.t : window_end(prev.first_t);
     push(p, std::move(prev));
     prev = std::move(c);
     return;

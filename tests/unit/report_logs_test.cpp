@@ -19,10 +19,10 @@ class Feed {
     std::vector<sim::Field> fs(fields);
     d_.write(sim::Event{seq_++, sim::Time{t_ms * ms}, 0, node, kind, fs});
   }
-  void append(int64_t t_ms, std::string_view broker, std::string_view role, int64_t base, int64_t count, int64_t epoch) {
+  void append(int64_t t_ms, std::string_view broker, std::string_view role, int64_t base, int64_t count, int64_t epoch, int64_t pid = -1) {
     (*this)(t_ms, broker, "log.append",
             {{"topic", Value("t")}, {"partition", Value(0)}, {"role", Value(role)}, {"base_offset", Value(base)}, {"count", Value(count)},
-             {"leader_epoch", Value(epoch)}, {"producer_id", Value(-1)}, {"base_sequence", Value(-1)}, {"leo", Value(base + count)}});
+             {"leader_epoch", Value(epoch)}, {"producer_id", Value(pid)}, {"base_sequence", Value(-1)}, {"leo", Value(base + count)}});
   }
   void acked(int64_t t_ms, int64_t op, int64_t offset) {
     (*this)(t_ms, "w", "op.invoke", {{"process", Value("w")}, {"op", Value(op)}, {"f", Value("send")}, {"topic", Value("t")}});
@@ -113,6 +113,30 @@ TEST(ReportLogs, LongRunFoldsAppendsAndSaysSo) {
   ASSERT_EQ(said.size(), 1u);
   EXPECT_NE(said[0].find("t-0"), std::string::npos);
   EXPECT_NE(said[0].find("folded"), std::string::npos);
+}
+
+// A fold ended inside its window (the next batch is another producer's) and a truncation in
+// the same window: the block keeps them in the order they happened, so the truncated records
+// do not come back after the truncation.
+TEST(ReportLogs, FoldsStayBeforeTheTruncationThatFollows) {
+  report::LogsData data;
+  Feed feed(data);
+  const int64_t n = report::LogsData::kChangesInFull;
+  for (int64_t i = 0; i < n; ++i) feed.append(i, "broker-1", "leader", i, 1, 0);
+  const int64_t t0 = (n / 100 + 1) * 100;  // the start of a fold window, in ms
+  feed.append(t0 + 10, "broker-1", "leader", n, 1, 0);
+  feed.append(t0 + 20, "broker-1", "leader", n + 1, 1, 0, 7);
+  feed(t0 + 30, "broker-1", "log.truncate",
+       {{"topic", Value("t")}, {"partition", Value(0)}, {"to", Value(n)}, {"from_leo", Value(n + 2)}, {"removed", Value(2)},
+        {"leader_epoch", Value(0)}, {"reason", Value("truncate-to-high-watermark")}});
+
+  const auto block = data.json((t0 + 30) * ms);
+  const auto& changes = *changes_of(block, "t-0");
+  ASSERT_EQ(changes.size(), static_cast<size_t>(n + 3));
+  EXPECT_EQ(changes[n][3], n);
+  EXPECT_EQ(changes[n + 1][3], n + 1);
+  EXPECT_EQ(changes[n + 1][6], 7);
+  EXPECT_EQ(changes.back(), nlohmann::ordered_json::array({(t0 + 30) * ms, "t", 1, n, n + 2}));
 }
 
 }  // namespace
