@@ -4,6 +4,7 @@
 #include "reports/groups_data.hpp"
 #include "reports/fates_data.hpp"
 #include "reports/messages_data.hpp"
+#include "reports/logs_data.hpp"
 
 namespace report {
 
@@ -12,6 +13,7 @@ namespace report {
 std::vector<std::unique_ptr<ViewData>> make_view_data(const Limits& limits) {
   (void)limits;
   std::vector<std::unique_ptr<ViewData>> views;
+  views.push_back(std::make_unique<LogsData>());
   views.push_back(std::make_unique<MessagesData>());
   views.push_back(std::make_unique<GroupsData>());
   views.push_back(std::make_unique<ChartsData>());

@@ -16,6 +16,8 @@
 //   --view     a view the report must have (repeatable), e.g. groups, charts
 //   --pause-kind  a rebalance pause kind the groups view must show (repeatable): eager, cooperative
 //   --uplot    uPlot is installed (scripts/setup): the charts must be drawn, not said to be missing
+//   --step-logs  also step the Replica logs view through the run: its HW must move and a step
+//              must truncate a record (a run with a truncation: teaching/01_acks_leader_crash.lua, seed 1)
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +45,7 @@ function parseArgs(argv) {
     else if (a === '--view') opts.views.push(value());
     else if (a === '--pause-kind') opts.pauseKinds.push(value());
     else if (a === '--uplot') opts.uplot = true;
+    else if (a === '--step-logs') opts.stepLogs = true;
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else if (opts.report) usage('one report at a time');
     else opts.report = path.resolve(a);
@@ -108,7 +111,7 @@ function readReport(file, problems) {
 }
 
 async function checkViews(page, opts, problems) {
-  for (const check of [views.checkNav, views.checkSummary, views.checkTimeline, views.checkAnomalies, views.checkCompare]) {
+  for (const check of [views.checkNav, views.checkSummary, views.checkTimeline, views.checkAnomalies, views.checkCompare, views.checkLogs]) {
     problems.push(...await page.evaluate(check));
   }
   const names = await page.$$eval('section[data-view]', s => s.map(e => e.dataset.view));
@@ -166,6 +169,7 @@ async function checkPage(page, opts, label, ownScripts, problems) {
     if (!changed) problems.push(`compare: ${label} does not differ between the runs`);
   }
   await checkTexts(page, opts.texts, problems);
+  if (opts.stepLogs) problems.push(...await page.evaluate(views.checkLogsStepping));
   problems.push(...await page.evaluate(views.checkNoInjection, ownScripts));
   problems.push(...await exerciseFates(page, opts.expect.fates));
   problems.push(...await exerciseMessages(page, opts.expect.messages, path.join(opts.shots, `${label}-messages-moment.png`)));

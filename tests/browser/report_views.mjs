@@ -191,3 +191,94 @@ export function checkNoInjection(ownScripts) {
   }
   return problems;
 }
+
+// Replica logs (docs/report.md, "2 Replica logs"): the controls, and at the end of the run each
+// partition's replicas with a numeric LEO, the leader's HW, and records with an offset, a
+// producer and a fate. The cursor is put back where it was.
+export function checkLogs() {
+  const view = document.querySelector('section[data-view="logs"]');
+  if (!view) return [];
+  const problems = [];
+  for (const c of ['[data-step="prev"]', '[data-step="next"]', 'input[type=range][data-scrub]', '[data-play]']) {
+    if (!view.querySelector(c)) problems.push(`logs view has no ${c}`);
+  }
+  const block = Report.block('logs');
+  if (!block || block.partitions.length === 0) return problems;
+  const was = Report.cursor();
+  Report.setCursor(Report.end);
+  const isInt = v => v !== null && /^-?[0-9]+$/.test(v);
+  const parts = Array.from(view.querySelectorAll('[data-partition]'));
+  if (parts.length === 0) problems.push('logs view shows no [data-partition]');
+  for (const part of parts) {
+    const name = part.dataset.partition;
+    const replicas = Array.from(part.querySelectorAll('[data-replica]'));
+    if (replicas.length === 0) problems.push(`logs ${name}: no [data-replica] at the end`);
+    for (const r of replicas) {
+      const who = `logs ${name} replica ${r.dataset.replica}`;
+      if (!isInt(r.getAttribute('data-leo'))) problems.push(`${who}: data-leo ${r.getAttribute('data-leo')}`);
+      const leader = r.getAttribute('data-leader');
+      if (leader !== 'true' && leader !== 'false') problems.push(`${who}: data-leader ${leader}`);
+      if (leader === 'true' && !isInt(r.getAttribute('data-hw'))) problems.push(`${who}: the leader has data-hw ${r.getAttribute('data-hw')}`);
+      if (!r.querySelector('[data-marker="leo"]')) problems.push(`${who}: no LEO marker`);
+      for (const rec of r.querySelectorAll('[data-record]')) {
+        if (!isInt(rec.getAttribute('data-offset')) || !isInt(rec.getAttribute('data-producer')) ||
+            !['kept', 'truncated', 'lost'].includes(rec.getAttribute('data-fate'))) {
+          problems.push(`${who}: a record with offset ${rec.getAttribute('data-offset')}, producer ${rec.getAttribute('data-producer')}, fate ${rec.getAttribute('data-fate')}`);
+          break;
+        }
+      }
+    }
+    for (const m of part.querySelectorAll('[data-marker="commit"]')) {
+      if (!m.getAttribute('data-group')) problems.push(`logs ${name}: a commit marker without data-group`);
+    }
+  }
+  Report.setCursor(was);
+  return problems;
+}
+
+// Stepping through a run where a replica truncates (scenarios/teaching/01_acks_leader_crash.lua, seed 1):
+// from the start, "next change" until the end; the leader's HW marker must move between steps,
+// and some step must remove a record a replica held (its LEO falls below a record it showed).
+// Leaves the cursor at the first truncation, for the screenshot; backwards, "previous change"
+// must show the record again.
+export function checkLogsStepping() {
+  const view = document.querySelector('section[data-view="logs"]');
+  if (!view) return ['no logs view'];
+  const next = view.querySelector('[data-step="next"]'), prev = view.querySelector('[data-step="prev"]');
+  const snapshot = () => Array.from(view.querySelectorAll('[data-partition] [data-replica]')).map(r => ({
+    key: r.closest('[data-partition]').dataset.partition + '/' + r.dataset.replica,
+    leo: Number(r.dataset.leo),
+    top: Math.max(-1, ...Array.from(r.querySelectorAll('[data-record]')).map(x => Number(x.dataset.offset) + Number(x.dataset.count) - 1)),
+    hw: r.dataset.leader === 'true' ? r.querySelector('[data-marker="hw"]')?.dataset.offset : undefined,
+  }));
+  Report.setCursor(0);
+  let hwMoves = 0;  // steps where a leader's HW marker moved while it stayed the leader
+  let before = snapshot(), truncatedAt, truncatedKey, steps = 0;
+  for (; steps < 50000; steps++) {
+    const t = Report.cursor();
+    next.click();
+    if (Report.cursor() === t) break;
+    const after = snapshot();
+    for (const b of before) {
+      const a = after.find(x => x.key === b.key);
+      if (a && a.hw !== undefined && b.hw !== undefined && a.hw !== b.hw) ++hwMoves;
+      if (truncatedAt === undefined && a && a.leo <= b.top) { truncatedAt = Report.cursor(); truncatedKey = b.key; }
+    }
+    before = after;
+  }
+  const problems = [];
+  if (steps < 2) problems.push(`logs: "next change" moved the cursor ${steps} times`);
+  // (a leader's HW is set once when it takes over: a few moves may be that alone)
+  if (hwMoves < 10) problems.push(`logs: a leader's HW marker moved only ${hwMoves} times between steps`);
+  if (truncatedAt === undefined) problems.push('logs: no step removed a record a replica held (no truncation shown)');
+  else {
+    Report.setCursor(truncatedAt);
+    const at = snapshot().find(x => x.key === truncatedKey);
+    prev.click();
+    const back = snapshot().find(x => x.key === truncatedKey);
+    if (!back || !at || back.top < at.leo) problems.push(`logs: "previous change" from the truncation does not bring the records of ${truncatedKey} back`);
+    if (view.querySelectorAll('[data-fate="truncated"]').length === 0) problems.push('logs: before the truncation, no record is marked data-fate="truncated"');
+    Report.setCursor(truncatedAt);
+  }
+  return problems;
+}

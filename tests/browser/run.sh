@@ -10,6 +10,7 @@
 #               scenarios/quickstart.lua and tests/scenarios/report_hostile.lua
 # Reports made here and the screenshots go to BUILD_DIR/test-artifacts/report/. playwright-core
 # is looked up in KAFKASIM_BROWSER_MODULES (default: build/web, where scripts/setup puts it).
+# KAFKASIM_REPORT_SEED, when set, is the seed an INPUT.lua runs with (else the scenario's own).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -31,7 +32,7 @@ has_report_option() {
 make_report() {
   local scenario=$1 out="$artifacts/$(basename "${1%.lua}").html" status=0
   rm -f "$out"
-  "$build/kafkasim" run "$scenario" --report "$out" >/dev/null || status=$?
+  "$build/kafkasim" run "$scenario" ${KAFKASIM_REPORT_SEED:+--seed "$KAFKASIM_REPORT_SEED"} --report "$out" >/dev/null || status=$?
   if [ "$status" -gt 1 ] || [ ! -f "$out" ]; then
     echo "run.sh: kafkasim run $scenario --report exited $status and wrote no report" >&2
     return 1
