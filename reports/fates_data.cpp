@@ -26,7 +26,6 @@ enum Flag : uint8_t { kLost = 1, kDuplicated = 2, kNever = 4, kSkipped = 8, kReo
 
 uint64_t hash_of(std::string_view s) { return sim::fnv1a64(s); }
 
-std::string op_key(std::string_view process, int64_t op) { return fmt::format("{}#{}", process, op); }
 
 }  // namespace
 
@@ -50,18 +49,32 @@ int64_t FatesData::EpochLog::epoch_at(int64_t offset) const {
 }
 
 uint32_t FatesData::partition_index(std::string_view topic, int64_t partition) {
-  std::string name = fmt::format("{}-{}", topic, partition);
-  auto [it, added] = partition_ids_.try_emplace(name, static_cast<uint32_t>(partitions_.size()));
-  if (added) {
-    partitions_.push_back({std::move(name), std::string(topic), {}, {}, {}});
+  auto it = partition_ids_.find(topic);
+  if (it == partition_ids_.end()) it = partition_ids_.emplace(std::string(topic), std::vector<uint32_t>{}).first;
+  auto& ids = it->second;
+  const auto p = static_cast<size_t>(std::max<int64_t>(partition, 0));
+  if (p >= ids.size()) ids.resize(p + 1, 0);
+  if (ids[p] == 0) {
+    partitions_.push_back({fmt::format("{}-{}", topic, partition), std::string(topic), {}, {}, {}});
     acked_by_offset_.emplace_back();
+    ids[p] = static_cast<uint32_t>(partitions_.size());
   }
-  return it->second;
+  return ids[p] - 1;
 }
 
 uint32_t FatesData::name_index(std::string_view name) {
-  auto [it, added] = name_ids_.try_emplace(std::string(name), static_cast<uint32_t>(names_.size()));
-  if (added) names_.emplace_back(name);
+  auto it = name_ids_.find(name);
+  if (it != name_ids_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(name);
+  name_ids_.emplace(std::string(name), id);
+  return id;
+}
+
+FatesData::EpochLog& FatesData::replica(uint32_t partition, std::string_view broker) {
+  auto& replicas = partitions_[partition].replicas;
+  auto it = replicas.find(broker);
+  if (it == replicas.end()) it = replicas.emplace(std::string(broker), EpochLog{}).first;
   return it->second;
 }
 
@@ -113,12 +126,12 @@ void FatesData::write(const sim::Event& e) {
       pending_.erase(op_key(v.process, v.op));
     } else if constexpr (std::is_same_v<V, LogAppend::View>) {
       Partition& p = partitions_[partition_index(v.topic, v.partition)];
-      p.replicas[std::string(e.node_name)].append(v.base_offset, v.count, v.leader_epoch);
+      replica(partition_index(v.topic, v.partition), e.node_name).append(v.base_offset, v.count, v.leader_epoch);
       if (v.role == "leader") p.leader_view.append(v.base_offset, v.count, v.leader_epoch);
     } else if constexpr (std::is_same_v<V, LogTruncate::View>) {
-      partitions_[partition_index(v.topic, v.partition)].replicas[std::string(e.node_name)].truncate(v.to);
+      replica(partition_index(v.topic, v.partition), e.node_name).truncate(v.to);
     } else if constexpr (std::is_same_v<V, LogRecover::View>) {
-      partitions_[partition_index(v.topic, v.partition)].replicas[std::string(e.node_name)].truncate(v.leo);
+      replica(partition_index(v.topic, v.partition), e.node_name).truncate(v.leo);
     } else if constexpr (std::is_same_v<V, ReplicaLeader::View>) {
       partitions_[partition_index(v.topic, v.partition)].last_leader = std::string(e.node_name);
     } else if constexpr (std::is_same_v<V, ConsumerProcessed::View>) {

@@ -83,6 +83,9 @@ class FatesData final : public ViewData {
 
   uint32_t partition_index(std::string_view topic, int64_t partition);
   uint32_t name_index(std::string_view name);
+  // A process's operation as one number: its process's index and its op.
+  uint64_t op_key(std::string_view process, int64_t op) { return (uint64_t{name_index(process)} << 40) ^ static_cast<uint64_t>(op); }
+  EpochLog& replica(uint32_t partition, std::string_view broker);
   // s kept in text_, or nothing once text_ holds kMaxText bytes (the record's hash still counts).
   uint32_t keep_text(std::string_view s, uint32_t& len);
   std::string_view text(uint32_t at, uint32_t len) const { return std::string_view(text_).substr(at, len); }
@@ -91,10 +94,10 @@ class FatesData final : public ViewData {
   uint32_t acked_at(uint32_t partition, int64_t offset, uint64_t value_hash) const;
 
   std::vector<Partition> partitions_;
-  std::unordered_map<std::string, uint32_t> partition_ids_;
+  std::map<std::string, std::vector<uint32_t>, std::less<>> partition_ids_;  // topic -> [partition] index + 1
   std::vector<std::string> names_;
-  std::unordered_map<std::string, uint32_t> name_ids_;
-  std::unordered_map<std::string, Pending> pending_;  // sends invoked, by process and op
+  std::map<std::string, uint32_t, std::less<>> name_ids_;
+  std::unordered_map<uint64_t, Pending> pending_;  // sends invoked, by op_key(process, op)
   std::vector<Record> records_;
   std::vector<std::vector<uint32_t>> acked_by_offset_;  // [partition][offset] -> record + 1 (0: none)
   std::map<std::string, GroupProcessing, std::less<>> groups_;

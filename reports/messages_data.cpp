@@ -47,6 +47,12 @@ uint32_t MessagesData::node_index(std::string_view name) {
   return id;
 }
 
+uint32_t MessagesData::msg_index(std::string_view msg) {
+  auto it = msg_ids_.find(msg);
+  if (it == msg_ids_.end()) it = msg_ids_.emplace(std::string(msg), static_cast<uint32_t>(msg_ids_.size())).first;
+  return it->second;
+}
+
 void MessagesData::moment(int64_t now, std::string what) {
   if (moments_.size() >= kMaxMoments) {
     ++moments_left_out_;
@@ -76,7 +82,7 @@ MessagesData::Message* MessagesData::find(uint64_t n) {
 
 void MessagesData::sent(Message m) {
   const uint64_t n = sent_++;
-  in_flight_[{m.from, m.to, m.msg}].push_back(n);
+  in_flight_[link(m.from, m.to, msg_index(m.msg))].push_back(n);
   if (m.sent_ns <= window_end_ns_ && window_left_ > 0 && kept_.size() < kMaxMessages) {
     --window_left_;
     kept_in_flight_[n] = kept_.size();
@@ -104,7 +110,7 @@ void MessagesData::write(const sim::Event& e) {
       uint32_t from, to;
       if constexpr (std::is_same_v<V, NetRecv::View>) from = node_index(v.from), to = node_index(e.node_name);
       else from = node_index(e.node_name), to = node_index(v.to);
-      auto it = in_flight_.find({from, to, std::string(v.msg)});
+      auto it = in_flight_.find(link(from, to, msg_index(v.msg)));
       if (it == in_flight_.end() || it->second.empty()) return;  // a drop without a send: never sent at all
       const uint64_t n = it->second.front();
       it->second.pop_front();

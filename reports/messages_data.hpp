@@ -17,7 +17,7 @@
 #include <deque>
 #include <map>
 #include <string>
-#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "reports/view_data.hpp"
@@ -50,10 +50,11 @@ class MessagesData final : public ViewData {
     int64_t time_ns = 0;
     std::string what;
   };
-  // A link's messages in flight, by their number among every message sent.
-  using Link = std::tuple<uint32_t, uint32_t, std::string>;
+  // A link and a kind of message (sender, receiver, msg: indexes) as one number.
+  static uint64_t link(uint32_t from, uint32_t to, uint32_t msg) { return (uint64_t{from} << 42) | (uint64_t{to} << 21) | msg; }
 
   uint32_t node_index(std::string_view name);
+  uint32_t msg_index(std::string_view msg);
   void moment(int64_t now, std::string what);
   // Keeps m (or not) and tracks it until it arrives or is dropped.
   void sent(Message m);
@@ -62,7 +63,9 @@ class MessagesData final : public ViewData {
 
   std::vector<std::string> nodes_;
   std::map<std::string, uint32_t, std::less<>> node_ids_;
-  std::map<Link, std::deque<uint64_t>> in_flight_;
+  std::map<std::string, uint32_t, std::less<>> msg_ids_;
+  // Each link's messages in flight, by their number among every message sent.
+  std::unordered_map<uint64_t, std::deque<uint64_t>> in_flight_;
   std::deque<std::pair<uint64_t, Message>> recent_;  // the last kBefore messages not kept, by number
   std::vector<Message> kept_;
   std::map<uint64_t, size_t> kept_in_flight_;  // a kept message not arrived yet: its place in kept_
