@@ -45,7 +45,11 @@
     list.addEventListener("change", () => go(Number(list.value)));
     span.addEventListener("change", draw);
     hide.addEventListener("change", draw);
-    Report.onCursor(() => { if (!section.hidden) draw(); });
+    Report.onCursor(ns => {
+      const i = momentAt(ns);  // the list names the moment the cursor is at or after
+      list.value = String(Math.max(i, 0));
+      if (!section.hidden) draw();
+    });
     window.addEventListener("hashchange", () => { if (location.hash === "#messages") draw(); });
 
     const isBroker = n => /^broker-/.test(n) || n === "controller";

@@ -20,7 +20,7 @@ fs.mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
 let failed = 0;
 try {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   for (const shot of args) {
     const m = /^(.*\.html)=([\w-]+):(\w+)(?::(\d+))?$/.exec(shot);
     if (!m) fail(`not a shot: ${shot}`);
