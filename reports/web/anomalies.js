@@ -15,9 +15,21 @@
         // The record it is about, when its evidence names a value: a link into Record fates.
         const value = /\bvalue (\S+)/.exec(a.detail || "");
         if (value && Report.findRecord) {
+          const p = el("p", { class: "journey-links" });
           const link = el("a", { href: "#fates", "data-anomaly-record": value[1] }, "See " + value[1] + " in Record fates");
           link.addEventListener("click", e => { e.preventDefault(); Report.findRecord(value[1]); });
-          d.appendChild(el("p")).appendChild(link);
+          p.append(link);
+          // The moment it is about: the record's acknowledgement, in the views that show a state.
+          const r = Report.recordByValue && Report.recordByValue(value[1]);
+          if (r) {
+            for (const [view, label] of [["logs", "the replica logs"], ["messages", "the messages"]]) {
+              if (!Report.views.some(v => v.name === view)) continue;
+              const a = el("a", { href: "#" + view, "data-anomaly-moment": view }, "at its acknowledgement (" + Report.time(r.acked_ns) + "): " + label);
+              a.addEventListener("click", e => { e.preventDefault(); Report.show(view, r.acked_ns); });
+              p.append(" · ", a);
+            }
+          }
+          d.appendChild(p);
         }
         list.appendChild(d);
       }

@@ -61,6 +61,8 @@
       for (const b of bar.querySelectorAll("button[data-filter]")) b.setAttribute("aria-pressed", "false");
       active.clear();
       draw();
+      const r = f.records.find(x => x.value === text);
+      if (r) journey(r); else panel.hidden = true;  // the journey shown is the record's
       Report.show("fates");
     };
     bar.appendChild(search);
@@ -70,6 +72,42 @@
     if (listed < total)
       section.appendChild(el("p", { class: "summarised-note" }, "Listed: " + listed + " of " + total + " records: every flagged record up to " +
         f.listed_per_flag + " per flag, and the first " + f.listed_per_flag + " of the rest."));
+    // A record's journey: from its send to its fate, with links to the moments in the other views.
+    const panel = el("div", { "data-journey": "", hidden: "", "aria-live": "polite" });
+    section.appendChild(panel);
+    function journey(r) {
+      panel.hidden = false;
+      panel.textContent = "";
+      const name = (r.value === null ? "a record" : r.value) + (r.key ? " (key " + r.key + ")" : "");
+      panel.appendChild(el("h2", {}, "The journey of " + name));
+      const part = f.partitions.find(p => p.name === r.partition) || {};
+      const steps = el("ol");
+      steps.appendChild(el("li", {}, time(r.sent_ns) + ": " + r.producer + " sends it to " + r.partition + "."));
+      steps.appendChild(el("li", {}, "The leader appends it at offset " + r.offset + " in leader epoch " + r.epoch + "."));
+      steps.appendChild(el("li", {}, time(r.acked_ns) + ": " + r.producer + " is told it is written, " + time(r.acked_ns - r.sent_ns) + " after the send."));
+      steps.appendChild(el("li", { "data-journey-fate": r.fate }, r.fate === "survived"
+        ? "At the end the partition's last leader" + (part.leader ? " (" + part.leader + ")" : "") + " holds offset " + r.offset + " in epoch " + r.epoch + ": it survived."
+        : r.fate === "lost" ? "At the end the partition's last leader" + (part.leader ? " (" + part.leader + ")" : "") + " does not hold offset " + r.offset +
+          " in epoch " + r.epoch + ": it was lost (Replica logs shows the truncation)."
+        : "No leader of the partition was known: its fate is unknown."));
+      f.groups.forEach((g, i) => {
+        const c = r.processed[i];
+        if (c !== null) steps.appendChild(el("li", {}, "Group " + g + " processed it " + (c === 0 ? "never" : c === 1 ? "once" : c + " times") + "."));
+      });
+      panel.appendChild(steps);
+      const links = el("p", { class: "journey-links" });
+      const go = (label, view, ns) => {
+        const a = el("a", { href: "#" + view, "data-journey-go": view }, label);
+        a.addEventListener("click", e => { e.preventDefault(); Report.show(view, ns); });
+        links.append(a, " ");
+      };
+      if (Report.views.some(v => v.name === "logs")) go("Replica logs at the acknowledgement", "logs", r.acked_ns);
+      if (Report.views.some(v => v.name === "messages")) go("Messages at the send", "messages", r.sent_ns);
+      panel.appendChild(links);
+    }
+    Report.journey = journey;
+    Report.recordByValue = value => f.records.find(r => r.value === value);
+
     const status = el("p", { "data-field": "fate-shown", "aria-live": "polite" });
     section.appendChild(status);
     const table = el("table", { class: "fates" });
@@ -102,8 +140,8 @@
         tr.appendChild(el("td", {}, r.value === null ? "(not kept)" : r.value));
         tr.appendChild(el("td", {}, r.producer));
         const when = el("td");
-        const link = el("a", { href: "#fates", title: "move the cursor to the acknowledgement" }, time(r.acked_ns));
-        link.addEventListener("click", e => { e.preventDefault(); Report.setCursor(r.acked_ns); });
+        const link = el("a", { href: "#fates", "data-journey-link": "", title: "its journey; the cursor to its acknowledgement" }, time(r.acked_ns));
+        link.addEventListener("click", e => { e.preventDefault(); Report.setCursor(r.acked_ns); journey(r); });
         when.appendChild(link);
         tr.appendChild(when);
         tr.appendChild(el("td", { class: "fate-" + r.fate }, r.fate === "lost" ? "✗ lost" : r.fate === "survived" ? "✓ survived" : "? unknown"));

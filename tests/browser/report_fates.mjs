@@ -25,6 +25,31 @@ export async function exerciseFates(page, expect) {
     await page.click(button);
     if (expect && expect[name] !== undefined && !(count >= expect[name])) problems.push(`${name}: expected at least ${expect[name]}, the filter says ${count}`);
   }
+  // A record's journey: its panel names it and its fate, and its link to the Replica logs moves
+  // the cursor to its acknowledgement.
+  const first = await page.$('section[data-view="fates"] [data-record-fate] [data-journey-link]');
+  if (first !== null) {
+    const row = await first.evaluate(a => { const tr = a.closest('tr'); return { fate: tr.dataset.fate, text: tr.children[4].textContent }; });
+    await first.click();
+    const panel = await page.evaluate(() => { const p = document.querySelector('[data-journey]'); return p && !p.hidden ? p.textContent : null; });
+    if (panel === null) problems.push('a record\'s journey link opens no journey');
+    else if (!panel.includes(row.text) || !panel.includes(row.fate)) problems.push(`the journey of ${row.text} does not name it and its fate (${row.fate})`);
+    const go = await page.$('[data-journey] [data-journey-go="logs"]');
+    if (go !== null) {
+      const cursor = await page.evaluate(() => document.getElementById('cursor').getAttribute('data-time-ns'));
+      await go.click();
+      const after = await page.evaluate(() => ({ hash: location.hash, cursor: document.getElementById('cursor').getAttribute('data-time-ns') }));
+      if (after.hash !== '#logs' || after.cursor !== cursor) problems.push(`the journey's Replica logs link opens ${after.hash} at ${after.cursor}, not #logs at ${cursor}`);
+      await page.evaluate(() => { location.hash = '#fates'; });
+    }
+  }
+  const moment = await page.$('[data-anomaly-moment="logs"]');
+  if (moment !== null) {
+    await page.evaluate(() => { location.hash = '#anomalies'; });
+    await moment.click();
+    const hash = await page.evaluate(() => location.hash);
+    if (hash !== '#logs') problems.push(`an anomaly's moment link opens ${hash}, not #logs`);
+  }
   const link = await page.$('[data-anomaly-record]');
   if (link !== null) {
     const value = await link.getAttribute('data-anomaly-record');
