@@ -118,9 +118,12 @@ void ChartsData::handle(const OpOk::View& v) {
   auto it = in_flight_.find(send_key(name(v.process), v.op));
   if (it == in_flight_.end()) return;
   const uint32_t p = partition(it->second.topic, v.partition);
+  const uint32_t topic = it->second.topic;
   if (v.offset >= 0 && set_bit(acknowledged_[p], v.offset)) {
-    ++acknowledged_total_;
+    if (topic >= acknowledged_by_topic_.size()) acknowledged_by_topic_.resize(topic + 1, 0);
+    ++acknowledged_by_topic_[topic];
     for (auto& [id, g] : groups_) {
+      if (!g.topics.contains(topic)) continue;
       if (p >= g.polled.size() || !has_bit(g.polled[p], v.offset)) g.unseen_level.set(b, ++g.unseen);
     }
   }
@@ -159,13 +162,14 @@ void ChartsData::add_latencies(Bucket& b, std::vector<int64_t> latencies) {
 }
 
 ChartsData::Group& ChartsData::group(const std::string& id) {
-  auto [it, made] = groups_.try_emplace(id);
-  if (made) {
-    // Nothing polled yet: every record acknowledged so far is unseen by it.
-    it->second.unseen = acknowledged_total_;
-    it->second.unseen_level.set(bucket(now_), acknowledged_total_);
-  }
-  return it->second;
+  return groups_.try_emplace(id).first->second;
+}
+
+void ChartsData::reads(Group& g, uint32_t topic) {
+  if (!g.topics.insert(topic).second) return;
+  // Nothing of it polled yet (its first poll or lag report comes now): all of it is unseen.
+  g.unseen += topic < acknowledged_by_topic_.size() ? acknowledged_by_topic_[topic] : 0;
+  g.unseen_level.set(bucket(now_), g.unseen);
 }
 
 void ChartsData::handle(const ConsumerStart::View& v) { group_of_member_[name(v.member)] = &group(std::string(v.group)); }
@@ -176,6 +180,7 @@ void ChartsData::handle(const OpPollRecord::View& v) {
   auto it = group_of_member_.find(name(v.process));
   if (it == group_of_member_.end()) return;
   Group& g = *it->second;
+  reads(g, name(v.topic));
   const uint32_t p = partition(name(v.topic), v.partition);
   if (p >= g.polled.size()) g.polled.resize(p + 1);
   if (set_bit(g.polled[p], v.offset) && has_bit(acknowledged_[p], v.offset)) g.unseen_level.set(b, --g.unseen);
@@ -183,6 +188,7 @@ void ChartsData::handle(const OpPollRecord::View& v) {
 
 void ChartsData::handle(const ConsumerLag::View& v) {
   Group& g = group(std::string(v.group));
+  reads(g, name(v.topic));
   int64_t& lag = g.lag[partition(name(v.topic), v.partition)];
   g.lag_sum += v.lag - lag;
   lag = v.lag;

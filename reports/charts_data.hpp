@@ -5,7 +5,8 @@
 //   acknowledged  sends acknowledged (op.ok send) per second
 //   consume       records polled (op.poll_record) per second
 //   lag           per group: the sum over its partitions of each one's latest consumer.lag
-//   unseen        per group: records acknowledged that none of its members has polled yet,
+//   unseen        per group: records acknowledged to the topics it reads (known from its
+//                 members' lag reports and polls) that none of its members has polled yet,
 //                 by (topic, partition, offset): a bit per offset, so a run of a million
 //                 records costs a million bits per group
 //   latency       per bucket of completion: a send's time from op.invoke to its op.ok, .fail
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string_view>
 #include <string>
 #include <unordered_map>
@@ -51,6 +53,7 @@ class ChartsData final : public ViewData {
     int64_t lag_sum = 0;
     std::vector<std::vector<bool>> polled;      // by partition: offsets polled
     int64_t unseen = 0;
+    std::set<uint32_t> topics;  // the topics it reads, as far as known (their numbers in names_)
     Level lag_level, unseen_level;
   };
   struct Send {
@@ -72,6 +75,8 @@ class ChartsData final : public ViewData {
   void handle(const kafka::event::OpPollRecord::View& v);
   void handle(const kafka::event::ConsumerStart::View& v);
   void handle(const kafka::event::ConsumerLag::View& v);
+  // The group reads `topic`: what was acknowledged to it so far is unseen by the group.
+  void reads(Group& g, uint32_t topic);
 
   size_t bucket(int64_t t_ns);       // the bucket of t, made (and the width coarsened) as needed
   void completed(std::string_view process, int64_t op);
@@ -97,7 +102,7 @@ class ChartsData final : public ViewData {
   std::map<std::string, Group> groups_;
   std::unordered_map<uint32_t, Group*> group_of_member_;  // by process
   std::vector<std::vector<bool>> acknowledged_;            // by partition: offsets acknowledged
-  int64_t acknowledged_total_ = 0;
+  std::vector<int64_t> acknowledged_by_topic_;  // by topic (its number in names_)
 };
 
 }  // namespace report

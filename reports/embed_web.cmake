@@ -7,11 +7,14 @@
 # When the files are absent the page goes without it (its views say so).
 set(delimiter "kafkasim_web")
 string(REPLACE "|" ";" js_files "${JS_FILES}")
-set(js "\"use strict\";\n")
+# The page's own files in one function whose body is strict: a library put before them (below)
+# cannot take the directive's place at the head of the script.
+set(js "(function () {\n\"use strict\";\n")
 foreach(file ${js_files})
   file(READ "${WEB_DIR}/${file}" content)
   string(APPEND js "// ---- ${file}\n${content}")
 endforeach()
+string(APPEND js "})();\n")
 file(READ "${WEB_DIR}/report.html" html)
 file(READ "${WEB_DIR}/report.css" css)
 if(VENDOR_JS AND EXISTS "${VENDOR_JS}" AND EXISTS "${VENDOR_CSS}" AND EXISTS "${VENDOR_LICENSE}")

@@ -16,6 +16,10 @@ namespace {
 using namespace kafka::event;
 using Reads = sim::schema::Reads<OpInvoke, OpOk, OpFail, OpInfo, LogAppend, LogTruncate, LogRecover, ReplicaLeader, ConsumerProcessed>;
 
+// What a trace read back (kafkasim report) may claim and the view still indexes by: a larger
+// partition number or offset is not one a run of kafkasim writes (its caps are far below).
+constexpr int64_t kMaxPartition = 1 << 20;
+constexpr int64_t kMaxOffset = int64_t{1} << 26;  // 64M records in one partition: 256 MB of index
 // The keys and values kept for listing, at most; past it a record is listed without them.
 constexpr size_t kMaxText = 64u << 20;
 // Records listed: every flagged one up to this many per flag, and this many unflagged.
@@ -52,7 +56,7 @@ uint32_t FatesData::partition_index(std::string_view topic, int64_t partition) {
   auto it = partition_ids_.find(topic);
   if (it == partition_ids_.end()) it = partition_ids_.emplace(std::string(topic), std::vector<uint32_t>{}).first;
   auto& ids = it->second;
-  const auto p = static_cast<size_t>(std::max<int64_t>(partition, 0));
+  const auto p = static_cast<size_t>(std::clamp<int64_t>(partition, 0, kMaxPartition));
   if (p >= ids.size()) ids.resize(p + 1, 0);
   if (ids[p] == 0) {
     partitions_.push_back({fmt::format("{}-{}", topic, partition), std::string(topic), {}, {}, {}});
@@ -116,7 +120,7 @@ void FatesData::write(const sim::Event& e) {
       Record r{part, name_index(v.process), v.op, v.offset, partitions_[part].leader_view.epoch_at(v.offset), p.sent_ns, now, p.value_hash,
                p.key_at, p.value_at, p.key_len, p.value_len};
       pending_.erase(it);
-      if (r.offset < 0) return;
+      if (r.offset < 0 || r.offset > kMaxOffset) return;  // no offset, or none a log of this run could hold
       auto& by_offset = acked_by_offset_[part];
       if (static_cast<size_t>(r.offset) >= by_offset.size()) by_offset.resize(static_cast<size_t>(r.offset) + 1, 0);
       r.earlier = by_offset[r.offset];
@@ -167,12 +171,17 @@ nlohmann::ordered_json FatesData::json(int64_t end_ns) const {
       const Record &x = records_[a], &y = records_[b];
       return std::tie(x.producer, x.partition, x.op) < std::tie(y.producer, y.partition, y.op);
     });
-    int64_t max_offset = -1;
+    // A log's order is (leader epoch, offset): after a truncation a new leader writes lower
+    // offsets in a higher epoch, which is later, not reordered. A record of unknown epoch is
+    // left out.
+    std::pair<int64_t, int64_t> latest{-1, -1};
     for (size_t k = 0; k < order.size(); ++k) {
       const Record& r = records_[order[k]];
-      if (k == 0 || records_[order[k - 1]].producer != r.producer || records_[order[k - 1]].partition != r.partition) max_offset = -1;
-      if (r.offset < max_offset) flags[order[k]] |= kReordered;
-      max_offset = std::max(max_offset, r.offset);
+      if (k == 0 || records_[order[k - 1]].producer != r.producer || records_[order[k - 1]].partition != r.partition) latest = {-1, -1};
+      if (r.epoch < 0) continue;
+      const std::pair<int64_t, int64_t> at{r.epoch, r.offset};
+      if (at < latest) flags[order[k]] |= kReordered;
+      latest = std::max(latest, at);
     }
   }
   struct Tally {
@@ -200,7 +209,7 @@ nlohmann::ordered_json FatesData::json(int64_t end_ns) const {
         flags[i] |= kNever;
         if (r.partition < groups[g]->max_offset.size() && groups[g]->max_offset[r.partition] > r.offset) flags[i] |= kSkipped;
       }
-      if (fate[i] == 0) continue;  // the per-group counts are of the records that survived
+      if (fate[i] == 0) continue;  // the per-group counts are of the records not lost (survived or unknown)
       const int slot = c == 0 ? 2 : c == 1 ? 0 : 1;
       ++tallies[r.partition].groups[g][slot];
       ++total.groups[g][slot];

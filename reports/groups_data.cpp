@@ -65,9 +65,13 @@ void GroupsData::handle(const ConsumerClose::View& v) {
   stopped(g, g.members[std::string(v.member)], "close", std::string(v.detail));
 }
 
+// The application reached its crash point: its process crashes next (node.crash), and what it
+// held is consumed by nobody until reassigned, as for any crash.
 void GroupsData::handle(const ConsumerCrashPoint::View& v) {
   Group& g = groups_[std::string(v.group)];
-  stopped(g, g.members[std::string(v.member)], "crash", std::string(v.detail));
+  Member& m = g.members[std::string(v.member)];
+  give_up(g, m, m.held, "crash");
+  stopped(g, m, "crash", std::string(v.detail));
 }
 
 // The member left the group (a dynamic member) but its process goes on: its partitions are

@@ -11,8 +11,7 @@
 // revokes everything (stop the world); under a cooperative one only the partitions that move.
 //
 // Bounded for long runs: per group at most `cap` segments, pauses, marks and generations, and
-// `cap` commits drawn one by one (failed ones always, up to the cap) and the rest counted per
-// second; each partition's lag is a MaxSeries of at most ~2,000 points.
+// the first `cap` commits drawn one by one (failed or not) and the rest counted per second; each partition's lag is a MaxSeries of at most ~2,000 points.
 #include <cstdint>
 #include <map>
 #include <set>

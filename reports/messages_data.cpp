@@ -82,7 +82,9 @@ MessagesData::Message* MessagesData::find(uint64_t n) {
 
 void MessagesData::sent(Message m) {
   const uint64_t n = sent_++;
-  in_flight_[link(m.from, m.to, msg_index(m.msg))].push_back(n);
+  const uint64_t key = link(m.from, m.to, msg_index(m.msg));
+  in_flight_[key].push_back(n);
+  last_sent_ = {key, n, m.sent_ns};
   if (m.sent_ns <= window_end_ns_ && window_left_ > 0 && kept_.size() < kMaxMessages) {
     --window_left_;
     kept_in_flight_[n] = kept_.size();
@@ -110,10 +112,13 @@ void MessagesData::write(const sim::Event& e) {
       uint32_t from, to;
       if constexpr (std::is_same_v<V, NetRecv::View>) from = node_index(v.from), to = node_index(e.node_name);
       else from = node_index(e.node_name), to = node_index(v.to);
-      auto it = in_flight_.find(link(from, to, msg_index(v.msg)));
+      const uint64_t key = link(from, to, msg_index(v.msg));
+      auto it = in_flight_.find(key);
       if (it == in_flight_.end() || it->second.empty()) return;  // a drop without a send: never sent at all
-      const uint64_t n = it->second.front();
-      it->second.pop_front();
+      const bool refused_at_send = !recv && last_sent_.link == key && last_sent_.time_ns == now && it->second.back() == last_sent_.n;
+      const uint64_t n = refused_at_send ? it->second.back() : it->second.front();
+      if (refused_at_send) it->second.pop_back();
+      else it->second.pop_front();
       if (it->second.empty()) in_flight_.erase(it);
       Message* m = find(n);
       kept_in_flight_.erase(n);

@@ -11,8 +11,9 @@
 //
 // A message is paired with its arrival by its link and kind: the network keeps a connection's
 // messages in order, so the n-th net.recv of (from, to, msg) is the n-th net.send of it that
-// was not dropped. A message that never arrived is marked: dropped (net.drop, with its reason)
-// or not delivered by the end of the trace.
+// was not dropped; a drop at the very time of the link's last send is that send's (refused at
+// once), any other the oldest in flight. A message that never arrived is marked: dropped
+// (net.drop, with its reason) or not delivered by the end of the trace.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -66,6 +67,12 @@ class MessagesData final : public ViewData {
   std::map<std::string, uint32_t, std::less<>> msg_ids_;
   // Each link's messages in flight, by their number among every message sent.
   std::unordered_map<uint64_t, std::deque<uint64_t>> in_flight_;
+  // The last message sent: a drop on its link at its time is its own (the network refused it
+  // at once: link down, connection refused), not the oldest in flight.
+  struct LastSent {
+    uint64_t link = 0, n = 0;
+    int64_t time_ns = -1;
+  } last_sent_;
   std::deque<std::pair<uint64_t, Message>> recent_;  // the last kBefore messages not kept, by number
   std::vector<Message> kept_;
   std::map<uint64_t, size_t> kept_in_flight_;  // a kept message not arrived yet: its place in kept_

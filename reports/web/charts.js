@@ -84,7 +84,7 @@
     }
     const step = c.bucket_ns / 1e9;
     section.appendChild(el("p", {}, "Each point is " + (step === 1 ? "one second" : step + " seconds") + " of the run" +
-      (step === 1 ? "" : " (a long run: rates are averaged over the bucket, levels taken at its end, latencies over the sends completed in it)") +
+      (step === 1 ? "" : " (a long run: rates are averaged over the bucket, levels taken at its end, latencies over the sends completed in it, or, where two buckets were merged, the larger of their percentiles)") +
       ". Shaded: the faults of the axis above. The red line is the cursor; click a chart to move it."));
     const xs = Array.from({ length: c.buckets }, (_, i) => i * step);
     const width = Math.max(320, Math.min(document.querySelector("main").clientWidth || 900, 1000) - 20);

@@ -83,3 +83,6 @@ const Report = (function () {
   return { data, views, el, svg, field, time, markdown, end, cursor: () => cursor, setCursor, onCursor, view, show,
            block: name => (data.views || {})[name] };
 })();
+// The page's script runs in one strict function (embed_web.cmake); Report is also the window's,
+// for the browser tests and a reader's console.
+window.Report = Report;

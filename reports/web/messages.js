@@ -9,6 +9,8 @@
   const SPANS = [[20e6, "20 ms"], [100e6, "100 ms"], [500e6, "500 ms"], [2e9, "2 s"]];
   const MAX_ARROWS = 160;
   const LANE_W = 150, TOP = 40, HEIGHT = 560, LEFT = 70;
+  // A message's error, when it carries one other than NONE: " NAME", else "".
+  const errorOf = m => { const e = /(?:^| )error=(\S+)/.exec(m.detail || ""); return e && e[1] !== "NONE" ? " " + e[1] : ""; };
 
   function render(section) {
     const d = Report.block("messages");
@@ -107,7 +109,7 @@
         const xe = arrived ? x2 : x1 + (x2 - x1) * 0.45;
         const label = m.msg + (m.detail ? " " + m.detail : "");
         const attrs = { "data-message": "", "data-msg": m.msg, "data-from": d.nodes[m.from], "data-to": d.nodes[m.to], "data-send-ns": m.sent_ns,
-                        "data-recv-ns": m.received_ns, class: "msg" + (/error=(?!NONE)/.test(m.detail || "") ? " msg-error" : "") };
+                        "data-recv-ns": m.received_ns, class: "msg" + (errorOf(m) ? " msg-error" : "") };
         if (m.dropped) attrs["data-dropped"] = m.dropped;
         const g = svg("g", attrs);
         g.appendChild(svg("title", {}, label + ": sent " + time(m.sent_ns) + (arrived ? ", arrived " + time(m.received_ns) :
@@ -116,7 +118,7 @@
         if (!arrived) g.appendChild(svg("text", { x: xe, y: y2 + 4, "text-anchor": "middle", class: "drop" }, m.dropped ? "✖ " + m.dropped : "… never arrived"));
         const lx = (x1 + xe) / 2, ly = (y1 + y2) / 2 - 3;
         g.appendChild(svg("text", { x: lx, y: ly, "text-anchor": "middle", class: "msg-label" }, m.msg.replace(/(Request|Response)$/, m.msg.endsWith("Response") ? " ←" : " →") +
-          (/error=(?!NONE)(\S+)/.test(m.detail || "") ? " " + /error=(\S+)/.exec(m.detail)[1] : "")));
+          errorOf(m)));
         root.appendChild(g);
       }
       holder.appendChild(root);

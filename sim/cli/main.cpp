@@ -77,7 +77,8 @@ CLI::App* add_report(CLI::App& app, ReportArgs& report) {
   auto* cmd = app.add_subcommand("report", "Write the teaching report (one HTML file) of a run from its trace and its result");
   cmd->add_option("trace", report.traces, "The run's trace (kafkasim run --trace FILE); two traces: the two runs compared")->required();
   cmd->add_option("--check", report.checks,
-                  "The run's result (kafkasim run --json FILE): verdicts, explanations, anomalies; with two traces, once for each, in order");
+                  "The run's result (kafkasim run --json FILE): verdicts, explanations, anomalies; with two traces, once for each, in order")
+      ->allow_extra_args(false);  // one file per --check: a trace after it stays a trace
   cmd->add_option("-o,--output", report.output, "The HTML file to write (- for standard output)")->required();
   cmd->add_flag("-f,--force", report.force, "Replace an existing output file (never an input)");
   return cmd;

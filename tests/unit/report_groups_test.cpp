@@ -124,6 +124,25 @@ TEST(ReportGroups, ACrashedProcessEndsItsLaneAndStopsItsPartitionsUntilReassigne
   EXPECT_EQ(a.marks[2].kind, "removed") << "the coordinator's removal, found by member id";
 }
 
+// A crash point (crash_at) ends the member just before its process crashes: its partitions stop
+// there too, and the node.crash after it adds nothing.
+TEST(ReportGroups, ACrashPointStopsThePartitionsTheMemberHeld) {
+  report::GroupsData d;
+  ViewFeed f(d);
+  f.at_ms(0, start("a", "g"));
+  f.at_ms(100, state("g", "CompletingRebalance", 1, "range"));
+  f.at_ms(110, assigned("a", "g", 1, "t-0", "t-0"));
+  f.at_ms(2000, ConsumerCrashPoint{.member = "a", .group = "g", .member_id = "a", .generation = 1, .detail = "after-process"});
+  f.at_ms(2000, sim::event::NodeCrash{.node = "a", .unflushed = 0, .entries_lost = 0, .files_torn = 0});
+  f.at_ms(5000, start("a", "g"));
+  f.at_ms(5100, assigned("a", "g", 2, "t-0", "t-0"));
+  const auto& a = member(d, "g", "a");
+  ASSERT_EQ(a.pauses.size(), 1u);
+  EXPECT_EQ(a.pauses[0].cause, "crash");
+  EXPECT_EQ(a.pauses[0].start_ns, 2'000'000'000);
+  EXPECT_EQ(a.pauses[0].end_ns, 5'100'000'000);
+}
+
 TEST(ReportGroups, CommitsPastTheCapAreCountedPerSecondAndFailuresStayDistinct) {
   report::GroupsData d(/*cap=*/3);
   ViewFeed f(d);

@@ -57,3 +57,21 @@ TEST(ReportMessages, KeptAroundMomentsAndPairedInLinkOrder) {
   ASSERT_EQ(said.size(), 1u);
   EXPECT_NE(said[0].find("of the 104 sent are kept"), std::string::npos) << said[0];
 }
+
+// A message the network refuses at once (its link is down) is dropped at its send: the drop is
+// that message's, not the older one still in flight on the link, which arrives later.
+TEST(ReportMessages, ADropAtTheSendIsThatMessagesOwn) {
+  Net n;
+  n.emit(0, sim::kNoNode, sim::event::Note{.text = "moment"});
+  n.send(1, 1, "b", "FetchRequest");  // in flight
+  n.send(2, 1, "b", "FetchRequest");  // refused at once
+  n.emit(2, 1, sim::event::NetDrop{.to = "b", .msg = "FetchRequest", .reason = "link-down"});
+  n.recv(5, 2, "a", "FetchRequest");
+  const auto j = n.data.json(5'000'000);
+  const auto& m = j["messages"];
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0]["received_ns"], 5'000'000) << "the first arrives";
+  EXPECT_FALSE(m[0].contains("dropped"));
+  EXPECT_EQ(m[1]["dropped"], "link-down") << "the second was the one refused";
+  EXPECT_EQ(m[1]["received_ns"], -1);
+}

@@ -260,6 +260,9 @@ TEST(Report, BadInputsGiveTheDocumentedExitCodes) {
   EXPECT_FALSE(std::filesystem::exists(out));
   EXPECT_EQ(kafkasim("report " + two + " --check " + result.string() + " --check " + result.string() + " -o " + out.string()).code, 0);
   const nlohmann::json compared = report_data(slurp(out));
+  std::filesystem::remove(out);
+  EXPECT_EQ(kafkasim("report --check " + result.string() + " " + trace.string() + " -o " + out.string()).code, 0)
+      << "a trace after --check's file is a trace";
   EXPECT_TRUE(compared.contains("compare")) << "two traces: the second run is the first's compare";
   EXPECT_EQ(compared["compare"]["scenario"]["name"], compared["scenario"]["name"]);
   std::filesystem::remove(out);
