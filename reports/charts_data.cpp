@@ -18,8 +18,10 @@ using Reads = sim::schema::Reads<Scenario, OpInvoke, OpOk, OpFail, OpInfo, OpPol
 constexpr int64_t kSecond = 1'000'000'000;
 
 
-// Sets bit `i`, growing the bitmap; says whether it was clear.
+// Sets bit `i`, growing the bitmap; says whether it was clear (false for an offset no bitmap
+// tracks).
 bool set_bit(std::vector<bool>& bits, int64_t i) {
+  if (i < 0 || i > kMaxTrackedOffset) return false;
   const auto at = static_cast<size_t>(i);
   if (at >= bits.size()) bits.resize(std::max(at + 1, bits.size() * 2));
   if (bits[at]) return false;

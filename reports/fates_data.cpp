@@ -19,7 +19,6 @@ using Reads = sim::schema::Reads<OpInvoke, OpOk, OpFail, OpInfo, LogAppend, LogT
 // What a trace read back (kafkasim report) may claim and the view still indexes by: a larger
 // partition number or offset is not one a run of kafkasim writes (its caps are far below).
 constexpr int64_t kMaxPartition = 1 << 20;
-constexpr int64_t kMaxOffset = int64_t{1} << 26;  // 64M records in one partition: 256 MB of index
 // The keys and values kept for listing, at most; past it a record is listed without them.
 constexpr size_t kMaxText = 64u << 20;
 // Records listed: every flagged one up to this many per flag, and this many unflagged.
@@ -32,25 +31,6 @@ uint64_t hash_of(std::string_view s) { return sim::fnv1a64(s); }
 
 
 }  // namespace
-
-void FatesData::EpochLog::append(int64_t base, int64_t count, int64_t epoch) {
-  truncate(base);
-  if (count <= 0) return;
-  if (!spans.empty() && spans.back().epoch == epoch && spans.back().end == base) spans.back().end = base + count;
-  else spans.push_back({base, base + count, epoch});
-}
-
-void FatesData::EpochLog::truncate(int64_t to) {
-  while (!spans.empty() && spans.back().base >= to) spans.pop_back();
-  if (!spans.empty() && spans.back().end > to) spans.back().end = to;
-}
-
-int64_t FatesData::EpochLog::epoch_at(int64_t offset) const {
-  auto it = std::upper_bound(spans.begin(), spans.end(), offset, [](int64_t o, const Span& s) { return o < s.base; });
-  if (it == spans.begin()) return -1;
-  --it;
-  return offset < it->end ? it->epoch : -1;
-}
 
 uint32_t FatesData::partition_index(std::string_view topic, int64_t partition) {
   auto it = partition_ids_.find(topic);
@@ -75,7 +55,7 @@ uint32_t FatesData::name_index(std::string_view name) {
   return id;
 }
 
-FatesData::EpochLog& FatesData::replica(uint32_t partition, std::string_view broker) {
+EpochLog& FatesData::replica(uint32_t partition, std::string_view broker) {
   auto& replicas = partitions_[partition].replicas;
   auto it = replicas.find(broker);
   if (it == replicas.end()) it = replicas.emplace(std::string(broker), EpochLog{}).first;
@@ -120,7 +100,7 @@ void FatesData::write(const sim::Event& e) {
       Record r{part, name_index(v.process), v.op, v.offset, partitions_[part].leader_view.epoch_at(v.offset), p.sent_ns, now, p.value_hash,
                p.key_at, p.value_at, p.key_len, p.value_len};
       pending_.erase(it);
-      if (r.offset < 0 || r.offset > kMaxOffset) return;  // no offset, or none a log of this run could hold
+      if (r.offset < 0 || r.offset > kMaxTrackedOffset) return;  // no offset, or none a log of this run could hold
       auto& by_offset = acked_by_offset_[part];
       if (static_cast<size_t>(r.offset) >= by_offset.size()) by_offset.resize(static_cast<size_t>(r.offset) + 1, 0);
       r.earlier = by_offset[r.offset];
@@ -195,7 +175,7 @@ nlohmann::ordered_json FatesData::json(int64_t end_ns) const {
     const Record& r = records_[i];
     const Partition& p = partitions_[r.partition];
     auto leader = p.replicas.find(p.last_leader);
-    fate[i] = leader == p.replicas.end() || r.epoch < 0 ? -1 : leader->second.epoch_at(r.offset) == r.epoch ? 1 : 0;
+    fate[i] = leader == p.replicas.end() || r.epoch < 0 ? -1 : leader->second.holds(r.offset, r.epoch) ? 1 : 0;
     if (fate[i] == 0) flags[i] |= kLost;
     for (Tally* t : {&tallies[r.partition], &total}) {
       ++t->acked;

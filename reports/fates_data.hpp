@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "reports/epoch_log.hpp"
 #include "reports/view_data.hpp"
 
 namespace report {
@@ -33,18 +34,6 @@ class FatesData final : public ViewData {
   void write(const sim::Event& e) override;
   nlohmann::ordered_json json(int64_t end_ns) const override;
   void summarised(std::vector<std::string>& out) const override;
-
-  // A span of a log's offsets written in one leader epoch: [base, end).
-  struct Span {
-    int64_t base = 0, end = 0, epoch = 0;
-  };
-  // A log as spans of epochs: appends at its end, truncation cuts it.
-  struct EpochLog {
-    std::vector<Span> spans;
-    void append(int64_t base, int64_t count, int64_t epoch);
-    void truncate(int64_t to);
-    int64_t epoch_at(int64_t offset) const;  // -1: not in the log
-  };
 
   struct Record {
     uint32_t partition = 0;  // index into partitions_

@@ -33,32 +33,6 @@ int64_t to_int(std::string_view s) {
   return v;
 }
 
-// Cuts a log to end at `to`.
-void cut(std::vector<LogsData::Batch>& log, int64_t to) {
-  while (!log.empty() && log.back().base >= to) log.pop_back();
-  if (!log.empty() && log.back().end() > to) log.back().count = to - log.back().base;
-}
-
-// Appends a batch to a log, cutting what it overwrites. Only the epoch (and for a leader's
-// writes, the producer) tells records apart, so a batch that continues the last one in those
-// joins it: a 1M-record log is then a few entries, not one per batch.
-void extend(std::vector<LogsData::Batch>& log, const LogsData::Batch& b, bool by_producer) {
-  cut(log, b.base);
-  if (!log.empty() && log.back().end() == b.base && log.back().epoch == b.epoch && (!by_producer || log.back().pid == b.pid)) {
-    log.back().count += b.count;
-    return;
-  }
-  log.push_back(b);
-}
-
-// The batch of `log` holding `offset`, or null.
-const LogsData::Batch* holding(const std::vector<LogsData::Batch>& log, int64_t offset) {
-  auto it = std::upper_bound(log.begin(), log.end(), offset, [](int64_t o, const LogsData::Batch& b) { return o < b.base; });
-  if (it == log.begin()) return nullptr;
-  --it;
-  return offset < it->end() ? &*it : nullptr;
-}
-
 nlohmann::ordered_json change_json(const LogsData::Change& c, size_t numbers) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array({c.t, std::string(1, c.kind), c.who});
   for (size_t i = 0; i < numbers; ++i) a.push_back(c.n[i]);
@@ -72,10 +46,7 @@ int64_t count_lost(const LogsData::Partition& p, nlohmann::ordered_json* shown) 
   int64_t lost = 0;
   for (const LogsData::AckRun& run : p.acked) {
     for (int64_t o = run.from; o < run.to; ++o) {
-      const bool held = std::any_of(p.logs.begin(), p.logs.end(), [&](const auto& log) {
-        const LogsData::Batch* b = holding(log.second, o);
-        return b && b->epoch == run.epoch;
-      });
+      const bool held = std::any_of(p.logs.begin(), p.logs.end(), [&](const auto& log) { return log.second.holds(o, run.epoch); });
       if (held) continue;
       if (shown && lost < static_cast<int64_t>(LogsData::kLostShown)) shown->push_back({o, run.epoch, run.pid});
       ++lost;
@@ -134,22 +105,21 @@ LogsData::Partition& LogsData::partition(std::string_view topic, int64_t p) {
 void LogsData::handle(int64_t broker, const LogAppend::View& v) {
   Partition& p = partition(v.topic, v.partition);
   p.appended = true;
-  const Batch batch{v.base_offset, v.count, v.leader_epoch, v.producer_id};
-  extend(p.logs[broker], batch, false);
-  if (v.role == "leader") extend(p.leader_writes, batch, true);
-  add(p, {now_, 'a', broker, {batch.base, batch.count, batch.epoch, batch.pid, v.leo}}, Fold::append);
+  p.logs[broker].append(v.base_offset, v.count, v.leader_epoch);
+  if (v.role == "leader") p.leader_writes.append(v.base_offset, v.count, v.leader_epoch, v.producer_id);
+  add(p, {now_, 'a', broker, {v.base_offset, v.count, v.leader_epoch, v.producer_id, v.leo}}, Fold::append);
 }
 
 void LogsData::handle(int64_t broker, const LogTruncate::View& v) {
   Partition& p = partition(v.topic, v.partition);
-  cut(p.logs[broker], v.to);
+  p.logs[broker].truncate(v.to);
   add(p, {now_, 't', broker, {v.to, v.from_leo}}, Fold::none);
   if (p.changes.size() >= kChangesInFull) p.detail_left = kDetailAfterTruncate;
 }
 
 void LogsData::handle(int64_t broker, const LogRecover::View& v) {
   Partition& p = partition(v.topic, v.partition);
-  cut(p.logs[broker], v.leo);
+  p.logs[broker].truncate(v.leo);
   add(p, {now_, 'r', broker, {v.leo, v.hw}}, Fold::none);
 }
 
@@ -209,7 +179,7 @@ void LogsData::handle(const OpOk::View& v) {
   Partition* p = v.partition >= 0 && v.offset >= 0 ? find(op->second, v.partition) : nullptr;
   it->second.erase(op);
   if (!p) return;
-  const Batch* b = holding(p->leader_writes, v.offset);
+  const EpochLog::Run* b = p->leader_writes.holding(v.offset);
   if (!b) return;
   if (!p->acked.empty()) {
     AckRun& last = p->acked.back();
@@ -259,7 +229,10 @@ void LogsData::add(Partition& p, Change c, Fold fold) {
 }
 
 void LogsData::push(Partition& p, Change c) {
-  if (p.changes.size() >= kChangesMax) return void(++p.dropped);
+  if (p.changes.size() >= kChangesMax) {
+    if (p.dropped++ == 0) p.dropped_from_ns = c.t;
+    return;
+  }
   if (p.detail_left > 0) --p.detail_left;
   p.changes.push_back(std::move(c));
 }
@@ -291,8 +264,10 @@ nlohmann::ordered_json LogsData::json(int64_t end_ns) const {
   auto& parts = j["partitions"] = nlohmann::ordered_json::array();
   for (const Partition* p : order) {
     std::vector<Change> changes = p->changes;
+    // (Folds still open are the last window's: past the block's end when it left changes out.)
     for (const auto* pending : {&p->pending_append, &p->pending_hw, &p->pending_commit})
       for (const auto& [who, c] : *pending) {
+        if (p->dropped > 0) break;
         changes.push_back(c);
         changes.back().t = std::min(window_end(c.first_t), end_ns);
       }
@@ -306,6 +281,7 @@ nlohmann::ordered_json LogsData::json(int64_t end_ns) const {
     const int64_t lost_count = count_lost(*p, &lost);
     part["acknowledged"] = acked;
     part["lost_count"] = lost_count;
+    if (p->dropped > 0) part["complete_until_ns"] = p->dropped_from_ns;
     parts.push_back(std::move(part));
   }
   return j;
@@ -321,7 +297,8 @@ void LogsData::summarised(std::vector<std::string>& out) const {
                                 "in each {} ms are shown as one change at its end ({} changes folded)",
                                 name, kChangesInFull, kFoldWindowNs / 1'000'000, folded));
     if (p.dropped > 0)
-      out.push_back(fmt::format("replica logs, {}: {} changes beyond the first {} are left out", name, p.dropped, kChangesMax));
+      out.push_back(fmt::format("replica logs, {}: {} changes beyond the first {} are left out: the view shows it as it was at {} ms",
+                                name, p.dropped, kChangesMax, p.dropped_from_ns / 1'000'000));
     const int64_t lost = count_lost(p, nullptr);
     if (lost > static_cast<int64_t>(kLostShown))
       out.push_back(fmt::format("replica logs, {}: the first {} lost acknowledged records are marked", name, kLostShown));

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "broker_model/trace_schema.hpp"
+#include "reports/epoch_log.hpp"
 #include "reports/view_data.hpp"
 
 namespace report {
@@ -42,7 +43,9 @@ namespace report {
 class LogsData final : public ViewData {
  public:
   static constexpr size_t kChangesInFull = 20000;
-  static constexpr size_t kChangesMax = 4 * kChangesInFull;  // exact changes beyond this are dropped (and said)
+  // Changes beyond this are left out: the block says from when ("complete_until_ns") and the
+  // page says so past that time, so the view never freezes silently.
+  static constexpr size_t kChangesMax = 4 * kChangesInFull;
   static constexpr size_t kDetailAfterTruncate = 500;
   static constexpr int64_t kFoldWindowNs = 100'000'000;
   static constexpr size_t kLostShown = 1000;
@@ -64,10 +67,6 @@ class LogsData final : public ViewData {
     std::string text;
     int64_t first_t = 0;  // a folded change: the time of its first part (which names its window)
   };
-  struct Batch {
-    int64_t base = 0, count = 0, epoch = 0, pid = -1;
-    int64_t end() const { return base + count; }
-  };
   // Acknowledged offsets [from, to) written in one leader epoch by one producer.
   struct AckRun {
     int64_t from = 0, to = 0, epoch = 0, pid = -1;
@@ -79,8 +78,9 @@ class LogsData final : public ViewData {
     std::vector<Change> changes;
     std::map<int64_t, Change> pending_append, pending_hw, pending_commit;  // folding, by broker (commits: by group)
     size_t detail_left = 0, folded = 0, dropped = 0;
-    std::map<int64_t, std::vector<Batch>> logs;  // each replica's log now, by broker
-    std::vector<Batch> leader_writes;            // each offset's latest write by a leader
+    int64_t dropped_from_ns = -1;  // the time of the first change left out: the block is whole until then
+    std::map<int64_t, EpochLog> logs;                // each replica's log now, by broker
+    EpochLog leader_writes{/*by_producer=*/true};  // each offset's latest write by a leader
     std::vector<AckRun> acked;
   };
 

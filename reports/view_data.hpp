@@ -18,6 +18,11 @@
 
 namespace report {
 
+// The largest offset a view keeps state for offset by offset (a bit, an index): 64M records in
+// one partition. A run's logs stay far below it; a crafted trace's larger (or negative) offsets
+// are not tracked, so no trace can make a view allocate by naming one.
+inline constexpr int64_t kMaxTrackedOffset = int64_t{1} << 26;
+
 class ViewData {
  public:
   virtual ~ViewData() = default;

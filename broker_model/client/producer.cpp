@@ -401,6 +401,13 @@ void Producer::on_disconnect(sim::Context& ctx, sim::NodeId peer) {
   run_sender(ctx);
 }
 
+void Producer::trace_request_timeout(sim::Context& ctx, ApiKey api, int32_t correlation_id, sim::NodeId peer) {
+  ctx.trace(event::ProducerRequestTimeout{.client_id = client_id_,
+                                          .api = api_name(api),
+                                          .correlation_id = correlation_id,
+                                          .peer = peer == sim::kNoNode ? std::string_view{} : ctx.name_of(peer)});
+}
+
 void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
   if (tag >= kLoadTag) {
     load_send(ctx, static_cast<size_t>((tag - kLoadTag) >> 20), static_cast<uint32_t>((tag - kLoadTag) & kAsyncThread));
@@ -409,8 +416,12 @@ void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
   if (tag >= kRequestTimeoutTag) {
     // A request timeout closes the connection (NetworkClient.handleTimedOutRequests): every
     // request in flight to that broker fails with it.
-    auto it = in_flight_.find(static_cast<int32_t>(tag - kRequestTimeoutTag));
-    if (it != in_flight_.end()) fail_broker_requests(ctx, it->second.broker, Error::CLIENT_TIMEOUT);
+    const auto correlation_id = static_cast<int32_t>(tag - kRequestTimeoutTag);
+    auto it = in_flight_.find(correlation_id);
+    if (it != in_flight_.end()) {
+      trace_request_timeout(ctx, ApiKey::produce, correlation_id, layout_.node_of(it->second.broker));
+      fail_broker_requests(ctx, it->second.broker, Error::CLIENT_TIMEOUT);
+    }
     run_sender(ctx);
     return;
   }
@@ -427,6 +438,7 @@ void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
     case kMetadataTimeout:
       // NetworkClient drops the connection of a request that timed out, and Metadata waits
       // retry.backoff.ms before its next update (Metadata.failedUpdate).
+      trace_request_timeout(ctx, ApiKey::metadata, metadata_correlation_, metadata_node_);
       metadata_in_flight_ = false;
       init_in_flight_ = false;
       set_timer(ctx, loop_interval(settings_.retry_backoff_ms), kMetadataRetry);
@@ -440,6 +452,8 @@ void Producer::on_timer(sim::Context& ctx, uint64_t tag) {
     case kTxnRequestTimeout:
       // A transactional request without an answer within request.timeout.ms: its connection is
       // closed and the handler retries (onComplete, disconnected).
+      if (txn_.has_in_flight_request())
+        trace_request_timeout(ctx, txn_.in_flight_api(), txn_.in_flight_correlation(), layout_.node_of(txn_.in_flight_target()));
       txn_request_broker_ = kNoLeader;
       txn_.handle_request_failure(ctx, kNoLeader);
       run_sender(ctx);

@@ -178,6 +178,8 @@ class Producer final : public sim::Node {
   void handle_produce_response(sim::Context& ctx, const ProduceResponse& resp);
   void fail_request(sim::Context& ctx, int32_t correlation_id, Error why);
   void fail_broker_requests(sim::Context& ctx, BrokerId broker, Error why);
+  // producer.request_timeout: `peer` is the node the request went to (kNoNode: not known).
+  void trace_request_timeout(sim::Context& ctx, ApiKey api, int32_t correlation_id, sim::NodeId peer);
   // Sender.completeBatch: done, retried, or failed.
   void complete_batch(sim::Context& ctx, const ProducerBatchPtr& b, Error error, int64_t base_offset, bool appended_maybe);
   bool can_retry(const ProducerBatch& b, Error error, sim::Time now);

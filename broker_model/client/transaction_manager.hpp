@@ -142,6 +142,9 @@ class TransactionManager {
   // wasDisconnected). `broker`: the broker it went to (kNoLeader: whatever it was).
   void handle_request_failure(sim::Context& ctx, BrokerId broker);
   BrokerId in_flight_target() const { return in_flight_target_; }
+  // The request in flight, as the trace names it (has_in_flight_request() first).
+  ApiKey in_flight_api() const;
+  int32_t in_flight_correlation() const { return in_flight_correlation_; }
   // Sender.failBatch for a transactional producer: TransactionManager.maybeTransitionToErrorState.
   void maybe_transition_to_error_state(sim::Context& ctx, Error error);
 

@@ -59,6 +59,19 @@ int TransactionManager::Handler::priority() const {
   return 5;
 }
 
+ApiKey TransactionManager::in_flight_api() const {
+  SIM_ASSERT(in_flight_ != nullptr);
+  switch (in_flight_->kind) {
+    case Handler::Kind::find_coordinator: return ApiKey::find_coordinator;
+    case Handler::Kind::init_producer_id: return ApiKey::init_producer_id;
+    case Handler::Kind::add_partitions: return ApiKey::add_partitions_to_txn;
+    case Handler::Kind::add_offsets: return ApiKey::add_offsets_to_txn;
+    case Handler::Kind::txn_offset_commit: return ApiKey::txn_offset_commit;
+    case Handler::Kind::end_txn: return ApiKey::end_txn;
+  }
+  sim::assertion_failed("a known handler kind", __FILE__, __LINE__);
+}
+
 void TransactionManager::set_transactional(std::string client_id, std::string transactional_id,
                                            int32_t transaction_timeout_ms, bool transaction_v2) {
   client_id_ = std::move(client_id);

@@ -26,6 +26,7 @@ struct FindCoordinatorResponse final : Response<ApiKey::find_coordinator> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
   BrokerId coordinator = kNoLeader;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, error); }
 };
 
 // ConsumerProtocolSubscription: what a member runs and owns.
@@ -65,7 +66,7 @@ struct JoinGroupResponse final : Response<ApiKey::join_group> {
   };
   std::vector<Member> members;  // only for the leader
   void describe(std::vector<sim::Field>& out) const override {
-    out.push_back(event::message::error(error_name(error)));
+    describe_error(out, error);
     out.push_back(event::message::generation(generation));
   }
 };
@@ -83,6 +84,7 @@ struct SyncGroupResponse final : Response<ApiKey::sync_group> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
   std::vector<TopicPartition> assignment;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, error); }
 };
 
 struct HeartbeatRequest final : Request<ApiKey::heartbeat> {
@@ -96,6 +98,7 @@ struct HeartbeatRequest final : Request<ApiKey::heartbeat> {
 struct HeartbeatResponse final : Response<ApiKey::heartbeat> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, error); }
 };
 
 // LeaveGroup v3+ names members by MemberIdentity; a consumer leaves with one, its own.
@@ -109,6 +112,7 @@ struct LeaveGroupRequest final : Request<ApiKey::leave_group> {
 struct LeaveGroupResponse final : Response<ApiKey::leave_group> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, error); }
 };
 
 struct OffsetCommitRequest final : Request<ApiKey::offset_commit> {
@@ -133,6 +137,7 @@ struct OffsetCommitRequest final : Request<ApiKey::offset_commit> {
 struct OffsetCommitResponse final : Response<ApiKey::offset_commit> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, error); }
 };
 
 struct OffsetFetchRequest final : Request<ApiKey::offset_fetch> {
@@ -155,6 +160,7 @@ struct OffsetFetchResponse final : Response<ApiKey::offset_fetch> {
     Error error = Error::NONE;  // the partition's (UNSTABLE_OFFSET_COMMIT, KIP-447)
   };
   std::vector<Offset> offsets;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, first_error(error, offsets, [](const Offset& o) { return o.error; })); }
 };
 
 struct ListOffsetsRequest final : Request<ApiKey::list_offsets> {
@@ -180,6 +186,7 @@ struct ListOffsetsResponse final : Response<ApiKey::list_offsets> {
     int32_t leader_epoch = -1;
   };
   std::vector<PartitionData> partitions;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, first_error(partitions)); }
 };
 
 }  // namespace kafka

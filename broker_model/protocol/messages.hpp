@@ -32,6 +32,25 @@ struct PartitionState {
   int32_t partition_epoch = 0;
 };
 
+// A response's error in the trace (the `error` field of its net.send): the top-level error,
+// else the first partition's, and nothing when every part succeeded. Most responses succeed;
+// leaving NONE out keeps the busiest messages as short as they were, and a reader takes a
+// missing error for NONE.
+inline void describe_error(std::vector<sim::Field>& out, Error error) {
+  if (error != Error::NONE) out.push_back(event::message::error(error_name(error)));
+}
+template <typename Parts, typename ErrorOf>
+Error first_error(Error top, const Parts& parts, ErrorOf error_of) {
+  if (top != Error::NONE) return top;
+  for (const auto& part : parts)
+    if (error_of(part) != Error::NONE) return error_of(part);
+  return Error::NONE;
+}
+template <typename Parts>
+Error first_error(const Parts& parts) {
+  return first_error(Error::NONE, parts, [](const auto& part) { return part.error; });
+}
+
 // ---- client <-> broker ----
 
 struct MetadataRequest final : Request<ApiKey::metadata> {
@@ -101,7 +120,10 @@ struct ProduceResponse final : Response<ApiKey::produce> {
     int64_t base_offset = -1;
   };
   std::vector<PartitionResponse> partitions;
-  void describe(std::vector<sim::Field>& out) const override { out.push_back(event::message::correlation_id(correlation_id)); }
+  void describe(std::vector<sim::Field>& out) const override {
+    out.push_back(event::message::correlation_id(correlation_id));
+    describe_error(out, first_error(partitions));
+  }
 };
 
 // Used by followers (replica_id >= 0) and, later, consumers (replica_id = -1).
@@ -164,6 +186,7 @@ struct FetchResponse final : Response<ApiKey::fetch> {
     size_t batches = 0;
     for (const auto& p : partitions) batches += p.batches.size();
     out.push_back(event::message::batches(batches));
+    describe_error(out, first_error(partitions));
   }
 };
 
@@ -190,6 +213,7 @@ struct OffsetsForLeaderEpochResponse final : Response<ApiKey::offset_for_leader_
     int64_t end_offset = -1;
   };
   std::vector<PartitionData> partitions;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, first_error(partitions)); }
 };
 
 struct InitProducerIdRequest final : Request<ApiKey::init_producer_id> {
@@ -207,6 +231,7 @@ struct InitProducerIdResponse final : Response<ApiKey::init_producer_id> {
   Error error = Error::NONE;
   int64_t producer_id = kNoProducerId;
   int16_t producer_epoch = -1;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, error); }
 };
 
 // ---- broker <-> controller (KRaft) ----
@@ -276,6 +301,7 @@ struct AlterPartitionResponse final : Response<ApiKey::alter_partition> {
   std::string topic;
   int32_t partition = 0;
   PartitionState state;  // the registration after the change (when error is NONE)
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, error); }
 };
 
 // A record of the controller's metadata log (KRaft's __cluster_metadata), simplified to whole

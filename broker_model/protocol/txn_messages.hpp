@@ -41,13 +41,8 @@ struct AddPartitionsToTxnResponse final : Response<ApiKey::add_partitions_to_txn
   std::vector<PartitionResult> results;
   Error error = Error::NONE;  // top-level error (v4+), NONE when per-partition results apply
   // The error a reader of the trace wants: the top-level one, else the first partition's.
-  Error first_error() const {
-    if (error != Error::NONE) return error;
-    for (const PartitionResult& r : results)
-      if (r.error != Error::NONE) return r.error;
-    return Error::NONE;
-  }
-  void describe(std::vector<sim::Field>& out) const override { out.push_back(event::message::error(error_name(first_error()))); }
+  Error first_error() const { return kafka::first_error(error, results, [](const PartitionResult& r) { return r.error; }); }
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, first_error()); }
 };
 
 // sendOffsetsToTransaction, first step: the coordinator adds the group's __consumer_offsets
@@ -63,7 +58,7 @@ struct AddOffsetsToTxnRequest final : Request<ApiKey::add_offsets_to_txn> {
 struct AddOffsetsToTxnResponse final : Response<ApiKey::add_offsets_to_txn> {
   int32_t correlation_id = 0;
   Error error = Error::NONE;
-  void describe(std::vector<sim::Field>& out) const override { out.push_back(event::message::error(error_name(error))); }
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, error); }
 };
 
 struct EndTxnRequest final : Request<ApiKey::end_txn> {
@@ -81,7 +76,7 @@ struct EndTxnResponse final : Response<ApiKey::end_txn> {
   // returned here (-1: not sent).
   int64_t producer_id = kNoProducerId;
   int16_t producer_epoch = -1;
-  void describe(std::vector<sim::Field>& out) const override { out.push_back(event::message::error(error_name(error))); }
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, error); }
 };
 
 // The coordinator's markers: each ends one producer's transaction on the listed partitions.
@@ -108,6 +103,10 @@ struct WriteTxnMarkersResponse final : Response<ApiKey::write_txn_markers> {
     std::vector<PartitionResult> partitions;
   };
   std::vector<MarkerResult> markers;
+  void describe(std::vector<sim::Field>& out) const override {
+    for (const MarkerResult& m : markers)
+      if (Error e = first_error(m.partitions); e != Error::NONE) return describe_error(out, e);
+  }
 };
 
 // Offsets committed inside a transaction: pending at the group coordinator until the marker
@@ -137,6 +136,7 @@ struct TxnOffsetCommitResponse final : Response<ApiKey::txn_offset_commit> {
     Error error = Error::NONE;
   };
   std::vector<PartitionResult> results;
+  void describe(std::vector<sim::Field>& out) const override { describe_error(out, first_error(results)); }
 };
 
 }  // namespace kafka

@@ -106,6 +106,16 @@
       panel.appendChild(links);
     }
     Report.journey = journey;
+    // Other views (a record in the Replica logs) open its journey by where it landed; false
+    // when the list does not hold it.
+    Report.openRecord = (partition, offset, epoch) => {
+      const r = f.records.find(x => x.partition === partition && x.offset === offset && x.epoch === epoch);
+      if (!r) return false;
+      Report.show("fates", r.acked_ns);
+      journey(r);
+      panel.scrollIntoView({ block: "nearest" });
+      return true;
+    };
     Report.recordByValue = value => f.records.find(r => r.value === value);
 
     const status = el("p", { "data-field": "fate-shown", "aria-live": "polite" });

@@ -32,9 +32,12 @@
     });
     return truncatedFrom;
   }
+  // A replica's log is in offset order, so what a cut reaches is its tail: walking back from the
+  // end keeps a partition's pass linear (an append cuts nothing).
   function cutMarking(log, to, truncatedFrom) {
-    for (const b of log) {
-      if (b.base + b.count > to) truncatedFrom.set(b.change, Math.min(truncatedFrom.get(b.change) ?? Infinity, Math.max(to, b.base)));
+    for (let i = log.length - 1; i >= 0 && log[i].base + log[i].count > to; i--) {
+      const b = log[i];
+      truncatedFrom.set(b.change, Math.min(truncatedFrom.get(b.change) ?? Infinity, Math.max(to, b.base)));
     }
     cut(log, to);
   }
@@ -115,13 +118,14 @@
     for (const { from, to, pid, epoch, fate } of pieces) {
       const colour = PALETTE[(ctx.producers.get(pid) ?? 0) % PALETTE.length];
       const rec = svg("g", { "data-record": "", "data-offset": from, "data-count": to - from, "data-producer": pid,
-                            "data-epoch": epoch, "data-fate": fate, class: "record " + fate });
+                            "data-epoch": epoch, "data-fate": fate, class: "record " + fate, tabindex: "0", role: "button" });
       const box = { x: x(from), y, width: Math.max(x(to) - x(from), 0.5), height: STRIP };
       rec.appendChild(svg("rect", Object.assign({ fill: colour }, box)));
       if (fate === "truncated") rec.appendChild(svg("rect", Object.assign({ class: "hatch" }, box)));
       if (fate === "lost") rec.appendChild(svg("text", { x: (x(from) + x(to)) / 2, y: y + STRIP - 5, class: "lost-mark" }, "✕"));
       else if (labels) for (let o = from; o < to; o++) rec.appendChild(svg("text", { x: (x(o) + x(o + 1)) / 2, y: y + 13, class: "offset" }, o));
-      rec.appendChild(svg("title", {}, `offsets ${from}–${to - 1}: leader epoch ${epoch}, producer ${pid}, ${fate}`));
+      rec.appendChild(svg("title", {}, (to - from === 1 ? `offset ${from}` : `offsets ${from}–${to - 1}`) +
+        `: leader epoch ${epoch}, producer ${pid}, ${fate}; click for its journey`));
       row.appendChild(rec);
     }
     marker(row, "leo", r.leo, x, view, y, "LEO");
@@ -162,13 +166,18 @@
     const view = windowOf(p, s, ctx.whole);
     const leader = s.leader >= 0 ? `leader broker ${s.leader}, epoch ${s.epoch}` : "no leader yet";
     box.appendChild(el("h2", {}, `${p.name}: ${leader}; ISR ${s.isr || "?"}` + (s.lso >= 0 ? `; LSO ${s.lso}` : "")));
+    if (p.complete_until_ns !== undefined && t > p.complete_until_ns)
+      box.appendChild(el("p", { class: "summarised-note", "data-field": "logs-incomplete" }, `This partition changed too often for the file: ` +
+        `its changes after ${time(p.complete_until_ns)} are left out, so the strips show it as it was then.`));
     const brokers = Array.from(s.replicas.keys()).sort((a, b) => a - b);
     if (brokers.length === 0) {
       box.appendChild(el("p", { class: "logs-empty" }, `Nothing yet at ${time(t)}: the first change is at ${time(p.changes[0][0])} (next change ▶).`));
       return;
     }
     const commits = Array.from(s.commits.entries());
-    const height = 20 + brokers.length * ROW + (commits.length > 0 || s.lso >= 0 ? ROW : 0);
+    // Each group's commit and the LSO on a line of their own, so labels of close offsets never overlap.
+    const MARK = 17, markLines = commits.length + (s.lso >= 0 ? 1 : 0);
+    const height = 20 + brokers.length * ROW + (markLines > 0 ? markLines * MARK + 10 : 0);
     const area = svg("svg", { viewBox: `-96 0 ${WIDTH + 96} ${height}`, class: "logs-strips", role: "img",
                               "aria-label": `${p.name} at ${time(t)}` });
     const x = o => LEFT + (o - view.lo) / (view.hi - view.lo) * (WIDTH - 2 * LEFT);
@@ -181,10 +190,31 @@
       drawRow(area, r, view, ctx);
     });
     const y = 14 + brokers.length * ROW;
-    if (commits.length > 0 || s.lso >= 0) area.appendChild(svg("text", { x: -94, y: y + 12, class: "replica-label" }, "groups"));
-    for (const [g, offset] of commits) marker(area, "commit", offset, x, view, y, block.groups[g] + " " + offset, { "data-group": block.groups[g] });
-    if (s.lso >= 0) marker(area, "lso", s.lso, x, view, y + 8, "LSO");
+    if (commits.length > 0) area.appendChild(svg("text", { x: -94, y: y + 12, class: "replica-label" }, "groups"));
+    commits.forEach(([g, offset], i) => marker(area, "commit", offset, x, view, y + i * MARK, block.groups[g] + " " + offset, { "data-group": block.groups[g] }));
+    if (s.lso >= 0) marker(area, "lso", s.lso, x, view, y + commits.length * MARK + 8, "LSO");
     box.appendChild(area);
+    // A record's journey: the offset under the pointer (the run's first by keyboard), in the
+    // epoch it was written in, opened in Record fates.
+    const said = el("p", { "data-field": "record-note", "aria-live": "polite" });
+    const open = (rec, clientX) => {
+      const from = Number(rec.getAttribute("data-offset")), count = Number(rec.getAttribute("data-count"));
+      const epoch = Number(rec.getAttribute("data-epoch"));
+      let offset = from;
+      if (clientX !== undefined && count > 1) {
+        const r = rec.querySelector("rect").getBoundingClientRect();
+        offset = from + Math.min(count - 1, Math.max(0, Math.floor((clientX - r.left) / Math.max(r.width, 1) * count)));
+      }
+      if (Report.openRecord && Report.openRecord(p.name, offset, epoch)) return;
+      said.textContent = `Offset ${offset} in leader epoch ${epoch} is not in Record fates' list: it was never acknowledged ` +
+        "(a replica's copy, or a send whose answer was lost), or the list left it out (it keeps every flagged record and the first of the rest).";
+    };
+    area.addEventListener("click", e => { const rec = e.target.closest("[data-record]"); if (rec) open(rec, e.clientX); });
+    area.addEventListener("keydown", e => {
+      const rec = e.target.closest("[data-record]");
+      if (rec && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); e.stopPropagation(); open(rec); }
+    });
+    box.appendChild(said);
     const rows = el("ul", { class: "replica-lines" });
     for (const b of brokers) {
       const r = s.replicas.get(b);

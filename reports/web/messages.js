@@ -1,9 +1,10 @@
 // 3 Messages: a space-time diagram of the protocol messages around the cursor: one lane per node
 // (a column), time flowing down, each message an arrow from its send to its arrival with its
 // API name and its own fields (an error when it carries one); a dropped message ends in a cross
-// with the drop's reason, one never delivered ends open. The file keeps the messages around
-// moments (faults, notes, truncations, failed sends): the moment buttons and list move the
-// cursor to them.
+// with the drop's reason, one never delivered ends open; a request its producer stopped waiting
+// for (request.timeout.ms) is marked with a ring where it gave up, labelled, and joined to the
+// request by a dotted line when the request is shown. The file keeps the messages around moments (faults, notes, truncations, failed
+// sends, timeouts): the moment buttons and list move the cursor to them.
 (function () {
   const { el, svg, time } = Report;
   const SPANS = [[20e6, "20 ms"], [100e6, "100 ms"], [500e6, "500 ms"], [2e9, "2 s"]];
@@ -20,7 +21,7 @@
     }
     section.appendChild(el("p", {}, "The protocol messages around the cursor: one column per node, time flowing down, each message an arrow " +
       "from its send to its arrival. Of the " + d.sent + " messages the run sent, the file keeps the " + d.messages.length +
-      " around its moments (faults, notes, truncations, failed sends): pick one to go there."));
+      " around its moments (faults, notes, truncations, failed sends, timeouts): pick one to go there."));
     const bar = el("div", { class: "message-controls" });
     const prev = el("button", { type: "button", "data-moment": "prev" }, "◀ previous moment");
     const next = el("button", { type: "button", "data-moment": "next" }, "next moment ▶");
@@ -59,11 +60,12 @@
       const width = Number(span.value);
       const from = Report.cursor() - width / 4, to = from + width;
       let shown = d.messages.filter(m => m.sent_ns >= from && m.sent_ns <= to);
+      const timeouts = (d.timeouts || []).filter(t => t.time_ns >= from && t.time_ns <= to);
       if (hide.checked) shown = shown.filter(m => !(/^Fetch(Request|Response)$/.test(m.msg) && isBroker(d.nodes[m.from]) && isBroker(d.nodes[m.to])));
       const total = shown.length;
       shown = shown.slice(0, MAX_ARROWS);
       holder.textContent = "";
-      if (total === 0) {
+      if (total === 0 && timeouts.length === 0) {
         const near = d.moments.reduce((best, m, i) => best < 0 || Math.abs(m.time_ns - Report.cursor()) < Math.abs(d.moments[best].time_ns - Report.cursor()) ? i : best, -1);
         status.textContent = "No message the file keeps was sent between " + time(Math.max(from, 0)) + " and " + time(to) + ".";
         if (near >= 0) {
@@ -74,9 +76,10 @@
         return;
       }
       status.textContent = "Messages sent from " + time(Math.max(from, 0)) + " to " + time(to) + ": " + total +
-        (total > shown.length ? " (the first " + shown.length + " drawn: show less time to see the rest)" : "") + ".";
+        (total > shown.length ? " (the first " + shown.length + " drawn: show less time to see the rest)" : "") +
+        (timeouts.length ? "; requests timed out: " + timeouts.length : "") + ".";
       // The lanes: the nodes these messages touch, brokers and the controller first.
-      const used = [...new Set(shown.flatMap(m => [m.from, m.to]))].sort((a, b) => {
+      const used = [...new Set(shown.flatMap(m => [m.from, m.to]).concat(timeouts.flatMap(t => t.peer >= 0 ? [t.node, t.peer] : [t.node])))].sort((a, b) => {
         const ka = isBroker(d.nodes[a]) ? 0 : 1, kb = isBroker(d.nodes[b]) ? 0 : 1;
         return ka - kb || d.nodes[a].localeCompare(d.nodes[b]);
       });
@@ -119,6 +122,21 @@
         const lx = (x1 + xe) / 2, ly = (y1 + y2) / 2 - 3;
         g.appendChild(svg("text", { x: lx, y: ly, "text-anchor": "middle", class: "msg-label" }, m.msg.replace(/(Request|Response)$/, m.msg.endsWith("Response") ? " ←" : " →") +
           errorOf(m)));
+        root.appendChild(g);
+      }
+      for (const t of timeouts) {
+        // The request it gave up on, when the file keeps it: the latest one sent before.
+        const req = t.peer < 0 ? null : shown.filter(m => m.from === t.node && m.to === t.peer && m.msg === t.api + "Request" &&
+          m.sent_ns <= t.time_ns && new RegExp("(^| )correlation_id=" + t.correlation_id + "( |$)").test(m.detail || "")).pop();
+        const g = svg("g", { "data-timeout": "", "data-api": t.api, "data-node": d.nodes[t.node], "data-time-ns": t.time_ns, class: "timeout" });
+        const label = t.api + " request " + t.correlation_id + (t.peer >= 0 ? " to " + d.nodes[t.peer] : "") + " timed out";
+        g.appendChild(svg("title", {}, label + " at " + time(t.time_ns) + ": the producer closes the connection and fails what was in flight on it"));
+        const xt = x.get(t.node), yt = y(t.time_ns);
+        if (req) g.appendChild(svg("line", { x1: x.get(req.from), y1: y(req.sent_ns), x2: xt, y2: yt, class: "timeout-wait" }));
+        g.appendChild(svg("circle", { cx: xt, cy: yt, r: 6, class: "timeout-mark" }));
+        // The label on the side with room: left of a lane in the right half.
+        const left = xt > w / 2;
+        g.appendChild(svg("text", { x: left ? xt - 10 : xt + 10, y: yt + 4, "text-anchor": left ? "end" : "start", class: "timeout-label" }, label));
         root.appendChild(g);
       }
       holder.appendChild(root);

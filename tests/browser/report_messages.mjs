@@ -2,7 +2,8 @@
 // first moment and the diagram then draws its messages as arrows between lanes; a dropped one
 // says why. A screenshot of the diagram at that moment is written beside the others.
 
-// expect: { dropped: at least this many dropped messages drawn at the first moment with one }.
+// expect: { dropped: at least this many dropped messages drawn at the first moment with one,
+//          timeouts: at least this many request timeouts kept (each one kept is checked drawn) }.
 export async function exerciseMessages(page, expect, shotPath) {
   const problems = [];
   if (await page.$('section[data-view="messages"] [data-moment="next"]') === null) return problems;
@@ -36,6 +37,23 @@ export async function exerciseMessages(page, expect, shotPath) {
   if (!shot) problems.push('no moment of the messages view draws a message');
   if (expect && expect.dropped !== undefined && sawDropped < expect.dropped)
     problems.push(`messages: expected at least ${expect.dropped} dropped messages at a moment, saw ${sawDropped}`);
+  // Each request timeout the file keeps is drawn at its moment, on its producer's lane.
+  const timeouts = await page.evaluate(() => {
+    const d = Report.block('messages');
+    const out = [];
+    for (const t of (d.timeouts || []).slice(0, 3)) {
+      Report.setCursor(t.time_ns);
+      const marks = Array.from(document.querySelectorAll(`section[data-view="messages"] svg [data-timeout][data-time-ns="${t.time_ns}"]`));
+      const mark = marks.find(m => m.dataset.node === d.nodes[t.node] && m.dataset.api === t.api);
+      if (!mark) out.push(`no [data-timeout] drawn for ${d.nodes[t.node]}'s ${t.api} request ${t.correlation_id} at ${t.time_ns} ns`);
+      else if (!mark.textContent.includes(`${t.api} request ${t.correlation_id}`) || !mark.textContent.includes('timed out'))
+        out.push(`the timeout at ${t.time_ns} ns on ${mark.dataset.node} says "${mark.textContent}"`);
+    }
+    return { problems: out, count: (d.timeouts || []).length };
+  });
+  problems.push(...timeouts.problems);
+  if (expect && expect.timeouts !== undefined && timeouts.count < expect.timeouts)
+    problems.push(`messages: expected at least ${expect.timeouts} request timeouts, the file keeps ${timeouts.count}`);
   await page.click('section[data-view="messages"] [data-moment="prev"]');
   await page.evaluate(() => { location.hash = '#summary'; });
   return problems;

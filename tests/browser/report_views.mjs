@@ -278,6 +278,18 @@ export function checkLogsStepping() {
     const back = snapshot().find(x => x.key === truncatedKey);
     if (!back || !at || back.top < at.leo) problems.push(`logs: "previous change" from the truncation does not bring the records of ${truncatedKey} back`);
     if (view.querySelectorAll('[data-fate="truncated"]').length === 0) problems.push('logs: before the truncation, no record is marked data-fate="truncated"');
+    // A lost record's journey, opened from its strip (Enter: the run's first offset).
+    const lost = view.querySelector('[data-record][data-fate="lost"]');
+    if (!lost) problems.push('logs: before the truncation, no record is marked data-fate="lost"');
+    else {
+      lost.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+      const panel = document.querySelector('section[data-view="fates"] [data-journey]');
+      const says = `at offset ${lost.dataset.offset} in leader epoch ${lost.dataset.epoch}`;
+      if (location.hash !== '#fates') problems.push(`logs: Enter on a record opened ${location.hash}, not #fates`);
+      if (!panel || panel.hidden || !panel.textContent.includes(says) || panel.querySelector('[data-journey-fate="lost"]') === null)
+        problems.push(`logs: Enter on a lost record did not open its journey (${says}, lost): ${panel ? panel.textContent.slice(0, 200) : 'no panel'}`);
+      location.hash = '#logs';
+    }
     Report.setCursor(truncatedAt);
   }
   return problems;

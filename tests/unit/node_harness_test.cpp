@@ -103,6 +103,45 @@ TEST(NodeHarness, AFailedAcksZeroProduceClosesTheConnection) {
   EXPECT_TRUE(closed);
 }
 
+// The trace names a response's error on its net.send (the space-time diagram draws it on the
+// arrow), and a request the producer stops waiting for is an event of its own.
+TEST(NodeHarness, TheTraceNamesAResponsesErrorAndARequestTimeout) {
+  TestCluster c;
+  kafka::TopicSpec spec = orders();
+  spec.min_insync_replicas = 3;
+  c.topic(spec);
+  const sim::NodeId p = c.producer("app", {{"acks", "all"}, {"enable.idempotence", "false"}, {"retries", "0"}});
+  const auto first = send_and_wait(c, p, "a");
+  ASSERT_TRUE(first->ok()) << (first->done() ? kafka::error_name(first->result->error) : "no answer");
+  c.crash(c.node(3));
+  ASSERT_TRUE(c.run_until([&] { return c.registration(kTopic, 0)->isr.size() == 2; }));
+  c.run_for(Duration::seconds(2));  // the leader learns the smaller ISR from the metadata log
+  const auto refused = send_and_wait(c, p, "b");
+  ASSERT_FALSE(refused->ok());
+  EXPECT_EQ(refused->result->error, kafka::Error::NOT_ENOUGH_REPLICAS);
+  const auto produce_errors = [&] {
+    std::vector<std::string> out;
+    for (const sim::StoredEvent* e : c.events("net.send"))
+      if (e->text("msg") == "ProduceResponse" && !e->text("error").empty()) out.emplace_back(e->text("error"));
+    return out;
+  };
+  EXPECT_EQ(produce_errors(), std::vector<std::string>{"NOT_ENOUGH_REPLICAS"}) << "only the failed answer names an error";
+
+  // A paused leader answers nothing: the producer gives up after request.timeout.ms (30 s).
+  const kafka::BrokerId leader = c.leader(kTopic, 0);
+  c.pause(c.node(leader));
+  auto waiting = c.send(p, record("c"));
+  c.run_for(Duration::seconds(31));
+  const auto timeouts = c.events("producer.request_timeout", p);
+  ASSERT_EQ(timeouts.size(), 1u);
+  EXPECT_EQ(timeouts[0]->text("api"), "Produce");
+  EXPECT_EQ(timeouts[0]->text("peer"), "broker-" + std::to_string(leader));
+  bool request_sent = false;
+  for (const sim::StoredEvent* e : c.events("net.send", p))
+    request_sent |= e->text("msg") == "ProduceRequest" && e->integer("correlation_id") == timeouts[0]->integer("correlation_id");
+  EXPECT_TRUE(request_sent) << "the timeout names the request it gave up on";
+}
+
 // A consumer reads only below the high watermark: a record the followers do not have yet is
 // invisible to it, however long it sits in the leader's log (Kafka's fetch isolation for
 // consumers, FetchIsolation.HIGH_WATERMARK).

@@ -139,4 +139,26 @@ TEST(ReportLogs, FoldsStayBeforeTheTruncationThatFollows) {
   EXPECT_EQ(changes.back(), nlohmann::ordered_json::array({(t0 + 30) * ms, "t", 1, n, n + 2}));
 }
 
+// Past kChangesMax the block leaves changes out, but says from when: the page shows the state
+// of then, and says so, rather than a view that silently stops.
+TEST(ReportLogs, ABlockThatLeavesChangesOutSaysFromWhen) {
+  report::LogsData data;
+  Feed feed(data);
+  // Alternating producers never fold: each append is a change of its own.
+  const int64_t n = report::LogsData::kChangesMax + 10;
+  for (int64_t i = 0; i < n; ++i) feed.append(i, "broker-1", "leader", i, 1, 0, i % 2);
+  const auto block = data.json(n * ms);
+  const auto& part = block["partitions"][0];
+  ASSERT_EQ(part["changes"].size(), report::LogsData::kChangesMax);
+  const int64_t last_kept = part["changes"].back()[0].get<int64_t>();
+  ASSERT_TRUE(part.contains("complete_until_ns"));
+  EXPECT_GT(part["complete_until_ns"].get<int64_t>(), last_kept - 1);
+  EXPECT_LT(part["complete_until_ns"].get<int64_t>(), n * ms);
+  std::vector<std::string> said;
+  data.summarised(said);
+  bool says = false;
+  for (const auto& line : said) says |= line.find("left out: the view shows it as it was at") != std::string::npos;
+  EXPECT_TRUE(says);
+}
+
 }  // namespace

@@ -75,3 +75,64 @@ TEST(ReportMessages, ADropAtTheSendIsThatMessagesOwn) {
   EXPECT_EQ(m[1]["dropped"], "link-down") << "the second was the one refused";
   EXPECT_EQ(m[1]["received_ns"], -1);
 }
+
+// A reset ends a connection: what was in flight on it is dropped as it would have arrived, and
+// the next connection's messages, with no backlog ahead of them, may arrive first. Each
+// arrival and drop still belongs to its own message.
+TEST(ReportMessages, AResetConnectionsStragglersAreNotTheNextConnectionsMessages) {
+  Net n;
+  n.emit(0, sim::kNoNode, sim::event::Note{.text = "moment"});
+  n.send(1, 1, "b", "ProduceRequest");  // on the first connection, slow to arrive
+  n.emit(2, sim::kNoNode, sim::event::NetReset{.a = "a", .b = "b", .reason = "link-down"});
+  n.send(3, 1, "b", "ProduceRequest");  // on the next connection
+  n.recv(4, 2, "a", "ProduceRequest");  // the second arrives first
+  n.emit(9, 1, sim::event::NetDrop{.to = "b", .msg = "ProduceRequest", .reason = "connection-reset"});  // the first, when it would have
+  const auto j = n.data.json(10'000'000);
+  const auto& m = j["messages"];
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0]["sent_ns"], 1'000'000);
+  EXPECT_EQ(m[0]["dropped"], "connection-reset");
+  EXPECT_EQ(m[0]["received_ns"], -1);
+  EXPECT_EQ(m[1]["sent_ns"], 3'000'000);
+  EXPECT_EQ(m[1]["received_ns"], 4'000'000);
+  EXPECT_FALSE(m[1].contains("dropped"));
+}
+
+// A crashed leader fails a whole flood of sends at once. They join one moment per 200 ms, and
+// together take at most half the moments, so a fault or a note after them still has room.
+TEST(ReportMessages, AFloodOfFailedSendsLeavesRoomForFaultsAndNotes) {
+  Net n;
+  const auto fail = [&](int64_t ms, int64_t op) {
+    n.emit(ms, 1, kafka::event::OpFail{.process = "p", .op = op, .f = "send", .partition = 0, .offset = -1, .error = "NOT_ENOUGH_REPLICAS", .cause = "NONE"});
+  };
+  for (int i = 0; i < 50; ++i) fail(i, i);  // one moment: all within 200 ms of the first
+  for (int i = 0; i < 1000; ++i) fail(1000 + 300 * i, 50 + i);  // a moment each, 300 ms apart
+  n.emit(400'000, sim::kNoNode, sim::event::Note{.text = "the fix"});
+  const auto j = n.data.json(500'000'000'000);
+  const auto& moments = j["moments"];
+  ASSERT_EQ(moments.size(), report::MessagesData::kMaxMoments / 2 + 1);
+  EXPECT_NE(moments[0]["what"].get<std::string>().find("(and 49 more within 200 ms)"), std::string::npos) << moments[0]["what"];
+  EXPECT_EQ(moments[moments.size() - 1]["what"], "note: the fix");
+  std::vector<std::string> said;
+  n.data.summarised(said);
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_NE(said[0].find("801 moments were left out"), std::string::npos) << said[0];
+}
+
+// A request the producer stopped waiting for is a moment, and drawn where it gave up.
+TEST(ReportMessages, ARequestTimeoutIsAMomentAndMarked) {
+  Net n;
+  n.send(1, 1, "b", "ProduceRequest");
+  n.emit(30'001, 1, kafka::event::ProducerRequestTimeout{.client_id = "p", .api = "Produce", .correlation_id = 7, .peer = "b"});
+  const auto j = n.data.json(40'000'000'000);
+  ASSERT_EQ(j["moments"].size(), 1u);
+  EXPECT_EQ(j["moments"][0]["what"], "a's Produce request 7 to b timed out");
+  ASSERT_EQ(j["timeouts"].size(), 1u);
+  const auto& t = j["timeouts"][0];
+  EXPECT_EQ(t["time_ns"], 30'001'000'000);
+  EXPECT_EQ(j["nodes"][t["node"].get<size_t>()], "a");
+  EXPECT_EQ(j["nodes"][t["peer"].get<size_t>()], "b");
+  EXPECT_EQ(t["api"], "Produce");
+  EXPECT_EQ(t["correlation_id"], 7);
+  EXPECT_EQ(j["messages"].size(), 1u) << "the request it gave up on is kept, from before the moment";
+}
