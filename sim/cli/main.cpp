@@ -8,8 +8,10 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/cli/check_command.hpp"
+#include "sim/cli/merge_command.hpp"
 #include "sim/cli/report_command.hpp"
 #include "sim/cli/run_command.hpp"
+#include "sim/cli/run_results.hpp"
 #include "sim/cli/sweep_command.hpp"
 #include "sim/cli/test_command.hpp"
 #include "sim/cli/trace_reference.hpp"
@@ -20,8 +22,6 @@ namespace {
 
 using namespace sim::cli;
 using namespace sim::lua;
-
-constexpr const char* kVersion = "0.1.0";
 
 CLI::App* add_run(CLI::App& app, RunArgs& run) {
   auto* cmd = app.add_subcommand("run", "Run a scenario for one seed");
@@ -43,8 +43,10 @@ CLI::App* add_test(CLI::App& app, TestArgs& test) {
   auto* cmd = app.add_subcommand("test", "Run every scenario under the paths as a test suite (each seed; N passed, N failed)");
   cmd->add_option("paths", test.paths, "Scenario files or directories")->required();
   cmd->add_option("--seeds", test.seeds, "A seed or a range such as 1..100 (default: each scenario's own)");
+  cmd->add_option("--shard", test.shard, "K/N: run only this machine's share of the runs");
   cmd->add_option("--junit", test.junit, "Write JUnit XML to FILE");
-  cmd->add_flag("-f,--force", test.force, "Overwrite an existing JUnit file");
+  cmd->add_option("--json", test.json, "Write every run's outcome to FILE, for kafkasim merge");
+  cmd->add_flag("-f,--force", test.force, "Replace existing output files (never an input)");
   cmd->add_option("--timeout", test.timeout, "Wall-clock seconds one run may take (default 600; 0: no limit)");
   cmd->add_option("-j,--jobs", test.jobs, "Runs at once, each in its own process (default 1)");
   return cmd;
@@ -59,6 +61,18 @@ CLI::App* add_sweep(CLI::App& app, SweepArgs& sweep) {
   cmd->add_flag("--stop-on-first", sweep.stop_on_first, "Stop at the first failing seed");
   cmd->add_option("--set", sweep.sets, "Override a param: name=value (repeatable)");
   cmd->add_option("--timeout", sweep.timeout, "Wall-clock seconds one seed may take (default 600; 0: no limit)");
+  cmd->add_option("--json", sweep.json, "Write every seed's outcome to FILE, for kafkasim merge");
+  cmd->add_option("--junit", sweep.junit, "Write JUnit XML to FILE (one testcase per seed)");
+  cmd->add_flag("-f,--force", sweep.force, "Replace existing output files (never an input)");
+  return cmd;
+}
+
+CLI::App* add_merge(CLI::App& app, MergeArgs& merge) {
+  auto* cmd = app.add_subcommand("merge", "Merge the results of a sweep's or test's shards (--json) into one verdict");
+  cmd->add_option("results", merge.results, "Result files (sweep --json, test --json), one per shard")->required();
+  cmd->add_option("--junit", merge.junit, "Write JUnit XML to FILE");
+  cmd->add_option("--json", merge.json, "Write the merged result to FILE");
+  cmd->add_flag("-f,--force", merge.force, "Replace existing output files (never an input)");
   return cmd;
 }
 
@@ -110,9 +124,11 @@ int main(int argc, char** argv) {
   SweepArgs sweep_args;
   CheckArgs check_args;
   ReportArgs report_args;
+  MergeArgs merge_args;
   auto* run_cmd = add_run(app, run_args);
   auto* test_cmd = add_test(app, test_args);
   auto* sweep_cmd = add_sweep(app, sweep_args);
+  auto* merge_cmd = add_merge(app, merge_args);
   auto* check_cmd = add_check(app, check_args);
   auto* report_cmd = add_report(app, report_args);
   auto* schema_cmd =
@@ -131,7 +147,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (*version_cmd) {
-    std::cout << "kafkasim " << kVersion << "\n";
+    std::cout << "kafkasim " << this_build().version << " (build " << this_build().digest << ")\n";
     return kExitOk;
   }
   if (*help_cmd) {
@@ -143,6 +159,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (*sweep_cmd) return guarded([&] { return cmd_sweep(sweep_args); });
+  if (*merge_cmd) return guarded([&] { return cmd_merge(merge_args); });
   if (*test_cmd) return guarded([&] { return cmd_test(test_args); });
   if (*check_cmd) return guarded([&] { return cmd_check(check_args); });
   if (*report_cmd) return guarded([&] { return cmd_report(report_args); });

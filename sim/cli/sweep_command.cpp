@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -13,7 +14,11 @@
 #include <fmt/format.h>
 
 #include "sim/cli/child_runs.hpp"
+#include "sim/cli/junit.hpp"
+#include "sim/cli/output_file.hpp"
 #include "sim/cli/run_outcome.hpp"
+#include "sim/cli/run_results.hpp"
+#include "sim/cli/run_summary.hpp"
 #include "sim/lua/runtime.hpp"
 
 namespace sim::cli {
@@ -44,15 +49,6 @@ class Progress {
   bool tty_;
 };
 
-// --shard K/N as (K - 1, N); nothing when malformed or out of range.
-std::optional<std::pair<uint64_t, uint64_t>> parse_shard(const std::string& text) {
-  const auto parts = split(text, '/');
-  const auto k = parts.size() == 2 ? parse_seed(parts[0]) : std::nullopt;
-  const auto n = parts.size() == 2 ? parse_seed(parts[1]) : std::nullopt;
-  if (!k || !n || *k < 1 || *k > *n || *n > kMaxSeeds) return std::nullopt;
-  return std::make_pair(*k - 1, *n);
-}
-
 // This machine's share of the seeds. Seed i of the range belongs to shard i mod N, so shards
 // interleave and each sees early seeds: this shard's k-th run is seed first + shard + k * N.
 struct SeedShare {
@@ -70,7 +66,7 @@ struct SeedShare {
 
 // The seeds and the options every run shares, from the arguments; a usage message when they
 // are wrong.
-std::string plan_sweep(const SweepArgs& args, SeedShare& share, lua::RunOptions& base) {
+std::string plan_sweep(const SweepArgs& args, SeedShare& share, lua::RunOptions& base, ResultPlan& plan) {
   const auto range = parse_seed_range(args.seeds);
   if (!range) return fmt::format("--seeds {}: write a seed or a range, as in 1..100", args.seeds);
   if (range->second - range->first >= kMaxSeeds) {
@@ -87,19 +83,22 @@ std::string plan_sweep(const SweepArgs& args, SeedShare& share, lua::RunOptions&
   }
   base.path = args.scenario;
   base.skip_teardown = true;  // each run is a child process that exits after it
+  plan = {"sweep", this_build(), {{args.scenario, scenario_digest(args.scenario)}}, range, args.sets, args.timeout, share.shards};
   return parse_sets(args.sets, base.sets);
 }
 
-// What the sweep found: the seeds that did not pass (those that passed are only counted).
+// What the sweep found: the seeds that did not pass, and those that passed (counted; kept
+// too when a result or JUnit file is written).
 struct Tally {
   std::vector<RunReport> failed;
   size_t passed = 0;
+  std::vector<ResultRun> runs;  // every run, by index, when kept
   bool stopped = false;  // at the first failure (--stop-on-first)
   size_t not_run = 0;
   std::string usage_error;  // the command's own, the same for every seed
 };
 
-Tally run_sweep(const SweepArgs& args, const SeedShare& share, const lua::RunOptions& base) {
+Tally run_sweep(const SweepArgs& args, const SeedShare& share, const lua::RunOptions& base, bool keep_runs) {
   const size_t count = share.count();
   auto options_of = [&](size_t k) {
     lua::RunOptions o = base;
@@ -119,6 +118,7 @@ Tally run_sweep(const SweepArgs& args, const SeedShare& share, const lua::RunOpt
     ++done;
     if (verdict_of(r) == Verdict::passed) ++tally.passed;
     else tally.failed.push_back(r);
+    if (keep_runs) tally.runs.push_back({r.seed - share.first, r});
     progress.update(done, tally.failed.size());
     if (!tally.failed.empty() && args.stop_on_first) {
       tally.stopped = true;
@@ -128,30 +128,8 @@ Tally run_sweep(const SweepArgs& args, const SeedShare& share, const lua::RunOpt
   });
   progress.end();
   std::sort(tally.failed.begin(), tally.failed.end(), [](const RunReport& a, const RunReport& b) { return a.seed < b.seed; });
+  std::sort(tally.runs.begin(), tally.runs.end(), [](const ResultRun& a, const ResultRun& b) { return a.index < b.index; });
   return tally;
-}
-
-// The failing seeds, each with its anomalies and the line that replays it, then the anomaly
-// kinds over all of them and the closing count.
-void print_tally(const Tally& tally) {
-  std::map<std::string, size_t> seeds_by_kind;
-  for (const RunReport& r : tally.failed) {
-    for (const auto& k : r.kinds) ++seeds_by_kind[k];
-    std::cout << fmt::format("FAIL  seed {}: {}\n", r.seed, one_line(r.failure));
-    if (!r.kinds.empty()) {
-      std::string kinds;
-      for (const auto& k : r.kinds) kinds += (kinds.empty() ? "" : ", ") + k;
-      std::cout << fmt::format("      anomalies: {}\n", kinds);
-    }
-    if (!r.replay.empty()) std::cout << fmt::format("      replay: {}\n", r.replay);
-  }
-  if (!seeds_by_kind.empty()) {
-    std::string kinds;
-    for (const auto& [k, n] : seeds_by_kind) kinds += fmt::format("{}{} ({} seed{})", kinds.empty() ? "" : ", ", k, n, n == 1 ? "" : "s");
-    std::cout << fmt::format("anomalies in failing seeds: {}\n", kinds);
-  }
-  if (tally.stopped) std::cout << fmt::format("stopped at the first failure; {} seeds not run\n", tally.not_run);
-  std::cout << fmt::format("{} passed, {} failed\n", tally.passed, tally.failed.size());
 }
 
 }  // namespace
@@ -159,14 +137,34 @@ void print_tally(const Tally& tally) {
 int cmd_sweep(const SweepArgs& args) {
   SeedShare share;
   lua::RunOptions base;
-  if (std::string error = plan_sweep(args, share, base); !error.empty()) return usage_error(error);
-  const Tally tally = run_sweep(args, share, base);
-  if (!tally.usage_error.empty()) return usage_error(tally.usage_error);
-  print_tally(tally);
-  // A seed that could not be judged is an error, as test counts errors.
-  for (const RunReport& r : tally.failed)
-    if (verdict_of(r) == Verdict::error) return lua::kExitInvalid;
-  return tally.failed.empty() ? lua::kExitOk : lua::kExitViolation;
+  ResultPlan plan;
+  if (std::string error = plan_sweep(args, share, base, plan); !error.empty()) return usage_error(error);
+  Outputs outputs;
+  if (std::string error = open_outputs({args.scenario}, {{"--json", args.json}, {"--junit", args.junit}}, args.force, outputs);
+      !error.empty())
+    return usage_error(error);
+  const auto start = std::chrono::steady_clock::now();
+  const Tally tally = run_sweep(args, share, base, !args.json.empty() || !args.junit.empty());
+  if (!tally.usage_error.empty()) {
+    discard_outputs(outputs);
+    return usage_error(tally.usage_error);
+  }
+  std::vector<const RunReport*> not_passed;
+  for (const RunReport& r : tally.failed) not_passed.push_back(&r);
+  print_sweep_summary(any_to_stdout(outputs) ? std::cerr : std::cout, not_passed, tally.passed, tally.stopped, tally.not_run);
+  if (outputs[0]) {
+    RunResults result{plan, share.shard, tally.stopped, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                      tally.runs};
+    outputs[0]->stream() << result.to_json();
+  }
+  if (outputs[1]) {
+    std::vector<JunitCase> cases;
+    for (const ResultRun& run : tally.runs) cases.push_back({args.scenario, &run.report});
+    write_junit(outputs[1]->stream(), cases);
+  }
+  // CI reads the files: a sweep whose result was lost has not told its outcome.
+  if (!commit_outputs(outputs)) return lua::kExitIoError;
+  return sweep_exit_code(not_passed);
 }
 
 }  // namespace sim::cli

@@ -1,6 +1,8 @@
 #include "sim/cli/test_command.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <tuple>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,8 +13,11 @@
 #include <fmt/format.h>
 
 #include "sim/cli/child_runs.hpp"
+#include "sim/cli/junit.hpp"
 #include "sim/cli/output_file.hpp"
 #include "sim/cli/run_outcome.hpp"
+#include "sim/cli/run_results.hpp"
+#include "sim/cli/run_summary.hpp"
 #include "sim/escape.hpp"
 #include "sim/lua/runtime.hpp"
 
@@ -69,20 +74,24 @@ std::vector<std::filesystem::path> discover(const std::vector<std::string>& path
 }
 
 
-// The runs of one suite: each scenario file, for each seed of the range (or for its own seed).
+// The runs of one suite: each scenario file, for each seed of the range (or for its own seed);
+// with --shard K/N, those whose number is K-1 modulo N.
 struct Suite {
   std::vector<std::filesystem::path> files;
   std::optional<std::pair<uint64_t, uint64_t>> seeds;
   uint64_t per_file = 1;
+  uint64_t shard = 0, shards = 1;
 
-  size_t count() const { return static_cast<size_t>(per_file * files.size()); }
-  const std::filesystem::path& file_of(size_t k) const { return files[k / per_file]; }
-  // Run k is the (k mod seeds)-th seed of file k / seeds; made as it starts.
-  lua::RunOptions options_of(size_t k) const {
+  // The runs of this share, and the k-th one's number in the whole plan.
+  size_t count() const { return static_cast<size_t>(share_size(per_file * files.size(), shard, shards)); }
+  uint64_t index_of(size_t k) const { return shard + k * shards; }
+  const std::filesystem::path& file_of(uint64_t index) const { return files[index / per_file]; }
+  // Run `index` is the (index mod seeds)-th seed of file index / seeds; made as it starts.
+  lua::RunOptions options_of(uint64_t index) const {
     lua::RunOptions o;
-    o.path = file_of(k);
+    o.path = file_of(index);
     o.skip_teardown = true;  // each run is a child process that exits after it
-    if (seeds) o.seed = seeds->first + k % per_file;
+    if (seeds) o.seed = seeds->first + index % per_file;
     return o;
   }
 };
@@ -101,63 +110,33 @@ std::string plan_suite(const TestArgs& args, Suite& suite) {
   suite.files = discover(args.paths, error);
   if (!error.empty()) return error;
   suite.per_file = suite.seeds ? suite.seeds->second - suite.seeds->first + 1 : 1;
+  if (!args.shard.empty()) {
+    const auto shard = parse_shard(args.shard);
+    if (!shard) return fmt::format("--shard {}: write K/N with 1 <= K <= N, as in 2/4", args.shard);
+    std::tie(suite.shard, suite.shards) = *shard;
+  }
   if (suite.per_file * suite.files.size() > kMaxSeeds) {
     return fmt::format("{} scenarios with {} seeds each: at most {} runs in one command", suite.files.size(), suite.per_file, kMaxSeeds);
   }
   return {};
 }
 
-// One run's lines: PASS, or FAIL/ERROR with the line that replays it (and, on GitHub Actions, an
-// annotation on the scenario file).
-void print_outcome(const Outcome& o, bool github) {
-  const RunReport& r = o.report;
-  if (o.verdict == Verdict::passed) {
-    std::cout << fmt::format("PASS  {} (seed {}, {:.2f}s)\n", terminal_text(o.file), r.seed, r.seconds);
-    for (const std::string& line : split(r.not_judged, '\n'))
-      if (!line.empty()) std::cout << "      not judged: " << one_line(line) << "\n";
-    return;
-  }
-  const char* tag = o.verdict == Verdict::failed ? "FAIL " : "ERROR";
-  const std::string seed = r.end == RunReport::End::finished || r.seed ? fmt::format("seed {}", r.seed) : "its own seed";
-  std::cout << fmt::format("{} {} ({}): {}\n      replay: {}\n", tag, terminal_text(o.file), seed, one_line(r.failure), r.replay);
-  if (github) std::cout << fmt::format("::error file={},line=1::{} (replay: {})\n", terminal_text(o.file), one_line(r.failure), r.replay);
-}
-
 // Runs the suite, printing each outcome as it is known; the lines come out in the suite's order
 // whatever order the runs end in. Returns the outcomes in that order.
-std::vector<Outcome> run_suite(const Suite& suite, const TestArgs& args, bool github) {
+std::vector<Outcome> run_suite(const Suite& suite, const TestArgs& args, bool github, std::ostream& out) {
   std::vector<Outcome> outcomes;
   std::map<size_t, Outcome> ended_early;  // runs that ended before one ahead of them
-  auto options_of = [&](size_t k) { return suite.options_of(k); };
-  ChildRuns(args.jobs, args.timeout).run(suite.count(), options_of, [&](size_t i, const RunReport& r) {
-    ended_early.emplace(i, Outcome{suite.file_of(i).string(), r, verdict_of(r)});
+  auto options_of = [&](size_t k) { return suite.options_of(suite.index_of(k)); };
+  ChildRuns(args.jobs, args.timeout).run(suite.count(), options_of, [&](size_t k, const RunReport& r) {
+    ended_early.emplace(k, Outcome{suite.file_of(suite.index_of(k)).string(), r, verdict_of(r)});
     for (auto it = ended_early.begin(); it != ended_early.end() && it->first == outcomes.size(); it = ended_early.erase(it)) {
-      print_outcome(it->second, github);
+      print_test_run(out, it->second.file, it->second.report, github);
       outcomes.push_back(std::move(it->second));
     }
     std::cout.flush();
     return true;
   });
   return outcomes;
-}
-
-void write_junit(std::ostream& x, const std::vector<Outcome>& outcomes, size_t failed, size_t errors) {
-  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x << fmt::format("<testsuites><testsuite name=\"kafkasim\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n", outcomes.size(),
-                   failed, errors);
-  for (const auto& o : outcomes) {
-    const RunReport& r = o.report;
-    x << fmt::format("  <testcase classname=\"{}\" name=\"{} (seed {})\" time=\"{:.3f}\">", xml_text(o.file),
-                     xml_text(r.scenario.empty() ? o.file : r.scenario), r.seed, r.seconds);
-    if (o.verdict != Verdict::passed) {
-      const char* tag = o.verdict == Verdict::failed ? "failure" : "error";
-      x << fmt::format("<{} message=\"{}\">replay: {}</{}>", tag, xml_text(r.failure), xml_text(r.replay), tag);
-    }
-    // Expectations the run could not judge pass no verdict; CI shows them as the run's output.
-    if (!r.not_judged.empty()) x << fmt::format("<system-out>not judged: {}</system-out>", xml_text(r.not_judged));
-    x << "</testcase>\n";
-  }
-  x << "</testsuite></testsuites>\n";
 }
 
 }  // namespace
@@ -167,35 +146,36 @@ int cmd_test(const TestArgs& args) {
   if (std::string error = plan_suite(args, suite); !error.empty()) return usage_error(error);
   std::vector<std::string> inputs;
   for (const auto& f : suite.files) inputs.push_back(f.string());
-  if (const std::string clash = check_paths(inputs, {{"--junit", args.junit}}); !clash.empty()) return usage_error(clash);
-  std::optional<OutputFile> junit;
-  if (!args.junit.empty()) {
-    junit.emplace("--junit", args.junit, args.force);
-    if (!junit->ok()) return usage_error(junit->error());
-  }
-  const bool github = [] {
-    const char* g = std::getenv("GITHUB_ACTIONS");
-    return g && std::string(g) == "true";
-  }();
+  Outputs outputs;
+  if (std::string error = open_outputs(inputs, {{"--junit", args.junit}, {"--json", args.json}}, args.force, outputs); !error.empty())
+    return usage_error(error);
+  std::ostream& out = any_to_stdout(outputs) ? std::cerr : std::cout;
 
-  const std::vector<Outcome> outcomes = run_suite(suite, args, github);
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<Outcome> outcomes = run_suite(suite, args, on_github_actions(), out);
   size_t passed = 0, failed = 0, errors = 0;
   for (const auto& o : outcomes) {
     passed += o.verdict == Verdict::passed;
     failed += o.verdict == Verdict::failed;
     errors += o.verdict == Verdict::error;
   }
-  bool junit_lost = false;
-  if (junit) {
-    write_junit(junit->stream(), outcomes, failed, errors);
-    if (!junit->commit()) {
-      std::cerr << "kafkasim: " << junit->error() << "\n";
-      junit_lost = true;
-    }
+  if (outputs[0]) {
+    std::vector<JunitCase> cases;
+    for (const Outcome& o : outcomes) cases.push_back({o.file, &o.report});
+    write_junit(outputs[0]->stream(), cases);
   }
-  std::cout << fmt::format("{} passed, {} failed, {} errors\n", passed, failed, errors);
+  if (outputs[1]) {
+    RunResults result;
+    result.plan = {"test", this_build(), {}, suite.seeds, {}, args.timeout, suite.shards};
+    for (const auto& f : suite.files) result.plan.files.push_back({f.string(), scenario_digest(f.string())});
+    result.shard = suite.shard;
+    result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (size_t k = 0; k < outcomes.size(); ++k) result.runs.push_back({suite.index_of(k), outcomes[k].report});
+    outputs[1]->stream() << result.to_json();
+  }
+  print_test_count(out, passed, failed, errors);
   // CI reads the report: a suite whose report was lost has not told its outcome.
-  if (junit_lost) return lua::kExitIoError;
+  if (!commit_outputs(outputs)) return lua::kExitIoError;
   if (errors > 0) return lua::kExitInvalid;
   return failed == 0 ? lua::kExitOk : lua::kExitViolation;
 }
