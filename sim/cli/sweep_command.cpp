@@ -6,7 +6,6 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <tuple>
 #include <thread>
@@ -57,10 +56,7 @@ struct SeedShare {
   uint64_t shard = 0;
   uint64_t shards = 1;
 
-  size_t count() const {
-    const uint64_t span = last - first + 1;
-    return span > shard ? static_cast<size_t>((span - shard + shards - 1) / shards) : 0;
-  }
+  size_t count() const { return static_cast<size_t>(share_size(last - first + 1, shard, shards)); }
   uint64_t seed(size_t k) const { return first + shard + k * shards; }
 };
 

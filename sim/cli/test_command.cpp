@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <tuple>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -18,7 +17,6 @@
 #include "sim/cli/run_outcome.hpp"
 #include "sim/cli/run_results.hpp"
 #include "sim/cli/run_summary.hpp"
-#include "sim/escape.hpp"
 #include "sim/lua/runtime.hpp"
 
 namespace sim::cli {
